@@ -1,0 +1,524 @@
+/*
+ * gan.h -- the public interface of libgan, and its manual.
+ *
+ * libgan builds, trains, checkpoints and samples Generative Adversarial
+ * Networks from C.  Anything not declared in this header is not API.
+ *
+ * OVERVIEW
+ *
+ *   A network is a gan_model: a sequence of layers (dense, 2-D convolution,
+ *   transposed convolution, batch normalisation, activations, dropout,
+ *   reshape, flatten) added one by one with gan_model_add_*().  Each call
+ *   infers the layer's output shape at once, so a shape error names the layer
+ *   that caused it.  Images cross the API as float arrays in NHWC order
+ *   (batch, height, width, channels), the order of image files, game engines
+ *   and Keras.
+ *
+ *   A 20-line example: build the MNIST-style discriminator of the second
+ *   seed notebook and score a batch.
+ *
+ *     gan_model *d = NULL;
+ *     int in[3] = {28, 28, 1};
+ *     gan_conv2d_config c;
+ *     GAN_CONV2D_CONFIG_INIT(&c);
+ *     c.filters = 64; c.kernel_h = c.kernel_w = 5;
+ *     c.stride_h = c.stride_w = 2; c.padding = GAN_PADDING_SAME;
+ *     if (gan_model_create(&d, 3, in) != GAN_OK) { puts(gan_last_error()); return 1; }
+ *     gan_model_add_conv2d(d, &c);
+ *     gan_model_add_leaky_relu(d, 0.3f);
+ *     gan_model_add_dropout(d, 0.3f);
+ *     c.filters = 128;
+ *     gan_model_add_conv2d(d, &c);
+ *     gan_model_add_leaky_relu(d, 0.3f);
+ *     gan_model_add_flatten(d);
+ *     gan_dense_config dc; GAN_DENSE_CONFIG_INIT(&dc); dc.units = 1;
+ *     if (gan_model_add_dense(d, &dc) != GAN_OK) puts(gan_last_error());
+ *     float logits[16];
+ *     gan_model_forward(d, images, 16 * 28 * 28, 16, GAN_MODE_INFER, logits, 16);
+ *     gan_model_free(d);
+ *
+ *   (Every add call returns a status; the example checks two for brevity.)
+ *
+ * CONVENTIONS (they hold for every function below)
+ *
+ *   Handles.  Objects are opaque handles (gan_model, ...).  A constructor
+ *   gan_X_create(&out, ...) stores a new handle in *out, which the caller owns
+ *   and releases with gan_X_free().  On failure *out is set to NULL.  Every
+ *   free function accepts NULL and does nothing with it.  A pointer returned
+ *   by a getter is borrowed: it stays valid until the documented event.
+ *
+ *   Status.  Every call that can fail returns a gan_status: GAN_OK (0) on
+ *   success, a positive value for a normal event (GAN_DONE), a negative value
+ *   on error.  After an error, gan_last_error() returns a one-line message
+ *   saying what went wrong (which argument, which layer, expected vs found
+ *   shape, which file and offset).  The message is per thread and stays until
+ *   the next failing call on the same thread or gan_clear_error().
+ *
+ *   Misuse.  A NULL handle, a handle of the wrong type or one already freed
+ *   (when the memory is still mapped), a NULL buffer, a shape mismatch or a
+ *   buffer whose element count does not match returns GAN_EINVAL, GAN_ESTATE
+ *   or GAN_ESHAPE with a message.  The library never aborts, exits, prints or
+ *   writes to stderr.
+ *
+ *   Sizes.  Tensors cross the API as caller-owned float pointers plus an
+ *   element count (not bytes); the count must equal what the call expects.
+ *
+ *   Threads.  Calls on different handles may run in parallel on different
+ *   threads.  One handle must not be used by two threads at once unless its
+ *   documentation says so.  The only global state is the per-thread error
+ *   message, the allocator (set before any handle exists) and the thread
+ *   count.
+ *
+ *   Config structs.  Layer and optimizer settings travel in small structs
+ *   whose first member is struct_size.  Initialise one with its *_INIT macro
+ *   (which fills in the defaults and the size), then change the fields you
+ *   need.  The library reads only struct_size bytes, so a program compiled
+ *   against an older header keeps working with a newer library.
+ */
+#ifndef GAN_H
+#define GAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gan_version.h"
+
+#if defined(_WIN32) && defined(GAN_SHARED_BUILD)
+#  define GAN_API __declspec(dllexport)
+#elif defined(_WIN32) && defined(GAN_SHARED)
+#  define GAN_API __declspec(dllimport)
+#elif defined(__GNUC__) && (__GNUC__ >= 4)
+#  define GAN_API __attribute__((visibility("default")))
+#else
+#  define GAN_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================== */
+/* Status codes and errors                                                  */
+/* ======================================================================== */
+
+/*
+ * Status returned by every fallible call.  Values are explicit and never
+ * reused; new codes are only appended.
+ */
+typedef enum gan_status {
+    GAN_OK = 0,               /* success */
+    GAN_DONE = 1,             /* normal end of a sequence (e.g. an epoch) */
+    GAN_ENOMEM = -1,          /* an allocation failed; nothing was changed */
+    GAN_EINVAL = -2,          /* an argument is invalid (NULL, out of range) */
+    GAN_ESHAPE = -3,          /* shapes or element counts do not match */
+    GAN_ESTATE = -4,          /* wrong handle type, freed handle, or a call
+                                 not allowed in the object's current state */
+    GAN_EIO = -5,             /* reading or writing a file failed */
+    GAN_EFORMAT = -6,         /* a file or buffer is malformed */
+    GAN_EVERSION = -7,        /* a file needs a newer library */
+    GAN_ENUMERIC = -8,        /* a non-finite value (NaN or Inf) appeared */
+    GAN_EUNSUPPORTED = -9,    /* valid request this build cannot perform */
+    GAN_EINTERNAL = -10       /* a bug in libgan: please report it */
+} gan_status;
+
+/*
+ * The message of the last failing call on this thread.  Never NULL; "" when
+ * no error has happened since the last gan_clear_error().  The string is
+ * owned by the library and stays valid until the next libgan call on this
+ * thread.  Thread safety: per thread.
+ */
+GAN_API const char *gan_last_error(void);
+
+/* Forget this thread's last error message. */
+GAN_API void gan_clear_error(void);
+
+/*
+ * A static, never-NULL English name for a status ("GAN_ESHAPE: shape
+ * mismatch").  Unknown values give "unknown status".
+ */
+GAN_API const char *gan_status_str(gan_status status);
+
+/* ======================================================================== */
+/* Version                                                                  */
+/* ======================================================================== */
+
+/* The library's version string at run time, e.g. "1.0.0". Never NULL. */
+GAN_API const char *gan_version(void);
+
+/*
+ * The library's version as MAJOR*1000000 + MINOR*1000 + PATCH.  Bindings
+ * compare it with GAN_VERSION_NUMBER of the header they were written for.
+ */
+GAN_API long gan_version_number(void);
+
+/* ======================================================================== */
+/* Global settings                                                          */
+/* ======================================================================== */
+
+/*
+ * A custom allocator: malloc, realloc and free with an opaque user pointer.
+ * All three functions are required.  realloc is called with ptr == NULL to
+ * allocate and must behave like C's realloc.
+ */
+typedef struct gan_allocator {
+    void *(*malloc_fn)(size_t size, void *user);
+    void *(*realloc_fn)(void *ptr, size_t size, void *user);
+    void (*free_fn)(void *ptr, void *user);
+    void *user;
+} gan_allocator;
+
+/*
+ * Route every allocation of the library through *alloc (copied), or restore
+ * the C library's allocator when alloc is NULL.
+ *
+ * Call it before any handle exists: memory allocated with one allocator must
+ * be freed by the same one.  Returns GAN_ESTATE if handles are alive,
+ * GAN_EINVAL if a function pointer is NULL.  Not thread safe.
+ */
+GAN_API gan_status gan_set_allocator(const gan_allocator *alloc);
+
+/*
+ * The number of threads libgan's kernels (including the BLAS) may use;
+ * n == 0 means one per core.  Applies to all handles.  Returns GAN_EINVAL if
+ * n is negative or larger than 1024.  Not thread safe with running kernels.
+ */
+GAN_API gan_status gan_set_threads(int n);
+
+/* The thread count in effect (>= 1). */
+GAN_API int gan_get_threads(void);
+
+/* ======================================================================== */
+/* Models                                                                   */
+/* ======================================================================== */
+
+/*
+ * A network: an input shape and a sequence of layers.  Opaque.
+ *
+ * Shapes.  A sample is either a vector (ndim 1: {features}) or an image
+ * (ndim 3: {height, width, channels}).  A batch of N samples is stored as N
+ * consecutive samples, so an image batch is NHWC.
+ *
+ * Parameters.  A model owns all its parameters in one contiguous arena, in
+ * layer order.  Within a layer, the documented order is:
+ *   dense                 kernel (in, units) row-major, then bias (units)
+ *   conv2d                kernel (kh, kw, in_channels, filters), then bias
+ *   conv2d_transpose      kernel (kh, kw, filters, in_channels), then bias
+ *   batchnorm             gamma (channels), then beta (channels)
+ * These are exactly Keras' weight layouts, so weights exported from Keras
+ * with get_weights() load unchanged.  BatchNorm running statistics are not
+ * parameters but "state": moving mean (channels), then moving variance.
+ */
+typedef struct gan_model gan_model;
+
+/* Layer kinds, as reported by gan_model_layer_kind().  Append-only. */
+typedef enum gan_layer_kind {
+    GAN_LAYER_DENSE = 1,
+    GAN_LAYER_CONV2D = 2,
+    GAN_LAYER_CONV2D_TRANSPOSE = 3,
+    GAN_LAYER_BATCHNORM = 4,
+    GAN_LAYER_LEAKY_RELU = 5,
+    GAN_LAYER_RELU = 6,
+    GAN_LAYER_TANH = 7,
+    GAN_LAYER_SIGMOID = 8,
+    GAN_LAYER_DROPOUT = 9,
+    GAN_LAYER_RESHAPE = 10,
+    GAN_LAYER_FLATTEN = 11
+} gan_layer_kind;
+
+/* Padding of convolutions; both follow Keras exactly. */
+typedef enum gan_padding {
+    /* No padding: out = floor((in - kernel) / stride) + 1 for conv2d,
+       out = (in - 1) * stride + kernel for conv2d_transpose. */
+    GAN_PADDING_VALID = 0,
+    /* out = ceil(in / stride) for conv2d, in * stride for the transpose.
+       The total padding is split with the smaller half first (top/left),
+       so an even kernel at stride 1 pads asymmetrically, as Keras does. */
+    GAN_PADDING_SAME = 1
+} gan_padding;
+
+/* Forward mode. */
+typedef enum gan_mode {
+    GAN_MODE_INFER = 0,   /* dropout off; batchnorm uses running statistics */
+    GAN_MODE_TRAIN = 1    /* dropout on; batchnorm uses batch statistics and
+                             updates its running statistics */
+} gan_mode;
+
+/* Settings of a dense (fully connected) layer.  Defaults in brackets. */
+typedef struct gan_dense_config {
+    uint32_t struct_size;  /* set by gan_dense_config_init(); do not touch */
+    int units;             /* output features (required; [0] is invalid) */
+    int use_bias;          /* add a bias vector [1] */
+    /* new fields are only ever appended here */
+} gan_dense_config;
+
+/* Settings of conv2d and conv2d_transpose.  Defaults in brackets. */
+typedef struct gan_conv2d_config {
+    uint32_t struct_size;  /* set by gan_conv2d_config_init(); do not touch */
+    int filters;           /* output channels (required; [0] is invalid) */
+    int kernel_h;          /* kernel height [3] */
+    int kernel_w;          /* kernel width [3] */
+    int stride_h;          /* vertical stride [1] */
+    int stride_w;          /* horizontal stride [1] */
+    gan_padding padding;   /* [GAN_PADDING_VALID], as Keras */
+    int use_bias;          /* add a bias per filter [1] */
+    /* new fields are only ever appended here */
+} gan_conv2d_config;
+
+/* Settings of batch normalisation.  Defaults (Keras') in brackets. */
+typedef struct gan_batchnorm_config {
+    uint32_t struct_size;  /* set by gan_batchnorm_config_init() */
+    float momentum;        /* running = running*momentum + batch*(1-momentum) [0.99] */
+    float epsilon;         /* added to the variance [0.001] */
+    /* new fields are only ever appended here */
+} gan_batchnorm_config;
+
+/*
+ * Fill *cfg with defaults and set cfg->struct_size = size.  size must be
+ * at most sizeof the library's struct and at least the size of the first
+ * release's struct, else GAN_EINVAL.  Use the *_INIT macros.
+ */
+GAN_API gan_status gan_dense_config_init(gan_dense_config *cfg, size_t size);
+GAN_API gan_status gan_conv2d_config_init(gan_conv2d_config *cfg, size_t size);
+GAN_API gan_status gan_batchnorm_config_init(gan_batchnorm_config *cfg, size_t size);
+#define GAN_DENSE_CONFIG_INIT(c) gan_dense_config_init((c), sizeof *(c))
+#define GAN_CONV2D_CONFIG_INIT(c) gan_conv2d_config_init((c), sizeof *(c))
+#define GAN_BATCHNORM_CONFIG_INIT(c) gan_batchnorm_config_init((c), sizeof *(c))
+
+/*
+ * Constructor: a model with no layers whose samples have shape dims[0..ndim)
+ * (ndim 1 or 3, every dimension in 1..2^24, at most 2^31 elements).
+ * Weight initialisation seed and dropout seed start at 0.
+ * Returns GAN_EINVAL (NULL out or dims, bad ndim or dimension) or GAN_ENOMEM.
+ */
+GAN_API gan_status gan_model_create(gan_model **out, size_t ndim, const int *dims);
+
+/* Destructor: frees the model and everything it owns.  NULL is a no-op. */
+GAN_API void gan_model_free(gan_model *model);
+
+/*
+ * Method of gan_model: append a layer.  Each returns GAN_OK, or
+ *   GAN_EINVAL  NULL model/config, or a setting out of range;
+ *   GAN_ESHAPE  the layer does not fit the current output shape (the message
+ *               names the layer index and both shapes);
+ *   GAN_ESTATE  wrong or freed handle;
+ *   GAN_ENOMEM.
+ * On error the model is unchanged.  New parameters are initialised at once:
+ * kernels Glorot-uniform (Keras' default), biases 0, batchnorm gamma 1,
+ * beta 0, moving mean 0, moving variance 1, from the model's weight seed
+ * and the layer's index (see gan_model_init_params).
+ *
+ * dense needs a vector input (flatten images first).  conv2d and
+ * conv2d_transpose need an image input.  batchnorm normalises the last axis
+ * (channels, or features of a vector); cfg may be NULL for the defaults.
+ * leaky_relu: y = x for x > 0, alpha*x otherwise (Keras' default alpha is
+ * 0.3; PyTorch's is 0.01), alpha in [0, 1).  dropout: rate in [0, 1); in
+ * training mode each element is zeroed with probability rate and the rest
+ * scaled by 1/(1-rate) (inverted dropout, as Keras).  reshape: new shape
+ * with the same element count (ndim 1 or 3).  flatten: image to vector.
+ */
+GAN_API gan_status gan_model_add_dense(gan_model *model, const gan_dense_config *cfg);
+GAN_API gan_status gan_model_add_conv2d(gan_model *model, const gan_conv2d_config *cfg);
+GAN_API gan_status gan_model_add_conv2d_transpose(gan_model *model, const gan_conv2d_config *cfg);
+GAN_API gan_status gan_model_add_batchnorm(gan_model *model, const gan_batchnorm_config *cfg);
+GAN_API gan_status gan_model_add_leaky_relu(gan_model *model, float alpha);
+GAN_API gan_status gan_model_add_relu(gan_model *model);
+GAN_API gan_status gan_model_add_tanh(gan_model *model);
+GAN_API gan_status gan_model_add_sigmoid(gan_model *model);
+GAN_API gan_status gan_model_add_dropout(gan_model *model, float rate);
+GAN_API gan_status gan_model_add_reshape(gan_model *model, size_t ndim, const int *dims);
+GAN_API gan_status gan_model_add_flatten(gan_model *model);
+
+/*
+ * Method of gan_model: re-initialise every parameter and batchnorm state as
+ * described under gan_model_add_dense, from seed.  Each layer draws from its
+ * own stream derived from (seed, layer index), so the result does not depend
+ * on when this is called.  Layers added later use the same seed.
+ * Returns GAN_EINVAL/GAN_ESTATE for a bad handle.
+ */
+GAN_API gan_status gan_model_init_params(gan_model *model, uint64_t seed);
+
+/*
+ * Method of gan_model: reset the model's random stream (dropout masks) to
+ * the one defined by seed.  Two forwards after the same seed draw the same
+ * masks.
+ */
+GAN_API gan_status gan_model_set_seed(gan_model *model, uint64_t seed);
+
+/*
+ * Method of gan_model: size all activation, gradient and workspace buffers
+ * for batches of up to max_batch samples.  forward() calls it itself when a
+ * larger batch arrives, so calling it is optional; doing so up front moves
+ * every allocation out of the training loop.  Buffers never shrink.
+ * Returns GAN_EINVAL (max_batch 0 or above 2^24), GAN_ENOMEM (the model is
+ * unchanged), GAN_ESTATE.
+ */
+GAN_API gan_status gan_model_reserve(gan_model *model, size_t max_batch);
+
+/*
+ * Method of gan_model: run the network on batch samples.
+ *   x        batch * input elements, NHWC; copied, so the caller may reuse it
+ *            as soon as the call returns.
+ *   y        where to copy the output (batch * output elements), or NULL to
+ *            leave it inside the model (see gan_model_output).
+ * In GAN_MODE_TRAIN the call keeps what backward() needs and, for batchnorm,
+ * updates the running statistics.
+ * Returns GAN_EINVAL (NULL model/x, batch 0), GAN_ESHAPE (x_count or a
+ * non-zero y_count does not match; the message gives both), GAN_ENOMEM
+ * (first larger batch), GAN_ESTATE (no layers).
+ */
+GAN_API gan_status gan_model_forward(gan_model *model, const float *x, size_t x_count,
+                                     size_t batch, gan_mode mode, float *y, size_t y_count);
+
+/*
+ * Method of gan_model: borrow the output of the last forward().
+ * *y points to *count floats, valid until the next forward(), reserve() or
+ * free() of this model.  GAN_ESTATE if no forward has been run.
+ */
+GAN_API gan_status gan_model_output(const gan_model *model, const float **y, size_t *count);
+
+/*
+ * Method of gan_model: backpropagate dy (d loss / d output of the last
+ * forward, batch * output elements) through the network.
+ *   - Parameter gradients are ADDED to the model's gradient buffers for every
+ *     trainable layer (so real and fake batches can accumulate); use
+ *     gan_model_zero_grad() to clear them.  Frozen layers
+ *     (gan_model_set_trainable) get no gradient: a frozen discriminator
+ *     can be backpropagated through to train a generator without touching
+ *     its gradients.
+ *   - If dx is not NULL, d loss / d input (batch * input elements) is
+ *     written (not added) to it.
+ * The cached forward state is not modified, so backward() may be called
+ * several times after one forward().  BatchNorm's batch statistics and the
+ * dropout mask of that forward are used; in GAN_MODE_INFER forwards the
+ * running statistics are.
+ * Returns GAN_EINVAL, GAN_ESHAPE (counts), GAN_ESTATE (no forward yet).
+ */
+GAN_API gan_status gan_model_backward(gan_model *model, const float *dy, size_t dy_count,
+                                      float *dx, size_t dx_count);
+
+/* Method of gan_model: set every parameter gradient to zero (one memset). */
+GAN_API gan_status gan_model_zero_grad(gan_model *model);
+
+/*
+ * Method of gan_model: freeze (trainable = 0) or unfreeze (1) layer `layer`,
+ * or every layer when layer == -1.  Frozen layers still pass gradients to
+ * their inputs.  Layers are trainable when added.
+ * Returns GAN_EINVAL for an index out of range.
+ */
+GAN_API gan_status gan_model_set_trainable(gan_model *model, int layer, int trainable);
+
+/* ---- Introspection ---- */
+
+/* Number of layers in *n. */
+GAN_API gan_status gan_model_layer_count(const gan_model *model, size_t *n);
+
+/* Kind of layer `layer` in *kind. GAN_EINVAL for an index out of range. */
+GAN_API gan_status gan_model_layer_kind(const gan_model *model, size_t layer, gan_layer_kind *kind);
+
+/*
+ * The per-sample shape of the model's input (layer == -1) or of layer
+ * `layer`'s output: *ndim gets 1 or 3 and dims[0..*ndim) the dimensions
+ * (dims must hold 3 ints).  The model's output is layer count-1.
+ */
+GAN_API gan_status gan_model_shape(const gan_model *model, int layer, size_t *ndim, int dims[3]);
+
+/*
+ * Parameter counts as Keras reports them: *total includes batchnorm
+ * running statistics; *trainable counts the parameters of unfrozen layers.
+ * Either pointer may be NULL.
+ */
+GAN_API gan_status gan_model_param_count(const gan_model *model, size_t *total, size_t *trainable);
+
+/*
+ * Number of trainable-type parameters (*n_params) and state values
+ * (*n_state, batchnorm running statistics) of one layer.  Either pointer may
+ * be NULL.
+ */
+GAN_API gan_status gan_model_layer_sizes(const gan_model *model, size_t layer,
+                                         size_t *n_params, size_t *n_state);
+
+/*
+ * Copy a layer's parameters (order documented under gan_model) out of or
+ * into the model.  count must equal the layer's n_params (GAN_ESHAPE
+ * otherwise).  set_params rejects non-finite values with GAN_ENUMERIC and
+ * then changes nothing.  get_grads copies the accumulated gradients.
+ */
+GAN_API gan_status gan_model_get_params(const gan_model *model, size_t layer, float *dst, size_t count);
+GAN_API gan_status gan_model_set_params(gan_model *model, size_t layer, const float *src, size_t count);
+GAN_API gan_status gan_model_get_grads(const gan_model *model, size_t layer, float *dst, size_t count);
+
+/* The same for batchnorm running statistics (moving mean, then variance).
+   set_state also requires variances >= 0. */
+GAN_API gan_status gan_model_get_state(const gan_model *model, size_t layer, float *dst, size_t count);
+GAN_API gan_status gan_model_set_state(gan_model *model, size_t layer, const float *src, size_t count);
+
+/*
+ * A text summary like Keras' model.summary(): one line per layer with its
+ * name, output shape and parameter count, then the totals.
+ * Writes at most cap bytes including the terminating NUL into buf (buf may
+ * be NULL when cap is 0) and stores the full length without the NUL in
+ * *needed (may be NULL), as snprintf does.  Truncation is not an error.
+ */
+GAN_API gan_status gan_model_summary(const gan_model *model, char *buf, size_t cap, size_t *needed);
+
+/* ======================================================================== */
+/* The seed notebooks' networks                                             */
+/* ======================================================================== */
+
+/*
+ * Ready-made networks of the two seed notebooks, with their exact layers and
+ * Keras' defaults (LeakyReLU alpha 0.3, BatchNorm momentum 0.99 and epsilon
+ * 0.001, Glorot-uniform kernels).  Append-only.
+ */
+typedef enum gan_preset {
+    /* First notebook, CIFAR-10 DCGAN.  Noise 128 -> Dense 4*4*512 (no bias),
+       BN, LReLU, Reshape, then Conv2DTranspose 256/128/64 (4x4, stride 2,
+       same, no bias) each with BN and LReLU, and Conv2DTranspose 3 (4x4,
+       stride 1, same, no bias) + tanh: 32x32x3. */
+    GAN_PRESET_DCGAN_CIFAR10_GENERATOR = 1,
+    /* Conv2D 64/128/256 (4x4, stride 2, same), each LReLU + Dropout 0.3,
+       Flatten, Dense 1 (a logit). Input 32x32x3. */
+    GAN_PRESET_DCGAN_CIFAR10_DISCRIMINATOR = 2,
+    /* Second notebook's MNIST generator corrected to 28x28 as in the
+       TensorFlow DCGAN tutorial: noise 100 -> Dense 7*7*256 (no bias), BN,
+       LReLU, Reshape, Conv2DTranspose 128 (5x5, stride 1), 64 (5x5,
+       stride 2), each with BN + LReLU, Conv2DTranspose 1 (5x5, stride 2)
+       + tanh; all same padding, no bias. */
+    GAN_PRESET_MNIST_GENERATOR = 3,
+    /* Conv2D 64, 128 (5x5, stride 2, same), each LReLU + Dropout 0.3,
+       Flatten, Dense 1.  Input 28x28x1. */
+    GAN_PRESET_MNIST_DISCRIMINATOR = 4,
+    /* The second notebook's generator verbatim: Dense 7*7*128, ...,
+       Conv2DTranspose 64 (5x5, stride 1), Conv2DTranspose 1 (5x5,
+       stride 2) + tanh.  It outputs 14x14x1, which does not fit the 28x28
+       discriminator: kept to show that libgan reports the mismatch. */
+    GAN_PRESET_MNIST_NOTEBOOK_GENERATOR = 5,
+    /* The notebook's WGAN critic: the MNIST discriminator without dropout,
+       with a linear score. */
+    GAN_PRESET_WGAN_CRITIC = 6
+} gan_preset;
+
+/*
+ * Constructor: build a preset network, initialised from weight seed 0.
+ * Returns GAN_EINVAL for an unknown preset, GAN_ENOMEM.
+ */
+GAN_API gan_status gan_model_create_preset(gan_model **out, gan_preset preset);
+
+/*
+ * The preset's stable name ("dcgan-cifar10-generator", ...), or NULL for an
+ * unknown value; and the reverse look-up (GAN_EINVAL for an unknown name).
+ */
+GAN_API const char *gan_preset_name(gan_preset preset);
+GAN_API gan_status gan_preset_from_name(const char *name, gan_preset *preset);
+
+/*
+ * The size of the latent vector a generator preset expects (128 or 100),
+ * or 0 for a discriminator preset or an unknown value.
+ */
+GAN_API int gan_preset_latent_dim(gan_preset preset);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GAN_H */

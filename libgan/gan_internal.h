@@ -1,0 +1,292 @@
+/*
+ * gan_internal.h -- private declarations shared by libgan's sources.
+ *
+ * Nothing here is API.  Non-static internal functions are named gan__* and
+ * are hidden by -fvisibility=hidden and the version script.
+ */
+#ifndef GAN_INTERNAL_H
+#define GAN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "gan.h"
+
+#if defined(__GNUC__)
+#  define GAN__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#  define GAN__UNUSED __attribute__((unused))
+#else
+#  define GAN__PRINTF(f, a)
+#  define GAN__UNUSED
+#endif
+
+/* ---- errors (error.c) ---------------------------------------------------- */
+
+/* Record a formatted message for this thread and return `status`. */
+gan_status gan__err(gan_status status, const char *fmt, ...) GAN__PRINTF(2, 3);
+
+/* Prefix the current message with "<prefix>: " (adds context on the way up). */
+void gan__err_prefix(const char *fmt, ...) GAN__PRINTF(1, 2);
+
+/* Argument checks: set "invalid argument: 'expr'" and return GAN_EINVAL. */
+#define GAN__CHECK_ARG(expr)                                                   \
+    do {                                                                       \
+        if (!(expr))                                                           \
+            return gan__err(GAN_EINVAL, "%s: invalid argument: '%s'",          \
+                            __func__, #expr);                                  \
+    } while (0)
+
+/* ---- handles -------------------------------------------------------------- */
+
+/* Every handle struct starts with a magic; free() clears it. */
+#define GAN__MAGIC_MODEL     0x4d4f444cu /* "MODL" */
+#define GAN__MAGIC_DATASET   0x44415441u /* "DATA" */
+#define GAN__MAGIC_OPTIMIZER 0x4f505449u /* "OPTI" */
+#define GAN__MAGIC_LOSS      0x4c4f5353u /* "LOSS" */
+#define GAN__MAGIC_TRAINER   0x54524e52u /* "TRNR" */
+#define GAN__MAGIC_DEAD      0xdeadbeefu
+
+/*
+ * Validate a handle: NULL -> GAN_EINVAL, wrong or dead magic -> GAN_ESTATE.
+ * `what` names the type for the message.
+ */
+gan_status gan__check_handle(const void *h, uint32_t magic, const char *what, const char *func);
+#define GAN__CHECK_HANDLE(h, magic, what)                                      \
+    do {                                                                       \
+        gan_status st_ = gan__check_handle((h), (magic), (what), __func__);   \
+        if (st_ != GAN_OK)                                                     \
+            return st_;                                                        \
+    } while (0)
+
+/* ---- memory (alloc.c) ------------------------------------------------------ */
+
+void *gan__malloc(size_t size);
+void *gan__calloc(size_t n, size_t size);       /* overflow-checked */
+void *gan__realloc(void *p, size_t size);
+void gan__free(void *p);
+char *gan__strdup(const char *s);
+/* n*size with overflow check: returns 0 and sets *out, or -1 on overflow. */
+int gan__mul_size(size_t n, size_t size, size_t *out);
+/* Live handle count, so gan_set_allocator can refuse while handles exist. */
+void gan__handle_created(void);
+void gan__handle_freed(void);
+
+/* 64-byte aligned blocks from the configured allocator (for SIMD/BLAS). */
+void *gan__aligned_alloc(size_t size);
+void gan__aligned_free(void *p);
+
+/* ---- random numbers (rng.c) ------------------------------------------------ */
+
+/*
+ * xoshiro256** (Blackman & Vigna), seeded through splitmix64.  The whole
+ * state is plain data so checkpoints can store and restore it exactly.
+ */
+typedef struct gan__rng {
+    uint64_t s[4];
+    int has_spare;      /* Box-Muller produces normals in pairs */
+    float spare;
+} gan__rng;
+
+void gan__rng_seed(gan__rng *r, uint64_t seed);
+uint64_t gan__rng_next(gan__rng *r);
+uint32_t gan__rng_u32(gan__rng *r);
+float gan__rng_uniform(gan__rng *r);              /* [0, 1) */
+float gan__rng_normal(gan__rng *r);               /* N(0, 1) */
+void gan__rng_fill_normal(gan__rng *r, float *x, size_t n);
+uint64_t gan__splitmix64(uint64_t *state);
+
+/* ---- threads and BLAS (blas.c) ------------------------------------------- */
+
+/*
+ * Row-major C = alpha * op(A) * op(B) + beta * C, op(A) M x K, op(B) K x N.
+ * Dispatches to OpenBLAS, or to gan__sgemm_ref in builds without it.
+ */
+void gan__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                const float *a, int lda, const float *b, int ldb, float beta,
+                float *c, int ldc);
+/* The naive triple loop: test oracle and fallback. */
+void gan__sgemm_ref(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                    const float *a, int lda, const float *b, int ldb, float beta,
+                    float *c, int ldc);
+
+/* ---- tensors and shapes ---------------------------------------------------- */
+
+/* Per-sample shape: ndim 1 {features} or 3 {h, w, c}. */
+typedef struct gan__shape {
+    int ndim;
+    int d[3];
+} gan__shape;
+
+size_t gan__shape_elems(const gan__shape *s);
+/* "(28, 28, 1)" into buf (at least 48 bytes). */
+const char *gan__shape_str(const gan__shape *s, char *buf, size_t cap);
+/* Channels (last axis) and spatial size (h*w, or 1 for vectors). */
+int gan__shape_channels(const gan__shape *s);
+size_t gan__shape_spatial(const gan__shape *s);
+
+/* Largest dimension and element count a shape may have. */
+#define GAN__MAX_DIM (1 << 24)
+#define GAN__MAX_ELEMS ((size_t)1 << 31)
+#define GAN__MAX_BATCH ((size_t)1 << 24)
+
+/* ---- convolution geometry and im2col (im2col.c) ----------------------------- */
+
+/*
+ * Geometry of a convolution from an image (ih, iw, ic) to (oh, ow, oc) with
+ * a kh x kw kernel.  conv2d uses it forwards; conv2d_transpose uses the
+ * geometry of the convolution it is the adjoint of (its output is `in`).
+ */
+typedef struct gan__conv_geom {
+    int ih, iw, ic;        /* image side with channels ic */
+    int oh, ow;            /* output positions */
+    int kh, kw, sh, sw;
+    int pad_top, pad_left;
+} gan__conv_geom;
+
+/* Keras output size and leading pad of a convolution; -1 if impossible. */
+int gan__conv_out_size(int in, int k, int s, gan_padding pad, int *pad_before);
+
+/*
+ * im2col of `n` images: rows (img, oy, ox), columns (ky, kx, c), zero where
+ * the kernel hangs over the border.  x is (n, ih, iw, ic); col is
+ * (n*oh*ow, kh*kw*ic).
+ */
+void gan__im2col(const gan__conv_geom *g, int n, const float *x, float *col);
+/* The adjoint: ADD each column entry back into x (n, ih, iw, ic). */
+void gan__col2im(const gan__conv_geom *g, int n, const float *col, float *x);
+
+/* ---- layers ---------------------------------------------------------------- */
+
+typedef struct gan__layer gan__layer;
+
+/* What a forward or backward call needs besides its tensors. */
+typedef struct gan__ctx {
+    size_t batch;
+    int training;           /* GAN_MODE_TRAIN */
+    const float *w;         /* this layer's parameters (NULL if none) */
+    float *dw;              /* its gradients, NULL: do not accumulate */
+    float *state;           /* its non-trainable state (batchnorm) */
+    void *ws;               /* shared workspace, ws_bytes long */
+    size_t ws_bytes;
+    void *aux;              /* this layer's saved forward data */
+    gan__rng *rng;          /* the model's random stream */
+} gan__ctx;
+
+typedef struct gan__layer_ops {
+    const char *name;       /* stable: summaries, errors, files */
+    /*
+     * Validate the layer against its input shape l->in and fill l->out,
+     * l->n_params, l->n_state and l->aux_per_sample/aux_fixed.  The only
+     * op that can fail (GAN_ESHAPE or GAN_EINVAL, with a message).
+     */
+    gan_status (*setup)(gan__layer *l);
+    /* Workspace bytes needed for a batch of `batch` samples. */
+    size_t (*workspace)(const gan__layer *l, size_t batch);
+    /* Initialise parameters and state. */
+    void (*init)(gan__layer *l, float *params, float *state, gan__rng *rng);
+    /* y = f(x); x is (batch, in), y is (batch, out).  Never allocates. */
+    void (*forward)(gan__layer *l, const gan__ctx *cx, const float *x, float *y);
+    /*
+     * dw += d/dw (if cx->dw), dx = d/dx (if dx).  dy is (batch, out).
+     * Must not modify x, y, dy or the saved forward data.
+     */
+    void (*backward)(gan__layer *l, const gan__ctx *cx, const float *x,
+                     const float *y, const float *dy, float *dx);
+    /* 1 when the layer only relabels the shape (no data movement). */
+    int is_view;
+} gan__layer_ops;
+
+struct gan__layer {
+    gan_layer_kind kind;
+    const gan__layer_ops *ops;
+    gan__shape in, out;
+    size_t param_off, n_params;   /* into the model's parameter arena */
+    size_t state_off, n_state;    /* into the model's state arena */
+    size_t aux_per_sample;        /* saved-forward bytes per sample */
+    size_t aux_fixed;             /* plus this many bytes per batch */
+    int trainable;
+    int use_bias;
+    union {
+        struct { int units; } dense;
+        struct { int filters; gan__conv_geom g; gan_padding padding; } conv;
+        struct { float momentum, epsilon; } bn;
+        struct { float alpha; } act;
+        struct { float rate; } drop;
+    } u;
+};
+
+extern const gan__layer_ops gan__dense_ops;
+extern const gan__layer_ops gan__conv2d_ops;
+extern const gan__layer_ops gan__conv2d_transpose_ops;
+extern const gan__layer_ops gan__batchnorm_ops;
+extern const gan__layer_ops gan__leaky_relu_ops;
+extern const gan__layer_ops gan__relu_ops;
+extern const gan__layer_ops gan__tanh_ops;
+extern const gan__layer_ops gan__sigmoid_ops;
+extern const gan__layer_ops gan__dropout_ops;
+extern const gan__layer_ops gan__reshape_ops;
+extern const gan__layer_ops gan__flatten_ops;
+
+/*
+ * Naive twins of the convolution kernels (test oracles): the sums written
+ * out directly.  conv: w (kh, kw, C, F), geometry g forwards.  deconv: g is
+ * the adjoint convolution's geometry, C the input channels, w (kh, kw, F, C).
+ * Backward twins accumulate dw/dbias and overwrite dx; each may be NULL.
+ */
+void gan__conv2d_forward_ref(const gan__conv_geom *g, int F, int n, const float *x,
+                             const float *w, const float *bias, float *y);
+void gan__conv2d_backward_ref(const gan__conv_geom *g, int F, int n, const float *x,
+                              const float *w, const float *dy, float *dw, float *dbias,
+                              float *dx);
+void gan__deconv2d_forward_ref(const gan__conv_geom *g, int C, int n, const float *x,
+                               const float *w, const float *bias, float *y);
+void gan__deconv2d_backward_ref(const gan__conv_geom *g, int C, int n, const float *x,
+                                const float *w, const float *dy, float *dw, float *dbias,
+                                float *dx);
+
+/* Ops of a layer kind, NULL for an unknown kind (layer_table.c). */
+const gan__layer_ops *gan__layer_ops_for(gan_layer_kind kind);
+
+/* Glorot-uniform fill: U(-l, l), l = sqrt(6 / (fan_in + fan_out)). */
+void gan__glorot_uniform(gan__rng *r, float *w, size_t n, size_t fan_in, size_t fan_out);
+
+/* Bytes of workspace a layer may ask for at most, before it splits the
+   batch into chunks (each chunk is still one GEMM over many images). */
+#define GAN__WS_CAP_BYTES ((size_t)32 << 20)
+/* Images per chunk for `per_image` workspace bytes each. */
+size_t gan__chunk_images(size_t batch, size_t per_image);
+
+/* ---- model internals that the trainer and optimizers use -------------------- */
+
+struct gan_model {
+    uint32_t magic;
+    gan__shape in;
+    gan__layer *layers;
+    size_t n_layers, cap_layers;
+    /* One arena each: parameters, their gradients, non-trainable state. */
+    float *params, *grads, *state;
+    size_t n_params, n_state;
+    uint64_t init_seed;
+    gan__rng rng;
+    /* Batch-sized buffers (gan_model_reserve). */
+    size_t max_batch;
+    float *act_arena;        /* layer inputs/outputs */
+    float **act;             /* act[i] = input of layer i; act[n] = output */
+    unsigned char *aux_arena;
+    unsigned char **aux;     /* per layer */
+    float *grad_buf[2];      /* ping-pong input gradients */
+    void *ws;
+    size_t ws_bytes;
+    size_t last_batch;       /* batch of the last forward, 0 = none */
+    gan_mode last_mode;
+};
+
+/* Internal forward/backward without argument checks or copies: x is not
+   copied when it already is act[0]. */
+gan_status gan__model_forward(gan_model *m, const float *x, size_t batch, gan_mode mode);
+gan_status gan__model_backward(gan_model *m, const float *dy, float *dx);
+/* 1 if any value of x[0..n) is NaN or infinite. */
+int gan__has_nonfinite(const float *x, size_t n);
+
+#endif /* GAN_INTERNAL_H */

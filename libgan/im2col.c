@@ -1,0 +1,75 @@
+/*
+ * im2col.c -- lowering convolutions to one GEMM over a whole batch (NHWC).
+ *
+ * Row r = (img, oy, ox) of the column matrix holds the kernel window of
+ * output position (oy, ox) laid out as (ky, kx, c).  In NHWC the kw*c values
+ * of one kernel row are contiguous in the image, so a window row is a single
+ * memcpy unless it crosses the left or right border.  The column matrix
+ * times the (kh*kw*c, filters) kernel gives the NHWC output directly.
+ */
+#include "gan_internal.h"
+
+void gan__im2col(const gan__conv_geom *g, int n, const float *x, float *col)
+{
+    const int C = g->ic, K = g->kh * g->kw * C;
+    const size_t img = (size_t)g->ih * g->iw * C;
+    for (int b = 0; b < n; b++) {
+        const float *xb = x + (size_t)b * img;
+        for (int oy = 0; oy < g->oh; oy++) {
+            for (int ox = 0; ox < g->ow; ox++) {
+                float *dst = col + (((size_t)b * g->oh + oy) * g->ow + ox) * K;
+                const int ix0 = ox * g->sw - g->pad_left;
+                const int inside = ix0 >= 0 && ix0 + g->kw <= g->iw;
+                for (int ky = 0; ky < g->kh; ky++, dst += (size_t)g->kw * C) {
+                    const int iy = oy * g->sh - g->pad_top + ky;
+                    if (iy < 0 || iy >= g->ih) {
+                        memset(dst, 0, sizeof(float) * g->kw * C);
+                        continue;
+                    }
+                    const float *src = xb + ((size_t)iy * g->iw) * C;
+                    if (inside) {
+                        memcpy(dst, src + (size_t)ix0 * C, sizeof(float) * g->kw * C);
+                        continue;
+                    }
+                    for (int kx = 0; kx < g->kw; kx++) {
+                        const int ix = ix0 + kx;
+                        if (ix < 0 || ix >= g->iw)
+                            memset(dst + kx * C, 0, sizeof(float) * C);
+                        else
+                            memcpy(dst + kx * C, src + (size_t)ix * C, sizeof(float) * C);
+                    }
+                }
+            }
+        }
+    }
+}
+
+void gan__col2im(const gan__conv_geom *g, int n, const float *col, float *x)
+{
+    const int C = g->ic, K = g->kh * g->kw * C;
+    const size_t img = (size_t)g->ih * g->iw * C;
+    for (int b = 0; b < n; b++) {
+        float *xb = x + (size_t)b * img;
+        for (int oy = 0; oy < g->oh; oy++) {
+            for (int ox = 0; ox < g->ow; ox++) {
+                const float *src = col + (((size_t)b * g->oh + oy) * g->ow + ox) * K;
+                const int ix0 = ox * g->sw - g->pad_left;
+                for (int ky = 0; ky < g->kh; ky++, src += (size_t)g->kw * C) {
+                    const int iy = oy * g->sh - g->pad_top + ky;
+                    if (iy < 0 || iy >= g->ih)
+                        continue;
+                    float *row = xb + ((size_t)iy * g->iw) * C;
+                    for (int kx = 0; kx < g->kw; kx++) {
+                        const int ix = ix0 + kx;
+                        if (ix < 0 || ix >= g->iw)
+                            continue;
+                        float *d = row + (size_t)ix * C;
+                        const float *s = src + kx * C;
+                        for (int c = 0; c < C; c++)
+                            d[c] += s[c];
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+/*
+ * activation.c -- element-wise activations.
+ *
+ *   leaky_relu  y = x (x > 0), a x (x <= 0)     dx = dy (x > 0), a dy
+ *   relu        leaky_relu with a = 0
+ *   tanh        y = tanh x                      dx = dy (1 - y^2)
+ *   sigmoid     y = 1 / (1 + e^-x)              dx = dy y (1 - y)
+ *
+ * tanh and sigmoid differentiate through their output y.
+ */
+#include <math.h>
+
+#include "../gan_internal.h"
+
+static gan_status act_setup(gan__layer *l)
+{
+    l->out = l->in;
+    return GAN_OK;
+}
+
+static size_t act_workspace(const gan__layer *l, size_t batch)
+{
+    (void)l; (void)batch;
+    return 0;
+}
+
+static void act_init(gan__layer *l, float *w, float *state, gan__rng *r)
+{
+    (void)l; (void)w; (void)state; (void)r;
+}
+
+static size_t act_count(const gan__layer *l, const gan__ctx *cx)
+{
+    return cx->batch * gan__shape_elems(&l->in);
+}
+
+static void leaky_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)
+{
+    const size_t n = act_count(l, cx);
+    const float a = l->u.act.alpha;
+    for (size_t i = 0; i < n; i++)
+        y[i] = x[i] > 0.0f ? x[i] : a * x[i];
+}
+
+static void leaky_backward(gan__layer *l, const gan__ctx *cx, const float *x,
+                           const float *y, const float *dy, float *dx)
+{
+    const size_t n = act_count(l, cx);
+    const float a = l->u.act.alpha;
+    (void)y;
+    if (dx)
+        for (size_t i = 0; i < n; i++)
+            dx[i] = x[i] > 0.0f ? dy[i] : a * dy[i];
+}
+
+static void tanh_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)
+{
+    const size_t n = act_count(l, cx);
+    for (size_t i = 0; i < n; i++)
+        y[i] = tanhf(x[i]);
+}
+
+static void tanh_backward(gan__layer *l, const gan__ctx *cx, const float *x,
+                          const float *y, const float *dy, float *dx)
+{
+    const size_t n = act_count(l, cx);
+    (void)x;
+    if (dx)
+        for (size_t i = 0; i < n; i++)
+            dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+static void sigmoid_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)
+{
+    const size_t n = act_count(l, cx);
+    for (size_t i = 0; i < n; i++) {
+        /* Never exponentiate a positive number: no overflow for any x. */
+        if (x[i] >= 0.0f) {
+            y[i] = 1.0f / (1.0f + expf(-x[i]));
+        } else {
+            float e = expf(x[i]);
+            y[i] = e / (1.0f + e);
+        }
+    }
+}
+
+static void sigmoid_backward(gan__layer *l, const gan__ctx *cx, const float *x,
+                             const float *y, const float *dy, float *dx)
+{
+    const size_t n = act_count(l, cx);
+    (void)x;
+    if (dx)
+        for (size_t i = 0; i < n; i++)
+            dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+}
+
+const gan__layer_ops gan__leaky_relu_ops = {
+    "leaky_relu", act_setup, act_workspace, act_init, leaky_forward, leaky_backward, 0
+};
+const gan__layer_ops gan__relu_ops = {
+    "relu", act_setup, act_workspace, act_init, leaky_forward, leaky_backward, 0
+};
+const gan__layer_ops gan__tanh_ops = {
+    "tanh", act_setup, act_workspace, act_init, tanh_forward, tanh_backward, 0
+};
+const gan__layer_ops gan__sigmoid_ops = {
+    "sigmoid", act_setup, act_workspace, act_init, sigmoid_forward, sigmoid_backward, 0
+};

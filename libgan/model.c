@@ -1,0 +1,911 @@
+/*
+ * model.c -- the gan_model handle: building, buffers, forward and backward.
+ *
+ * Memory plan.  Building a model only grows three arenas: parameters, their
+ * gradients (same size, same offsets) and non-trainable state (batchnorm
+ * running statistics).  Everything that depends on the batch size is sized
+ * in gan_model_reserve(): one activation arena (the input copy and every
+ * layer's output; reshape and flatten alias their input), one arena of
+ * per-layer saved forward data (batchnorm's xhat, dropout masks), two
+ * ping-pong gradient buffers and one workspace shared by all layers (the
+ * largest im2col matrix).  Forward and backward then never allocate.
+ */
+#include <stdio.h>
+
+#include "gan_internal.h"
+
+/* ---- creation ----------------------------------------------------------------- */
+
+static gan_status gan__check_shape(size_t ndim, const int *dims, gan__shape *out, const char *func)
+{
+    size_t elems = 1;
+    if (dims == NULL)
+        return gan__err(GAN_EINVAL, "%s: invalid argument: dims is NULL", func);
+    if (ndim != 1 && ndim != 3)
+        return gan__err(GAN_EINVAL, "%s: ndim must be 1 (vector) or 3 (h, w, c), got %zu", func, ndim);
+    out->ndim = (int)ndim;
+    out->d[0] = out->d[1] = out->d[2] = 0;
+    for (size_t i = 0; i < ndim; i++) {
+        if (dims[i] < 1 || dims[i] > GAN__MAX_DIM)
+            return gan__err(GAN_EINVAL, "%s: dimension %zu is %d, must be in 1..%d", func, i,
+                            dims[i], GAN__MAX_DIM);
+        out->d[i] = dims[i];
+        elems *= (size_t)dims[i];
+        if (elems > GAN__MAX_ELEMS)
+            return gan__err(GAN_EINVAL, "%s: shape has more than 2^31 elements", func);
+    }
+    return GAN_OK;
+}
+
+gan_status gan_model_create(gan_model **out, size_t ndim, const int *dims)
+{
+    gan_model *m;
+    gan__shape s;
+    gan_status st;
+    GAN__CHECK_ARG(out != NULL);
+    *out = NULL;
+    if ((st = gan__check_shape(ndim, dims, &s, __func__)) != GAN_OK)
+        return st;
+    m = gan__calloc(1, sizeof *m);
+    if (!m)
+        return gan__err(GAN_ENOMEM, "gan_model_create: out of memory");
+    m->magic = GAN__MAGIC_MODEL;
+    m->in = s;
+    m->init_seed = 0;
+    gan__rng_seed(&m->rng, 0);
+    gan__handle_created();
+    *out = m;
+    return GAN_OK;
+}
+
+static void gan__free_batch_buffers(gan_model *m)
+{
+    gan__aligned_free(m->act_arena);
+    gan__free(m->act);
+    gan__aligned_free(m->aux_arena);
+    gan__free(m->aux);
+    gan__aligned_free(m->grad_buf[0]);
+    gan__aligned_free(m->ws);
+    m->act_arena = NULL;
+    m->act = NULL;
+    m->aux_arena = NULL;
+    m->aux = NULL;
+    m->grad_buf[0] = m->grad_buf[1] = NULL;
+    m->ws = NULL;
+    m->ws_bytes = 0;
+    m->max_batch = 0;
+    m->last_batch = 0;
+}
+
+void gan_model_free(gan_model *m)
+{
+    if (m == NULL || m->magic != GAN__MAGIC_MODEL)
+        return;
+    gan__free_batch_buffers(m);
+    gan__free(m->layers);
+    gan__aligned_free(m->params);
+    gan__aligned_free(m->grads);
+    gan__aligned_free(m->state);
+    m->magic = GAN__MAGIC_DEAD;
+    gan__free(m);
+    gan__handle_freed();
+}
+
+/* ---- building ------------------------------------------------------------------ */
+
+static const gan__shape *gan__model_out_shape(const gan_model *m)
+{
+    return m->n_layers ? &m->layers[m->n_layers - 1].out : &m->in;
+}
+
+/* Grow an aligned float arena from n_old to n_new floats, keeping contents. */
+static float *gan__grow_arena(float *old, size_t n_old, size_t n_new)
+{
+    float *p = gan__aligned_alloc(n_new * sizeof(float));
+    if (!p)
+        return NULL;
+    if (n_old)
+        memcpy(p, old, n_old * sizeof(float));
+    memset(p + n_old, 0, (n_new - n_old) * sizeof(float));
+    return p;
+}
+
+/* The random stream that initialises layer `index` for a given seed. */
+static void gan__layer_init_rng(gan__rng *r, uint64_t seed, size_t index)
+{
+    uint64_t sm = seed;
+    uint64_t a = gan__splitmix64(&sm);
+    gan__rng_seed(r, a ^ (0x9e3779b97f4a7c15ull * (uint64_t)(index + 1)));
+}
+
+static void gan__init_layer(gan_model *m, size_t i)
+{
+    gan__layer *l = &m->layers[i];
+    gan__rng r;
+    gan__layer_init_rng(&r, m->init_seed, i);
+    l->ops->init(l, m->params + l->param_off, m->state + l->state_off, &r);
+}
+
+/*
+ * Append layer *t (kind, ops and settings filled in; shapes not yet).
+ * All-or-nothing: on any failure the model is unchanged.
+ */
+static gan_status gan__add_layer(gan_model *m, gan__layer *t, const char *func)
+{
+    char s[64];
+    gan_status st;
+    float *np = NULL, *ng = NULL, *ns = NULL;
+    size_t idx;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    idx = m->n_layers;
+    t->in = *gan__model_out_shape(m);
+    t->trainable = 1;
+    t->n_params = t->n_state = t->aux_per_sample = t->aux_fixed = 0;
+    if ((st = t->ops->setup(t)) != GAN_OK) {
+        gan__err_prefix("%s: layer %zu (%s) with input %s", func, idx, t->ops->name,
+                        gan__shape_str(&t->in, s, sizeof s));
+        return st;
+    }
+    if (gan__shape_elems(&t->out) > GAN__MAX_ELEMS || t->n_params > GAN__MAX_ELEMS)
+        return gan__err(GAN_ESHAPE, "%s: layer %zu (%s) output %s is too large", func, idx,
+                        t->ops->name, gan__shape_str(&t->out, s, sizeof s));
+    if (m->n_layers == m->cap_layers) {
+        size_t cap = m->cap_layers ? 2 * m->cap_layers : 8;
+        gan__layer *nl = gan__realloc(m->layers, cap * sizeof *nl);
+        if (!nl)
+            return gan__err(GAN_ENOMEM, "%s: out of memory", func);
+        m->layers = nl;
+        m->cap_layers = cap;
+    }
+    if (t->n_params) {
+        np = gan__grow_arena(m->params, m->n_params, m->n_params + t->n_params);
+        ng = gan__grow_arena(m->grads, m->n_params, m->n_params + t->n_params);
+    }
+    if (t->n_state)
+        ns = gan__grow_arena(m->state, m->n_state, m->n_state + t->n_state);
+    if ((t->n_params && (!np || !ng)) || (t->n_state && !ns)) {
+        gan__aligned_free(np);
+        gan__aligned_free(ng);
+        gan__aligned_free(ns);
+        return gan__err(GAN_ENOMEM, "%s: out of memory for %zu parameters", func, t->n_params);
+    }
+    t->param_off = m->n_params;
+    t->state_off = m->n_state;
+    if (np) {
+        gan__aligned_free(m->params);
+        gan__aligned_free(m->grads);
+        m->params = np;
+        m->grads = ng;
+        m->n_params += t->n_params;
+    }
+    if (ns) {
+        gan__aligned_free(m->state);
+        m->state = ns;
+        m->n_state += t->n_state;
+    }
+    m->layers[idx] = *t;
+    m->n_layers++;
+    gan__init_layer(m, idx);
+    /* Batch buffers were planned for the old layer list. */
+    gan__free_batch_buffers(m);
+    return GAN_OK;
+}
+
+gan_status gan_dense_config_init(gan_dense_config *cfg, size_t size)
+{
+    GAN__CHECK_ARG(cfg != NULL);
+    if (size < sizeof(uint32_t) + 2 * sizeof(int) || size > sizeof *cfg)
+        return gan__err(GAN_EINVAL, "gan_dense_config_init: struct size %zu not supported "
+                        "(this library's is %zu)", size, sizeof *cfg);
+    memset(cfg, 0, size);
+    cfg->struct_size = (uint32_t)size;
+    cfg->units = 0;
+    cfg->use_bias = 1;
+    return GAN_OK;
+}
+
+gan_status gan_conv2d_config_init(gan_conv2d_config *cfg, size_t size)
+{
+    GAN__CHECK_ARG(cfg != NULL);
+    if (size < sizeof *cfg || size > sizeof *cfg)
+        return gan__err(GAN_EINVAL, "gan_conv2d_config_init: struct size %zu not supported "
+                        "(this library's is %zu)", size, sizeof *cfg);
+    memset(cfg, 0, size);
+    cfg->struct_size = (uint32_t)size;
+    cfg->filters = 0;
+    cfg->kernel_h = cfg->kernel_w = 3;
+    cfg->stride_h = cfg->stride_w = 1;
+    cfg->padding = GAN_PADDING_VALID;
+    cfg->use_bias = 1;
+    return GAN_OK;
+}
+
+gan_status gan_batchnorm_config_init(gan_batchnorm_config *cfg, size_t size)
+{
+    GAN__CHECK_ARG(cfg != NULL);
+    if (size < sizeof *cfg || size > sizeof *cfg)
+        return gan__err(GAN_EINVAL, "gan_batchnorm_config_init: struct size %zu not supported "
+                        "(this library's is %zu)", size, sizeof *cfg);
+    memset(cfg, 0, size);
+    cfg->struct_size = (uint32_t)size;
+    cfg->momentum = 0.99f;
+    cfg->epsilon = 1e-3f;
+    return GAN_OK;
+}
+
+/*
+ * Copy a caller's config into a full-size local struct: the library reads
+ * only struct_size bytes, defaults fill the rest (zlib's sizeof handshake).
+ */
+static gan_status gan__read_config(void *dst, size_t full, const void *src, size_t min_size,
+                                   const char *what, const char *func)
+{
+    uint32_t sz;
+    if (src == NULL)
+        return gan__err(GAN_EINVAL, "%s: invalid argument: %s config is NULL", func, what);
+    memcpy(&sz, src, sizeof sz);
+    if (sz < min_size || sz > full)
+        return gan__err(GAN_EINVAL, "%s: %s config has struct_size %u; initialise it with "
+                        "its *_INIT macro", func, what, (unsigned)sz);
+    memcpy(dst, src, sz);
+    return GAN_OK;
+}
+
+gan_status gan_model_add_dense(gan_model *m, const gan_dense_config *cfg)
+{
+    gan_dense_config c;
+    gan__layer t;
+    gan_status st;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    gan_dense_config_init(&c, sizeof c);
+    if ((st = gan__read_config(&c, sizeof c, cfg, sizeof(uint32_t) + 2 * sizeof(int), "dense",
+                               __func__)) != GAN_OK)
+        return st;
+    if (c.units < 1 || c.units > GAN__MAX_DIM)
+        return gan__err(GAN_EINVAL, "%s: units is %d, must be in 1..%d", __func__, c.units, GAN__MAX_DIM);
+    memset(&t, 0, sizeof t);
+    t.kind = GAN_LAYER_DENSE;
+    t.ops = &gan__dense_ops;
+    t.use_bias = c.use_bias != 0;
+    t.u.dense.units = c.units;
+    return gan__add_layer(m, &t, __func__);
+}
+
+static gan_status gan__add_conv(gan_model *m, const gan_conv2d_config *cfg, int transpose,
+                                const char *func)
+{
+    gan_conv2d_config c;
+    gan__layer t;
+    gan_status st;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    gan_conv2d_config_init(&c, sizeof c);
+    if ((st = gan__read_config(&c, sizeof c, cfg, sizeof c, "conv2d", func)) != GAN_OK)
+        return st;
+    if (c.filters < 1 || c.filters > GAN__MAX_DIM)
+        return gan__err(GAN_EINVAL, "%s: filters is %d, must be in 1..%d", func, c.filters, GAN__MAX_DIM);
+    if (c.kernel_h < 1 || c.kernel_w < 1 || c.kernel_h > 64 || c.kernel_w > 64)
+        return gan__err(GAN_EINVAL, "%s: kernel %dx%d, each side must be in 1..64", func,
+                        c.kernel_h, c.kernel_w);
+    if (c.stride_h < 1 || c.stride_w < 1 || c.stride_h > 64 || c.stride_w > 64)
+        return gan__err(GAN_EINVAL, "%s: stride %dx%d, each must be in 1..64", func,
+                        c.stride_h, c.stride_w);
+    if (c.padding != GAN_PADDING_VALID && c.padding != GAN_PADDING_SAME)
+        return gan__err(GAN_EINVAL, "%s: padding %d is neither GAN_PADDING_VALID nor GAN_PADDING_SAME",
+                        func, (int)c.padding);
+    memset(&t, 0, sizeof t);
+    t.kind = transpose ? GAN_LAYER_CONV2D_TRANSPOSE : GAN_LAYER_CONV2D;
+    t.ops = transpose ? &gan__conv2d_transpose_ops : &gan__conv2d_ops;
+    t.use_bias = c.use_bias != 0;
+    t.u.conv.filters = c.filters;
+    t.u.conv.padding = c.padding;
+    t.u.conv.g.kh = c.kernel_h;
+    t.u.conv.g.kw = c.kernel_w;
+    t.u.conv.g.sh = c.stride_h;
+    t.u.conv.g.sw = c.stride_w;
+    return gan__add_layer(m, &t, func);
+}
+
+gan_status gan_model_add_conv2d(gan_model *m, const gan_conv2d_config *cfg)
+{
+    return gan__add_conv(m, cfg, 0, __func__);
+}
+
+gan_status gan_model_add_conv2d_transpose(gan_model *m, const gan_conv2d_config *cfg)
+{
+    return gan__add_conv(m, cfg, 1, __func__);
+}
+
+gan_status gan_model_add_batchnorm(gan_model *m, const gan_batchnorm_config *cfg)
+{
+    gan_batchnorm_config c;
+    gan__layer t;
+    gan_status st;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    gan_batchnorm_config_init(&c, sizeof c);
+    if (cfg && (st = gan__read_config(&c, sizeof c, cfg, sizeof c, "batchnorm", __func__)) != GAN_OK)
+        return st;
+    if (!(c.momentum >= 0.0f && c.momentum <= 1.0f))
+        return gan__err(GAN_EINVAL, "%s: momentum %g must be in [0, 1]", __func__, (double)c.momentum);
+    if (!(c.epsilon > 0.0f && c.epsilon < 1.0f))
+        return gan__err(GAN_EINVAL, "%s: epsilon %g must be in (0, 1)", __func__, (double)c.epsilon);
+    memset(&t, 0, sizeof t);
+    t.kind = GAN_LAYER_BATCHNORM;
+    t.ops = &gan__batchnorm_ops;
+    t.u.bn.momentum = c.momentum;
+    t.u.bn.epsilon = c.epsilon;
+    return gan__add_layer(m, &t, __func__);
+}
+
+static gan_status gan__add_simple(gan_model *m, gan_layer_kind kind, float param, const char *func)
+{
+    gan__layer t;
+    memset(&t, 0, sizeof t);
+    t.kind = kind;
+    t.ops = gan__layer_ops_for(kind);
+    t.u.act.alpha = param; /* alpha or rate: both are one float */
+    if (kind == GAN_LAYER_DROPOUT)
+        t.u.drop.rate = param;
+    return gan__add_layer(m, &t, func);
+}
+
+gan_status gan_model_add_leaky_relu(gan_model *m, float alpha)
+{
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if (!(alpha >= 0.0f && alpha < 1.0f))
+        return gan__err(GAN_EINVAL, "%s: alpha %g must be in [0, 1)", __func__, (double)alpha);
+    return gan__add_simple(m, GAN_LAYER_LEAKY_RELU, alpha, __func__);
+}
+
+gan_status gan_model_add_relu(gan_model *m)
+{
+    return gan__add_simple(m, GAN_LAYER_RELU, 0.0f, __func__);
+}
+
+gan_status gan_model_add_tanh(gan_model *m)
+{
+    return gan__add_simple(m, GAN_LAYER_TANH, 0.0f, __func__);
+}
+
+gan_status gan_model_add_sigmoid(gan_model *m)
+{
+    return gan__add_simple(m, GAN_LAYER_SIGMOID, 0.0f, __func__);
+}
+
+gan_status gan_model_add_dropout(gan_model *m, float rate)
+{
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if (!(rate >= 0.0f && rate < 1.0f))
+        return gan__err(GAN_EINVAL, "%s: rate %g must be in [0, 1)", __func__, (double)rate);
+    return gan__add_simple(m, GAN_LAYER_DROPOUT, rate, __func__);
+}
+
+gan_status gan_model_add_reshape(gan_model *m, size_t ndim, const int *dims)
+{
+    gan__layer t;
+    gan_status st;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    memset(&t, 0, sizeof t);
+    if ((st = gan__check_shape(ndim, dims, &t.out, __func__)) != GAN_OK)
+        return st;
+    t.kind = GAN_LAYER_RESHAPE;
+    t.ops = &gan__reshape_ops;
+    return gan__add_layer(m, &t, __func__);
+}
+
+gan_status gan_model_add_flatten(gan_model *m)
+{
+    return gan__add_simple(m, GAN_LAYER_FLATTEN, 0.0f, __func__);
+}
+
+gan_status gan_model_init_params(gan_model *m, uint64_t seed)
+{
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    m->init_seed = seed;
+    for (size_t i = 0; i < m->n_layers; i++)
+        gan__init_layer(m, i);
+    return GAN_OK;
+}
+
+gan_status gan_model_set_seed(gan_model *m, uint64_t seed)
+{
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    gan__rng_seed(&m->rng, seed);
+    return GAN_OK;
+}
+
+/* ---- batch buffers ----------------------------------------------------------- */
+
+static size_t gan__round64(size_t n)
+{
+    return (n + 63) & ~(size_t)63;
+}
+
+gan_status gan_model_reserve(gan_model *m, size_t max_batch)
+{
+    size_t act_total, aux_total = 0, max_elems, ws = 0, off;
+    float *act_arena = NULL, **act = NULL, *gbuf = NULL;
+    unsigned char *aux_arena = NULL, **aux = NULL;
+    void *wsp = NULL;
+    const size_t L = m ? m->n_layers : 0;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if (max_batch == 0 || max_batch > GAN__MAX_BATCH)
+        return gan__err(GAN_EINVAL, "gan_model_reserve: batch %zu must be in 1..%zu", max_batch,
+                        GAN__MAX_BATCH);
+    if (max_batch <= m->max_batch)
+        return GAN_OK;
+
+    /* Sizes, with overflow checks: every count below is bounded by
+       2^24 samples * 2^31 elements, which fits in 64 bits. */
+    max_elems = gan__shape_elems(&m->in);
+    act_total = gan__round64(max_batch * max_elems);
+    for (size_t i = 0; i < L; i++) {
+        const gan__layer *l = &m->layers[i];
+        size_t e = gan__shape_elems(&l->out), w;
+        if (e > max_elems)
+            max_elems = e;
+        if (!l->ops->is_view)
+            act_total += gan__round64(max_batch * e);
+        aux_total += gan__round64(max_batch * l->aux_per_sample + l->aux_fixed);
+        w = l->ops->workspace(l, max_batch);
+        if (w > ws)
+            ws = w;
+    }
+    if (act_total > ((size_t)1 << 40) / sizeof(float) || aux_total > ((size_t)1 << 40))
+        return gan__err(GAN_ENOMEM, "gan_model_reserve: batch %zu needs more than 1 TiB", max_batch);
+
+    act_arena = gan__aligned_alloc(act_total * sizeof(float));
+    act = gan__calloc(L + 1, sizeof *act);
+    aux_arena = gan__aligned_alloc(aux_total ? aux_total : 64);
+    aux = gan__calloc(L ? L : 1, sizeof *aux);
+    gbuf = gan__aligned_alloc(2 * gan__round64(max_batch * max_elems) * sizeof(float));
+    wsp = gan__aligned_alloc(ws ? ws : 64);
+    if (!act_arena || !act || !aux_arena || !aux || !gbuf || !wsp) {
+        gan__aligned_free(act_arena);
+        gan__free(act);
+        gan__aligned_free(aux_arena);
+        gan__free(aux);
+        gan__aligned_free(gbuf);
+        gan__aligned_free(wsp);
+        return gan__err(GAN_ENOMEM, "gan_model_reserve: out of memory for batch %zu", max_batch);
+    }
+    /* Zero once: no uninitialised bytes ever reach a checkpoint or a test. */
+    memset(act_arena, 0, act_total * sizeof(float));
+    memset(aux_arena, 0, aux_total ? aux_total : 64);
+
+    off = 0;
+    act[0] = act_arena;
+    off += gan__round64(max_batch * gan__shape_elems(&m->in));
+    for (size_t i = 0; i < L; i++) {
+        const gan__layer *l = &m->layers[i];
+        if (l->ops->is_view) {
+            act[i + 1] = act[i];
+        } else {
+            act[i + 1] = act_arena + off;
+            off += gan__round64(max_batch * gan__shape_elems(&l->out));
+        }
+    }
+    off = 0;
+    for (size_t i = 0; i < L; i++) {
+        const gan__layer *l = &m->layers[i];
+        aux[i] = aux_arena + off;
+        off += gan__round64(max_batch * l->aux_per_sample + l->aux_fixed);
+    }
+
+    gan__free_batch_buffers(m);
+    m->act_arena = act_arena;
+    m->act = act;
+    m->aux_arena = aux_arena;
+    m->aux = aux;
+    m->grad_buf[0] = gbuf;
+    m->grad_buf[1] = gbuf + gan__round64(max_batch * max_elems);
+    m->ws = wsp;
+    m->ws_bytes = ws;
+    m->max_batch = max_batch;
+    return GAN_OK;
+}
+
+/* ---- forward and backward ---------------------------------------------------- */
+
+static void gan__layer_ctx(gan_model *m, size_t i, size_t batch, int training, gan__ctx *cx)
+{
+    gan__layer *l = &m->layers[i];
+    cx->batch = batch;
+    cx->training = training;
+    cx->w = l->n_params ? m->params + l->param_off : NULL;
+    cx->dw = NULL;
+    cx->state = l->n_state ? m->state + l->state_off : NULL;
+    cx->ws = m->ws;
+    cx->ws_bytes = m->ws_bytes;
+    cx->aux = m->aux[i];
+    cx->rng = &m->rng;
+}
+
+gan_status gan__model_forward(gan_model *m, const float *x, size_t batch, gan_mode mode)
+{
+    gan_status st;
+    if (batch > m->max_batch && (st = gan_model_reserve(m, batch)) != GAN_OK)
+        return st;
+    if (x != m->act[0])
+        memcpy(m->act[0], x, batch * gan__shape_elems(&m->in) * sizeof(float));
+    for (size_t i = 0; i < m->n_layers; i++) {
+        gan__layer *l = &m->layers[i];
+        gan__ctx cx;
+        if (l->ops->is_view)
+            continue;
+        gan__layer_ctx(m, i, batch, mode == GAN_MODE_TRAIN, &cx);
+        l->ops->forward(l, &cx, m->act[i], m->act[i + 1]);
+    }
+    m->last_batch = batch;
+    m->last_mode = mode;
+    return GAN_OK;
+}
+
+gan_status gan__model_backward(gan_model *m, const float *dy, float *dx)
+{
+    const size_t batch = m->last_batch;
+    const float *cur = dy;
+    size_t lo = 0, first_real = m->n_layers;
+    int next = 0;
+
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (!m->layers[i].ops->is_view) {
+            first_real = i;
+            break;
+        }
+    if (first_real == m->n_layers) {
+        /* Only reshapes: the gradient passes through unchanged. */
+        if (dx)
+            memcpy(dx, dy, batch * gan__shape_elems(&m->in) * sizeof(float));
+        return GAN_OK;
+    }
+    /* Without dx, layers below the lowest trainable one need nothing. */
+    if (!dx) {
+        lo = m->n_layers;
+        for (size_t i = 0; i < m->n_layers; i++)
+            if (m->layers[i].trainable && m->layers[i].n_params) {
+                lo = i;
+                break;
+            }
+        if (lo == m->n_layers)
+            return GAN_OK;
+    }
+    for (size_t i = m->n_layers; i-- > lo;) {
+        gan__layer *l = &m->layers[i];
+        gan__ctx cx;
+        float *target;
+        if (l->ops->is_view)
+            continue;
+        gan__layer_ctx(m, i, batch, m->last_mode == GAN_MODE_TRAIN, &cx);
+        if (l->trainable && l->n_params)
+            cx.dw = m->grads + l->param_off;
+        if (i == first_real && dx)
+            target = dx;                         /* views below pass it through */
+        else if (i > lo)
+            target = m->grad_buf[next];
+        else
+            target = NULL;                       /* lowest layer, no dx wanted */
+        l->ops->backward(l, &cx, m->act[i], m->act[i + 1], cur, target);
+        if (target == NULL || target == dx)
+            break;
+        cur = target;
+        next ^= 1;
+    }
+    return GAN_OK;
+}
+
+gan_status gan_model_forward(gan_model *m, const float *x, size_t x_count, size_t batch,
+                             gan_mode mode, float *y, size_t y_count)
+{
+    gan_status st;
+    size_t in_e, out_e;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    GAN__CHECK_ARG(x != NULL);
+    if (mode != GAN_MODE_INFER && mode != GAN_MODE_TRAIN)
+        return gan__err(GAN_EINVAL, "gan_model_forward: mode %d is neither GAN_MODE_INFER nor "
+                        "GAN_MODE_TRAIN", (int)mode);
+    if (m->n_layers == 0)
+        return gan__err(GAN_ESTATE, "gan_model_forward: the model has no layers");
+    if (batch == 0 || batch > GAN__MAX_BATCH)
+        return gan__err(GAN_EINVAL, "gan_model_forward: batch %zu must be in 1..%zu", batch,
+                        GAN__MAX_BATCH);
+    in_e = gan__shape_elems(&m->in);
+    out_e = gan__shape_elems(gan__model_out_shape(m));
+    if (x_count != batch * in_e)
+        return gan__err(GAN_ESHAPE, "gan_model_forward: x has %zu elements, expected %zu "
+                        "(batch %zu x %zu per sample)", x_count, batch * in_e, batch, in_e);
+    if (y && y_count != batch * out_e)
+        return gan__err(GAN_ESHAPE, "gan_model_forward: y has room for %zu elements, expected %zu "
+                        "(batch %zu x %zu per sample)", y_count, batch * out_e, batch, out_e);
+    if ((st = gan__model_forward(m, x, batch, mode)) != GAN_OK)
+        return st;
+    if (y)
+        memcpy(y, m->act[m->n_layers], batch * out_e * sizeof(float));
+    return GAN_OK;
+}
+
+gan_status gan_model_output(const gan_model *m, const float **y, size_t *count)
+{
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    GAN__CHECK_ARG(y != NULL);
+    if (m->last_batch == 0)
+        return gan__err(GAN_ESTATE, "gan_model_output: no forward() has been run since the "
+                        "model was built or resized");
+    *y = m->act[m->n_layers];
+    if (count)
+        *count = m->last_batch * gan__shape_elems(gan__model_out_shape(m));
+    return GAN_OK;
+}
+
+gan_status gan_model_backward(gan_model *m, const float *dy, size_t dy_count, float *dx,
+                              size_t dx_count)
+{
+    size_t in_e, out_e;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    GAN__CHECK_ARG(dy != NULL);
+    if (m->last_batch == 0)
+        return gan__err(GAN_ESTATE, "gan_model_backward: call forward() first");
+    in_e = gan__shape_elems(&m->in);
+    out_e = gan__shape_elems(gan__model_out_shape(m));
+    if (dy_count != m->last_batch * out_e)
+        return gan__err(GAN_ESHAPE, "gan_model_backward: dy has %zu elements, expected %zu "
+                        "(batch %zu of the last forward x %zu)", dy_count, m->last_batch * out_e,
+                        m->last_batch, out_e);
+    if (dx && dx_count != m->last_batch * in_e)
+        return gan__err(GAN_ESHAPE, "gan_model_backward: dx has room for %zu elements, expected %zu",
+                        dx_count, m->last_batch * in_e);
+    return gan__model_backward(m, dy, dx);
+}
+
+gan_status gan_model_zero_grad(gan_model *m)
+{
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if (m->n_params)
+        memset(m->grads, 0, m->n_params * sizeof(float));
+    return GAN_OK;
+}
+
+gan_status gan_model_set_trainable(gan_model *m, int layer, int trainable)
+{
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if (layer < -1 || (layer >= 0 && (size_t)layer >= m->n_layers))
+        return gan__err(GAN_EINVAL, "gan_model_set_trainable: layer %d out of range (-1..%zu)",
+                        layer, m->n_layers ? m->n_layers - 1 : 0);
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (layer == -1 || (size_t)layer == i)
+            m->layers[i].trainable = trainable != 0;
+    return GAN_OK;
+}
+
+/* ---- introspection -------------------------------------------------------------- */
+
+static gan_status gan__check_layer(const gan_model *m, size_t layer, const char *func)
+{
+    if (layer >= m->n_layers)
+        return gan__err(GAN_EINVAL, "%s: layer %zu out of range (the model has %zu)", func, layer,
+                        m->n_layers);
+    return GAN_OK;
+}
+
+gan_status gan_model_layer_count(const gan_model *m, size_t *n)
+{
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    GAN__CHECK_ARG(n != NULL);
+    *n = m->n_layers;
+    return GAN_OK;
+}
+
+gan_status gan_model_layer_kind(const gan_model *m, size_t layer, gan_layer_kind *kind)
+{
+    gan_status st;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    GAN__CHECK_ARG(kind != NULL);
+    if ((st = gan__check_layer(m, layer, __func__)) != GAN_OK)
+        return st;
+    *kind = m->layers[layer].kind;
+    return GAN_OK;
+}
+
+gan_status gan_model_shape(const gan_model *m, int layer, size_t *ndim, int dims[3])
+{
+    const gan__shape *s;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    GAN__CHECK_ARG(ndim != NULL);
+    GAN__CHECK_ARG(dims != NULL);
+    if (layer < -1 || (layer >= 0 && (size_t)layer >= m->n_layers))
+        return gan__err(GAN_EINVAL, "gan_model_shape: layer %d out of range", layer);
+    s = layer == -1 ? &m->in : &m->layers[layer].out;
+    *ndim = (size_t)s->ndim;
+    for (int i = 0; i < 3; i++)
+        dims[i] = i < s->ndim ? s->d[i] : 0;
+    return GAN_OK;
+}
+
+gan_status gan_model_param_count(const gan_model *m, size_t *total, size_t *trainable)
+{
+    size_t tr = 0;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (m->layers[i].trainable)
+            tr += m->layers[i].n_params;
+    if (total)
+        *total = m->n_params + m->n_state;
+    if (trainable)
+        *trainable = tr;
+    return GAN_OK;
+}
+
+gan_status gan_model_layer_sizes(const gan_model *m, size_t layer, size_t *n_params, size_t *n_state)
+{
+    gan_status st;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if ((st = gan__check_layer(m, layer, __func__)) != GAN_OK)
+        return st;
+    if (n_params)
+        *n_params = m->layers[layer].n_params;
+    if (n_state)
+        *n_state = m->layers[layer].n_state;
+    return GAN_OK;
+}
+
+/* Which of a layer's arrays a copy call addresses. */
+enum { GAN__PARAMS, GAN__GRADS, GAN__STATE };
+
+static gan_status gan__layer_array(const gan_model *m, size_t layer, int which, size_t count,
+                                   float **arr, const char *func)
+{
+    gan_status st;
+    const gan__layer *l;
+    size_t n;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if ((st = gan__check_layer(m, layer, func)) != GAN_OK)
+        return st;
+    l = &m->layers[layer];
+    n = which == GAN__STATE ? l->n_state : l->n_params;
+    if (count != n)
+        return gan__err(GAN_ESHAPE, "%s: layer %zu (%s) has %zu %s, count is %zu", func, layer,
+                        l->ops->name, n, which == GAN__STATE ? "state values" : "parameters", count);
+    *arr = which == GAN__PARAMS ? m->params + l->param_off
+         : which == GAN__GRADS ? m->grads + l->param_off : m->state + l->state_off;
+    return GAN_OK;
+}
+
+gan_status gan_model_get_params(const gan_model *m, size_t layer, float *dst, size_t count)
+{
+    float *a;
+    gan_status st = gan__layer_array(m, layer, GAN__PARAMS, count, &a, __func__);
+    if (st != GAN_OK)
+        return st;
+    if (count) {
+        GAN__CHECK_ARG(dst != NULL);
+        memcpy(dst, a, count * sizeof(float));
+    }
+    return GAN_OK;
+}
+
+gan_status gan_model_get_grads(const gan_model *m, size_t layer, float *dst, size_t count)
+{
+    float *a;
+    gan_status st = gan__layer_array(m, layer, GAN__GRADS, count, &a, __func__);
+    if (st != GAN_OK)
+        return st;
+    if (count) {
+        GAN__CHECK_ARG(dst != NULL);
+        memcpy(dst, a, count * sizeof(float));
+    }
+    return GAN_OK;
+}
+
+gan_status gan_model_get_state(const gan_model *m, size_t layer, float *dst, size_t count)
+{
+    float *a;
+    gan_status st = gan__layer_array(m, layer, GAN__STATE, count, &a, __func__);
+    if (st != GAN_OK)
+        return st;
+    if (count) {
+        GAN__CHECK_ARG(dst != NULL);
+        memcpy(dst, a, count * sizeof(float));
+    }
+    return GAN_OK;
+}
+
+gan_status gan_model_set_params(gan_model *m, size_t layer, const float *src, size_t count)
+{
+    float *a;
+    gan_status st = gan__layer_array(m, layer, GAN__PARAMS, count, &a, __func__);
+    if (st != GAN_OK || count == 0)
+        return st;
+    GAN__CHECK_ARG(src != NULL);
+    if (gan__has_nonfinite(src, count))
+        return gan__err(GAN_ENUMERIC, "gan_model_set_params: layer %zu: values contain NaN or "
+                        "infinity; nothing was changed", layer);
+    memcpy(a, src, count * sizeof(float));
+    return GAN_OK;
+}
+
+gan_status gan_model_set_state(gan_model *m, size_t layer, const float *src, size_t count)
+{
+    float *a;
+    gan_status st = gan__layer_array(m, layer, GAN__STATE, count, &a, __func__);
+    if (st != GAN_OK || count == 0)
+        return st;
+    GAN__CHECK_ARG(src != NULL);
+    if (gan__has_nonfinite(src, count))
+        return gan__err(GAN_ENUMERIC, "gan_model_set_state: layer %zu: values contain NaN or "
+                        "infinity; nothing was changed", layer);
+    for (size_t i = count / 2; i < count; i++)
+        if (src[i] < 0.0f)
+            return gan__err(GAN_EINVAL, "gan_model_set_state: layer %zu: moving variance %zu is "
+                            "negative (%g)", layer, i - count / 2, (double)src[i]);
+    memcpy(a, src, count * sizeof(float));
+    return GAN_OK;
+}
+
+/* ---- summary ------------------------------------------------------------------ */
+
+typedef struct gan__sbuf {
+    char *buf;
+    size_t cap, len;
+} gan__sbuf;
+
+static void gan__sbuf_printf(gan__sbuf *b, const char *fmt, ...) GAN__PRINTF(2, 3);
+
+#include <stdarg.h>
+static void gan__sbuf_printf(gan__sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    char *dst = b->len < b->cap ? b->buf + b->len : NULL;
+    size_t room = b->len < b->cap ? b->cap - b->len : 0;
+    va_start(ap, fmt);
+    n = vsnprintf(dst, room, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        b->len += (size_t)n;
+}
+
+/* 1234567 -> "1,234,567" */
+static const char *gan__commas(size_t v, char *buf, size_t cap)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%zu", v), o = 0;
+    for (int i = 0; i < n && (size_t)o + 2 < cap; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+gan_status gan_model_summary(const gan_model *m, char *buf, size_t cap, size_t *needed)
+{
+    gan__sbuf b;
+    char s[64], c1[32], c2[32], c3[32];
+    size_t total, trainable;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if (buf == NULL && cap != 0)
+        return gan__err(GAN_EINVAL, "gan_model_summary: buf is NULL but cap is %zu", cap);
+    b.buf = buf;
+    b.cap = cap;
+    b.len = 0;
+    gan_model_param_count(m, &total, &trainable);
+    gan__sbuf_printf(&b, "Model: %zu layers, input %s\n", m->n_layers,
+                     gan__shape_str(&m->in, s, sizeof s));
+    gan__sbuf_printf(&b, "%-4s %-20s %-20s %12s\n", "#", "Layer (type)", "Output Shape", "Param #");
+    gan__sbuf_printf(&b, "%.*s\n", 59, "============================================================");
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const gan__layer *l = &m->layers[i];
+        char name[40];
+        snprintf(name, sizeof name, "%s%s", l->ops->name, l->trainable ? "" : " (frozen)");
+        gan__sbuf_printf(&b, "%-4zu %-20s %-20s %12s\n", i, name,
+                         gan__shape_str(&l->out, s, sizeof s),
+                         gan__commas(l->n_params + l->n_state, c1, sizeof c1));
+    }
+    gan__sbuf_printf(&b, "%.*s\n", 59, "============================================================");
+    gan__sbuf_printf(&b, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n",
+                     gan__commas(total, c1, sizeof c1), gan__commas(trainable, c2, sizeof c2),
+                     gan__commas(total - trainable, c3, sizeof c3));
+    if (needed)
+        *needed = b.len;
+    return GAN_OK;
+}

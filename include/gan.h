@@ -462,6 +462,142 @@ GAN_API gan_status gan_model_set_state(gan_model *model, size_t layer, const flo
 GAN_API gan_status gan_model_summary(const gan_model *model, char *buf, size_t cap, size_t *needed);
 
 /* ======================================================================== */
+/* Datasets                                                                 */
+/* ======================================================================== */
+
+/*
+ * A gan_dataset is a set of samples (float, NHWC, one shape for all) with
+ * optional integer labels, and an iterator over shuffled mini-batches.
+ * Opaque.  Sources: caller memory, MNIST-format IDX files (raw or gzip;
+ * this reads MNIST and Fashion-MNIST) and CIFAR-10 binary batches, from
+ * paths or from memory buffers.
+ *
+ * Files are validated before anything is allocated: magic numbers, type
+ * codes, dimension counts, overflow-checked sizes against the real length,
+ * and a cap on decompressed size.  A bad file gives GAN_EFORMAT (or GAN_EIO)
+ * with a message naming the file, the byte offset and what was expected.
+ *
+ * Pixel values of uint8 sources are mapped to [-1, 1] as x / 127.5 - 1,
+ * the seed notebooks' normalisation.
+ */
+typedef struct gan_dataset gan_dataset;
+
+/* Where Debian's dataset-fashion-mnist package puts Fashion-MNIST. */
+#define GAN_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+
+/*
+ * Constructor: a dataset over n float samples of shape dims[0..ndim)
+ * (ndim 1 or 3) stored back to back in x (n * prod(dims) floats, NHWC).
+ * labels is NULL or n labels in 0..2^31-1.
+ * copy != 0: x and labels are copied, the caller may free them at once.
+ * copy == 0: they are borrowed and must outlive the dataset, unchanged.
+ */
+GAN_API gan_status gan_dataset_create_float(gan_dataset **out, const float *x, size_t n,
+                                            size_t ndim, const int *dims,
+                                            const int32_t *labels, int copy);
+
+/* Constructor: the same from uint8 pixels, mapped to [-1, 1]; always copies. */
+GAN_API gan_status gan_dataset_create_u8(gan_dataset **out, const uint8_t *x, size_t n,
+                                         size_t ndim, const int *dims, const int32_t *labels);
+
+/*
+ * Constructor: MNIST-format IDX files.  images_path holds a uint8 IDX file
+ * of 3 dimensions (n, h, w) -> samples (h, w, 1), or 4 (n, h, w, c);
+ * labels_path is NULL or a uint8 IDX file of n labels.  Either file may be
+ * gzip-compressed (detected from its first bytes, not its name).
+ */
+GAN_API gan_status gan_dataset_load_idx(gan_dataset **out, const char *images_path,
+                                        const char *labels_path);
+
+/* Constructor: the same parser over memory buffers (labels may be NULL, 0). */
+GAN_API gan_status gan_dataset_load_idx_mem(gan_dataset **out, const void *images,
+                                            size_t images_len, const void *labels,
+                                            size_t labels_len);
+
+/*
+ * Constructor: CIFAR-10 binary batches: 3073-byte records (label byte, then
+ * 1024 red, 1024 green, 1024 blue bytes, rows top to bottom), converted to
+ * 32x32x3 NHWC with labels.  path is one file, or a directory from which
+ * data_batch_1.bin ... data_batch_5.bin are read (train != 0) or
+ * test_batch.bin (train == 0).
+ */
+GAN_API gan_status gan_dataset_load_cifar10(gan_dataset **out, const char *path, int train);
+
+/* Constructor: CIFAR-10 records from a memory buffer (len a multiple of 3073). */
+GAN_API gan_status gan_dataset_load_cifar10_mem(gan_dataset **out, const void *buf, size_t len);
+
+/*
+ * Constructor: Fashion-MNIST (or MNIST) from a directory holding
+ * train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] (train != 0)
+ * or the t10k-* pair.  Pass GAN_FASHION_MNIST_DIR for Debian's package.
+ */
+GAN_API gan_status gan_dataset_load_mnist_dir(gan_dataset **out, const char *dir, int train);
+
+/*
+ * Constructor: a copy of src with every sample converted to (h, w, c):
+ * centred and padded with -1 (black) or cropped, and channels replicated
+ * (1 -> c) or averaged (c -> 1).  This is how the 32x32x3 CIFAR-10 DCGAN
+ * trains on 28x28x1 Fashion-MNIST.  Labels are kept.
+ */
+GAN_API gan_status gan_dataset_convert(gan_dataset **out, const gan_dataset *src, int h,
+                                       int w, int c);
+
+/* Destructor.  NULL is a no-op. */
+GAN_API void gan_dataset_free(gan_dataset *ds);
+
+/* Number of samples (after any limit), per-sample shape, and whether the
+   dataset has labels (*has_labels 0/1; *n_classes = max label + 1, or 0). */
+GAN_API gan_status gan_dataset_size(const gan_dataset *ds, size_t *n);
+GAN_API gan_status gan_dataset_shape(const gan_dataset *ds, size_t *ndim, int dims[3]);
+GAN_API gan_status gan_dataset_labels_info(const gan_dataset *ds, int *has_labels, int *n_classes);
+
+/* Use only the first n samples from now on (n = 0 or >= size: all).  Resets
+   the iterator. */
+GAN_API gan_status gan_dataset_limit(gan_dataset *ds, size_t n);
+
+/*
+ * Copy sample `index` into x (count = elements per sample) and its label
+ * into *label (may be NULL; -1 when the dataset has no labels).
+ */
+GAN_API gan_status gan_dataset_get(const gan_dataset *ds, size_t index, float *x, size_t count,
+                                   int32_t *label);
+
+/* How mini-batches are drawn.  Defaults in brackets. */
+typedef struct gan_batch_config {
+    uint32_t struct_size;  /* set by gan_batch_config_init() */
+    size_t batch_size;     /* samples per batch [64] */
+    int shuffle;           /* reshuffle every epoch [1] */
+    int drop_remainder;    /* skip the last, smaller batch [1], as tf.data's
+                              batch(..., drop_remainder=True) */
+    uint64_t seed;         /* shuffling seed [0] */
+    /* new fields are only ever appended here */
+} gan_batch_config;
+
+GAN_API gan_status gan_batch_config_init(gan_batch_config *cfg, size_t size);
+#define GAN_BATCH_CONFIG_INIT(c) gan_batch_config_init((c), sizeof *(c))
+
+/*
+ * Method of gan_dataset: set the batching (cfg NULL: defaults) and restart
+ * at epoch 0.  The order of epoch e is a permutation drawn from (seed, e),
+ * so it is reproducible and does not depend on how batches were consumed.
+ */
+GAN_API gan_status gan_dataset_set_batching(gan_dataset *ds, const gan_batch_config *cfg);
+
+/* Batches per epoch under the current batching. */
+GAN_API gan_status gan_dataset_batches_per_epoch(const gan_dataset *ds, size_t *n);
+
+/*
+ * Method of gan_dataset: copy the next batch into x (room for x_count
+ * floats, at least batch_size * elements per sample) and its labels into
+ * labels (NULL, or room for batch_size), and the number of samples into *n.
+ * Returns GAN_OK with a batch, or GAN_DONE (and *n = 0) at the end of an
+ * epoch; the next call starts the next epoch.  *epoch (may be NULL) gets
+ * the epoch the batch belongs to.
+ */
+GAN_API gan_status gan_dataset_next_batch(gan_dataset *ds, float *x, size_t x_count,
+                                          int32_t *labels, size_t *n, size_t *epoch);
+
+/* ======================================================================== */
 /* The seed notebooks' networks                                             */
 /* ======================================================================== */
 

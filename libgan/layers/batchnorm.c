@@ -53,7 +53,7 @@ static void bn_forward(gan__layer *l, const gan__ctx *cx, const float *x, float 
     const size_t R = cx->batch * gan__shape_spatial(&l->in);
     const float *gamma = cx->w, *beta = cx->w + C;
     float *xhat = cx->aux;
-    float *inv = (float *)((unsigned char *)cx->aux + R * C * sizeof(float));
+    float *inv = xhat + R * C;                    /* (C), after xhat */
     float *rmean = cx->state, *rvar = cx->state + C;
     double *sum = cx->ws, *sq = sum + C;
     const float eps = l->u.bn.epsilon, mom = l->u.bn.momentum;
@@ -102,7 +102,7 @@ static void bn_backward(gan__layer *l, const gan__ctx *cx, const float *x,
     const size_t R = cx->batch * gan__shape_spatial(&l->in);
     const float *gamma = cx->w;
     const float *xhat = cx->aux;
-    const float *inv = (const float *)((const unsigned char *)cx->aux + R * C * sizeof(float));
+    const float *inv = xhat + R * C;              /* (C), after xhat */
     double *sdy = cx->ws, *sdyx = sdy + C;
     (void)x; (void)y;
 

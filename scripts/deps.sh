@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# deps.sh -- install every Debian package libgan needs to build, test, fuzz,
+# document and run its main job.  Idempotent and quiet: when everything is
+# already installed it only asks dpkg and returns in well under a second;
+# otherwise apt's output goes to a log file whose tail is printed on failure.
+#
+#   bash scripts/deps.sh            # as root, or through sudo
+#   GAN_DEPS_LOG=/path/to/log bash scripts/deps.sh
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkgconf
+  libopenblas-dev zlib1g-dev
+  # unit tests (Check)
+  check libsubunit-dev
+  # reference documentation
+  doxygen
+  # fuzzing and sanitizers (clang-14 + its runtime: libFuzzer, ASan, UBSan)
+  clang libclang-rt-14-dev
+  # reference computations and the Python tests (Debian's /usr/bin/python3)
+  python3-numpy python3-pytest python3-scipy python3-pil
+  # image and ABI checks, static analysis
+  pngcheck abigail-tools cppcheck
+  # the default data set: Fashion-MNIST IDX gz in /usr/share/datasets/fashion-mnist/
+  dataset-fashion-mnist
+)
+
+log=${GAN_DEPS_LOG:-${TMPDIR:-/tmp}/libgan-deps.log}
+
+missing=()
+for p in "${packages[@]}"; do
+  # "ii " = wanted install, currently installed, no error flags
+  if [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null) != "ii " ]]; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  echo "deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+sudo=()
+if ((EUID != 0)); then
+  if command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo -n)
+  else
+    echo "deps: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+echo "deps: installing ${#missing[@]} package(s): ${missing[*]} (log: $log)"
+export DEBIAN_FRONTEND=noninteractive
+apt_opts=(-q -y -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef
+          -o Dpkg::Options::=--force-confold)
+start=$SECONDS
+: >"$log"
+if ! "${sudo[@]}" apt-get "${apt_opts[@]}" update >>"$log" 2>&1 ||
+   ! "${sudo[@]}" apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}" \
+       >>"$log" 2>&1; then
+  echo "deps: apt-get failed; the last lines of $log:" >&2
+  tail -n 40 "$log" >&2
+  exit 1
+fi
+echo "deps: done in $((SECONDS - start)) s"

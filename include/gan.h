@@ -80,6 +80,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h> /* memset in GAN_STEP_STATS_INIT */
 
 #include "gan_version.h"
 
@@ -583,6 +584,10 @@ GAN_API gan_status gan_batch_config_init(gan_batch_config *cfg, size_t size);
  */
 GAN_API gan_status gan_dataset_set_batching(gan_dataset *ds, const gan_batch_config *cfg);
 
+/* The batching in effect (cfg->struct_size must be set, e.g. by
+   GAN_BATCH_CONFIG_INIT; that many bytes are written). */
+GAN_API gan_status gan_dataset_get_batching(const gan_dataset *ds, gan_batch_config *cfg);
+
 /* Batches per epoch under the current batching. */
 GAN_API gan_status gan_dataset_batches_per_epoch(const gan_dataset *ds, size_t *n);
 
@@ -596,6 +601,298 @@ GAN_API gan_status gan_dataset_batches_per_epoch(const gan_dataset *ds, size_t *
  */
 GAN_API gan_status gan_dataset_next_batch(gan_dataset *ds, float *x, size_t x_count,
                                           int32_t *labels, size_t *n, size_t *epoch);
+
+/* ======================================================================== */
+/* Losses                                                                   */
+/* ======================================================================== */
+
+/*
+ * A gan_loss is the adversarial objective: how the discriminator (critic)
+ * scores real and generated batches and what the generator minimises.
+ * Opaque; immutable after creation, so one loss may be shared by several
+ * trainers and used from several threads.
+ *
+ * All losses are means over the batch (as Keras' losses), and each call
+ * returns the loss value and its gradient with respect to the
+ * discriminator's outputs (logits or scores).  With x a logit and
+ * softplus(x) = log(1 + e^x), computed stably for any x:
+ *
+ *   GAN_LOSS_BCE        D: mean softplus(-x_real)*t + softplus(x_real)*(1-t)
+ *                          + mean softplus(x_fake)      (t = real_label)
+ *                       G: non-saturating  mean softplus(-x_fake)
+ *                          = -log D(G(z)), the seeds' form; or, with
+ *                          generator_minimax, mean log(1 - D(G(z)))
+ *                          = -mean softplus(x_fake).
+ *   GAN_LOSS_WASSERSTEIN  D: mean s_fake - mean s_real;  G: -mean s_fake.
+ *                       Optional weight clipping of the critic to
+ *                       [-clip, clip] after each critic update (WGAN).
+ *   GAN_LOSS_HINGE      D: mean relu(1 - s_real) + mean relu(1 + s_fake);
+ *                       G: -mean s_fake.
+ *   GAN_LOSS_LEAST_SQUARES  D: 0.5 mean (s_real - 1)^2 + 0.5 mean s_fake^2;
+ *                       G: 0.5 mean (s_fake - 1)^2   (LSGAN, a=0, b=c=1).
+ *   GAN_LOSS_FEATURE_MATCHING  D: as BCE.  G: || mean_batch f(real) -
+ *                       mean_batch f(fake) ||^2, where f is the output of
+ *                       discriminator layer feature_layer (Salimans et al.
+ *                       2016).
+ */
+typedef struct gan_loss gan_loss;
+
+typedef enum gan_loss_kind {
+    GAN_LOSS_BCE = 1,
+    GAN_LOSS_WASSERSTEIN = 2,
+    GAN_LOSS_HINGE = 3,
+    GAN_LOSS_LEAST_SQUARES = 4,
+    GAN_LOSS_FEATURE_MATCHING = 5
+} gan_loss_kind;
+
+/* Defaults in brackets. */
+typedef struct gan_loss_config {
+    uint32_t struct_size;    /* set by gan_loss_config_init() */
+    gan_loss_kind kind;      /* [GAN_LOSS_BCE] */
+    int generator_minimax;   /* BCE/feature matching D: G minimises
+                                log(1 - D(G(z))) instead of -log D(G(z)) [0] */
+    float real_label;        /* BCE target for real samples; 0.9 is one-sided
+                                label smoothing [1.0]; in (0, 1] */
+    float clip;              /* Wasserstein: clip critic weights to
+                                [-clip, clip] after each update; 0 = off [0] */
+    int feature_layer;       /* feature matching: index of the discriminator
+                                layer whose output is matched;
+                                -1 = the layer before the last non-view
+                                layer [-1] */
+    /* new fields are only ever appended here */
+} gan_loss_config;
+
+GAN_API gan_status gan_loss_config_init(gan_loss_config *cfg, size_t size);
+#define GAN_LOSS_CONFIG_INIT(c) gan_loss_config_init((c), sizeof *(c))
+
+/* Constructor: GAN_EINVAL for a bad kind or option (the message says which). */
+GAN_API gan_status gan_loss_create(gan_loss **out, const gan_loss_config *cfg);
+
+/* Destructor.  NULL is a no-op. */
+GAN_API void gan_loss_free(gan_loss *loss);
+
+/* The loss kind, and its stable name ("bce", "wasserstein", "hinge",
+   "least-squares", "feature-matching"); NULL for an unknown kind. */
+GAN_API gan_status gan_loss_kind_of(const gan_loss *loss, gan_loss_kind *kind);
+GAN_API const char *gan_loss_kind_name(gan_loss_kind kind);
+
+/*
+ * The discriminator's loss on n_real real outputs and n_fake generated
+ * outputs (one output per sample).  *value gets the loss; d_real and d_fake
+ * (each may be NULL) get d loss / d output, n_real and n_fake floats.
+ * GAN_EINVAL for n_real or n_fake 0, GAN_ENUMERIC if an input is not finite.
+ */
+GAN_API gan_status gan_loss_discriminator(const gan_loss *loss, const float *real,
+                                          size_t n_real, const float *fake, size_t n_fake,
+                                          float *value, float *d_real, float *d_fake);
+
+/*
+ * The generator's adversarial loss on n_fake discriminator outputs, and its
+ * gradient d_fake (may be NULL).  Feature matching uses
+ * gan_loss_feature_matching instead (GAN_ESTATE here).
+ */
+GAN_API gan_status gan_loss_generator(const gan_loss *loss, const float *fake, size_t n_fake,
+                                      float *value, float *d_fake);
+
+/*
+ * Feature matching: real (n_real x dim) and fake (n_fake x dim) features;
+ * *value = || mean real - mean fake ||^2 and d_fake (n_fake x dim, may be
+ * NULL) its gradient.  Works with any loss handle.
+ */
+GAN_API gan_status gan_loss_feature_matching(const gan_loss *loss, const float *real,
+                                             size_t n_real, const float *fake, size_t n_fake,
+                                             size_t dim, float *value, float *d_fake);
+
+/* ======================================================================== */
+/* Optimizers                                                               */
+/* ======================================================================== */
+
+/*
+ * A gan_optimizer updates one model's parameters from the gradients that
+ * gan_model_backward() accumulated.  Opaque.  It keeps per-parameter state
+ * (moments) and a step count, both readable and writable for checkpoints.
+ * Frozen layers are skipped.  With g the gradient, w the weight, t the step
+ * (from 1):
+ *
+ *   GAN_OPTIM_SGD       b = momentum b + g;  g' = nesterov ? g + momentum b : b
+ *                       (g' = g without momentum);  w -= lr g'
+ *   GAN_OPTIM_ADAM      m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
+ *                       w -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)
+ *                       (Kingma & Ba; PyTorch's form)
+ *   GAN_OPTIM_RMSPROP   v = rho v + (1-rho) g^2;  w -= lr g / (sqrt(v) + eps)
+ *
+ * Decoupled weight decay (AdamW; applies to every optimizer):
+ * w -= lr * weight_decay * w before the update.
+ */
+typedef struct gan_optimizer gan_optimizer;
+
+typedef enum gan_optimizer_kind {
+    GAN_OPTIM_SGD = 1,
+    GAN_OPTIM_ADAM = 2,
+    GAN_OPTIM_RMSPROP = 3
+} gan_optimizer_kind;
+
+/* Defaults in brackets (Keras' defaults, except where noted). */
+typedef struct gan_optimizer_config {
+    uint32_t struct_size;     /* set by gan_optimizer_config_init() */
+    gan_optimizer_kind kind;  /* [GAN_OPTIM_ADAM] */
+    float lr;                 /* learning rate [0.001] */
+    float beta1;              /* Adam [0.9] */
+    float beta2;              /* Adam [0.999] */
+    float eps;                /* Adam, RMSprop [1e-7] */
+    float rho;                /* RMSprop [0.9] */
+    float momentum;           /* SGD [0] */
+    int nesterov;             /* SGD [0] */
+    float weight_decay;       /* decoupled, all kinds [0] */
+    /* new fields are only ever appended here */
+} gan_optimizer_config;
+
+GAN_API gan_status gan_optimizer_config_init(gan_optimizer_config *cfg, size_t size);
+#define GAN_OPTIMIZER_CONFIG_INIT(c) gan_optimizer_config_init((c), sizeof *(c))
+
+/*
+ * Constructor: an optimizer for `model`'s parameters, which it borrows: the
+ * model must outlive the optimizer and keep its layers (adding a layer
+ * afterwards makes step() return GAN_ESTATE).
+ */
+GAN_API gan_status gan_optimizer_create(gan_optimizer **out, gan_model *model,
+                                        const gan_optimizer_config *cfg);
+
+/* Destructor.  NULL is a no-op. */
+GAN_API void gan_optimizer_free(gan_optimizer *opt);
+
+/*
+ * Method of gan_optimizer: apply one update from the model's accumulated
+ * gradients (which it does not clear).  Returns GAN_ENUMERIC, leaving
+ * weights and state unchanged, if a gradient is NaN or infinite.
+ */
+GAN_API gan_status gan_optimizer_step(gan_optimizer *opt);
+
+/* Learning rate, changeable between steps (two time-scale updates). */
+GAN_API gan_status gan_optimizer_set_lr(gan_optimizer *opt, float lr);
+GAN_API gan_status gan_optimizer_get_lr(const gan_optimizer *opt, float *lr);
+
+/*
+ * Optimizer state for checkpoints: *n floats (0 for plain SGD, one slot per
+ * parameter for momentum SGD and RMSprop, two for Adam: all m, then all v,
+ * in the model's parameter order) and the step count.
+ */
+GAN_API gan_status gan_optimizer_state_size(const gan_optimizer *opt, size_t *n);
+GAN_API gan_status gan_optimizer_get_state(const gan_optimizer *opt, float *dst, size_t count,
+                                           uint64_t *step);
+GAN_API gan_status gan_optimizer_set_state(gan_optimizer *opt, const float *src, size_t count,
+                                           uint64_t step);
+
+/* ======================================================================== */
+/* Training                                                                 */
+/* ======================================================================== */
+
+/*
+ * A gan_trainer pairs a generator, a discriminator, their optimizers and a
+ * loss, and runs adversarial training steps.  Opaque.  It borrows all five
+ * handles; they must outlive it.  Its only state of its own is the latent
+ * noise stream (standard normal, from the trainer's seed) and the step and
+ * epoch counters, so a run is reproducible: same seeds, same thread count,
+ * same build -> identical losses and weights.
+ *
+ * One step, n_critic == 1 (the default; exactly the seed notebooks'
+ * train_step, which computes both losses from one generator forward):
+ *   1. z ~ N(0, 1); fake = G(z)                       (G forward, training)
+ *   2. D(real), backward of the D loss                (D forward, training)
+ *   3. D(fake), backward of the D loss (D gradients), and backward of the
+ *      G loss through D with D's gradients untouched (D forward, training)
+ *   4. backward through G; update D, then G.
+ *   That is 1 G forward, 2 D forwards, 3 D backwards (one gradient-only),
+ *   1 G backward.  Both updates use gradients of the same, pre-update
+ *   weights, as the seed's tape-based step does.
+ * With n_critic > 1 (WGAN), the step makes n_critic critic updates, each
+ * on its own slice of the real batch and fresh noise (steps 1-3, then the
+ * D update and clipping), followed by one generator update from fresh noise
+ * and a new G and D forward.
+ * Feature matching replaces the G loss of step 3 by matching the mean
+ * output of D's feature layer on the real batch (step 2) and the fake batch.
+ *
+ * If any loss or gradient is NaN or infinite the step stops with
+ * GAN_ENUMERIC and every weight, batchnorm statistic and optimizer state is
+ * left as it was before the step.
+ */
+typedef struct gan_trainer gan_trainer;
+
+/* Defaults in brackets. */
+typedef struct gan_trainer_config {
+    uint32_t struct_size;  /* set by gan_trainer_config_init() */
+    int n_critic;          /* discriminator updates per generator update [1] */
+    uint64_t seed;         /* latent noise stream [0] */
+    /* new fields are only ever appended here */
+} gan_trainer_config;
+
+GAN_API gan_status gan_trainer_config_init(gan_trainer_config *cfg, size_t size);
+#define GAN_TRAINER_CONFIG_INIT(c) gan_trainer_config_init((c), sizeof *(c))
+
+/* What one step measured.  Fill struct_size with GAN_STEP_STATS_INIT; the
+   library writes only that many bytes. */
+typedef struct gan_step_stats {
+    uint32_t struct_size;
+    float d_loss;          /* discriminator loss (of the last critic update) */
+    float g_loss;          /* generator loss */
+    float d_real;          /* mean D(real): sigmoid of the logit for BCE and
+                              feature matching, the raw score otherwise */
+    float d_fake;          /* mean D(fake), the same way */
+    /* new fields are only ever appended here */
+} gan_step_stats;
+
+#define GAN_STEP_STATS_INIT(s) (memset((s), 0, sizeof *(s)), (s)->struct_size = (uint32_t)sizeof *(s))
+
+/*
+ * Constructor.  Checks that G's output shape equals D's input shape and that
+ * D outputs one value per sample (GAN_ESHAPE naming both shapes), that the
+ * optimizers belong to these models (GAN_EINVAL), and that a feature
+ * matching layer index exists.  cfg may be NULL for defaults.
+ */
+GAN_API gan_status gan_trainer_create(gan_trainer **out, gan_model *generator,
+                                      gan_model *discriminator, gan_optimizer *g_opt,
+                                      gan_optimizer *d_opt, const gan_loss *loss,
+                                      const gan_trainer_config *cfg);
+
+/* Destructor (frees only the trainer's own buffers).  NULL is a no-op. */
+GAN_API void gan_trainer_free(gan_trainer *t);
+
+/*
+ * Method of gan_trainer: one training step.  real holds n_critic * batch
+ * samples of D's input shape (real_count floats; critic update i uses
+ * samples i*batch .. i*batch+batch-1).  stats may be NULL.
+ * Returns GAN_OK, GAN_ENUMERIC (divergence; see above), GAN_ESHAPE,
+ * GAN_EINVAL, GAN_ENOMEM (first use of a larger batch).
+ */
+GAN_API gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count,
+                                    size_t batch, gan_step_stats *stats);
+
+/* Steps done and the current epoch (gan_trainer_fit counts epochs). */
+GAN_API gan_status gan_trainer_progress(const gan_trainer *t, uint64_t *step, uint64_t *epoch);
+
+/* Reseed the latent noise stream. */
+GAN_API gan_status gan_trainer_set_seed(gan_trainer *t, uint64_t seed);
+
+/*
+ * Callbacks of gan_trainer_fit.  Return 0 to continue, non-zero to stop
+ * training (fit then returns GAN_DONE).  `step` counts from 1 over the
+ * whole run; `epoch` from 1.
+ */
+typedef int (*gan_step_callback)(const gan_step_stats *stats, uint64_t step, void *user);
+typedef int (*gan_epoch_callback)(uint64_t epoch, const gan_step_stats *mean, void *user);
+
+/*
+ * Method of gan_trainer: train for `epochs` epochs over ds with its batching
+ * (gan_dataset_set_batching; n_critic batches make one step, an incomplete
+ * group at the end of an epoch is skipped).  on_step and on_epoch may be
+ * NULL; on_epoch gets the mean of the epoch's step figures.
+ * Returns GAN_OK after the last epoch, GAN_DONE if a callback stopped it,
+ * or the error of the failing step (the model holds the weights of the
+ * last good step).  GAN_ESHAPE if samples do not fit D.
+ */
+GAN_API gan_status gan_trainer_fit(gan_trainer *t, gan_dataset *ds, uint64_t epochs,
+                                   gan_step_callback on_step, gan_epoch_callback on_epoch,
+                                   void *user);
 
 /* ======================================================================== */
 /* The seed notebooks' networks                                             */

@@ -286,7 +286,36 @@ struct gan_model {
    copied when it already is act[0]. */
 gan_status gan__model_forward(gan_model *m, const float *x, size_t batch, gan_mode mode);
 gan_status gan__model_backward(gan_model *m, const float *dy, float *dx);
+/*
+ * Backward through layers [0, top) only, dy being the gradient of layer
+ * top-1's output (act[top]).  accum == 0 computes dx without touching any
+ * parameter gradient (backpropagating through a discriminator to train the
+ * generator).  dy must not alias the model's ping-pong gradient buffers.
+ */
+gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, float *dx,
+                                   int accum);
 /* 1 if any value of x[0..n) is NaN or infinite. */
 int gan__has_nonfinite(const float *x, size_t n);
+
+/* ---- losses (loss.c), used by the trainer ------------------------------------ */
+
+const gan_loss_config *gan__loss_config(const gan_loss *l);
+void gan__batch_mean(const float *x, size_t n, size_t dim, double *mean);
+/* ||mean_real - mean(fake)||^2; d_fake (may be NULL) gets the gradient;
+   scratch holds dim doubles. */
+/* One side (real or generated) of a discriminator loss: returns the batch
+   mean, writes d loss / d output (with the 1/n) into g if not NULL. */
+double gan__loss_d_side(const gan_loss_config *c, const float *x, size_t n, int is_real, float *g);
+/* The generator's loss on D outputs (not feature matching). */
+double gan__loss_g(const gan_loss_config *c, const float *x, size_t n, float *g);
+float gan__feature_matching(const double *mean_real, const float *fake, size_t n_fake,
+                            size_t dim, double *scratch, float *d_fake);
+
+/* ---- optimizers (optim.c), used by the trainer ------------------------------- */
+
+gan_model *gan__optimizer_model(const gan_optimizer *o);
+/* GAN_ENUMERIC (with a message naming the layer) if a trainable gradient is
+   not finite. */
+gan_status gan__optimizer_check_grads(const gan_optimizer *o);
 
 #endif /* GAN_INTERNAL_H */

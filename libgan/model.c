@@ -540,43 +540,44 @@ gan_status gan__model_forward(gan_model *m, const float *x, size_t batch, gan_mo
     return GAN_OK;
 }
 
-gan_status gan__model_backward(gan_model *m, const float *dy, float *dx)
+gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, float *dx,
+                                   int accum)
 {
     const size_t batch = m->last_batch;
     const float *cur = dy;
-    size_t lo = 0, first_real = m->n_layers;
+    size_t lo = 0, first_real = top;
     int next = 0;
 
-    for (size_t i = 0; i < m->n_layers; i++)
+    for (size_t i = 0; i < top; i++)
         if (!m->layers[i].ops->is_view) {
             first_real = i;
             break;
         }
-    if (first_real == m->n_layers) {
-        /* Only reshapes: the gradient passes through unchanged. */
+    if (first_real == top) {
+        /* Only reshapes below: the gradient passes through unchanged. */
         if (dx)
             memcpy(dx, dy, batch * gan__shape_elems(&m->in) * sizeof(float));
         return GAN_OK;
     }
     /* Without dx, layers below the lowest trainable one need nothing. */
     if (!dx) {
-        lo = m->n_layers;
-        for (size_t i = 0; i < m->n_layers; i++)
+        lo = top;
+        for (size_t i = 0; accum && i < top; i++)
             if (m->layers[i].trainable && m->layers[i].n_params) {
                 lo = i;
                 break;
             }
-        if (lo == m->n_layers)
+        if (lo == top)
             return GAN_OK;
     }
-    for (size_t i = m->n_layers; i-- > lo;) {
+    for (size_t i = top; i-- > lo;) {
         gan__layer *l = &m->layers[i];
         gan__ctx cx;
         float *target;
         if (l->ops->is_view)
             continue;
         gan__layer_ctx(m, i, batch, m->last_mode == GAN_MODE_TRAIN, &cx);
-        if (l->trainable && l->n_params)
+        if (accum && l->trainable && l->n_params)
             cx.dw = m->grads + l->param_off;
         if (i == first_real && dx)
             target = dx;                         /* views below pass it through */
@@ -591,6 +592,11 @@ gan_status gan__model_backward(gan_model *m, const float *dy, float *dx)
         next ^= 1;
     }
     return GAN_OK;
+}
+
+gan_status gan__model_backward(gan_model *m, const float *dy, float *dx)
+{
+    return gan__model_backward_from(m, m->n_layers, dy, dx, 1);
 }
 
 gan_status gan_model_forward(gan_model *m, const float *x, size_t x_count, size_t batch,

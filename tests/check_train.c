@@ -815,6 +815,56 @@ START_TEST(test_seed_mnist_gan_steps)
 }
 END_TEST
 
+static int keep_mean(uint64_t epoch, const gan_step_stats *mean, void *user)
+{
+    (void)epoch;
+    *(gan_step_stats *)user = *mean;
+    return 0;
+}
+
+/*
+ * One epoch of the MNIST-style GAN on the first 1024 real Fashion-MNIST
+ * images: the losses stay in a sane band (D not collapsing to 0, G not
+ * exploding), as in the seed's first epochs (G about 0.7-1, D about 1.2-1.4).
+ */
+START_TEST(test_mnist_gan_epoch_on_fashion_mnist)
+{
+    gan_dataset *ds = NULL;
+    gan_model *g = NULL, *d = NULL;
+    gan_optimizer *go = NULL, *dop = NULL;
+    gan_optimizer_config oc;
+    gan_loss *l = make_loss(GAN_LOSS_BCE, 1.0f, 0, 0.0f);
+    gan_trainer *t = NULL;
+    gan_batch_config bc;
+    gan_step_stats mean;
+    ck_assert_msg(gan_dataset_load_mnist_dir(&ds, GAN_FASHION_MNIST_DIR, 1) == GAN_OK,
+                  "Fashion-MNIST is needed (apt-get install dataset-fashion-mnist): %s",
+                  gan_last_error());
+    OK(gan_dataset_limit(ds, 1024));
+    OK(GAN_BATCH_CONFIG_INIT(&bc));
+    bc.batch_size = 64;
+    OK(gan_dataset_set_batching(ds, &bc));
+    OK(gan_model_create_preset(&g, GAN_PRESET_MNIST_GENERATOR));
+    OK(gan_model_create_preset(&d, GAN_PRESET_MNIST_DISCRIMINATOR));
+    OK(GAN_OPTIMIZER_CONFIG_INIT(&oc));
+    oc.lr = 1e-4f;
+    OK(gan_optimizer_create(&go, g, &oc));
+    OK(gan_optimizer_create(&dop, d, &oc));
+    OK(gan_trainer_create(&t, g, d, go, dop, l, NULL));
+    GAN_STEP_STATS_INIT(&mean);
+    OK(gan_trainer_fit(t, ds, 1, NULL, keep_mean, &mean));
+    ck_assert_msg(mean.d_loss > 0.3f && mean.d_loss < 2.0f, "D loss %g out of band", (double)mean.d_loss);
+    ck_assert_msg(mean.g_loss > 0.2f && mean.g_loss < 3.0f, "G loss %g out of band", (double)mean.g_loss);
+    gan_trainer_free(t);
+    gan_optimizer_free(go);
+    gan_optimizer_free(dop);
+    gan_loss_free(l);
+    gan_model_free(g);
+    gan_model_free(d);
+    gan_dataset_free(ds);
+}
+END_TEST
+
 static Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
@@ -843,6 +893,7 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_fit_rejects_wrong_samples);
     tcase_add_test(tc, test_seed_mnist_gan_steps);
     tcase_add_test(tc, test_ring_of_gaussians_covers_modes);
+    tcase_add_test(tc, test_mnist_gan_epoch_on_fashion_mnist);
     suite_add_tcase(s, tc);
     return s;
 }

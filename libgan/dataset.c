@@ -415,6 +415,23 @@ static size_t gan__ds_batches(const gan_dataset *ds)
     return ds->cfg.drop_remainder ? ds->n / bs : ds->n / bs + (ds->n % bs != 0);
 }
 
+gan_status gan_dataset_get_batching(const gan_dataset *ds, gan_batch_config *cfg)
+{
+    size_t n;
+    GAN__CHECK_HANDLE(ds, GAN__MAGIC_DATASET, "gan_dataset");
+    GAN__CHECK_ARG(cfg != NULL);
+    if (cfg->struct_size < sizeof(uint32_t) || cfg->struct_size > sizeof *cfg)
+        return gan__err(GAN_EINVAL, "%s: cfg->struct_size %u; initialise it with "
+                        "GAN_BATCH_CONFIG_INIT", __func__, (unsigned)cfg->struct_size);
+    n = cfg->struct_size;
+    {
+        gan_batch_config c = ds->cfg;
+        c.struct_size = cfg->struct_size;
+        memcpy(cfg, &c, n);
+    }
+    return GAN_OK;
+}
+
 gan_status gan_dataset_batches_per_epoch(const gan_dataset *ds, size_t *n)
 {
     GAN__CHECK_HANDLE(ds, GAN__MAGIC_DATASET, "gan_dataset");

@@ -125,6 +125,8 @@ gan_status gan_dataset_load_cifar10(gan_dataset **out, const char *path, int tra
             else
                 snprintf(names[i], len, "%s/test_batch.bin", path);
             st = gan__read_file(names[i], &parts[i]);
+            if (st == GAN_OK)   /* report the first bad file before reading the next */
+                st = gan__cifar_check(parts[i].data, parts[i].len, names[i]);
         }
     } else {
         n_parts = 1;

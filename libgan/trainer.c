@@ -221,23 +221,31 @@ static gan_status gan__trainer_reserve(gan_trainer *t, size_t batch)
     return GAN_OK;
 }
 
+/* memcpy of n floats; n may be 0 with NULL pointers (models without
+   batchnorm have no state arena). */
+static void gan__copy(float *dst, const float *src, size_t n)
+{
+    if (n)
+        memcpy(dst, src, n * sizeof(float));
+}
+
 static void gan__snapshot(gan_trainer *t, uint64_t *d_opt_step)
 {
-    memcpy(t->snap_g_state, t->g->state, t->g->n_state * sizeof(float));
-    memcpy(t->snap_d_state, t->d->state, t->d->n_state * sizeof(float));
+    gan__copy(t->snap_g_state, t->g->state, t->g->n_state);
+    gan__copy(t->snap_d_state, t->d->state, t->d->n_state);
     *d_opt_step = 0;
     if (t->cfg.n_critic > 1) {
-        memcpy(t->snap_d_params, t->d->params, t->d->n_params * sizeof(float));
+        gan__copy(t->snap_d_params, t->d->params, t->d->n_params);
         gan_optimizer_get_state(t->d_opt, t->snap_d_opt, t->snap_d_opt_n, d_opt_step);
     }
 }
 
 static gan_status gan__restore(gan_trainer *t, uint64_t d_opt_step)
 {
-    memcpy(t->g->state, t->snap_g_state, t->g->n_state * sizeof(float));
-    memcpy(t->d->state, t->snap_d_state, t->d->n_state * sizeof(float));
+    gan__copy(t->g->state, t->snap_g_state, t->g->n_state);
+    gan__copy(t->d->state, t->snap_d_state, t->d->n_state);
     if (t->cfg.n_critic > 1) {
-        memcpy(t->d->params, t->snap_d_params, t->d->n_params * sizeof(float));
+        gan__copy(t->d->params, t->snap_d_params, t->d->n_params);
         gan_optimizer_set_state(t->d_opt, t->snap_d_opt, t->snap_d_opt_n, d_opt_step);
     }
     return GAN_ENUMERIC;

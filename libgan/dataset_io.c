@@ -162,9 +162,14 @@ gan_status gan__gunzip(gan__blob *b, const char *name, size_t cap)
        the input, whatever the ISIZE trailer claims. */
     out_cap = len <= hard / 4 ? len * 4 : hard;
     if (len >= 4) {
+        /* ISIZE (the size mod 2^32) is only a hint: used when it is possible
+           for this input length, the +1 leaves room to see the end marker. */
         size_t isize = (size_t)in[len - 4] | (size_t)in[len - 3] << 8 |
                        (size_t)in[len - 2] << 16 | (size_t)in[len - 1] << 24;
-        if (isize >= out_cap && len <= hard / 1040 && isize <= len * 1040)
+        size_t most;
+        if (gan__mul_size(len, 1040, &most) != 0)
+            most = SIZE_MAX;
+        if (isize < hard && isize <= most)
             out_cap = isize + 1;
     }
     if (out_cap < 4096)

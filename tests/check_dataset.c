@@ -1141,7 +1141,17 @@ START_TEST(test_batching_misuse)
     c.struct_size = 3;
     ASSERT_ERR_CONTAINS(gan_dataset_set_batching(ds, &c), GAN_EINVAL, "struct_size 3");
     ck_assert_int_eq(gan_dataset_set_batching(ds, NULL), GAN_OK);   /* defaults */
-    set_batching(ds, 10, 1, 1, 0);
+    set_batching(ds, 10, 0, 1, 99);
+    {
+        gan_batch_config g;
+        ck_assert_int_eq(GAN_BATCH_CONFIG_INIT(&g), GAN_OK);
+        ck_assert_int_eq(gan_dataset_get_batching(ds, &g), GAN_OK);
+        ck_assert_uint_eq(g.batch_size, 10);
+        ck_assert_int_eq(g.shuffle, 0);
+        ck_assert_int_eq(g.drop_remainder, 1);
+        ck_assert_uint_eq(g.seed, 99);
+        ck_assert_uint_eq(g.struct_size, sizeof g);
+    }
     ASSERT_ERR_CONTAINS(gan_dataset_next_batch(ds, x, 29, NULL, &got, NULL), GAN_ESHAPE,
                         "x_count is 29, expected at least 30");
     ASSERT_ERR_CONTAINS(gan_dataset_next_batch(ds, NULL, 30, NULL, &got, NULL), GAN_EINVAL, "x");

@@ -17,31 +17,6 @@
 
 #include "dataset_internal.h"
 
-/* ---- creation ------------------------------------------------------------------- */
-
-static gan_status gan__ds_check_shape(size_t ndim, const int *dims, gan__shape *out,
-                                      const char *func)
-{
-    size_t elems = 1;
-    if (dims == NULL)
-        return gan__err(GAN_EINVAL, "%s: invalid argument: dims is NULL", func);
-    if (ndim != 1 && ndim != 3)
-        return gan__err(GAN_EINVAL, "%s: ndim must be 1 (vector) or 3 (h, w, c), got %zu",
-                        func, ndim);
-    out->ndim = (int)ndim;
-    out->d[0] = out->d[1] = out->d[2] = 0;
-    for (size_t i = 0; i < ndim; i++) {
-        if (dims[i] < 1 || dims[i] > GAN__MAX_DIM)
-            return gan__err(GAN_EINVAL, "%s: dimension %zu is %d, must be in 1..%d", func, i,
-                            dims[i], GAN__MAX_DIM);
-        out->d[i] = dims[i];
-        elems *= (size_t)dims[i];
-        if (elems > GAN__MAX_ELEMS)
-            return gan__err(GAN_EINVAL, "%s: shape has more than 2^31 elements", func);
-    }
-    return GAN_OK;
-}
-
 static void gan__ds_default_batching(gan_batch_config *c)
 {
     memset(c, 0, sizeof *c);
@@ -122,7 +97,7 @@ static gan_status gan__ds_check_src(const void *x, size_t n, size_t ndim, const 
     if (n == 0)
         return gan__err(GAN_EINVAL, "%s: invalid argument: n is 0 (a dataset needs samples)",
                         func);
-    if ((st = gan__ds_check_shape(ndim, dims, shape, func)) != GAN_OK)
+    if ((st = gan__shape_from_dims(ndim, dims, shape, func)) != GAN_OK)
         return st;
     if (gan__mul_size(n, gan__shape_elems(shape), total) != 0 ||
         gan__mul_size(*total, sizeof(float), &(size_t){0}) != 0)
@@ -245,7 +220,7 @@ gan_status gan_dataset_convert(gan_dataset **out, const gan_dataset *src, int h,
                         gan__shape_str(&src->shape, s1, sizeof s1));
     {
         int dims[3] = { h, w, c };
-        if ((st = gan__ds_check_shape(3, dims, &shape, __func__)) != GAN_OK)
+        if ((st = gan__shape_from_dims(3, dims, &shape, __func__)) != GAN_OK)
             return st;
     }
     sh = src->shape.d[0];

@@ -119,6 +119,9 @@ typedef struct gan__shape {
 } gan__shape;
 
 size_t gan__shape_elems(const gan__shape *s);
+/* Validate a public (ndim, dims) pair (ndim 1 or 3, dims in 1..2^24, at
+   most 2^31 elements) into *out; GAN_EINVAL naming `func` otherwise. */
+gan_status gan__shape_from_dims(size_t ndim, const int *dims, gan__shape *out, const char *func);
 /* "(28, 28, 1)" into buf (at least 48 bytes). */
 const char *gan__shape_str(const gan__shape *s, char *buf, size_t cap);
 /* Channels (last axis) and spatial size (h*w, or 1 for vectors). */

@@ -16,27 +16,6 @@
 
 /* ---- creation ----------------------------------------------------------------- */
 
-static gan_status gan__check_shape(size_t ndim, const int *dims, gan__shape *out, const char *func)
-{
-    size_t elems = 1;
-    if (dims == NULL)
-        return gan__err(GAN_EINVAL, "%s: invalid argument: dims is NULL", func);
-    if (ndim != 1 && ndim != 3)
-        return gan__err(GAN_EINVAL, "%s: ndim must be 1 (vector) or 3 (h, w, c), got %zu", func, ndim);
-    out->ndim = (int)ndim;
-    out->d[0] = out->d[1] = out->d[2] = 0;
-    for (size_t i = 0; i < ndim; i++) {
-        if (dims[i] < 1 || dims[i] > GAN__MAX_DIM)
-            return gan__err(GAN_EINVAL, "%s: dimension %zu is %d, must be in 1..%d", func, i,
-                            dims[i], GAN__MAX_DIM);
-        out->d[i] = dims[i];
-        elems *= (size_t)dims[i];
-        if (elems > GAN__MAX_ELEMS)
-            return gan__err(GAN_EINVAL, "%s: shape has more than 2^31 elements", func);
-    }
-    return GAN_OK;
-}
-
 gan_status gan_model_create(gan_model **out, size_t ndim, const int *dims)
 {
     gan_model *m;
@@ -44,7 +23,7 @@ gan_status gan_model_create(gan_model **out, size_t ndim, const int *dims)
     gan_status st;
     GAN__CHECK_ARG(out != NULL);
     *out = NULL;
-    if ((st = gan__check_shape(ndim, dims, &s, __func__)) != GAN_OK)
+    if ((st = gan__shape_from_dims(ndim, dims, &s, __func__)) != GAN_OK)
         return st;
     m = gan__calloc(1, sizeof *m);
     if (!m)
@@ -385,7 +364,7 @@ gan_status gan_model_add_reshape(gan_model *m, size_t ndim, const int *dims)
     gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
     memset(&t, 0, sizeof t);
-    if ((st = gan__check_shape(ndim, dims, &t.out, __func__)) != GAN_OK)
+    if ((st = gan__shape_from_dims(ndim, dims, &t.out, __func__)) != GAN_OK)
         return st;
     t.kind = GAN_LAYER_RESHAPE;
     t.ops = &gan__reshape_ops;
@@ -775,43 +754,32 @@ static gan_status gan__layer_array(const gan_model *m, size_t layer, int which, 
     return GAN_OK;
 }
 
-gan_status gan_model_get_params(const gan_model *m, size_t layer, float *dst, size_t count)
+static gan_status gan__copy_out(const gan_model *m, size_t layer, int which, float *dst,
+                                size_t count, const char *func)
 {
     float *a;
-    gan_status st = gan__layer_array(m, layer, GAN__PARAMS, count, &a, __func__);
-    if (st != GAN_OK)
+    gan_status st = gan__layer_array(m, layer, which, count, &a, func);
+    if (st != GAN_OK || count == 0)
         return st;
-    if (count) {
-        GAN__CHECK_ARG(dst != NULL);
-        memcpy(dst, a, count * sizeof(float));
-    }
+    if (dst == NULL)
+        return gan__err(GAN_EINVAL, "%s: invalid argument: 'dst != NULL'", func);
+    memcpy(dst, a, count * sizeof(float));
     return GAN_OK;
+}
+
+gan_status gan_model_get_params(const gan_model *m, size_t layer, float *dst, size_t count)
+{
+    return gan__copy_out(m, layer, GAN__PARAMS, dst, count, __func__);
 }
 
 gan_status gan_model_get_grads(const gan_model *m, size_t layer, float *dst, size_t count)
 {
-    float *a;
-    gan_status st = gan__layer_array(m, layer, GAN__GRADS, count, &a, __func__);
-    if (st != GAN_OK)
-        return st;
-    if (count) {
-        GAN__CHECK_ARG(dst != NULL);
-        memcpy(dst, a, count * sizeof(float));
-    }
-    return GAN_OK;
+    return gan__copy_out(m, layer, GAN__GRADS, dst, count, __func__);
 }
 
 gan_status gan_model_get_state(const gan_model *m, size_t layer, float *dst, size_t count)
 {
-    float *a;
-    gan_status st = gan__layer_array(m, layer, GAN__STATE, count, &a, __func__);
-    if (st != GAN_OK)
-        return st;
-    if (count) {
-        GAN__CHECK_ARG(dst != NULL);
-        memcpy(dst, a, count * sizeof(float));
-    }
-    return GAN_OK;
+    return gan__copy_out(m, layer, GAN__STATE, dst, count, __func__);
 }
 
 gan_status gan_model_set_params(gan_model *m, size_t layer, const float *src, size_t count)

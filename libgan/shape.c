@@ -75,3 +75,24 @@ int gan__has_nonfinite(const float *x, size_t n)
         acc += x[i] * 0.0f;
     return acc != acc;
 }
+
+gan_status gan__shape_from_dims(size_t ndim, const int *dims, gan__shape *out, const char *func)
+{
+    size_t elems = 1;
+    if (dims == NULL)
+        return gan__err(GAN_EINVAL, "%s: invalid argument: dims is NULL", func);
+    if (ndim != 1 && ndim != 3)
+        return gan__err(GAN_EINVAL, "%s: ndim must be 1 (vector) or 3 (h, w, c), got %zu", func, ndim);
+    out->ndim = (int)ndim;
+    out->d[0] = out->d[1] = out->d[2] = 0;
+    for (size_t i = 0; i < ndim; i++) {
+        if (dims[i] < 1 || dims[i] > GAN__MAX_DIM)
+            return gan__err(GAN_EINVAL, "%s: dimension %zu is %d, must be in 1..%d", func, i,
+                            dims[i], GAN__MAX_DIM);
+        out->d[i] = dims[i];
+        elems *= (size_t)dims[i];
+        if (elems > GAN__MAX_ELEMS)
+            return gan__err(GAN_EINVAL, "%s: shape has more than 2^31 elements", func);
+    }
+    return GAN_OK;
+}

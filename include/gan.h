@@ -229,7 +229,8 @@ typedef enum gan_layer_kind {
 /* Padding of convolutions; both follow Keras exactly. */
 typedef enum gan_padding {
     /* No padding: out = floor((in - kernel) / stride) + 1 for conv2d,
-       out = (in - 1) * stride + kernel for conv2d_transpose. */
+       out = in * stride + max(kernel - stride, 0) for conv2d_transpose
+       (that is (in - 1) * stride + kernel when kernel >= stride). */
     GAN_PADDING_VALID = 0,
     /* out = ceil(in / stride) for conv2d, in * stride for the transpose.
        The total padding is split with the smaller half first (top/left),

@@ -1,0 +1,696 @@
+/*
+ * check_gradients.c -- finite-difference checks of every layer's backward
+ * pass (inputs and parameters) through the public model API, and the
+ * contract of gan_model_backward: accumulation, frozen layers, repeated
+ * calls, and the dx == NULL path.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gan.h"
+#include "test_util.h"
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static void add_dense(gan_model *m, int units, int use_bias)
+{
+    gan_dense_config c;
+    gan_status st;
+    ck_assert_int_eq(GAN_DENSE_CONFIG_INIT(&c), GAN_OK);
+    c.units = units;
+    c.use_bias = use_bias;
+    st = gan_model_add_dense(m, &c);
+    ck_assert_msg(st == GAN_OK, "add_dense: %s", gan_last_error());
+}
+
+static void add_conv(gan_model *m, int transpose, int filters, int kh, int kw, int sh, int sw,
+                     gan_padding pad, int use_bias)
+{
+    gan_conv2d_config c;
+    gan_status st;
+    ck_assert_int_eq(GAN_CONV2D_CONFIG_INIT(&c), GAN_OK);
+    c.filters = filters;
+    c.kernel_h = kh;
+    c.kernel_w = kw;
+    c.stride_h = sh;
+    c.stride_w = sw;
+    c.padding = pad;
+    c.use_bias = use_bias;
+    st = transpose ? gan_model_add_conv2d_transpose(m, &c) : gan_model_add_conv2d(m, &c);
+    ck_assert_msg(st == GAN_OK, "add conv: %s", gan_last_error());
+}
+
+/* Input of the model's size for `batch` samples, U[-1, 1). */
+static float *rand_input(gan_model *m, size_t batch, uint64_t seed)
+{
+    size_t n = batch * tu_in_elems(m);
+    float *x = tu_alloc(n);
+    tu_fill(x, n, seed, -1.0f, 1.0f);
+    return x;
+}
+
+static void check_model_eps(gan_model *m, size_t batch, gan_mode mode, const float *x, float eps)
+{
+    tu_gradcheck_opts o;
+    tu_gradcheck_defaults(&o);
+    o.batch = batch;
+    o.mode = mode;
+    o.eps = eps;
+    tu_assert_gradcheck(m, x, &o);
+}
+
+static void check_model(gan_model *m, size_t batch, gan_mode mode, const float *x)
+{
+    check_model_eps(m, batch, mode, x, 1e-2f);
+}
+
+/*
+ * Networks where batchnorm feeds a leaky ReLU: perturbing one value moves
+ * every normalised value of its channel, so a large eps often carries some
+ * of them across the kink at 0.  A smaller step keeps that rare (and the
+ * checker skips the few crossings it detects).
+ */
+#define NET_EPS 1e-3f
+
+/* ---- dense ----------------------------------------------------------------- */
+
+START_TEST(test_grad_dense_bias)
+{
+    gan_model *m = tu_model(1, 7, 0, 0);
+    float *x;
+    add_dense(m, 5, 1);
+    tu_randomize_params(m, 1, 0.5f);
+    x = rand_input(m, 3, 2);
+    check_model(m, 3, GAN_MODE_TRAIN, x);
+    free(x);
+    gan_model_free(m);
+}
+END_TEST
+
+START_TEST(test_grad_dense_nobias)
+{
+    gan_model *m = tu_model(1, 6, 0, 0);
+    float *x;
+    add_dense(m, 4, 0);
+    ck_assert_uint_eq(tu_layer_params(m, 0), 24);
+    tu_randomize_params(m, 3, 0.5f);
+    x = rand_input(m, 2, 4);
+    check_model(m, 2, GAN_MODE_INFER, x);
+    free(x);
+    gan_model_free(m);
+}
+END_TEST
+
+/* ---- conv2d and conv2d_transpose ------------------------------------------- */
+
+typedef struct conv_case {
+    int h, w, c, filters, kh, kw, sh, sw;
+    gan_padding pad;
+    int use_bias;
+} conv_case;
+
+static const conv_case conv_cases[] = {
+    {5, 6, 2, 3, 3, 3, 1, 1, GAN_PADDING_VALID, 1},
+    {5, 6, 2, 3, 3, 3, 1, 1, GAN_PADDING_SAME, 1},
+    {5, 5, 2, 2, 4, 4, 1, 1, GAN_PADDING_SAME, 1},  /* even kernel, stride 1: pads 1 / 2 */
+    {6, 6, 2, 3, 4, 4, 2, 2, GAN_PADDING_SAME, 0},  /* the DCGAN block */
+    {7, 7, 1, 2, 5, 5, 2, 2, GAN_PADDING_SAME, 1},  /* the MNIST block, odd input */
+    {6, 7, 2, 2, 2, 2, 2, 2, GAN_PADDING_VALID, 1},
+    {7, 6, 2, 2, 3, 3, 2, 2, GAN_PADDING_VALID, 0}, /* stride does not divide */
+    {5, 6, 2, 3, 2, 3, 1, 2, GAN_PADDING_SAME, 1},  /* non-square kernel and stride */
+    {4, 4, 3, 2, 5, 5, 1, 1, GAN_PADDING_SAME, 1},  /* kernel larger than the image */
+};
+#define N_CONV_CASES (sizeof conv_cases / sizeof conv_cases[0])
+
+static void grad_conv_case(int transpose, int idx)
+{
+    const conv_case *k = &conv_cases[idx];
+    gan_model *m = tu_model(3, k->h, k->w, k->c);
+    float *x;
+    add_conv(m, transpose, k->filters, k->kh, k->kw, k->sh, k->sw, k->pad, k->use_bias);
+    tu_randomize_params(m, 10 + (uint64_t)idx, 0.5f);
+    x = rand_input(m, 2, 20 + (uint64_t)idx);
+    check_model(m, 2, GAN_MODE_TRAIN, x);
+    free(x);
+    gan_model_free(m);
+}
+
+START_TEST(test_grad_conv2d)
+{
+    grad_conv_case(0, _i);
+}
+END_TEST
+
+START_TEST(test_grad_conv2d_transpose)
+{
+    grad_conv_case(1, _i);
+}
+END_TEST
+
+/* ---- batchnorm --------------------------------------------------------------- */
+
+static void set_random_bn(gan_model *m, size_t layer, size_t C, uint64_t seed)
+{
+    float *p = tu_alloc(2 * C), *s = tu_alloc(2 * C);
+    tu_fill(p, C, seed, 0.5f, 1.5f);            /* gamma */
+    tu_fill(p + C, C, seed + 1, -0.5f, 0.5f);   /* beta */
+    tu_fill(s, C, seed + 2, -0.3f, 0.3f);       /* moving mean */
+    tu_fill(s + C, C, seed + 3, 0.5f, 2.0f);    /* moving variance */
+    ck_assert_int_eq(gan_model_set_params(m, layer, p, 2 * C), GAN_OK);
+    ck_assert_int_eq(gan_model_set_state(m, layer, s, 2 * C), GAN_OK);
+    free(p);
+    free(s);
+}
+
+START_TEST(test_grad_batchnorm_train_image)
+{
+    gan_model *m = tu_model(3, 3, 3, 4);
+    float *x;
+    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
+    set_random_bn(m, 0, 4, 5);
+    x = rand_input(m, 2, 6);
+    check_model(m, 2, GAN_MODE_TRAIN, x);
+    free(x);
+    gan_model_free(m);
+}
+END_TEST
+
+START_TEST(test_grad_batchnorm_train_vector)
+{
+    gan_model *m = tu_model(1, 6, 0, 0);
+    float *x;
+    gan_batchnorm_config c;
+    ck_assert_int_eq(GAN_BATCHNORM_CONFIG_INIT(&c), GAN_OK);
+    c.epsilon = 0.01f;
+    ck_assert_int_eq(gan_model_add_batchnorm(m, &c), GAN_OK);
+    set_random_bn(m, 0, 6, 7);
+    x = rand_input(m, 5, 8);
+    check_model(m, 5, GAN_MODE_TRAIN, x);
+    free(x);
+    gan_model_free(m);
+}
+END_TEST
+
+START_TEST(test_grad_batchnorm_infer)
+{
+    gan_model *m = tu_model(3, 2, 3, 3);
+    float *x;
+    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
+    set_random_bn(m, 0, 3, 9);
+    x = rand_input(m, 3, 10);
+    check_model(m, 3, GAN_MODE_INFER, x);
+    free(x);
+    gan_model_free(m);
+}
+END_TEST
+
+/* ---- activations --------------------------------------------------------------- */
+
+/* Inputs with |x| in [0.1, 2): the kinks at 0 are further than eps. */
+static void grad_activation(gan_layer_kind kind, gan_mode mode)
+{
+    gan_model *m = tu_model(3, 2, 3, 2);
+    float *x;
+    gan_status st = GAN_OK;
+    switch (kind) {
+    case GAN_LAYER_LEAKY_RELU: st = gan_model_add_leaky_relu(m, 0.2f); break;
+    case GAN_LAYER_RELU: st = gan_model_add_relu(m); break;
+    case GAN_LAYER_TANH: st = gan_model_add_tanh(m); break;
+    case GAN_LAYER_SIGMOID: st = gan_model_add_sigmoid(m); break;
+    default: ck_abort_msg("not an activation");
+    }
+    ck_assert_int_eq(st, GAN_OK);
+    x = tu_alloc(3 * tu_in_elems(m));
+    tu_fill_away(x, 3 * tu_in_elems(m), 31 + (uint64_t)kind, 0.1f, 2.0f);
+    check_model(m, 3, mode, x);
+    free(x);
+    gan_model_free(m);
+}
+
+START_TEST(test_grad_leaky_relu) { grad_activation(GAN_LAYER_LEAKY_RELU, GAN_MODE_TRAIN); }
+END_TEST
+START_TEST(test_grad_relu) { grad_activation(GAN_LAYER_RELU, GAN_MODE_INFER); }
+END_TEST
+START_TEST(test_grad_tanh) { grad_activation(GAN_LAYER_TANH, GAN_MODE_TRAIN); }
+END_TEST
+START_TEST(test_grad_sigmoid) { grad_activation(GAN_LAYER_SIGMOID, GAN_MODE_TRAIN); }
+END_TEST
+
+/* ---- dropout, reshape, flatten ------------------------------------------------ */
+
+START_TEST(test_grad_dropout_train)
+{
+    /* dense -> dropout -> dense: the mask is fixed by gan_model_set_seed
+       before every forward, so the function is smooth. */
+    gan_model *m = tu_model(1, 5, 0, 0);
+    float *x;
+    add_dense(m, 8, 1);
+    ck_assert_int_eq(gan_model_add_dropout(m, 0.4f), GAN_OK);
+    add_dense(m, 3, 1);
+    tu_randomize_params(m, 41, 0.5f);
+    x = rand_input(m, 4, 42);
+    check_model(m, 4, GAN_MODE_TRAIN, x);
+    free(x);
+    gan_model_free(m);
+}
+END_TEST
+
+START_TEST(test_grad_dropout_infer)
+{
+    gan_model *m = tu_model(1, 9, 0, 0);
+    float *x;
+    ck_assert_int_eq(gan_model_add_dropout(m, 0.5f), GAN_OK);
+    x = rand_input(m, 2, 43);
+    check_model(m, 2, GAN_MODE_INFER, x);
+    free(x);
+    gan_model_free(m);
+}
+END_TEST
+
+START_TEST(test_grad_reshape_only)
+{
+    /* Only views: the gradient is passed through unchanged. */
+    int dims[3] = {2, 3, 2};
+    gan_model *m = tu_model(1, 12, 0, 0);
+    float *x;
+    ck_assert_int_eq(gan_model_add_reshape(m, 3, dims), GAN_OK);
+    x = rand_input(m, 2, 44);
+    check_model(m, 2, GAN_MODE_TRAIN, x);
+    free(x);
+    gan_model_free(m);
+}
+END_TEST
+
+START_TEST(test_grad_dense_reshape_conv)
+{
+    int dims[3] = {3, 3, 2};
+    gan_model *m = tu_model(1, 4, 0, 0);
+    float *x;
+    add_dense(m, 18, 1);
+    ck_assert_int_eq(gan_model_add_reshape(m, 3, dims), GAN_OK);
+    add_conv(m, 1, 2, 3, 3, 2, 2, GAN_PADDING_SAME, 1);
+    tu_randomize_params(m, 45, 0.5f);
+    x = rand_input(m, 2, 46);
+    check_model(m, 2, GAN_MODE_TRAIN, x);
+    free(x);
+    gan_model_free(m);
+}
+END_TEST
+
+START_TEST(test_grad_flatten)
+{
+    /* A view at the bottom (flatten of the input) and in the middle. */
+    gan_model *m = tu_model(3, 3, 2, 2);
+    float *x;
+    ck_assert_int_eq(gan_model_add_flatten(m), GAN_OK);
+    add_dense(m, 3, 1);
+    tu_randomize_params(m, 47, 0.5f);
+    x = rand_input(m, 2, 48);
+    check_model(m, 2, GAN_MODE_TRAIN, x);
+    free(x);
+    gan_model_free(m);
+}
+END_TEST
+
+/* ---- a small network --------------------------------------------------------- */
+
+static gan_model *small_net(void)
+{
+    gan_model *m = tu_model(3, 6, 6, 2);
+    add_conv(m, 0, 4, 3, 3, 2, 2, GAN_PADDING_SAME, 1);
+    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
+    ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.2f), GAN_OK);
+    ck_assert_int_eq(gan_model_add_flatten(m), GAN_OK);
+    add_dense(m, 2, 1);
+    tu_randomize_params(m, 51, 0.5f);
+    return m;
+}
+
+START_TEST(test_grad_network)
+{
+    gan_model *m = small_net();
+    float *x = rand_input(m, 3, 52);
+    set_random_bn(m, 1, 4, 53);
+    check_model_eps(m, 3, GAN_MODE_TRAIN, x, NET_EPS);
+    check_model_eps(m, 3, GAN_MODE_INFER, x, NET_EPS);
+    free(x);
+    gan_model_free(m);
+}
+END_TEST
+
+START_TEST(test_grad_generator_like)
+{
+    /* dense (no bias) -> BN -> lrelu -> reshape -> deconv -> BN -> lrelu ->
+       deconv (stride 1, even kernel) -> tanh: a miniature CIFAR generator. */
+    int dims[3] = {2, 2, 3};
+    gan_model *m = tu_model(1, 4, 0, 0);
+    float *x;
+    add_dense(m, 12, 0);
+    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
+    ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.3f), GAN_OK);
+    ck_assert_int_eq(gan_model_add_reshape(m, 3, dims), GAN_OK);
+    add_conv(m, 1, 3, 4, 4, 2, 2, GAN_PADDING_SAME, 0);
+    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
+    ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.3f), GAN_OK);
+    add_conv(m, 1, 2, 4, 4, 1, 1, GAN_PADDING_SAME, 0);
+    ck_assert_int_eq(gan_model_add_tanh(m), GAN_OK);
+    tu_randomize_params(m, 55, 0.5f);
+    x = rand_input(m, 4, 56);
+    check_model_eps(m, 4, GAN_MODE_TRAIN, x, NET_EPS);
+    free(x);
+    gan_model_free(m);
+}
+END_TEST
+
+/* ---- backward contract ----------------------------------------------------- */
+
+/* Forward in training mode on x, then dy = r (seeded). */
+static void fwd(gan_model *m, const float *x, size_t batch, gan_mode mode)
+{
+    gan_status st;
+    ck_assert_int_eq(gan_model_set_seed(m, 7), GAN_OK);
+    st = gan_model_forward(m, x, batch * tu_in_elems(m), batch, mode, NULL, 0);
+    ck_assert_msg(st == GAN_OK, "forward: %s", gan_last_error());
+}
+
+static float *all_grads(gan_model *m, size_t *count)
+{
+    size_t L = tu_layers(m), total = 0, off = 0;
+    float *g;
+    for (size_t l = 0; l < L; l++)
+        total += tu_layer_params(m, l);
+    g = tu_alloc(total);
+    for (size_t l = 0; l < L; l++) {
+        size_t n = tu_layer_params(m, l);
+        ck_assert_int_eq(gan_model_get_grads(m, l, g + off, n), GAN_OK);
+        off += n;
+    }
+    *count = total;
+    return g;
+}
+
+START_TEST(test_backward_accumulates)
+{
+    /* Every layer kind with parameters: dense, conv2d, batchnorm and
+       conv2d_transpose (which accumulate through different GEMMs/loops). */
+    gan_model *m = small_net();
+    {
+        int dims[3] = {1, 1, 2};
+        ck_assert_int_eq(gan_model_add_reshape(m, 3, dims), GAN_OK);
+        add_conv(m, 1, 3, 3, 3, 2, 2, GAN_PADDING_SAME, 1);
+        tu_randomize_params(m, 59, 0.5f);
+    }
+    const size_t B = 3, in = B * tu_in_elems(m), out = B * tu_out_elems(m);
+    float *x = rand_input(m, B, 60), *dy = tu_alloc(out), *dx = tu_alloc(in);
+    float *g1, *g2;
+    size_t n1, n2;
+    tu_fill(dy, out, 61, -1.0f, 1.0f);
+    fwd(m, x, B, GAN_MODE_TRAIN);
+    ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
+    ck_assert_int_eq(gan_model_backward(m, dy, out, dx, in), GAN_OK);
+    g1 = all_grads(m, &n1);
+    ck_assert_double_gt(tu_max_abs(g1, n1), 1e-3);
+    ck_assert_int_eq(gan_model_backward(m, dy, out, dx, in), GAN_OK);
+    g2 = all_grads(m, &n2);
+    ck_assert_uint_eq(n1, n2);
+    for (size_t i = 0; i < n1; i++)
+        g1[i] *= 2.0f;
+    /* Not bit-exact: a GEMM with beta = 1 may add its partial sums into C
+       in another order than it forms the product with beta = 0. */
+    ck_assert_msg(tu_max_rel_err(g1, g2, n1, 1e-3 * tu_max_abs(g1, n1)) < 1e-5,
+                  "two backward calls do not double the gradients (max rel err %g)",
+                  tu_max_rel_err(g1, g2, n1, 1e-3 * tu_max_abs(g1, n1)));
+    /* zero_grad clears them. */
+    ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
+    free(g2);
+    g2 = all_grads(m, &n2);
+    ck_assert_double_eq(tu_max_abs(g2, n2), 0.0);
+    free(g1);
+    free(g2);
+    free(x);
+    free(dy);
+    free(dx);
+    gan_model_free(m);
+}
+END_TEST
+
+START_TEST(test_backward_repeatable)
+{
+    /* Includes dropout and batchnorm: their saved forward data must survive
+       backward. */
+    gan_model *m = tu_model(3, 6, 6, 2);
+    size_t B = 3, in, out, n1, n2;
+    float *x, *dy, *dx1, *dx2, *g1, *g2;
+    add_conv(m, 0, 4, 3, 3, 2, 2, GAN_PADDING_SAME, 1);
+    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
+    ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.2f), GAN_OK);
+    ck_assert_int_eq(gan_model_add_dropout(m, 0.3f), GAN_OK);
+    add_conv(m, 1, 2, 4, 4, 2, 2, GAN_PADDING_SAME, 1);
+    ck_assert_int_eq(gan_model_add_sigmoid(m), GAN_OK);
+    ck_assert_int_eq(gan_model_add_flatten(m), GAN_OK);
+    add_dense(m, 2, 1);
+    in = B * tu_in_elems(m);
+    out = B * tu_out_elems(m);
+    x = rand_input(m, B, 62);
+    dy = tu_alloc(out);
+    dx1 = tu_alloc(in);
+    dx2 = tu_alloc(in);
+    tu_fill(dy, out, 63, -1.0f, 1.0f);
+    fwd(m, x, B, GAN_MODE_TRAIN);
+    ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
+    ck_assert_int_eq(gan_model_backward(m, dy, out, dx1, in), GAN_OK);
+    g1 = all_grads(m, &n1);
+    for (int rep = 0; rep < 3; rep++) {
+        ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
+        ck_assert_int_eq(gan_model_backward(m, dy, out, dx2, in), GAN_OK);
+        g2 = all_grads(m, &n2);
+        ck_assert_msg(memcmp(dx1, dx2, in * sizeof(float)) == 0, "dx differs on call %d", rep + 2);
+        ck_assert_msg(memcmp(g1, g2, n1 * sizeof(float)) == 0, "grads differ on call %d", rep + 2);
+        free(g2);
+    }
+    ck_assert_double_gt(tu_max_abs(dx1, in), 1e-4);
+    free(g1);
+    free(x);
+    free(dy);
+    free(dx1);
+    free(dx2);
+    gan_model_free(m);
+}
+END_TEST
+
+START_TEST(test_backward_frozen)
+{
+    gan_model *m = small_net();
+    const size_t B = 2, in = B * tu_in_elems(m), out = B * tu_out_elems(m);
+    float *x = rand_input(m, B, 64), *dy = tu_alloc(out), *dx1 = tu_alloc(in), *dx2 = tu_alloc(in);
+    float *g1, *g2;
+    size_t n1, n2, conv_n = tu_layer_params(m, 0), bn_n = tu_layer_params(m, 1);
+    size_t total = 0;
+    tu_fill(dy, out, 65, -1.0f, 1.0f);
+    fwd(m, x, B, GAN_MODE_TRAIN);
+    ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
+    ck_assert_int_eq(gan_model_backward(m, dy, out, dx1, in), GAN_OK);
+    g1 = all_grads(m, &n1);
+
+    /* Freeze the conv layer: its gradients stay at their old values (here
+       the accumulated g1), the others accumulate again, dx is unchanged. */
+    ck_assert_int_eq(gan_model_set_trainable(m, 0, 0), GAN_OK);
+    ck_assert_int_eq(gan_model_param_count(m, NULL, &total), GAN_OK);
+    ck_assert_uint_eq(total, n1 - conv_n);
+    ck_assert_int_eq(gan_model_backward(m, dy, out, dx2, in), GAN_OK);
+    g2 = all_grads(m, &n2);
+    ck_assert_msg(memcmp(dx1, dx2, in * sizeof(float)) == 0, "frozen layer changed dx");
+    ck_assert_msg(memcmp(g1, g2, conv_n * sizeof(float)) == 0, "frozen layer got gradients");
+    for (size_t i = conv_n; i < n1; i++)
+        ck_assert_float_eq_tol(g2[i], 2.0f * g1[i], 1e-5f * (fabsf(g1[i]) + 1e-3f));
+    free(g2);
+
+    /* Freeze everything: nothing changes, dx still flows. */
+    ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
+    ck_assert_int_eq(gan_model_set_trainable(m, -1, 0), GAN_OK);
+    ck_assert_int_eq(gan_model_backward(m, dy, out, dx2, in), GAN_OK);
+    g2 = all_grads(m, &n2);
+    ck_assert_double_eq(tu_max_abs(g2, n2), 0.0);
+    ck_assert_msg(memcmp(dx1, dx2, in * sizeof(float)) == 0, "frozen model changed dx");
+    free(g2);
+
+    /* Unfreeze only the batchnorm layer. */
+    ck_assert_int_eq(gan_model_set_trainable(m, 1, 1), GAN_OK);
+    ck_assert_int_eq(gan_model_backward(m, dy, out, NULL, 0), GAN_OK);
+    g2 = all_grads(m, &n2);
+    for (size_t i = 0; i < n2; i++) {
+        if (i >= conv_n && i < conv_n + bn_n)
+            ck_assert_float_eq(g2[i], g1[i]);
+        else
+            ck_assert_float_eq(g2[i], 0.0f);
+    }
+    free(g2);
+    free(g1);
+    free(x);
+    free(dy);
+    free(dx1);
+    free(dx2);
+    gan_model_free(m);
+}
+END_TEST
+
+START_TEST(test_backward_no_dx)
+{
+    /* dx == NULL must give the same parameter gradients, whether the lowest
+       trainable layer is the first one or sits above frozen layers. */
+    for (int variant = 0; variant < 3; variant++) {
+        gan_model *m = small_net();
+        size_t B = 2, in, out, n1, n2;
+        float *x, *dy, *dx, *g1, *g2;
+        if (variant == 1)
+            ck_assert_int_eq(gan_model_set_trainable(m, 0, 0), GAN_OK);
+        if (variant == 2) {
+            ck_assert_int_eq(gan_model_set_trainable(m, 0, 0), GAN_OK);
+            ck_assert_int_eq(gan_model_set_trainable(m, 1, 0), GAN_OK);
+        }
+        in = B * tu_in_elems(m);
+        out = B * tu_out_elems(m);
+        x = rand_input(m, B, 66);
+        dy = tu_alloc(out);
+        dx = tu_alloc(in);
+        tu_fill(dy, out, 67, -1.0f, 1.0f);
+        fwd(m, x, B, GAN_MODE_TRAIN);
+        ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
+        ck_assert_int_eq(gan_model_backward(m, dy, out, dx, in), GAN_OK);
+        g1 = all_grads(m, &n1);
+        ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
+        ck_assert_int_eq(gan_model_backward(m, dy, out, NULL, 0), GAN_OK);
+        g2 = all_grads(m, &n2);
+        ck_assert_msg(memcmp(g1, g2, n1 * sizeof(float)) == 0,
+                      "variant %d: dx == NULL changed the parameter gradients", variant);
+        ck_assert_double_gt(tu_max_abs(g2, n2), 1e-4);
+        free(g1);
+        free(g2);
+        free(x);
+        free(dy);
+        free(dx);
+        gan_model_free(m);
+    }
+}
+END_TEST
+
+START_TEST(test_backward_smaller_batch)
+{
+    /* A forward with a batch smaller than a previous one: backward uses the
+       last batch, and gradients match a model that only saw that batch. */
+    gan_model *a = small_net(), *b = small_net();
+    size_t in1 = 1 * tu_in_elems(a), out1 = 1 * tu_out_elems(a), n1, n2;
+    float *big = rand_input(a, 4, 68), *x = rand_input(a, 1, 69);
+    float *dy = tu_alloc(out1), *dxa = tu_alloc(in1), *dxb = tu_alloc(in1), *ga, *gb;
+    tu_fill(dy, out1, 70, -1.0f, 1.0f);
+    fwd(a, big, 4, GAN_MODE_INFER);
+    fwd(a, x, 1, GAN_MODE_INFER);
+    fwd(b, x, 1, GAN_MODE_INFER);
+    ck_assert_int_eq(gan_model_backward(a, dy, out1, dxa, in1), GAN_OK);
+    ck_assert_int_eq(gan_model_backward(b, dy, out1, dxb, in1), GAN_OK);
+    ga = all_grads(a, &n1);
+    gb = all_grads(b, &n2);
+    ck_assert_msg(memcmp(ga, gb, n1 * sizeof(float)) == 0, "grads depend on an older batch");
+    ck_assert_msg(memcmp(dxa, dxb, in1 * sizeof(float)) == 0, "dx depends on an older batch");
+    free(ga);
+    free(gb);
+    free(big);
+    free(x);
+    free(dy);
+    free(dxa);
+    free(dxb);
+    gan_model_free(a);
+    gan_model_free(b);
+}
+END_TEST
+
+START_TEST(test_backward_dx_overwritten)
+{
+    /* dx is written, not added: a buffer full of NaN gives the same dx as a
+       zeroed one, whatever kind the lowest layer is. */
+    for (int kind = 0; kind < 8; kind++) {
+        gan_model *m = tu_model(3, 4, 4, 2);
+        size_t B = 2, in, out;
+        float *x, *dy, *dx0, *dx1;
+        int dims[3] = {2, 8, 2};
+        switch (kind) {
+        case 0: add_conv(m, 0, 3, 3, 3, 2, 2, GAN_PADDING_SAME, 1); break;
+        case 1: add_conv(m, 1, 3, 3, 3, 2, 2, GAN_PADDING_SAME, 1); break;
+        case 2: ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK); break;
+        case 3: ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.2f), GAN_OK); break;
+        case 4: ck_assert_int_eq(gan_model_add_dropout(m, 0.5f), GAN_OK); break;
+        case 5: ck_assert_int_eq(gan_model_add_sigmoid(m), GAN_OK); break;
+        case 6: ck_assert_int_eq(gan_model_add_reshape(m, 3, dims), GAN_OK); break;
+        default:
+            ck_assert_int_eq(gan_model_add_flatten(m), GAN_OK);
+            add_dense(m, 3, 1);
+            break;
+        }
+        in = B * tu_in_elems(m);
+        out = B * tu_out_elems(m);
+        x = rand_input(m, B, 80);
+        dy = tu_alloc(out);
+        dx0 = tu_alloc(in);
+        dx1 = tu_alloc(in);
+        tu_fill(dy, out, 81, -1, 1);
+        for (size_t i = 0; i < in; i++)
+            dx1[i] = NAN;
+        fwd(m, x, B, GAN_MODE_TRAIN);
+        ck_assert_int_eq(gan_model_backward(m, dy, out, dx0, in), GAN_OK);
+        ck_assert_int_eq(gan_model_backward(m, dy, out, dx1, in), GAN_OK);
+        ck_assert_msg(memcmp(dx0, dx1, in * sizeof(float)) == 0,
+                      "kind %d: dx depends on its previous contents", kind);
+        free(x);
+        free(dy);
+        free(dx0);
+        free(dx1);
+        gan_model_free(m);
+    }
+}
+END_TEST
+
+static Suite *gradients_suite(void)
+{
+    Suite *s = suite_create("gradients");
+    TCase *t = tcase_create("layers");
+    tcase_add_test(t, test_grad_dense_bias);
+    tcase_add_test(t, test_grad_dense_nobias);
+    tcase_add_loop_test(t, test_grad_conv2d, 0, (int)N_CONV_CASES);
+    tcase_add_loop_test(t, test_grad_conv2d_transpose, 0, (int)N_CONV_CASES);
+    tcase_add_test(t, test_grad_batchnorm_train_image);
+    tcase_add_test(t, test_grad_batchnorm_train_vector);
+    tcase_add_test(t, test_grad_batchnorm_infer);
+    tcase_add_test(t, test_grad_leaky_relu);
+    tcase_add_test(t, test_grad_relu);
+    tcase_add_test(t, test_grad_tanh);
+    tcase_add_test(t, test_grad_sigmoid);
+    tcase_add_test(t, test_grad_dropout_train);
+    tcase_add_test(t, test_grad_dropout_infer);
+    tcase_add_test(t, test_grad_reshape_only);
+    tcase_add_test(t, test_grad_dense_reshape_conv);
+    tcase_add_test(t, test_grad_flatten);
+    tcase_add_test(t, test_grad_network);
+    tcase_add_test(t, test_grad_generator_like);
+    suite_add_tcase(s, t);
+    t = tcase_create("backward");
+    tcase_add_test(t, test_backward_accumulates);
+    tcase_add_test(t, test_backward_repeatable);
+    tcase_add_test(t, test_backward_frozen);
+    tcase_add_test(t, test_backward_no_dx);
+    tcase_add_test(t, test_backward_smaller_batch);
+    tcase_add_test(t, test_backward_dx_overwritten);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(gradients_suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

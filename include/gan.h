@@ -288,7 +288,7 @@ GAN_API gan_status gan_batchnorm_config_init(gan_batchnorm_config *cfg, size_t s
 
 /*
  * Constructor: a model with no layers whose samples have shape dims[0..ndim)
- * (ndim 1 or 3, every dimension in 1..2^24, at most 2^31 elements).
+ * (ndim 1 or 3, every dimension in 1..2^24, fewer than 2^31 elements).
  * Weight initialisation seed and dropout seed start at 0.
  * Returns GAN_EINVAL (NULL out or dims, bad ndim or dimension) or GAN_ENOMEM.
  */

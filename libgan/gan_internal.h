@@ -128,7 +128,8 @@ const char *gan__shape_str(const gan__shape *s, char *buf, size_t cap);
 int gan__shape_channels(const gan__shape *s);
 size_t gan__shape_spatial(const gan__shape *s);
 
-/* Largest dimension and element count a shape may have. */
+/* Largest dimension of a shape; element and parameter counts must stay
+   below GAN__MAX_ELEMS (so they fit an int). */
 #define GAN__MAX_DIM (1 << 24)
 #define GAN__MAX_ELEMS ((size_t)1 << 31)
 #define GAN__MAX_BATCH ((size_t)1 << 24)

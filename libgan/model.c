@@ -125,7 +125,9 @@ static gan_status gan__add_layer(gan_model *m, gan__layer *t, const char *func)
                         gan__shape_str(&t->in, s, sizeof s));
         return st;
     }
-    if (gan__shape_elems(&t->out) > GAN__MAX_ELEMS || t->n_params > GAN__MAX_ELEMS)
+    /* Exclusive caps: every count then fits the int dimensions of a GEMM
+       (kh*kw*channels <= n_params < 2^31). */
+    if (gan__shape_elems(&t->out) >= GAN__MAX_ELEMS || t->n_params >= GAN__MAX_ELEMS)
         return gan__err(GAN_ESHAPE, "%s: layer %zu (%s) output %s is too large", func, idx,
                         t->ops->name, gan__shape_str(&t->out, s, sizeof s));
     if (m->n_layers == m->cap_layers) {

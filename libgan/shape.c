@@ -91,8 +91,8 @@ gan_status gan__shape_from_dims(size_t ndim, const int *dims, gan__shape *out, c
                             dims[i], GAN__MAX_DIM);
         out->d[i] = dims[i];
         elems *= (size_t)dims[i];
-        if (elems > GAN__MAX_ELEMS)
-            return gan__err(GAN_EINVAL, "%s: shape has more than 2^31 elements", func);
+        if (elems >= GAN__MAX_ELEMS)
+            return gan__err(GAN_EINVAL, "%s: shape has 2^31 or more elements", func);
     }
     return GAN_OK;
 }

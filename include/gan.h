@@ -1,4 +1,5 @@
-/*
+/**
+ * @file gan.h
  * gan.h -- the public interface of libgan, and its manual.
  *
  * libgan builds, trains, checkpoints and samples Generative Adversarial
@@ -102,27 +103,27 @@ extern "C" {
 /* Status codes and errors                                                  */
 /* ======================================================================== */
 
-/*
+/**
  * Status returned by every fallible call.  Values are explicit and never
  * reused; new codes are only appended.
  */
 typedef enum gan_status {
-    GAN_OK = 0,               /* success */
-    GAN_DONE = 1,             /* normal end of a sequence (e.g. an epoch) */
-    GAN_ENOMEM = -1,          /* an allocation failed; nothing was changed */
-    GAN_EINVAL = -2,          /* an argument is invalid (NULL, out of range) */
-    GAN_ESHAPE = -3,          /* shapes or element counts do not match */
-    GAN_ESTATE = -4,          /* wrong handle type, freed handle, or a call
+    GAN_OK = 0,               /**< success */
+    GAN_DONE = 1,             /**< normal end of a sequence (e.g. an epoch) */
+    GAN_ENOMEM = -1,          /**< an allocation failed; nothing was changed */
+    GAN_EINVAL = -2,          /**< an argument is invalid (NULL, out of range) */
+    GAN_ESHAPE = -3,          /**< shapes or element counts do not match */
+    GAN_ESTATE = -4,          /**< wrong handle type, freed handle, or a call
                                  not allowed in the object's current state */
-    GAN_EIO = -5,             /* reading or writing a file failed */
-    GAN_EFORMAT = -6,         /* a file or buffer is malformed */
-    GAN_EVERSION = -7,        /* a file needs a newer library */
-    GAN_ENUMERIC = -8,        /* a non-finite value (NaN or Inf) appeared */
-    GAN_EUNSUPPORTED = -9,    /* valid request this build cannot perform */
+    GAN_EIO = -5,             /**< reading or writing a file failed */
+    GAN_EFORMAT = -6,         /**< a file or buffer is malformed */
+    GAN_EVERSION = -7,        /**< a file needs a newer library */
+    GAN_ENUMERIC = -8,        /**< a non-finite value (NaN or Inf) appeared */
+    GAN_EUNSUPPORTED = -9,    /**< valid request this build cannot perform */
     GAN_EINTERNAL = -10       /* a bug in libgan: please report it */
 } gan_status;
 
-/*
+/**
  * The message of the last failing call on this thread.  Never NULL; "" when
  * no error has happened since the last gan_clear_error().  The string is
  * owned by the library and stays valid until the next libgan call on this
@@ -130,10 +131,10 @@ typedef enum gan_status {
  */
 GAN_API const char *gan_last_error(void);
 
-/* Forget this thread's last error message. */
+/** Forget this thread's last error message. */
 GAN_API void gan_clear_error(void);
 
-/*
+/**
  * A static, never-NULL English name for a status ("GAN_ESHAPE: shape
  * mismatch").  Unknown values give "unknown status".
  */
@@ -143,10 +144,10 @@ GAN_API const char *gan_status_str(gan_status status);
 /* Version                                                                  */
 /* ======================================================================== */
 
-/* The library's version string at run time, e.g. "1.0.0". Never NULL. */
+/** The library's version string at run time, e.g. "1.0.0". Never NULL. */
 GAN_API const char *gan_version(void);
 
-/*
+/**
  * The library's version as MAJOR*1000000 + MINOR*1000 + PATCH.  Bindings
  * compare it with GAN_VERSION_NUMBER of the header they were written for.
  */
@@ -156,7 +157,7 @@ GAN_API long gan_version_number(void);
 /* Global settings                                                          */
 /* ======================================================================== */
 
-/*
+/**
  * A custom allocator: malloc, realloc and free with an opaque user pointer.
  * All three functions are required.  realloc is called with ptr == NULL to
  * allocate and must behave like C's realloc.
@@ -168,7 +169,7 @@ typedef struct gan_allocator {
     void *user;
 } gan_allocator;
 
-/*
+/**
  * Route every allocation of the library through *alloc (copied), or restore
  * the C library's allocator when alloc is NULL.
  *
@@ -178,21 +179,21 @@ typedef struct gan_allocator {
  */
 GAN_API gan_status gan_set_allocator(const gan_allocator *alloc);
 
-/*
+/**
  * The number of threads libgan's kernels (including the BLAS) may use;
  * n == 0 means one per core.  Applies to all handles.  Returns GAN_EINVAL if
  * n is negative or larger than 1024.  Not thread safe with running kernels.
  */
 GAN_API gan_status gan_set_threads(int n);
 
-/* The thread count in effect (>= 1). */
+/** The thread count in effect (>= 1). */
 GAN_API int gan_get_threads(void);
 
 /* ======================================================================== */
 /* Models                                                                   */
 /* ======================================================================== */
 
-/*
+/**
  * A network: an input shape and a sequence of layers.  Opaque.
  *
  * Shapes.  A sample is either a vector (ndim 1: {features}) or an image
@@ -211,7 +212,7 @@ GAN_API int gan_get_threads(void);
  */
 typedef struct gan_model gan_model;
 
-/* Layer kinds, as reported by gan_model_layer_kind().  Append-only. */
+/** Layer kinds, as reported by gan_model_layer_kind().  Append-only. */
 typedef enum gan_layer_kind {
     GAN_LAYER_DENSE = 1,
     GAN_LAYER_CONV2D = 2,
@@ -226,7 +227,7 @@ typedef enum gan_layer_kind {
     GAN_LAYER_FLATTEN = 11
 } gan_layer_kind;
 
-/* Padding of convolutions; both follow Keras exactly. */
+/** Padding of convolutions; both follow Keras exactly. */
 typedef enum gan_padding {
     /* No padding: out = floor((in - kernel) / stride) + 1 for conv2d,
        out = in * stride + max(kernel - stride, 0) for conv2d_transpose
@@ -238,43 +239,43 @@ typedef enum gan_padding {
     GAN_PADDING_SAME = 1
 } gan_padding;
 
-/* Forward mode. */
+/** Forward mode. */
 typedef enum gan_mode {
-    GAN_MODE_INFER = 0,   /* dropout off; batchnorm uses running statistics */
+    GAN_MODE_INFER = 0,   /**< dropout off; batchnorm uses running statistics */
     GAN_MODE_TRAIN = 1    /* dropout on; batchnorm uses batch statistics and
                              updates its running statistics */
 } gan_mode;
 
-/* Settings of a dense (fully connected) layer.  Defaults in brackets. */
+/** Settings of a dense (fully connected) layer.  Defaults in brackets. */
 typedef struct gan_dense_config {
-    uint32_t struct_size;  /* set by gan_dense_config_init(); do not touch */
-    int units;             /* output features (required; [0] is invalid) */
-    int use_bias;          /* add a bias vector [1] */
+    uint32_t struct_size;  /**< set by gan_dense_config_init(); do not touch */
+    int units;             /**< output features (required; [0] is invalid) */
+    int use_bias;          /**< add a bias vector [1] */
     /* new fields are only ever appended here */
 } gan_dense_config;
 
-/* Settings of conv2d and conv2d_transpose.  Defaults in brackets. */
+/** Settings of conv2d and conv2d_transpose.  Defaults in brackets. */
 typedef struct gan_conv2d_config {
-    uint32_t struct_size;  /* set by gan_conv2d_config_init(); do not touch */
-    int filters;           /* output channels (required; [0] is invalid) */
-    int kernel_h;          /* kernel height [3] */
-    int kernel_w;          /* kernel width [3] */
-    int stride_h;          /* vertical stride [1] */
-    int stride_w;          /* horizontal stride [1] */
-    gan_padding padding;   /* [GAN_PADDING_VALID], as Keras */
-    int use_bias;          /* add a bias per filter [1] */
+    uint32_t struct_size;  /**< set by gan_conv2d_config_init(); do not touch */
+    int filters;           /**< output channels (required; [0] is invalid) */
+    int kernel_h;          /**< kernel height [3] */
+    int kernel_w;          /**< kernel width [3] */
+    int stride_h;          /**< vertical stride [1] */
+    int stride_w;          /**< horizontal stride [1] */
+    gan_padding padding;   /**< [GAN_PADDING_VALID], as Keras */
+    int use_bias;          /**< add a bias per filter [1] */
     /* new fields are only ever appended here */
 } gan_conv2d_config;
 
-/* Settings of batch normalisation.  Defaults (Keras') in brackets. */
+/** Settings of batch normalisation.  Defaults (Keras') in brackets. */
 typedef struct gan_batchnorm_config {
-    uint32_t struct_size;  /* set by gan_batchnorm_config_init() */
-    float momentum;        /* running = running*momentum + batch*(1-momentum) [0.99] */
-    float epsilon;         /* added to the variance [0.001] */
+    uint32_t struct_size;  /**< set by gan_batchnorm_config_init() */
+    float momentum;        /**< running = running*momentum + batch*(1-momentum) [0.99] */
+    float epsilon;         /**< added to the variance [0.001] */
     /* new fields are only ever appended here */
 } gan_batchnorm_config;
 
-/*
+/**
  * Fill *cfg with defaults and set cfg->struct_size = size.  size must be
  * at most sizeof the library's struct and at least the size of the first
  * release's struct, else GAN_EINVAL.  Use the *_INIT macros.
@@ -286,7 +287,7 @@ GAN_API gan_status gan_batchnorm_config_init(gan_batchnorm_config *cfg, size_t s
 #define GAN_CONV2D_CONFIG_INIT(c) gan_conv2d_config_init((c), sizeof *(c))
 #define GAN_BATCHNORM_CONFIG_INIT(c) gan_batchnorm_config_init((c), sizeof *(c))
 
-/*
+/**
  * Constructor: a model with no layers whose samples have shape dims[0..ndim)
  * (ndim 1 or 3, every dimension in 1..2^24, fewer than 2^31 elements).
  * Weight initialisation seed and dropout seed start at 0.
@@ -294,10 +295,10 @@ GAN_API gan_status gan_batchnorm_config_init(gan_batchnorm_config *cfg, size_t s
  */
 GAN_API gan_status gan_model_create(gan_model **out, size_t ndim, const int *dims);
 
-/* Destructor: frees the model and everything it owns.  NULL is a no-op. */
+/** Destructor: frees the model and everything it owns.  NULL is a no-op. */
 GAN_API void gan_model_free(gan_model *model);
 
-/*
+/**
  * Method of gan_model: append a layer.  Each returns GAN_OK, or
  *   GAN_EINVAL  NULL model/config, or a setting out of range;
  *   GAN_ESHAPE  the layer does not fit the current output shape (the message
@@ -330,7 +331,7 @@ GAN_API gan_status gan_model_add_dropout(gan_model *model, float rate);
 GAN_API gan_status gan_model_add_reshape(gan_model *model, size_t ndim, const int *dims);
 GAN_API gan_status gan_model_add_flatten(gan_model *model);
 
-/*
+/**
  * Method of gan_model: re-initialise every parameter and batchnorm state as
  * described under gan_model_add_dense, from seed.  Each layer draws from its
  * own stream derived from (seed, layer index), so the result does not depend
@@ -339,14 +340,14 @@ GAN_API gan_status gan_model_add_flatten(gan_model *model);
  */
 GAN_API gan_status gan_model_init_params(gan_model *model, uint64_t seed);
 
-/*
+/**
  * Method of gan_model: reset the model's random stream (dropout masks) to
  * the one defined by seed.  Two forwards after the same seed draw the same
  * masks.
  */
 GAN_API gan_status gan_model_set_seed(gan_model *model, uint64_t seed);
 
-/*
+/**
  * Method of gan_model: size all activation, gradient and workspace buffers
  * for batches of up to max_batch samples.  forward() calls it itself when a
  * larger batch arrives, so calling it is optional; doing so up front moves
@@ -356,7 +357,7 @@ GAN_API gan_status gan_model_set_seed(gan_model *model, uint64_t seed);
  */
 GAN_API gan_status gan_model_reserve(gan_model *model, size_t max_batch);
 
-/*
+/**
  * Method of gan_model: run the network on batch samples.
  *   x        batch * input elements, NHWC; copied, so the caller may reuse it
  *            as soon as the call returns.
@@ -371,14 +372,14 @@ GAN_API gan_status gan_model_reserve(gan_model *model, size_t max_batch);
 GAN_API gan_status gan_model_forward(gan_model *model, const float *x, size_t x_count,
                                      size_t batch, gan_mode mode, float *y, size_t y_count);
 
-/*
+/**
  * Method of gan_model: borrow the output of the last forward().
  * *y points to *count floats, valid until the next forward(), reserve() or
  * free() of this model.  GAN_ESTATE if no forward has been run.
  */
 GAN_API gan_status gan_model_output(const gan_model *model, const float **y, size_t *count);
 
-/*
+/**
  * Method of gan_model: backpropagate dy (d loss / d output of the last
  * forward, batch * output elements) through the network.
  *   - Parameter gradients are ADDED to the model's gradient buffers for every
@@ -398,10 +399,10 @@ GAN_API gan_status gan_model_output(const gan_model *model, const float **y, siz
 GAN_API gan_status gan_model_backward(gan_model *model, const float *dy, size_t dy_count,
                                       float *dx, size_t dx_count);
 
-/* Method of gan_model: set every parameter gradient to zero (one memset). */
+/** Method of gan_model: set every parameter gradient to zero (one memset). */
 GAN_API gan_status gan_model_zero_grad(gan_model *model);
 
-/*
+/**
  * Method of gan_model: freeze (trainable = 0) or unfreeze (1) layer `layer`,
  * or every layer when layer == -1.  Frozen layers still pass gradients to
  * their inputs.  Layers are trainable when added.
@@ -409,29 +410,29 @@ GAN_API gan_status gan_model_zero_grad(gan_model *model);
  */
 GAN_API gan_status gan_model_set_trainable(gan_model *model, int layer, int trainable);
 
-/* ---- Introspection ---- */
+/** ---- Introspection ---- */
 
-/* Number of layers in *n. */
+/** Number of layers in *n. */
 GAN_API gan_status gan_model_layer_count(const gan_model *model, size_t *n);
 
-/* Kind of layer `layer` in *kind. GAN_EINVAL for an index out of range. */
+/** Kind of layer `layer` in *kind. GAN_EINVAL for an index out of range. */
 GAN_API gan_status gan_model_layer_kind(const gan_model *model, size_t layer, gan_layer_kind *kind);
 
-/*
+/**
  * The per-sample shape of the model's input (layer == -1) or of layer
  * `layer`'s output: *ndim gets 1 or 3 and dims[0..*ndim) the dimensions
  * (dims must hold 3 ints).  The model's output is layer count-1.
  */
 GAN_API gan_status gan_model_shape(const gan_model *model, int layer, size_t *ndim, int dims[3]);
 
-/*
+/**
  * Parameter counts as Keras reports them: *total includes batchnorm
  * running statistics; *trainable counts the parameters of unfrozen layers.
  * Either pointer may be NULL.
  */
 GAN_API gan_status gan_model_param_count(const gan_model *model, size_t *total, size_t *trainable);
 
-/*
+/**
  * Number of trainable-type parameters (*n_params) and state values
  * (*n_state, batchnorm running statistics) of one layer.  Either pointer may
  * be NULL.
@@ -439,7 +440,7 @@ GAN_API gan_status gan_model_param_count(const gan_model *model, size_t *total, 
 GAN_API gan_status gan_model_layer_sizes(const gan_model *model, size_t layer,
                                          size_t *n_params, size_t *n_state);
 
-/*
+/**
  * Copy a layer's parameters (order documented under gan_model) out of or
  * into the model.  count must equal the layer's n_params (GAN_ESHAPE
  * otherwise).  set_params rejects non-finite values with GAN_ENUMERIC and
@@ -449,12 +450,12 @@ GAN_API gan_status gan_model_get_params(const gan_model *model, size_t layer, fl
 GAN_API gan_status gan_model_set_params(gan_model *model, size_t layer, const float *src, size_t count);
 GAN_API gan_status gan_model_get_grads(const gan_model *model, size_t layer, float *dst, size_t count);
 
-/* The same for batchnorm running statistics (moving mean, then variance).
+/** The same for batchnorm running statistics (moving mean, then variance).
    set_state also requires variances >= 0. */
 GAN_API gan_status gan_model_get_state(const gan_model *model, size_t layer, float *dst, size_t count);
 GAN_API gan_status gan_model_set_state(gan_model *model, size_t layer, const float *src, size_t count);
 
-/*
+/**
  * A text summary like Keras' model.summary(): one line per layer with its
  * name, output shape and parameter count, then the totals.
  * Writes at most cap bytes including the terminating NUL into buf (buf may
@@ -467,7 +468,7 @@ GAN_API gan_status gan_model_summary(const gan_model *model, char *buf, size_t c
 /* Datasets                                                                 */
 /* ======================================================================== */
 
-/*
+/**
  * A gan_dataset is a set of samples (float, NHWC, one shape for all) with
  * optional integer labels, and an iterator over shuffled mini-batches.
  * Opaque.  Sources: caller memory, MNIST-format IDX files (raw or gzip;
@@ -484,10 +485,10 @@ GAN_API gan_status gan_model_summary(const gan_model *model, char *buf, size_t c
  */
 typedef struct gan_dataset gan_dataset;
 
-/* Where Debian's dataset-fashion-mnist package puts Fashion-MNIST. */
+/** Where Debian's dataset-fashion-mnist package puts Fashion-MNIST. */
 #define GAN_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
-/*
+/**
  * Constructor: a dataset over n float samples of shape dims[0..ndim)
  * (ndim 1 or 3) stored back to back in x (n * prod(dims) floats, NHWC).
  * labels is NULL or n labels in 0..2^31-1.
@@ -498,11 +499,11 @@ GAN_API gan_status gan_dataset_create_float(gan_dataset **out, const float *x, s
                                             size_t ndim, const int *dims,
                                             const int32_t *labels, int copy);
 
-/* Constructor: the same from uint8 pixels, mapped to [-1, 1]; always copies. */
+/** Constructor: the same from uint8 pixels, mapped to [-1, 1]; always copies. */
 GAN_API gan_status gan_dataset_create_u8(gan_dataset **out, const uint8_t *x, size_t n,
                                          size_t ndim, const int *dims, const int32_t *labels);
 
-/*
+/**
  * Constructor: MNIST-format IDX files.  images_path holds a uint8 IDX file
  * of 3 dimensions (n, h, w) -> samples (h, w, 1), or 4 (n, h, w, c);
  * labels_path is NULL or a uint8 IDX file of n labels.  Either file may be
@@ -511,12 +512,12 @@ GAN_API gan_status gan_dataset_create_u8(gan_dataset **out, const uint8_t *x, si
 GAN_API gan_status gan_dataset_load_idx(gan_dataset **out, const char *images_path,
                                         const char *labels_path);
 
-/* Constructor: the same parser over memory buffers (labels may be NULL, 0). */
+/** Constructor: the same parser over memory buffers (labels may be NULL, 0). */
 GAN_API gan_status gan_dataset_load_idx_mem(gan_dataset **out, const void *images,
                                             size_t images_len, const void *labels,
                                             size_t labels_len);
 
-/*
+/**
  * Constructor: CIFAR-10 binary batches: 3073-byte records (label byte, then
  * 1024 red, 1024 green, 1024 blue bytes, rows top to bottom), converted to
  * 32x32x3 NHWC with labels.  path is one file, or a directory from which
@@ -525,17 +526,17 @@ GAN_API gan_status gan_dataset_load_idx_mem(gan_dataset **out, const void *image
  */
 GAN_API gan_status gan_dataset_load_cifar10(gan_dataset **out, const char *path, int train);
 
-/* Constructor: CIFAR-10 records from a memory buffer (len a multiple of 3073). */
+/** Constructor: CIFAR-10 records from a memory buffer (len a multiple of 3073). */
 GAN_API gan_status gan_dataset_load_cifar10_mem(gan_dataset **out, const void *buf, size_t len);
 
-/*
+/**
  * Constructor: Fashion-MNIST (or MNIST) from a directory holding
  * train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] (train != 0)
  * or the t10k-* pair.  Pass GAN_FASHION_MNIST_DIR for Debian's package.
  */
 GAN_API gan_status gan_dataset_load_mnist_dir(gan_dataset **out, const char *dir, int train);
 
-/*
+/**
  * Constructor: a copy of src with every sample converted to (h, w, c):
  * centred and padded with -1 (black) or cropped, and channels replicated
  * (1 -> c) or averaged (c -> 1).  This is how the 32x32x3 CIFAR-10 DCGAN
@@ -544,55 +545,55 @@ GAN_API gan_status gan_dataset_load_mnist_dir(gan_dataset **out, const char *dir
 GAN_API gan_status gan_dataset_convert(gan_dataset **out, const gan_dataset *src, int h,
                                        int w, int c);
 
-/* Destructor.  NULL is a no-op. */
+/** Destructor.  NULL is a no-op. */
 GAN_API void gan_dataset_free(gan_dataset *ds);
 
-/* Number of samples (after any limit), per-sample shape, and whether the
+/** Number of samples (after any limit), per-sample shape, and whether the
    dataset has labels (*has_labels 0/1; *n_classes = max label + 1, or 0). */
 GAN_API gan_status gan_dataset_size(const gan_dataset *ds, size_t *n);
 GAN_API gan_status gan_dataset_shape(const gan_dataset *ds, size_t *ndim, int dims[3]);
 GAN_API gan_status gan_dataset_labels_info(const gan_dataset *ds, int *has_labels, int *n_classes);
 
-/* Use only the first n samples from now on (n = 0 or >= size: all).  Resets
+/** Use only the first n samples from now on (n = 0 or >= size: all).  Resets
    the iterator. */
 GAN_API gan_status gan_dataset_limit(gan_dataset *ds, size_t n);
 
-/*
+/**
  * Copy sample `index` into x (count = elements per sample) and its label
  * into *label (may be NULL; -1 when the dataset has no labels).
  */
 GAN_API gan_status gan_dataset_get(const gan_dataset *ds, size_t index, float *x, size_t count,
                                    int32_t *label);
 
-/* How mini-batches are drawn.  Defaults in brackets. */
+/** How mini-batches are drawn.  Defaults in brackets. */
 typedef struct gan_batch_config {
-    uint32_t struct_size;  /* set by gan_batch_config_init() */
-    size_t batch_size;     /* samples per batch [64] */
-    int shuffle;           /* reshuffle every epoch [1] */
-    int drop_remainder;    /* skip the last, smaller batch [1], as tf.data's
+    uint32_t struct_size;  /**< set by gan_batch_config_init() */
+    size_t batch_size;     /**< samples per batch [64] */
+    int shuffle;           /**< reshuffle every epoch [1] */
+    int drop_remainder;    /**< skip the last, smaller batch [1], as tf.data's
                               batch(..., drop_remainder=True) */
-    uint64_t seed;         /* shuffling seed [0] */
+    uint64_t seed;         /**< shuffling seed [0] */
     /* new fields are only ever appended here */
 } gan_batch_config;
 
 GAN_API gan_status gan_batch_config_init(gan_batch_config *cfg, size_t size);
 #define GAN_BATCH_CONFIG_INIT(c) gan_batch_config_init((c), sizeof *(c))
 
-/*
+/**
  * Method of gan_dataset: set the batching (cfg NULL: defaults) and restart
  * at epoch 0.  The order of epoch e is a permutation drawn from (seed, e),
  * so it is reproducible and does not depend on how batches were consumed.
  */
 GAN_API gan_status gan_dataset_set_batching(gan_dataset *ds, const gan_batch_config *cfg);
 
-/* The batching in effect (cfg->struct_size must be set, e.g. by
+/** The batching in effect (cfg->struct_size must be set, e.g. by
    GAN_BATCH_CONFIG_INIT; that many bytes are written). */
 GAN_API gan_status gan_dataset_get_batching(const gan_dataset *ds, gan_batch_config *cfg);
 
-/* Batches per epoch under the current batching. */
+/** Batches per epoch under the current batching. */
 GAN_API gan_status gan_dataset_batches_per_epoch(const gan_dataset *ds, size_t *n);
 
-/*
+/**
  * Method of gan_dataset: copy the next batch into x (room for x_count
  * floats, at least batch_size * elements per sample) and its labels into
  * labels (NULL, or room for batch_size), and the number of samples into *n.
@@ -607,7 +608,7 @@ GAN_API gan_status gan_dataset_next_batch(gan_dataset *ds, float *x, size_t x_co
 /* Losses                                                                   */
 /* ======================================================================== */
 
-/*
+/**
  * A gan_loss is the adversarial objective: how the discriminator (critic)
  * scores real and generated batches and what the generator minimises.
  * Opaque; immutable after creation, so one loss may be shared by several
@@ -646,17 +647,17 @@ typedef enum gan_loss_kind {
     GAN_LOSS_FEATURE_MATCHING = 5
 } gan_loss_kind;
 
-/* Defaults in brackets. */
+/** Defaults in brackets. */
 typedef struct gan_loss_config {
-    uint32_t struct_size;    /* set by gan_loss_config_init() */
-    gan_loss_kind kind;      /* [GAN_LOSS_BCE] */
-    int generator_minimax;   /* BCE/feature matching D: G minimises
+    uint32_t struct_size;    /**< set by gan_loss_config_init() */
+    gan_loss_kind kind;      /**< [GAN_LOSS_BCE] */
+    int generator_minimax;   /**< BCE/feature matching D: G minimises
                                 log(1 - D(G(z))) instead of -log D(G(z)) [0] */
-    float real_label;        /* BCE target for real samples; 0.9 is one-sided
+    float real_label;        /**< BCE target for real samples; 0.9 is one-sided
                                 label smoothing [1.0]; in (0, 1] */
-    float clip;              /* Wasserstein: clip critic weights to
+    float clip;              /**< Wasserstein: clip critic weights to
                                 [-clip, clip] after each update; 0 = off [0] */
-    int feature_layer;       /* feature matching: index of the discriminator
+    int feature_layer;       /**< feature matching: index of the discriminator
                                 layer whose output is matched;
                                 -1 = the layer before the last non-view
                                 layer [-1] */
@@ -666,18 +667,18 @@ typedef struct gan_loss_config {
 GAN_API gan_status gan_loss_config_init(gan_loss_config *cfg, size_t size);
 #define GAN_LOSS_CONFIG_INIT(c) gan_loss_config_init((c), sizeof *(c))
 
-/* Constructor: GAN_EINVAL for a bad kind or option (the message says which). */
+/** Constructor: GAN_EINVAL for a bad kind or option (the message says which). */
 GAN_API gan_status gan_loss_create(gan_loss **out, const gan_loss_config *cfg);
 
-/* Destructor.  NULL is a no-op. */
+/** Destructor.  NULL is a no-op. */
 GAN_API void gan_loss_free(gan_loss *loss);
 
-/* The loss kind, and its stable name ("bce", "wasserstein", "hinge",
+/** The loss kind, and its stable name ("bce", "wasserstein", "hinge",
    "least-squares", "feature-matching"); NULL for an unknown kind. */
 GAN_API gan_status gan_loss_kind_of(const gan_loss *loss, gan_loss_kind *kind);
 GAN_API const char *gan_loss_kind_name(gan_loss_kind kind);
 
-/*
+/**
  * The discriminator's loss on n_real real outputs and n_fake generated
  * outputs (one output per sample).  *value gets the loss; d_real and d_fake
  * (each may be NULL) get d loss / d output, n_real and n_fake floats.
@@ -687,7 +688,7 @@ GAN_API gan_status gan_loss_discriminator(const gan_loss *loss, const float *rea
                                           size_t n_real, const float *fake, size_t n_fake,
                                           float *value, float *d_real, float *d_fake);
 
-/*
+/**
  * The generator's adversarial loss on n_fake discriminator outputs, and its
  * gradient d_fake (may be NULL).  Feature matching uses
  * gan_loss_feature_matching instead (GAN_ESTATE here).
@@ -695,7 +696,7 @@ GAN_API gan_status gan_loss_discriminator(const gan_loss *loss, const float *rea
 GAN_API gan_status gan_loss_generator(const gan_loss *loss, const float *fake, size_t n_fake,
                                       float *value, float *d_fake);
 
-/*
+/**
  * Feature matching: real (n_real x dim) and fake (n_fake x dim) features;
  * *value = || mean real - mean fake ||^2 and d_fake (n_fake x dim, may be
  * NULL) its gradient.  Works with any loss handle.
@@ -708,7 +709,7 @@ GAN_API gan_status gan_loss_feature_matching(const gan_loss *loss, const float *
 /* Optimizers                                                               */
 /* ======================================================================== */
 
-/*
+/**
  * A gan_optimizer updates one model's parameters from the gradients that
  * gan_model_backward() accumulated.  Opaque.  It keeps per-parameter state
  * (moments) and a step count, both readable and writable for checkpoints.
@@ -733,25 +734,25 @@ typedef enum gan_optimizer_kind {
     GAN_OPTIM_RMSPROP = 3
 } gan_optimizer_kind;
 
-/* Defaults in brackets (Keras' defaults, except where noted). */
+/** Defaults in brackets (Keras' defaults, except where noted). */
 typedef struct gan_optimizer_config {
-    uint32_t struct_size;     /* set by gan_optimizer_config_init() */
-    gan_optimizer_kind kind;  /* [GAN_OPTIM_ADAM] */
-    float lr;                 /* learning rate [0.001] */
-    float beta1;              /* Adam [0.9] */
-    float beta2;              /* Adam [0.999] */
-    float eps;                /* Adam, RMSprop [1e-7] */
-    float rho;                /* RMSprop [0.9] */
-    float momentum;           /* SGD [0] */
-    int nesterov;             /* SGD [0] */
-    float weight_decay;       /* decoupled, all kinds [0] */
+    uint32_t struct_size;     /**< set by gan_optimizer_config_init() */
+    gan_optimizer_kind kind;  /**< [GAN_OPTIM_ADAM] */
+    float lr;                 /**< learning rate [0.001] */
+    float beta1;              /**< Adam [0.9] */
+    float beta2;              /**< Adam [0.999] */
+    float eps;                /**< Adam, RMSprop [1e-7] */
+    float rho;                /**< RMSprop [0.9] */
+    float momentum;           /**< SGD [0] */
+    int nesterov;             /**< SGD [0] */
+    float weight_decay;       /**< decoupled, all kinds [0] */
     /* new fields are only ever appended here */
 } gan_optimizer_config;
 
 GAN_API gan_status gan_optimizer_config_init(gan_optimizer_config *cfg, size_t size);
 #define GAN_OPTIMIZER_CONFIG_INIT(c) gan_optimizer_config_init((c), sizeof *(c))
 
-/*
+/**
  * Constructor: an optimizer for `model`'s parameters, which it borrows: the
  * model must outlive the optimizer and keep its layers (adding a layer
  * afterwards makes step() return GAN_ESTATE).
@@ -759,21 +760,21 @@ GAN_API gan_status gan_optimizer_config_init(gan_optimizer_config *cfg, size_t s
 GAN_API gan_status gan_optimizer_create(gan_optimizer **out, gan_model *model,
                                         const gan_optimizer_config *cfg);
 
-/* Destructor.  NULL is a no-op. */
+/** Destructor.  NULL is a no-op. */
 GAN_API void gan_optimizer_free(gan_optimizer *opt);
 
-/*
+/**
  * Method of gan_optimizer: apply one update from the model's accumulated
  * gradients (which it does not clear).  Returns GAN_ENUMERIC, leaving
  * weights and state unchanged, if a gradient is NaN or infinite.
  */
 GAN_API gan_status gan_optimizer_step(gan_optimizer *opt);
 
-/* Learning rate, changeable between steps (two time-scale updates). */
+/** Learning rate, changeable between steps (two time-scale updates). */
 GAN_API gan_status gan_optimizer_set_lr(gan_optimizer *opt, float lr);
 GAN_API gan_status gan_optimizer_get_lr(const gan_optimizer *opt, float *lr);
 
-/*
+/**
  * Optimizer state for checkpoints: *n floats (0 for plain SGD, one slot per
  * parameter for momentum SGD and RMSprop, two for Adam: all m, then all v,
  * in the model's parameter order) and the step count.
@@ -788,7 +789,7 @@ GAN_API gan_status gan_optimizer_set_state(gan_optimizer *opt, const float *src,
 /* Training                                                                 */
 /* ======================================================================== */
 
-/*
+/**
  * A gan_trainer pairs a generator, a discriminator, their optimizers and a
  * loss, and runs adversarial training steps.  Opaque.  It borrows all five
  * handles; they must outlive it.  Its only state of its own is the latent
@@ -819,32 +820,32 @@ GAN_API gan_status gan_optimizer_set_state(gan_optimizer *opt, const float *src,
  */
 typedef struct gan_trainer gan_trainer;
 
-/* Defaults in brackets. */
+/** Defaults in brackets. */
 typedef struct gan_trainer_config {
-    uint32_t struct_size;  /* set by gan_trainer_config_init() */
-    int n_critic;          /* discriminator updates per generator update [1] */
-    uint64_t seed;         /* latent noise stream [0] */
+    uint32_t struct_size;  /**< set by gan_trainer_config_init() */
+    int n_critic;          /**< discriminator updates per generator update [1] */
+    uint64_t seed;         /**< latent noise stream [0] */
     /* new fields are only ever appended here */
 } gan_trainer_config;
 
 GAN_API gan_status gan_trainer_config_init(gan_trainer_config *cfg, size_t size);
 #define GAN_TRAINER_CONFIG_INIT(c) gan_trainer_config_init((c), sizeof *(c))
 
-/* What one step measured.  Fill struct_size with GAN_STEP_STATS_INIT; the
+/** What one step measured.  Fill struct_size with GAN_STEP_STATS_INIT; the
    library writes only that many bytes. */
 typedef struct gan_step_stats {
     uint32_t struct_size;
-    float d_loss;          /* discriminator loss (of the last critic update) */
-    float g_loss;          /* generator loss */
-    float d_real;          /* mean D(real): sigmoid of the logit for BCE and
+    float d_loss;          /**< discriminator loss (of the last critic update) */
+    float g_loss;          /**< generator loss */
+    float d_real;          /**< mean D(real): sigmoid of the logit for BCE and
                               feature matching, the raw score otherwise */
-    float d_fake;          /* mean D(fake), the same way */
+    float d_fake;          /**< mean D(fake), the same way */
     /* new fields are only ever appended here */
 } gan_step_stats;
 
 #define GAN_STEP_STATS_INIT(s) (memset((s), 0, sizeof *(s)), (s)->struct_size = (uint32_t)sizeof *(s))
 
-/*
+/**
  * Constructor.  Checks that G's output shape equals D's input shape and that
  * D outputs one value per sample (GAN_ESHAPE naming both shapes), that the
  * optimizers belong to these models (GAN_EINVAL), and that a feature
@@ -855,10 +856,10 @@ GAN_API gan_status gan_trainer_create(gan_trainer **out, gan_model *generator,
                                       gan_optimizer *d_opt, const gan_loss *loss,
                                       const gan_trainer_config *cfg);
 
-/* Destructor (frees only the trainer's own buffers).  NULL is a no-op. */
+/** Destructor (frees only the trainer's own buffers).  NULL is a no-op. */
 GAN_API void gan_trainer_free(gan_trainer *t);
 
-/*
+/**
  * Method of gan_trainer: one training step.  real holds n_critic * batch
  * samples of D's input shape (real_count floats; critic update i uses
  * samples i*batch .. i*batch+batch-1).  stats may be NULL.
@@ -868,13 +869,13 @@ GAN_API void gan_trainer_free(gan_trainer *t);
 GAN_API gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count,
                                     size_t batch, gan_step_stats *stats);
 
-/* Steps done and the current epoch (gan_trainer_fit counts epochs). */
+/** Steps done and the current epoch (gan_trainer_fit counts epochs). */
 GAN_API gan_status gan_trainer_progress(const gan_trainer *t, uint64_t *step, uint64_t *epoch);
 
-/* Reseed the latent noise stream. */
+/** Reseed the latent noise stream. */
 GAN_API gan_status gan_trainer_set_seed(gan_trainer *t, uint64_t seed);
 
-/*
+/**
  * Callbacks of gan_trainer_fit.  Return 0 to continue, non-zero to stop
  * training (fit then returns GAN_DONE).  `step` counts from 1 over the
  * whole run; `epoch` from 1.
@@ -882,7 +883,7 @@ GAN_API gan_status gan_trainer_set_seed(gan_trainer *t, uint64_t seed);
 typedef int (*gan_step_callback)(const gan_step_stats *stats, uint64_t step, void *user);
 typedef int (*gan_epoch_callback)(uint64_t epoch, const gan_step_stats *mean, void *user);
 
-/*
+/**
  * Method of gan_trainer: train for `epochs` epochs over ds with its batching
  * (gan_dataset_set_batching; n_critic batches make one step, an incomplete
  * group at the end of an epoch is skipped).  on_step and on_epoch may be
@@ -899,7 +900,7 @@ GAN_API gan_status gan_trainer_fit(gan_trainer *t, gan_dataset *ds, uint64_t epo
 /* The seed notebooks' networks                                             */
 /* ======================================================================== */
 
-/*
+/**
  * Ready-made networks of the two seed notebooks, with their exact layers and
  * Keras' defaults (LeakyReLU alpha 0.3, BatchNorm momentum 0.99 and epsilon
  * 0.001, Glorot-uniform kernels).  Append-only.
@@ -932,20 +933,20 @@ typedef enum gan_preset {
     GAN_PRESET_WGAN_CRITIC = 6
 } gan_preset;
 
-/*
+/**
  * Constructor: build a preset network, initialised from weight seed 0.
  * Returns GAN_EINVAL for an unknown preset, GAN_ENOMEM.
  */
 GAN_API gan_status gan_model_create_preset(gan_model **out, gan_preset preset);
 
-/*
+/**
  * The preset's stable name ("dcgan-cifar10-generator", ...), or NULL for an
  * unknown value; and the reverse look-up (GAN_EINVAL for an unknown name).
  */
 GAN_API const char *gan_preset_name(gan_preset preset);
 GAN_API gan_status gan_preset_from_name(const char *name, gan_preset *preset);
 
-/*
+/**
  * The size of the latent vector a generator preset expects (128 or 100),
  * or 0 for a discriminator preset or an unknown value.
  */

@@ -897,6 +897,196 @@ GAN_API gan_status gan_trainer_fit(gan_trainer *t, gan_dataset *ds, uint64_t epo
                                    void *user);
 
 /* ======================================================================== */
+/* Model files and training checkpoints                                     */
+/* ======================================================================== */
+
+/**
+ * libgan stores networks and training runs in one documented binary format
+ * (docs/checkpoint-format.md): a small header, then zlib-compressed sections
+ * (architecture, parameters, batchnorm statistics, optimizer state, trainer
+ * state), each with a CRC32.  No code, paths or pickled objects.
+ *
+ * Two kinds of file share it: a model file (one network, e.g. a generator
+ * to embed in a game) and a training checkpoint (generator, discriminator,
+ * both optimizers, the loss and the trainer's counters and random streams,
+ * optionally a dataset iterator's position).
+ *
+ * Loading validates everything before allocating (sizes, counts, shapes,
+ * finite weights) and accepts every file written by an earlier version of
+ * the format.  Saving to a path is atomic: the file is written to a
+ * temporary file in the same directory, flushed and fsync'ed, renamed over
+ * the target and the directory fsync'ed, so a crash leaves either the old
+ * or the new complete file; temporaries left by a crash are removed by the
+ * next save to the same path.
+ */
+
+/** Kinds of file, as reported by gan_file_probe(). */
+typedef enum gan_file_kind {
+    GAN_FILE_MODEL = 1,       /**< one network */
+    GAN_FILE_CHECKPOINT = 2   /**< a whole training run */
+} gan_file_kind;
+
+/**
+ * Method of gan_model: save the network (architecture, parameters, batchnorm
+ * statistics) to path, atomically.  Returns GAN_EIO (with the failing system
+ * call and errno text) and leaves any existing file at path unchanged.
+ */
+GAN_API gan_status gan_model_save(const gan_model *model, const char *path);
+
+/**
+ * The same into a buffer the library allocates: *buf (free it with
+ * gan_free()) and its length *len.
+ */
+GAN_API gan_status gan_model_save_mem(const gan_model *model, void **buf, size_t *len);
+
+/**
+ * Constructor: a model from a model file (or the generator of a training
+ * checkpoint).  The model is ready for inference: it carries no gradient
+ * or training buffers until it is trained.  GAN_EIO, GAN_EFORMAT (what is
+ * wrong and where), GAN_EVERSION (a newer format), GAN_ENUMERIC (non-finite
+ * weights), GAN_ENOMEM.
+ */
+GAN_API gan_status gan_model_load(gan_model **out, const char *path);
+GAN_API gan_status gan_model_load_mem(gan_model **out, const void *buf, size_t len);
+
+/** Free memory the library returned (gan_model_save_mem, ...).  NULL is a no-op. */
+GAN_API void gan_free(void *p);
+
+/**
+ * Method of gan_trainer: save a training checkpoint: both models, both
+ * optimizers, the loss configuration, the trainer's step, epoch, n_critic
+ * and latent noise stream, both models' dropout streams, and, when ds is
+ * not NULL, ds's batching and position, so training resumes exactly.
+ * Atomic as gan_model_save.
+ */
+GAN_API gan_status gan_trainer_save(const gan_trainer *t, const gan_dataset *ds, const char *path);
+GAN_API gan_status gan_trainer_save_mem(const gan_trainer *t, const gan_dataset *ds, void **buf,
+                                        size_t *len);
+
+/**
+ * Constructor: a trainer from a checkpoint.  Unlike gan_trainer_create, the
+ * trainer OWNS the generator, discriminator, optimizers and loss it
+ * creates and frees them in gan_trainer_free; borrow them with
+ * gan_trainer_models().  If ds is not NULL and the checkpoint holds a
+ * dataset position, ds's batching and position are restored too (its
+ * sample shape must fit the discriminator).
+ */
+GAN_API gan_status gan_trainer_load(gan_trainer **out, gan_dataset *ds, const char *path);
+GAN_API gan_status gan_trainer_load_mem(gan_trainer **out, gan_dataset *ds, const void *buf,
+                                        size_t len);
+
+/**
+ * Method of gan_trainer: restore a checkpoint into an existing trainer whose
+ * models and optimizers have the same architecture and kinds (GAN_ESHAPE or
+ * GAN_EFORMAT naming the first difference otherwise).  All-or-nothing: on
+ * error nothing is changed.
+ */
+GAN_API gan_status gan_trainer_restore(gan_trainer *t, gan_dataset *ds, const char *path);
+
+/**
+ * Borrow the trainer's handles (any pointer may be NULL).  They stay valid
+ * until the trainer is freed (for a loaded trainer) or their owner frees
+ * them (for a created one).
+ */
+GAN_API gan_status gan_trainer_models(const gan_trainer *t, gan_model **generator,
+                                      gan_model **discriminator, gan_optimizer **g_opt,
+                                      gan_optimizer **d_opt);
+
+/** The kind of a file in libgan's format (reads and checks the header only). */
+GAN_API gan_status gan_file_probe(const char *path, gan_file_kind *kind);
+
+/**
+ * A text description of a model file or checkpoint: kind, format version,
+ * the library version that wrote it, each network's summary, parameter
+ * counts, optimizers, loss, step and epoch.  snprintf-style as
+ * gan_model_summary.  The file is fully validated first.
+ */
+GAN_API gan_status gan_file_info(const char *path, char *buf, size_t cap, size_t *needed);
+
+/* ======================================================================== */
+/* Sampling                                                                 */
+/* ======================================================================== */
+
+/**
+ * A gan_sampler is a small per-thread context (activation buffers,
+ * workspace and a latent random stream) for drawing images from a
+ * generator in inference mode (batchnorm running statistics, no dropout).
+ *
+ * Thread safety: any number of samplers may use the same model at the same
+ * time from different threads; they only read its weights.  The model must
+ * not be trained, changed or freed while samplers use it.  One sampler is
+ * used by one thread at a time.  For many sampling threads, gan_set_threads(1)
+ * avoids threads within threads.
+ */
+typedef struct gan_sampler gan_sampler;
+
+/**
+ * Constructor: a sampler for `model` (borrowed) drawing latent vectors from
+ * seed, processing at most max_batch images per pass (0: 64).  The model's
+ * input must be a vector (the latent space).
+ */
+GAN_API gan_status gan_sampler_create(gan_sampler **out, const gan_model *model, uint64_t seed,
+                                      size_t max_batch);
+
+/** Destructor.  NULL is a no-op. */
+GAN_API void gan_sampler_free(gan_sampler *s);
+
+/** Reset the latent stream: the same seed gives the same images. */
+GAN_API gan_status gan_sampler_set_seed(gan_sampler *s, uint64_t seed);
+
+/** Latent size (the model's input elements) and per-image output elements. */
+GAN_API gan_status gan_sampler_dims(const gan_sampler *s, size_t *latent, size_t *image);
+
+/**
+ * Draw n latent vectors N(0, 1) from the sampler's stream into z
+ * (n * latent floats), without generating.
+ */
+GAN_API gan_status gan_sampler_latent(gan_sampler *s, size_t n, float *z, size_t z_count);
+
+/**
+ * Generate n images (NHWC floats, in [-1, 1] for a tanh output) into out
+ * (n * image floats) from the caller's latent vectors z (n * latent), or,
+ * when z is NULL, from n vectors drawn from the sampler's stream.
+ */
+GAN_API gan_status gan_sampler_generate(gan_sampler *s, const float *z, size_t z_count, size_t n,
+                                        float *out, size_t out_count);
+
+/**
+ * The same as 8-bit pixels ready for a texture: round((x + 1) * 127.5)
+ * clamped to 0..255, interleaved (gray or RGB per the model's channels).
+ */
+GAN_API gan_status gan_sampler_generate_u8(gan_sampler *s, const float *z, size_t z_count,
+                                           size_t n, uint8_t *out, size_t out_count);
+
+/**
+ * Latent interpolation: `steps` vectors from z0 to z1 (dim floats each),
+ * linear, or spherical (slerp: along the great circle, with the norm
+ * interpolated linearly; falls back to linear when z0 and z1 are parallel)
+ * into out (steps * dim floats).  steps >= 2; the first is z0, the last z1.
+ */
+GAN_API gan_status gan_latent_interpolate(const float *z0, const float *z1, size_t dim,
+                                          size_t steps, int spherical, float *out,
+                                          size_t out_count);
+
+/* ======================================================================== */
+/* Images                                                                   */
+/* ======================================================================== */
+
+/**
+ * Write n images of h x w x c 8-bit pixels (interleaved; c = 1 gray, 3 RGB
+ * or 4 RGBA) as one PNG grid of `cols` columns (0: the smallest square
+ * grid), with `pad` pixels of black between and around images.  Built on
+ * zlib's deflate and crc32; the file is written atomically as checkpoints
+ * are.  GAN_EINVAL for a bad size, GAN_EIO.
+ */
+GAN_API gan_status gan_png_write_grid(const char *path, const uint8_t *images, size_t n, int h,
+                                      int w, int c, int cols, int pad);
+
+/** The same PNG into a library-allocated buffer (free with gan_free()). */
+GAN_API gan_status gan_png_encode_grid(const uint8_t *images, size_t n, int h, int w, int c,
+                                       int cols, int pad, void **buf, size_t *len);
+
+/* ======================================================================== */
 /* The seed notebooks' networks                                             */
 /* ======================================================================== */
 

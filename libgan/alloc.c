@@ -102,3 +102,8 @@ void gan__aligned_free(void *ptr)
     if (p)
         gan__free(p - p[-1]);
 }
+
+void gan_free(void *p)
+{
+    gan__free(p);
+}

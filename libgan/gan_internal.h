@@ -322,4 +322,10 @@ gan_model *gan__optimizer_model(const gan_optimizer *o);
    not finite. */
 gan_status gan__optimizer_check_grads(const gan_optimizer *o);
 
+/* ---- files (atomic_file.c) ---------------------------------------------------- */
+
+/* Replace path with data[0..len) atomically (see atomic_file.c); GAN_EIO
+   with the failing call and strerror, leaving the old file intact. */
+gan_status gan__write_file_atomic(const char *path, const void *data, size_t len);
+
 #endif /* GAN_INTERNAL_H */

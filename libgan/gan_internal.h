@@ -45,6 +45,7 @@ void gan__err_prefix(const char *fmt, ...) GAN__PRINTF(1, 2);
 #define GAN__MAGIC_OPTIMIZER 0x4f505449u /* "OPTI" */
 #define GAN__MAGIC_LOSS      0x4c4f5353u /* "LOSS" */
 #define GAN__MAGIC_TRAINER   0x54524e52u /* "TRNR" */
+#define GAN__MAGIC_SAMPLER   0x534d504cu /* "SMPL" */
 #define GAN__MAGIC_DEAD      0xdeadbeefu
 
 /*
@@ -301,6 +302,40 @@ gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, f
 /* 1 if any value of x[0..n) is NaN or infinite. */
 int gan__has_nonfinite(const float *x, size_t n);
 
+/* ---- inference on a const model (infer.c) -------------------------------------- */
+
+/*
+ * Buffers of one inference context: two ping-pong activation buffers (the
+ * largest layer output), one aux buffer (the largest layer's saved forward
+ * data, reused by every layer) and one workspace, all sized for max_batch.
+ * Many contexts may run gan__infer on one const model from many threads:
+ * it only reads the model's layers, parameters and batchnorm state.  This
+ * relies on every layer's forward op, in inference mode (cx->training == 0,
+ * cx->rng == NULL), writing nothing but y, cx->aux and cx->ws.
+ */
+typedef struct gan__infer_buf {
+    size_t max_batch;
+    size_t n_layers;        /* layer count of the model it was planned for */
+    size_t in_elems, out_elems;
+    float *act[2];          /* (max_batch, largest layer output) each */
+    void *aux;
+    size_t aux_bytes;
+    void *ws;
+    size_t ws_bytes;
+} gan__infer_buf;
+
+/* Plan and allocate for m and max_batch (1..GAN__MAX_BATCH); *b zeroed on
+   failure.  GAN_EINVAL, GAN_ESTATE (no layers), GAN_ENOMEM. */
+gan_status gan__infer_buf_init(gan__infer_buf *b, const gan_model *m, size_t max_batch);
+void gan__infer_buf_free(gan__infer_buf *b);
+/*
+ * y = model(x) in inference mode for n samples (n * in_elems floats in x,
+ * n * out_elems in y; y must not overlap x), in passes of at most
+ * b->max_batch.  No argument checks beyond a plan/model mismatch
+ * (GAN_ESTATE); never allocates.
+ */
+gan_status gan__infer(const gan_model *m, gan__infer_buf *b, const float *x, size_t n, float *y);
+
 /* ---- losses (loss.c), used by the trainer ------------------------------------ */
 
 const gan_loss_config *gan__loss_config(const gan_loss *l);
@@ -327,5 +362,27 @@ gan_status gan__optimizer_check_grads(const gan_optimizer *o);
 /* Replace path with data[0..len) atomically (see atomic_file.c); GAN_EIO
    with the failing call and strerror, leaving the old file intact. */
 gan_status gan__write_file_atomic(const char *path, const void *data, size_t len);
+
+/* ---- state that checkpoints save and restore ----------------------------------- */
+
+const gan_optimizer_config *gan__optimizer_config(const gan_optimizer *o);
+
+typedef struct gan__trainer_state {
+    int n_critic;
+    uint64_t seed, step, epoch;
+    gan__rng rng;               /* latent noise */
+} gan__trainer_state;
+
+void gan__trainer_get_state(const gan_trainer *t, gan__trainer_state *st);
+void gan__trainer_set_state(gan_trainer *t, const gan__trainer_state *st);
+const gan_loss *gan__trainer_loss(const gan_trainer *t);
+/* From now on gan_trainer_free also frees the models, optimizers and loss. */
+void gan__trainer_own_handles(gan_trainer *t);
+
+/* The gradient arena exists only once something needs it: models loaded for
+   inference carry none.  GAN_ENOMEM if it cannot be allocated. */
+gan_status gan__model_ensure_grads(gan_model *m);
+/* Drop the gradient arena (a model loaded for inference). */
+void gan__model_drop_grads(gan_model *m);
 
 #endif /* GAN_INTERNAL_H */

@@ -8,6 +8,8 @@
 #   build     release build (RelWithDebInfo, -O2, -Werror) in build/
 #   ctest     its test suite
 #   build-asan, ctest-asan   the same with ASan+UBSan in build-asan/
+#   tsan      ThreadSanitizer: builds check_sample_threads in build-tsan/ and
+#             runs it (many threads sampling one model; any race fails)
 #   abi       tests/abi/check_abi.sh on build/libgan.so
 #   install   tests/install/check_install.sh (pkg-config and CMake consumers)
 #   docs      the Doxygen HTML reference (ninja -C build docs)
@@ -15,6 +17,7 @@
 #   cppcheck  static analysis of libgan/
 # The last line is "N passed, N failed"; the exit code is non-zero if any
 # stage failed.  Knobs: GAN_BUILD_DIR (build), GAN_ASAN_BUILD_DIR (build-asan),
+# GAN_TSAN_BUILD_DIR (build-tsan),
 # GAN_FUZZ_SECONDS (20), GAN_JOBS (2).
 set -uo pipefail
 
@@ -22,6 +25,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root" || exit 1
 build=${GAN_BUILD_DIR:-build}
 asan=${GAN_ASAN_BUILD_DIR:-build-asan}
+tsan=${GAN_TSAN_BUILD_DIR:-build-tsan}
 jobs=${GAN_JOBS:-2}
 
 passed=0 failed=0
@@ -79,6 +83,25 @@ run_ctest_asan() {
     run_ctest "$asan"
 }
 
+# ThreadSanitizer on the one test that shares a model between threads
+# (docs: testing.md item 10).  Only that target is built.  TSan needs
+# vm.mmap_rnd_bits <= 28 (google/sanitizers#1716): else run without ASLR.
+# OpenBLAS is not instrumented; the test sets gan_set_threads(1).
+tsan_stage() {
+  local run=()
+  if [[ -f $tsan/CMakeCache.txt ]] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "$tsan/CMakeCache.txt"; then
+    rm -rf "$tsan/CMakeCache.txt" "$tsan/CMakeFiles"
+  fi
+  cmake -S . -B "$tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGAN_WERROR=ON \
+    -DGAN_SANITIZE=thread -DGAN_BUILD_EXAMPLES=OFF &&
+    cmake --build "$tsan" -j "$jobs" --target check_sample_threads || return
+  if (($(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 0) > 28)); then
+    run=(setarch "$(uname -m)" -R)
+  fi
+  TSAN_OPTIONS=halt_on_error=1:exitcode=66 CK_TIMEOUT_MULTIPLIER=10 \
+    "${run[@]}" "$tsan/tests/check_sample_threads"
+}
+
 docs() {
   local log rc
   log=$(mktemp)
@@ -117,6 +140,7 @@ if [[ ${ok[deps]} == 1 ]]; then
   else
     skip_stage ctest-asan "no build-asan"
   fi
+  run_stage tsan tsan_stage
   if [[ ${ok[build]} == 1 ]]; then
     run_stage abi bash tests/abi/check_abi.sh "$build/libgan.so" include/gan.h "$build/gan.pc"
     run_stage install bash tests/install/check_install.sh "$build"

@@ -1,0 +1,39 @@
+/* embed_sampler.c -- all a game or tool needs: load a generator, draw 16
+   images at a seed and write them as one PNG grid (4 x 4, 2 px apart).
+       embed_sampler GENERATOR.gan [OUT.png] [SEED]                        */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "gan.h"
+
+int main(int argc, char **argv)
+{
+    const char *out = argc > 2 ? argv[2] : "samples.png";
+    gan_model *g = NULL;
+    gan_sampler *s = NULL;
+    uint8_t *px = NULL;
+    size_t layers, ndim = 0, latent, image;
+    int d[3];
+    gan_status st;
+    if (argc < 2 || argc > 4) {
+        fprintf(stderr, "usage: %s GENERATOR.gan [OUT.png] [SEED]\n", argv[0]);
+        return 2;
+    }
+    if ((st = gan_model_load(&g, argv[1])) == GAN_OK &&
+        (st = gan_model_layer_count(g, &layers)) == GAN_OK &&
+        (st = gan_model_shape(g, (int)layers - 1, &ndim, d)) == GAN_OK &&
+        (st = gan_sampler_create(&s, g, argc > 3 ? strtoull(argv[3], NULL, 0) : 0, 16)) == GAN_OK &&
+        (st = gan_sampler_dims(s, &latent, &image)) == GAN_OK && ndim == 3 &&
+        (px = malloc(16 * image)) != NULL &&
+        (st = gan_sampler_generate_u8(s, NULL, 0, 16, px, 16 * image)) == GAN_OK &&
+        (st = gan_png_write_grid(out, px, 16, d[0], d[1], d[2], 0, 2)) == GAN_OK)
+        printf("wrote 16 %dx%dx%d images from %zu-d latents to %s\n", d[0], d[1], d[2], latent, out);
+    else if (st != GAN_OK)
+        fprintf(stderr, "%s: %s\n", gan_status_str(st), gan_last_error());
+    else
+        fprintf(stderr, "%s\n", ndim != 3 ? "the model does not output images" : "out of memory");
+    free(px);
+    gan_sampler_free(s);
+    gan_model_free(g);
+    return st == GAN_OK && px ? 0 : 1;
+}

@@ -102,7 +102,9 @@ static void gan__init_layer(gan_model *m, size_t i)
     gan__layer *l = &m->layers[i];
     gan__rng r;
     gan__layer_init_rng(&r, m->init_seed, i);
-    l->ops->init(l, m->params + l->param_off, m->state + l->state_off, &r);
+    /* Arenas are NULL while empty: no arithmetic on them then (UB). */
+    l->ops->init(l, l->n_params ? m->params + l->param_off : NULL,
+                 l->n_state ? m->state + l->state_off : NULL, &r);
 }
 
 /*
@@ -138,13 +140,17 @@ static gan_status gan__add_layer(gan_model *m, gan__layer *t, const char *func)
         m->layers = nl;
         m->cap_layers = cap;
     }
+    /* The gradient arena grows with the parameters unless it was dropped
+       (a model loaded for inference); then it is made when needed. */
+    const int with_grads = m->grads != NULL || m->n_params == 0;
     if (t->n_params) {
         np = gan__grow_arena(m->params, m->n_params, m->n_params + t->n_params);
-        ng = gan__grow_arena(m->grads, m->n_params, m->n_params + t->n_params);
+        if (with_grads)
+            ng = gan__grow_arena(m->grads, m->n_params, m->n_params + t->n_params);
     }
     if (t->n_state)
         ns = gan__grow_arena(m->state, m->n_state, m->n_state + t->n_state);
-    if ((t->n_params && (!np || !ng)) || (t->n_state && !ns)) {
+    if ((t->n_params && (!np || (with_grads && !ng))) || (t->n_state && !ns)) {
         gan__aligned_free(np);
         gan__aligned_free(ng);
         gan__aligned_free(ns);
@@ -154,9 +160,11 @@ static gan_status gan__add_layer(gan_model *m, gan__layer *t, const char *func)
     t->state_off = m->n_state;
     if (np) {
         gan__aligned_free(m->params);
-        gan__aligned_free(m->grads);
         m->params = np;
-        m->grads = ng;
+        if (with_grads) {
+            gan__aligned_free(m->grads);
+            m->grads = ng;
+        }
         m->n_params += t->n_params;
     }
     if (ns) {
@@ -626,6 +634,7 @@ gan_status gan_model_output(const gan_model *m, const float **y, size_t *count)
 gan_status gan_model_backward(gan_model *m, const float *dy, size_t dy_count, float *dx,
                               size_t dx_count)
 {
+    gan_status st;
     size_t in_e, out_e;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
     GAN__CHECK_ARG(dy != NULL);
@@ -640,12 +649,34 @@ gan_status gan_model_backward(gan_model *m, const float *dy, size_t dy_count, fl
     if (dx && dx_count != m->last_batch * in_e)
         return gan__err(GAN_ESHAPE, "gan_model_backward: dx has room for %zu elements, expected %zu",
                         dx_count, m->last_batch * in_e);
+    if ((st = gan__model_ensure_grads(m)) != GAN_OK)
+        return st;
     return gan__model_backward(m, dy, dx);
+}
+
+gan_status gan__model_ensure_grads(gan_model *m)
+{
+    if (m->grads != NULL || m->n_params == 0)
+        return GAN_OK;
+    m->grads = gan__aligned_alloc(m->n_params * sizeof(float));
+    if (!m->grads)
+        return gan__err(GAN_ENOMEM, "out of memory for the gradients of %zu parameters", m->n_params);
+    memset(m->grads, 0, m->n_params * sizeof(float));
+    return GAN_OK;
+}
+
+void gan__model_drop_grads(gan_model *m)
+{
+    gan__aligned_free(m->grads);
+    m->grads = NULL;
 }
 
 gan_status gan_model_zero_grad(gan_model *m)
 {
+    gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if ((st = gan__model_ensure_grads(m)) != GAN_OK)
+        return st;
     if (m->n_params)
         memset(m->grads, 0, m->n_params * sizeof(float));
     return GAN_OK;
@@ -751,8 +782,11 @@ static gan_status gan__layer_array(const gan_model *m, size_t layer, int which, 
     if (count != n)
         return gan__err(GAN_ESHAPE, "%s: layer %zu (%s) has %zu %s, count is %zu", func, layer,
                         l->ops->name, n, which == GAN__STATE ? "state values" : "parameters", count);
-    *arr = which == GAN__PARAMS ? m->params + l->param_off
-         : which == GAN__GRADS ? m->grads + l->param_off : m->state + l->state_off;
+    if (n == 0)
+        *arr = NULL; /* empty arenas may be NULL: no arithmetic on them */
+    else
+        *arr = which == GAN__PARAMS ? m->params + l->param_off
+             : which == GAN__GRADS ? m->grads + l->param_off : m->state + l->state_off;
     return GAN_OK;
 }
 
@@ -776,6 +810,19 @@ gan_status gan_model_get_params(const gan_model *m, size_t layer, float *dst, si
 
 gan_status gan_model_get_grads(const gan_model *m, size_t layer, float *dst, size_t count)
 {
+    gan_status st;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if (m->grads == NULL && m->n_params) {
+        /* No gradient arena yet (an inference model): all gradients are 0. */
+        float *unused;
+        if ((st = gan__layer_array(m, layer, GAN__PARAMS, count, &unused, __func__)) != GAN_OK)
+            return st;
+        if (count && dst == NULL)
+            return gan__err(GAN_EINVAL, "%s: invalid argument: 'dst != NULL'", __func__);
+        if (count)
+            memset(dst, 0, count * sizeof(float));
+        return GAN_OK;
+    }
     return gan__copy_out(m, layer, GAN__GRADS, dst, count, __func__);
 }
 

@@ -95,6 +95,8 @@ gan_status gan_optimizer_create(gan_optimizer **out, gan_model *model, const gan
     if (!(c.weight_decay >= 0.0f) || !isfinite(c.weight_decay))
         return gan__err(GAN_EINVAL, "gan_optimizer_create: weight_decay %g must be >= 0",
                         (double)c.weight_decay);
+    if ((st = gan__model_ensure_grads(model)) != GAN_OK)
+        return st;
     o = gan__calloc(1, sizeof *o);
     if (!o)
         return gan__err(GAN_ENOMEM, "gan_optimizer_create: out of memory");
@@ -132,6 +134,11 @@ void gan_optimizer_free(gan_optimizer *o)
     o->magic = GAN__MAGIC_DEAD;
     gan__free(o);
     gan__handle_freed();
+}
+
+const gan_optimizer_config *gan__optimizer_config(const gan_optimizer *o)
+{
+    return &o->cfg;
 }
 
 gan_model *gan__optimizer_model(const gan_optimizer *o)

@@ -40,6 +40,7 @@ struct gan_trainer {
     /* Snapshots for the all-or-nothing rule. */
     float *snap_g_state, *snap_d_state, *snap_d_params, *snap_d_opt;
     size_t snap_d_opt_n;
+    int owns_handles;          /* made by gan_trainer_load: free them too */
 };
 
 gan_status gan_trainer_config_init(gan_trainer_config *cfg, size_t size)
@@ -70,6 +71,13 @@ void gan_trainer_free(gan_trainer *t)
 {
     if (t == NULL || t->magic != GAN__MAGIC_TRAINER)
         return;
+    if (t->owns_handles) {
+        gan_optimizer_free(t->g_opt);
+        gan_optimizer_free(t->d_opt);
+        gan_loss_free((gan_loss *)t->loss);
+        gan_model_free(t->g);
+        gan_model_free(t->d);
+    }
     gan__trainer_free_buffers(t);
     gan__free(t->feat_mean);
     gan__aligned_free(t->snap_g_state);
@@ -451,6 +459,48 @@ gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count
         if (n >= sizeof(uint32_t))
             memcpy(stats, &s, n);
     }
+    return GAN_OK;
+}
+
+void gan__trainer_get_state(const gan_trainer *t, gan__trainer_state *st)
+{
+    st->n_critic = t->cfg.n_critic;
+    st->seed = t->cfg.seed;
+    st->step = t->step;
+    st->epoch = t->epoch;
+    st->rng = t->rng;
+}
+
+void gan__trainer_set_state(gan_trainer *t, const gan__trainer_state *st)
+{
+    t->cfg.seed = st->seed;
+    t->step = st->step;
+    t->epoch = st->epoch;
+    t->rng = st->rng;
+}
+
+const gan_loss *gan__trainer_loss(const gan_trainer *t)
+{
+    return t->loss;
+}
+
+void gan__trainer_own_handles(gan_trainer *t)
+{
+    t->owns_handles = 1;
+}
+
+gan_status gan_trainer_models(const gan_trainer *t, gan_model **g, gan_model **d,
+                              gan_optimizer **g_opt, gan_optimizer **d_opt)
+{
+    GAN__CHECK_HANDLE(t, GAN__MAGIC_TRAINER, "gan_trainer");
+    if (g)
+        *g = t->g;
+    if (d)
+        *d = t->d;
+    if (g_opt)
+        *g_opt = t->g_opt;
+    if (d_opt)
+        *d_opt = t->d_opt;
     return GAN_OK;
 }
 

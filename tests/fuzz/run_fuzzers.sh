@@ -21,7 +21,7 @@ jobs=${GAN_FUZZ_JOBS:-2}
 out=${GAN_FUZZ_OUT:-${TMPDIR:-/tmp}/gan-fuzz}
 cc=${CLANG:-$(command -v clang || command -v clang-14)}
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_idx fuzz_idx_plain fuzz_cifar)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_idx fuzz_idx_plain fuzz_cifar fuzz_checkpoint)
 [ -n "$cc" ] || { echo "run_fuzzers: clang not found" >&2; exit 2; }
 
 # The library sources the parsers need (nothing of the layer engine).
@@ -39,11 +39,15 @@ flags=(-g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -DFUZZING_BUILD_MODE_UNSAFE_FOR
        -I"$root/include" -I"$out/include" -I"$root/libgan")
 lib=()
 for s in "${srcs[@]}"; do lib+=("$root/libgan/$s"); done
+# The checkpoint loader rebuilds whole models and trainers: every source
+# (GEMM through the reference loop; no BLAS in fuzz builds).
+all=("$root"/libgan/*.c "$root"/libgan/layers/*.c)
 
 status=0
 for t in "${targets[@]}"; do
   echo "== build $t"
-  "$cc" "${flags[@]}" "$here/$t.c" "${lib[@]}" -lz -lm -o "$out/bin/$t" || { status=1; continue; }
+  if [ "$t" = fuzz_checkpoint ]; then srcs_t=("${all[@]}"); else srcs_t=("${lib[@]}"); fi
+  "$cc" "${flags[@]}" "$here/$t.c" "${srcs_t[@]}" -lz -lm -lpthread -o "$out/bin/$t" || { status=1; continue; }
   mkdir -p "$out/$t/corpus"
   # Regression: every committed seed must run clean.
   echo "== replay $t seeds"

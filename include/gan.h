@@ -1087,6 +1087,257 @@ GAN_API gan_status gan_png_encode_grid(const uint8_t *images, size_t n, int h, i
                                        int cols, int pad, void **buf, size_t *len);
 
 /* ======================================================================== */
+/* Metrics                                                                  */
+/* ======================================================================== */
+
+/**
+ * Supervised classification, and the two standard measures of a GAN: the
+ * Frechet Inception Distance (FID) and the Inception Score (IS).
+ *
+ * Feature network.  Inception-v3 cannot be shipped, so both measures use a
+ * classifier of libgan's own format: by default models/fashion_mnist_
+ * classifier.gan in the source tree (a small CNN trained on Fashion-MNIST
+ * by examples/train_classifier.c; docs/metrics.md has its accuracy and the
+ * command that re-creates it).  Any model file whose last layer outputs
+ * class logits can take its place.  FID uses the output of one layer
+ * (the "features", by default the input of the last layer: the classifier's
+ * penultimate dense layer after its activation); IS uses the softmax of the
+ * last layer.  Images are fed exactly as the model was trained on them
+ * (for libgan's datasets and tanh generators: NHWC floats in [-1, 1]).
+ *
+ * Protocol (what docs/metrics.md and `gan eval` report; numbers are only
+ * comparable under the same one): the feature network file, its feature
+ * layer, the reference set (Fashion-MNIST's t10k, 10,000 images), the
+ * number of generated samples (10,000) and the latent seed (0).  FID
+ * depends on the sample count (it is biased upward for few samples), so
+ * compare FIDs of equal counts only.
+ *
+ * Typical use (error checks omitted):
+ *
+ *     gan_model *clf, *g;          gan_model_load(&clf, "models/fashion_mnist_classifier.gan");
+ *     gan_metrics *mt;             gan_metrics_create(&mt, clf, -1, 0);
+ *     size_t dim, k;               gan_metrics_dims(mt, &dim, &k, NULL);
+ *     gan_fid_stats *ref, *gen;    gan_fid_stats_create(&ref, dim); gan_fid_stats_create(&gen, dim);
+ *     gan_metrics_run_dataset(mt, test_set, 0, ref, NULL, 0);   (or gan_fid_stats_load)
+ *     float *p = malloc(10000 * k * sizeof *p);
+ *     gan_metrics_run_generator(mt, g, 0, 10000, gen, p, 10000 * k);
+ *     double fid, is, is_std;
+ *     gan_frechet_distance(ref, gen, &fid);
+ *     gan_inception_score(p, 10000 * k, 10000, 10, &is, &is_std);
+ */
+
+/**
+ * Softmax cross-entropy of a batch of logits (batch rows of K = logits_count
+ * / batch classes, K >= 2) against integer labels in 0..K-1:
+ *   *value = mean_i ( logsumexp(z_i) - z_i[label_i] ),
+ * computed stably (max-shifted) for any finite logits.  d_logits (may be
+ * NULL; logits_count floats) gets d value / d logits = (softmax(z_i) -
+ * onehot(label_i)) / batch.  *n_correct (may be NULL) gets how many rows'
+ * argmax (first maximum on ties) equals the label.
+ * Returns GAN_EINVAL (NULL, label out of range), GAN_ESHAPE (counts),
+ * GAN_ENUMERIC (a logit is NaN or infinite).
+ */
+GAN_API gan_status gan_softmax_cross_entropy(const float *logits, size_t logits_count,
+                                             size_t batch, const int32_t *labels, float *value,
+                                             float *d_logits, size_t *n_correct);
+
+/**
+ * Method of gan_model: one supervised training step of a classifier (a
+ * model whose output is a vector of K >= 2 logits): zero the gradients,
+ * forward x (batch samples, x_count floats) in training mode, softmax
+ * cross-entropy against labels (batch values in 0..K-1), backward, and
+ * one update of opt (which must have been created for this model).
+ * *loss and *accuracy (each may be NULL) get the batch's mean loss and
+ * fraction of correct argmax predictions, measured before the update.
+ * All or nothing: on GAN_ENUMERIC (non-finite logits or gradients) the
+ * weights, optimizer state and batchnorm statistics are left unchanged.
+ * Returns GAN_EINVAL, GAN_ESHAPE, GAN_ESTATE (no layers), GAN_ENUMERIC,
+ * GAN_ENOMEM.
+ */
+GAN_API gan_status gan_model_train_classifier_step(gan_model *model, gan_optimizer *opt,
+                                                   const float *x, size_t x_count,
+                                                   const int32_t *labels, size_t batch,
+                                                   float *loss, float *accuracy);
+
+/**
+ * Method of gan_model: mean softmax cross-entropy and accuracy of the
+ * classifier over every sample of ds (after gan_dataset_limit), in
+ * inference mode and in dataset order, `batch` samples per forward (0:
+ * 256).  The dataset's iterator is not touched.  GAN_EINVAL (no or
+ * out-of-range labels), GAN_ESHAPE (samples do not fit the model),
+ * GAN_ENUMERIC, GAN_ENOMEM.
+ */
+GAN_API gan_status gan_model_evaluate_classifier(gan_model *model, const gan_dataset *ds,
+                                                 size_t batch, float *loss, float *accuracy);
+
+/**
+ * gan_fid_stats: streaming feature statistics (count, mean, covariance) of
+ * one set of images, accumulated in double precision with Chan et al.'s
+ * pairwise update, so adding a set in one call or in any split into
+ * batches gives the same result up to rounding.  The covariance is the
+ * unbiased one (divided by count - 1), as numpy's np.cov.  Opaque.
+ *
+ * Each object remembers the id of the feature network that filled it
+ * (gan_metrics_dims); FIDs of statistics from different networks are
+ * refused (GAN_ESTATE), because they are not comparable.  Statistics filled
+ * by gan_fid_stats_add directly carry id 0, which matches any network.
+ */
+typedef struct gan_fid_stats gan_fid_stats;
+
+/** Constructor: empty statistics of dimension dim (1..65536).  GAN_EINVAL,
+   GAN_ENOMEM. */
+GAN_API gan_status gan_fid_stats_create(gan_fid_stats **out, size_t dim);
+
+/** Destructor.  NULL is a no-op. */
+GAN_API void gan_fid_stats_free(gan_fid_stats *stats);
+
+/** Method of gan_fid_stats: forget every sample (and the network id). */
+GAN_API gan_status gan_fid_stats_reset(gan_fid_stats *stats);
+
+/**
+ * Method of gan_fid_stats: add n feature vectors (n x dim floats, count =
+ * n * dim; n may be 0).  GAN_ESHAPE (count), GAN_ENUMERIC (a non-finite
+ * value; nothing is added).
+ */
+GAN_API gan_status gan_fid_stats_add(gan_fid_stats *stats, const float *features, size_t count,
+                                     size_t n);
+
+/** Method of gan_fid_stats: add every sample of src to dst (same dimension,
+   GAN_ESHAPE otherwise; GAN_ESTATE for different networks). */
+GAN_API gan_status gan_fid_stats_merge(gan_fid_stats *dst, const gan_fid_stats *src);
+
+/** Dimension, sample count and feature network id (0: unknown); each
+   pointer may be NULL. */
+GAN_API gan_status gan_fid_stats_info(const gan_fid_stats *stats, size_t *dim, uint64_t *count,
+                                      uint32_t *network_id);
+
+/**
+ * Copy the mean (dim doubles) and the covariance (dim * dim doubles,
+ * row-major) out; either pointer may be NULL.  GAN_ESHAPE for a count
+ * that is not dim or dim * dim, GAN_ESTATE with fewer than 1 sample (2 for
+ * the covariance).
+ */
+GAN_API gan_status gan_fid_stats_moments(const gan_fid_stats *stats, double *mean,
+                                         size_t mean_count, double *cov, size_t cov_count);
+
+/**
+ * The Frechet distance of the Gaussians fitted to a and b:
+ *   FID = ||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)).
+ * Computed in double with LAPACK's symmetric eigensolver (dsyevd; a Jacobi
+ * solver in builds without OpenBLAS), never a general matrix square root:
+ * S_a = V diag(l) V^T, R = diag(sqrt(l)) V^T, and Tr((S_a S_b)^(1/2)) is
+ * the sum of the square roots of the eigenvalues of the symmetric matrix
+ * R S_b R^T, with eigenvalues that rounding made negative taken as 0.  A
+ * result that rounding made negative is reported as 0.
+ * Returns GAN_ESHAPE (dimensions differ), GAN_ESTATE (fewer than 2 samples
+ * on a side, or different feature networks), GAN_ENUMERIC, GAN_ENOMEM.
+ */
+GAN_API gan_status gan_frechet_distance(const gan_fid_stats *a, const gan_fid_stats *b,
+                                        double *fid);
+
+/**
+ * Save statistics (e.g. of a reference data set, to reuse them) to path,
+ * atomically as gan_model_save, or into a buffer the library allocates
+ * (*buf, free with gan_free(); *len bytes).  The format is specified in
+ * docs/metrics.md: magic "GANFSTAT", version, dimension, count, network
+ * id, mean and covariance as little-endian doubles, CRC-32.
+ */
+GAN_API gan_status gan_fid_stats_save(const gan_fid_stats *stats, const char *path);
+GAN_API gan_status gan_fid_stats_save_mem(const gan_fid_stats *stats, void **buf, size_t *len);
+
+/**
+ * Constructor: statistics from a file or buffer written by the save calls.
+ * GAN_EIO, GAN_EFORMAT (bad magic, length, CRC or values; the message says
+ * where), GAN_EVERSION (a newer format), GAN_ENOMEM.
+ */
+GAN_API gan_status gan_fid_stats_load(gan_fid_stats **out, const char *path);
+GAN_API gan_status gan_fid_stats_load_mem(gan_fid_stats **out, const void *buf, size_t len);
+
+/**
+ * The Inception Score of n samples from their class probabilities (n rows
+ * of K = probs_count / n values, each in [0, 1], rows summing to 1):
+ *   IS = exp( mean_x KL( p(y|x) || p(y) ) ),  p(y) = mean_x p(y|x),
+ * computed on each of `splits` consecutive parts (rows [s n / splits,
+ * (s + 1) n / splits)) as in Salimans et al.'s reference code; *mean and
+ * *std (population standard deviation; each may be NULL) summarise the
+ * parts.  splits 0 means the usual 10.  IS lies in [1, K]: 1 when every
+ * sample gets the same distribution, K for confident predictions spread
+ * evenly over the classes.  GAN_EINVAL (n < splits, a value out of
+ * [0, 1]), GAN_ESHAPE, GAN_ENOMEM.
+ */
+GAN_API gan_status gan_inception_score(const float *probs, size_t probs_count, size_t n,
+                                       int splits, double *mean, double *std);
+
+/**
+ * gan_metrics runs a feature network over images and feeds gan_fid_stats
+ * and class probabilities.  Opaque.  It borrows the network and runs it in
+ * the network's own buffers (inference mode), so while a gan_metrics is in
+ * use the network must not be used elsewhere, changed or freed.
+ */
+typedef struct gan_metrics gan_metrics;
+
+/**
+ * Constructor: metrics on `network` (borrowed), whose features are the
+ * output of layer feature_layer (0-based; -1: the input of the last layer
+ * that is not a reshape or flatten, i.e. the penultimate layer's output),
+ * processing at most max_batch images per forward (0: 128).  The network
+ * needs at least 2 layers.  GAN_EINVAL (layer out of range), GAN_ESTATE,
+ * GAN_ENOMEM.
+ */
+GAN_API gan_status gan_metrics_create(gan_metrics **out, gan_model *network, int feature_layer,
+                                      size_t max_batch);
+
+/** Destructor.  NULL is a no-op. */
+GAN_API void gan_metrics_free(gan_metrics *metrics);
+
+/**
+ * The feature dimension (for gan_fid_stats_create), the number of classes
+ * (0 when the network's output is not a vector of at least 2 logits: then
+ * no probabilities), and the network's id (a CRC-32 of the feature layer
+ * index, the parameters and batchnorm statistics, never 0).  Each pointer
+ * may be NULL.
+ */
+GAN_API gan_status gan_metrics_dims(const gan_metrics *metrics, size_t *feature_dim,
+                                    size_t *classes, uint32_t *network_id);
+
+/**
+ * Method of gan_metrics: run n images (count = n * input elements of the
+ * network) and add their features to stats (may be NULL) and/or write their
+ * softmax class probabilities to probs (n * classes floats; may be NULL).
+ * GAN_ESHAPE (counts, dimensions), GAN_ESTATE (network freed or changed,
+ * stats of another network, probs without classes), GAN_ENUMERIC.
+ */
+GAN_API gan_status gan_metrics_run(gan_metrics *metrics, const float *images, size_t count,
+                                   size_t n, gan_fid_stats *stats, float *probs,
+                                   size_t probs_count);
+
+/** The raw features of n images into features (n * feature_dim floats). */
+GAN_API gan_status gan_metrics_features(gan_metrics *metrics, const float *images, size_t count,
+                                        size_t n, float *features, size_t features_count);
+
+/**
+ * The same over the first `limit` samples of ds (0: all, after
+ * gan_dataset_limit), in dataset order; the iterator is not touched.  Its
+ * sample shape must equal the network's input.  n = min(limit, size) rows
+ * of probabilities.
+ */
+GAN_API gan_status gan_metrics_run_dataset(gan_metrics *metrics, const gan_dataset *ds,
+                                           size_t limit, gan_fid_stats *stats, float *probs,
+                                           size_t probs_count);
+
+/**
+ * The same over n images of `generator` (output shape = the network's
+ * input): latent vectors z ~ N(0, 1) from libgan's generator seeded with
+ * `seed`, drawn batch after batch, and the generator run in inference mode
+ * (batchnorm running statistics).  The same seed and n give the same
+ * latent vectors at any max_batch.  The generator's buffers are used, as
+ * by gan_model_forward.
+ */
+GAN_API gan_status gan_metrics_run_generator(gan_metrics *metrics, gan_model *generator,
+                                             uint64_t seed, size_t n, gan_fid_stats *stats,
+                                             float *probs, size_t probs_count);
+
+/* ======================================================================== */
 /* The seed notebooks' networks                                             */
 /* ======================================================================== */
 

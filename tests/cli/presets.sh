@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# gan train: one step of each preset (dcgan-cifar10 trains on Fashion-MNIST
+# padded to 32x32x3; wgan takes n_critic batches per step).
+source "$(dirname "$0")/lib.sh"
+
+"$GAN" train --preset dcgan-cifar10 --limit 64 --batch 32 --steps 1 --epochs 0 --threads 1 \
+  --out dcgan >dcgan.log
+grep -q "converted to 32x32x3" dcgan.log || fail "dcgan: no conversion"
+png_ok dcgan/samples/step_000001.png 138x138
+grep -q "^n_critic = 1" dcgan/run.txt && grep -q "^beta1 = 0.5" dcgan/run.txt || fail "dcgan run.txt"
+"$GAN" train --preset wgan --limit 320 --batch 32 --steps 2 --epochs 0 --threads 1 --out wgan >wgan.log
+grep -q "^loss = wasserstein" wgan/run.txt && grep -q "^n_critic = 5" wgan/run.txt &&
+  grep -q "^optimizer = rmsprop" wgan/run.txt || fail "wgan run.txt"
+csv_rows wgan/log.csv 2
+ok "presets dcgan-cifar10 and wgan"

@@ -1,0 +1,110 @@
+/*
+ * cli.h -- what the files of the `gan` command-line tool share.
+ *
+ * The tool uses only the public API of gan.h, as any user program would.
+ * Exit codes: 0 success, 1 a runtime error (a file, the library), 2 a usage
+ * error (a bad flag or value), 130 training interrupted by Ctrl-C after
+ * saving a checkpoint.
+ */
+#ifndef GAN_CLI_H
+#define GAN_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gan.h"
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_RUNTIME 1
+#define CLI_EXIT_USAGE 2
+#define CLI_EXIT_INTERRUPTED 130
+
+/* ---- subcommands (cmd_*.c): argv[0] is the subcommand's name ---- */
+int cmd_train(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+/* ---- util.c ---- */
+
+/* "gan train: ..." on stderr; returns the exit code given. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A failed libgan call: "gan CMD: WHAT: <gan_last_error()>", returns 1. */
+int cli_lib_error(const char *cmd, const char *what);
+
+/* Strict number parsing of flag values: the whole string must be a number
+   in range.  Return 0, or print "gan CMD: --FLAG: ..." and return 2. */
+int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t min, uint64_t max,
+                  uint64_t *out);
+int cli_parse_float(const char *cmd, const char *flag, const char *s, float min, float max,
+                    float *out);
+
+/* mkdir -p.  Returns 0 or -1 (errno set). */
+int cli_mkdirs(const char *path);
+int cli_is_dir(const char *path);
+int cli_is_file(const char *path);
+double cli_now(void);
+/* snprintf into buf that treats truncation as an error (returns -1). */
+int cli_path(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Write n images (u8, h x w x c) as a PNG grid; report errors as CMD. */
+int cli_write_png(const char *cmd, const char *path, const uint8_t *img, size_t n, int h, int w,
+                  int c, int cols);
+
+/* ---- presets.c: the CLI's training presets ---- */
+typedef struct cli_preset {
+    const char *name;
+    const char *description;
+    gan_preset generator, discriminator;
+    gan_optimizer_kind optimizer;
+    float lr, beta1;
+    gan_loss_kind loss;
+    float clip;
+    int n_critic;
+    size_t batch;
+    int drop_remainder;
+} cli_preset;
+
+const cli_preset *cli_preset_find(const char *name);
+const cli_preset *cli_preset_at(size_t i); /* NULL past the end */
+#define CLI_DEFAULT_PRESET "mnist-gan"
+
+/* ---- progress.c: progress bar (terminal) or log lines (otherwise) ---- */
+typedef struct cli_progress {
+    int tty;                  /* draw a bar with \r instead of log lines */
+    int quiet;
+    uint64_t total_steps;     /* of the whole run (0: unknown) */
+    uint64_t start_step;      /* step when this process started */
+    size_t images_per_step;
+    unsigned log_every;       /* log line every N steps (0: every 10 s) */
+    double t0, last_print;
+    double ema_g, ema_d;      /* running losses */
+    int have_ema;
+    int bar_drawn;
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, uint64_t start_step, uint64_t total_steps,
+                       size_t images_per_step, unsigned log_every, int quiet);
+void cli_progress_step(cli_progress *p, uint64_t step, uint64_t epoch, const gan_step_stats *s);
+/* Clear the bar before printing a normal line. */
+void cli_progress_clear(cli_progress *p);
+double cli_progress_rate(const cli_progress *p, uint64_t step);
+
+/* ---- csvlog.c: per-step CSV log ---- */
+typedef struct cli_csv {
+    FILE *f;
+    double offset;            /* seconds of the run before this process */
+    double t0;
+} cli_csv;
+
+/* Open path for appending; keep only rows with step <= keep_steps (rows a
+   killed run wrote after its last checkpoint); write the header to a new
+   file. */
+int cli_csv_open(cli_csv *c, const char *path, uint64_t keep_steps, int resume);
+void cli_csv_row(cli_csv *c, uint64_t step, uint64_t epoch, const gan_step_stats *s);
+void cli_csv_close(cli_csv *c);
+
+#endif

@@ -180,6 +180,25 @@ END_TEST
 
 /* ---- chunking and seeds ---------------------------------------------------------- */
 
+/*
+ * Results computed in batches of different sizes agree to rounding only: a
+ * BLAS may pick other kernels (or thread splits) for another row count, so
+ * the sum order of a dot product can change.  Same-size runs are compared
+ * bit for bit elsewhere.
+ */
+static void assert_close(const float *a, const float *b, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(fabsf(a[i] - b[i]) <= 1e-5f + 1e-4f * fabsf(a[i]),
+                      "%s: element %zu: %.9g vs %.9g", what, i, (double)a[i], (double)b[i]);
+}
+
+static void assert_close_u8(const uint8_t *a, const uint8_t *b, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(abs((int)a[i] - (int)b[i]) <= 1, "%s: pixel %zu: %d vs %d", what, i, a[i], b[i]);
+}
+
 START_TEST(test_chunking_equals_one_pass)
 {
     gan_model *m = bn_dropout_generator();
@@ -201,18 +220,16 @@ START_TEST(test_chunking_equals_one_pass)
         ck_assert_ptr_nonnull(ub);
         ck_assert_int_eq(gan_sampler_generate(one, NULL, 0, n, a, n * I), GAN_OK);
         ck_assert_int_eq(gan_sampler_generate(chunked, NULL, 0, n, b, n * I), GAN_OK);
-        /* Rows of a GEMM do not depend on how many rows are computed. */
-        ck_assert_msg(memcmp(a, b, n * I * sizeof(float)) == 0, "model %d: chunked differs "
-                      "(max rel err %g)", k, tu_max_rel_err(a, b, n * I, 1e-6));
+        assert_close(a, b, n * I, "chunked vs one pass");
         /* The stream continues across chunks as one draw of n vectors. */
         ck_assert_int_eq(gan_sampler_set_seed(one, 5), GAN_OK);
         ck_assert_int_eq(gan_sampler_latent(one, n, z, n * L), GAN_OK);
         ck_assert_int_eq(gan_sampler_set_seed(chunked, 5), GAN_OK);
         ck_assert_int_eq(gan_sampler_generate(chunked, z, n * L, n, b, n * I), GAN_OK);
-        ck_assert(memcmp(a, b, n * I * sizeof(float)) == 0);
+        assert_close(a, b, n * I, "given latents vs drawn");
         ck_assert_int_eq(gan_sampler_generate_u8(one, z, n * L, n, ua, n * I), GAN_OK);
         ck_assert_int_eq(gan_sampler_generate_u8(chunked, z, n * L, n, ub, n * I), GAN_OK);
-        ck_assert(memcmp(ua, ub, n * I) == 0);
+        assert_close_u8(ua, ub, n * I, "u8 chunked vs one pass");
         free(z);
         free(a);
         free(b);
@@ -236,7 +253,7 @@ START_TEST(test_seeds)
     ck_assert_int_eq(gan_sampler_generate(a, NULL, 0, 6, ia, 1152), GAN_OK);
     ck_assert_int_eq(gan_sampler_generate(b, NULL, 0, 6, ib, 1152), GAN_OK);
     ck_assert_int_eq(gan_sampler_generate(c, NULL, 0, 6, ic, 1152), GAN_OK);
-    ck_assert(memcmp(ia, ib, sizeof ia) == 0);
+    assert_close(ia, ib, 6 * 192, "same seed, other max_batch");
     ck_assert(memcmp(ia, ic, sizeof ia) != 0);
     /* The stream moves on; set_seed rewinds it. */
     ck_assert_int_eq(gan_sampler_generate(a, NULL, 0, 6, ib, 1152), GAN_OK);

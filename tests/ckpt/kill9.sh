@@ -14,8 +14,23 @@ last=0 torn=0 max=0
 for ((i = 1; i <= rounds; i++)); do
     "$tool" saveloop "$path" > "$dir/log" &
     pid=$!
-    ms=$((RANDOM % 1300 + 200))   # a save takes about 0.4 s after a 0.3 s start
-    sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+    # From the first completed save on, the loop does nothing but save, so
+    # a kill at a random moment after it lands inside a save (building,
+    # writing, syncing or renaming), however loaded the machine is.
+    w=0
+    while [[ ! -s $dir/log ]] && ((w++ < 600)); do sleep 0.05; done
+    if ((i % 2)); then
+        # Odd rounds: anywhere in the next saves (mostly while encoding).
+        sleep "0.$(printf '%03d' $((RANDOM % 800)))"
+    else
+        # Even rounds: inside the write-fsync-rename window, the one that
+        # matters: as soon as a temporary exists, plus 0-30 ms.
+        w=0
+        while [[ -z $(find "$dir" -name '.gen.gan.tmp-*' -print -quit) ]] && ((w++ < 4000)); do
+            sleep 0.005
+        done
+        sleep "0.0$(printf '%02d' $((RANDOM % 31)))"
+    fi
     kill -9 "$pid"
     wait "$pid" 2>/dev/null || true
     # A temporary left now means the kill landed inside a save.

@@ -190,6 +190,23 @@ GAN_API gan_status gan_set_threads(int n);
 GAN_API int gan_get_threads(void);
 
 /* ======================================================================== */
+/* Performance                                                              */
+/* ======================================================================== */
+
+/**
+ * One line describing the GEMM engine: the BLAS, the kernel it runs (for
+ * OpenBLAS the core name, e.g. "SkylakeX"), how that kernel was chosen and
+ * the thread count.  libgan picks the fastest OpenBLAS kernel the CPU and
+ * OS support when it is loaded, verified by a self-test against its naive
+ * GEMM (environment variable GAN_BLAS_CORETYPE: "auto" [default], "keep"
+ * to leave OpenBLAS' own choice, or an OpenBLAS core name); the choice is
+ * process-wide.  Writes at most cap bytes including the NUL into buf (buf
+ * may be NULL when cap is 0) and the full length into *needed (may be
+ * NULL), as snprintf does.  Thread safe.
+ */
+GAN_API gan_status gan_blas_info(char *buf, size_t cap, size_t *needed);
+
+/* ======================================================================== */
 /* Models                                                                   */
 /* ======================================================================== */
 

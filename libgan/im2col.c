@@ -8,6 +8,7 @@
  * times the (kh*kw*c, filters) kernel gives the NHWC output directly.
  */
 #include "gan_internal.h"
+#include "kernels.h"
 
 void gan__im2col(const gan__conv_geom *g, int n, const float *x, float *col)
 {
@@ -44,7 +45,47 @@ void gan__im2col(const gan__conv_geom *g, int n, const float *x, float *col)
     }
 }
 
+/* d[0..n) += s[0..n); the two never overlap (col and image are distinct). */
+static inline void gan__add_row(float *restrict d, const float *restrict s, int n)
+{
+    for (int c = 0; c < n; c++)
+        d[c] += s[c];
+}
+
 void gan__col2im(const gan__conv_geom *g, int n, const float *col, float *x)
+{
+    const int C = g->ic, K = g->kh * g->kw * C;
+    const size_t img = (size_t)g->ih * g->iw * C;
+    for (int b = 0; b < n; b++) {
+        float *xb = x + (size_t)b * img;
+        for (int oy = 0; oy < g->oh; oy++) {
+            for (int ox = 0; ox < g->ow; ox++) {
+                const float *src = col + (((size_t)b * g->oh + oy) * g->ow + ox) * K;
+                const int ix0 = ox * g->sw - g->pad_left;
+                for (int ky = 0; ky < g->kh; ky++, src += (size_t)g->kw * C) {
+                    const int iy = oy * g->sh - g->pad_top + ky;
+                    if (iy < 0 || iy >= g->ih)
+                        continue;
+                    float *row = xb + ((size_t)iy * g->iw) * C;
+                    if (ix0 >= 0 && ix0 + g->kw <= g->iw) {
+                        /* The kw*C window is contiguous in both. */
+                        gan__add_row(row + (size_t)ix0 * C, src, g->kw * C);
+                        continue;
+                    }
+                    for (int kx = 0; kx < g->kw; kx++) {
+                        const int ix = ix0 + kx;
+                        if (ix < 0 || ix >= g->iw)
+                            continue;
+                        gan__add_row(row + (size_t)ix * C, src + kx * C, C);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* The naive twin of gan__col2im: the test oracle. */
+void gan__col2im_ref(const gan__conv_geom *g, int n, const float *col, float *x)
 {
     const int C = g->ic, K = g->kh * g->kw * C;
     const size_t img = (size_t)g->ih * g->iw * C;
@@ -72,4 +113,18 @@ void gan__col2im(const gan__conv_geom *g, int n, const float *col, float *x)
             }
         }
     }
+}
+
+void gan__add_bias_rows(float *restrict y, const float *restrict b, size_t rows, size_t cols)
+{
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
+            y[i * cols + j] += b[j];
+}
+
+void gan__bias_grad_rows(float *restrict db, const float *restrict dy, size_t rows, size_t cols)
+{
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
+            db[j] += dy[i * cols + j];
 }

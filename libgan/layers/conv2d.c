@@ -11,6 +11,7 @@
  * n*oh*ow rows: never per-image GEMMs on 4x4 maps.
  */
 #include "../gan_internal.h"
+#include "../kernels.h"
 
 static gan_status conv2d_setup(gan__layer *l)
 {
@@ -75,9 +76,7 @@ static void conv2d_forward(gan__layer *l, const gan__ctx *cx, const float *x, fl
         gan__im2col(g, nb, x + n0 * in_img, col);
         gan__sgemm(0, 0, nb * P, F, K, 1.0f, col, K, cx->w, F, 0.0f, yc, F);
         if (l->use_bias)
-            for (size_t r = 0; r < (size_t)nb * P; r++)
-                for (int f = 0; f < F; f++)
-                    yc[r * F + f] += b[f];
+            gan__add_bias_rows(yc, b, (size_t)nb * P, (size_t)F);
     }
 }
 
@@ -97,12 +96,8 @@ static void conv2d_backward(gan__layer *l, const gan__ctx *cx, const float *x,
         if (cx->dw) {
             gan__im2col(g, nb, x + n0 * in_img, col);
             gan__sgemm(1, 0, K, F, M, 1.0f, col, K, dyc, F, 1.0f, cx->dw, F);
-            if (l->use_bias) {
-                float *db = cx->dw + (size_t)K * F;
-                for (int r = 0; r < M; r++)
-                    for (int f = 0; f < F; f++)
-                        db[f] += dyc[(size_t)r * F + f];
-            }
+            if (l->use_bias)
+                gan__bias_grad_rows(cx->dw + (size_t)K * F, dyc, (size_t)M, (size_t)F);
         }
         if (dx) {
             float *dxc = dx + n0 * in_img;

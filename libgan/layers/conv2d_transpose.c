@@ -16,6 +16,7 @@
  * kernel at stride 1 with 'same' pads 1 before and 2 after, as in Keras.
  */
 #include "../gan_internal.h"
+#include "../kernels.h"
 
 static gan_status deconv_setup(gan__layer *l)
 {
@@ -92,10 +93,7 @@ static void deconv_forward(gan__layer *l, const gan__ctx *cx, const float *x, fl
     }
     if (l->use_bias) {
         const float *b = cx->w + (size_t)K * C;
-        const size_t rows = cx->batch * g->ih * g->iw;
-        for (size_t r = 0; r < rows; r++)
-            for (int f = 0; f < F; f++)
-                y[r * F + f] += b[f];
+        gan__add_bias_rows(y, b, cx->batch * g->ih * g->iw, (size_t)F);
     }
 }
 
@@ -120,11 +118,7 @@ static void deconv_backward(gan__layer *l, const gan__ctx *cx, const float *x,
             gan__sgemm(1, 0, K, C, M, 1.0f, col, K, x + n0 * in_img, C, 1.0f, cx->dw, C);
     }
     if (cx->dw && l->use_bias) {
-        float *db = cx->dw + (size_t)K * C;
-        const size_t rows = cx->batch * g->ih * g->iw;
-        for (size_t r = 0; r < rows; r++)
-            for (int f = 0; f < F; f++)
-                db[f] += dy[r * F + f];
+        gan__bias_grad_rows(cx->dw + (size_t)K * C, dy, cx->batch * g->ih * g->iw, (size_t)F);
     }
 }
 

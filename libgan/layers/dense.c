@@ -7,6 +7,7 @@
  * The whole batch is one GEMM in each direction.
  */
 #include "../gan_internal.h"
+#include "../kernels.h"
 
 static gan_status dense_setup(gan__layer *l)
 {
@@ -35,28 +36,12 @@ static void dense_init(gan__layer *l, float *w, float *state, gan__rng *r)
         memset(w + D * U, 0, U * sizeof(float));
 }
 
-/* Add the bias row b (cols) to each of `rows` rows of y. */
-static void add_bias_rows(float *y, const float *b, size_t rows, size_t cols)
-{
-    for (size_t i = 0; i < rows; i++)
-        for (size_t j = 0; j < cols; j++)
-            y[i * cols + j] += b[j];
-}
-
-/* db += column sums of dy (rows x cols). */
-static void bias_grad_rows(float *db, const float *dy, size_t rows, size_t cols)
-{
-    for (size_t i = 0; i < rows; i++)
-        for (size_t j = 0; j < cols; j++)
-            db[j] += dy[i * cols + j];
-}
-
 static void dense_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)
 {
     const int N = (int)cx->batch, D = l->in.d[0], U = l->u.dense.units;
     gan__sgemm(0, 0, N, U, D, 1.0f, x, D, cx->w, U, 0.0f, y, U);
     if (l->use_bias)
-        add_bias_rows(y, cx->w + (size_t)D * U, (size_t)N, (size_t)U);
+        gan__add_bias_rows(y, cx->w + (size_t)D * U, (size_t)N, (size_t)U);
 }
 
 static void dense_backward(gan__layer *l, const gan__ctx *cx, const float *x,
@@ -67,7 +52,7 @@ static void dense_backward(gan__layer *l, const gan__ctx *cx, const float *x,
     if (cx->dw) {
         gan__sgemm(1, 0, D, U, N, 1.0f, x, D, dy, U, 1.0f, cx->dw, U);
         if (l->use_bias)
-            bias_grad_rows(cx->dw + (size_t)D * U, dy, (size_t)N, (size_t)U);
+            gan__bias_grad_rows(cx->dw + (size_t)D * U, dy, (size_t)N, (size_t)U);
     }
     if (dx)
         gan__sgemm(0, 1, N, D, U, 1.0f, dy, U, cx->w, U, 0.0f, dx, D);

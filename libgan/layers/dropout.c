@@ -4,10 +4,66 @@
  * Training: keep each element with probability 1 - rate and scale the kept
  * ones by 1/(1 - rate); the keep mask (one byte per element) is saved so
  * backward applies the same mask: dx = dy * mask / (1 - rate).
- * Inference: identity.  The mask is drawn from the model's random stream:
- * 32-bit uniforms compared with rate * 2^32, two per 64-bit draw.
+ * Inference: identity.  The mask comes from one 64-bit draw of the
+ * model's random stream per forward pass, the key of a counter-based hash:
+ * element i is kept when lowbias32(i ^ key_lo ^ hi(i)) + key_hi >= rate *
+ * 2^32.  With no serial dependency between elements the mask loop
+ * vectorises (a xoshiro draw per two elements did not), and the apply
+ * loops select instead of branching on random bits.
  */
 #include "../gan_internal.h"
+#include "../kernels.h"
+
+/* Chris Wellons' lowbias32: a 32-bit bijection with low avalanche bias. */
+static inline uint32_t gan__lowbias32(uint32_t h)
+{
+    h ^= h >> 16;
+    h *= 0x7feb352du;
+    h ^= h >> 15;
+    h *= 0x846ca68bu;
+    h ^= h >> 16;
+    return h;
+}
+
+static inline uint32_t gan__drop_hash(uint64_t key, size_t i)
+{
+    const uint32_t u = (uint32_t)i ^ (uint32_t)key ^ ((uint32_t)((uint64_t)i >> 32) * 0x85ebca6bu);
+    return gan__lowbias32(u) + (uint32_t)(key >> 32);
+}
+
+void gan__dropout_mask(size_t n, uint64_t key, uint32_t thr, unsigned char *restrict mask)
+{
+    for (size_t i = 0; i < n; i++)
+        mask[i] = gan__drop_hash(key, i) >= thr;
+}
+
+void gan__dropout_mask_ref(size_t n, uint64_t key, uint32_t thr, unsigned char *mask)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)(i & 0xffffffffu) ^ (uint32_t)(key & 0xffffffffu) ^
+                     (uint32_t)((uint32_t)((uint64_t)i >> 32) * 0x85ebca6bu);
+        u = (u ^ (u >> 16)) * 0x7feb352du;
+        u = (u ^ (u >> 15)) * 0x846ca68bu;
+        u ^= u >> 16;
+        mask[i] = (uint32_t)(u + (uint32_t)(key >> 32)) >= thr ? 1 : 0;
+    }
+}
+
+void gan__dropout_apply(size_t n, float scale, const unsigned char *restrict mask,
+                        const float *restrict x, float *restrict y)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i] * scale;
+        y[i] = mask[i] ? v : 0.0f;
+    }
+}
+
+void gan__dropout_apply_ref(size_t n, float scale, const unsigned char *mask, const float *x,
+                            float *y)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = mask[i] ? x[i] * scale : 0.0f;
+}
 
 static gan_status dropout_setup(gan__layer *l)
 {
@@ -31,24 +87,17 @@ static void dropout_forward(gan__layer *l, const gan__ctx *cx, const float *x, f
 {
     const size_t n = cx->batch * gan__shape_elems(&l->in);
     const double rate = l->u.drop.rate;
-    const uint64_t thr = (uint64_t)(rate * 4294967296.0);
+    const uint64_t thr64 = (uint64_t)(rate * 4294967296.0);
+    const uint32_t thr = thr64 > 0xffffffffu ? 0xffffffffu : (uint32_t)thr64;
     const float scale = (float)(1.0 / (1.0 - rate));
     unsigned char *mask = cx->aux;
-    size_t i = 0;
     if (!cx->training || rate == 0.0) {
         memcpy(y, x, n * sizeof(float));
         memset(mask, 1, n);
         return;
     }
-    for (; i + 1 < n; i += 2) {
-        uint64_t r = gan__rng_next(cx->rng);
-        mask[i] = (r & 0xffffffffu) >= thr;
-        mask[i + 1] = (r >> 32) >= thr;
-    }
-    if (i < n)
-        mask[i] = (gan__rng_next(cx->rng) >> 32) >= thr;
-    for (i = 0; i < n; i++)
-        y[i] = mask[i] ? x[i] * scale : 0.0f;
+    gan__dropout_mask(n, gan__rng_next(cx->rng), thr, mask);
+    gan__dropout_apply(n, scale, mask, x, y);
 }
 
 static void dropout_backward(gan__layer *l, const gan__ctx *cx, const float *x,
@@ -60,8 +109,7 @@ static void dropout_backward(gan__layer *l, const gan__ctx *cx, const float *x,
     const unsigned char *mask = cx->aux;
     (void)x; (void)y;
     if (dx)
-        for (size_t i = 0; i < n; i++)
-            dx[i] = mask[i] ? dy[i] * scale : 0.0f;
+        gan__dropout_apply(n, scale, mask, dy, dx);
 }
 
 const gan__layer_ops gan__dropout_ops = {

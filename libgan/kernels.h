@@ -1,0 +1,42 @@
+/*
+ * kernels.h -- private declarations of libgan's optimised kernels and their
+ * naive twins (test oracles).  Nothing here is API.
+ */
+#ifndef GAN_KERNELS_H
+#define GAN_KERNELS_H
+
+#include "gan_internal.h"
+
+/* blas.c: GEMMs of awkward shapes in all transpose combinations through the
+   BLAS, against gan__sgemm_ref; 1 if all agree (0 in builds without BLAS
+   never: returns 1). */
+int gan__blas_self_test(void);
+
+/* activation.c: leaky ReLU (relu: a = 0).  x, y, dy, dx must not overlap. */
+void gan__leaky_forward(size_t n, float a, const float *restrict x, float *restrict y);
+void gan__leaky_backward(size_t n, float a, const float *restrict x, const float *restrict dy,
+                         float *restrict dx);
+void gan__leaky_forward_ref(size_t n, float a, const float *x, float *y);
+void gan__leaky_backward_ref(size_t n, float a, const float *x, const float *dy, float *dx);
+
+/*
+ * dropout.c: keep mask of n elements from one 64-bit key: element i is kept
+ * when hash(key, i) >= thr (a 32-bit threshold, rate * 2^32).  Counter
+ * based, so the loop has no serial dependency and vectorises; one draw of
+ * the model's stream per forward pass supplies the key.
+ */
+void gan__dropout_mask(size_t n, uint64_t key, uint32_t thr, unsigned char *restrict mask);
+void gan__dropout_mask_ref(size_t n, uint64_t key, uint32_t thr, unsigned char *mask);
+/* y = mask ? x * scale : 0 (and the same for dx from dy). */
+void gan__dropout_apply(size_t n, float scale, const unsigned char *restrict mask,
+                        const float *restrict x, float *restrict y);
+void gan__dropout_apply_ref(size_t n, float scale, const unsigned char *mask, const float *x,
+                            float *y);
+
+/* im2col.c: the naive twin of gan__col2im (same contract). */
+void gan__col2im_ref(const gan__conv_geom *g, int n, const float *col, float *x);
+/* y (rows x cols) += b (cols) per row; db (cols) += column sums of dy. */
+void gan__add_bias_rows(float *restrict y, const float *restrict b, size_t rows, size_t cols);
+void gan__bias_grad_rows(float *restrict db, const float *restrict dy, size_t rows, size_t cols);
+
+#endif /* GAN_KERNELS_H */

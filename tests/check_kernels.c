@@ -1,0 +1,201 @@
+/*
+ * check_kernels.c -- every fast kernel of issue 9 against its naive twin
+ * (bit for bit where the fast kernel promises the same bits), and the BLAS
+ * kernel selection (self-test, gan_blas_info).
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gan_internal.h"
+#include "kernels.h"
+#include "test_util.h"
+
+/* Sizes that exercise vector bodies and scalar tails. */
+static const size_t sizes[] = {0, 1, 3, 4, 7, 16, 31, 64, 1000, 4099};
+#define N_SIZES (sizeof sizes / sizeof sizes[0])
+
+START_TEST(test_leaky_matches_ref)
+{
+    const float alphas[] = {0.0f, 0.2f, 0.3f};
+    for (size_t si = 0; si < N_SIZES; si++)
+        for (size_t ai = 0; ai < 3; ai++) {
+            size_t n = sizes[si];
+            float *x = tu_alloc(n + 4), *dy = tu_alloc(n + 4);
+            float *y = tu_alloc(n + 4), *yr = tu_alloc(n + 4);
+            tu_fill(x, n, 11 + si, -2.0f, 2.0f);
+            tu_fill(dy, n, 17 + si, -1.0f, 1.0f);
+            if (n > 3) {   /* zeros, NaN and infinities behave as in the twin */
+                x[0] = 0.0f;
+                x[1] = NAN;
+                x[2] = -INFINITY;
+                x[3] = -0.0f;
+            }
+            gan__leaky_forward(n, alphas[ai], x, y);
+            gan__leaky_forward_ref(n, alphas[ai], x, yr);
+            for (size_t i = 0; i < n; i++)
+                ck_assert_msg(memcmp(&y[i], &yr[i], sizeof(float)) == 0 || (isnan(y[i]) && isnan(yr[i])),
+                              "forward n=%zu i=%zu: %g vs %g", n, i, y[i], yr[i]);
+            gan__leaky_backward(n, alphas[ai], x, dy, y);
+            gan__leaky_backward_ref(n, alphas[ai], x, dy, yr);
+            for (size_t i = 0; i < n; i++)
+                ck_assert_msg(memcmp(&y[i], &yr[i], sizeof(float)) == 0 || (isnan(y[i]) && isnan(yr[i])),
+                              "backward n=%zu i=%zu: %g vs %g", n, i, y[i], yr[i]);
+            free(x); free(dy); free(y); free(yr);
+        }
+}
+END_TEST
+
+START_TEST(test_dropout_matches_ref)
+{
+    const double rates[] = {0.1, 0.3, 0.5, 0.9};
+    for (size_t si = 0; si < N_SIZES; si++)
+        for (size_t ri = 0; ri < 4; ri++) {
+            size_t n = sizes[si];
+            uint32_t thr = (uint32_t)(rates[ri] * 4294967296.0);
+            uint64_t key = 0x0123456789abcdefull * (si + 1) + ri;
+            unsigned char *m = malloc(n + 1), *mr = malloc(n + 1);
+            float *x = tu_alloc(n + 1), *y = tu_alloc(n + 1), *yr = tu_alloc(n + 1);
+            gan__dropout_mask(n, key, thr, m);
+            gan__dropout_mask_ref(n, key, thr, mr);
+            ck_assert(n == 0 || memcmp(m, mr, n) == 0);
+            tu_fill(x, n, 5, -3.0f, 3.0f);
+            if (n > 2)
+                x[1] = NAN;
+            gan__dropout_apply(n, 1.25f, m, x, y);
+            gan__dropout_apply_ref(n, 1.25f, m, x, yr);
+            for (size_t i = 0; i < n; i++)
+                ck_assert(memcmp(&y[i], &yr[i], sizeof(float)) == 0 || (isnan(y[i]) && isnan(yr[i])));
+            free(m); free(mr); free(x); free(y); free(yr);
+        }
+}
+END_TEST
+
+/* The kept fraction is close to 1 - rate and masks of different keys differ. */
+START_TEST(test_dropout_mask_statistics)
+{
+    const size_t n = 200000;
+    unsigned char *a = malloc(n), *b = malloc(n);
+    const double rates[] = {0.1, 0.3, 0.5};
+    for (int r = 0; r < 3; r++) {
+        size_t kept = 0, same = 0, runs = 0;
+        gan__dropout_mask(n, 42 + (uint64_t)r, (uint32_t)(rates[r] * 4294967296.0), a);
+        gan__dropout_mask(n, 43 + (uint64_t)r, (uint32_t)(rates[r] * 4294967296.0), b);
+        for (size_t i = 0; i < n; i++) {
+            kept += a[i];
+            same += a[i] == b[i];
+            runs += i && a[i] != a[i - 1];
+        }
+        double p = 1.0 - rates[r];
+        ck_assert_msg(fabs((double)kept / n - p) < 0.01, "rate %g kept %zu", rates[r], kept);
+        /* independent masks agree with probability p^2 + (1-p)^2 */
+        ck_assert(fabs((double)same / n - (p * p + (1 - p) * (1 - p))) < 0.01);
+        /* no long-range structure: switches occur at rate 2 p (1 - p) */
+        ck_assert(fabs((double)runs / n - 2 * p * (1 - p)) < 0.01);
+    }
+    free(a);
+    free(b);
+}
+END_TEST
+
+/* col2im against its twin for the seed networks' geometries and borders. */
+START_TEST(test_col2im_matches_ref)
+{
+    static const int cfg[][6] = {
+        /* ih, iw, ic, k, s, pad_before */
+        {8, 8, 256, 4, 2, 1}, {32, 32, 3, 4, 1, 1}, {28, 28, 1, 5, 2, 1},
+        {7, 7, 128, 5, 1, 2}, {14, 14, 64, 5, 2, 1}, {5, 9, 3, 3, 2, 0}, {6, 6, 2, 4, 1, 1},
+    };
+    for (size_t c = 0; c < sizeof cfg / sizeof cfg[0]; c++) {
+        gan__conv_geom g;
+        memset(&g, 0, sizeof g);
+        g.ih = cfg[c][0]; g.iw = cfg[c][1]; g.ic = cfg[c][2];
+        g.kh = g.kw = cfg[c][3]; g.sh = g.sw = cfg[c][4];
+        g.pad_top = g.pad_left = cfg[c][5];
+        g.oh = (g.ih + g.sh - 1) / g.sh;
+        g.ow = (g.iw + g.sw - 1) / g.sw;
+        const int n = 3;
+        size_t ncol = (size_t)n * g.oh * g.ow * g.kh * g.kw * g.ic;
+        size_t nimg = (size_t)n * g.ih * g.iw * g.ic;
+        float *col = tu_alloc(ncol), *x = tu_alloc(nimg), *xr = tu_alloc(nimg);
+        tu_fill(col, ncol, 3 + c, -1.0f, 1.0f);
+        tu_fill(x, nimg, 9, -1.0f, 1.0f);
+        memcpy(xr, x, nimg * sizeof(float));
+        gan__col2im(&g, n, col, x);
+        gan__col2im_ref(&g, n, col, xr);
+        ck_assert_msg(memcmp(x, xr, nimg * sizeof(float)) == 0, "geometry %zu", c);
+        free(col); free(x); free(xr);
+    }
+}
+END_TEST
+
+START_TEST(test_bias_helpers)
+{
+    const size_t rows = 37, cols = 13;
+    float *y = tu_alloc(rows * cols), *yr = tu_alloc(rows * cols), b[13], db[13], dbr[13];
+    tu_fill(y, rows * cols, 1, -1.0f, 1.0f);
+    tu_fill(b, cols, 2, -1.0f, 1.0f);
+    memcpy(yr, y, rows * cols * sizeof(float));
+    gan__add_bias_rows(y, b, rows, cols);
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
+            yr[i * cols + j] += b[j];
+    ck_assert(memcmp(y, yr, rows * cols * sizeof(float)) == 0);
+    tu_fill(db, cols, 3, -1.0f, 1.0f);
+    memcpy(dbr, db, sizeof db);
+    gan__bias_grad_rows(db, y, rows, cols);
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
+            dbr[j] += y[i * cols + j];
+    ck_assert(memcmp(db, dbr, sizeof db) == 0);
+    free(y);
+    free(yr);
+}
+END_TEST
+
+START_TEST(test_blas_selection)
+{
+    char buf[1024], small[8];
+    size_t need = 0, need2 = 0;
+    ck_assert_int_eq(gan__blas_self_test(), 1);
+    ck_assert_int_eq(gan_blas_info(buf, sizeof buf, &need), GAN_OK);
+    ck_assert_uint_eq(strlen(buf), need);
+#ifdef GAN_HAVE_OPENBLAS
+    ck_assert_ptr_nonnull(strstr(buf, "OpenBLAS, kernel "));
+    ck_assert_ptr_null(strstr(buf, "failed"));
+#endif
+    ck_assert_int_eq(gan_blas_info(small, sizeof small, &need2), GAN_OK);
+    ck_assert_uint_eq(need2, need);
+    ck_assert_uint_eq(strlen(small), sizeof small - 1);
+    ck_assert_int_eq(gan_blas_info(NULL, 0, &need2), GAN_OK);
+    ck_assert_uint_eq(need2, need);
+    ck_assert_int_eq(gan_blas_info(NULL, 4, NULL), GAN_EINVAL);
+    ck_assert_int_ge(gan_get_threads(), 1);
+}
+END_TEST
+
+static Suite *kernels_suite(void)
+{
+    Suite *s = suite_create("kernels");
+    TCase *t = tcase_create("kernels");
+    tcase_add_test(t, test_leaky_matches_ref);
+    tcase_add_test(t, test_dropout_matches_ref);
+    tcase_add_test(t, test_dropout_mask_statistics);
+    tcase_add_test(t, test_col2im_matches_ref);
+    tcase_add_test(t, test_bias_helpers);
+    tcase_add_test(t, test_blas_selection);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(kernels_suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -2,7 +2,7 @@
  * bench_gan.c -- libgan's speed on the seed workloads (issue 9).
  *
  *   bench_gan [--reps N] [--warmup N] [--threads T] [--batch B]
- *             [--workload cifar|mnist|all] [--what train|sample|all]
+ *             [--workload cifar|mnist|all] [--what train|sample|all] [--only-batch]
  *
  * Workloads: the CIFAR-10 DCGAN and the MNIST-style GAN presets.
  *   train   one gan_trainer_step (G forward, D on real and fake, G through
@@ -307,9 +307,14 @@ int main(int argc, char **argv)
 {
     opts o = {30, 5, 2, 64};
     const char *workload = "all", *what = "all";
+    int only_batch = 0;
     char info[1024];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--only-batch")) {   /* sampling: only --batch, not also 1 */
+            only_batch = 1;
+            continue;
+        }
         if (!v)
             usage();
         if (!strcmp(a, "--reps"))
@@ -346,11 +351,13 @@ int main(int argc, char **argv)
                  GAN_PRESET_MNIST_DISCRIMINATOR, o.batch);
     if (sample && cifar) {
         in_child(&o, "sample", "cifar", 1, GAN_PRESET_DCGAN_CIFAR10_GENERATOR, 0, o.batch);
-        in_child(&o, "sample", "cifar", 1, GAN_PRESET_DCGAN_CIFAR10_GENERATOR, 0, 1);
+        if (!only_batch && o.batch != 1)
+            in_child(&o, "sample", "cifar", 1, GAN_PRESET_DCGAN_CIFAR10_GENERATOR, 0, 1);
     }
     if (sample && mnist && strcmp(workload, "all") != 0) {
         in_child(&o, "sample", "mnist", 1, GAN_PRESET_MNIST_GENERATOR, 0, o.batch);
-        in_child(&o, "sample", "mnist", 1, GAN_PRESET_MNIST_GENERATOR, 0, 1);
+        if (!only_batch && o.batch != 1)
+            in_child(&o, "sample", "mnist", 1, GAN_PRESET_MNIST_GENERATOR, 0, 1);
     }
     return 0;
 }

@@ -26,6 +26,12 @@ packages=(
   dataset-fashion-mnist
 )
 
+# Optional, never in CI's test path: PyTorch for bench/compare.sh (issue 9),
+# about 1 GB installed.  Only with GAN_DEPS_BENCH=1.
+if [[ ${GAN_DEPS_BENCH:-0} == 1 ]]; then
+  packages+=(python3-torch)
+fi
+
 log=${GAN_DEPS_LOG:-${TMPDIR:-/tmp}/libgan-deps.log}
 
 missing=()

@@ -19,7 +19,7 @@ packages=(
   # fuzzing and sanitizers (clang-14 + its runtime: libFuzzer, ASan, UBSan)
   clang libclang-rt-14-dev
   # reference computations and the Python tests (Debian's /usr/bin/python3)
-  python3-numpy python3-pytest python3-scipy python3-pil
+  python3-numpy python3-pytest python3-scipy python3-pil python3-hypothesis
   # image and ABI checks, static analysis
   pngcheck abigail-tools cppcheck
   # the default data set: Fashion-MNIST IDX gz in /usr/share/datasets/fashion-mnist/

@@ -1,0 +1,420 @@
+"""gan_model: networks built layer by layer, presets, forward/backward, files."""
+
+import ctypes
+
+from . import _buffers as B
+from . import _errors
+from ._handle import Handle
+from ._lib import (BatchNormConfig, Conv2DConfig, DenseConfig, cstr, fn, model_p)
+
+LAYER_KINDS = {
+    1: "dense", 2: "conv2d", 3: "conv2d_transpose", 4: "batchnorm", 5: "leaky_relu",
+    6: "relu", 7: "tanh", 8: "sigmoid", 9: "dropout", 10: "reshape", 11: "flatten",
+}
+
+PRESETS = {
+    "dcgan-cifar10-generator": 1, "dcgan-cifar10-discriminator": 2, "mnist-generator": 3,
+    "mnist-discriminator": 4, "mnist-notebook-generator": 5, "wgan-critic": 6,
+}
+
+_PADDING = {"valid": 0, "same": 1}
+
+
+def _pair(v, what):
+    if isinstance(v, int):
+        return v, v
+    try:
+        a, b = v
+        return int(a), int(b)
+    except (TypeError, ValueError):
+        raise TypeError("%s must be an int or a pair of ints, not %r" % (what, v)) from None
+
+
+def _dims(shape, what="shape"):
+    if isinstance(shape, int):
+        shape = (shape,)
+    shape = tuple(int(d) for d in shape)
+    if len(shape) not in (1, 3):
+        raise _errors.InvalidArgumentError(
+            "%s must have 1 (features) or 3 (height, width, channels) dimensions, not %r"
+            % (what, shape), _errors.EINVAL)
+    return shape, (ctypes.c_int * len(shape))(*shape)
+
+
+def preset_id(preset):
+    """The gan_preset value of a preset name ('mnist-generator') or number."""
+    if isinstance(preset, str):
+        p = ctypes.c_int()
+        fn.gan_preset_from_name(preset.encode(), ctypes.byref(p))
+        return p.value
+    return int(preset)
+
+
+def preset_latent_dim(preset):
+    """Latent size a generator preset expects (0 for a discriminator)."""
+    return int(fn.gan_preset_latent_dim(preset_id(preset)))
+
+
+def preset_names():
+    """The stable names of all presets, in enum order."""
+    names = []
+    i = 1
+    while True:
+        n = fn.gan_preset_name(i)
+        if n is None:
+            return names
+        names.append(n.decode())
+        i += 1
+
+
+class Model(Handle):
+    """A network (gan_model): an input shape and a sequence of layers.
+
+    >>> d = Model((28, 28, 1))
+    >>> d.add_conv2d(64, 5, strides=2, padding='same').add_leaky_relu()
+    ...
+
+    Builder methods return the model so they can be chained.  Tensors are
+    float32 NHWC arrays whose first axis is the batch.
+    """
+
+    _kind = "model"
+
+    def __init__(self, input_shape, _ptr=None, _owner=None):
+        if _ptr is None:
+            _, dims = _dims(input_shape, "input_shape")
+            h = model_p()
+            fn.gan_model_create(ctypes.byref(h), len(dims), dims)
+            _ptr = h
+        self._adopt(_ptr, fn.gan_model_free, owner=_owner)
+
+    @classmethod
+    def _wrap(cls, ptr, owner=None):
+        obj = cls.__new__(cls)
+        obj._adopt(ptr, fn.gan_model_free, owner=owner)
+        return obj
+
+    # ---- constructors --------------------------------------------------------
+    @classmethod
+    def preset(cls, name):
+        """A seed-notebook network by name ('mnist-generator', 'wgan-critic', ...;
+        see preset_names()) or gan_preset number, initialised from seed 0."""
+        h = model_p()
+        fn.gan_model_create_preset(ctypes.byref(h), preset_id(name))
+        return cls._wrap(h)
+
+    @classmethod
+    def load(cls, path):
+        """A model from a model file (or a checkpoint's generator)."""
+        h = model_p()
+        fn.gan_model_load(ctypes.byref(h), cstr(path))
+        return cls._wrap(h)
+
+    @classmethod
+    def load_bytes(cls, data):
+        """A model from the bytes of a model file."""
+        b = B.u8_in(data, "data")
+        h = model_p()
+        fn.gan_model_load_mem(ctypes.byref(h), b.ptr, b.count)
+        return cls._wrap(h)
+
+    # ---- building -----------------------------------------------------------
+    def add_dense(self, units, use_bias=True):
+        c = DenseConfig()
+        fn.gan_dense_config_init(ctypes.byref(c), ctypes.sizeof(c))
+        c.units = int(units)
+        c.use_bias = 1 if use_bias else 0
+        fn.gan_model_add_dense(self._h, ctypes.byref(c))
+        return self
+
+    def _conv_config(self, filters, kernel, strides, padding, use_bias):
+        c = Conv2DConfig()
+        fn.gan_conv2d_config_init(ctypes.byref(c), ctypes.sizeof(c))
+        c.filters = int(filters)
+        c.kernel_h, c.kernel_w = _pair(kernel, "kernel")
+        c.stride_h, c.stride_w = _pair(strides, "strides")
+        if isinstance(padding, str):
+            try:
+                c.padding = _PADDING[padding.lower()]
+            except KeyError:
+                raise _errors.InvalidArgumentError(
+                    "padding must be 'valid' or 'same', not %r" % padding, _errors.EINVAL) from None
+        else:
+            c.padding = int(padding)
+        c.use_bias = 1 if use_bias else 0
+        return c
+
+    def add_conv2d(self, filters, kernel=3, strides=1, padding="valid", use_bias=True):
+        """Keras Conv2D(filters, kernel, strides, padding, use_bias)."""
+        c = self._conv_config(filters, kernel, strides, padding, use_bias)
+        fn.gan_model_add_conv2d(self._h, ctypes.byref(c))
+        return self
+
+    def add_conv2d_transpose(self, filters, kernel=3, strides=1, padding="valid", use_bias=True):
+        """Keras Conv2DTranspose(filters, kernel, strides, padding, use_bias)."""
+        c = self._conv_config(filters, kernel, strides, padding, use_bias)
+        fn.gan_model_add_conv2d_transpose(self._h, ctypes.byref(c))
+        return self
+
+    def add_batchnorm(self, momentum=0.99, epsilon=1e-3):
+        c = BatchNormConfig()
+        fn.gan_batchnorm_config_init(ctypes.byref(c), ctypes.sizeof(c))
+        c.momentum = float(momentum)
+        c.epsilon = float(epsilon)
+        fn.gan_model_add_batchnorm(self._h, ctypes.byref(c))
+        return self
+
+    def add_leaky_relu(self, alpha=0.3):
+        """Keras' default alpha 0.3 (PyTorch's is 0.01)."""
+        fn.gan_model_add_leaky_relu(self._h, float(alpha))
+        return self
+
+    def add_relu(self):
+        fn.gan_model_add_relu(self._h)
+        return self
+
+    def add_tanh(self):
+        fn.gan_model_add_tanh(self._h)
+        return self
+
+    def add_sigmoid(self):
+        fn.gan_model_add_sigmoid(self._h)
+        return self
+
+    def add_dropout(self, rate):
+        fn.gan_model_add_dropout(self._h, float(rate))
+        return self
+
+    def add_reshape(self, shape):
+        _, dims = _dims(shape)
+        fn.gan_model_add_reshape(self._h, len(dims), dims)
+        return self
+
+    def add_flatten(self):
+        fn.gan_model_add_flatten(self._h)
+        return self
+
+    # ---- settings -----------------------------------------------------------
+    def init_params(self, seed):
+        """Re-initialise every parameter and batchnorm statistic from seed."""
+        fn.gan_model_init_params(self._h, int(seed))
+        return self
+
+    def set_seed(self, seed):
+        """Reset the dropout random stream."""
+        fn.gan_model_set_seed(self._h, int(seed))
+        return self
+
+    def reserve(self, max_batch):
+        fn.gan_model_reserve(self._h, int(max_batch))
+        return self
+
+    def set_trainable(self, trainable=True, layer=-1):
+        """Freeze (False) or unfreeze one layer, or every layer (layer=-1)."""
+        fn.gan_model_set_trainable(self._h, int(layer), 1 if trainable else 0)
+        return self
+
+    def zero_grad(self):
+        fn.gan_model_zero_grad(self._h)
+        return self
+
+    # ---- introspection ------------------------------------------------------
+    def __len__(self):
+        n = ctypes.c_size_t()
+        fn.gan_model_layer_count(self._h, ctypes.byref(n))
+        return n.value
+
+    @property
+    def num_layers(self):
+        return len(self)
+
+    def layer_kind(self, layer):
+        """'dense', 'conv2d', ... of layer `layer`."""
+        k = ctypes.c_int()
+        fn.gan_model_layer_kind(self._h, self._layer(layer), ctypes.byref(k))
+        return LAYER_KINDS.get(k.value, str(k.value))
+
+    @property
+    def layer_kinds(self):
+        return [self.layer_kind(i) for i in range(len(self))]
+
+    def shape(self, layer=-1):
+        """Per-sample shape of the input (layer=-1) or of layer `layer`'s output."""
+        ndim = ctypes.c_size_t()
+        dims = (ctypes.c_int * 3)()
+        fn.gan_model_shape(self._h, int(layer), ctypes.byref(ndim), dims)
+        return tuple(dims[i] for i in range(ndim.value))
+
+    @property
+    def input_shape(self):
+        return self.shape(-1)
+
+    @property
+    def output_shape(self):
+        n = len(self)
+        return self.shape(n - 1) if n else self.shape(-1)
+
+    @property
+    def param_count(self):
+        """Total parameters as Keras counts them (with batchnorm statistics)."""
+        t = ctypes.c_size_t()
+        fn.gan_model_param_count(self._h, ctypes.byref(t), None)
+        return t.value
+
+    @property
+    def trainable_param_count(self):
+        t = ctypes.c_size_t()
+        fn.gan_model_param_count(self._h, None, ctypes.byref(t))
+        return t.value
+
+    def layer_sizes(self, layer):
+        """(n_params, n_state) of one layer."""
+        p, s = ctypes.c_size_t(), ctypes.c_size_t()
+        fn.gan_model_layer_sizes(self._h, self._layer(layer), ctypes.byref(p), ctypes.byref(s))
+        return p.value, s.value
+
+    def summary(self):
+        """Keras-style summary text."""
+        h = self._h
+        needed = ctypes.c_size_t()
+        fn.gan_model_summary(h, None, 0, ctypes.byref(needed))
+        buf = ctypes.create_string_buffer(needed.value + 1)
+        fn.gan_model_summary(h, buf, len(buf), None)
+        return buf.value.decode("utf-8", "replace")
+
+    def __repr__(self):
+        if self.closed:
+            return "<libgan.Model closed>"
+        return "<libgan.Model %s -> %s, %d layers, %d params>" % (
+            self.input_shape, self.output_shape, len(self), self.param_count)
+
+    def _layer(self, layer):
+        layer = int(layer)
+        if layer < 0:
+            raise _errors.InvalidArgumentError("layer index %d is negative" % layer,
+                                               _errors.EINVAL)
+        return layer
+
+    # ---- tensors ------------------------------------------------------------
+    @staticmethod
+    def _batch_of(buf, sample_shape, what):
+        """The batch size of tensor buf whose samples have sample_shape.
+
+        A numpy array (or a multi-dimensional float memoryview) must have
+        shape (batch,) + sample_shape exactly; a flat buffer must hold a
+        positive whole number of samples."""
+        sample_shape = tuple(sample_shape)
+        if buf.shape is not None and (B.is_ndarray(buf.keep) or len(buf.shape) > 1):
+            if len(buf.shape) < 1 or tuple(buf.shape[1:]) != sample_shape or buf.shape[0] == 0:
+                raise _errors.ShapeError(
+                    "%s has shape %s; expected (batch,) + %s with batch >= 1"
+                    % (what, tuple(buf.shape), sample_shape), _errors.ESHAPE)
+            return int(buf.shape[0])
+        per = B.prod(sample_shape)
+        if buf.count == 0 or buf.count % per:
+            raise _errors.ShapeError(
+                "%s holds %d floats, not a positive multiple of %d (one sample of shape %s)"
+                % (what, buf.count, per, sample_shape), _errors.ESHAPE)
+        return buf.count // per
+
+    def forward(self, x, training=False, out=None):
+        """Run the network on a batch x of shape (batch,) + input_shape.
+
+        training=True uses dropout and batch statistics (and updates the
+        running ones), as Keras' model(x, training=True).  Returns a new
+        float32 array of shape (batch,) + output_shape (or fills ``out``).
+        """
+        h = self._h
+        xb = B.floats_in(x, "x")
+        batch = self._batch_of(xb, self.input_shape, "x")
+        y, yb = B.floats_out((batch,) + self.output_shape, out)
+        fn.gan_model_forward(h, xb.ptr, xb.count, batch, 1 if training else 0, yb.ptr, yb.count)
+        return y
+
+    __call__ = forward
+
+    def output(self):
+        """A copy of the last forward()'s output, shape (batch,) + output_shape."""
+        p = ctypes.c_void_p()
+        n = ctypes.c_size_t()
+        fn.gan_model_output(self._h, ctypes.byref(p), ctypes.byref(n))
+        shape = self.output_shape
+        y, yb = B.floats_out((n.value // B.prod(shape),) + shape)
+        ctypes.memmove(yb.ptr, p.value, 4 * n.value)
+        return y
+
+    def backward(self, dy, return_dx=True):
+        """Backpropagate dy (d loss / d output of the last forward, shape
+        (batch,) + output_shape).  Parameter gradients are ADDED to the
+        model's gradient buffers (see zero_grad()).  Returns d loss / d input
+        (shape (batch,) + input_shape), or None with return_dx=False."""
+        h = self._h
+        db = B.floats_in(dy, "dy")
+        batch = self._batch_of(db, self.output_shape, "dy")
+        if return_dx:
+            dx, dxb = B.floats_out((batch,) + self.input_shape)
+            fn.gan_model_backward(h, db.ptr, db.count, dxb.ptr, dxb.count)
+            return dx
+        fn.gan_model_backward(h, db.ptr, db.count, None, 0)
+        return None
+
+    # ---- parameters ---------------------------------------------------------
+    def _get(self, cfun, layer, which):
+        h = self._h
+        n_params, n_state = self.layer_sizes(layer)
+        n = n_params if which == "params" else n_state
+        a, ab = B.floats_out((n,))
+        if n:
+            cfun(h, self._layer(layer), ab.ptr, n)
+        return a
+
+    def _set(self, cfun, layer, values, which):
+        h = self._h
+        vb = B.floats_in(values, which)
+        cfun(h, self._layer(layer), vb.ptr, vb.count)
+        return self
+
+    def get_params(self, layer):
+        """A copy of layer `layer`'s parameters, flat, in gan.h's (Keras') order."""
+        return self._get(fn.gan_model_get_params, layer, "params")
+
+    def set_params(self, layer, values):
+        """Replace layer `layer`'s parameters (float32, exactly n_params values)."""
+        return self._set(fn.gan_model_set_params, layer, values, "params")
+
+    def get_grads(self, layer):
+        """A copy of the accumulated gradients of layer `layer`'s parameters."""
+        return self._get(fn.gan_model_get_grads, layer, "params")
+
+    def get_state(self, layer):
+        """Batchnorm running statistics (moving mean, then moving variance)."""
+        return self._get(fn.gan_model_get_state, layer, "state")
+
+    def set_state(self, layer, values):
+        return self._set(fn.gan_model_set_state, layer, values, "state")
+
+    def get_weights(self):
+        """Every layer's parameters as a list of flat arrays (empty for
+        layers without parameters)."""
+        return [self.get_params(i) for i in range(len(self))]
+
+    def set_weights(self, weights):
+        for i, w in enumerate(weights):
+            if self.layer_sizes(i)[0]:
+                self.set_params(i, w)
+        return self
+
+    # ---- files --------------------------------------------------------------
+    def save(self, path):
+        """Save the network to a model file, atomically."""
+        fn.gan_model_save(self._h, cstr(path))
+
+    def to_bytes(self):
+        """The bytes of the model file save() would write."""
+        p = ctypes.c_void_p()
+        n = ctypes.c_size_t()
+        fn.gan_model_save_mem(self._h, ctypes.byref(p), ctypes.byref(n))
+        try:
+            return ctypes.string_at(p.value, n.value)
+        finally:
+            fn.gan_free(p)

@@ -15,9 +15,13 @@
 # PyTorch: Debian's python3-torch through /usr/bin/python3 (an optional
 # bench dependency: GAN_DEPS_BENCH=1 bash scripts/deps.sh, or apt-get
 # install -y python3-torch).  It runs with OPENBLAS_CORETYPE and
-# OPENBLAS_L2_SIZE unset (its best configuration); libgan chooses its own
-# OpenBLAS kernel (see gan_blas_info) in the environment as it is.
+# OPENBLAS_L2_SIZE unset (its best configuration).  libgan keeps an
+# OPENBLAS_CORETYPE set in the environment (see gan_blas_info); the
+# comparison asks for its best kernel with GAN_BLAS_CORETYPE, SkylakeX by
+# default (AVX-512; libgan self-tests it before use).  Set
+# GAN_BLAS_CORETYPE=keep to measure the environment's choice.
 set -euo pipefail
+export GAN_BLAS_CORETYPE=${GAN_BLAS_CORETYPE:-SkylakeX}
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 rounds=${2:-3}

@@ -99,10 +99,14 @@ void gan__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
  * every DYNAMIC_ARCH build and re-read OPENBLAS_CORETYPE, which libgan sets
  * for the duration of that call only (and then restores).  The policy, from
  * GAN_BLAS_CORETYPE:
- *   unset or "auto"  if the CPU and OS support AVX-512 (F, CD, BW, DQ, VL)
- *                    and OpenBLAS runs a non-AVX-512 kernel, switch to
- *                    SkylakeX; else if they support AVX2 + FMA and OpenBLAS
- *                    runs an older kernel than Haswell, switch to Haswell.
+ *   unset or "auto"  if OPENBLAS_CORETYPE is set, keep OpenBLAS' choice:
+ *                    some environments set it on purpose, because older
+ *                    OpenBLAS kernels compute wrong results or crash on
+ *                    their CPU.  Otherwise, if the CPU and OS support
+ *                    AVX-512 (F, CD, BW, DQ, VL) and OpenBLAS runs a
+ *                    non-AVX-512 kernel, switch to SkylakeX; else if they
+ *                    support AVX2 + FMA and OpenBLAS runs an older kernel
+ *                    than Haswell, switch to Haswell.
  *   "keep"           never switch (OpenBLAS' own choice stands).
  *   a core name      switch to that OpenBLAS core (e.g. "Haswell").
  * Every switch is followed by a self-test (GEMMs of awkward shapes in all
@@ -120,7 +124,7 @@ extern void gotoblas_dynamic_init(void) __attribute__((weak));
 extern void gotoblas_dynamic_quit(void) __attribute__((weak));
 #endif
 
-static char gan__blas_note[192] = "no kernel selection (library constructor did not run)";
+static char gan__blas_note[192] GAN__UNUSED = "no kernel selection (library constructor did not run)";
 
 #ifdef GAN_HAVE_OPENBLAS
 static int gan__core_is(const char *core, const char *const *names)
@@ -199,6 +203,11 @@ static void gan__blas_select(void)
     }
     if (mode && *mode && strcasecmp(mode, "auto") != 0) {
         want = mode;
+    } else if (getenv("OPENBLAS_CORETYPE") && *getenv("OPENBLAS_CORETYPE")) {
+        snprintf(gan__blas_note, sizeof gan__blas_note,
+                 "kept OPENBLAS_CORETYPE=%.40s from the environment (GAN_BLAS_CORETYPE=<core> "
+                 "overrides it)", getenv("OPENBLAS_CORETYPE"));
+        return;
     } else {
         __builtin_cpu_init();
         if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&

@@ -678,6 +678,15 @@ typedef struct gan_loss_config {
                                 layer whose output is matched;
                                 -1 = the layer before the last non-view
                                 layer [-1] */
+    float gradient_penalty;  /**< WGAN-GP: lambda of the penalty
+                                lambda * (||grad_x D(x_hat)||_2 - 1)^2 on random
+                                interpolates of real and generated samples,
+                                added to the critic's loss with its exact
+                                parameter gradient (double backpropagation);
+                                0 = off [0].  Gulrajani et al. use 10. */
+    float r1_gamma;          /**< R1: gamma of the penalty
+                                gamma/2 * ||grad_x D(x_real)||^2 on real
+                                samples (Mescheder et al. 2018); 0 = off [0] */
     /* new fields are only ever appended here */
 } gan_loss_config;
 

@@ -834,6 +834,8 @@ static gan_status encode_trainer(wbuf *file, const gan_trainer *t, const gan_mod
     wb_f32(&raw, lc->real_label);
     wb_f32(&raw, lc->clip);
     wb_u32(&raw, (uint32_t)lc->feature_layer);
+    wb_f32(&raw, lc->gradient_penalty);
+    wb_f32(&raw, lc->r1_gamma);
     st = put_section(file, SEC_TRAINER, 0, &raw);
     wb_free(&raw);
     return st;
@@ -866,6 +868,8 @@ static gan_status decode_trainer(const container *c, trainer_rec *t)
     t->loss.real_label = rb_f32(&r);
     t->loss.clip = rb_f32(&r);
     t->loss.feature_layer = rb_i32(&r);
+    t->loss.gradient_penalty = rb_f32(&r);
+    t->loss.r1_gamma = rb_f32(&r);
     st = rb_end(&r);
     gan__free(raw);
     if (st == GAN_OK && (t->ts.n_critic < 1 || t->ts.n_critic > 1000))

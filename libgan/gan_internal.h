@@ -385,4 +385,21 @@ gan_status gan__model_ensure_grads(gan_model *m);
 /* Drop the gradient arena (a model loaded for inference). */
 void gan__model_drop_grads(gan_model *m);
 
+/* ---- gradient penalties (penalty.c) ---------------------------------------------- */
+
+typedef struct gan__penalty_buf gan__penalty_buf;
+void gan__penalty_buf_free(gan__penalty_buf *b);
+/* GAN_EUNSUPPORTED (naming the layer) unless every layer of d is one the
+   double backpropagation handles. */
+gan_status gan__penalty_supported(const gan_model *d);
+/*
+ * Add the penalty's weight gradients to d's gradient arena and return its
+ * value: WGAN-GP (r1 = 0) weight * mean_n (||g_n|| - 1)^2 or R1 (r1 = 1)
+ * weight/2 * mean_n ||g_n||^2, g_n = d D(x_n) / d x_n.  Runs a training-mode
+ * forward of d on x (n samples), so d's cache then holds x.  *pb is grown
+ * as needed (free with gan__penalty_buf_free).
+ */
+gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const float *x, size_t n,
+                                 int r1, float weight, double *value);
+
 #endif /* GAN_INTERNAL_H */

@@ -43,6 +43,8 @@ gan_status gan_loss_config_init(gan_loss_config *cfg, size_t size)
     cfg->real_label = 1.0f;
     cfg->clip = 0.0f;
     cfg->feature_layer = -1;
+    cfg->gradient_penalty = 0.0f;
+    cfg->r1_gamma = 0.0f;
     return GAN_OK;
 }
 
@@ -82,6 +84,10 @@ gan_status gan_loss_create(gan_loss **out, const gan_loss_config *cfg)
     if (c.clip > 0.0f && c.kind != GAN_LOSS_WASSERSTEIN)
         return gan__err(GAN_EINVAL, "gan_loss_create: weight clipping is an option of the "
                         "Wasserstein loss, not of '%s'", gan_loss_kind_name(c.kind));
+    if (!(c.gradient_penalty >= 0.0f) || !isfinite(c.gradient_penalty) || !(c.r1_gamma >= 0.0f) ||
+        !isfinite(c.r1_gamma))
+        return gan__err(GAN_EINVAL, "gan_loss_create: gradient_penalty %g and r1_gamma %g must be "
+                        "finite and >= 0", (double)c.gradient_penalty, (double)c.r1_gamma);
     if (c.feature_layer < -1)
         return gan__err(GAN_EINVAL, "gan_loss_create: feature_layer %d must be >= -1", c.feature_layer);
     l = gan__malloc(sizeof *l);

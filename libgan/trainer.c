@@ -36,6 +36,8 @@ struct gan_trainer {
     float *logits_real, *logits_fake, *g_real, *g_fake, *g_gen; /* (cap) */
     float *g_feat;             /* (cap, feat_dim) */
     float *d_img;              /* (cap, sample): dLoss_G / d fake images */
+    float *xhat;               /* (cap, sample): WGAN-GP interpolates */
+    gan__penalty_buf *penalty; /* buffers of the gradient penalties */
     double *feat_mean, *feat_scratch;
     /* Snapshots for the all-or-nothing rule. */
     float *snap_g_state, *snap_d_state, *snap_d_params, *snap_d_opt;
@@ -62,8 +64,9 @@ static void gan__trainer_free_buffers(gan_trainer *t)
     gan__aligned_free(t->logits_real);
     gan__aligned_free(t->d_img);
     gan__aligned_free(t->g_feat);
+    gan__aligned_free(t->xhat);
     t->z = t->logits_real = t->logits_fake = t->g_real = t->g_fake = t->g_gen = NULL;
-    t->d_img = t->g_feat = NULL;
+    t->d_img = t->g_feat = t->xhat = NULL;
     t->cap = 0;
 }
 
@@ -79,6 +82,7 @@ void gan_trainer_free(gan_trainer *t)
         gan_model_free(t->d);
     }
     gan__trainer_free_buffers(t);
+    gan__penalty_buf_free(t->penalty);
     gan__free(t->feat_mean);
     gan__aligned_free(t->snap_g_state);
     gan__aligned_free(t->snap_d_state);
@@ -143,6 +147,10 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
                         "per sample, not %s",
                         gan__shape_str(&d->layers[d->n_layers - 1].out, a, sizeof a));
     lc = gan__loss_config(loss);
+    if ((lc->gradient_penalty > 0.0f || lc->r1_gamma > 0.0f) && gan__penalty_supported(d) != GAN_OK) {
+        gan__err_prefix("gan_trainer_create");
+        return GAN_EUNSUPPORTED;
+    }
 
     t = gan__calloc(1, sizeof *t);
     if (!t)
@@ -198,7 +206,7 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
 /* Size the per-batch buffers for `batch` samples (grow only). */
 static gan_status gan__trainer_reserve(gan_trainer *t, size_t batch)
 {
-    float *z, *logits, *d_img, *g_feat = NULL;
+    float *z, *logits, *d_img, *g_feat = NULL, *xhat;
     gan_status st;
     if (batch <= t->cap)
         return GAN_OK;
@@ -209,7 +217,9 @@ static gan_status gan__trainer_reserve(gan_trainer *t, size_t batch)
     d_img = gan__aligned_alloc(batch * t->sample * sizeof(float));
     if (t->feat_layer >= 0)
         g_feat = gan__aligned_alloc(batch * t->feat_dim * sizeof(float));
-    if (!z || !logits || !d_img || (t->feat_layer >= 0 && !g_feat)) {
+    xhat = gan__aligned_alloc(batch * t->sample * sizeof(float));
+    if (!z || !logits || !d_img || !xhat || (t->feat_layer >= 0 && !g_feat)) {
+        gan__aligned_free(xhat);
         gan__aligned_free(z);
         gan__aligned_free(logits);
         gan__aligned_free(d_img);
@@ -225,6 +235,7 @@ static gan_status gan__trainer_reserve(gan_trainer *t, size_t batch)
     t->g_gen = logits + 4 * batch;
     t->d_img = d_img;
     t->g_feat = g_feat;
+    t->xhat = xhat;
     t->cap = batch;
     return GAN_OK;
 }
@@ -347,6 +358,40 @@ static gan_status gan__g_pass(gan_trainer *t, size_t batch, double *g_loss)
     return gan__model_backward(t->g, t->d_img, NULL);
 }
 
+/*
+ * The critic's gradient penalties, added to D's gradients and to *d_loss.
+ * They run their own D forwards, so call this when D's cache is no longer
+ * needed: after the generator pass in the shared-forward step.  fake is the
+ * generator's output of this critic update.
+ */
+static gan_status gan__d_penalties(gan_trainer *t, const float *real, const float *fake, size_t batch,
+                                   double *d_loss)
+{
+    const gan_loss_config *lc = gan__loss_config(t->loss);
+    gan_status st;
+    double v;
+    if (lc->gradient_penalty > 0.0f) {
+        /* x_hat = e real + (1 - e) fake, one e ~ U[0, 1) per sample. */
+        for (size_t n = 0; n < batch; n++) {
+            const float e = gan__rng_uniform(&t->rng);
+            const float *r = real + n * t->sample, *f = fake + n * t->sample;
+            float *x = t->xhat + n * t->sample;
+            for (size_t j = 0; j < t->sample; j++)
+                x[j] = e * r[j] + (1.0f - e) * f[j];
+        }
+        if ((st = gan__gradient_penalty(t->d, &t->penalty, t->xhat, batch, 0, lc->gradient_penalty,
+                                        &v)) != GAN_OK)
+            return st;
+        *d_loss += v;
+    }
+    if (lc->r1_gamma > 0.0f) {
+        if ((st = gan__gradient_penalty(t->d, &t->penalty, real, batch, 1, lc->r1_gamma, &v)) != GAN_OK)
+            return st;
+        *d_loss += v;
+    }
+    return GAN_OK;
+}
+
 static gan_status gan__check_finite(const gan_trainer *t, double d_loss, double g_loss, int check_g)
 {
     gan_status st;
@@ -393,7 +438,8 @@ gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count
         gan_model_zero_grad(t->d);
         gan_model_zero_grad(t->g);
         if ((st = gan__generate(t, batch)) != GAN_OK || (st = gan__d_pass(t, real, batch, &d_loss)) != GAN_OK ||
-            (st = gan__g_pass(t, batch, &g_loss)) != GAN_OK)
+            (st = gan__g_pass(t, batch, &g_loss)) != GAN_OK ||
+            (st = gan__d_penalties(t, real, gan__g_output(t->g), batch, &d_loss)) != GAN_OK)
             return st;
         if ((st = gan__check_finite(t, d_loss, g_loss, 1)) != GAN_OK) {
             gan__err_prefix("gan_trainer_step %llu: training diverged; the step was undone",
@@ -407,8 +453,9 @@ gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count
     } else {
         for (int i = 0; i < nc; i++) {
             gan_model_zero_grad(t->d);
-            if ((st = gan__generate(t, batch)) != GAN_OK ||
-                (st = gan__d_pass(t, real + (size_t)i * batch * t->sample, batch, &d_loss)) != GAN_OK)
+            const float *slice = real + (size_t)i * batch * t->sample;
+            if ((st = gan__generate(t, batch)) != GAN_OK || (st = gan__d_pass(t, slice, batch, &d_loss)) != GAN_OK ||
+                (st = gan__d_penalties(t, slice, gan__g_output(t->g), batch, &d_loss)) != GAN_OK)
                 return st;
             if ((st = gan__check_finite(t, d_loss, 0.0, 0)) != GAN_OK) {
                 gan__err_prefix("gan_trainer_step %llu: critic update %d diverged; the step was undone",

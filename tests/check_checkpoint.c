@@ -179,6 +179,8 @@ START_TEST(test_model_file_on_disk)
         OK(gan_model_param_count(m, &a, NULL));
         OK(gan_model_param_count(l, &b, NULL));
         ck_assert_uint_eq(a, b);
+        gan_model_free(l);
+        l = NULL;
     }
     /* A failing save (no such directory) reports the path and errno text. */
     ck_assert_int_eq(gan_model_save(m, "/nonexistent-dir-xyz/g.gan"), GAN_EIO);

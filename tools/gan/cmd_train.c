@@ -31,8 +31,9 @@
 /* The quick start: `gan train` without --preset (the README main job)
    trains mnist-gan with the DCGAN paper's optimizer settings (Adam 2e-4,
    beta1 0.5) at batch 64 for 3 epochs of 20,000 images: 939 steps, about
-   4 minutes on 2 cores.  The notebook's Adam 1e-4 at batch 256 needs many
-   more images for recognisable garments (235 steps per 60,000 images);
+   5 minutes on 2 cores (~220 img/s).  The notebook's Adam 1e-4 at
+   batch 256 needs many more images for recognisable garments (235 steps
+   per 60,000 images);
    batch 64 gives 4 times the updates for the same images and time.
    Flags override each value; --preset mnist-gan alone is the notebook's. */
 #define DEFAULT_EPOCHS 3
@@ -50,7 +51,7 @@ static const char *const train_usage =
     "\n"
     "Train a GAN preset.  Without --preset: the quick start, mnist-gan with\n"
     "Adam 2e-4 beta1 0.5, batch 64, 3 epochs of the first 20,000 images of\n"
-    "Fashion-MNIST from " GAN_FASHION_MNIST_DIR " (about 4 minutes on 2 cores),\n"
+    "Fashion-MNIST from " GAN_FASHION_MNIST_DIR " (about 5 minutes on 2 cores),\n"
     "into out/.  With --preset: the seed notebook's settings, %d epochs, all images.\n"
     "\n"
     "Model and data:\n"

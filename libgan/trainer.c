@@ -47,15 +47,11 @@ struct gan_trainer {
 
 gan_status gan_trainer_config_init(gan_trainer_config *cfg, size_t size)
 {
-    GAN__CHECK_ARG(cfg != NULL);
-    if (size != sizeof *cfg)
-        return gan__err(GAN_EINVAL, "gan_trainer_config_init: struct size %zu not supported "
-                        "(this library's is %zu)", size, sizeof *cfg);
-    memset(cfg, 0, size);
-    cfg->struct_size = (uint32_t)size;
-    cfg->n_critic = 1;
-    cfg->seed = 0;
-    return GAN_OK;
+    gan_trainer_config d;
+    memset(&d, 0, sizeof d);
+    d.n_critic = 1;
+    d.seed = 0;
+    return gan__config_init(cfg, size, &d, sizeof d, sizeof d, __func__);
 }
 
 static void gan__trainer_free_buffers(gan_trainer *t)
@@ -558,6 +554,20 @@ gan_status gan_trainer_progress(const gan_trainer *t, uint64_t *step, uint64_t *
         *step = t->step;
     if (epoch)
         *epoch = t->epoch;
+    return GAN_OK;
+}
+
+gan_status gan_trainer_get_config(const gan_trainer *t, gan_trainer_config *cfg)
+{
+    gan_trainer_config c;
+    GAN__CHECK_HANDLE(t, GAN__MAGIC_TRAINER, "gan_trainer");
+    GAN__CHECK_ARG(cfg != NULL);
+    if (cfg->struct_size < sizeof(uint32_t) || cfg->struct_size > sizeof c)
+        return gan__err(GAN_EINVAL, "gan_trainer_get_config: cfg->struct_size %u; initialise it with "
+                        "GAN_TRAINER_CONFIG_INIT", (unsigned)cfg->struct_size);
+    c = t->cfg;
+    c.struct_size = cfg->struct_size;
+    memcpy(cfg, &c, cfg->struct_size);
     return GAN_OK;
 }
 

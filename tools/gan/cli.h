@@ -47,6 +47,31 @@ int cli_parse_float(const char *cmd, const char *flag, const char *s, float min,
 int cli_mkdirs(const char *path);
 int cli_is_dir(const char *path);
 int cli_is_file(const char *path);
+
+#ifndef GAN_MODELS_DIR
+#  define GAN_MODELS_DIR "models"
+#endif
+
+/* FID and IS under the protocol of docs/metrics.md (fid.c). */
+typedef struct cli_fid {
+    const char *clf_path;
+    gan_model *clf;
+    gan_metrics *mt;
+    gan_fid_stats *ref;
+    size_t dim, k;             /* features, classes */
+    uint32_t id;               /* the feature network's id */
+    char ref_desc[1024];
+} cli_fid;
+
+/* Load the classifier (feature `layer`, -1: penultimate) and the reference
+   statistics (ref_path, else the shipped t10k statistics, else computed
+   from data's t10k set).  0, or the printed error's exit code. */
+int cli_fid_open(cli_fid *f, const char *cmd, const char *clf_path, int layer, const char *ref_path,
+                 int explicit_ref, const char *data);
+/* FID and IS of n samples of gen from latent seed. */
+int cli_fid_measure(cli_fid *f, const char *cmd, gan_model *gen, uint64_t seed, size_t n, double *fid,
+                    double *is, double *is_sd);
+void cli_fid_close(cli_fid *f);
 double cli_now(void);
 /* snprintf into buf that treats truncation as an error (returns -1). */
 int cli_path(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

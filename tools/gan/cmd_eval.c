@@ -6,10 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef GAN_MODELS_DIR
-#  define GAN_MODELS_DIR "models"
-#endif
-
 static const char *const CMD = "eval";
 
 static const char usage[] =
@@ -46,18 +42,12 @@ int cmd_eval(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *clf_path = GAN_MODELS_DIR "/fashion_mnist_classifier.gan";
-    const char *ref_path = NULL, *data = GAN_FASHION_MNIST_DIR, *ref_desc;
-    uint64_t n = 10000, seed = 0, layer_plus1 = 0, ref_n = 0;
+    const char *ref_path = NULL, *data = GAN_FASHION_MNIST_DIR;
+    uint64_t n = 10000, seed = 0, layer_plus1 = 0;
     int ch, rc = CLI_EXIT_RUNTIME, explicit_ref = 0;
-    gan_model *clf = NULL, *gen = NULL;
-    gan_metrics *mt = NULL;
-    gan_fid_stats *ref = NULL, *st = NULL;
-    gan_dataset *test = NULL;
-    float *probs = NULL;
-    size_t dim, k;
-    uint32_t id, ref_id;
+    gan_model *gen = NULL;
+    cli_fid f;
     double fid, is, is_sd, t0 = cli_now();
-    char ref_buf[1024];
 
     opterr = 0;
     optind = 1;
@@ -91,84 +81,22 @@ int cmd_eval(int argc, char **argv)
         return cli_usage_error(CMD, optind >= argc ? "no MODEL given" : "one MODEL only");
     if (!cli_is_file(argv[optind]))
         return cli_error(CMD, "%s: no such file", argv[optind]);
-    if (gan_model_load(&gen, argv[optind]) != GAN_OK) {
-        cli_lib_error(CMD, argv[optind]);
-        goto out;
+    if (gan_model_load(&gen, argv[optind]) != GAN_OK)
+        return cli_lib_error(CMD, argv[optind]);
+    if ((rc = cli_fid_open(&f, CMD, clf_path, (int)layer_plus1 - 1, ref_path, explicit_ref, data)) != 0) {
+        gan_model_free(gen);
+        return rc;
     }
-    if (gan_model_load(&clf, clf_path) != GAN_OK) {
-        cli_lib_error(CMD, clf_path);
-        goto out;
+    if ((rc = cli_fid_measure(&f, CMD, gen, seed, (size_t)n, &fid, &is, &is_sd)) == CLI_EXIT_OK) {
+        printf("model:      %s\n", argv[optind]);
+        printf("protocol:   feature network %s (id %08x, %zu features, %zu classes); reference "
+               "%s; %llu samples, latent seed %llu; IS over 10 splits\n", clf_path, (unsigned)f.id,
+               f.dim, f.k, f.ref_desc, (unsigned long long)n, (unsigned long long)seed);
+        printf("FID:        %.4f\n", fid);
+        printf("IS:         %.4f +- %.4f\n", is, is_sd);
+        printf("time:       %.1f s\n", cli_now() - t0);
     }
-    if (gan_metrics_create(&mt, clf, (int)layer_plus1 - 1, 0) != GAN_OK ||
-        gan_metrics_dims(mt, &dim, &k, &id) != GAN_OK) {
-        cli_lib_error(CMD, "classifier");
-        goto out;
-    }
-    if (k == 0) {
-        cli_error(CMD, "%s: the classifier does not output class logits", clf_path);
-        goto out;
-    }
-    /* Reference statistics: a file of the same network, else t10k. */
-    if (!ref_path && cli_is_file(GAN_MODELS_DIR "/fashion_mnist_t10k.fidstats"))
-        ref_path = GAN_MODELS_DIR "/fashion_mnist_t10k.fidstats";
-    if (ref_path) {
-        if (gan_fid_stats_load(&ref, ref_path) != GAN_OK) {
-            cli_lib_error(CMD, ref_path);
-            goto out;
-        }
-        gan_fid_stats_info(ref, NULL, &ref_n, &ref_id);
-        if (ref_id != id) {
-            if (explicit_ref) {
-                cli_error(CMD, "%s: statistics of another feature network (id %08x, the "
-                          "classifier's is %08x)", ref_path, (unsigned)ref_id, (unsigned)id);
-                goto out;
-            }
-            gan_fid_stats_free(ref);
-            ref = NULL;
-        }
-    }
-    if (ref) {
-        snprintf(ref_buf, sizeof ref_buf, "%s (%llu images)", ref_path,
-                 (unsigned long long)ref_n);
-    } else {
-        size_t nt;
-        if (gan_dataset_load_mnist_dir(&test, data, 0) != GAN_OK ||
-            gan_fid_stats_create(&ref, dim) != GAN_OK ||
-            gan_metrics_run_dataset(mt, test, 0, ref, NULL, 0) != GAN_OK) {
-            cli_lib_error(CMD, data);
-            goto out;
-        }
-        gan_dataset_size(test, &nt);
-        snprintf(ref_buf, sizeof ref_buf, "%s t10k (%zu images)", data, nt);
-    }
-    ref_desc = ref_buf;
-    probs = malloc((size_t)n * k * sizeof *probs);
-    if (!probs) {
-        cli_error(CMD, "out of memory");
-        goto out;
-    }
-    if (gan_fid_stats_create(&st, dim) != GAN_OK ||
-        gan_metrics_run_generator(mt, gen, seed, (size_t)n, st, probs, (size_t)n * k) != GAN_OK ||
-        gan_frechet_distance(ref, st, &fid) != GAN_OK ||
-        gan_inception_score(probs, (size_t)n * k, (size_t)n, 10, &is, &is_sd) != GAN_OK) {
-        cli_lib_error(CMD, argv[optind]);
-        goto out;
-    }
-    printf("model:      %s\n", argv[optind]);
-    printf("protocol:   feature network %s (id %08x, %zu features, %zu classes); reference "
-           "%s; %llu samples, latent seed %llu; IS over 10 splits\n", clf_path, (unsigned)id,
-           dim, k, ref_desc, (unsigned long long)n, (unsigned long long)seed);
-    printf("FID:        %.4f\n", fid);
-    printf("IS:         %.4f +- %.4f\n", is, is_sd);
-    printf("time:       %.1f s\n", cli_now() - t0);
-    rc = CLI_EXIT_OK;
-out:
-    free(probs);
-    gan_fid_stats_free(st);
-    gan_fid_stats_free(ref);
-    gan_dataset_free(test);
-    gan_metrics_free(mt);
-    gan_model_free(clf);
+    cli_fid_close(&f);
     gan_model_free(gen);
     return rc;
 }

@@ -83,6 +83,10 @@ static const char *const train_usage =
     "      --keep N              keep the N newest epoch checkpoints (default 5; 0: all)\n"
     "      --log-every N         without a terminal, a log line every N steps\n"
     "                            (default: every 10 seconds)\n"
+    "      --fid-every N         FID and Inception Score of the generator every N\n"
+    "                            epochs and at the end, appended to OUT/metrics.csv\n"
+    "                            (docs/metrics.md protocol; 0: never, the default)\n"
+    "      --fid-samples N       generated images per measurement (default 2000)\n"
     "  -q, --quiet               only the per-epoch lines\n"
     "  -r, --resume PATH         continue the run in directory PATH (its\n"
     "                            checkpoint.gan) or from checkpoint file PATH\n"
@@ -143,6 +147,9 @@ typedef struct train_ctx {
     double epoch_t0;
     uint64_t epoch_step0;
     int failed;                   /* a save inside a callback failed */
+    uint64_t fid_every, fid_samples;
+    cli_fid fid;                  /* open when fid_every > 0 */
+    FILE *metrics;                /* OUT/metrics.csv */
 } train_ctx;
 
 static const char *CMD = "train";
@@ -159,6 +166,28 @@ static void ctx_free(train_ctx *c)
     }
     gan_dataset_free(c->ds);
     cli_csv_close(&c->csv);
+    if (c->fid_every)
+        cli_fid_close(&c->fid);
+    if (c->metrics)
+        fclose(c->metrics);
+}
+
+/* One row of OUT/metrics.csv: FID and IS of the generator now. */
+static int log_fid(train_ctx *c, uint64_t epoch, uint64_t step)
+{
+    gan_model *g = NULL;
+    double fid, is, is_sd, t0 = cli_now();
+    gan_trainer_models(c->t, &g, NULL, NULL, NULL);
+    if (cli_fid_measure(&c->fid, CMD, g, c->r.seed, (size_t)c->fid_samples, &fid, &is, &is_sd) != 0)
+        return -1;
+    fprintf(c->metrics, "%llu,%llu,%.6f,%.6f,%.6f,%llu\n", (unsigned long long)epoch,
+            (unsigned long long)step, fid, is, is_sd, (unsigned long long)c->fid_samples);
+    if (fflush(c->metrics) != 0)
+        return cli_error(CMD, "%s/metrics.csv: write failed", c->out), -1;
+    printf("Epoch %llu | FID %.3f | IS %.3f +- %.3f (%llu samples, %.1f s)\n",
+           (unsigned long long)epoch, fid, is, is_sd, (unsigned long long)c->fid_samples,
+           cli_now() - t0);
+    return 0;
 }
 
 static int looks_cifar(const char *path)
@@ -436,6 +465,8 @@ static int on_epoch(uint64_t epoch, const gan_step_stats *m, void *user)
     if (last || (c->r.checkpoint_every && epoch % c->r.checkpoint_every == 0))
         if (save_checkpoint(c, epoch, step) != 0)
             c->failed = 1;
+    if (c->fid_every && (last || epoch % c->fid_every == 0) && log_fid(c, epoch, step) != 0)
+        c->failed = 1;
     return c->failed || stop_signal;
 }
 
@@ -444,7 +475,7 @@ static int on_epoch(uint64_t epoch, const gan_step_stats *m, void *user)
 enum {
     OPT_FORMAT = 256, OPT_LIMIT, OPT_STEPS, OPT_LR, OPT_G_LR, OPT_D_LR, OPT_BETA1, OPT_OPTIMIZER,
     OPT_LOSS, OPT_CLIP, OPT_SMOOTH, OPT_N_CRITIC, OPT_SAMPLE_EVERY, OPT_CKPT_EVERY, OPT_KEEP,
-    OPT_LOG_EVERY
+    OPT_LOG_EVERY, OPT_FID_EVERY, OPT_FID_SAMPLES
 };
 
 static const struct option long_opts[] = {
@@ -471,6 +502,8 @@ static const struct option long_opts[] = {
     {"checkpoint-every", required_argument, NULL, OPT_CKPT_EVERY},
     {"keep", required_argument, NULL, OPT_KEEP},
     {"log-every", required_argument, NULL, OPT_LOG_EVERY},
+    {"fid-every", required_argument, NULL, OPT_FID_EVERY},
+    {"fid-samples", required_argument, NULL, OPT_FID_SAMPLES},
     {"quiet", no_argument, NULL, 'q'},
     {"resume", required_argument, NULL, 'r'},
     {"help", no_argument, NULL, 'h'},
@@ -480,11 +513,12 @@ static const struct option long_opts[] = {
 /* What the command line said, before the preset or run.txt fill the rest. */
 typedef struct train_args {
     run_settings r;             /* only fields whose flag is set */
-    unsigned char set[OPT_LOG_EVERY + 1];
+    unsigned char set[OPT_FID_SAMPLES + 1];
     const char *out, *resume;
     int threads;
     unsigned log_every;
     int quiet;
+    uint64_t fid_every, fid_samples;
 } train_args;
 
 #define U64_MAX_FLAG ((uint64_t)1 << 62)
@@ -604,6 +638,14 @@ static int parse_args(int argc, char **argv, train_args *a)
             if (cli_parse_u64(cmd, "--log-every", optarg, 1, 1u << 30, &u))
                 return CLI_EXIT_USAGE;
             a->log_every = (unsigned)u;
+            break;
+        case OPT_FID_EVERY:
+            if (cli_parse_u64(cmd, "--fid-every", optarg, 0, 1u << 30, &a->fid_every))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_FID_SAMPLES:
+            if (cli_parse_u64(cmd, "--fid-samples", optarg, 10, 1u << 20, &a->fid_samples))
+                return CLI_EXIT_USAGE;
             break;
         case 'q':
             a->quiet = 1;
@@ -849,6 +891,26 @@ int cmd_train(int argc, char **argv)
         cli_error(CMD, "%s/log.csv: %s", c.out, strerror(errno));
         ctx_free(&c);
         return CLI_EXIT_RUNTIME;
+    }
+
+    c.fid_every = a.fid_every;
+    c.fid_samples = a.fid_samples ? a.fid_samples : 2000;
+    if (c.fid_every) {
+        int frc = cli_fid_open(&c.fid, CMD, GAN_MODELS_DIR "/fashion_mnist_classifier.gan", -1, NULL, 0,
+                               GAN_FASHION_MNIST_DIR);
+        if (frc != 0) {
+            c.fid_every = 0;
+            ctx_free(&c);
+            return frc;
+        }
+        if (cli_path(path, sizeof path, "%s/metrics.csv", c.out) != 0 ||
+            (c.metrics = fopen(path, a.resume ? "a" : "w")) == NULL) {
+            cli_error(CMD, "%s/metrics.csv: %s", c.out, strerror(errno));
+            ctx_free(&c);
+            return CLI_EXIT_RUNTIME;
+        }
+        if (ftell(c.metrics) == 0)
+            fputs("epoch,step,fid,is,is_std,samples\n", c.metrics);
     }
 
     /* How long: epochs (and/or a step limit). */

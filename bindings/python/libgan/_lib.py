@@ -170,7 +170,7 @@ class BatchConfig(ctypes.Structure):
 class LossConfig(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("kind", c_int),
                 ("generator_minimax", c_int), ("real_label", c_float), ("clip", c_float),
-                ("feature_layer", c_int)]
+                ("feature_layer", c_int), ("gradient_penalty", c_float), ("r1_gamma", c_float)]
 
 
 class OptimizerConfig(ctypes.Structure):
@@ -312,6 +312,7 @@ _PROTOTYPES = [
     ("gan_trainer_free", None, [trainer_p]),
     ("gan_trainer_step", STATUS, [trainer_p, _fp, c_size_t, c_size_t, P(StepStats)]),
     ("gan_trainer_progress", STATUS, [trainer_p, P(c_uint64), P(c_uint64)]),
+    ("gan_trainer_get_config", STATUS, [trainer_p, P(TrainerConfig)]),
     ("gan_trainer_set_seed", STATUS, [trainer_p, c_uint64]),
     ("gan_trainer_fit", STATUS,
      [trainer_p, dataset_p, c_uint64, STEP_CALLBACK, EPOCH_CALLBACK, c_void_p]),

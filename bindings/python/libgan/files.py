@@ -1,7 +1,6 @@
 """Model files and checkpoints: what a file is, and its description."""
 
 import ctypes
-import re
 
 from ._lib import cstr, fn
 
@@ -24,11 +23,3 @@ def file_info(path):
     fn.gan_file_info(p, buf, len(buf), None)
     return buf.value.decode("utf-8", "replace")
 
-
-def _n_critic_of(path):
-    """n_critic from a checkpoint's description, or None if it does not say."""
-    try:
-        m = re.search(r"n_critic\D{0,3}(\d+)", file_info(path))
-    except Exception:
-        return None
-    return int(m.group(1)) if m else None

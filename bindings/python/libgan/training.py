@@ -37,13 +37,14 @@ class Loss(Handle):
     'wasserstein', 'hinge', 'least-squares' or 'feature-matching'.
 
     Options as gan_loss_config: generator_minimax, real_label (one-sided
-    label smoothing), clip (Wasserstein weight clipping), feature_layer.
+    label smoothing), clip (Wasserstein weight clipping), feature_layer,
+    gradient_penalty (WGAN-GP lambda), r1_gamma (R1 penalty).
     """
 
     _kind = "loss"
 
     def __init__(self, kind="bce", generator_minimax=False, real_label=1.0, clip=0.0,
-                 feature_layer=-1):
+                 feature_layer=-1, gradient_penalty=0.0, r1_gamma=0.0):
         c = LossConfig()
         fn.gan_loss_config_init(ctypes.byref(c), ctypes.sizeof(c))
         c.kind = _kind(kind, LOSS_KINDS, "loss kind")
@@ -51,6 +52,8 @@ class Loss(Handle):
         c.real_label = float(real_label)
         c.clip = float(clip)
         c.feature_layer = int(feature_layer)
+        c.gradient_penalty = float(gradient_penalty)
+        c.r1_gamma = float(r1_gamma)
         h = loss_p()
         fn.gan_loss_create(ctypes.byref(h), ctypes.byref(c))
         self._adopt(h, fn.gan_loss_free)
@@ -258,7 +261,12 @@ class Trainer(Handle):
         obj.g_opt = Optimizer._wrap(go, obj.generator, owner=obj)
         obj.d_opt = Optimizer._wrap(do, obj.discriminator, owner=obj)
         obj.loss = None  # owned by the C trainer, not exposed by gan.h
-        obj.n_critic = n_critic
+        if n_critic is None:
+            c = TrainerConfig()
+            fn.gan_trainer_config_init(ctypes.byref(c), ctypes.sizeof(c))
+            fn.gan_trainer_get_config(h, ctypes.byref(c))
+            n_critic = c.n_critic
+        obj.n_critic = int(n_critic)
         return obj
 
     @classmethod
@@ -266,15 +274,11 @@ class Trainer(Handle):
         """A trainer restored from a checkpoint file; with ``dataset`` its
         batching and position are restored too.  ``n_critic`` is only used
         to split step()'s real batch when step() gets no ``batch``; by
-        default it is read from the checkpoint's description."""
+        default it is the checkpoint's own."""
         h = trainer_p()
         fn.gan_trainer_load(ctypes.byref(h), dataset._h if dataset is not None else None,
                             cstr(path))
-        obj = cls._from_loaded(h, n_critic)
-        if obj.n_critic is None:
-            from .files import _n_critic_of
-            obj.n_critic = _n_critic_of(path)
-        return obj
+        return cls._from_loaded(h, n_critic)
 
     @classmethod
     def load_bytes(cls, data, dataset=None, n_critic=None):

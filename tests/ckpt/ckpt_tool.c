@@ -38,11 +38,23 @@ static gan_dataset *data(void)
     return ds;
 }
 
+/* The handles of a fresh run (freed by free_fresh). */
+static gan_model *g, *d;
+static gan_optimizer *go, *dopt;
+static gan_loss *loss;
+
+static void free_fresh(gan_trainer *t)
+{
+    gan_trainer_free(t);
+    gan_optimizer_free(go);
+    gan_optimizer_free(dopt);
+    gan_loss_free(loss);
+    gan_model_free(g);
+    gan_model_free(d);
+}
+
 static gan_trainer *fresh(void)
 {
-    static gan_model *g, *d;
-    static gan_optimizer *go, *dopt;
-    static gan_loss *loss;
     gan_trainer *t = NULL;
     int lat[1] = {16}, img[3] = {28, 28, 1};
     gan_dense_config dc;
@@ -73,7 +85,7 @@ static gan_trainer *fresh(void)
         gan_optimizer_create(&go, g, &oc) || gan_optimizer_create(&dopt, d, &oc) ||
         gan_loss_create(&loss, &lc) || gan_trainer_create(&t, g, d, go, dopt, loss, NULL))
         return NULL;
-    return t; /* the handles live until exit */
+    return t;
 }
 
 static int steps(gan_trainer *t, gan_dataset *ds, int k)
@@ -100,6 +112,8 @@ int main(int argc, char **argv)
             return fail("setup");
         if (steps(t, ds, atoi(argv[3])) || gan_trainer_save(t, ds, argv[2]) != GAN_OK)
             return fail("train");
+        free_fresh(t);
+        gan_dataset_free(ds);
         return 0;
     }
     if (argc == 5 && strcmp(argv[1], "resume") == 0) {

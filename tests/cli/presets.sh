@@ -12,4 +12,10 @@ grep -q "^n_critic = 1" dcgan/run.txt && grep -q "^beta1 = 0.5" dcgan/run.txt ||
 grep -q "^loss = wasserstein" wgan/run.txt && grep -q "^n_critic = 5" wgan/run.txt &&
   grep -q "^optimizer = rmsprop" wgan/run.txt || fail "wgan run.txt"
 csv_rows wgan/log.csv 2
-ok "presets dcgan-cifar10 and wgan"
+"$GAN" train --preset wgan-gp --limit 320 --batch 32 --steps 2 --epochs 0 --threads 1 --out wgangp >wgangp.log
+grep -q "^gradient_penalty = 10$" wgangp/run.txt && grep -q "^beta1 = 0$" wgangp/run.txt &&
+  grep -q "^beta2 = 0.899999976$" wgangp/run.txt && grep -q "^optimizer = adam" wgangp/run.txt ||
+  { cat wgangp/run.txt >&2; fail "wgan-gp run.txt"; }
+csv_rows wgangp/log.csv 2
+"$GAN" info wgangp/checkpoint.gan | grep -q "loss wasserstein" || fail "wgan-gp checkpoint"
+ok "presets dcgan-cifar10, wgan and wgan-gp"

@@ -86,9 +86,9 @@ typedef struct cli_preset {
     const char *description;
     gan_preset generator, discriminator;
     gan_optimizer_kind optimizer;
-    float lr, beta1;
+    float lr, beta1, beta2;
     gan_loss_kind loss;
-    float clip;
+    float clip, gradient_penalty;
     int n_critic;
     size_t batch;
     int drop_remainder;

@@ -73,6 +73,9 @@ static const char *const train_usage =
     "      --loss NAME           bce, wasserstein, hinge, least-squares, feature-matching\n"
     "      --clip X              Wasserstein critic weight clipping (0: off)\n"
     "      --label-smoothing X   BCE target for real images (e.g. 0.9; default 1)\n"
+    "      --beta2 X             Adam beta2\n"
+    "      --gradient-penalty X  WGAN-GP lambda (e.g. 10; 0: off)\n"
+    "      --r1 X                R1 penalty gamma on real images (0: off)\n"
     "      --n-critic N          discriminator updates per generator update\n"
     "  -s, --seed N              seed of weights, shuffling, noise and samples (default 0)\n"
     "Run:\n"
@@ -271,10 +274,13 @@ static int build_new(train_ctx *c, const cli_preset *p)
     GAN_OPTIMIZER_CONFIG_INIT(&oc);
     oc.kind = c->r.optimizer;
     oc.beta1 = c->r.beta1;
+    oc.beta2 = c->r.beta2;
     GAN_LOSS_CONFIG_INIT(&lc);
     lc.kind = c->r.loss;
     lc.clip = c->r.clip;
     lc.real_label = c->r.real_label;
+    lc.gradient_penalty = c->r.gradient_penalty;
+    lc.r1_gamma = c->r.r1_gamma;
     GAN_TRAINER_CONFIG_INIT(&tc);
     tc.n_critic = (int)c->r.n_critic;
     tc.seed = c->r.seed;
@@ -475,7 +481,7 @@ static int on_epoch(uint64_t epoch, const gan_step_stats *m, void *user)
 enum {
     OPT_FORMAT = 256, OPT_LIMIT, OPT_STEPS, OPT_LR, OPT_G_LR, OPT_D_LR, OPT_BETA1, OPT_OPTIMIZER,
     OPT_LOSS, OPT_CLIP, OPT_SMOOTH, OPT_N_CRITIC, OPT_SAMPLE_EVERY, OPT_CKPT_EVERY, OPT_KEEP,
-    OPT_LOG_EVERY, OPT_FID_EVERY, OPT_FID_SAMPLES
+    OPT_LOG_EVERY, OPT_FID_EVERY, OPT_FID_SAMPLES, OPT_BETA2, OPT_GP, OPT_R1
 };
 
 static const struct option long_opts[] = {
@@ -490,6 +496,9 @@ static const struct option long_opts[] = {
     {"g-lr", required_argument, NULL, OPT_G_LR},
     {"d-lr", required_argument, NULL, OPT_D_LR},
     {"beta1", required_argument, NULL, OPT_BETA1},
+    {"beta2", required_argument, NULL, OPT_BETA2},
+    {"gradient-penalty", required_argument, NULL, OPT_GP},
+    {"r1", required_argument, NULL, OPT_R1},
     {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
     {"loss", required_argument, NULL, OPT_LOSS},
     {"clip", required_argument, NULL, OPT_CLIP},
@@ -513,7 +522,7 @@ static const struct option long_opts[] = {
 /* What the command line said, before the preset or run.txt fill the rest. */
 typedef struct train_args {
     run_settings r;             /* only fields whose flag is set */
-    unsigned char set[OPT_FID_SAMPLES + 1];
+    unsigned char set[OPT_R1 + 1];
     const char *out, *resume;
     int threads;
     unsigned log_every;
@@ -599,6 +608,18 @@ static int parse_args(int argc, char **argv, train_args *a)
             break;
         case OPT_CLIP:
             if (cli_parse_float(cmd, "--clip", optarg, 0.0f, 1e6f, &a->r.clip))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_BETA2:
+            if (cli_parse_float(cmd, "--beta2", optarg, 0.0f, 0.999999f, &a->r.beta2))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_GP:
+            if (cli_parse_float(cmd, "--gradient-penalty", optarg, 0.0f, 1e6f, &a->r.gradient_penalty))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_R1:
+            if (cli_parse_float(cmd, "--r1", optarg, 0.0f, 1e6f, &a->r.r1_gamma))
                 return CLI_EXIT_USAGE;
             break;
         case OPT_SMOOTH:
@@ -688,6 +709,9 @@ static int settings_new(const train_args *a, run_settings *r)
     r->loss = a->set[OPT_LOSS] ? a->r.loss : p->loss;
     r->clip = a->set[OPT_CLIP] ? a->r.clip : p->clip;
     r->real_label = a->set[OPT_SMOOTH] ? a->r.real_label : 1.0f;
+    r->beta2 = a->set[OPT_BETA2] ? a->r.beta2 : p->beta2;
+    r->gradient_penalty = a->set[OPT_GP] ? a->r.gradient_penalty : p->gradient_penalty;
+    r->r1_gamma = a->set[OPT_R1] ? a->r.r1_gamma : 0.0f;
     r->n_critic = a->set[OPT_N_CRITIC] ? a->r.n_critic : (uint64_t)p->n_critic;
     r->drop_remainder = p->drop_remainder || r->n_critic > 1;
     r->sample_every = a->set[OPT_SAMPLE_EVERY] ? a->r.sample_every : 1;
@@ -707,6 +731,7 @@ static int settings_resume(const train_args *a, run_settings *r)
         {OPT_G_LR, "--lr/--g-lr"}, {OPT_D_LR, "--lr/--d-lr"}, {OPT_BETA1, "--beta1"},
         {OPT_OPTIMIZER, "--optimizer"}, {OPT_LOSS, "--loss"}, {OPT_CLIP, "--clip"},
         {OPT_SMOOTH, "--label-smoothing"}, {OPT_N_CRITIC, "--n-critic"}, {'s', "--seed"},
+        {OPT_BETA2, "--beta2"}, {OPT_GP, "--gradient-penalty"}, {OPT_R1, "--r1"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (a->set[fixed[i].opt])

@@ -20,9 +20,9 @@ typedef struct run_settings {
     uint64_t steps;            /* 0: no step limit */
     uint64_t batch, limit, seed, sample_seed;
     gan_optimizer_kind optimizer;
-    float g_lr, d_lr, beta1;
+    float g_lr, d_lr, beta1, beta2;
     gan_loss_kind loss;
-    float clip, real_label;
+    float clip, real_label, gradient_penalty, r1_gamma;
     uint64_t n_critic;
     int drop_remainder;
     uint64_t sample_every, checkpoint_every, keep;

@@ -21,15 +21,19 @@
 static double gan__sce_one(const float *z, size_t k, int32_t label, double scale, float *g,
                            int *correct)
 {
-    double m = z[0], s = 0.0, lse;
+    double m = z[0], s, lse;
     size_t arg = 0;
     for (size_t j = 1; j < k; j++)
         if (z[j] > m) {
             m = z[j];
             arg = j;
         }
+    /* The largest logit contributes exp(0) = 1, so s >= 1 and log(s) is
+       finite for any logits. */
+    s = 1.0;
     for (size_t j = 0; j < k; j++)
-        s += exp((double)z[j] - m);
+        if (j != arg)
+            s += exp((double)z[j] - m);
     lse = m + log(s);
     if (g)
         for (size_t j = 0; j < k; j++)
@@ -209,10 +213,13 @@ gan_status gan_model_evaluate_classifier(gan_model *m, const gan_dataset *ds, si
         return gan__err(GAN_EINVAL, "gan_model_evaluate_classifier: the dataset is empty");
     if (batch > n)
         batch = n;
-    x = gan__malloc(batch * in_e * sizeof *x + batch * sizeof *lab);
-    if (!x)
+    x = gan__malloc(batch * in_e * sizeof *x);
+    lab = gan__malloc(batch * sizeof *lab);
+    if (!x || !lab) {
+        gan__free(x);
+        gan__free(lab);
         return gan__err(GAN_ENOMEM, "gan_model_evaluate_classifier: out of memory");
-    lab = (int32_t *)(x + batch * in_e);
+    }
     for (size_t i0 = 0; i0 < n; i0 += batch) {
         size_t nb = n - i0 < batch ? n - i0 : batch, ok;
         for (size_t i = 0; i < nb; i++)
@@ -242,5 +249,6 @@ gan_status gan_model_evaluate_classifier(gan_model *m, const gan_dataset *ds, si
     st = GAN_OK;
 out:
     gan__free(x);
+    gan__free(lab);
     return st;
 }

@@ -173,12 +173,16 @@ gan_status gan__sym_eig(double *a, size_t n, double *w, int vecs)
         return gan__err(GAN_EINTERNAL, "dsyevd workspace query failed (info %d)", info);
     lwork = (int)wq + 1;
     liwork = iwq + 1;
-    work = gan__malloc((size_t)lwork * sizeof *work + (size_t)liwork * sizeof *iwork);
-    if (!work)
+    work = gan__malloc((size_t)lwork * sizeof *work);
+    iwork = gan__malloc((size_t)liwork * sizeof *iwork);
+    if (!work || !iwork) {
+        gan__free(work);
+        gan__free(iwork);
         return gan__err(GAN_ENOMEM, "eigen-decomposition of %zu x %zu: out of memory", n, n);
-    iwork = (int *)(work + lwork);
+    }
     dsyevd_(&jobz, &uplo, &nn, a, &nn, w, work, &lwork, iwork, &liwork, &info, 1, 1);
     gan__free(work);
+    gan__free(iwork);
     if (info < 0)
         return gan__err(GAN_EINTERNAL, "dsyevd: argument %d is invalid", -info);
     if (info > 0)

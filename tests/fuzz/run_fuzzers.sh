@@ -25,7 +25,7 @@ targets=("$@")
 [ -n "$cc" ] || { echo "run_fuzzers: clang not found" >&2; exit 2; }
 
 # The library sources the parsers need (nothing of the layer engine).
-srcs=(alloc.c error.c rng.c shape.c dataset.c dataset_cifar.c dataset_idx.c dataset_io.c)
+srcs=(alloc.c config.c error.c rng.c shape.c dataset.c dataset_cifar.c dataset_idx.c dataset_io.c)
 mkdir -p "$out/include" "$out/bin" || exit 2
 ver=$(sed -n 's/^project(libgan VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
 IFS=. read -r vmaj vmin vpat <<<"$ver"

@@ -162,6 +162,22 @@ static void gan__kernel_grad(const gan__layer *l, const gan__ctx *cx, const floa
     l->ops->backward(&nb, &c2, u, NULL, g, NULL);
 }
 
+/* The context of layer k for the training-mode forward just run on n
+   samples (its saved masks and the shared workspace), accumulating nothing. */
+static void gan__penalty_ctx(gan_model *d, size_t k, size_t n, gan__ctx *cx)
+{
+    const gan__layer *l = &d->layers[k];
+    memset(cx, 0, sizeof *cx);
+    cx->batch = n;
+    cx->training = 1;
+    cx->w = l->n_params ? d->params + l->param_off : NULL;
+    cx->state = l->n_state ? d->state + l->state_off : NULL;
+    cx->ws = d->ws;
+    cx->ws_bytes = d->ws_bytes;
+    cx->aux = d->aux[k];
+    cx->rng = &d->rng;
+}
+
 gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const float *x, size_t n,
                                  int r1, float weight, double *value)
 {
@@ -191,15 +207,7 @@ gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const floa
             memcpy(gin, gout, n * gan__shape_elems(&l->in) * sizeof(float));
             continue;
         }
-        memset(&cx, 0, sizeof cx);
-        cx.batch = n;
-        cx.training = 1;
-        cx.w = l->n_params ? d->params + l->param_off : NULL;
-        cx.state = l->n_state ? d->state + l->state_off : NULL;
-        cx.ws = d->ws;
-        cx.ws_bytes = d->ws_bytes;
-        cx.aux = d->aux[k];
-        cx.rng = &d->rng;
+        gan__penalty_ctx(d, k, n, &cx);
         l->ops->backward(l, &cx, d->act[k], d->act[k + 1], gout, gin);
     }
     /* u_0 = dP/dg_0, and the penalty itself. */
@@ -230,14 +238,7 @@ gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const floa
         gan__ctx cx;
         if (l->ops->is_view)
             continue;
-        memset(&cx, 0, sizeof cx);
-        cx.batch = n;
-        cx.training = 1;
-        cx.w = l->n_params ? d->params + l->param_off : NULL;
-        cx.state = l->n_state ? d->state + l->state_off : NULL;
-        cx.ws = d->ws;
-        cx.ws_bytes = d->ws_bytes;
-        cx.aux = d->aux[k];
+        gan__penalty_ctx(d, k, n, &cx);
         if (l->trainable && l->n_params) {
             cx.dw = d->grads + l->param_off;
             gan__kernel_grad(l, &cx, b->u[cur], gout);

@@ -241,7 +241,8 @@ typedef enum gan_layer_kind {
     GAN_LAYER_SIGMOID = 8,
     GAN_LAYER_DROPOUT = 9,
     GAN_LAYER_RESHAPE = 10,
-    GAN_LAYER_FLATTEN = 11
+    GAN_LAYER_FLATTEN = 11,
+    GAN_LAYER_MINIBATCH_STDDEV = 12
 } gan_layer_kind;
 
 /** Padding of convolutions; both follow Keras exactly. */
@@ -347,6 +348,17 @@ GAN_API gan_status gan_model_add_sigmoid(gan_model *model);
 GAN_API gan_status gan_model_add_dropout(gan_model *model, float rate);
 GAN_API gan_status gan_model_add_reshape(gan_model *model, size_t ndim, const int *dims);
 GAN_API gan_status gan_model_add_flatten(gan_model *model);
+
+/**
+ * Method of gan_model: minibatch standard deviation (Karras et al. 2018), a
+ * discriminator layer against mode collapse.  It appends one channel (or,
+ * for vectors, one feature) holding s = the mean over all features of
+ * their standard deviation across the batch, sqrt(var + 1e-8): (h, w, c)
+ * -> (h, w, c+1), (d) -> (d+1).  No parameters; the same in training and
+ * inference (the statistic is always the batch's, so batches of one give
+ * s = 1e-4).  Gradient-checked; not supported by the gradient penalties.
+ */
+GAN_API gan_status gan_model_add_minibatch_stddev(gan_model *model);
 
 /**
  * Method of gan_model: re-initialise every parameter and batchnorm state as

@@ -539,6 +539,7 @@ static gan_status decode_arch(rbuf *r, gan_model **out)
         case GAN_LAYER_TANH: st = gan_model_add_tanh(m); break;
         case GAN_LAYER_SIGMOID: st = gan_model_add_sigmoid(m); break;
         case GAN_LAYER_FLATTEN: st = gan_model_add_flatten(m); break;
+        case GAN_LAYER_MINIBATCH_STDDEV: st = gan_model_add_minibatch_stddev(m); break;
         case GAN_LAYER_DROPOUT: {
             float rate = rb_f32(r);
             st = r->st ? r->st : gan_model_add_dropout(m, rate);

@@ -243,6 +243,7 @@ extern const gan__layer_ops gan__sigmoid_ops;
 extern const gan__layer_ops gan__dropout_ops;
 extern const gan__layer_ops gan__reshape_ops;
 extern const gan__layer_ops gan__flatten_ops;
+extern const gan__layer_ops gan__minibatch_stddev_ops;
 
 /*
  * Naive twins of the convolution kernels (test oracles): the sums written

@@ -374,6 +374,11 @@ gan_status gan_model_add_flatten(gan_model *m)
     return gan__add_simple(m, GAN_LAYER_FLATTEN, 0.0f, __func__);
 }
 
+gan_status gan_model_add_minibatch_stddev(gan_model *m)
+{
+    return gan__add_simple(m, GAN_LAYER_MINIBATCH_STDDEV, 0.0f, __func__);
+}
+
 gan_status gan_model_init_params(gan_model *m, uint64_t seed)
 {
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");

@@ -153,6 +153,40 @@ START_TEST(test_model_round_trip_every_kind)
 }
 END_TEST
 
+/* Layers added after the v1 fixture round-trip too. */
+START_TEST(test_round_trip_minibatch_stddev)
+{
+    gan_model *m = NULL, *l = NULL;
+    int in[3] = {4, 4, 2};
+    gan_conv2d_config c;
+    gan_dense_config d;
+    void *buf;
+    size_t len;
+    char *a, *b;
+    OK(gan_model_create(&m, 3, in));
+    OK(gan_model_add_minibatch_stddev(m));
+    OK(GAN_CONV2D_CONFIG_INIT(&c));
+    c.filters = 2;
+    OK(gan_model_add_conv2d(m, &c));
+    OK(gan_model_add_flatten(m));
+    OK(gan_model_add_minibatch_stddev(m));
+    OK(GAN_DENSE_CONFIG_INIT(&d));
+    d.units = 1;
+    OK(gan_model_add_dense(m, &d));
+    OK(gan_model_save_mem(m, &buf, &len));
+    OK(gan_model_load_mem(&l, buf, len));
+    a = summary(m);
+    b = summary(l);
+    ck_assert_str_eq(a, b);
+    ck_assert(strstr(a, "minibatch_stddev") != NULL);
+    free(a);
+    free(b);
+    gan_free(buf);
+    gan_model_free(m);
+    gan_model_free(l);
+}
+END_TEST
+
 START_TEST(test_model_file_on_disk)
 {
     char dir[] = "/tmp/gan-ckpt-XXXXXX", path[256], stale[300];
@@ -665,6 +699,7 @@ static Suite *checkpoint_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_model_round_trip_every_kind);
     tcase_add_test(tc, test_model_file_on_disk);
+    tcase_add_test(tc, test_round_trip_minibatch_stddev);
     tcase_add_test(tc, test_exact_resume_every_optimizer);
     tcase_add_test(tc, test_restore_into_existing_trainer);
     tcase_add_test(tc, test_dataset_position_restored);

@@ -206,6 +206,56 @@ START_TEST(test_grad_batchnorm_infer)
 }
 END_TEST
 
+/* ---- minibatch standard deviation ------------------------------------------------- */
+
+static void grad_mbstd(size_t ndim, gan_mode mode)
+{
+    gan_model *m = ndim == 3 ? tu_model(3, 2, 3, 2) : tu_model(1, 5, 0, 0);
+    float *x;
+    ck_assert_int_eq(gan_model_add_minibatch_stddev(m), GAN_OK);
+    x = rand_input(m, 4, 41 + ndim);
+    check_model(m, 4, mode, x);
+    free(x);
+    gan_model_free(m);
+}
+
+START_TEST(test_grad_minibatch_stddev_image) { grad_mbstd(3, GAN_MODE_TRAIN); }
+END_TEST
+START_TEST(test_grad_minibatch_stddev_vector) { grad_mbstd(1, GAN_MODE_INFER); }
+END_TEST
+
+/* The forward value against the formula computed here in double. */
+START_TEST(test_minibatch_stddev_values)
+{
+    enum { N = 3, H = 2, W = 2, C = 2, F = H * W * C };
+    gan_model *m = tu_model(3, H, W, C);
+    float x[N * F], y[N * H * W * (C + 1)];
+    double s = 0.0;
+    size_t ndim;
+    int dims[3];
+    tu_fill(x, N * F, 77, -2.0f, 2.0f);
+    ck_assert_int_eq(gan_model_add_minibatch_stddev(m), GAN_OK);
+    ck_assert_int_eq(gan_model_shape(m, 0, &ndim, dims), GAN_OK);
+    ck_assert(ndim == 3 && dims[0] == H && dims[1] == W && dims[2] == C + 1);
+    ck_assert_int_eq(gan_model_forward(m, x, N * F, N, GAN_MODE_INFER, y, N * H * W * (C + 1)), GAN_OK);
+    for (int f = 0; f < F; f++) {
+        double mu = 0.0, v = 0.0;
+        for (int n = 0; n < N; n++)
+            mu += x[n * F + f] / (double)N;
+        for (int n = 0; n < N; n++)
+            v += (x[n * F + f] - mu) * (x[n * F + f] - mu) / (double)N;
+        s += sqrt(v + 1e-8) / F;
+    }
+    for (int n = 0; n < N; n++)
+        for (int p = 0; p < H * W; p++) {
+            for (int c = 0; c < C; c++)
+                ck_assert_float_eq(y[(n * H * W + p) * (C + 1) + c], x[(n * H * W + p) * C + c]);
+            ck_assert_double_eq_tol(y[(n * H * W + p) * (C + 1) + C], s, 1e-6);
+        }
+    gan_model_free(m);
+}
+END_TEST
+
 /* ---- activations --------------------------------------------------------------- */
 
 /* Inputs with |x| in [0.1, 2): the kinks at 0 are further than eps. */
@@ -665,6 +715,9 @@ static Suite *gradients_suite(void)
     tcase_add_test(t, test_grad_leaky_relu);
     tcase_add_test(t, test_grad_relu);
     tcase_add_test(t, test_grad_tanh);
+    tcase_add_test(t, test_grad_minibatch_stddev_image);
+    tcase_add_test(t, test_grad_minibatch_stddev_vector);
+    tcase_add_test(t, test_minibatch_stddev_values);
     tcase_add_test(t, test_grad_sigmoid);
     tcase_add_test(t, test_grad_dropout_train);
     tcase_add_test(t, test_grad_dropout_infer);

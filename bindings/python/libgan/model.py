@@ -10,6 +10,7 @@ from ._lib import (BatchNormConfig, Conv2DConfig, DenseConfig, cstr, fn, model_p
 LAYER_KINDS = {
     1: "dense", 2: "conv2d", 3: "conv2d_transpose", 4: "batchnorm", 5: "leaky_relu",
     6: "relu", 7: "tanh", 8: "sigmoid", 9: "dropout", 10: "reshape", 11: "flatten",
+    12: "minibatch_stddev",
 }
 
 PRESETS = {
@@ -192,6 +193,12 @@ class Model(Handle):
 
     def add_flatten(self):
         fn.gan_model_add_flatten(self._h)
+        return self
+
+    def add_minibatch_stddev(self):
+        """One more channel (or feature) holding the batch's mean feature
+        standard deviation (Karras et al.), against mode collapse."""
+        fn.gan_model_add_minibatch_stddev(self._h)
         return self
 
     # ---- settings -----------------------------------------------------------

@@ -863,6 +863,10 @@ typedef struct gan_trainer_config {
     uint32_t struct_size;  /**< set by gan_trainer_config_init() */
     int n_critic;          /**< discriminator updates per generator update [1] */
     uint64_t seed;         /**< latent noise stream [0] */
+    float ema_decay;       /**< keep an exponential moving average of the
+                              generator's weights, ema = d*ema + (1-d)*w after
+                              every generator update (e.g. 0.999); 0 = off
+                              [0].  See gan_trainer_ema_generator(). */
     /* new fields are only ever appended here */
 } gan_trainer_config;
 
@@ -1033,6 +1037,15 @@ GAN_API gan_status gan_trainer_restore(gan_trainer *t, gan_dataset *ds, const ch
  * until the trainer is freed (for a loaded trainer) or their owner frees
  * them (for a created one).
  */
+/**
+ * Constructor: a new model (owned by the caller, ready for inference) that
+ * is the generator with its exponential-moving-average weights and its
+ * current batchnorm statistics: what to sample from or export when EMA is
+ * on.  GAN_ESTATE if the trainer keeps no EMA (ema_decay 0).  Checkpoints
+ * save and restore the average.
+ */
+GAN_API gan_status gan_trainer_ema_generator(const gan_trainer *t, gan_model **out);
+
 GAN_API gan_status gan_trainer_models(const gan_trainer *t, gan_model **generator,
                                       gan_model **discriminator, gan_optimizer **g_opt,
                                       gan_optimizer **d_opt);

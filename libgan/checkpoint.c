@@ -45,9 +45,10 @@
 #endif
 #define GANC_ZLIB_LEVEL 1 /* floats barely compress; level 1 is ~5x faster than 6 for ~2% size */
 
-enum { SEC_ARCH = 1, SEC_PARAMS = 2, SEC_STATE = 3, SEC_OPTIM = 4, SEC_TRAINER = 5, SEC_DATASET = 6 };
+enum { SEC_ARCH = 1, SEC_PARAMS = 2, SEC_STATE = 3, SEC_OPTIM = 4, SEC_TRAINER = 5, SEC_DATASET = 6,
+       SEC_EMA = 7 };
 static const char *const sec_names[] = {"?", "architecture", "parameters", "batchnorm state",
-                                        "optimizer", "trainer", "dataset"};
+                                        "optimizer", "trainer", "dataset", "generator EMA"};
 
 /* ---- little-endian byte writer ----------------------------------------------- */
 
@@ -329,7 +330,7 @@ static gan_status parse_container(const unsigned char *b, size_t len, const char
         raw = get_le64(b + off + 8);
         stored = get_le64(b + off + 16);
         s->crc = get_le32(b + off + 24);
-        if (s->type < SEC_ARCH || s->type > SEC_DATASET)
+        if (s->type < SEC_ARCH || s->type > SEC_EMA)
             return gan__err(GAN_EFORMAT, "%s: offset %zu: unknown section type %u", name, off, s->type);
         if (s->slot > 1)
             return gan__err(GAN_EFORMAT, "%s: offset %zu: %s section slot %u, expected 0 or 1", name,
@@ -837,7 +838,15 @@ static gan_status encode_trainer(wbuf *file, const gan_trainer *t, const gan_mod
     wb_u32(&raw, (uint32_t)lc->feature_layer);
     wb_f32(&raw, lc->gradient_penalty);
     wb_f32(&raw, lc->r1_gamma);
+    wb_f32(&raw, ts.ema_decay);
     st = put_section(file, SEC_TRAINER, 0, &raw);
+    if (st == GAN_OK && ts.ema_decay > 0.0f) {
+        size_t n;
+        const float *ema = gan__trainer_ema(t, &n);
+        raw.len = 0;
+        wb_floats(&raw, ema, n);
+        st = put_section(file, SEC_EMA, 0, &raw);
+    }
     wb_free(&raw);
     return st;
 }
@@ -871,7 +880,11 @@ static gan_status decode_trainer(const container *c, trainer_rec *t)
     t->loss.feature_layer = rb_i32(&r);
     t->loss.gradient_penalty = rb_f32(&r);
     t->loss.r1_gamma = rb_f32(&r);
+    t->ts.ema_decay = rb_f32(&r);
     st = rb_end(&r);
+    if (st == GAN_OK && !(t->ts.ema_decay >= 0.0f && t->ts.ema_decay < 1.0f))
+        st = gan__err(GAN_EFORMAT, "%s: trainer: ema_decay %g out of [0, 1)", c->name,
+                      (double)t->ts.ema_decay);
     gan__free(raw);
     if (st == GAN_OK && (t->ts.n_critic < 1 || t->ts.n_critic > 1000))
         st = gan__err(GAN_EFORMAT, "%s: trainer: n_critic %d out of range", c->name, t->ts.n_critic);
@@ -971,7 +984,7 @@ gan_status gan_trainer_save_mem(const gan_trainer *t, const gan_dataset *ds, voi
         return st;
     if (ds)
         GAN__CHECK_HANDLE(ds, GAN__MAGIC_DATASET, "gan_dataset");
-    put_header(&file, GAN_FILE_CHECKPOINT, 6 + 3 + (ds ? 1 : 0));
+    put_header(&file, GAN_FILE_CHECKPOINT, 6 + 3 + (ds ? 1 : 0) + (gan__trainer_ema(t, NULL) ? 1 : 0));
     if ((st = encode_model(&file, g, 0)) == GAN_OK && (st = encode_model(&file, d, 1)) == GAN_OK &&
         (st = encode_optimizer(&file, go, 0)) == GAN_OK && (st = encode_optimizer(&file, dopt, 1)) == GAN_OK &&
         (st = encode_trainer(&file, t, g, d)) == GAN_OK && ds)
@@ -998,12 +1011,18 @@ gan_status gan_trainer_save(const gan_trainer *t, const gan_dataset *ds, const c
     return st;
 }
 
+/* The EMA section: present exactly when ema_decay > 0, one float per
+   generator parameter. */
+struct ckpt;
+static gan_status decode_ema(const container *c, struct ckpt *k);
+
 /* Everything a checkpoint holds, decoded and validated, nothing applied. */
 typedef struct ckpt {
     gan_model *g, *d;
     opt_rec og, od;
     trainer_rec tr;
     dataset_rec ds;
+    float *ema;                /* the generator's EMA weights, or NULL */
 } ckpt;
 
 static void ckpt_free(ckpt *k)
@@ -1012,7 +1031,34 @@ static void ckpt_free(ckpt *k)
     gan_model_free(k->d);
     gan__free(k->og.state);
     gan__free(k->od.state);
+    gan__free(k->ema);
     memset(k, 0, sizeof *k);
+}
+
+static gan_status decode_ema(const container *c, ckpt *k)
+{
+    unsigned char *raw = NULL;
+    rbuf r;
+    gan_status st;
+    const int has = find_section(c, SEC_EMA, 0) != NULL;
+    if (has != (k->tr.ts.ema_decay > 0.0f))
+        return gan__err(GAN_EFORMAT, "%s: ema_decay %g %s a generator EMA section", c->name,
+                        (double)k->tr.ts.ema_decay, has ? "but" : "without");
+    if (!has)
+        return GAN_OK;
+    if ((st = open_section(c, SEC_EMA, 0, &raw, &r)) != GAN_OK)
+        return st;
+    if (r.len != k->g->n_params * 4)
+        st = gan__err(GAN_EFORMAT, "%s: generator EMA section has %zu bytes, the generator needs %zu",
+                      c->name, r.len, k->g->n_params * 4);
+    else if (!(k->ema = gan__malloc(k->g->n_params * sizeof(float) + 1)))
+        st = gan__err(GAN_ENOMEM, "%s: out of memory for the generator EMA", c->name);
+    else {
+        rb_floats(&r, k->ema, k->g->n_params);
+        st = rb_end(&r);
+    }
+    gan__free(raw);
+    return st;
 }
 
 static gan_status ckpt_decode(const unsigned char *buf, size_t len, const char *name, ckpt *k)
@@ -1028,8 +1074,8 @@ static gan_status ckpt_decode(const unsigned char *buf, size_t len, const char *
     if ((st = load_model_slot(&c, 0, &k->g)) == GAN_OK && (st = load_model_slot(&c, 1, &k->d)) == GAN_OK &&
         (st = decode_optimizer(&c, 0, k->g->n_params, &k->og)) == GAN_OK &&
         (st = decode_optimizer(&c, 1, k->d->n_params, &k->od)) == GAN_OK &&
-        (st = decode_trainer(&c, &k->tr)) == GAN_OK)
-        st = decode_dataset(&c, &k->ds);
+        (st = decode_trainer(&c, &k->tr)) == GAN_OK && (st = decode_dataset(&c, &k->ds)) == GAN_OK)
+        st = decode_ema(&c, k);
     if (st != GAN_OK)
         ckpt_free(k);
     return st;
@@ -1048,6 +1094,7 @@ static gan_status ckpt_build(ckpt *k, const char *name, gan_dataset *ds, gan_tra
     gan_trainer_config_init(&tc, sizeof tc);
     tc.n_critic = k->tr.ts.n_critic;
     tc.seed = k->tr.ts.seed;
+    tc.ema_decay = k->tr.ts.ema_decay;
     if ((st = gan_optimizer_create(&go, k->g, &k->og.cfg)) != GAN_OK ||
         (st = gan_optimizer_set_state(go, k->og.state, (size_t)k->og.n, k->og.step)) != GAN_OK ||
         (st = gan_optimizer_create(&dopt, k->d, &k->od.cfg)) != GAN_OK ||
@@ -1061,6 +1108,8 @@ static gan_status ckpt_build(ckpt *k, const char *name, gan_dataset *ds, gan_tra
         return st == GAN_EINVAL || st == GAN_ESHAPE ? GAN_EFORMAT : st;
     }
     gan__trainer_set_state(t, &k->tr.ts);
+    if (k->ema)
+        memcpy(gan__trainer_ema(t, NULL), k->ema, k->g->n_params * sizeof(float));
     k->g->rng = k->tr.g_rng;
     k->d->rng = k->tr.d_rng;
     gan__trainer_own_handles(t);
@@ -1160,6 +1209,12 @@ gan_status gan_trainer_restore(gan_trainer *t, gan_dataset *ds, const char *path
         ckpt_free(&k);
         return st;
     }
+    if ((gan__trainer_ema(t, NULL) != NULL) != (k.ema != NULL)) {
+        st = gan__err(GAN_ESHAPE, "%s: the checkpoint %s a generator EMA, this trainer %s", path,
+                      k.ema ? "has" : "has no", k.ema ? "keeps none" : "keeps one");
+        ckpt_free(&k);
+        return st;
+    }
     memcpy(g->params, k.g->params, g->n_params * sizeof(float));
     memcpy(d->params, k.d->params, d->n_params * sizeof(float));
     if (g->n_state)
@@ -1171,6 +1226,8 @@ gan_status gan_trainer_restore(gan_trainer *t, gan_dataset *ds, const char *path
     gan_optimizer_set_lr(go, k.og.cfg.lr);
     gan_optimizer_set_lr(dopt, k.od.cfg.lr);
     gan__trainer_set_state(t, &k.tr.ts);
+    if (k.ema)
+        memcpy(gan__trainer_ema(t, NULL), k.ema, g->n_params * sizeof(float));
     g->rng = k.tr.g_rng;
     d->rng = k.tr.d_rng;
     apply_dataset(&k.ds, ds);
@@ -1269,9 +1326,10 @@ gan_status gan_file_info(const char *path, char *buf, size_t cap, size_t *needed
     } else {
         ckpt k;
         if ((st = ckpt_decode(blob.data, blob.len, path, &k)) == GAN_OK) {
-            snprintf(line, sizeof line, "step %llu, epoch %llu, n_critic %d, noise seed %llu, loss %s\n",
+            snprintf(line, sizeof line, "step %llu, epoch %llu, n_critic %d, noise seed %llu, loss %s%s\n",
                      (unsigned long long)k.tr.ts.step, (unsigned long long)k.tr.ts.epoch, k.tr.ts.n_critic,
-                     (unsigned long long)k.tr.ts.seed, gan_loss_kind_name(k.tr.loss.kind));
+                     (unsigned long long)k.tr.ts.seed, gan_loss_kind_name(k.tr.loss.kind),
+                     k.ema ? ", generator EMA kept" : "");
             sb_add(&b, line);
             snprintf(line, sizeof line, "optimizers: generator %s lr %g (step %llu), discriminator %s lr %g "
                      "(step %llu)\n", optim_name(k.og.cfg.kind), (double)k.og.cfg.lr,

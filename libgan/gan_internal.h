@@ -383,11 +383,15 @@ typedef struct gan__trainer_state {
     int n_critic;
     uint64_t seed, step, epoch;
     gan__rng rng;               /* latent noise */
+    float ema_decay;            /* read only: fixed at creation */
 } gan__trainer_state;
 
 void gan__trainer_get_state(const gan_trainer *t, gan__trainer_state *st);
 void gan__trainer_set_state(gan_trainer *t, const gan__trainer_state *st);
 const gan_loss *gan__trainer_loss(const gan_trainer *t);
+/* The generator's EMA weights (*n floats, the generator's parameter count)
+   or NULL when the trainer keeps none. */
+float *gan__trainer_ema(const gan_trainer *t, size_t *n);
 /* From now on gan_trainer_free also frees the models, optimizers and loss. */
 void gan__trainer_own_handles(gan_trainer *t);
 

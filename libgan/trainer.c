@@ -16,6 +16,7 @@
  *    snapshotted first and restored if a loss or gradient is not finite.
  */
 #include <math.h>
+#include <stddef.h>
 
 #include "gan_internal.h"
 
@@ -43,6 +44,7 @@ struct gan_trainer {
     float *snap_g_state, *snap_d_state, *snap_d_params, *snap_d_opt;
     size_t snap_d_opt_n;
     int owns_handles;          /* made by gan_trainer_load: free them too */
+    float *ema;                /* EMA of the generator's parameters, or NULL */
 };
 
 gan_status gan_trainer_config_init(gan_trainer_config *cfg, size_t size)
@@ -51,7 +53,10 @@ gan_status gan_trainer_config_init(gan_trainer_config *cfg, size_t size)
     memset(&d, 0, sizeof d);
     d.n_critic = 1;
     d.seed = 0;
-    return gan__config_init(cfg, size, &d, sizeof d, sizeof d, __func__);
+    d.ema_decay = 0.0f;
+    /* Release 1.0's struct ended before ema_decay. */
+    return gan__config_init(cfg, size, &d, sizeof d, offsetof(gan_trainer_config, ema_decay),
+                            __func__);
 }
 
 static void gan__trainer_free_buffers(gan_trainer *t)
@@ -79,6 +84,7 @@ void gan_trainer_free(gan_trainer *t)
     }
     gan__trainer_free_buffers(t);
     gan__penalty_buf_free(t->penalty);
+    gan__aligned_free(t->ema);
     gan__free(t->feat_mean);
     gan__aligned_free(t->snap_g_state);
     gan__aligned_free(t->snap_d_state);
@@ -122,11 +128,15 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
                         "own model (g_opt for the generator, d_opt for the discriminator)");
     gan_trainer_config_init(&c, sizeof c);
     if (cfg) {
-        if (cfg->struct_size != sizeof c)
+        if (cfg->struct_size < offsetof(gan_trainer_config, ema_decay) || cfg->struct_size > sizeof c)
             return gan__err(GAN_EINVAL, "gan_trainer_create: config struct_size %u; initialise it "
                             "with GAN_TRAINER_CONFIG_INIT", (unsigned)cfg->struct_size);
-        c = *cfg;
+        memcpy(&c, cfg, cfg->struct_size);
+        c.struct_size = sizeof c;
     }
+    if (!(c.ema_decay >= 0.0f && c.ema_decay < 1.0f))
+        return gan__err(GAN_EINVAL, "gan_trainer_create: ema_decay %g must be in [0, 1)",
+                        (double)c.ema_decay);
     if (c.n_critic < 1 || c.n_critic > 1000)
         return gan__err(GAN_EINVAL, "gan_trainer_create: n_critic %d must be in 1..1000", c.n_critic);
     if (g->n_layers == 0 || d->n_layers == 0)
@@ -190,7 +200,12 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
         t->snap_d_params = gan__aligned_alloc((d->n_params + 1) * sizeof(float));
         t->snap_d_opt = gan__aligned_alloc((n_opt + 1) * sizeof(float));
     }
-    if (!t->snap_g_state || !t->snap_d_state ||
+    if (c.ema_decay > 0.0f && g->n_params) {
+        t->ema = gan__aligned_alloc(g->n_params * sizeof(float));
+        if (t->ema)
+            memcpy(t->ema, g->params, g->n_params * sizeof(float));
+    }
+    if (!t->snap_g_state || !t->snap_d_state || (c.ema_decay > 0.0f && g->n_params && !t->ema) ||
         (c.n_critic > 1 && (!t->snap_d_params || !t->snap_d_opt))) {
         gan_trainer_free(t);
         return gan__err(GAN_ENOMEM, "gan_trainer_create: out of memory");
@@ -406,6 +421,48 @@ static gan_status gan__check_finite(const gan_trainer *t, double d_loss, double 
     return GAN_OK;
 }
 
+/* ema = d ema + (1 - d) w over every generator parameter (frozen ones too:
+   their w does not move, so their average converges to it). */
+static void gan__ema_update(gan_trainer *t)
+{
+    const float d = t->cfg.ema_decay, e = 1.0f - d;
+    const float *w = t->g->params;
+    if (!t->ema)
+        return;
+    for (size_t i = 0; i < t->g->n_params; i++)
+        t->ema[i] = d * t->ema[i] + e * w[i];
+}
+
+float *gan__trainer_ema(const gan_trainer *t, size_t *n)
+{
+    if (n)
+        *n = t->ema ? t->g->n_params : 0;
+    return t->ema;
+}
+
+gan_status gan_trainer_ema_generator(const gan_trainer *t, gan_model **out)
+{
+    void *buf = NULL;
+    size_t len = 0;
+    gan_status st;
+    GAN__CHECK_ARG(out != NULL);
+    *out = NULL;
+    GAN__CHECK_HANDLE(t, GAN__MAGIC_TRAINER, "gan_trainer");
+    if (!t->ema)
+        return gan__err(GAN_ESTATE, "gan_trainer_ema_generator: the trainer keeps no moving average "
+                        "(ema_decay is 0)");
+    /* A copy of the generator through its own file format, then the
+       averaged weights. */
+    if ((st = gan_model_save_mem(t->g, &buf, &len)) != GAN_OK)
+        return st;
+    st = gan_model_load_mem(out, buf, len);
+    gan__free(buf);
+    if (st != GAN_OK)
+        return st;
+    memcpy((*out)->params, t->ema, t->g->n_params * sizeof(float));
+    return GAN_OK;
+}
+
 gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count, size_t batch,
                             gan_step_stats *stats)
 {
@@ -444,6 +501,7 @@ gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count
         }
         if ((st = gan_optimizer_step(t->d_opt)) != GAN_OK || (st = gan_optimizer_step(t->g_opt)) != GAN_OK)
             return st;
+        gan__ema_update(t);
         if (lc->clip > 0.0f)
             gan__clip(t->d, lc->clip);
     } else {
@@ -489,6 +547,7 @@ gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count
         }
         if ((st = gan_optimizer_step(t->g_opt)) != GAN_OK)
             return st;
+        gan__ema_update(t);
     }
     t->step++;
     if (stats) {
@@ -512,6 +571,7 @@ void gan__trainer_get_state(const gan_trainer *t, gan__trainer_state *st)
     st->step = t->step;
     st->epoch = t->epoch;
     st->rng = t->rng;
+    st->ema_decay = t->cfg.ema_decay;
 }
 
 void gan__trainer_set_state(gan_trainer *t, const gan__trainer_state *st)

@@ -246,6 +246,8 @@ typedef struct run {
     gan_trainer *t;
 } run;
 
+static float run_ema = 0.0f; /* ema_decay of the next make_run */
+
 static void make_run(run *r, gan_optimizer_kind ok, gan_loss_kind lk, int n_critic)
 {
     int lat[1] = {4}, pt[1] = {2};
@@ -286,6 +288,7 @@ static void make_run(run *r, gan_optimizer_kind ok, gan_loss_kind lk, int n_crit
     OK(GAN_TRAINER_CONFIG_INIT(&tc));
     tc.n_critic = n_critic;
     tc.seed = 9;
+    tc.ema_decay = run_ema;
     OK(gan_trainer_create(&r->t, r->g, r->d, r->go, r->dopt, r->loss, &tc));
 }
 
@@ -351,6 +354,92 @@ START_TEST(test_exact_resume_every_optimizer)
         gan_trainer_free(resumed);
         free_run(&straight);
     }
+}
+END_TEST
+
+/*
+ * EMA of the generator's weights: ema_k = d ema_{k-1} + (1-d) w_k, starting
+ * from the initial weights, checked against the weights read after every
+ * step; saved and restored so a resumed run stays byte-identical.
+ */
+START_TEST(test_generator_ema)
+{
+    run a, b, plain;
+    gan_model *ema = NULL, *ema2 = NULL;
+    gan_trainer *resumed = NULL;
+    size_t np, layers;
+    double *want;
+    float *w, *got;
+    void *mid, *x1, *x2;
+    size_t lmid, l1, l2;
+    const double d = 0.9;
+    run_ema = 0.9f;
+    make_run(&a, GAN_OPTIM_ADAM, GAN_LOSS_BCE, 1);
+    make_run(&b, GAN_OPTIM_ADAM, GAN_LOSS_BCE, 1);
+    run_ema = 0.0f;
+    OK(gan_model_layer_count(a.g, &layers));
+    OK(gan_model_layer_sizes(a.g, 0, &np, NULL));   /* the first dense layer */
+    want = malloc(np * sizeof *want);
+    w = malloc(np * sizeof *w);
+    got = malloc(np * sizeof *got);
+    OK(gan_model_get_params(a.g, 0, w, np));
+    for (size_t i = 0; i < np; i++)
+        want[i] = w[i];
+    for (int s = 0; s < 4; s++) {
+        train_steps(a.t, 1, (uint64_t)s, 1);
+        OK(gan_model_get_params(a.g, 0, w, np));
+        for (size_t i = 0; i < np; i++)
+            want[i] = d * want[i] + (1.0 - d) * w[i];
+    }
+    OK(gan_trainer_ema_generator(a.t, &ema));
+    OK(gan_model_get_params(ema, 0, got, np));
+    for (size_t i = 0; i < np; i++)
+        ck_assert_msg(fabs(got[i] - want[i]) <= 1e-6 + 1e-5 * fabs(want[i]), "ema[%zu] %g want %g", i,
+                      (double)got[i], want[i]);
+    /* The average differs from the live weights. */
+    ck_assert(memcmp(got, w, np * sizeof *w) != 0);
+    /* Resume through a checkpoint keeps the average exact. */
+    train_steps(b.t, 1, 0, 2);
+    OK(gan_trainer_save_mem(b.t, NULL, &mid, &lmid));
+    OK(gan_trainer_load_mem(&resumed, NULL, mid, lmid));
+    train_steps(resumed, 1, 2, 2);
+    OK(gan_trainer_save_mem(a.t, NULL, &x1, &l1));
+    OK(gan_trainer_save_mem(resumed, NULL, &x2, &l2));
+    ck_assert(l1 == l2 && memcmp(x1, x2, l1) == 0);
+    OK(gan_trainer_ema_generator(resumed, &ema2));
+    OK(gan_model_get_params(ema2, 0, w, np));
+    ck_assert_mem_eq(w, got, np * sizeof *w);
+    /* Without EMA there is no average to get. */
+    make_run(&plain, GAN_OPTIM_ADAM, GAN_LOSS_BCE, 1);
+    {
+        gan_model *none = NULL;
+        ck_assert_int_eq(gan_trainer_ema_generator(plain.t, &none), GAN_ESTATE);
+        ck_assert_ptr_null(none);
+        /* and a checkpoint with an EMA does not restore into it */
+        {
+            char dir[] = "/tmp/gan-ema-XXXXXX", path[256];
+            ck_assert_ptr_nonnull(mkdtemp(dir));
+            snprintf(path, sizeof path, "%s/e.gan", dir);
+            OK(gan_trainer_save(a.t, NULL, path));
+            ck_assert_int_eq(gan_trainer_restore(plain.t, NULL, path), GAN_ESHAPE);
+            ck_assert(strstr(gan_last_error(), "EMA") != NULL);
+            unlink(path);
+            rmdir(dir);
+        }
+    }
+    (void)layers;
+    free(want);
+    free(w);
+    free(got);
+    gan_free(mid);
+    gan_free(x1);
+    gan_free(x2);
+    gan_model_free(ema);
+    gan_model_free(ema2);
+    gan_trainer_free(resumed);
+    free_run(&a);
+    free_run(&b);
+    free_run(&plain);
 }
 END_TEST
 
@@ -702,6 +791,7 @@ static Suite *checkpoint_suite(void)
     tcase_add_test(tc, test_round_trip_minibatch_stddev);
     tcase_add_test(tc, test_exact_resume_every_optimizer);
     tcase_add_test(tc, test_restore_into_existing_trainer);
+    tcase_add_test(tc, test_generator_ema);
     tcase_add_test(tc, test_dataset_position_restored);
     tcase_add_test(tc, test_every_truncation_rejected);
     tcase_add_test(tc, test_header_bit_flips_and_payload_flips_rejected);

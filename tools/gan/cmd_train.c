@@ -78,6 +78,8 @@ static const char *const train_usage =
     "      --beta2 X             Adam beta2\n"
     "      --gradient-penalty X  WGAN-GP lambda (e.g. 10; 0: off)\n"
     "      --r1 X                R1 penalty gamma on real images (0: off)\n"
+    "      --ema X               keep a moving average of the generator's weights\n"
+    "                            (e.g. 0.999) and sample/export it (0: off)\n"
     "      --n-critic N          discriminator updates per generator update\n"
     "  -s, --seed N              seed of weights, shuffling, noise and samples (default 0)\n"
     "Run:\n"
@@ -177,13 +179,34 @@ static void ctx_free(train_ctx *c)
         fclose(c->metrics);
 }
 
+/* The generator to sample and export: its EMA copy when the run keeps one
+   (*owned is then set and must be freed), else the live model. */
+static gan_model *shown_generator(train_ctx *c, gan_model **owned)
+{
+    gan_model *g = NULL;
+    *owned = NULL;
+    if (c->r.ema_decay > 0.0f) {
+        if (gan_trainer_ema_generator(c->t, owned) != GAN_OK) {
+            cli_lib_error(CMD, "the generator's moving average");
+            return NULL;
+        }
+        return *owned;
+    }
+    gan_trainer_models(c->t, &g, NULL, NULL, NULL);
+    return g;
+}
+
 /* One row of OUT/metrics.csv: FID and IS of the generator now. */
 static int log_fid(train_ctx *c, uint64_t epoch, uint64_t step)
 {
-    gan_model *g = NULL;
+    gan_model *g, *owned = NULL;
     double fid, is, is_sd, t0 = cli_now();
-    gan_trainer_models(c->t, &g, NULL, NULL, NULL);
-    if (cli_fid_measure(&c->fid, CMD, g, c->r.seed, (size_t)c->fid_samples, &fid, &is, &is_sd) != 0)
+    int rc;
+    if ((g = shown_generator(c, &owned)) == NULL)
+        return -1;
+    rc = cli_fid_measure(&c->fid, CMD, g, c->r.seed, (size_t)c->fid_samples, &fid, &is, &is_sd);
+    gan_model_free(owned);
+    if (rc != 0)
         return -1;
     fprintf(c->metrics, "%llu,%llu,%.6f,%.6f,%.6f,%llu\n", (unsigned long long)epoch,
             (unsigned long long)step, fid, is, is_sd, (unsigned long long)c->fid_samples);
@@ -286,6 +309,7 @@ static int build_new(train_ctx *c, const cli_preset *p)
     GAN_TRAINER_CONFIG_INIT(&tc);
     tc.n_critic = (int)c->r.n_critic;
     tc.seed = c->r.seed;
+    tc.ema_decay = c->r.ema_decay;
     if (gan_model_create_preset(&c->g, p->generator) != GAN_OK ||
         gan_model_create_preset(&c->d, p->discriminator) != GAN_OK ||
         gan_model_init_params(c->g, c->r.seed) != GAN_OK ||
@@ -310,7 +334,7 @@ static int build_new(train_ctx *c, const cli_preset *p)
 
 static int write_samples(train_ctx *c, const char *name, uint64_t step)
 {
-    gan_model *g = NULL;
+    gan_model *g = NULL, *owned = NULL;
     gan_sampler *s = NULL;
     uint8_t *img = NULL;
     size_t latent, image, ndim;
@@ -318,7 +342,8 @@ static int write_samples(train_ctx *c, const char *name, uint64_t step)
     char path[RUN_PATH_MAX + 64];
     if (cli_path(path, sizeof path, "%s/samples/%s", c->out, name) != 0)
         return cli_error(CMD, "%s/samples/%s: path too long", c->out, name), -1;
-    gan_trainer_models(c->t, &g, NULL, NULL, NULL);
+    if ((g = shown_generator(c, &owned)) == NULL)
+        return -1;
     gan_model_layer_count(g, &ndim);
     gan_model_shape(g, (int)ndim - 1, &ndim, dims);
     /* The same noise every time: a sampler seeded with sample_seed, so
@@ -344,6 +369,7 @@ static int write_samples(train_ctx *c, const char *name, uint64_t step)
 done:
     free(img);
     gan_sampler_free(s);
+    gan_model_free(owned);
     return rc;
 }
 
@@ -422,13 +448,16 @@ static int save_checkpoint(train_ctx *c, uint64_t epoch, uint64_t step)
 static int save_generator(train_ctx *c)
 {
     char path[RUN_PATH_MAX + 32];
-    gan_model *g = NULL;
-    gan_trainer_models(c->t, &g, NULL, NULL, NULL);
+    gan_model *g, *owned = NULL;
+    int rc = 0;
     if (cli_path(path, sizeof path, "%s/generator.gan", c->out) != 0)
         return cli_error(CMD, "%s: path too long", c->out), -1;
+    if ((g = shown_generator(c, &owned)) == NULL)
+        return -1;
     if (gan_model_save(g, path) != GAN_OK)
-        return cli_lib_error(CMD, "saving the generator"), -1;
-    return 0;
+        rc = (cli_lib_error(CMD, "saving the generator"), -1);
+    gan_model_free(owned);
+    return rc;
 }
 
 /* ---- callbacks ---- */
@@ -483,7 +512,7 @@ static int on_epoch(uint64_t epoch, const gan_step_stats *m, void *user)
 enum {
     OPT_FORMAT = 256, OPT_LIMIT, OPT_STEPS, OPT_LR, OPT_G_LR, OPT_D_LR, OPT_BETA1, OPT_OPTIMIZER,
     OPT_LOSS, OPT_CLIP, OPT_SMOOTH, OPT_N_CRITIC, OPT_SAMPLE_EVERY, OPT_CKPT_EVERY, OPT_KEEP,
-    OPT_LOG_EVERY, OPT_FID_EVERY, OPT_FID_SAMPLES, OPT_BETA2, OPT_GP, OPT_R1
+    OPT_LOG_EVERY, OPT_FID_EVERY, OPT_FID_SAMPLES, OPT_BETA2, OPT_GP, OPT_R1, OPT_EMA
 };
 
 static const struct option long_opts[] = {
@@ -501,6 +530,7 @@ static const struct option long_opts[] = {
     {"beta2", required_argument, NULL, OPT_BETA2},
     {"gradient-penalty", required_argument, NULL, OPT_GP},
     {"r1", required_argument, NULL, OPT_R1},
+    {"ema", required_argument, NULL, OPT_EMA},
     {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
     {"loss", required_argument, NULL, OPT_LOSS},
     {"clip", required_argument, NULL, OPT_CLIP},
@@ -524,7 +554,7 @@ static const struct option long_opts[] = {
 /* What the command line said, before the preset or run.txt fill the rest. */
 typedef struct train_args {
     run_settings r;             /* only fields whose flag is set */
-    unsigned char set[OPT_R1 + 1];
+    unsigned char set[OPT_EMA + 1];
     const char *out, *resume;
     int threads;
     unsigned log_every;
@@ -624,6 +654,10 @@ static int parse_args(int argc, char **argv, train_args *a)
             if (cli_parse_float(cmd, "--r1", optarg, 0.0f, 1e6f, &a->r.r1_gamma))
                 return CLI_EXIT_USAGE;
             break;
+        case OPT_EMA:
+            if (cli_parse_float(cmd, "--ema", optarg, 0.0f, 0.999999f, &a->r.ema_decay))
+                return CLI_EXIT_USAGE;
+            break;
         case OPT_SMOOTH:
             if (cli_parse_float(cmd, "--label-smoothing", optarg, 1e-6f, 1.0f, &a->r.real_label))
                 return CLI_EXIT_USAGE;
@@ -714,6 +748,7 @@ static int settings_new(const train_args *a, run_settings *r)
     r->beta2 = a->set[OPT_BETA2] ? a->r.beta2 : p->beta2;
     r->gradient_penalty = a->set[OPT_GP] ? a->r.gradient_penalty : p->gradient_penalty;
     r->r1_gamma = a->set[OPT_R1] ? a->r.r1_gamma : 0.0f;
+    r->ema_decay = a->set[OPT_EMA] ? a->r.ema_decay : 0.0f;
     r->n_critic = a->set[OPT_N_CRITIC] ? a->r.n_critic : (uint64_t)p->n_critic;
     r->drop_remainder = p->drop_remainder || r->n_critic > 1;
     r->sample_every = a->set[OPT_SAMPLE_EVERY] ? a->r.sample_every : 1;
@@ -733,7 +768,7 @@ static int settings_resume(const train_args *a, run_settings *r)
         {OPT_G_LR, "--lr/--g-lr"}, {OPT_D_LR, "--lr/--d-lr"}, {OPT_BETA1, "--beta1"},
         {OPT_OPTIMIZER, "--optimizer"}, {OPT_LOSS, "--loss"}, {OPT_CLIP, "--clip"},
         {OPT_SMOOTH, "--label-smoothing"}, {OPT_N_CRITIC, "--n-critic"}, {'s', "--seed"},
-        {OPT_BETA2, "--beta2"}, {OPT_GP, "--gradient-penalty"}, {OPT_R1, "--r1"},
+        {OPT_BETA2, "--beta2"}, {OPT_GP, "--gradient-penalty"}, {OPT_R1, "--r1"}, {OPT_EMA, "--ema"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (a->set[fixed[i].opt])

@@ -56,7 +56,7 @@ int run_write(const run_settings *r, const char *path)
             "preset = %s\ndata = %s\nformat = %s\nepochs = %llu\nsteps = %llu\nbatch = %llu\n"
             "limit = %llu\nseed = %llu\nsample_seed = %llu\noptimizer = %s\ng_lr = %.9g\n"
             "d_lr = %.9g\nbeta1 = %.9g\nbeta2 = %.9g\nloss = %s\nclip = %.9g\nreal_label = %.9g\n"
-            "gradient_penalty = %.9g\nr1_gamma = %.9g\n"
+            "gradient_penalty = %.9g\nr1_gamma = %.9g\nema_decay = %.9g\n"
             "n_critic = %llu\ndrop_remainder = %d\nsample_every = %llu\n"
             "checkpoint_every = %llu\nkeep = %llu\n",
             r->preset, r->data, r->format, (unsigned long long)r->epochs,
@@ -65,7 +65,8 @@ int run_write(const run_settings *r, const char *path)
             (unsigned long long)r->sample_seed, run_optimizer_name(r->optimizer),
             (double)r->g_lr, (double)r->d_lr, (double)r->beta1, (double)r->beta2,
             gan_loss_kind_name(r->loss), (double)r->clip, (double)r->real_label,
-            (double)r->gradient_penalty, (double)r->r1_gamma, (unsigned long long)r->n_critic,
+            (double)r->gradient_penalty, (double)r->r1_gamma, (double)r->ema_decay,
+            (unsigned long long)r->n_critic,
             r->drop_remainder, (unsigned long long)r->sample_every,
             (unsigned long long)r->checkpoint_every, (unsigned long long)r->keep);
     ok = !ferror(f);
@@ -129,7 +130,7 @@ int run_read(run_settings *r, const char *path, char *err, size_t err_cap)
         }
         STR(preset) STR(data) STR(format) U64(epochs) U64(steps) U64(batch) U64(limit) U64(seed)
         U64(sample_seed) FLT(g_lr) FLT(d_lr) FLT(beta1) FLT(beta2) FLT(clip) FLT(real_label)
-        FLT(gradient_penalty) FLT(r1_gamma) U64(n_critic)
+        FLT(gradient_penalty) FLT(r1_gamma) FLT(ema_decay) U64(n_critic)
         U64(sample_every) U64(checkpoint_every) U64(keep)
         else if (strcmp(key, "optimizer") == 0) bad = run_optimizer_from_name(val, &r->optimizer) != 0;
         else if (strcmp(key, "loss") == 0) bad = run_loss_from_name(val, &r->loss) != 0;

@@ -180,7 +180,8 @@ class OptimizerConfig(ctypes.Structure):
 
 
 class TrainerConfig(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_uint32), ("n_critic", c_int), ("seed", c_uint64)]
+    _fields_ = [("struct_size", ctypes.c_uint32), ("n_critic", c_int), ("seed", c_uint64),
+                ("ema_decay", c_float)]
 
 
 class StepStats(ctypes.Structure):
@@ -314,6 +315,7 @@ _PROTOTYPES = [
     ("gan_trainer_step", STATUS, [trainer_p, _fp, c_size_t, c_size_t, P(StepStats)]),
     ("gan_trainer_progress", STATUS, [trainer_p, P(c_uint64), P(c_uint64)]),
     ("gan_trainer_get_config", STATUS, [trainer_p, P(TrainerConfig)]),
+    ("gan_trainer_ema_generator", STATUS, [trainer_p, P(model_p)]),
     ("gan_trainer_set_seed", STATUS, [trainer_p, c_uint64]),
     ("gan_trainer_fit", STATUS,
      [trainer_p, dataset_p, c_uint64, STEP_CALLBACK, EPOCH_CALLBACK, c_void_p]),

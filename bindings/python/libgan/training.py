@@ -229,7 +229,8 @@ class Trainer(Handle):
 
     _kind = "trainer"
 
-    def __init__(self, generator, discriminator, g_opt, d_opt, loss, n_critic=1, seed=0):
+    def __init__(self, generator, discriminator, g_opt, d_opt, loss, n_critic=1, seed=0,
+                 ema_decay=0.0):
         for o, t, what in ((generator, Model, "generator"), (discriminator, Model, "discriminator"),
                            (g_opt, Optimizer, "g_opt"), (d_opt, Optimizer, "d_opt"),
                            (loss, Loss, "loss")):
@@ -239,6 +240,7 @@ class Trainer(Handle):
         fn.gan_trainer_config_init(ctypes.byref(c), ctypes.sizeof(c))
         c.n_critic = int(n_critic)
         c.seed = int(seed)
+        c.ema_decay = float(ema_decay)
         h = trainer_p()
         fn.gan_trainer_create(ctypes.byref(h), generator._h, discriminator._h, g_opt._h,
                               d_opt._h, loss._h, ctypes.byref(c))
@@ -287,6 +289,13 @@ class Trainer(Handle):
         fn.gan_trainer_load_mem(ctypes.byref(h), dataset._h if dataset is not None else None,
                                 b.ptr, b.count)
         return cls._from_loaded(h, n_critic)
+
+    def ema_generator(self):
+        """A new inference Model: the generator with its exponential moving
+        average of weights (the trainer must have been made with ema_decay)."""
+        h = model_p()
+        fn.gan_trainer_ema_generator(self._h, ctypes.byref(h))
+        return Model._wrap(h)
 
     def save(self, path, dataset=None):
         """Save a training checkpoint (with ``dataset``'s position), atomically."""

@@ -242,7 +242,8 @@ typedef enum gan_layer_kind {
     GAN_LAYER_DROPOUT = 9,
     GAN_LAYER_RESHAPE = 10,
     GAN_LAYER_FLATTEN = 11,
-    GAN_LAYER_MINIBATCH_STDDEV = 12
+    GAN_LAYER_MINIBATCH_STDDEV = 12,
+    GAN_LAYER_MINIBATCH_DISCRIMINATION = 13
 } gan_layer_kind;
 
 /** Padding of convolutions; both follow Keras exactly. */
@@ -359,6 +360,19 @@ GAN_API gan_status gan_model_add_flatten(gan_model *model);
  * s = 1e-4).  Gradient-checked; not supported by the gradient penalties.
  */
 GAN_API gan_status gan_model_add_minibatch_stddev(gan_model *model);
+
+/**
+ * Method of gan_model: minibatch discrimination (Salimans et al. 2016), a
+ * discriminator layer against mode collapse.  On a vector input x of A
+ * features it projects M = x T with a trainable T (A, kernels * kernel_dim,
+ * Glorot-uniform), and appends for each kernel b the similarity of the
+ * sample to the batch, o_b = sum_j exp(-||M_b(x) - M_b(x_j)||_1): output
+ * A + kernels features.  kernels and kernel_dim in 1..1024.  Cost
+ * O(batch^2 * kernels * kernel_dim).  Gradient-checked; not supported by
+ * the gradient penalties.
+ */
+GAN_API gan_status gan_model_add_minibatch_discrimination(gan_model *model, int kernels,
+                                                          int kernel_dim);
 
 /**
  * Method of gan_model: re-initialise every parameter and batchnorm state as

@@ -459,6 +459,10 @@ static void encode_arch(wbuf *b, const gan_model *m)
         case GAN_LAYER_RESHAPE:
             encode_shape(b, &l->out);
             break;
+        case GAN_LAYER_MINIBATCH_DISCRIMINATION:
+            wb_u32(b, (uint32_t)l->u.mbd.kernels);
+            wb_u32(b, (uint32_t)l->u.mbd.dims);
+            break;
         default:
             break;
         }
@@ -541,6 +545,11 @@ static gan_status decode_arch(rbuf *r, gan_model **out)
         case GAN_LAYER_SIGMOID: st = gan_model_add_sigmoid(m); break;
         case GAN_LAYER_FLATTEN: st = gan_model_add_flatten(m); break;
         case GAN_LAYER_MINIBATCH_STDDEV: st = gan_model_add_minibatch_stddev(m); break;
+        case GAN_LAYER_MINIBATCH_DISCRIMINATION: {
+            int kn = rb_i32(r), kd = rb_i32(r);
+            st = r->st ? r->st : gan_model_add_minibatch_discrimination(m, kn, kd);
+            break;
+        }
         case GAN_LAYER_DROPOUT: {
             float rate = rb_f32(r);
             st = r->st ? r->st : gan_model_add_dropout(m, rate);

@@ -229,6 +229,7 @@ struct gan__layer {
         struct { float momentum, epsilon; } bn;
         struct { float alpha; } act;
         struct { float rate; } drop;
+        struct { int kernels, dims; } mbd;
     } u;
 };
 
@@ -244,6 +245,7 @@ extern const gan__layer_ops gan__dropout_ops;
 extern const gan__layer_ops gan__reshape_ops;
 extern const gan__layer_ops gan__flatten_ops;
 extern const gan__layer_ops gan__minibatch_stddev_ops;
+extern const gan__layer_ops gan__minibatch_discrimination_ops;
 
 /*
  * Naive twins of the convolution kernels (test oracles): the sums written

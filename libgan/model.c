@@ -379,6 +379,21 @@ gan_status gan_model_add_minibatch_stddev(gan_model *m)
     return gan__add_simple(m, GAN_LAYER_MINIBATCH_STDDEV, 0.0f, __func__);
 }
 
+gan_status gan_model_add_minibatch_discrimination(gan_model *m, int kernels, int kernel_dim)
+{
+    gan__layer t;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if (kernels < 1 || kernels > 1024 || kernel_dim < 1 || kernel_dim > 1024)
+        return gan__err(GAN_EINVAL, "%s: kernels %d and kernel_dim %d must be in 1..1024", __func__,
+                        kernels, kernel_dim);
+    memset(&t, 0, sizeof t);
+    t.kind = GAN_LAYER_MINIBATCH_DISCRIMINATION;
+    t.ops = &gan__minibatch_discrimination_ops;
+    t.u.mbd.kernels = kernels;
+    t.u.mbd.dims = kernel_dim;
+    return gan__add_layer(m, &t, __func__);
+}
+
 gan_status gan_model_init_params(gan_model *m, uint64_t seed)
 {
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");

@@ -170,6 +170,7 @@ START_TEST(test_round_trip_minibatch_stddev)
     OK(gan_model_add_conv2d(m, &c));
     OK(gan_model_add_flatten(m));
     OK(gan_model_add_minibatch_stddev(m));
+    OK(gan_model_add_minibatch_discrimination(m, 3, 4));
     OK(GAN_DENSE_CONFIG_INIT(&d));
     d.units = 1;
     OK(gan_model_add_dense(m, &d));
@@ -178,7 +179,16 @@ START_TEST(test_round_trip_minibatch_stddev)
     a = summary(m);
     b = summary(l);
     ck_assert_str_eq(a, b);
-    ck_assert(strstr(a, "minibatch_stddev") != NULL);
+    ck_assert(strstr(a, "minibatch_stddev") != NULL && strstr(a, "minibatch_discrimination") != NULL);
+    {   /* the projection tensor round-trips too */
+        size_t n;
+        float p1[64 * 12], p2[64 * 12];
+        OK(gan_model_layer_sizes(m, 4, &n, NULL));
+        ck_assert(n > 0 && n <= 64 * 12);
+        OK(gan_model_get_params(m, 4, p1, n));
+        OK(gan_model_get_params(l, 4, p2, n));
+        ck_assert_mem_eq(p1, p2, n * sizeof(float));
+    }
     free(a);
     free(b);
     gan_free(buf);

@@ -256,6 +256,60 @@ START_TEST(test_minibatch_stddev_values)
 }
 END_TEST
 
+/* ---- minibatch discrimination -------------------------------------------------------- */
+
+START_TEST(test_grad_minibatch_discrimination)
+{
+    gan_model *m = tu_model(1, 4, 0, 0);
+    float *x;
+    ck_assert_int_eq(gan_model_add_minibatch_discrimination(m, 3, 2), GAN_OK);
+    x = rand_input(m, 4, 53);
+    check_model(m, 4, GAN_MODE_TRAIN, x);
+    free(x);
+    gan_model_free(m);
+}
+END_TEST
+
+/* Forward values against the definition, computed here in double. */
+START_TEST(test_minibatch_discrimination_values)
+{
+    enum { N = 3, A = 4, B = 2, C = 3 };
+    gan_model *m = tu_model(1, A, 0, 0);
+    float x[N * A], T[A * B * C], y[N * (A + B)];
+    size_t ndim;
+    int dims[3];
+    tu_fill(x, N * A, 61, -1.0f, 1.0f);
+    tu_fill(T, A * B * C, 62, -1.0f, 1.0f);
+    ck_assert_int_eq(gan_model_add_minibatch_discrimination(m, B, C), GAN_OK);
+    ck_assert_int_eq(gan_model_set_params(m, 0, T, A * B * C), GAN_OK);
+    ck_assert_int_eq(gan_model_shape(m, 0, &ndim, dims), GAN_OK);
+    ck_assert(ndim == 1 && dims[0] == A + B);
+    ck_assert_int_eq(gan_model_forward(m, x, N * A, N, GAN_MODE_INFER, y, N * (A + B)), GAN_OK);
+    for (int i = 0; i < N; i++) {
+        for (int a = 0; a < A; a++)
+            ck_assert_float_eq(y[i * (A + B) + a], x[i * A + a]);
+        for (int b = 0; b < B; b++) {
+            double o = 0.0;
+            for (int j = 0; j < N; j++) {
+                double d = 0.0;
+                for (int c = 0; c < C; c++) {
+                    double mi = 0.0, mj = 0.0;
+                    for (int a = 0; a < A; a++) {
+                        mi += (double)x[i * A + a] * T[a * B * C + b * C + c];
+                        mj += (double)x[j * A + a] * T[a * B * C + b * C + c];
+                    }
+                    d += fabs(mi - mj);
+                }
+                o += exp(-d);
+            }
+            ck_assert_double_eq_tol(y[i * (A + B) + A + b], o, 1e-5);
+        }
+    }
+    ck_assert_int_eq(gan_model_add_minibatch_discrimination(m, 0, 3), GAN_EINVAL);
+    gan_model_free(m);
+}
+END_TEST
+
 /* ---- activations --------------------------------------------------------------- */
 
 /* Inputs with |x| in [0.1, 2): the kinks at 0 are further than eps. */
@@ -718,6 +772,8 @@ static Suite *gradients_suite(void)
     tcase_add_test(t, test_grad_minibatch_stddev_image);
     tcase_add_test(t, test_grad_minibatch_stddev_vector);
     tcase_add_test(t, test_minibatch_stddev_values);
+    tcase_add_test(t, test_grad_minibatch_discrimination);
+    tcase_add_test(t, test_minibatch_discrimination_values);
     tcase_add_test(t, test_grad_sigmoid);
     tcase_add_test(t, test_grad_dropout_train);
     tcase_add_test(t, test_grad_dropout_infer);

@@ -10,7 +10,7 @@ from ._lib import (BatchNormConfig, Conv2DConfig, DenseConfig, cstr, fn, model_p
 LAYER_KINDS = {
     1: "dense", 2: "conv2d", 3: "conv2d_transpose", 4: "batchnorm", 5: "leaky_relu",
     6: "relu", 7: "tanh", 8: "sigmoid", 9: "dropout", 10: "reshape", 11: "flatten",
-    12: "minibatch_stddev",
+    12: "minibatch_stddev", 13: "minibatch_discrimination",
 }
 
 PRESETS = {
@@ -199,6 +199,13 @@ class Model(Handle):
         """One more channel (or feature) holding the batch's mean feature
         standard deviation (Karras et al.), against mode collapse."""
         fn.gan_model_add_minibatch_stddev(self._h)
+        return self
+
+    def add_minibatch_discrimination(self, kernels, kernel_dim):
+        """Salimans et al.'s minibatch discrimination on a vector input:
+        appends `kernels` features measuring each sample's closeness to the
+        rest of its batch."""
+        fn.gan_model_add_minibatch_discrimination(self._h, int(kernels), int(kernel_dim))
         return self
 
     # ---- settings -----------------------------------------------------------

@@ -23,4 +23,4 @@ cmake --build "$build" -j "${GAN_JOBS:-2}"
 out=${GAN_OUT:-out}
 "$build/tools/gan/gan" train --out "$out" "$@"
 last=$(ls -t "$out"/samples/*.png | head -1)
-echo "main job done: the last sample grid is $root/$last"
+echo "main job done: the last sample grid is $(realpath "$last")"

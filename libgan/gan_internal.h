@@ -370,6 +370,9 @@ gan_model *gan__optimizer_model(const gan_optimizer *o);
 /* GAN_ENUMERIC (with a message naming the layer) if a trainable gradient is
    not finite. */
 gan_status gan__optimizer_check_grads(const gan_optimizer *o);
+/* gan_optimizer_step without the gradient scan, for callers (the trainer)
+   that have just checked the gradients themselves. */
+gan_status gan__optimizer_apply(gan_optimizer *o);
 
 /* ---- files (atomic_file.c) ---------------------------------------------------- */
 

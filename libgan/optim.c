@@ -213,18 +213,13 @@ gan_status gan__optimizer_check_grads(const gan_optimizer *o)
     return GAN_OK;
 }
 
-gan_status gan_optimizer_step(gan_optimizer *o)
+gan_status gan__optimizer_apply(gan_optimizer *o)
 {
     gan_status st;
     gan_model *m;
     double bc1 = 1.0, bc2 = 1.0;
-    GAN__CHECK_HANDLE(o, GAN__MAGIC_OPTIMIZER, "gan_optimizer");
-    if ((st = gan__check_model(o, __func__)) != GAN_OK)
+    if ((st = gan__check_model(o, "gan_optimizer_step")) != GAN_OK)
         return st;
-    if ((st = gan__optimizer_check_grads(o)) != GAN_OK) {
-        gan__err_prefix("gan_optimizer_step: nothing was updated");
-        return st;
-    }
     m = o->model;
     o->step++;
     if (o->cfg.kind == GAN_OPTIM_ADAM) {
@@ -237,6 +232,19 @@ gan_status gan_optimizer_step(gan_optimizer *o)
             gan__update_range(o, l->param_off, l->param_off + l->n_params, bc1, bc2);
     }
     return GAN_OK;
+}
+
+gan_status gan_optimizer_step(gan_optimizer *o)
+{
+    gan_status st;
+    GAN__CHECK_HANDLE(o, GAN__MAGIC_OPTIMIZER, "gan_optimizer");
+    if ((st = gan__check_model(o, __func__)) != GAN_OK)
+        return st;
+    if ((st = gan__optimizer_check_grads(o)) != GAN_OK) {
+        gan__err_prefix("gan_optimizer_step: nothing was updated");
+        return st;
+    }
+    return gan__optimizer_apply(o);
 }
 
 gan_status gan_optimizer_set_lr(gan_optimizer *o, float lr)

@@ -499,7 +499,8 @@ gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count
                             (unsigned long long)t->step + 1);
             return gan__restore(t, d_opt_step);
         }
-        if ((st = gan_optimizer_step(t->d_opt)) != GAN_OK || (st = gan_optimizer_step(t->g_opt)) != GAN_OK)
+        /* The gradients were scanned by gan__check_finite just above. */
+        if ((st = gan__optimizer_apply(t->d_opt)) != GAN_OK || (st = gan__optimizer_apply(t->g_opt)) != GAN_OK)
             return st;
         gan__ema_update(t);
         if (lc->clip > 0.0f)
@@ -516,7 +517,7 @@ gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count
                                 (unsigned long long)t->step + 1, i + 1);
                 return gan__restore(t, d_opt_step);
             }
-            if ((st = gan_optimizer_step(t->d_opt)) != GAN_OK)
+            if ((st = gan__optimizer_apply(t->d_opt)) != GAN_OK)
                 return st;
             if (lc->clip > 0.0f)
                 gan__clip(t->d, lc->clip);
@@ -545,7 +546,7 @@ gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count
                             (unsigned long long)t->step + 1);
             return gan__restore(t, d_opt_step);
         }
-        if ((st = gan_optimizer_step(t->g_opt)) != GAN_OK)
+        if ((st = gan__optimizer_apply(t->g_opt)) != GAN_OK)
             return st;
         gan__ema_update(t);
     }

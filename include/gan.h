@@ -1494,7 +1494,16 @@ typedef enum gan_preset {
     GAN_PRESET_MNIST_NOTEBOOK_GENERATOR = 5,
     /* The notebook's WGAN critic: the MNIST discriminator without dropout,
        with a linear score. */
-    GAN_PRESET_WGAN_CRITIC = 6
+    GAN_PRESET_WGAN_CRITIC = 6,
+    /* Not from the notebooks: a small style-based generator for 28x28x1
+       (the second notebook's Practical 6 sketch made whole).  Mapping
+       network noise 100 -> 3 x (Dense 128, LReLU 0.2) = style s (128);
+       style input 7x7x128 constant, AdaIN; Conv2D 128 (3x3), LReLU 0.2,
+       AdaIN; Conv2DTranspose 64 then 32 (5x5, stride 2), each LReLU 0.2 +
+       AdaIN; Conv2D 1 (3x3, bias) + tanh.  Convolutions before an AdaIN
+       have no bias; AdaIN epsilon 1e-5; all same padding.  Pairs with
+       GAN_PRESET_MNIST_DISCRIMINATOR (examples/style_gan.c). */
+    GAN_PRESET_STYLE_GENERATOR = 7
 } gan_preset;
 
 /**

@@ -18,4 +18,13 @@ grep -q "^gradient_penalty = 10$" wgangp/run.txt && grep -q "^beta1 = 0$" wgangp
   { cat wgangp/run.txt >&2; fail "wgan-gp run.txt"; }
 csv_rows wgangp/log.csv 2
 "$GAN" info wgangp/checkpoint.gan | grep -q "loss wasserstein" || fail "wgan-gp checkpoint"
-ok "presets dcgan-cifar10, wgan and wgan-gp"
+# style: the style-based generator; its samples go through gan sample (a
+# sampler's own style vectors).
+"$GAN" train --preset style --limit 128 --batch 32 --steps 2 --epochs 0 --threads 1 --out style >style.log
+grep -q "^preset = style$" style/run.txt && grep -q "^beta1 = 0.5$" style/run.txt ||
+  { cat style/run.txt >&2; fail "style run.txt"; }
+png_ok style/samples/step_000002.png
+"$GAN" sample style --seed 0 --n 16 --out style_again.png >/dev/null
+cmp style/samples/step_000002.png style_again.png || fail "style: gan sample does not redraw the grid"
+"$GAN" info style/checkpoint.gan | grep -q "adain" || fail "style checkpoint has no adain layer"
+ok "presets dcgan-cifar10, wgan, wgan-gp and style"

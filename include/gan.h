@@ -227,6 +227,7 @@ GAN_API gan_status gan_blas_info(char *buf, size_t cap, size_t *needed);
  *   adain                 kernel (style_dim, 2 * channels) row-major, its
  *                         first `channels` columns giving gamma and the
  *                         rest beta, then bias (2 * channels)
+ *   noise_injection       strength (channels)
  * These are exactly Keras' weight layouts, so weights exported from Keras
  * with get_weights() load unchanged.  BatchNorm running statistics are not
  * parameters but "state": moving mean (channels), then moving variance.
@@ -249,7 +250,8 @@ typedef enum gan_layer_kind {
     GAN_LAYER_MINIBATCH_STDDEV = 12,
     GAN_LAYER_MINIBATCH_DISCRIMINATION = 13,
     GAN_LAYER_STYLE_INPUT = 16,
-    GAN_LAYER_ADAIN = 17
+    GAN_LAYER_ADAIN = 17,
+    GAN_LAYER_NOISE_INJECTION = 18
 } gan_layer_kind;
 
 /** Padding of convolutions; both follow Keras exactly. */
@@ -424,6 +426,20 @@ GAN_API gan_status gan_model_add_style_input(gan_model *model, int h, int w, int
  * for a vector input or one of a single pixel (nothing to normalise).
  */
 GAN_API gan_status gan_model_add_adain(gan_model *model, float epsilon);
+
+/**
+ * Method of gan_model: StyleGAN's noise input.  On an image input x
+ * (h, w, C): y = x + a[c] * e[p], one N(0, 1) value e per pixel and
+ * sample shared by all channels, a (C) a trainable strength initialised
+ * to 0 (so the layer starts as the identity).  In training mode e is drawn
+ * from the model's random stream (gan_model_set_seed, as dropout); in
+ * inference mode it is one fixed map per layer, the same for every sample
+ * (StyleGAN2's constant noise), so the same latent vector always gives the
+ * same image, at any batch size and from any thread (gan_sampler).  Any
+ * model may use it; the gradient penalties refuse it.  GAN_ESHAPE for a
+ * vector input.
+ */
+GAN_API gan_status gan_model_add_noise_injection(gan_model *model);
 
 /**
  * Method of gan_model: re-initialise every parameter and batchnorm state as

@@ -552,6 +552,7 @@ static gan_status decode_arch(rbuf *r, gan_model **out)
         case GAN_LAYER_SIGMOID: st = gan_model_add_sigmoid(m); break;
         case GAN_LAYER_FLATTEN: st = gan_model_add_flatten(m); break;
         case GAN_LAYER_MINIBATCH_STDDEV: st = gan_model_add_minibatch_stddev(m); break;
+        case GAN_LAYER_NOISE_INJECTION: st = gan_model_add_noise_injection(m); break;
         case GAN_LAYER_MINIBATCH_DISCRIMINATION: {
             int kn = rb_i32(r), kd = rb_i32(r);
             st = r->st ? r->st : gan_model_add_minibatch_discrimination(m, kn, kd);

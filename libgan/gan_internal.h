@@ -262,6 +262,7 @@ extern const gan__layer_ops gan__minibatch_stddev_ops;
 extern const gan__layer_ops gan__minibatch_discrimination_ops;
 extern const gan__layer_ops gan__style_input_ops;
 extern const gan__layer_ops gan__adain_ops;
+extern const gan__layer_ops gan__noise_injection_ops;
 
 /*
  * Naive twins of the convolution kernels (test oracles): the sums written

@@ -435,6 +435,11 @@ gan_status gan_model_add_adain(gan_model *m, float epsilon)
     return gan__add_layer(m, &t, __func__);
 }
 
+gan_status gan_model_add_noise_injection(gan_model *m)
+{
+    return gan__add_simple(m, GAN_LAYER_NOISE_INJECTION, 0.0f, __func__);
+}
+
 gan_status gan_model_init_params(gan_model *m, uint64_t seed)
 {
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");

@@ -70,8 +70,10 @@ static gan_model *tiny_style_model(void)
 }
 
 /* A generator as a user would build it: mapping MLP, style input,
-   deconvolutions each followed by adain and leaky ReLU, tanh. */
-static gan_model *small_generator(int latent)
+   deconvolutions each followed by adain and leaky ReLU, tanh; with_noise
+   adds noise inputs (with non-zero strengths) after the constant and the
+   deconvolution. */
+static gan_model *small_generator_noise(int latent, int with_noise)
 {
     gan_model *m = tu_model(1, latent, 0, 0);
     add_dense(m, 16);
@@ -79,14 +81,29 @@ static gan_model *small_generator(int latent)
     add_dense(m, 12);
     OK(gan_model_add_leaky_relu(m, 0.2f));
     OK(gan_model_add_style_input(m, 4, 4, 6));
+    if (with_noise)
+        OK(gan_model_add_noise_injection(m));
     OK(gan_model_add_adain(m, 1e-5f));
     add_conv(m, 1, 5, 3, 2);
+    if (with_noise)
+        OK(gan_model_add_noise_injection(m));
     OK(gan_model_add_adain(m, 1e-5f));
     OK(gan_model_add_leaky_relu(m, 0.2f));
     add_conv(m, 0, 1, 3, 1);
     OK(gan_model_add_tanh(m));
     OK(gan_model_init_params(m, 5));
+    if (with_noise) {
+        const float a5[5] = {0.5f, -0.3f, 0.8f, 0.2f, -0.6f};
+        const float a6[6] = {0.4f, 0.1f, -0.7f, 0.3f, 0.9f, -0.2f};
+        OK(gan_model_set_params(m, 5, a6, 6));
+        OK(gan_model_set_params(m, 8, a5, 5));
+    }
     return m;
+}
+
+static gan_model *small_generator(int latent)
+{
+    return small_generator_noise(latent, 0);
 }
 
 static float *rand_input(const gan_model *m, size_t batch, uint64_t seed)
@@ -362,14 +379,15 @@ END_TEST
    bit at the same batch, and to rounding when it splits the batch. */
 START_TEST(test_sampler_matches_forward)
 {
-    gan_model *m = small_generator(9);
+    gan_model *m = small_generator_noise(9, _i);
     const size_t N = 10, in = tu_in_elems(m), out = tu_out_elems(m);
     float *z = rand_input(m, N, 91), *y_inf = tu_alloc(N * out), *y_tr = tu_alloc(N * out);
     float *y_s = tu_alloc(N * out);
     gan_sampler *s;
     OK(gan_model_forward(m, z, N * in, N, GAN_MODE_TRAIN, y_tr, N * out));
     OK(gan_model_forward(m, z, N * in, N, GAN_MODE_INFER, y_inf, N * out));
-    ck_assert(memcmp(y_tr, y_inf, N * out * sizeof(float)) == 0);
+    /* Without noise inputs, nothing differs between the modes. */
+    ck_assert(_i || memcmp(y_tr, y_inf, N * out * sizeof(float)) == 0);
     OK(gan_sampler_create(&s, m, 1, N));
     OK(gan_sampler_generate(s, z, N * in, N, y_s, N * out));
     ck_assert(memcmp(y_s, y_inf, N * out * sizeof(float)) == 0);
@@ -417,7 +435,7 @@ static void *sample_thread(void *arg)
 START_TEST(test_sampler_threads)
 {
     enum { T = 4, N = 5 };
-    gan_model *m = small_generator(9);
+    gan_model *m = small_generator_noise(9, 1);
     const size_t in = tu_in_elems(m), out = tu_out_elems(m);
     float *z[T], *want[T];
     pthread_t th[T];
@@ -442,12 +460,12 @@ END_TEST
 
 START_TEST(test_checkpoint_round_trip)
 {
-    gan_model *m = small_generator(9), *b = NULL;
+    gan_model *m = small_generator_noise(9, 1), *b = NULL;
     const size_t N = 4, in = tu_in_elems(m), out = tu_out_elems(m);
     float *z = rand_input(m, N, 92), *y1 = tu_alloc(N * out), *y2 = tu_alloc(N * out);
     void *buf = NULL;
     size_t len = 0, L;
-    OK(gan_model_set_trainable(m, 5, 0));
+    OK(gan_model_set_trainable(m, 6, 0));
     tu_randomize_params(m, 93, 0.3f);
     OK(gan_model_save_mem(m, &buf, &len));
     OK(gan_model_load_mem(&b, buf, len));
@@ -476,6 +494,98 @@ START_TEST(test_checkpoint_round_trip)
     free(z);
     free(y1);
     free(y2);
+}
+END_TEST
+
+/* ---- noise inputs -------------------------------------------------------------- */
+
+/* Training mode: the noise is fixed by gan_model_set_seed, so finite
+   differences see one smooth function of input and parameters. */
+START_TEST(test_grad_noise_train)
+{
+    gan_model *m = tu_model(3, 3, 3, 2);
+    tu_gradcheck_opts o;
+    float *x;
+    OK(gan_model_add_noise_injection(m));
+    add_conv(m, 0, 3, 3, 1);
+    OK(gan_model_add_noise_injection(m));
+    OK(gan_model_add_tanh(m));
+    tu_randomize_params(m, 95, 0.8f);
+    x = rand_input(m, 3, 96);
+    tu_gradcheck_defaults(&o);
+    o.batch = 3;
+    o.max_checks = 0;
+    tu_assert_gradcheck(m, x, &o);
+    free(x);
+    gan_model_free(m);
+}
+END_TEST
+
+/* Inference mode: the fixed maps. */
+START_TEST(test_grad_noise_infer)
+{
+    gan_model *m = tu_model(3, 4, 2, 3);
+    tu_gradcheck_opts o;
+    float *x;
+    OK(gan_model_add_noise_injection(m));
+    add_conv(m, 0, 2, 3, 1);
+    OK(gan_model_add_noise_injection(m));
+    tu_randomize_params(m, 97, 0.8f);
+    x = rand_input(m, 2, 98);
+    tu_gradcheck_defaults(&o);
+    o.mode = GAN_MODE_INFER;
+    o.max_checks = 0;
+    tu_assert_gradcheck(m, x, &o);
+    free(x);
+    gan_model_free(m);
+}
+END_TEST
+
+/* y - x = a[c] e[p]: one N(0, 1) map per sample shared by the channels;
+   strength 0 (the initial value) is the identity; inference noise is one
+   fixed map, training noise fresh per sample and call, fixed per seed. */
+START_TEST(test_noise_values)
+{
+    enum { H = 16, W = 16, C = 3, P = H * W, N = 3 };
+    gan_model *m = tu_model(3, H, W, C);
+    const float a[C] = {0.5f, -2.0f, 1.0f};
+    float x[N * P * C], y[N * P * C], y1[P * C], y2[N * P * C];
+    double mean = 0.0, sq = 0.0;
+    tu_fill(x, N * P * C, 99, -1.0f, 1.0f);
+    OK(gan_model_add_noise_injection(m));
+    OK(gan_model_forward(m, x, N * P * C, N, GAN_MODE_TRAIN, y, N * P * C));
+    ck_assert(memcmp(x, y, sizeof x) == 0);
+    OK(gan_model_set_params(m, 0, a, C));
+    OK(gan_model_forward(m, x, N * P * C, N, GAN_MODE_INFER, y, N * P * C));
+    for (int n = 0; n < N; n++)
+        for (int p = 0; p < P; p++) {
+            const size_t i = ((size_t)n * P + p) * C;
+            const double e = (y[i + 2] - x[i + 2]) / a[2];
+            for (int c = 0; c < C; c++)
+                ck_assert_double_eq_tol(y[i + c] - x[i + c], a[c] * e, 1e-5);
+            mean += e / (N * P);
+            sq += e * e / (N * P);
+        }
+    ck_assert(fabs(mean) < 0.1 && fabs(sq - 1.0) < 0.15);
+    /* The third sample alone: the same image; every sample the same map. */
+    OK(gan_model_forward(m, x + 2 * P * C, P * C, 1, GAN_MODE_INFER, y1, P * C));
+    ck_assert(memcmp(y1, y + 2 * P * C, sizeof y1) == 0);
+    for (int i = 0; i < P * C; i++)
+        ck_assert_float_eq_tol(y[P * C + i] - x[P * C + i], y[i] - x[i], 1e-6f);
+    /* Training: the model's stream. */
+    OK(gan_model_set_seed(m, 5));
+    OK(gan_model_forward(m, x, N * P * C, N, GAN_MODE_TRAIN, y, N * P * C));
+    OK(gan_model_set_seed(m, 5));
+    OK(gan_model_forward(m, x, N * P * C, N, GAN_MODE_TRAIN, y2, N * P * C));
+    ck_assert(memcmp(y, y2, sizeof y) == 0);
+    OK(gan_model_forward(m, x, N * P * C, N, GAN_MODE_TRAIN, y2, N * P * C));
+    ck_assert(memcmp(y, y2, sizeof y) != 0);
+    /* ... and different samples different noise. */
+    ck_assert_double_gt(fabs((y[2] - x[2]) - (y[P * C + 2] - x[P * C + 2])), 1e-6);
+    gan_model_free(m);
+    m = tu_model(1, 8, 0, 0);
+    TU_ASSERT_ERROR(gan_model_add_noise_injection(m), GAN_ESHAPE, "image input");
+    gan_model_free(m);
 }
 END_TEST
 
@@ -541,10 +651,13 @@ static Suite *style_suite(void)
     tcase_add_test(t, test_style_errors);
     tcase_add_test(t, test_penalty_refuses);
     tcase_add_test(t, test_summary_names);
-    tcase_add_test(t, test_sampler_matches_forward);
+    tcase_add_loop_test(t, test_sampler_matches_forward, 0, 2);
     tcase_add_test(t, test_sampler_threads);
     tcase_add_test(t, test_checkpoint_round_trip);
     tcase_add_test(t, test_learns_two_targets);
+    tcase_add_test(t, test_grad_noise_train);
+    tcase_add_test(t, test_grad_noise_infer);
+    tcase_add_test(t, test_noise_values);
     suite_add_tcase(s, t);
     return s;
 }

@@ -248,6 +248,7 @@ _PROTOTYPES = [
     ("gan_model_add_minibatch_discrimination", STATUS, [model_p, c_int, c_int]),
     ("gan_model_add_style_input", STATUS, [model_p, c_int, c_int, c_int]),
     ("gan_model_add_adain", STATUS, [model_p, c_float]),
+    ("gan_model_add_noise_injection", STATUS, [model_p]),
     ("gan_model_init_params", STATUS, [model_p, c_uint64]),
     ("gan_model_set_seed", STATUS, [model_p, c_uint64]),
     ("gan_model_reserve", STATUS, [model_p, c_size_t]),

@@ -11,6 +11,7 @@ LAYER_KINDS = {
     1: "dense", 2: "conv2d", 3: "conv2d_transpose", 4: "batchnorm", 5: "leaky_relu",
     6: "relu", 7: "tanh", 8: "sigmoid", 9: "dropout", 10: "reshape", 11: "flatten",
     12: "minibatch_stddev", 13: "minibatch_discrimination", 16: "style_input", 17: "adain",
+    18: "noise_injection",
 }
 
 PRESETS = {
@@ -224,6 +225,13 @@ class Model(Handle):
         (1 + gamma) * (x - mean) / sqrt(var + epsilon) + beta with
         [gamma, beta] = s A + b (A: style_dim x 2*channels, then b)."""
         fn.gan_model_add_adain(self._h, float(epsilon))
+        return self
+
+    def add_noise_injection(self):
+        """StyleGAN's noise input on an image: x + strength[c] * e, one
+        N(0, 1) value e per pixel (fresh per sample in training, one fixed
+        map in inference); strengths start at 0."""
+        fn.gan_model_add_noise_injection(self._h)
         return self
 
     # ---- settings -----------------------------------------------------------

@@ -111,6 +111,23 @@ def test_trains_with_the_trainer():
     assert not np.array_equal(before, g.get_params(5))
 
 
+def test_noise_injection():
+    x = np.random.default_rng(4).normal(size=(3, 5, 5, 2)).astype(np.float32)
+    m = libgan.Model((5, 5, 2)).add_noise_injection()
+    assert m.layer_kinds == ["noise_injection"] and m.layer_sizes(0) == (2, 0)
+    assert np.array_equal(m.forward(x, training=True), x)  # strength 0: identity
+    m.set_params(0, np.array([1.0, -0.5], np.float32))
+    y = m.forward(x)
+    e = y - x
+    assert np.allclose(e[..., 1], -0.5 * e[..., 0], atol=1e-6)
+    assert np.allclose(e[0], e[2], atol=1e-6)  # inference: one fixed map
+    m.set_seed(1)
+    t = m.forward(x, training=True) - x
+    assert not np.allclose(t[0], t[2])      # training: fresh noise per sample
+    with pytest.raises(libgan.ShapeError, match="image input"):
+        libgan.Model(4).add_noise_injection()
+
+
 def test_preset():
     assert "style-generator" in libgan.preset_names()
     assert libgan.preset_latent_dim("style-generator") == 100

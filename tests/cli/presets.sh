@@ -18,4 +18,16 @@ grep -q "^gradient_penalty = 10$" wgangp/run.txt && grep -q "^beta1 = 0$" wgangp
   { cat wgangp/run.txt >&2; fail "wgan-gp run.txt"; }
 csv_rows wgangp/log.csv 2
 "$GAN" info wgangp/checkpoint.gan | grep -q "loss wasserstein" || fail "wgan-gp checkpoint"
-ok "presets dcgan-cifar10, wgan and wgan-gp"
+# The stabilisation presets: R1 on real images, one-sided label smoothing.
+"$GAN" train --preset mnist-gan-r1 --limit 64 --batch 32 --steps 2 --epochs 0 --threads 1 --out r1 >r1.log
+grep -q "^r1_gamma = 1$" r1/run.txt && grep -q "^real_label = 1$" r1/run.txt &&
+  grep -q "^beta1 = 0.5$" r1/run.txt || { cat r1/run.txt >&2; fail "mnist-gan-r1 run.txt"; }
+csv_rows r1/log.csv 2
+"$GAN" train --preset mnist-gan-ls --limit 64 --batch 32 --steps 2 --epochs 0 --threads 1 --out ls >ls.log
+grep -q "^real_label = 0.899999976$" ls/run.txt && grep -q "^r1_gamma = 0$" ls/run.txt ||
+  { cat ls/run.txt >&2; fail "mnist-gan-ls run.txt"; }
+# A flag still overrides the preset's setting.
+"$GAN" train --preset mnist-gan-ls --label-smoothing 1 --limit 64 --batch 32 --steps 1 --epochs 0 \
+  --threads 1 --out ls1 >ls1.log
+grep -q "^real_label = 1$" ls1/run.txt || fail "--label-smoothing does not override the preset"
+ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1 and mnist-gan-ls"

@@ -18,6 +18,18 @@ grep -q "^gradient_penalty = 10$" wgangp/run.txt && grep -q "^beta1 = 0$" wgangp
   { cat wgangp/run.txt >&2; fail "wgan-gp run.txt"; }
 csv_rows wgangp/log.csv 2
 "$GAN" info wgangp/checkpoint.gan | grep -q "loss wasserstein" || fail "wgan-gp checkpoint"
+# The stabilisation presets: R1 on real images, one-sided label smoothing.
+"$GAN" train --preset mnist-gan-r1 --limit 64 --batch 32 --steps 2 --epochs 0 --threads 1 --out r1 >r1.log
+grep -q "^r1_gamma = 1$" r1/run.txt && grep -q "^real_label = 1$" r1/run.txt &&
+  grep -q "^beta1 = 0.5$" r1/run.txt || { cat r1/run.txt >&2; fail "mnist-gan-r1 run.txt"; }
+csv_rows r1/log.csv 2
+"$GAN" train --preset mnist-gan-ls --limit 64 --batch 32 --steps 2 --epochs 0 --threads 1 --out ls >ls.log
+grep -q "^real_label = 0.899999976$" ls/run.txt && grep -q "^r1_gamma = 0$" ls/run.txt ||
+  { cat ls/run.txt >&2; fail "mnist-gan-ls run.txt"; }
+# A flag still overrides the preset's setting.
+"$GAN" train --preset mnist-gan-ls --label-smoothing 1 --limit 64 --batch 32 --steps 1 --epochs 0 \
+  --threads 1 --out ls1 >ls1.log
+grep -q "^real_label = 1$" ls1/run.txt || fail "--label-smoothing does not override the preset"
 # style: the style-based generator; its samples go through gan sample (a
 # sampler's own style vectors).
 "$GAN" train --preset style --limit 128 --batch 32 --steps 2 --epochs 0 --threads 1 --out style >style.log
@@ -27,4 +39,4 @@ png_ok style/samples/step_000002.png
 "$GAN" sample style --seed 0 --n 16 --out style_again.png >/dev/null
 cmp style/samples/step_000002.png style_again.png || fail "style: gan sample does not redraw the grid"
 "$GAN" info style/checkpoint.gan | grep -q "adain" || fail "style checkpoint has no adain layer"
-ok "presets dcgan-cifar10, wgan, wgan-gp and style"
+ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls and style"

@@ -92,6 +92,8 @@ typedef struct cli_preset {
     int n_critic;
     size_t batch;
     int drop_remainder;
+    float real_label;   /* BCE target of real images: < 1 is one-sided smoothing */
+    float r1_gamma;     /* R1 penalty on real images, 0: off */
 } cli_preset;
 
 const cli_preset *cli_preset_find(const char *name);

@@ -744,10 +744,10 @@ static int settings_new(const train_args *a, run_settings *r)
     r->beta1 = a->set[OPT_BETA1] ? a->r.beta1 : quick ? QUICK_BETA1 : p->beta1;
     r->loss = a->set[OPT_LOSS] ? a->r.loss : p->loss;
     r->clip = a->set[OPT_CLIP] ? a->r.clip : p->clip;
-    r->real_label = a->set[OPT_SMOOTH] ? a->r.real_label : 1.0f;
+    r->real_label = a->set[OPT_SMOOTH] ? a->r.real_label : p->real_label;
     r->beta2 = a->set[OPT_BETA2] ? a->r.beta2 : p->beta2;
     r->gradient_penalty = a->set[OPT_GP] ? a->r.gradient_penalty : p->gradient_penalty;
-    r->r1_gamma = a->set[OPT_R1] ? a->r.r1_gamma : 0.0f;
+    r->r1_gamma = a->set[OPT_R1] ? a->r.r1_gamma : p->r1_gamma;
     r->ema_decay = a->set[OPT_EMA] ? a->r.ema_decay : 0.0f;
     r->n_critic = a->set[OPT_N_CRITIC] ? a->r.n_critic : (uint64_t)p->n_critic;
     r->drop_remainder = p->drop_remainder || r->n_critic > 1;

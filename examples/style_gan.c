@@ -2,7 +2,7 @@
  * style_gan.c -- a style-based generator on Fashion-MNIST: the second seed
  * notebook's Practical 6 sketch (gamma = Dense(C)(w), beta = Dense(C)(w),
  * x * (1 + gamma) + beta) made into a whole StyleGAN-like network with
- * libgan's layers, trained against the notebook's MNIST discriminator.
+ * libgan's layers, trained against the notebook's WGAN critic.
  *
  *   z (100) -> mapping network: 3 x (dense 128, leaky ReLU 0.2) -> style s
  *   style input: a learned 7x7x128 constant (s is kept for the AdaINs)
@@ -14,7 +14,10 @@
  * is only how each AdaIN layer rescales and shifts their feature maps from
  * their style vectors.  The network is built here call by call (it is also
  * GAN_PRESET_STYLE_GENERATOR, and this program checks the two agree), then
- * trained with BCE and Adam(2e-4, beta1 0.5), and 64 samples are written
+ * trained as WGAN-GP (StyleGAN's loss for CelebA-HQ; with BCE this
+ * generator collapses to one garment, docs/stabilisation.md): the
+ * notebook's WGAN critic, gradient penalty 10, 5 critic updates per step,
+ * Adam(1e-4, beta 0/0.9), and 64 samples are written
  * to a PNG grid (--out, default style_gan.png); --save also writes the
  * generator, for `gan sample` and `gan eval`.
  */
@@ -105,7 +108,7 @@ static int write_samples(const gan_model *g, const char *path)
 
 int main(int argc, char **argv)
 {
-    ex_options o = {NULL, 1, 64, 0, 0, 0};
+    ex_options o = {NULL, 1, 64, 0, 0, 1};
     const char *out = "style_gan.png", *save = NULL;
     char *args[64];
     int nargs = 0, rc = 1, d100[1] = {100};
@@ -133,17 +136,21 @@ int main(int argc, char **argv)
 
     memset(&x, 0, sizeof x);
     GAN_OPTIMIZER_CONFIG_INIT(&oc);
-    oc.lr = 2e-4f;
-    oc.beta1 = 0.5f;
+    oc.lr = 1e-4f;
+    oc.beta1 = 0.0f;
+    oc.beta2 = 0.9f;
     GAN_LOSS_CONFIG_INIT(&lc);
+    lc.kind = GAN_LOSS_WASSERSTEIN;
+    lc.gradient_penalty = 10.0f;
     GAN_TRAINER_CONFIG_INIT(&tc);
     tc.seed = o.seed;
+    tc.n_critic = 5;
     if (gan_model_create(&x.g, 1, d100) != GAN_OK)
         return ex_fail("gan_model_create");
     if (build_generator(x.g) || check_preset(x.g))
         goto done;
     if (gan_model_init_params(x.g, o.seed) != GAN_OK ||
-        gan_model_create_preset(&x.d, GAN_PRESET_MNIST_DISCRIMINATOR) != GAN_OK ||
+        gan_model_create_preset(&x.d, GAN_PRESET_WGAN_CRITIC) != GAN_OK ||
         gan_model_init_params(x.d, o.seed + 1) != GAN_OK ||
         gan_optimizer_create(&x.g_opt, x.g, &oc) != GAN_OK ||
         gan_optimizer_create(&x.d_opt, x.d, &oc) != GAN_OK || gan_loss_create(&x.loss, &lc) != GAN_OK ||

@@ -1517,8 +1517,9 @@ typedef enum gan_preset {
        style input 7x7x128 constant, AdaIN; Conv2D 128 (3x3), LReLU 0.2,
        AdaIN; Conv2DTranspose 64 then 32 (5x5, stride 2), each LReLU 0.2 +
        AdaIN; Conv2D 1 (3x3, bias) + tanh.  Convolutions before an AdaIN
-       have no bias; AdaIN epsilon 1e-5; all same padding.  Pairs with
-       GAN_PRESET_MNIST_DISCRIMINATOR (examples/style_gan.c). */
+       have no bias; AdaIN epsilon 1e-5; all same padding.  Trained with
+       GAN_PRESET_WGAN_CRITIC and the WGAN-GP penalty (examples/style_gan.c,
+       gan train --preset style). */
     GAN_PRESET_STYLE_GENERATOR = 7
 } gan_preset;
 

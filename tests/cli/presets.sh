@@ -32,8 +32,9 @@ grep -q "^real_label = 0.899999976$" ls/run.txt && grep -q "^r1_gamma = 0$" ls/r
 grep -q "^real_label = 1$" ls1/run.txt || fail "--label-smoothing does not override the preset"
 # style: the style-based generator; its samples go through gan sample (a
 # sampler's own style vectors).
-"$GAN" train --preset style --limit 128 --batch 32 --steps 2 --epochs 0 --threads 1 --out style >style.log
-grep -q "^preset = style$" style/run.txt && grep -q "^beta1 = 0.5$" style/run.txt ||
+"$GAN" train --preset style --limit 320 --batch 32 --steps 2 --epochs 0 --threads 1 --out style >style.log
+grep -q "^preset = style$" style/run.txt && grep -q "^gradient_penalty = 10$" style/run.txt &&
+  grep -q "^n_critic = 5$" style/run.txt ||
   { cat style/run.txt >&2; fail "style run.txt"; }
 png_ok style/samples/step_000002.png
 "$GAN" sample style --seed 0 --n 16 --out style_again.png >/dev/null

@@ -223,6 +223,11 @@ GAN_API gan_status gan_blas_info(char *buf, size_t cap, size_t *needed);
  *   conv2d                kernel (kh, kw, in_channels, filters), then bias
  *   conv2d_transpose      kernel (kh, kw, filters, in_channels), then bias
  *   batchnorm             gamma (channels), then beta (channels)
+ *   style_input           the constant (h, w, c)
+ *   adain                 kernel (style_dim, 2 * channels) row-major, its
+ *                         first `channels` columns giving gamma and the
+ *                         rest beta, then bias (2 * channels)
+ *   noise_injection       strength (channels)
  * These are exactly Keras' weight layouts, so weights exported from Keras
  * with get_weights() load unchanged.  BatchNorm running statistics are not
  * parameters but "state": moving mean (channels), then moving variance.
@@ -243,7 +248,10 @@ typedef enum gan_layer_kind {
     GAN_LAYER_RESHAPE = 10,
     GAN_LAYER_FLATTEN = 11,
     GAN_LAYER_MINIBATCH_STDDEV = 12,
-    GAN_LAYER_MINIBATCH_DISCRIMINATION = 13
+    GAN_LAYER_MINIBATCH_DISCRIMINATION = 13,
+    GAN_LAYER_STYLE_INPUT = 16,
+    GAN_LAYER_ADAIN = 17,
+    GAN_LAYER_NOISE_INJECTION = 18
 } gan_layer_kind;
 
 /** Padding of convolutions; both follow Keras exactly. */
@@ -373,6 +381,65 @@ GAN_API gan_status gan_model_add_minibatch_stddev(gan_model *model);
  */
 GAN_API gan_status gan_model_add_minibatch_discrimination(gan_model *model, int kernels,
                                                           int kernel_dim);
+
+/**
+ * Style modulation (a StyleGAN-like generator, Karras et al. 2019, in the
+ * second seed notebook's x * (1 + gamma) + beta form).  A style-based
+ * generator is one layer sequence:
+ *
+ *   z -> mapping network (dense + leaky_relu layers) -> s
+ *     -> style_input (h, w, c)              keeps s, outputs a constant
+ *     -> conv2d / conv2d_transpose, adain, leaky_relu ... -> tanh
+ *
+ * Every adain layer after the style input is modulated by the same style
+ * vector s of the sample (StyleGAN's w); gradients reach the mapping
+ * network through the style input layer (the sum of what every adain layer
+ * sends to s).  The layers compose with all others and run in
+ * gan_model_forward, the trainer, checkpoints and gan_sampler (thread
+ * safe: each sampler keeps its own style vectors).  They are for
+ * generators: the gradient penalties refuse them.  See
+ * examples/style_gan.c and GAN_PRESET_STYLE_GENERATOR.
+ */
+
+/**
+ * Method of gan_model: the synthesis network's input.  The layer's input
+ * (the model's input or the previous layer's output) must be a vector of
+ * style_dim features: it is the style vector s of each sample, kept for
+ * the adain layers that follow.  The layer's output does not depend on it:
+ * a trainable constant of shape (h, w, c) (initialised N(0, 1)), the same
+ * for every sample.  h, w, c in 1..2^24.  At most one per model
+ * (GAN_EINVAL for a second); GAN_ESHAPE when its input is an image.
+ */
+GAN_API gan_status gan_model_add_style_input(gan_model *model, int h, int w, int c);
+
+/**
+ * Method of gan_model: adaptive instance normalisation modulated by the
+ * style vector.  On an image input x (h, w, C), per sample and channel:
+ *   xhat = (x - mean_hw x) / sqrt(var_hw x + epsilon)   (biased variance)
+ *   [gamma, beta] = s A + b                 A (style_dim, 2C), b (2C)
+ *   y = (1 + gamma) * xhat + beta
+ * with s the sample's style vector (see gan_model_add_style_input), A
+ * Glorot-uniform and b zero at initialisation (the notebook's two Dense
+ * layers side by side).  The same in training and inference (instance
+ * statistics, no running averages).  GAN_EINVAL unless a
+ * style input layer precedes it, or epsilon is not in (0, 1); GAN_ESHAPE
+ * for a vector input or one of a single pixel (nothing to normalise).
+ */
+GAN_API gan_status gan_model_add_adain(gan_model *model, float epsilon);
+
+/**
+ * Method of gan_model: StyleGAN's noise input.  On an image input x
+ * (h, w, C): y = x + a[c] * e[p], one N(0, 1) value e per pixel and
+ * sample shared by all channels, a (C) a trainable strength initialised
+ * to 0 (so the layer starts as the identity).  In training mode e is drawn
+ * from the model's random stream (gan_model_set_seed, as dropout); in
+ * inference mode it is one fixed map per layer, the same for every sample
+ * (StyleGAN2's constant noise), so the same latent vector always gives the
+ * same image, at any batch size and from any thread (gan_sampler).  Any
+ * model may use it; the gradient penalties refuse it.  GAN_ESHAPE for a
+ * vector input.
+ */
+GAN_API gan_status gan_model_add_noise_injection(gan_model *model);
 
 /**
  * Method of gan_model: re-initialise every parameter and batchnorm state as
@@ -1443,7 +1510,17 @@ typedef enum gan_preset {
     GAN_PRESET_MNIST_NOTEBOOK_GENERATOR = 5,
     /* The notebook's WGAN critic: the MNIST discriminator without dropout,
        with a linear score. */
-    GAN_PRESET_WGAN_CRITIC = 6
+    GAN_PRESET_WGAN_CRITIC = 6,
+    /* Not from the notebooks: a small style-based generator for 28x28x1
+       (the second notebook's Practical 6 sketch made whole).  Mapping
+       network noise 100 -> 3 x (Dense 128, LReLU 0.2) = style s (128);
+       style input 7x7x128 constant, AdaIN; Conv2D 128 (3x3), LReLU 0.2,
+       AdaIN; Conv2DTranspose 64 then 32 (5x5, stride 2), each LReLU 0.2 +
+       AdaIN; Conv2D 1 (3x3, bias) + tanh.  Convolutions before an AdaIN
+       have no bias; AdaIN epsilon 1e-5; all same padding.  Trained with
+       GAN_PRESET_WGAN_CRITIC and the WGAN-GP penalty (examples/style_gan.c,
+       gan train --preset style). */
+    GAN_PRESET_STYLE_GENERATOR = 7
 } gan_preset;
 
 /**

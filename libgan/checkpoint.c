@@ -463,6 +463,13 @@ static void encode_arch(wbuf *b, const gan_model *m)
             wb_u32(b, (uint32_t)l->u.mbd.kernels);
             wb_u32(b, (uint32_t)l->u.mbd.dims);
             break;
+        case GAN_LAYER_STYLE_INPUT:
+            for (int k = 0; k < 3; k++)
+                wb_u32(b, (uint32_t)l->out.d[k]);
+            break;
+        case GAN_LAYER_ADAIN:
+            wb_f32(b, l->u.adain.epsilon);
+            break;
         default:
             break;
         }
@@ -545,9 +552,20 @@ static gan_status decode_arch(rbuf *r, gan_model **out)
         case GAN_LAYER_SIGMOID: st = gan_model_add_sigmoid(m); break;
         case GAN_LAYER_FLATTEN: st = gan_model_add_flatten(m); break;
         case GAN_LAYER_MINIBATCH_STDDEV: st = gan_model_add_minibatch_stddev(m); break;
+        case GAN_LAYER_NOISE_INJECTION: st = gan_model_add_noise_injection(m); break;
         case GAN_LAYER_MINIBATCH_DISCRIMINATION: {
             int kn = rb_i32(r), kd = rb_i32(r);
             st = r->st ? r->st : gan_model_add_minibatch_discrimination(m, kn, kd);
+            break;
+        }
+        case GAN_LAYER_STYLE_INPUT: {
+            int h = rb_i32(r), w = rb_i32(r), c = rb_i32(r);
+            st = r->st ? r->st : gan_model_add_style_input(m, h, w, c);
+            break;
+        }
+        case GAN_LAYER_ADAIN: {
+            float eps = rb_f32(r);
+            st = r->st ? r->st : gan_model_add_adain(m, eps);
             break;
         }
         case GAN_LAYER_DROPOUT: {

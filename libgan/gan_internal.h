@@ -187,6 +187,19 @@ typedef struct gan__ctx {
     size_t ws_bytes;
     void *aux;              /* this layer's saved forward data */
     gan__rng *rng;          /* the model's random stream */
+    /*
+     * Style modulation's side channel (style_input.c, adain.c): the batch's
+     * style vectors (batch, style_dim), written by the style input layer's
+     * forward and read by the adain layers after it, and dstyle, where the
+     * adain layers' backward adds their gradient with respect to them
+     * before the style input layer's backward (which runs later, the pass
+     * being in reverse) hands it on as its dx.  Both belong to the model
+     * or, for gan__infer, to the inference buffer (dstyle NULL there);
+     * NULL and 0 in models without a style input.
+     */
+    float *style;
+    float *dstyle;
+    size_t style_dim;
 } gan__ctx;
 
 typedef struct gan__layer_ops {
@@ -230,6 +243,7 @@ struct gan__layer {
         struct { float alpha; } act;
         struct { float rate; } drop;
         struct { int kernels, dims; } mbd;
+        struct { float epsilon; int style_dim; } adain;
     } u;
 };
 
@@ -246,6 +260,9 @@ extern const gan__layer_ops gan__reshape_ops;
 extern const gan__layer_ops gan__flatten_ops;
 extern const gan__layer_ops gan__minibatch_stddev_ops;
 extern const gan__layer_ops gan__minibatch_discrimination_ops;
+extern const gan__layer_ops gan__style_input_ops;
+extern const gan__layer_ops gan__adain_ops;
+extern const gan__layer_ops gan__noise_injection_ops;
 
 /*
  * Naive twins of the convolution kernels (test oracles): the sums written
@@ -299,6 +316,11 @@ struct gan_model {
     size_t ws_bytes;
     size_t last_batch;       /* batch of the last forward, 0 = none */
     gan_mode last_mode;
+    /* Style modulation: style_dim is the style input layer's input size
+       (0: the model has none), style_layer its index; style and dstyle
+       are (max_batch, style_dim) batch buffers (see gan__ctx). */
+    size_t style_dim, style_layer;
+    float *style, *dstyle;
 };
 
 /* Internal forward/backward without argument checks or copies: x is not
@@ -325,7 +347,9 @@ int gan__has_nonfinite(const float *x, size_t n);
  * Many contexts may run gan__infer on one const model from many threads:
  * it only reads the model's layers, parameters and batchnorm state.  This
  * relies on every layer's forward op, in inference mode (cx->training == 0,
- * cx->rng == NULL), writing nothing but y, cx->aux and cx->ws.
+ * cx->rng == NULL), writing nothing but y, cx->aux, cx->ws and cx->style
+ * (the buffer's own style vectors: the aux buffer cannot keep them, every
+ * layer reusing it).
  */
 typedef struct gan__infer_buf {
     size_t max_batch;
@@ -336,6 +360,7 @@ typedef struct gan__infer_buf {
     size_t aux_bytes;
     void *ws;
     size_t ws_bytes;
+    float *style;           /* (max_batch, style_dim), NULL without a style input */
 } gan__infer_buf;
 
 /* Plan and allocate for m and max_batch (1..GAN__MAX_BATCH); *b zeroed on

@@ -12,7 +12,10 @@
  * layer's input and output (reshape and flatten only relabel: they alias).
  * Saved forward data (batchnorm's xhat, dropout's mask) is written but
  * never read back, so one aux buffer as large as the largest layer's serves
- * all layers, and one workspace as large as the largest layer's.  Inputs
+ * all layers, and one workspace as large as the largest layer's.  The style
+ * vectors that a style input layer keeps for the adain layers after it
+ * live in a buffer of their own (the aux buffer is overwritten by every
+ * layer).  Inputs
  * are copied into the first buffer and outputs out of the last, so the
  * kernels see the same 64-byte aligned buffers as in gan_model_forward and
  * produce bit-identical results at the same batch size.
@@ -32,6 +35,7 @@ void gan__infer_buf_free(gan__infer_buf *b)
     gan__aligned_free(b->act[1]);
     gan__aligned_free(b->aux);
     gan__aligned_free(b->ws);
+    gan__aligned_free(b->style);
     memset(b, 0, sizeof *b);
 }
 
@@ -68,7 +72,9 @@ gan_status gan__infer_buf_init(gan__infer_buf *b, const gan_model *m, size_t max
     b->act[1] = gan__aligned_alloc(act * sizeof(float));
     b->aux = gan__aligned_alloc(aux ? gan__round64(aux) : 64);
     b->ws = gan__aligned_alloc(ws ? ws : 64);
-    if (!b->act[0] || !b->act[1] || !b->aux || !b->ws) {
+    if (m->style_dim)
+        b->style = gan__aligned_alloc(max_batch * m->style_dim * sizeof(float));
+    if (!b->act[0] || !b->act[1] || !b->aux || !b->ws || (m->style_dim && !b->style)) {
         gan__infer_buf_free(b);
         return gan__err(GAN_ENOMEM, "out of memory for inference buffers of batch %zu",
                         max_batch);
@@ -108,6 +114,9 @@ gan_status gan__infer(const gan_model *m, gan__infer_buf *b, const float *x, siz
             cx.ws_bytes = b->ws_bytes;
             cx.aux = b->aux;
             cx.rng = NULL; /* dropout draws nothing in inference mode */
+            cx.style = b->style;
+            cx.dstyle = NULL;
+            cx.style_dim = m->style_dim;
             l->ops->forward(l, &cx, b->act[cur], b->act[cur ^ 1]);
             cur ^= 1;
         }

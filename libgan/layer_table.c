@@ -6,7 +6,7 @@
  */
 #include "gan_internal.h"
 
-#define GAN__LAYER_KINDS 14 /* one past the largest gan_layer_kind */
+#define GAN__LAYER_KINDS 19 /* one past the largest gan_layer_kind */
 
 static const gan__layer_ops *const gan__layers[GAN__LAYER_KINDS] = {
     [GAN_LAYER_DENSE] = &gan__dense_ops,
@@ -22,9 +22,13 @@ static const gan__layer_ops *const gan__layers[GAN__LAYER_KINDS] = {
     [GAN_LAYER_FLATTEN] = &gan__flatten_ops,
     [GAN_LAYER_MINIBATCH_STDDEV] = &gan__minibatch_stddev_ops,
     [GAN_LAYER_MINIBATCH_DISCRIMINATION] = &gan__minibatch_discrimination_ops,
+    /* 14 and 15 are reserved for kinds being added on another branch. */
+    [GAN_LAYER_STYLE_INPUT] = &gan__style_input_ops,
+    [GAN_LAYER_ADAIN] = &gan__adain_ops,
+    [GAN_LAYER_NOISE_INJECTION] = &gan__noise_injection_ops,
 };
 
-_Static_assert(GAN_LAYER_MINIBATCH_DISCRIMINATION == GAN__LAYER_KINDS - 1, "update gan__layers");
+_Static_assert(GAN_LAYER_NOISE_INJECTION == GAN__LAYER_KINDS - 1, "update gan__layers");
 
 const gan__layer_ops *gan__layer_ops_for(gan_layer_kind kind)
 {

@@ -45,6 +45,9 @@ static void gan__free_batch_buffers(gan_model *m)
     gan__free(m->aux);
     gan__aligned_free(m->grad_buf[0]);
     gan__aligned_free(m->ws);
+    gan__aligned_free(m->style);
+    gan__aligned_free(m->dstyle);
+    m->style = m->dstyle = NULL;
     m->act_arena = NULL;
     m->act = NULL;
     m->aux_arena = NULL;
@@ -394,6 +397,49 @@ gan_status gan_model_add_minibatch_discrimination(gan_model *m, int kernels, int
     return gan__add_layer(m, &t, __func__);
 }
 
+gan_status gan_model_add_style_input(gan_model *m, int h, int w, int c)
+{
+    gan__layer t;
+    gan_status st;
+    const int dims[3] = {h, w, c};
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if (m->style_dim)
+        return gan__err(GAN_EINVAL, "%s: layer %zu is already a style input; a model has at most "
+                        "one (every adain layer reads its style vector)", __func__, m->style_layer);
+    memset(&t, 0, sizeof t);
+    if ((st = gan__shape_from_dims(3, dims, &t.out, __func__)) != GAN_OK)
+        return st;
+    t.kind = GAN_LAYER_STYLE_INPUT;
+    t.ops = &gan__style_input_ops;
+    if ((st = gan__add_layer(m, &t, __func__)) != GAN_OK)
+        return st;
+    m->style_layer = m->n_layers - 1;
+    m->style_dim = gan__shape_elems(&m->layers[m->style_layer].in);
+    return GAN_OK;
+}
+
+gan_status gan_model_add_adain(gan_model *m, float epsilon)
+{
+    gan__layer t;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if (!(epsilon > 0.0f && epsilon < 1.0f))
+        return gan__err(GAN_EINVAL, "%s: epsilon %g must be in (0, 1)", __func__, (double)epsilon);
+    if (!m->style_dim)
+        return gan__err(GAN_EINVAL, "%s: adain needs a style input layer before it "
+                        "(gan_model_add_style_input): it has no style vector to read", __func__);
+    memset(&t, 0, sizeof t);
+    t.kind = GAN_LAYER_ADAIN;
+    t.ops = &gan__adain_ops;
+    t.u.adain.epsilon = epsilon;
+    t.u.adain.style_dim = (int)m->style_dim; /* < GAN__MAX_ELEMS: fits */
+    return gan__add_layer(m, &t, __func__);
+}
+
+gan_status gan_model_add_noise_injection(gan_model *m)
+{
+    return gan__add_simple(m, GAN_LAYER_NOISE_INJECTION, 0.0f, __func__);
+}
+
 gan_status gan_model_init_params(gan_model *m, uint64_t seed)
 {
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
@@ -419,8 +465,8 @@ static size_t gan__round64(size_t n)
 
 gan_status gan_model_reserve(gan_model *m, size_t max_batch)
 {
-    size_t act_total, aux_total = 0, max_elems, ws = 0, off;
-    float *act_arena = NULL, **act = NULL, *gbuf = NULL;
+    size_t act_total, aux_total = 0, max_elems, ws = 0, off, style_n;
+    float *act_arena = NULL, **act = NULL, *gbuf = NULL, *style = NULL, *dstyle = NULL;
     unsigned char *aux_arena = NULL, **aux = NULL;
     void *wsp = NULL;
     const size_t L = m ? m->n_layers : 0;
@@ -456,7 +502,15 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
     aux = gan__calloc(L ? L : 1, sizeof *aux);
     gbuf = gan__aligned_alloc(2 * gan__round64(max_batch * max_elems) * sizeof(float));
     wsp = gan__aligned_alloc(ws ? ws : 64);
-    if (!act_arena || !act || !aux_arena || !aux || !gbuf || !wsp) {
+    style_n = max_batch * m->style_dim;
+    if (style_n) {
+        style = gan__aligned_alloc(style_n * sizeof(float));
+        dstyle = gan__aligned_alloc(style_n * sizeof(float));
+    }
+    if (!act_arena || !act || !aux_arena || !aux || !gbuf || !wsp ||
+        (style_n && (!style || !dstyle))) {
+        gan__aligned_free(style);
+        gan__aligned_free(dstyle);
         gan__aligned_free(act_arena);
         gan__free(act);
         gan__aligned_free(aux_arena);
@@ -468,6 +522,10 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
     /* Zero once: no uninitialised bytes ever reach a checkpoint or a test. */
     memset(act_arena, 0, act_total * sizeof(float));
     memset(aux_arena, 0, aux_total ? aux_total : 64);
+    if (style_n) {
+        memset(style, 0, style_n * sizeof(float));
+        memset(dstyle, 0, style_n * sizeof(float));
+    }
 
     off = 0;
     act[0] = act_arena;
@@ -497,6 +555,8 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
     m->grad_buf[1] = gbuf + gan__round64(max_batch * max_elems);
     m->ws = wsp;
     m->ws_bytes = ws;
+    m->style = style;
+    m->dstyle = dstyle;
     m->max_batch = max_batch;
     return GAN_OK;
 }
@@ -515,6 +575,9 @@ static void gan__layer_ctx(gan_model *m, size_t i, size_t batch, int training, g
     cx->ws_bytes = m->ws_bytes;
     cx->aux = m->aux[i];
     cx->rng = &m->rng;
+    cx->style = m->style;
+    cx->dstyle = m->dstyle;
+    cx->style_dim = m->style_dim;
 }
 
 gan_status gan__model_forward(gan_model *m, const float *x, size_t batch, gan_mode mode)
@@ -567,6 +630,9 @@ gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, f
         if (lo == top)
             return GAN_OK;
     }
+    /* The adain layers above the style input add into dstyle. */
+    if (m->style_dim && m->style_layer < top)
+        memset(m->dstyle, 0, batch * m->style_dim * sizeof(float));
     for (size_t i = top; i-- > lo;) {
         gan__layer *l = &m->layers[i];
         gan__ctx cx;

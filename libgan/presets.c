@@ -7,6 +7,8 @@
 #include "gan_internal.h"
 
 #define KERAS_LRELU_ALPHA 0.3f  /* keras.layers.LeakyReLU() default */
+#define STYLE_LRELU_ALPHA 0.2f  /* StyleGAN's */
+#define STYLE_ADAIN_EPS 1e-5f
 
 static const struct {
     gan_preset id;
@@ -19,6 +21,7 @@ static const struct {
     {GAN_PRESET_MNIST_DISCRIMINATOR, "mnist-discriminator", 0},
     {GAN_PRESET_MNIST_NOTEBOOK_GENERATOR, "mnist-notebook-generator", 100},
     {GAN_PRESET_WGAN_CRITIC, "wgan-critic", 0},
+    {GAN_PRESET_STYLE_GENERATOR, "style-generator", 100},
 };
 #define GAN__N_PRESETS (sizeof gan__presets / sizeof gan__presets[0])
 
@@ -119,6 +122,51 @@ static gan_status logit_head(gan_model *m)
     return st;
 }
 
+/* A convolution (transposed or not, same padding, no bias: the adain
+   after it removes any per-channel shift), leaky ReLU 0.2, adain. */
+static gan_status style_block(gan_model *m, int transpose, int filters, int k, int s)
+{
+    gan_status st = GAN_OK;
+    gan_conv2d_config c;
+    gan_conv2d_config_init(&c, sizeof c);
+    c.filters = filters;
+    c.kernel_h = c.kernel_w = k;
+    c.stride_h = c.stride_w = s;
+    c.padding = GAN_PADDING_SAME;
+    c.use_bias = 0;
+    TRY(transpose ? gan_model_add_conv2d_transpose(m, &c) : gan_model_add_conv2d(m, &c));
+    TRY(gan_model_add_leaky_relu(m, STYLE_LRELU_ALPHA));
+    TRY(gan_model_add_adain(m, STYLE_ADAIN_EPS));
+    return st;
+}
+
+/* See GAN_PRESET_STYLE_GENERATOR; examples/style_gan.c builds the same
+   network call by call. */
+static gan_status style_generator(gan_model *m)
+{
+    gan_status st = GAN_OK;
+    gan_dense_config d;
+    gan_conv2d_config c;
+    gan_dense_config_init(&d, sizeof d);
+    d.units = 128;
+    for (int i = 0; i < 3; i++) {
+        TRY(gan_model_add_dense(m, &d));
+        TRY(gan_model_add_leaky_relu(m, STYLE_LRELU_ALPHA));
+    }
+    TRY(gan_model_add_style_input(m, 7, 7, 128));
+    TRY(gan_model_add_adain(m, STYLE_ADAIN_EPS));
+    TRY(style_block(m, 0, 128, 3, 1));
+    TRY(style_block(m, 1, 64, 5, 2));
+    TRY(style_block(m, 1, 32, 5, 2));
+    gan_conv2d_config_init(&c, sizeof c);
+    c.filters = 1;
+    c.kernel_h = c.kernel_w = 3;
+    c.padding = GAN_PADDING_SAME;
+    TRY(gan_model_add_conv2d(m, &c));
+    TRY(gan_model_add_tanh(m));
+    return st;
+}
+
 gan_status gan_model_create_preset(gan_model **out, gan_preset p)
 {
     gan_status st;
@@ -166,6 +214,11 @@ gan_status gan_model_create_preset(gan_model **out, gan_preset p)
         TRY(dense_bn_lrelu_reshape(m, 7, 7, 128));
         TRY(deconv(m, 64, 5, 1, 1));
         TRY(deconv(m, 1, 5, 2, 0));
+        break;
+    case GAN_PRESET_STYLE_GENERATOR:
+        vec[0] = 100;
+        st = gan_model_create(&m, 1, vec);
+        TRY(style_generator(m));
         break;
     default:
         return gan__err(GAN_EINVAL, "gan_model_create_preset: unknown preset %d", (int)p);

@@ -142,6 +142,20 @@ static const layer_spec notebook_g[] = {
     I(GAN_LAYER_CONV2D_TRANSPOSE, 14, 14, 1), I(GAN_LAYER_TANH, 14, 14, 1),
 };
 
+/* The style-based generator: mapping network, style input, AdaIN blocks. */
+static const layer_spec style_g[] = {
+    V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128), V(GAN_LAYER_DENSE, 128),
+    V(GAN_LAYER_LEAKY_RELU, 128), V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128),
+    I(GAN_LAYER_STYLE_INPUT, 7, 7, 128), I(GAN_LAYER_ADAIN, 7, 7, 128),
+    I(GAN_LAYER_CONV2D, 7, 7, 128), I(GAN_LAYER_LEAKY_RELU, 7, 7, 128),
+    I(GAN_LAYER_ADAIN, 7, 7, 128),
+    I(GAN_LAYER_CONV2D_TRANSPOSE, 14, 14, 64), I(GAN_LAYER_LEAKY_RELU, 14, 14, 64),
+    I(GAN_LAYER_ADAIN, 14, 14, 64),
+    I(GAN_LAYER_CONV2D_TRANSPOSE, 28, 28, 32), I(GAN_LAYER_LEAKY_RELU, 28, 28, 32),
+    I(GAN_LAYER_ADAIN, 28, 28, 32),
+    I(GAN_LAYER_CONV2D, 28, 28, 1), I(GAN_LAYER_TANH, 28, 28, 1),
+};
+
 /* The WGAN critic: no dropout, linear score. */
 static const layer_spec wgan_c[] = {
     I(GAN_LAYER_CONV2D, 14, 14, 64), I(GAN_LAYER_LEAKY_RELU, 14, 14, 64),
@@ -177,6 +191,10 @@ typedef struct preset_spec {
  * Notebook G: 100*6272 = 627,200; BN 4*6272 = 25,088; 5*5*64*128 = 204,800;
  *   BN 256; 5*5*1*64 = 1,600.  Total 858,944; non-trainable
  *   2*(6272+64) = 12,672, trainable 846,272.
+ * Style G (no Keras twin): dense 100*128+128 = 12,928, 2 x (128*128+128) =
+ *   33,024; constant 7*7*128 = 6,272; adain(C) 128*2C + 2C: 33,024 twice,
+ *   16,512, 8,256; conv 3*3*128*128 = 147,456; deconv 5*5*64*128 = 204,800,
+ *   5*5*32*64 = 51,200; conv 3*3*32+1 = 289.  Total 546,785, all trainable.
  */
 static const preset_spec presets[] = {
     {GAN_PRESET_DCGAN_CIFAR10_GENERATOR, "dcgan-cifar10-generator", 128, V(0, 128), cifar_g,
@@ -191,6 +209,8 @@ static const preset_spec presets[] = {
      sizeof notebook_g / sizeof notebook_g[0], 858944, 846272},
     {GAN_PRESET_WGAN_CRITIC, "wgan-critic", 0, I(0, 28, 28, 1), wgan_c,
      sizeof wgan_c / sizeof wgan_c[0], 212865, 212865},
+    {GAN_PRESET_STYLE_GENERATOR, "style-generator", 100, V(0, 100), style_g,
+     sizeof style_g / sizeof style_g[0], 546785, 546785},
 };
 #define N_PRESETS (sizeof presets / sizeof presets[0])
 

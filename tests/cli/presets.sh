@@ -30,4 +30,14 @@ grep -q "^real_label = 0.899999976$" ls/run.txt && grep -q "^r1_gamma = 0$" ls/r
 "$GAN" train --preset mnist-gan-ls --label-smoothing 1 --limit 64 --batch 32 --steps 1 --epochs 0 \
   --threads 1 --out ls1 >ls1.log
 grep -q "^real_label = 1$" ls1/run.txt || fail "--label-smoothing does not override the preset"
-ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1 and mnist-gan-ls"
+# style: the style-based generator; its samples go through gan sample (a
+# sampler's own style vectors).
+"$GAN" train --preset style --limit 320 --batch 32 --steps 2 --epochs 0 --threads 1 --out style >style.log
+grep -q "^preset = style$" style/run.txt && grep -q "^gradient_penalty = 10$" style/run.txt &&
+  grep -q "^n_critic = 5$" style/run.txt ||
+  { cat style/run.txt >&2; fail "style run.txt"; }
+png_ok style/samples/step_000002.png
+"$GAN" sample style --seed 0 --n 16 --out style_again.png >/dev/null
+cmp style/samples/step_000002.png style_again.png || fail "style: gan sample does not redraw the grid"
+"$GAN" info style/checkpoint.gan | grep -q "adain" || fail "style checkpoint has no adain layer"
+ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls and style"

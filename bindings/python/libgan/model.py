@@ -10,12 +10,14 @@ from ._lib import (BatchNormConfig, Conv2DConfig, DenseConfig, cstr, fn, model_p
 LAYER_KINDS = {
     1: "dense", 2: "conv2d", 3: "conv2d_transpose", 4: "batchnorm", 5: "leaky_relu",
     6: "relu", 7: "tanh", 8: "sigmoid", 9: "dropout", 10: "reshape", 11: "flatten",
-    12: "minibatch_stddev", 13: "minibatch_discrimination",
+    12: "minibatch_stddev", 13: "minibatch_discrimination", 16: "style_input", 17: "adain",
+    18: "noise_injection",
 }
 
 PRESETS = {
     "dcgan-cifar10-generator": 1, "dcgan-cifar10-discriminator": 2, "mnist-generator": 3,
     "mnist-discriminator": 4, "mnist-notebook-generator": 5, "wgan-critic": 6,
+    "style-generator": 7,
 }
 
 _PADDING = {"valid": 0, "same": 1}
@@ -206,6 +208,30 @@ class Model(Handle):
         appends `kernels` features measuring each sample's closeness to the
         rest of its batch."""
         fn.gan_model_add_minibatch_discrimination(self._h, int(kernels), int(kernel_dim))
+        return self
+
+    def add_style_input(self, height, width, channels):
+        """The synthesis network's input of a style-based generator: its
+        input (a vector, e.g. a mapping network's output) is each sample's
+        style vector, kept for the adain layers after it; it outputs a
+        learned constant of shape (height, width, channels).  At most one
+        per model."""
+        fn.gan_model_add_style_input(self._h, int(height), int(width), int(channels))
+        return self
+
+    def add_adain(self, epsilon=1e-5):
+        """Adaptive instance normalisation modulated by the style vector s
+        of the style input layer before it: per sample and channel,
+        (1 + gamma) * (x - mean) / sqrt(var + epsilon) + beta with
+        [gamma, beta] = s A + b (A: style_dim x 2*channels, then b)."""
+        fn.gan_model_add_adain(self._h, float(epsilon))
+        return self
+
+    def add_noise_injection(self):
+        """StyleGAN's noise input on an image: x + strength[c] * e, one
+        N(0, 1) value e per pixel (fresh per sample in training, one fixed
+        map in inference); strengths start at 0."""
+        fn.gan_model_add_noise_injection(self._h)
         return self
 
     # ---- settings -----------------------------------------------------------

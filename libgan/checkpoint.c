@@ -463,6 +463,13 @@ static void encode_arch(wbuf *b, const gan_model *m)
             wb_u32(b, (uint32_t)l->u.mbd.kernels);
             wb_u32(b, (uint32_t)l->u.mbd.dims);
             break;
+        case GAN_LAYER_CLASS_EMBEDDING:
+            wb_u32(b, (uint32_t)l->u.cls.classes);
+            wb_u32(b, (uint32_t)l->u.cls.dim);
+            break;
+        case GAN_LAYER_CLASS_PROJECTION:
+            wb_u32(b, (uint32_t)l->u.cls.classes);
+            break;
         default:
             break;
         }
@@ -548,6 +555,19 @@ static gan_status decode_arch(rbuf *r, gan_model **out)
         case GAN_LAYER_MINIBATCH_DISCRIMINATION: {
             int kn = rb_i32(r), kd = rb_i32(r);
             st = r->st ? r->st : gan_model_add_minibatch_discrimination(m, kn, kd);
+            break;
+        }
+        case GAN_LAYER_CLASS_EMBEDDING: {
+            int classes = rb_i32(r), dim = rb_i32(r);
+            st = r->st ? r->st : gan_model_add_class_embedding(m, classes, dim);
+            break;
+        }
+        case GAN_LAYER_CLASS_PROJECTION: {
+            int classes = rb_i32(r);
+            if (r->st == GAN_OK && use_bias != 1)
+                st = gan__err(GAN_EFORMAT, "class_projection with use_bias %u (always 1)", use_bias);
+            else
+                st = r->st ? r->st : gan_model_add_class_projection(m, classes);
             break;
         }
         case GAN_LAYER_DROPOUT: {

@@ -6,7 +6,7 @@
  */
 #include "gan_internal.h"
 
-#define GAN__LAYER_KINDS 14 /* one past the largest gan_layer_kind */
+#define GAN__LAYER_KINDS 16 /* one past the largest gan_layer_kind */
 
 static const gan__layer_ops *const gan__layers[GAN__LAYER_KINDS] = {
     [GAN_LAYER_DENSE] = &gan__dense_ops,
@@ -22,9 +22,11 @@ static const gan__layer_ops *const gan__layers[GAN__LAYER_KINDS] = {
     [GAN_LAYER_FLATTEN] = &gan__flatten_ops,
     [GAN_LAYER_MINIBATCH_STDDEV] = &gan__minibatch_stddev_ops,
     [GAN_LAYER_MINIBATCH_DISCRIMINATION] = &gan__minibatch_discrimination_ops,
+    [GAN_LAYER_CLASS_EMBEDDING] = &gan__class_embedding_ops,
+    [GAN_LAYER_CLASS_PROJECTION] = &gan__class_projection_ops,
 };
 
-_Static_assert(GAN_LAYER_MINIBATCH_DISCRIMINATION == GAN__LAYER_KINDS - 1, "update gan__layers");
+_Static_assert(GAN_LAYER_CLASS_PROJECTION == GAN__LAYER_KINDS - 1, "update gan__layers");
 
 const gan__layer_ops *gan__layer_ops_for(gan_layer_kind kind)
 {

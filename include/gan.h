@@ -1553,8 +1553,10 @@ typedef enum gan_preset {
        generator's layers (Dense 7*7*256, ..., tanh): 28x28x1. */
     GAN_PRESET_CGAN_GENERATOR = 7,
     /* Projection discriminator: the MNIST discriminator's Conv2D 64, 128
-       blocks (LReLU, Dropout 0.3), Flatten, then a class projection over
-       10 classes instead of Dense 1.  Input 28x28x1. */
+       blocks (LReLU, Dropout 0.3), Flatten, minibatch discrimination (50
+       kernels of 5; without it each class collapsed to one image), then a
+       class projection over 10 classes instead of Dense 1.  Input
+       28x28x1. */
     GAN_PRESET_CGAN_DISCRIMINATOR = 8
 } gan_preset;
 

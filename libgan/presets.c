@@ -9,6 +9,8 @@
 #define KERAS_LRELU_ALPHA 0.3f  /* keras.layers.LeakyReLU() default */
 #define CGAN_CLASSES 10         /* Fashion-MNIST */
 #define CGAN_EMBEDDING 50       /* as the Keras cGAN examples' Embedding(10, 50) */
+#define CGAN_MBD_KERNELS 50     /* minibatch discrimination of the cGAN critic */
+#define CGAN_MBD_DIM 5
 
 static const struct {
     gan_preset id;
@@ -179,6 +181,9 @@ gan_status gan_model_create_preset(gan_model **out, gan_preset p)
         TRY(conv_block(m, 64, 5, 0.3f));
         TRY(conv_block(m, 128, 5, 0.3f));
         TRY(gan_model_add_flatten(m));
+        /* Against the collapse of each class to one image, which a
+           projection head alone let through (docs/stabilisation.md). */
+        TRY(gan_model_add_minibatch_discrimination(m, CGAN_MBD_KERNELS, CGAN_MBD_DIM));
         TRY(gan_model_add_class_projection(m, CGAN_CLASSES));
         break;
     case GAN_PRESET_MNIST_NOTEBOOK_GENERATOR:

@@ -29,7 +29,8 @@ static const cli_preset presets[] = {
      GAN_LOSS_WASSERSTEIN, 0.0f, 10.0f, 5, 64, 1},
     {"cgan",
      "conditional GAN on Fashion-MNIST with its labels: class embedding + noise "
-     "generator, projection discriminator; BCE, Adam 2e-4 beta1 0.5, batch 64",
+     "generator, projection discriminator with minibatch discrimination; BCE, "
+     "Adam 2e-4 beta1 0.5, batch 64",
      GAN_PRESET_CGAN_GENERATOR, GAN_PRESET_CGAN_DISCRIMINATOR, GAN_OPTIM_ADAM, 2e-4f, 0.5f,
      0.999f, GAN_LOSS_BCE, 0.0f, 0.0f, 1, 64, 0},
 };

@@ -228,6 +228,8 @@ GAN_API gan_status gan_blas_info(char *buf, size_t cap, size_t *needed);
  *                         first `channels` columns giving gamma and the
  *                         rest beta, then bias (2 * channels)
  *   noise_injection       strength (channels)
+ *   class_embedding       table (n_classes, dim)
+ *   class_projection      w (in), b (1), V (n_classes, in)
  * These are exactly Keras' weight layouts, so weights exported from Keras
  * with get_weights() load unchanged.  BatchNorm running statistics are not
  * parameters but "state": moving mean (channels), then moving variance.
@@ -249,6 +251,8 @@ typedef enum gan_layer_kind {
     GAN_LAYER_FLATTEN = 11,
     GAN_LAYER_MINIBATCH_STDDEV = 12,
     GAN_LAYER_MINIBATCH_DISCRIMINATION = 13,
+    GAN_LAYER_CLASS_EMBEDDING = 14,
+    GAN_LAYER_CLASS_PROJECTION = 15,
     GAN_LAYER_STYLE_INPUT = 16,
     GAN_LAYER_ADAIN = 17,
     GAN_LAYER_NOISE_INJECTION = 18
@@ -440,6 +444,46 @@ GAN_API gan_status gan_model_add_adain(gan_model *model, float epsilon);
  * vector input.
  */
 GAN_API gan_status gan_model_add_noise_injection(gan_model *model);
+ * Conditional models.  A model is conditional when it has a class layer
+ * (class_embedding or class_projection): every forward then takes one
+ * integer class label per sample (gan_model_forward_labeled), which the
+ * class layers read as a side input; all other layers ignore it.  All
+ * class layers of one model must agree on n_classes (GAN_EINVAL naming
+ * both values otherwise), and gan_model_num_classes() reports it.  Labels
+ * outside 0..n_classes-1 are refused (GAN_EINVAL naming the sample and the
+ * value) before anything is computed.  The usual pair (Mirza & Osindero;
+ * Miyato & Koyama): a generator that starts with a class embedding
+ * concatenated to the noise, and a discriminator whose last layer is a
+ * class projection.  gan_trainer_step_labeled, gan_trainer_fit and
+ * gan_sampler_generate_labeled train and sample them.
+ *
+ * Method of gan_model: class embedding.  Appends a code of the sample's
+ * class y to its features: a vector (L) -> (L + E) = [x, e(y)]; an image
+ * (h, w, c) -> (h, w, c + E) with e(y) appended at every position (class
+ * maps, for a discriminator that takes the label at its input).
+ *   dim > 0   e(y) is row y of a trainable table (n_classes, dim), the
+ *             layer's parameters, initialised N(0, 1) as torch.nn.Embedding;
+ *             E = dim.
+ *   dim == 0  e(y) is the fixed one-hot vector of y: E = n_classes, no
+ *             parameters.
+ * n_classes in 1..65536, dim in 0..65536.  Gradient-checked.  The gradient
+ * penalties treat it exactly (its output does not depend on the weights'
+ * path to the input).
+ */
+GAN_API gan_status gan_model_add_class_embedding(gan_model *model, int n_classes, int dim);
+
+/**
+ * Method of gan_model: class projection (Miyato & Koyama 2018, "cGANs with
+ * Projection Discriminator"), the output layer of a conditional
+ * discriminator.  On a vector h of F features (flatten images first) and
+ * the sample's class y it outputs one value per sample:
+ *   out = psi(h) + <V[y], h>,   psi(h) = <w, h> + b.
+ * Parameters in this order: w (F), b (1), V (n_classes, F) row-major; w and
+ * each row of V Glorot-uniform as a dense layer of one unit, b = 0.
+ * n_classes in 1..65536.  Gradient-checked; supported by the gradient
+ * penalties (for a fixed y the layer is linear in h).
+ */
+GAN_API gan_status gan_model_add_class_projection(gan_model *model, int n_classes);
 
 /**
  * Method of gan_model: re-initialise every parameter and batchnorm state as
@@ -483,6 +527,21 @@ GAN_API gan_status gan_model_forward(gan_model *model, const float *x, size_t x_
                                      size_t batch, gan_mode mode, float *y, size_t y_count);
 
 /**
+ * Method of gan_model: gan_model_forward for a conditional model (see
+ * gan_model_add_class_embedding): labels holds one class per sample
+ * (batch values in 0..n_classes-1).  The model keeps a copy of the labels
+ * with its cached forward state, so the following gan_model_backward()
+ * calls use the same ones.  Returns what gan_model_forward returns, and
+ * GAN_EINVAL for NULL labels, a label out of range (the message names the
+ * sample and the value; nothing is computed), or a model that takes no
+ * labels (use gan_model_forward).  gan_model_forward on a conditional
+ * model returns GAN_EINVAL saying to pass labels.
+ */
+GAN_API gan_status gan_model_forward_labeled(gan_model *model, const float *x, size_t x_count,
+                                             const int32_t *labels, size_t batch, gan_mode mode,
+                                             float *y, size_t y_count);
+
+/**
  * Method of gan_model: borrow the output of the last forward().
  * *y points to *count floats, valid until the next forward(), reserve() or
  * free() of this model.  GAN_ESTATE if no forward has been run.
@@ -524,6 +583,10 @@ GAN_API gan_status gan_model_set_trainable(gan_model *model, int layer, int trai
 
 /** Number of layers in *n. */
 GAN_API gan_status gan_model_layer_count(const gan_model *model, size_t *n);
+
+/** The number of classes of a conditional model's labels in *n_classes, or
+   0 for a model without class layers (see gan_model_add_class_embedding). */
+GAN_API gan_status gan_model_num_classes(const gan_model *model, int *n_classes);
 
 /** Kind of layer `layer` in *kind. GAN_EINVAL for an index out of range. */
 GAN_API gan_status gan_model_layer_kind(const gan_model *model, size_t layer, gan_layer_kind *kind);
@@ -992,6 +1055,26 @@ GAN_API void gan_trainer_free(gan_trainer *t);
 GAN_API gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count,
                                     size_t batch, gan_step_stats *stats);
 
+/**
+ * Method of gan_trainer: one training step of a conditional GAN (a
+ * generator and a discriminator that both have class layers with the same
+ * n_classes; gan_trainer_create refuses a pair where only one is
+ * conditional).  labels holds the class of each real sample (labels_count
+ * = n_critic * batch, in the order of real).  The generated samples'
+ * classes are drawn uniformly from 0..n_classes-1 by the trainer's own
+ * random stream (after each batch of latent noise), so they are
+ * reproducible and saved in checkpoints; one draw labels both the
+ * generator's input and the discriminator's score of those samples.
+ * Gradient penalties score their points with the real samples' labels
+ * (WGAN-GP interpolates and R1's real samples).  Otherwise exactly
+ * gan_trainer_step, which returns GAN_EINVAL for a conditional pair; this
+ * call returns GAN_EINVAL for an unconditional one, for NULL labels and for
+ * a label out of range (before anything is computed).
+ */
+GAN_API gan_status gan_trainer_step_labeled(gan_trainer *t, const float *real, size_t real_count,
+                                            const int32_t *labels, size_t labels_count,
+                                            size_t batch, gan_step_stats *stats);
+
 /** Steps done and the current epoch (gan_trainer_fit counts epochs). */
 GAN_API gan_status gan_trainer_progress(const gan_trainer *t, uint64_t *step, uint64_t *epoch);
 
@@ -1020,7 +1103,9 @@ typedef int (*gan_epoch_callback)(uint64_t epoch, const gan_step_stats *mean, vo
  * NULL; on_epoch gets the mean of the epoch's step figures.
  * Returns GAN_OK after the last epoch, GAN_DONE if a callback stopped it,
  * or the error of the failing step (the model holds the weights of the
- * last good step).  GAN_ESHAPE if samples do not fit D.
+ * last good step).  GAN_ESHAPE if samples do not fit D.  A conditional
+ * pair trains with the dataset's labels (gan_trainer_step_labeled);
+ * GAN_EINVAL if the dataset has no labels or more classes than the models.
  */
 GAN_API gan_status gan_trainer_fit(gan_trainer *t, gan_dataset *ds, uint64_t epochs,
                                    gan_step_callback on_step, gan_epoch_callback on_epoch,
@@ -1196,6 +1281,21 @@ GAN_API gan_status gan_sampler_generate(gan_sampler *s, const float *z, size_t z
  */
 GAN_API gan_status gan_sampler_generate_u8(gan_sampler *s, const float *z, size_t z_count,
                                            size_t n, uint8_t *out, size_t out_count);
+
+/**
+ * The same two calls for a conditional generator (gan_model_num_classes()
+ * > 0): labels holds the class of each of the n images (0..n_classes-1).
+ * The unlabeled calls return GAN_EINVAL on a conditional generator, these
+ * on an unconditional one; a label out of range is GAN_EINVAL (naming the
+ * image and the value) before anything is generated.  z may be NULL as
+ * above.  Thread safety as the unlabeled calls.
+ */
+GAN_API gan_status gan_sampler_generate_labeled(gan_sampler *s, const float *z, size_t z_count,
+                                                const int32_t *labels, size_t n, float *out,
+                                                size_t out_count);
+GAN_API gan_status gan_sampler_generate_labeled_u8(gan_sampler *s, const float *z,
+                                                   size_t z_count, const int32_t *labels,
+                                                   size_t n, uint8_t *out, size_t out_count);
 
 /**
  * Latent interpolation: `steps` vectors from z0 to z1 (dim floats each),
@@ -1470,7 +1570,9 @@ GAN_API gan_status gan_metrics_run_dataset(gan_metrics *metrics, const gan_datas
  * `seed`, drawn batch after batch, and the generator run in inference mode
  * (batchnorm running statistics).  The same seed and n give the same
  * latent vectors at any max_batch.  The generator's buffers are used, as
- * by gan_model_forward.
+ * by gan_model_forward.  A conditional generator (K classes) draws image i
+ * of class i mod K, so every class has n/K images (+1 for the first
+ * n mod K classes).
  */
 GAN_API gan_status gan_metrics_run_generator(gan_metrics *metrics, gan_model *generator,
                                              uint64_t seed, size_t n, gan_fid_stats *stats,
@@ -1511,6 +1613,16 @@ typedef enum gan_preset {
     /* The notebook's WGAN critic: the MNIST discriminator without dropout,
        with a linear score. */
     GAN_PRESET_WGAN_CRITIC = 6,
+    /* Conditional GAN on Fashion-MNIST's 10 classes: noise 100 and a
+       trainable class embedding of 50 (concatenated: 150), then the MNIST
+       generator's layers (Dense 7*7*256, ..., tanh): 28x28x1. */
+    GAN_PRESET_CGAN_GENERATOR = 7,
+    /* Projection discriminator: the MNIST discriminator's Conv2D 64, 128
+       blocks (LReLU, Dropout 0.3), Flatten, minibatch discrimination (50
+       kernels of 5; without it each class collapsed to one image), then a
+       class projection over 10 classes instead of Dense 1.  Input
+       28x28x1. */
+    GAN_PRESET_CGAN_DISCRIMINATOR = 8,
     /* Not from the notebooks: a small style-based generator for 28x28x1
        (the second notebook's Practical 6 sketch made whole).  Mapping
        network noise 100 -> 3 x (Dense 128, LReLU 0.2) = style s (128);
@@ -1520,7 +1632,7 @@ typedef enum gan_preset {
        have no bias; AdaIN epsilon 1e-5; all same padding.  Trained with
        GAN_PRESET_WGAN_CRITIC and the WGAN-GP penalty (examples/style_gan.c,
        gan train --preset style). */
-    GAN_PRESET_STYLE_GENERATOR = 7
+    GAN_PRESET_STYLE_GENERATOR = 9
 } gan_preset;
 
 /**

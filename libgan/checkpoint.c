@@ -470,6 +470,13 @@ static void encode_arch(wbuf *b, const gan_model *m)
         case GAN_LAYER_ADAIN:
             wb_f32(b, l->u.adain.epsilon);
             break;
+        case GAN_LAYER_CLASS_EMBEDDING:
+            wb_u32(b, (uint32_t)l->u.cls.classes);
+            wb_u32(b, (uint32_t)l->u.cls.dim);
+            break;
+        case GAN_LAYER_CLASS_PROJECTION:
+            wb_u32(b, (uint32_t)l->u.cls.classes);
+            break;
         default:
             break;
         }
@@ -566,6 +573,19 @@ static gan_status decode_arch(rbuf *r, gan_model **out)
         case GAN_LAYER_ADAIN: {
             float eps = rb_f32(r);
             st = r->st ? r->st : gan_model_add_adain(m, eps);
+            break;
+        }
+        case GAN_LAYER_CLASS_EMBEDDING: {
+            int classes = rb_i32(r), dim = rb_i32(r);
+            st = r->st ? r->st : gan_model_add_class_embedding(m, classes, dim);
+            break;
+        }
+        case GAN_LAYER_CLASS_PROJECTION: {
+            int classes = rb_i32(r);
+            if (r->st == GAN_OK && use_bias != 1)
+                st = gan__err(GAN_EFORMAT, "class_projection with use_bias %u (always 1)", use_bias);
+            else
+                st = r->st ? r->st : gan_model_add_class_projection(m, classes);
             break;
         }
         case GAN_LAYER_DROPOUT: {

@@ -103,6 +103,9 @@ static gan_status gan__classes(const gan_model *m, size_t *classes, const char *
     const gan__shape *o;
     if (m->n_layers == 0)
         return gan__err(GAN_ESTATE, "%s: the model has no layers", func);
+    if (m->n_classes)
+        return gan__err(GAN_EINVAL, "%s: the model is conditional (it takes class labels as an "
+                        "input); a classifier sees samples only", func);
     o = &m->layers[m->n_layers - 1].out;
     if (o->ndim != 1 || o->d[0] < 2) {
         char s[64];
@@ -153,7 +156,7 @@ gan_status gan_model_train_classifier_step(gan_model *m, gan_optimizer *opt, con
 
     /* forward (training), loss, backward, update: all or nothing. */
     gan_model_zero_grad(m);
-    if ((st = gan__model_forward(m, x, batch, GAN_MODE_TRAIN)) != GAN_OK)
+    if ((st = gan__model_forward(m, x, NULL, batch, GAN_MODE_TRAIN)) != GAN_OK)
         goto undo;
     if (gan__has_nonfinite(m->act[m->n_layers], batch * classes)) {
         st = gan__err(GAN_ENUMERIC, "gan_model_train_classifier_step: the logits contain NaN "
@@ -232,7 +235,7 @@ gan_status gan_model_evaluate_classifier(gan_model *m, const gan_dataset *ds, si
                               (long)lab[i], classes - 1);
                 goto out;
             }
-        if ((st = gan__model_forward(m, x, nb, GAN_MODE_INFER)) != GAN_OK)
+        if ((st = gan__model_forward(m, x, NULL, nb, GAN_MODE_INFER)) != GAN_OK)
             goto out;
         if (gan__has_nonfinite(m->act[m->n_layers], nb * classes)) {
             st = gan__err(GAN_ENUMERIC, "gan_model_evaluate_classifier: the logits contain NaN "

@@ -412,16 +412,6 @@ gan_status gan_dataset_batches_per_epoch(const gan_dataset *ds, size_t *n)
     return GAN_OK;
 }
 
-/* Uniform integer in [0, bound), bound >= 1, without modulo bias. */
-static size_t gan__rng_below(gan__rng *r, size_t bound)
-{
-    uint64_t b = (uint64_t)bound, threshold = (0 - b) % b, v;
-    do
-        v = gan__rng_next(r);
-    while (v < threshold);
-    return (size_t)(v % b);
-}
-
 /* The order of epoch `epoch`: a function of (seed, epoch, n) only. */
 static void gan__ds_make_perm(gan_dataset *ds)
 {

@@ -105,6 +105,7 @@ uint64_t gan__rng_next(gan__rng *r);
 uint32_t gan__rng_u32(gan__rng *r);
 float gan__rng_uniform(gan__rng *r);              /* [0, 1) */
 float gan__rng_normal(gan__rng *r);               /* N(0, 1) */
+size_t gan__rng_below(gan__rng *r, size_t bound);  /* uniform in 0..bound-1 */
 void gan__rng_fill_normal(gan__rng *r, float *x, size_t n);
 uint64_t gan__splitmix64(uint64_t *state);
 
@@ -145,6 +146,8 @@ size_t gan__shape_spatial(const gan__shape *s);
 #define GAN__MAX_DIM (1 << 24)
 #define GAN__MAX_ELEMS ((size_t)1 << 31)
 #define GAN__MAX_BATCH ((size_t)1 << 24)
+/* Classes of a conditional model, and the largest class embedding. */
+#define GAN__MAX_CLASSES 65536
 
 /* ---- convolution geometry and im2col (im2col.c) ----------------------------- */
 
@@ -200,6 +203,8 @@ typedef struct gan__ctx {
     float *style;
     float *dstyle;
     size_t style_dim;
+    const int32_t *labels;  /* (batch) class of each sample, validated;
+                               NULL for a model without class layers */
 } gan__ctx;
 
 typedef struct gan__layer_ops {
@@ -244,8 +249,20 @@ struct gan__layer {
         struct { float rate; } drop;
         struct { int kernels, dims; } mbd;
         struct { float epsilon; int style_dim; } adain;
+        struct { int classes, dim; } cls;   /* class embedding/projection */
     } u;
 };
+
+/* 1 for the layer kinds that read cx->labels (class embedding and
+   projection): they make a model conditional. */
+static inline int gan__kind_uses_labels(gan_layer_kind k)
+{
+    return k == GAN_LAYER_CLASS_EMBEDDING || k == GAN_LAYER_CLASS_PROJECTION;
+}
+
+/* GAN_EINVAL "func: label i is v, expected 0..K-1" for the first label of
+   labels[0..n) outside 0..n_classes-1 (what = "label", "sample", ...). */
+gan_status gan__check_labels(const int32_t *labels, size_t n, int n_classes, const char *func);
 
 extern const gan__layer_ops gan__dense_ops;
 extern const gan__layer_ops gan__conv2d_ops;
@@ -263,6 +280,8 @@ extern const gan__layer_ops gan__minibatch_discrimination_ops;
 extern const gan__layer_ops gan__style_input_ops;
 extern const gan__layer_ops gan__adain_ops;
 extern const gan__layer_ops gan__noise_injection_ops;
+extern const gan__layer_ops gan__class_embedding_ops;
+extern const gan__layer_ops gan__class_projection_ops;
 
 /*
  * Naive twins of the convolution kernels (test oracles): the sums written
@@ -305,6 +324,7 @@ struct gan_model {
     size_t n_params, n_state;
     uint64_t init_seed;
     gan__rng rng;
+    int n_classes;           /* of its class layers; 0: not conditional */
     /* Batch-sized buffers (gan_model_reserve). */
     size_t max_batch;
     float *act_arena;        /* layer inputs/outputs */
@@ -314,6 +334,8 @@ struct gan_model {
     float *grad_buf[2];      /* ping-pong input gradients */
     void *ws;
     size_t ws_bytes;
+    int32_t *labels;         /* (max_batch) labels of the last forward, for
+                                backward; NULL unless conditional */
     size_t last_batch;       /* batch of the last forward, 0 = none */
     gan_mode last_mode;
     /* Style modulation: style_dim is the style input layer's input size
@@ -324,8 +346,12 @@ struct gan_model {
 };
 
 /* Internal forward/backward without argument checks or copies: x is not
-   copied when it already is act[0]. */
-gan_status gan__model_forward(gan_model *m, const float *x, size_t batch, gan_mode mode);
+   copied when it already is act[0].  labels: batch validated classes for a
+   conditional model (copied into m->labels unless they are m->labels),
+   ignored (may be NULL) otherwise; GAN_EINVAL if a conditional model gets
+   NULL. */
+gan_status gan__model_forward(gan_model *m, const float *x, const int32_t *labels, size_t batch,
+                              gan_mode mode);
 gan_status gan__model_backward(gan_model *m, const float *dy, float *dx);
 /*
  * Backward through layers [0, top) only, dy being the gradient of layer
@@ -370,10 +396,13 @@ void gan__infer_buf_free(gan__infer_buf *b);
 /*
  * y = model(x) in inference mode for n samples (n * in_elems floats in x,
  * n * out_elems in y; y must not overlap x), in passes of at most
- * b->max_batch.  No argument checks beyond a plan/model mismatch
- * (GAN_ESTATE); never allocates.
+ * b->max_batch.  labels: n validated classes for a conditional model,
+ * ignored otherwise.  No argument checks beyond a plan/model mismatch
+ * (GAN_ESTATE) and NULL labels for a conditional model (GAN_EINVAL); never
+ * allocates.
  */
-gan_status gan__infer(const gan_model *m, gan__infer_buf *b, const float *x, size_t n, float *y);
+gan_status gan__infer(const gan_model *m, gan__infer_buf *b, const float *x,
+                      const int32_t *labels, size_t n, float *y);
 
 /* ---- losses (loss.c), used by the trainer ------------------------------------ */
 
@@ -443,9 +472,11 @@ gan_status gan__penalty_supported(const gan_model *d);
  * value: WGAN-GP (r1 = 0) weight * mean_n (||g_n|| - 1)^2 or R1 (r1 = 1)
  * weight/2 * mean_n ||g_n||^2, g_n = d D(x_n) / d x_n.  Runs a training-mode
  * forward of d on x (n samples), so d's cache then holds x.  *pb is grown
- * as needed (free with gan__penalty_buf_free).
+ * as needed (free with gan__penalty_buf_free).  labels: the classes of x
+ * for a conditional critic (NULL otherwise).
  */
-gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const float *x, size_t n,
-                                 int r1, float weight, double *value);
+gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const float *x,
+                                 const int32_t *labels, size_t n, int r1, float weight,
+                                 double *value);
 
 #endif /* GAN_INTERNAL_H */

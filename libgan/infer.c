@@ -88,12 +88,16 @@ gan_status gan__infer_buf_init(gan__infer_buf *b, const gan_model *m, size_t max
     return GAN_OK;
 }
 
-gan_status gan__infer(const gan_model *m, gan__infer_buf *b, const float *x, size_t n, float *y)
+gan_status gan__infer(const gan_model *m, gan__infer_buf *b, const float *x,
+                      const int32_t *labels, size_t n, float *y)
 {
     if (m->n_layers != b->n_layers || b->max_batch == 0 ||
         gan__shape_elems(&m->in) != b->in_elems)
         return gan__err(GAN_ESTATE, "the model was changed after its inference buffers were "
                         "made (%zu layers, planned for %zu)", m->n_layers, b->n_layers);
+    if (m->n_classes && labels == NULL)
+        return gan__err(GAN_EINVAL, "the model is conditional (%d classes): pass the class labels",
+                        m->n_classes);
     for (size_t n0 = 0; n0 < n; n0 += b->max_batch) {
         const size_t nb = n - n0 < b->max_batch ? n - n0 : b->max_batch;
         int cur = 0;
@@ -117,6 +121,8 @@ gan_status gan__infer(const gan_model *m, gan__infer_buf *b, const float *x, siz
             cx.style = b->style;
             cx.dstyle = NULL;
             cx.style_dim = m->style_dim;
+            /* Read-only and the caller's: threads share nothing here. */
+            cx.labels = m->n_classes ? labels + n0 : NULL;
             l->ops->forward(l, &cx, b->act[cur], b->act[cur ^ 1]);
             cur ^= 1;
         }

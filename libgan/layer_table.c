@@ -22,7 +22,8 @@ static const gan__layer_ops *const gan__layers[GAN__LAYER_KINDS] = {
     [GAN_LAYER_FLATTEN] = &gan__flatten_ops,
     [GAN_LAYER_MINIBATCH_STDDEV] = &gan__minibatch_stddev_ops,
     [GAN_LAYER_MINIBATCH_DISCRIMINATION] = &gan__minibatch_discrimination_ops,
-    /* 14 and 15 are reserved for kinds being added on another branch. */
+    [GAN_LAYER_CLASS_EMBEDDING] = &gan__class_embedding_ops,
+    [GAN_LAYER_CLASS_PROJECTION] = &gan__class_projection_ops,
     [GAN_LAYER_STYLE_INPUT] = &gan__style_input_ops,
     [GAN_LAYER_ADAIN] = &gan__adain_ops,
     [GAN_LAYER_NOISE_INJECTION] = &gan__noise_injection_ops,

@@ -556,6 +556,9 @@ gan_status gan_metrics_create(gan_metrics **out, gan_model *net, int feature_lay
     if (net->n_layers < 2)
         return gan__err(GAN_ESTATE, "gan_metrics_create: the feature network needs at least 2 "
                         "layers (features, then the class logits)");
+    if (net->n_classes)
+        return gan__err(GAN_EINVAL, "gan_metrics_create: the feature network is conditional (it "
+                        "takes class labels); a feature network sees images only");
     if (k == -1) {
         /* The input of the last layer that is not a reshape/flatten. */
         size_t last = net->n_layers - 1;
@@ -661,7 +664,7 @@ static gan_status gan__metrics_batch(gan_metrics *m, const float *x, size_t nb,
     gan_model *net = m->net;
     const float *f;
     gan_status st;
-    if ((st = gan__model_forward(net, x, nb, GAN_MODE_INFER)) != GAN_OK)
+    if ((st = gan__model_forward(net, x, NULL, nb, GAN_MODE_INFER)) != GAN_OK)
         return st;
     f = net->act[m->layer + 1];
     if (gan__has_nonfinite(f, nb * m->dim) ||
@@ -760,6 +763,7 @@ gan_status gan_metrics_run_generator(gan_metrics *m, gan_model *generator, uint6
     gan__rng rng;
     size_t latent, out_e;
     float *z;
+    int32_t *lab = NULL;
     const gan__shape *go;
     char a[64], b[64];
     GAN__CHECK_HANDLE(m, GAN__MAGIC_METRICS, "gan_metrics");
@@ -782,13 +786,20 @@ gan_status gan_metrics_run_generator(gan_metrics *m, gan_model *generator, uint6
     latent = gan__shape_elems(&generator->in);
     out_e = gan__shape_elems(go);
     z = gan__aligned_alloc(m->max_batch * latent * sizeof *z);
-    if (!z)
+    if (generator->n_classes)
+        lab = gan__calloc(m->max_batch, sizeof *lab);
+    if (!z || (generator->n_classes && !lab)) {
+        gan__aligned_free(z);
         return gan__err(GAN_ENOMEM, "gan_metrics_run_generator: out of memory");
+    }
     gan__rng_seed(&rng, seed);
     for (size_t i0 = 0; i0 < n; i0 += m->max_batch) {
         size_t nb = n - i0 < m->max_batch ? n - i0 : m->max_batch;
         gan__rng_fill_normal(&rng, z, nb * latent);
-        if ((st = gan__model_forward(generator, z, nb, GAN_MODE_INFER)) != GAN_OK)
+        /* A conditional generator: balanced classes, image i of class i mod K. */
+        for (size_t i = 0; lab && i < nb; i++)
+            lab[i] = (int32_t)((i0 + i) % (size_t)generator->n_classes);
+        if ((st = gan__model_forward(generator, z, lab, nb, GAN_MODE_INFER)) != GAN_OK)
             break;
         memcpy(m->x, generator->act[generator->n_layers], nb * out_e * sizeof(float));
         if (gan__has_nonfinite(m->x, nb * out_e)) {
@@ -801,5 +812,6 @@ gan_status gan_metrics_run_generator(gan_metrics *m, gan_model *generator, uint6
             break;
     }
     gan__aligned_free(z);
+    gan__free(lab);
     return st;
 }

@@ -48,6 +48,8 @@ static void gan__free_batch_buffers(gan_model *m)
     gan__aligned_free(m->style);
     gan__aligned_free(m->dstyle);
     m->style = m->dstyle = NULL;
+    gan__free(m->labels);
+    m->labels = NULL;
     m->act_arena = NULL;
     m->act = NULL;
     m->aux_arena = NULL;
@@ -177,6 +179,8 @@ static gan_status gan__add_layer(gan_model *m, gan__layer *t, const char *func)
     }
     m->layers[idx] = *t;
     m->n_layers++;
+    if (gan__kind_uses_labels(t->kind))
+        m->n_classes = t->u.cls.classes;
     gan__init_layer(m, idx);
     /* Batch buffers were planned for the old layer list. */
     gan__free_batch_buffers(m);
@@ -438,6 +442,68 @@ gan_status gan_model_add_adain(gan_model *m, float epsilon)
 gan_status gan_model_add_noise_injection(gan_model *m)
 {
     return gan__add_simple(m, GAN_LAYER_NOISE_INJECTION, 0.0f, __func__);
+/* ---- class layers (conditional models) ------------------------------------------ */
+
+gan_status gan__check_labels(const int32_t *labels, size_t n, int n_classes, const char *func)
+{
+    for (size_t i = 0; i < n; i++)
+        if (labels[i] < 0 || labels[i] >= n_classes)
+            return gan__err(GAN_EINVAL, "%s: label %zu is %ld, expected a class in 0..%d", func, i,
+                            (long)labels[i], n_classes - 1);
+    return GAN_OK;
+}
+
+/* A new class layer must agree with the model's existing ones. */
+static gan_status gan__check_classes(const gan_model *m, int n_classes, const char *func)
+{
+    if (n_classes < 1 || n_classes > GAN__MAX_CLASSES)
+        return gan__err(GAN_EINVAL, "%s: n_classes %d must be in 1..%d", func, n_classes,
+                        GAN__MAX_CLASSES);
+    if (m->n_classes != 0 && m->n_classes != n_classes)
+        return gan__err(GAN_EINVAL, "%s: n_classes %d differs from the %d classes of the model's "
+                        "other class layers", func, n_classes, m->n_classes);
+    return GAN_OK;
+}
+
+gan_status gan_model_add_class_embedding(gan_model *m, int n_classes, int dim)
+{
+    gan__layer t;
+    gan_status st;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if ((st = gan__check_classes(m, n_classes, __func__)) != GAN_OK)
+        return st;
+    if (dim < 0 || dim > GAN__MAX_CLASSES)
+        return gan__err(GAN_EINVAL, "%s: dim %d must be in 0..%d (0: one-hot)", __func__, dim,
+                        GAN__MAX_CLASSES);
+    memset(&t, 0, sizeof t);
+    t.kind = GAN_LAYER_CLASS_EMBEDDING;
+    t.ops = &gan__class_embedding_ops;
+    t.u.cls.classes = n_classes;
+    t.u.cls.dim = dim;
+    return gan__add_layer(m, &t, __func__);
+}
+
+gan_status gan_model_add_class_projection(gan_model *m, int n_classes)
+{
+    gan__layer t;
+    gan_status st;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if ((st = gan__check_classes(m, n_classes, __func__)) != GAN_OK)
+        return st;
+    memset(&t, 0, sizeof t);
+    t.kind = GAN_LAYER_CLASS_PROJECTION;
+    t.ops = &gan__class_projection_ops;
+    t.use_bias = 1;
+    t.u.cls.classes = n_classes;
+    return gan__add_layer(m, &t, __func__);
+}
+
+gan_status gan_model_num_classes(const gan_model *m, int *n_classes)
+{
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    GAN__CHECK_ARG(n_classes != NULL);
+    *n_classes = m->n_classes;
+    return GAN_OK;
 }
 
 gan_status gan_model_init_params(gan_model *m, uint64_t seed)
@@ -469,6 +535,7 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
     float *act_arena = NULL, **act = NULL, *gbuf = NULL, *style = NULL, *dstyle = NULL;
     unsigned char *aux_arena = NULL, **aux = NULL;
     void *wsp = NULL;
+    int32_t *labels = NULL;
     const size_t L = m ? m->n_layers : 0;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
     if (max_batch == 0 || max_batch > GAN__MAX_BATCH)
@@ -507,10 +574,13 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
         style = gan__aligned_alloc(style_n * sizeof(float));
         dstyle = gan__aligned_alloc(style_n * sizeof(float));
     }
+    if (m->n_classes)
+        labels = gan__calloc(max_batch, sizeof *labels);
     if (!act_arena || !act || !aux_arena || !aux || !gbuf || !wsp ||
-        (style_n && (!style || !dstyle))) {
+        (style_n && (!style || !dstyle)) || (m->n_classes && !labels)) {
         gan__aligned_free(style);
         gan__aligned_free(dstyle);
+        gan__free(labels);
         gan__aligned_free(act_arena);
         gan__free(act);
         gan__aligned_free(aux_arena);
@@ -557,6 +627,7 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
     m->ws_bytes = ws;
     m->style = style;
     m->dstyle = dstyle;
+    m->labels = labels;
     m->max_batch = max_batch;
     return GAN_OK;
 }
@@ -578,13 +649,20 @@ static void gan__layer_ctx(gan_model *m, size_t i, size_t batch, int training, g
     cx->style = m->style;
     cx->dstyle = m->dstyle;
     cx->style_dim = m->style_dim;
+    cx->labels = m->labels;
 }
 
-gan_status gan__model_forward(gan_model *m, const float *x, size_t batch, gan_mode mode)
+gan_status gan__model_forward(gan_model *m, const float *x, const int32_t *labels, size_t batch,
+                              gan_mode mode)
 {
     gan_status st;
+    if (m->n_classes && labels == NULL)
+        return gan__err(GAN_EINVAL, "the model is conditional (%d classes): pass the class labels "
+                        "of the batch", m->n_classes);
     if (batch > m->max_batch && (st = gan_model_reserve(m, batch)) != GAN_OK)
         return st;
+    if (m->n_classes && labels != m->labels)
+        memcpy(m->labels, labels, batch * sizeof *labels);
     if (x != m->act[0])
         memcpy(m->act[0], x, batch * gan__shape_elems(&m->in) * sizeof(float));
     for (size_t i = 0; i < m->n_layers; i++) {
@@ -662,34 +740,60 @@ gan_status gan__model_backward(gan_model *m, const float *dy, float *dx)
     return gan__model_backward_from(m, m->n_layers, dy, dx, 1);
 }
 
-gan_status gan_model_forward(gan_model *m, const float *x, size_t x_count, size_t batch,
-                             gan_mode mode, float *y, size_t y_count)
+/* The checks and the copy-out shared by gan_model_forward[_labeled]. */
+static gan_status gan__forward_public(gan_model *m, const float *x, size_t x_count,
+                                      const int32_t *labels, size_t batch, gan_mode mode,
+                                      float *y, size_t y_count, const char *func)
 {
     gan_status st;
     size_t in_e, out_e;
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    GAN__CHECK_ARG(x != NULL);
+    if (x == NULL)
+        return gan__err(GAN_EINVAL, "%s: invalid argument: 'x != NULL'", func);
     if (mode != GAN_MODE_INFER && mode != GAN_MODE_TRAIN)
-        return gan__err(GAN_EINVAL, "gan_model_forward: mode %d is neither GAN_MODE_INFER nor "
-                        "GAN_MODE_TRAIN", (int)mode);
+        return gan__err(GAN_EINVAL, "%s: mode %d is neither GAN_MODE_INFER nor GAN_MODE_TRAIN",
+                        func, (int)mode);
     if (m->n_layers == 0)
-        return gan__err(GAN_ESTATE, "gan_model_forward: the model has no layers");
+        return gan__err(GAN_ESTATE, "%s: the model has no layers", func);
     if (batch == 0 || batch > GAN__MAX_BATCH)
-        return gan__err(GAN_EINVAL, "gan_model_forward: batch %zu must be in 1..%zu", batch,
-                        GAN__MAX_BATCH);
+        return gan__err(GAN_EINVAL, "%s: batch %zu must be in 1..%zu", func, batch, GAN__MAX_BATCH);
     in_e = gan__shape_elems(&m->in);
     out_e = gan__shape_elems(gan__model_out_shape(m));
     if (x_count != batch * in_e)
-        return gan__err(GAN_ESHAPE, "gan_model_forward: x has %zu elements, expected %zu "
-                        "(batch %zu x %zu per sample)", x_count, batch * in_e, batch, in_e);
+        return gan__err(GAN_ESHAPE, "%s: x has %zu elements, expected %zu (batch %zu x %zu per "
+                        "sample)", func, x_count, batch * in_e, batch, in_e);
     if (y && y_count != batch * out_e)
-        return gan__err(GAN_ESHAPE, "gan_model_forward: y has room for %zu elements, expected %zu "
-                        "(batch %zu x %zu per sample)", y_count, batch * out_e, batch, out_e);
-    if ((st = gan__model_forward(m, x, batch, mode)) != GAN_OK)
+        return gan__err(GAN_ESHAPE, "%s: y has room for %zu elements, expected %zu (batch %zu x "
+                        "%zu per sample)", func, y_count, batch * out_e, batch, out_e);
+    if (labels && (st = gan__check_labels(labels, batch, m->n_classes, func)) != GAN_OK)
+        return st;
+    if ((st = gan__model_forward(m, x, labels, batch, mode)) != GAN_OK)
         return st;
     if (y)
         memcpy(y, m->act[m->n_layers], batch * out_e * sizeof(float));
     return GAN_OK;
+}
+
+gan_status gan_model_forward(gan_model *m, const float *x, size_t x_count, size_t batch,
+                             gan_mode mode, float *y, size_t y_count)
+{
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if (m->n_classes)
+        return gan__err(GAN_EINVAL, "gan_model_forward: the model is conditional (%d classes): "
+                        "pass the class labels of the batch with gan_model_forward_labeled",
+                        m->n_classes);
+    return gan__forward_public(m, x, x_count, NULL, batch, mode, y, y_count, __func__);
+}
+
+gan_status gan_model_forward_labeled(gan_model *m, const float *x, size_t x_count,
+                                     const int32_t *labels, size_t batch, gan_mode mode, float *y,
+                                     size_t y_count)
+{
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    GAN__CHECK_ARG(labels != NULL);
+    if (m->n_classes == 0)
+        return gan__err(GAN_EINVAL, "gan_model_forward_labeled: the model has no class layer and "
+                        "takes no labels; use gan_model_forward");
+    return gan__forward_public(m, x, x_count, labels, batch, mode, y, y_count, __func__);
 }
 
 gan_status gan_model_output(const gan_model *m, const float **y, size_t *count)
@@ -1002,6 +1106,8 @@ gan_status gan_model_summary(const gan_model *m, char *buf, size_t cap, size_t *
     gan__sbuf_printf(&b, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n",
                      gan__commas(total, c1, sizeof c1), gan__commas(trainable, c2, sizeof c2),
                      gan__commas(total - trainable, c3, sizeof c3));
+    if (m->n_classes)
+        gan__sbuf_printf(&b, "Conditional: class labels in 0..%d\n", m->n_classes - 1);
     if (needed)
         *needed = b.len;
     return GAN_OK;

@@ -24,6 +24,15 @@
  *                                            output gradient g_{k+1}
  * Biases do not enter B_k, so they get no penalty gradient.  Batchnorm,
  * tanh and sigmoid would add terms through x_k and are refused.
+ *
+ * Class layers (conditional critics; the labels are fixed inputs):
+ *   class_projection  out = <w + V[y], h> + b: B(g) = g (w + V[y]), linear
+ *                     in the weights and free of h, so it is handled as a
+ *                     dense layer is (its backward without the bias gives
+ *                     d<u, B(g)>/dw and dV; J u = <w + V[y], u>).
+ *   class_embedding   out = [x, e(y)]: B(g) = g[:C] does not involve the
+ *                     table, so it gets no penalty gradient, and
+ *                     J u = [u, 0].
  */
 #include <math.h>
 
@@ -41,11 +50,14 @@ gan_status gan__penalty_supported(const gan_model *d)
         case GAN_LAYER_DROPOUT:
         case GAN_LAYER_RESHAPE:
         case GAN_LAYER_FLATTEN:
+        case GAN_LAYER_CLASS_EMBEDDING:
+        case GAN_LAYER_CLASS_PROJECTION:
             break;
         default:
             return gan__err(GAN_EUNSUPPORTED, "gradient penalties need a critic of dense, conv2d, "
-                            "conv2d_transpose, leaky_relu, relu, dropout, reshape and flatten "
-                            "layers; layer %zu is %s", i, d->layers[i].ops->name);
+                            "conv2d_transpose, leaky_relu, relu, dropout, reshape, flatten, "
+                            "class_embedding and class_projection layers; layer %zu is %s", i,
+                            d->layers[i].ops->name);
         }
     }
     return GAN_OK;
@@ -124,12 +136,23 @@ static void gan__jvp(const gan__layer *l, const gan__ctx *cx, const float *x, co
         l->ops->forward(&nb, &c2, u, out);
         break;
     }
-    case GAN_LAYER_CONV2D_TRANSPOSE: {
+    case GAN_LAYER_CONV2D_TRANSPOSE:
+    case GAN_LAYER_CLASS_PROJECTION: {
         gan__layer nb = *l;
         gan__ctx c2 = *cx;
         nb.use_bias = 0;
         c2.training = 0;
         l->ops->forward(&nb, &c2, u, out);
+        break;
+    }
+    case GAN_LAYER_CLASS_EMBEDDING: {
+        /* [u, 0] at every position. */
+        const size_t P = n * gan__shape_spatial(&l->in), C = (size_t)gan__shape_channels(&l->in);
+        const size_t E = (size_t)gan__shape_channels(&l->out) - C;
+        for (size_t p = 0; p < P; p++) {
+            memcpy(out + p * (C + E), u + p * C, C * sizeof(float));
+            memset(out + p * (C + E) + C, 0, E * sizeof(float));
+        }
         break;
     }
     case GAN_LAYER_LEAKY_RELU:
@@ -158,6 +181,8 @@ static void gan__kernel_grad(const gan__layer *l, const gan__ctx *cx, const floa
 {
     gan__layer nb = *l;
     gan__ctx c2 = *cx;
+    if (l->kind == GAN_LAYER_CLASS_EMBEDDING)
+        return; /* its backward map does not involve the table */
     nb.use_bias = 0; /* biases do not enter the backward map */
     l->ops->backward(&nb, &c2, u, NULL, g, NULL);
 }
@@ -176,10 +201,12 @@ static void gan__penalty_ctx(gan_model *d, size_t k, size_t n, gan__ctx *cx)
     cx->ws_bytes = d->ws_bytes;
     cx->aux = d->aux[k];
     cx->rng = &d->rng;
+    cx->labels = d->labels;
 }
 
-gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const float *x, size_t n,
-                                 int r1, float weight, double *value)
+gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const float *x,
+                                 const int32_t *labels, size_t n, int r1, float weight,
+                                 double *value)
 {
     gan__penalty_buf *b;
     gan_status st;
@@ -191,7 +218,7 @@ gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const floa
     b = *pb;
     /* Forward in training mode: the same dropout masks as the critic's
        own pass would draw (a critic for penalties rarely has dropout). */
-    if ((st = gan__model_forward(d, x, n, GAN_MODE_TRAIN)) != GAN_OK)
+    if ((st = gan__model_forward(d, x, labels, n, GAN_MODE_TRAIN)) != GAN_OK)
         return st;
     /* Backward with dy = 1 per sample, keeping every g_k. */
     {

@@ -9,6 +9,10 @@
 #define KERAS_LRELU_ALPHA 0.3f  /* keras.layers.LeakyReLU() default */
 #define STYLE_LRELU_ALPHA 0.2f  /* StyleGAN's */
 #define STYLE_ADAIN_EPS 1e-5f
+#define CGAN_CLASSES 10         /* Fashion-MNIST */
+#define CGAN_EMBEDDING 50       /* as the Keras cGAN examples' Embedding(10, 50) */
+#define CGAN_MBD_KERNELS 50     /* minibatch discrimination of the cGAN critic */
+#define CGAN_MBD_DIM 5
 
 static const struct {
     gan_preset id;
@@ -21,6 +25,8 @@ static const struct {
     {GAN_PRESET_MNIST_DISCRIMINATOR, "mnist-discriminator", 0},
     {GAN_PRESET_MNIST_NOTEBOOK_GENERATOR, "mnist-notebook-generator", 100},
     {GAN_PRESET_WGAN_CRITIC, "wgan-critic", 0},
+    {GAN_PRESET_CGAN_GENERATOR, "cgan-generator", 100},
+    {GAN_PRESET_CGAN_DISCRIMINATOR, "cgan-discriminator", 0},
     {GAN_PRESET_STYLE_GENERATOR, "style-generator", 100},
 };
 #define GAN__N_PRESETS (sizeof gan__presets / sizeof gan__presets[0])
@@ -207,6 +213,26 @@ gan_status gan_model_create_preset(gan_model **out, gan_preset p)
         TRY(conv_block(m, 64, 5, p == GAN_PRESET_WGAN_CRITIC ? 0.0f : 0.3f));
         TRY(conv_block(m, 128, 5, p == GAN_PRESET_WGAN_CRITIC ? 0.0f : 0.3f));
         TRY(logit_head(m));
+        break;
+    case GAN_PRESET_CGAN_GENERATOR:
+        vec[0] = 100;
+        st = gan_model_create(&m, 1, vec);
+        TRY(gan_model_add_class_embedding(m, CGAN_CLASSES, CGAN_EMBEDDING));
+        TRY(dense_bn_lrelu_reshape(m, 7, 7, 256));
+        TRY(deconv(m, 128, 5, 1, 1));
+        TRY(deconv(m, 64, 5, 2, 1));
+        TRY(deconv(m, 1, 5, 2, 0));
+        break;
+    case GAN_PRESET_CGAN_DISCRIMINATOR:
+        img[0] = 28; img[1] = 28; img[2] = 1;
+        st = gan_model_create(&m, 3, img);
+        TRY(conv_block(m, 64, 5, 0.3f));
+        TRY(conv_block(m, 128, 5, 0.3f));
+        TRY(gan_model_add_flatten(m));
+        /* Against the collapse of each class to one image, which a
+           projection head alone let through (docs/stabilisation.md). */
+        TRY(gan_model_add_minibatch_discrimination(m, CGAN_MBD_KERNELS, CGAN_MBD_DIM));
+        TRY(gan_model_add_class_projection(m, CGAN_CLASSES));
         break;
     case GAN_PRESET_MNIST_NOTEBOOK_GENERATOR:
         vec[0] = 100;

@@ -92,3 +92,14 @@ void gan__glorot_uniform(gan__rng *r, float *w, size_t n, size_t fan_in, size_t 
     for (size_t i = 0; i < n; i++)
         w[i] = (2.0f * gan__rng_uniform(r) - 1.0f) * limit;
 }
+
+/* Uniform integer in [0, bound), bound >= 1, without modulo bias
+   (rejection of the lowest 2^64 mod bound values). */
+size_t gan__rng_below(gan__rng *r, size_t bound)
+{
+    uint64_t b = (uint64_t)bound, threshold = (0 - b) % b, v;
+    do
+        v = gan__rng_next(r);
+    while (v < threshold);
+    return (size_t)(v % b);
+}

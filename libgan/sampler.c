@@ -128,15 +128,26 @@ gan_status gan_sampler_latent(gan_sampler *s, size_t n, float *z, size_t z_count
 }
 
 /*
- * Check the arguments of generate/generate_u8: z (or NULL with z_count 0),
- * n >= 1, out != NULL with out_count == n * image.
+ * Check the arguments of the generate calls: z (or NULL with z_count 0),
+ * n >= 1, out != NULL with out_count == n * image, and labels: NULL exactly
+ * when the model is unconditional (`labeled` says which call it is), else
+ * n classes in range.
  */
 static gan_status gan__check_generate(const gan_sampler *s, const float *z, size_t z_count,
-                                      size_t n, const void *out, size_t out_count,
-                                      const char *func)
+                                      const int32_t *labels, int labeled, size_t n,
+                                      const void *out, size_t out_count, const char *func)
 {
     size_t zn, on;
     gan_status st;
+    const int classes = s->model->n_classes;
+    if (!labeled && classes)
+        return gan__err(GAN_EINVAL, "%s: the generator is conditional (%d classes): pass the class "
+                        "of each image with gan_sampler_generate_labeled", func, classes);
+    if (labeled && !classes)
+        return gan__err(GAN_EINVAL, "%s: the generator has no class layer and takes no labels; "
+                        "use gan_sampler_generate", func);
+    if (labeled && labels == NULL)
+        return gan__err(GAN_EINVAL, "%s: invalid argument: labels is NULL", func);
     if (n == 0)
         return gan__err(GAN_EINVAL, "%s: invalid argument: n is 0", func);
     if (out == NULL)
@@ -153,12 +164,14 @@ static gan_status gan__check_generate(const gan_sampler *s, const float *z, size
     if (out_count != on)
         return gan__err(GAN_ESHAPE, "%s: out has room for %zu elements, expected %zu "
                         "(%zu images x %zu)", func, out_count, on, n, s->image);
+    if (labeled)
+        return gan__check_labels(labels, n, classes, func);
     return GAN_OK;
 }
 
 /* Generate images [n0, n0 + nb) (nb <= max_batch) into y. */
-static gan_status gan__generate_chunk(gan_sampler *s, const float *z, size_t n0, size_t nb,
-                                      float *y)
+static gan_status gan__generate_chunk(gan_sampler *s, const float *z, const int32_t *labels,
+                                      size_t n0, size_t nb, float *y)
 {
     const float *zc;
     if (z) {
@@ -167,24 +180,38 @@ static gan_status gan__generate_chunk(gan_sampler *s, const float *z, size_t n0,
         gan__rng_fill_normal(&s->rng, s->z, nb * s->latent);
         zc = s->z;
     }
-    return gan__infer(s->model, &s->buf, zc, nb, y);
+    return gan__infer(s->model, &s->buf, zc, labels ? labels + n0 : NULL, nb, y);
+}
+
+static gan_status gan__generate(gan_sampler *s, const float *z, size_t z_count,
+                                const int32_t *labels, int labeled, size_t n, float *out,
+                                size_t out_count, const char *func)
+{
+    gan_status st;
+    GAN__CHECK_HANDLE(s, GAN__MAGIC_SAMPLER, "gan_sampler");
+    if ((st = gan__check_generate(s, z, z_count, labels, labeled, n, out, out_count, func)) != GAN_OK)
+        return st;
+    for (size_t n0 = 0; n0 < n; n0 += s->buf.max_batch) {
+        const size_t nb = n - n0 < s->buf.max_batch ? n - n0 : s->buf.max_batch;
+        if ((st = gan__generate_chunk(s, z, labels, n0, nb, out + n0 * s->image)) != GAN_OK) {
+            gan__err_prefix("%s", func);
+            return st;
+        }
+    }
+    return GAN_OK;
 }
 
 gan_status gan_sampler_generate(gan_sampler *s, const float *z, size_t z_count, size_t n,
                                 float *out, size_t out_count)
 {
-    gan_status st;
-    GAN__CHECK_HANDLE(s, GAN__MAGIC_SAMPLER, "gan_sampler");
-    if ((st = gan__check_generate(s, z, z_count, n, out, out_count, __func__)) != GAN_OK)
-        return st;
-    for (size_t n0 = 0; n0 < n; n0 += s->buf.max_batch) {
-        const size_t nb = n - n0 < s->buf.max_batch ? n - n0 : s->buf.max_batch;
-        if ((st = gan__generate_chunk(s, z, n0, nb, out + n0 * s->image)) != GAN_OK) {
-            gan__err_prefix("%s", __func__);
-            return st;
-        }
-    }
-    return GAN_OK;
+    return gan__generate(s, z, z_count, NULL, 0, n, out, out_count, __func__);
+}
+
+gan_status gan_sampler_generate_labeled(gan_sampler *s, const float *z, size_t z_count,
+                                        const int32_t *labels, size_t n, float *out,
+                                        size_t out_count)
+{
+    return gan__generate(s, z, z_count, labels, 1, n, out, out_count, __func__);
 }
 
 /* round((x + 1) * 127.5) clamped to 0..255; NaN gives 0. */
@@ -198,24 +225,38 @@ static uint8_t gan__to_u8(float x)
     return (uint8_t)roundf(v);
 }
 
-gan_status gan_sampler_generate_u8(gan_sampler *s, const float *z, size_t z_count, size_t n,
-                                   uint8_t *out, size_t out_count)
+static gan_status gan__generate_u8(gan_sampler *s, const float *z, size_t z_count,
+                                   const int32_t *labels, int labeled, size_t n, uint8_t *out,
+                                   size_t out_count, const char *func)
 {
     gan_status st;
     GAN__CHECK_HANDLE(s, GAN__MAGIC_SAMPLER, "gan_sampler");
-    if ((st = gan__check_generate(s, z, z_count, n, out, out_count, __func__)) != GAN_OK)
+    if ((st = gan__check_generate(s, z, z_count, labels, labeled, n, out, out_count, func)) != GAN_OK)
         return st;
     for (size_t n0 = 0; n0 < n; n0 += s->buf.max_batch) {
         const size_t nb = n - n0 < s->buf.max_batch ? n - n0 : s->buf.max_batch;
         uint8_t *o = out + n0 * s->image;
-        if ((st = gan__generate_chunk(s, z, n0, nb, s->img)) != GAN_OK) {
-            gan__err_prefix("%s", __func__);
+        if ((st = gan__generate_chunk(s, z, labels, n0, nb, s->img)) != GAN_OK) {
+            gan__err_prefix("%s", func);
             return st;
         }
         for (size_t i = 0; i < nb * s->image; i++)
             o[i] = gan__to_u8(s->img[i]);
     }
     return GAN_OK;
+}
+
+gan_status gan_sampler_generate_u8(gan_sampler *s, const float *z, size_t z_count, size_t n,
+                                   uint8_t *out, size_t out_count)
+{
+    return gan__generate_u8(s, z, z_count, NULL, 0, n, out, out_count, __func__);
+}
+
+gan_status gan_sampler_generate_labeled_u8(gan_sampler *s, const float *z, size_t z_count,
+                                           const int32_t *labels, size_t n, uint8_t *out,
+                                           size_t out_count)
+{
+    return gan__generate_u8(s, z, z_count, labels, 1, n, out, out_count, __func__);
 }
 
 /* ---- latent interpolation ------------------------------------------------------ */

@@ -29,6 +29,7 @@ struct gan_trainer {
     gan__rng rng;              /* latent noise */
     uint64_t step, epoch;
     size_t latent, sample;     /* G input and D input elements per sample */
+    int n_classes;             /* of both models when conditional, else 0 */
     int feat_layer;            /* feature matching: D layer, else -1 */
     size_t feat_dim;
     /* Buffers sized for cap samples. */
@@ -38,6 +39,7 @@ struct gan_trainer {
     float *g_feat;             /* (cap, feat_dim) */
     float *d_img;              /* (cap, sample): dLoss_G / d fake images */
     float *xhat;               /* (cap, sample): WGAN-GP interpolates */
+    int32_t *fake_labels;      /* (cap): classes of the generated batch */
     gan__penalty_buf *penalty; /* buffers of the gradient penalties */
     double *feat_mean, *feat_scratch;
     /* Snapshots for the all-or-nothing rule. */
@@ -66,6 +68,8 @@ static void gan__trainer_free_buffers(gan_trainer *t)
     gan__aligned_free(t->d_img);
     gan__aligned_free(t->g_feat);
     gan__aligned_free(t->xhat);
+    gan__free(t->fake_labels);
+    t->fake_labels = NULL;
     t->z = t->logits_real = t->logits_fake = t->g_real = t->g_fake = t->g_gen = NULL;
     t->d_img = t->g_feat = t->xhat = NULL;
     t->cap = 0;
@@ -152,6 +156,14 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
         return gan__err(GAN_ESHAPE, "gan_trainer_create: the discriminator must output one value "
                         "per sample, not %s",
                         gan__shape_str(&d->layers[d->n_layers - 1].out, a, sizeof a));
+    if ((g->n_classes != 0) != (d->n_classes != 0))
+        return gan__err(GAN_EINVAL, "gan_trainer_create: only the %s is conditional (%d classes); "
+                        "a conditional GAN needs class layers in both the generator and the "
+                        "discriminator", g->n_classes ? "generator" : "discriminator",
+                        g->n_classes ? g->n_classes : d->n_classes);
+    if (g->n_classes != d->n_classes)
+        return gan__err(GAN_EINVAL, "gan_trainer_create: the generator has %d classes, the "
+                        "discriminator %d", g->n_classes, d->n_classes);
     lc = gan__loss_config(loss);
     if ((lc->gradient_penalty > 0.0f || lc->r1_gamma > 0.0f) && gan__penalty_supported(d) != GAN_OK) {
         gan__err_prefix("gan_trainer_create");
@@ -170,6 +182,7 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
     t->cfg = c;
     t->latent = gan__shape_elems(&g->in);
     t->sample = gan__shape_elems(&d->in);
+    t->n_classes = g->n_classes;
     t->feat_layer = -1;
     gan__rng_seed(&t->rng, c.seed);
     gan__handle_created();
@@ -218,6 +231,7 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
 static gan_status gan__trainer_reserve(gan_trainer *t, size_t batch)
 {
     float *z, *logits, *d_img, *g_feat = NULL, *xhat;
+    int32_t *fake_labels = NULL;
     gan_status st;
     if (batch <= t->cap)
         return GAN_OK;
@@ -229,7 +243,11 @@ static gan_status gan__trainer_reserve(gan_trainer *t, size_t batch)
     if (t->feat_layer >= 0)
         g_feat = gan__aligned_alloc(batch * t->feat_dim * sizeof(float));
     xhat = gan__aligned_alloc(batch * t->sample * sizeof(float));
-    if (!z || !logits || !d_img || !xhat || (t->feat_layer >= 0 && !g_feat)) {
+    if (t->n_classes)
+        fake_labels = gan__calloc(batch, sizeof *fake_labels);
+    if (!z || !logits || !d_img || !xhat || (t->feat_layer >= 0 && !g_feat) ||
+        (t->n_classes && !fake_labels)) {
+        gan__free(fake_labels);
         gan__aligned_free(xhat);
         gan__aligned_free(z);
         gan__aligned_free(logits);
@@ -247,6 +265,7 @@ static gan_status gan__trainer_reserve(gan_trainer *t, size_t batch)
     t->d_img = d_img;
     t->g_feat = g_feat;
     t->xhat = xhat;
+    t->fake_labels = fake_labels;
     t->cap = batch;
     return GAN_OK;
 }
@@ -303,11 +322,14 @@ static double gan__mean_output(const gan_loss_config *lc, const float *x, size_t
     return s / (double)n;
 }
 
-/* Latent noise and a training-mode generator forward. */
+/* Latent noise (then, for a conditional pair, the classes of the batch,
+   uniform) and a training-mode generator forward. */
 static gan_status gan__generate(gan_trainer *t, size_t batch)
 {
     gan__rng_fill_normal(&t->rng, t->z, batch * t->latent);
-    return gan__model_forward(t->g, t->z, batch, GAN_MODE_TRAIN);
+    for (size_t i = 0; t->n_classes && i < batch; i++)
+        t->fake_labels[i] = (int32_t)gan__rng_below(&t->rng, (size_t)t->n_classes);
+    return gan__model_forward(t->g, t->z, t->fake_labels, batch, GAN_MODE_TRAIN);
 }
 
 static const float *gan__d_output(const gan_model *d)
@@ -323,14 +345,16 @@ static const float *gan__g_output(const gan_model *g)
 /*
  * Discriminator part of a step: D(real) and D(fake) forwards, D-loss
  * backwards (accumulating D's gradients).  Leaves D's cache on the fake
- * batch.  *d_loss gets the loss.
+ * batch.  *d_loss gets the loss.  labels: the real batch's classes (NULL
+ * for an unconditional pair).
  */
-static gan_status gan__d_pass(gan_trainer *t, const float *real, size_t batch, double *d_loss)
+static gan_status gan__d_pass(gan_trainer *t, const float *real, const int32_t *labels, size_t batch,
+                              double *d_loss)
 {
     const gan_loss_config *lc = gan__loss_config(t->loss);
     gan_status st;
     double lr, lf;
-    if ((st = gan__model_forward(t->d, real, batch, GAN_MODE_TRAIN)) != GAN_OK)
+    if ((st = gan__model_forward(t->d, real, labels, batch, GAN_MODE_TRAIN)) != GAN_OK)
         return st;
     memcpy(t->logits_real, gan__d_output(t->d), batch * sizeof(float));
     if (t->feat_layer >= 0)
@@ -338,7 +362,8 @@ static gan_status gan__d_pass(gan_trainer *t, const float *real, size_t batch, d
     lr = gan__loss_d_side(lc, t->logits_real, batch, 1, t->g_real);
     if ((st = gan__model_backward_from(t->d, t->d->n_layers, t->g_real, NULL, 1)) != GAN_OK)
         return st;
-    if ((st = gan__model_forward(t->d, gan__g_output(t->g), batch, GAN_MODE_TRAIN)) != GAN_OK)
+    if ((st = gan__model_forward(t->d, gan__g_output(t->g), t->fake_labels, batch,
+                                 GAN_MODE_TRAIN)) != GAN_OK)
         return st;
     memcpy(t->logits_fake, gan__d_output(t->d), batch * sizeof(float));
     lf = gan__loss_d_side(lc, t->logits_fake, batch, 0, t->g_fake);
@@ -373,10 +398,11 @@ static gan_status gan__g_pass(gan_trainer *t, size_t batch, double *g_loss)
  * The critic's gradient penalties, added to D's gradients and to *d_loss.
  * They run their own D forwards, so call this when D's cache is no longer
  * needed: after the generator pass in the shared-forward step.  fake is the
- * generator's output of this critic update.
+ * generator's output of this critic update.  A conditional critic scores
+ * every penalty point with the real batch's labels.
  */
-static gan_status gan__d_penalties(gan_trainer *t, const float *real, const float *fake, size_t batch,
-                                   double *d_loss)
+static gan_status gan__d_penalties(gan_trainer *t, const float *real, const int32_t *labels,
+                                   const float *fake, size_t batch, double *d_loss)
 {
     const gan_loss_config *lc = gan__loss_config(t->loss);
     gan_status st;
@@ -390,13 +416,14 @@ static gan_status gan__d_penalties(gan_trainer *t, const float *real, const floa
             for (size_t j = 0; j < t->sample; j++)
                 x[j] = e * r[j] + (1.0f - e) * f[j];
         }
-        if ((st = gan__gradient_penalty(t->d, &t->penalty, t->xhat, batch, 0, lc->gradient_penalty,
-                                        &v)) != GAN_OK)
+        if ((st = gan__gradient_penalty(t->d, &t->penalty, t->xhat, labels, batch, 0,
+                                        lc->gradient_penalty, &v)) != GAN_OK)
             return st;
         *d_loss += v;
     }
     if (lc->r1_gamma > 0.0f) {
-        if ((st = gan__gradient_penalty(t->d, &t->penalty, real, batch, 1, lc->r1_gamma, &v)) != GAN_OK)
+        if ((st = gan__gradient_penalty(t->d, &t->penalty, real, labels, batch, 1, lc->r1_gamma,
+                                        &v)) != GAN_OK)
             return st;
         *d_loss += v;
     }
@@ -463,24 +490,36 @@ gan_status gan_trainer_ema_generator(const gan_trainer *t, gan_model **out)
     return GAN_OK;
 }
 
-gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count, size_t batch,
-                            gan_step_stats *stats)
+/*
+ * One step; labels (n_critic * batch validated classes) for a conditional
+ * pair, else NULL.  The public calls check their arguments first.
+ */
+static gan_status gan__trainer_step(gan_trainer *t, const float *real, size_t real_count,
+                                    const int32_t *labels, size_t labels_count, size_t batch,
+                                    gan_step_stats *stats, const char *func)
 {
     const gan_loss_config *lc;
     gan_status st;
     double d_loss = 0.0, g_loss = 0.0;
     uint64_t d_opt_step = 0;
-    const int nc = t ? t->cfg.n_critic : 1;
-    GAN__CHECK_HANDLE(t, GAN__MAGIC_TRAINER, "gan_trainer");
-    GAN__CHECK_ARG(real != NULL);
+    const int nc = t->cfg.n_critic;
+    if (real == NULL)
+        return gan__err(GAN_EINVAL, "%s: invalid argument: 'real != NULL'", func);
     if (batch == 0 || batch > GAN__MAX_BATCH)
-        return gan__err(GAN_EINVAL, "gan_trainer_step: batch %zu must be in 1..%zu", batch, GAN__MAX_BATCH);
+        return gan__err(GAN_EINVAL, "%s: batch %zu must be in 1..%zu", func, batch, GAN__MAX_BATCH);
     if (real_count != (size_t)nc * batch * t->sample)
-        return gan__err(GAN_ESHAPE, "gan_trainer_step: real has %zu floats, expected %zu "
-                        "(n_critic %d x batch %zu x %zu per sample)", real_count,
+        return gan__err(GAN_ESHAPE, "%s: real has %zu floats, expected %zu "
+                        "(n_critic %d x batch %zu x %zu per sample)", func, real_count,
                         (size_t)nc * batch * t->sample, nc, batch, t->sample);
     if (t->g->magic != GAN__MAGIC_MODEL || t->d->magic != GAN__MAGIC_MODEL)
-        return gan__err(GAN_ESTATE, "gan_trainer_step: a model of this trainer was freed");
+        return gan__err(GAN_ESTATE, "%s: a model of this trainer was freed", func);
+    if (t->n_classes) {
+        if (labels_count != (size_t)nc * batch)
+            return gan__err(GAN_ESHAPE, "%s: labels has %zu values, expected %zu (n_critic %d x "
+                            "batch %zu)", func, labels_count, (size_t)nc * batch, nc, batch);
+        if ((st = gan__check_labels(labels, labels_count, t->n_classes, func)) != GAN_OK)
+            return st;
+    }
     if ((st = gan__trainer_reserve(t, batch)) != GAN_OK)
         return st;
     lc = gan__loss_config(t->loss);
@@ -490,9 +529,10 @@ gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count
         /* The seed's step: one generator forward feeds both losses. */
         gan_model_zero_grad(t->d);
         gan_model_zero_grad(t->g);
-        if ((st = gan__generate(t, batch)) != GAN_OK || (st = gan__d_pass(t, real, batch, &d_loss)) != GAN_OK ||
+        if ((st = gan__generate(t, batch)) != GAN_OK ||
+            (st = gan__d_pass(t, real, labels, batch, &d_loss)) != GAN_OK ||
             (st = gan__g_pass(t, batch, &g_loss)) != GAN_OK ||
-            (st = gan__d_penalties(t, real, gan__g_output(t->g), batch, &d_loss)) != GAN_OK)
+            (st = gan__d_penalties(t, real, labels, gan__g_output(t->g), batch, &d_loss)) != GAN_OK)
             return st;
         if ((st = gan__check_finite(t, d_loss, g_loss, 1)) != GAN_OK) {
             gan__err_prefix("gan_trainer_step %llu: training diverged; the step was undone",
@@ -509,8 +549,10 @@ gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count
         for (int i = 0; i < nc; i++) {
             gan_model_zero_grad(t->d);
             const float *slice = real + (size_t)i * batch * t->sample;
-            if ((st = gan__generate(t, batch)) != GAN_OK || (st = gan__d_pass(t, slice, batch, &d_loss)) != GAN_OK ||
-                (st = gan__d_penalties(t, slice, gan__g_output(t->g), batch, &d_loss)) != GAN_OK)
+            const int32_t *lslice = labels ? labels + (size_t)i * batch : NULL;
+            if ((st = gan__generate(t, batch)) != GAN_OK ||
+                (st = gan__d_pass(t, slice, lslice, batch, &d_loss)) != GAN_OK ||
+                (st = gan__d_penalties(t, slice, lslice, gan__g_output(t->g), batch, &d_loss)) != GAN_OK)
                 return st;
             if ((st = gan__check_finite(t, d_loss, 0.0, 0)) != GAN_OK) {
                 gan__err_prefix("gan_trainer_step %llu: critic update %d diverged; the step was undone",
@@ -527,12 +569,14 @@ gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count
         if (t->feat_layer >= 0) {
             /* Feature matching needs real features of the current D. */
             const float *last = real + (size_t)(nc - 1) * batch * t->sample;
-            if ((st = gan__model_forward(t->d, last, batch, GAN_MODE_TRAIN)) != GAN_OK)
+            const int32_t *llast = labels ? labels + (size_t)(nc - 1) * batch : NULL;
+            if ((st = gan__model_forward(t->d, last, llast, batch, GAN_MODE_TRAIN)) != GAN_OK)
                 return st;
             gan__batch_mean(t->d->act[t->feat_layer + 1], batch, t->feat_dim, t->feat_mean);
         }
         if ((st = gan__generate(t, batch)) != GAN_OK ||
-            (st = gan__model_forward(t->d, gan__g_output(t->g), batch, GAN_MODE_TRAIN)) != GAN_OK)
+            (st = gan__model_forward(t->d, gan__g_output(t->g), t->fake_labels, batch,
+                                     GAN_MODE_TRAIN)) != GAN_OK)
             return st;
         memcpy(t->logits_fake, gan__d_output(t->d), batch * sizeof(float));
         if ((st = gan__g_pass(t, batch, &g_loss)) != GAN_OK)
@@ -563,6 +607,29 @@ gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count
             memcpy(stats, &s, n);
     }
     return GAN_OK;
+}
+
+gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count, size_t batch,
+                            gan_step_stats *stats)
+{
+    GAN__CHECK_HANDLE(t, GAN__MAGIC_TRAINER, "gan_trainer");
+    if (t->n_classes)
+        return gan__err(GAN_EINVAL, "gan_trainer_step: the models are conditional (%d classes): "
+                        "pass the real samples' labels with gan_trainer_step_labeled",
+                        t->n_classes);
+    return gan__trainer_step(t, real, real_count, NULL, 0, batch, stats, __func__);
+}
+
+gan_status gan_trainer_step_labeled(gan_trainer *t, const float *real, size_t real_count,
+                                    const int32_t *labels, size_t labels_count, size_t batch,
+                                    gan_step_stats *stats)
+{
+    GAN__CHECK_HANDLE(t, GAN__MAGIC_TRAINER, "gan_trainer");
+    GAN__CHECK_ARG(labels != NULL);
+    if (!t->n_classes)
+        return gan__err(GAN_EINVAL, "gan_trainer_step_labeled: the models have no class layers "
+                        "and take no labels; use gan_trainer_step");
+    return gan__trainer_step(t, real, real_count, labels, labels_count, batch, stats, __func__);
 }
 
 void gan__trainer_get_state(const gan_trainer *t, gan__trainer_state *st)
@@ -647,6 +714,7 @@ gan_status gan_trainer_fit(gan_trainer *t, gan_dataset *ds, uint64_t epochs,
     size_t ndim, batch, group;
     int dims[3];
     float *x;
+    int32_t *lab = NULL;
     char a[64], b[64];
     gan__shape s;
     GAN__CHECK_HANDLE(t, GAN__MAGIC_TRAINER, "gan_trainer");
@@ -658,14 +726,31 @@ gan_status gan_trainer_fit(gan_trainer *t, gan_dataset *ds, uint64_t epochs,
         return gan__err(GAN_ESHAPE, "gan_trainer_fit: dataset samples %s do not fit the "
                         "discriminator's input %s", gan__shape_str(&s, a, sizeof a),
                         gan__shape_str(&t->d->in, b, sizeof b));
+    if (t->n_classes) {
+        int has_labels = 0, ds_classes = 0;
+        if ((st = gan_dataset_labels_info(ds, &has_labels, &ds_classes)) != GAN_OK)
+            return st;
+        if (!has_labels)
+            return gan__err(GAN_EINVAL, "gan_trainer_fit: the models are conditional (%d "
+                            "classes) but the dataset has no labels", t->n_classes);
+        if (ds_classes > t->n_classes)
+            return gan__err(GAN_EINVAL, "gan_trainer_fit: the dataset's labels go up to %d, the "
+                            "models know %d classes (0..%d)", ds_classes - 1, t->n_classes,
+                            t->n_classes - 1);
+    }
     GAN_BATCH_CONFIG_INIT(&bc);
     if ((st = gan_dataset_get_batching(ds, &bc)) != GAN_OK)
         return st;
     batch = bc.batch_size;
     group = (size_t)t->cfg.n_critic * batch;
     x = gan__aligned_alloc(group * t->sample * sizeof(float));
-    if (!x)
+    if (t->n_classes)
+        lab = gan__calloc(group, sizeof *lab);
+    if (!x || (t->n_classes && !lab)) {
+        gan__aligned_free(x);
+        gan__free(lab);
         return gan__err(GAN_ENOMEM, "gan_trainer_fit: out of memory for a batch of %zu", group);
+    }
 
     for (uint64_t e = 0; e < epochs && st == GAN_OK; e++) {
         double sum[4] = {0, 0, 0, 0};
@@ -678,7 +763,7 @@ gan_status gan_trainer_fit(gan_trainer *t, gan_dataset *ds, uint64_t epochs,
                only when n_critic is 1 (drop_remainder off). */
             for (int i = 0; i < t->cfg.n_critic; i++) {
                 bs = gan_dataset_next_batch(ds, x + got * t->sample, (group - got) * t->sample,
-                                            NULL, &n, NULL);
+                                            lab ? lab + got : NULL, &n, NULL);
                 if (bs != GAN_OK)
                     break;
                 got += n;
@@ -701,7 +786,8 @@ gan_status gan_trainer_fit(gan_trainer *t, gan_dataset *ds, uint64_t epochs,
                 break;
             }
             GAN_STEP_STATS_INIT(&ss);
-            st = gan_trainer_step(t, x, got * t->sample, got / (size_t)t->cfg.n_critic, &ss);
+            st = gan__trainer_step(t, x, got * t->sample, lab, lab ? got : 0,
+                                   got / (size_t)t->cfg.n_critic, &ss, "gan_trainer_fit");
             if (st != GAN_OK)
                 break;
             sum[0] += ss.d_loss;
@@ -735,5 +821,6 @@ gan_status gan_trainer_fit(gan_trainer *t, gan_dataset *ds, uint64_t epochs,
         }
     }
     gan__aligned_free(x);
+    gan__free(lab);
     return st;
 }

@@ -5,7 +5,9 @@
  * (input gradients by gan_model_backward with dy = 1), and its parameter
  * gradient, obtained by double backpropagation, is checked against central
  * differences of that value for every weight of critics built from dense,
- * conv2d, conv2d_transpose, leaky ReLU, ReLU and flatten layers.
+ * conv2d, conv2d_transpose, leaky ReLU, ReLU and flatten layers, and of
+ * conditional critics (class embedding at the input, class projection at
+ * the output) scored with fixed labels.
  */
 #include <check.h>
 #include <math.h>
@@ -24,6 +26,9 @@ static float frand(void)
     return (float)((rs >> 40) & 0xffffff) / 16777216.0f * 2.0f - 1.0f;
 }
 
+/* The labels of a conditional critic under test (NULL: plain critics). */
+static const int32_t *cur_labels;
+
 /* Penalty value through the public API only. */
 static double penalty_public(gan_model *d, const float *x, size_t n, size_t in_e, int r1, float w)
 {
@@ -31,7 +36,10 @@ static double penalty_public(gan_model *d, const float *x, size_t n, size_t in_e
     double total = 0.0;
     for (size_t i = 0; i < n; i++)
         dy[i] = 1.0f;
-    OK(gan_model_forward(d, x, n * in_e, n, GAN_MODE_TRAIN, NULL, 0));
+    if (cur_labels)
+        OK(gan_model_forward_labeled(d, x, n * in_e, cur_labels, n, GAN_MODE_TRAIN, NULL, 0));
+    else
+        OK(gan_model_forward(d, x, n * in_e, n, GAN_MODE_TRAIN, NULL, 0));
     OK(gan_model_backward(d, dy, n, dx, n * in_e));
     for (size_t s = 0; s < n; s++) {
         double sq = 0.0;
@@ -57,7 +65,7 @@ static void check_critic(gan_model *d, size_t n, int r1)
     for (size_t i = 0; i < n * in_e; i++)
         x[i] = frand();
     OK(gan_model_zero_grad(d));
-    OK(gan__gradient_penalty(d, &pb, x, n, r1, w, &v));
+    OK(gan__gradient_penalty(d, &pb, x, cur_labels, n, r1, w, &v));
     /* Copy first: the public recomputation's backward adds to the arena. */
     analytic = malloc(d->n_params * sizeof(float));
     memcpy(analytic, d->grads, d->n_params * sizeof(float));
@@ -161,6 +169,63 @@ static gan_model *mlp_critic(void)
     OK(gan_model_init_params(m, 9));
     return m;
 }
+
+/* Conditional critics of 3 classes: class maps appended to an image, or a
+   trainable embedding appended to a vector, and a projection head (kind 2:
+   followed by a leaky ReLU and a dense layer, whose penalty gradient needs
+   the projection's Jacobian-vector product). */
+static gan_model *cond_critic(int kind)
+{
+    const int image = kind == 1;
+    gan_model *m = NULL;
+    int vin[1] = {4}, iin[3] = {5, 5, 2};
+    gan_dense_config d;
+    gan_conv2d_config c;
+    OK(GAN_DENSE_CONFIG_INIT(&d));
+    if (image) {
+        OK(gan_model_create(&m, 3, iin));
+        OK(gan_model_add_class_embedding(m, 3, 1));
+        OK(GAN_CONV2D_CONFIG_INIT(&c));
+        c.filters = 3;
+        c.kernel_h = c.kernel_w = 3;
+        c.stride_h = c.stride_w = 2;
+        c.padding = GAN_PADDING_SAME;
+        OK(gan_model_add_conv2d(m, &c));
+        OK(gan_model_add_leaky_relu(m, 0.2f));
+        OK(gan_model_add_flatten(m));
+    } else {
+        OK(gan_model_create(&m, 1, vin));
+        OK(gan_model_add_class_embedding(m, 3, 2));
+        d.units = 6;
+        OK(gan_model_add_dense(m, &d));
+        OK(gan_model_add_leaky_relu(m, 0.2f));
+    }
+    d.units = 5;
+    OK(gan_model_add_dense(m, &d));
+    OK(gan_model_add_leaky_relu(m, 0.2f));
+    OK(gan_model_add_class_projection(m, 3));
+    if (kind == 2) {
+        d.units = 1;
+        OK(gan_model_add_leaky_relu(m, 0.2f));
+        OK(gan_model_add_dense(m, &d));
+    }
+    OK(gan_model_init_params(m, 13));
+    return m;
+}
+
+START_TEST(test_penalties_conditional_critics)
+{
+    static const int32_t labels[3] = {2, 0, 1};
+    for (int kind = 0; kind < 3; kind++)
+        for (int r1 = 0; r1 < 2; r1++) {
+            gan_model *m = cond_critic(kind);
+            cur_labels = labels;
+            check_critic(m, kind == 1 ? 2 : 3, r1);
+            cur_labels = NULL;
+            gan_model_free(m);
+        }
+}
+END_TEST
 
 START_TEST(test_wgan_gp_gradient_dense)
 {
@@ -303,7 +368,7 @@ START_TEST(test_wgan_gp_trains)
     {   /* Penalty at interpolates is now small: gradient norms near 1. */
         gan__penalty_buf *pb = NULL;
         double v;
-        OK(gan__gradient_penalty(d, &pb, x, B, 0, 1.0f, &v));
+        OK(gan__gradient_penalty(d, &pb, x, NULL, B, 0, 1.0f, &v));
         ck_assert_msg(v < 0.5, "mean (||grad|| - 1)^2 = %g", v);
         gan__penalty_buf_free(pb);
     }
@@ -325,6 +390,7 @@ static Suite *penalty_suite(void)
     tcase_add_test(tc, test_wgan_gp_gradient_conv);
     tcase_add_test(tc, test_wgan_gp_gradient_conv_transpose);
     tcase_add_test(tc, test_r1_gradient);
+    tcase_add_test(tc, test_penalties_conditional_critics);
     tcase_add_test(tc, test_unsupported_critic_refused);
     tcase_add_test(tc, test_wgan_gp_trains);
     suite_add_tcase(s, tc);

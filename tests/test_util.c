@@ -173,7 +173,11 @@ static double gc_loss(gc_state *s)
 {
     gan_status st;
     ck_assert_int_eq(gan_model_set_seed(s->m, s->o->dropout_seed), GAN_OK);
-    st = gan_model_forward(s->m, s->x, s->in_n, s->o->batch, s->o->mode, s->y, s->out_n);
+    if (s->o->labels)
+        st = gan_model_forward_labeled(s->m, s->x, s->in_n, s->o->labels, s->o->batch, s->o->mode,
+                                       s->y, s->out_n);
+    else
+        st = gan_model_forward(s->m, s->x, s->in_n, s->o->batch, s->o->mode, s->y, s->out_n);
     ck_assert_msg(st == GAN_OK, "forward: %s", gan_last_error());
     return tu_dot(s->y, s->r, s->out_n);
 }

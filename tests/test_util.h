@@ -73,6 +73,8 @@ typedef struct tu_gradcheck_opts {
     uint64_t seed;          /* r and the choice of points */
     uint64_t dropout_seed;
     int check_input, check_params;
+    const int32_t *labels;  /* batch class labels of a conditional model
+                               (gan_model_forward_labeled), or NULL */
 } tu_gradcheck_opts;
 
 void tu_gradcheck_defaults(tu_gradcheck_opts *o);

@@ -76,6 +76,15 @@ double cli_now(void);
 /* snprintf into buf that treats truncation as an error (returns -1). */
 int cli_path(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* The classes of a conditional generator's images in gan train's sample
+   grids, gan sample and gan eval (classes.c).  labels[i] for i < n:
+     per_class > 0   class i / per_class (one row of per_class per class)
+     per_class == 0  class i mod n_classes (balanced, as
+                     gan_metrics_run_generator draws them) */
+void cli_class_labels(int32_t *labels, size_t n, int n_classes, size_t per_class);
+/* Fashion-MNIST's name of class k ("T-shirt/top", ...), or NULL. */
+const char *cli_fashion_class_name(int k);
+
 /* Write n images (u8, h x w x c) as a PNG grid; report errors as CMD. */
 int cli_write_png(const char *cmd, const char *path, const uint8_t *img, size_t n, int h, int w,
                   int c, int cols);

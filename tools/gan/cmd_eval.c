@@ -16,6 +16,11 @@ static const char usage[] =
     "of docs/metrics.md: features and class probabilities of the shipped\n"
     "classifier, 10,000 samples from latent seed 0, IS over 10 splits.\n"
     "\n"
+    "A conditional generator (gan train --preset cgan) draws image i of class\n"
+    "i mod K (K classes, equally many images each) and also reports, for each\n"
+    "class, the classifier's accuracy on the images generated for that class\n"
+    "(how recognisable each requested class is), and their mean.\n"
+    "\n"
     "  -n, --samples N       generated images (default 10000)\n"
     "  -s, --seed S          latent seed (default 0)\n"
     "      --classifier FILE feature network (default " GAN_MODELS_DIR
@@ -29,6 +34,69 @@ static const char usage[] =
     "  -h, --help            this help\n";
 
 enum { OPT_CLASSIFIER = 1000, OPT_LAYER, OPT_REFERENCE, OPT_DATA };
+
+#define EVAL_CHUNK 500 /* images generated and classified at a time */
+
+/* FID, IS and per-class accuracy of a conditional generator of `classes`
+   classes: n images, image i of class i mod classes, latents from seed
+   (the order of gan_metrics_run_generator, so FID and IS equal its). */
+static int eval_conditional(cli_fid *f, gan_model *gen, int classes, uint64_t seed, size_t n,
+                            double *fid, double *is, double *is_sd, size_t *hits, size_t *count)
+{
+    gan_sampler *s = NULL;
+    gan_fid_stats *st = NULL;
+    size_t image = 0, latent = 0;
+    float *x = NULL, *probs = NULL;
+    int32_t *labels = NULL;
+    int rc = CLI_EXIT_RUNTIME;
+    if ((size_t)classes > f->k)
+        return cli_error(CMD, "the generator has %d classes, the classifier %zu", classes, f->k);
+    if (gan_sampler_create(&s, gen, seed, EVAL_CHUNK) != GAN_OK ||
+        gan_sampler_dims(s, &latent, &image) != GAN_OK || gan_fid_stats_create(&st, f->dim) != GAN_OK) {
+        cli_lib_error(CMD, "sampler");
+        goto done;
+    }
+    x = malloc(EVAL_CHUNK * image * sizeof *x);
+    probs = malloc(n * f->k * sizeof *probs);
+    labels = malloc(n * sizeof *labels);
+    if (!x || !probs || !labels) {
+        cli_error(CMD, "out of memory for %zu samples", n);
+        goto done;
+    }
+    cli_class_labels(labels, n, classes, 0);
+    for (size_t i0 = 0; i0 < n; i0 += EVAL_CHUNK) {
+        const size_t nb = n - i0 < EVAL_CHUNK ? n - i0 : EVAL_CHUNK;
+        if (gan_sampler_generate_labeled(s, NULL, 0, labels + i0, nb, x, nb * image) != GAN_OK ||
+            gan_metrics_run(f->mt, x, nb * image, nb, st, probs + i0 * f->k, nb * f->k) != GAN_OK) {
+            cli_lib_error(CMD, "generating and classifying");
+            goto done;
+        }
+    }
+    memset(hits, 0, (size_t)classes * sizeof *hits);
+    memset(count, 0, (size_t)classes * sizeof *count);
+    for (size_t i = 0; i < n; i++) {
+        const float *p = probs + i * f->k;
+        size_t best = 0;
+        for (size_t j = 1; j < f->k; j++)
+            if (p[j] > p[best])
+                best = j;
+        count[labels[i]]++;
+        hits[labels[i]] += best == (size_t)labels[i];
+    }
+    if (gan_frechet_distance(f->ref, st, fid) != GAN_OK ||
+        gan_inception_score(probs, n * f->k, n, 10, is, is_sd) != GAN_OK) {
+        cli_lib_error(CMD, "measuring FID and IS");
+        goto done;
+    }
+    rc = CLI_EXIT_OK;
+done:
+    free(x);
+    free(probs);
+    free(labels);
+    gan_fid_stats_free(st);
+    gan_sampler_free(s);
+    return rc;
+}
 
 int cmd_eval(int argc, char **argv)
 {
@@ -44,7 +112,8 @@ int cmd_eval(int argc, char **argv)
     const char *clf_path = GAN_MODELS_DIR "/fashion_mnist_classifier.gan";
     const char *ref_path = NULL, *data = GAN_FASHION_MNIST_DIR;
     uint64_t n = 10000, seed = 0, layer_plus1 = 0;
-    int ch, rc = CLI_EXIT_RUNTIME, explicit_ref = 0;
+    int ch, rc = CLI_EXIT_RUNTIME, explicit_ref = 0, classes = 0;
+    size_t *hits = NULL, *count = NULL;
     gan_model *gen = NULL;
     cli_fid f;
     double fid, is, is_sd, t0 = cli_now();
@@ -87,15 +156,46 @@ int cmd_eval(int argc, char **argv)
         gan_model_free(gen);
         return rc;
     }
-    if ((rc = cli_fid_measure(&f, CMD, gen, seed, (size_t)n, &fid, &is, &is_sd)) == CLI_EXIT_OK) {
+    gan_model_num_classes(gen, &classes);
+    if (classes) {
+        hits = calloc((size_t)classes, sizeof *hits);
+        count = calloc((size_t)classes, sizeof *count);
+        rc = hits && count ? eval_conditional(&f, gen, classes, seed, (size_t)n, &fid, &is, &is_sd,
+                                              hits, count)
+                           : cli_error(CMD, "out of memory");
+    } else {
+        rc = cli_fid_measure(&f, CMD, gen, seed, (size_t)n, &fid, &is, &is_sd);
+    }
+    if (rc == CLI_EXIT_OK) {
         printf("model:      %s\n", argv[optind]);
         printf("protocol:   feature network %s (id %08x, %zu features, %zu classes); reference "
                "%s; %llu samples, latent seed %llu; IS over 10 splits\n", clf_path, (unsigned)f.id,
                f.dim, f.k, f.ref_desc, (unsigned long long)n, (unsigned long long)seed);
+        if (classes)
+            printf("classes:    conditional generator of %d classes; image i of class i mod %d\n",
+                   classes, classes);
         printf("FID:        %.4f\n", fid);
         printf("IS:         %.4f +- %.4f\n", is, is_sd);
-        printf("time:       %.1f s\n", cli_now() - t0);
     }
+    if (rc == CLI_EXIT_OK && classes) {
+        /* The shipped classifier's classes are Fashion-MNIST's: name them. */
+        const int named = strcmp(clf_path, GAN_MODELS_DIR "/fashion_mnist_classifier.gan") == 0;
+        double sum = 0.0;
+        printf("class accuracy (the classifier's argmax on the images generated for each "
+               "class):\n");
+        for (int k = 0; k < classes; k++) {
+            const double acc = count[k] ? (double)hits[k] / (double)count[k] : 0.0;
+            sum += acc;
+            printf("  class %-3d %-12s %.4f (%zu of %zu)\n", k,
+                   named && cli_fashion_class_name(k) ? cli_fashion_class_name(k) : "", acc, hits[k],
+                   count[k]);
+        }
+        printf("mean class accuracy: %.4f\n", sum / classes);
+    }
+    if (rc == CLI_EXIT_OK)
+        printf("time:       %.1f s\n", cli_now() - t0);
+    free(hits);
+    free(count);
     cli_fid_close(&f);
     gan_model_free(gen);
     return rc;

@@ -15,7 +15,7 @@ static const char *const CMD = "sample";
 
 static const char usage[] =
     "Usage: gan sample MODEL [--n N] [--seed S] [--out grid.png] [--raw FILE]\n"
-    "                        [--per-image DIR] [--cols C]\n"
+    "                        [--per-image DIR] [--cols C] [--class K|all]\n"
     "       gan sample MODEL --interpolate SEED_A SEED_B [--steps N] [--slerp] [--out strip.png]\n"
     "\n"
     "Draw images from a generator.  MODEL is a model file (gan export), a training\n"
@@ -34,10 +34,18 @@ static const char usage[] =
     "                            as one row (A B may also be written A,B)\n"
     "      --steps N             images in the strip (default 10)\n"
     "      --slerp               spherical interpolation (default: linear)\n"
+    "      --class K             a conditional generator (gan train --preset cgan):\n"
+    "                            images of class K (0-based); 'all': one row of N\n"
+    "                            images per class (gan train's grids are\n"
+    "                            '--class all --n 8'); default: classes 0, 1, ...\n"
+    "                            in turn\n"
     "  -t, --threads N           threads (default 0: one per core)\n"
     "  -h, --help                this help\n";
 
-enum { OPT_RAW = 256, OPT_PER_IMAGE, OPT_STEPS, OPT_SLERP };
+enum { OPT_RAW = 256, OPT_PER_IMAGE, OPT_STEPS, OPT_SLERP, OPT_CLASS };
+
+#define CLASS_NONE (-2) /* no --class */
+#define CLASS_ALL (-1)  /* --class all */
 
 static int resolve_model(const char *in, char *path, size_t cap)
 {
@@ -88,16 +96,19 @@ int cmd_sample(int argc, char **argv)
         {"raw", required_argument, NULL, OPT_RAW}, {"per-image", required_argument, NULL, OPT_PER_IMAGE},
         {"interpolate", required_argument, NULL, 'i'}, {"steps", required_argument, NULL, OPT_STEPS},
         {"slerp", no_argument, NULL, OPT_SLERP},   {"threads", required_argument, NULL, 't'},
+        {"class", required_argument, NULL, OPT_CLASS},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     const char *out = NULL, *raw = NULL, *each = NULL;
     uint64_t n = 16, seed = 0, cols = 0, steps = 10, seed_a = 0, seed_b = 0, threads = 0, v;
-    int ch, interp = 0, slerp = 0, rc = CLI_EXIT_RUNTIME, dims[3];
+    int ch, interp = 0, slerp = 0, rc = CLI_EXIT_RUNTIME, dims[3], cls = CLASS_NONE, classes = 0;
     char model_path[4096];
     gan_model *g = NULL;
     gan_sampler *s = NULL;
     size_t latent = 0, image = 0, ndim, layers;
     float *z = NULL, *x = NULL;
     uint8_t *img = NULL;
+    int32_t *labels = NULL;
+    gan_status st;
 
     opterr = 0;
     optind = 1;
@@ -155,6 +166,15 @@ int cmd_sample(int argc, char **argv)
         case OPT_SLERP:
             slerp = 1;
             break;
+        case OPT_CLASS:
+            if (strcmp(optarg, "all") == 0) {
+                cls = CLASS_ALL;
+            } else {
+                if (cli_parse_u64(CMD, "--class", optarg, 0, 65535, &v))
+                    return CLI_EXIT_USAGE;
+                cls = (int)v;
+            }
+            break;
         case 't':
             if (cli_parse_u64(CMD, "--threads", optarg, 0, 1024, &threads))
                 return CLI_EXIT_USAGE;
@@ -183,8 +203,33 @@ int cmd_sample(int argc, char **argv)
         cli_error(CMD, "%s: the network's output is not an image", model_path);
         goto done;
     }
+    gan_model_num_classes(g, &classes);
+    if (cls != CLASS_NONE && classes == 0) {
+        cli_error(CMD, "%s: --class: the generator is not conditional (it takes no class labels)",
+                  model_path);
+        goto done;
+    }
+    if (cls >= classes) {
+        cli_error(CMD, "--class %d: the generator knows classes 0..%d", cls, classes - 1);
+        goto done;
+    }
+    if (cls == CLASS_ALL && interp) {
+        rc = cli_usage_error(CMD, "--class all draws a grid; give one class with --interpolate");
+        goto done;
+    }
     if (interp)
         n = steps;
+    if (cls == CLASS_ALL) {
+        /* --n images per class, one row each. */
+        if (n * (uint64_t)classes > (1u << 20)) {
+            rc = cli_usage_error(CMD, "--class all: %llu images per class x %d classes is too many",
+                                 (unsigned long long)n, classes);
+            goto done;
+        }
+        if (!cols)
+            cols = n;
+        n *= (uint64_t)classes;
+    }
     if (gan_sampler_create(&s, g, interp ? seed_a : seed, n < 64 ? (size_t)n : 64) != GAN_OK ||
         gan_sampler_dims(s, &latent, &image) != GAN_OK) {
         cli_lib_error(CMD, "sampler");
@@ -193,14 +238,20 @@ int cmd_sample(int argc, char **argv)
     z = malloc((size_t)n * latent * sizeof *z);
     x = raw ? malloc((size_t)n * image * sizeof *x) : NULL;
     img = malloc((size_t)n * image);
-    if (!z || !img || (raw && !x)) {
+    labels = classes ? malloc((size_t)n * sizeof *labels) : NULL;
+    if (!z || !img || (raw && !x) || (classes && !labels)) {
         cli_error(CMD, "out of memory for %llu images", (unsigned long long)n);
         goto done;
     }
+    if (cls >= 0)
+        for (size_t i = 0; i < (size_t)n; i++)
+            labels[i] = cls;
+    else if (classes)
+        cli_class_labels(labels, (size_t)n, classes, cls == CLASS_ALL ? (size_t)(n / (uint64_t)classes) : 0);
     if (interp) {
         /* The first latent vector of each seed's stream. */
         float *z0 = malloc(2 * latent * sizeof *z0);
-        gan_status st = GAN_EINVAL;
+        st = GAN_EINVAL;
         if (z0 && gan_sampler_latent(s, 1, z0, latent) == GAN_OK &&
             gan_sampler_set_seed(s, seed_b) == GAN_OK &&
             gan_sampler_latent(s, 1, z0 + latent, latent) == GAN_OK)
@@ -217,10 +268,18 @@ int cmd_sample(int argc, char **argv)
         cli_lib_error(CMD, "latent vectors");
         goto done;
     }
-    if (gan_sampler_generate_u8(s, z, (size_t)n * latent, (size_t)n, img, (size_t)n * image) !=
-            GAN_OK ||
-        (raw && gan_sampler_generate(s, z, (size_t)n * latent, (size_t)n, x, (size_t)n * image) !=
-                    GAN_OK)) {
+    if (labels) {
+        st = gan_sampler_generate_labeled_u8(s, z, (size_t)n * latent, labels, (size_t)n, img,
+                                             (size_t)n * image);
+        if (st == GAN_OK && raw)
+            st = gan_sampler_generate_labeled(s, z, (size_t)n * latent, labels, (size_t)n, x,
+                                              (size_t)n * image);
+    } else {
+        st = gan_sampler_generate_u8(s, z, (size_t)n * latent, (size_t)n, img, (size_t)n * image);
+        if (st == GAN_OK && raw)
+            st = gan_sampler_generate(s, z, (size_t)n * latent, (size_t)n, x, (size_t)n * image);
+    }
+    if (st != GAN_OK) {
         cli_lib_error(CMD, "generating");
         goto done;
     }
@@ -233,6 +292,13 @@ int cmd_sample(int argc, char **argv)
     if (out)
         printf("wrote %s: %llu image(s) of %dx%dx%d\n", out, (unsigned long long)n, dims[0],
                dims[1], dims[2]);
+    if (cls >= 0)
+        printf("class %d\n", cls);
+    else if (cls == CLASS_ALL)
+        printf("classes 0..%d, one row of %llu each\n", classes - 1,
+               (unsigned long long)(n / (uint64_t)classes));
+    else if (classes)
+        printf("classes 0..%d in turn (image i has class i mod %d)\n", classes - 1, classes);
     if (each)
         printf("wrote %s/img_000.png ... img_%03llu.png\n", each, (unsigned long long)(n - 1));
     if (raw)
@@ -243,6 +309,7 @@ done:
     free(z);
     free(x);
     free(img);
+    free(labels);
     gan_sampler_free(s);
     gan_model_free(g);
     return rc;

@@ -46,6 +46,7 @@
 #define QUICK_BETA1 0.5f
 #define DEFAULT_OUT "out"
 #define SAMPLE_GRID 16 /* 4x4, like the seed's generate_and_save_images */
+#define CLASS_GRID_COLS 8 /* a conditional generator: one row of 8 per class */
 
 static const char *const train_usage =
     "Usage: gan train [OPTIONS]\n"
@@ -337,8 +338,10 @@ static int write_samples(train_ctx *c, const char *name, uint64_t step)
     gan_model *g = NULL, *owned = NULL;
     gan_sampler *s = NULL;
     uint8_t *img = NULL;
-    size_t latent, image, ndim;
-    int dims[3], rc = -1;
+    int32_t *labels = NULL;
+    size_t latent, image, ndim, n = SAMPLE_GRID;
+    int dims[3], rc = -1, classes = 0, cols = 4;
+    gan_status st;
     char path[RUN_PATH_MAX + 64];
     if (cli_path(path, sizeof path, "%s/samples/%s", c->out, name) != 0)
         return cli_error(CMD, "%s/samples/%s: path too long", c->out, name), -1;
@@ -346,28 +349,42 @@ static int write_samples(train_ctx *c, const char *name, uint64_t step)
         return -1;
     gan_model_layer_count(g, &ndim);
     gan_model_shape(g, (int)ndim - 1, &ndim, dims);
+    gan_model_num_classes(g, &classes);
+    if (classes) {
+        /* A conditional generator: one row per class. */
+        n = (size_t)classes * CLASS_GRID_COLS;
+        cols = CLASS_GRID_COLS;
+    }
     /* The same noise every time: a sampler seeded with sample_seed, so
-       `gan sample OUT/generator.gan --seed SAMPLE_SEED --n 16` draws it too. */
-    if (gan_sampler_create(&s, g, c->r.sample_seed, SAMPLE_GRID) != GAN_OK ||
+       `gan sample OUT/generator.gan --seed SAMPLE_SEED --n 16` (conditional:
+       `--class all --n 8`) draws it too. */
+    if (gan_sampler_create(&s, g, c->r.sample_seed, n) != GAN_OK ||
         gan_sampler_dims(s, &latent, &image) != GAN_OK) {
         cli_lib_error(CMD, "sampler");
         goto done;
     }
-    if ((img = malloc(SAMPLE_GRID * image)) == NULL) {
+    if ((img = malloc(n * image)) == NULL || (classes && (labels = malloc(n * sizeof *labels)) == NULL)) {
         cli_error(CMD, "out of memory");
         goto done;
     }
-    if (gan_sampler_generate_u8(s, NULL, 0, SAMPLE_GRID, img, SAMPLE_GRID * image) != GAN_OK) {
+    if (classes) {
+        cli_class_labels(labels, n, classes, CLASS_GRID_COLS);
+        st = gan_sampler_generate_labeled_u8(s, NULL, 0, labels, n, img, n * image);
+    } else {
+        st = gan_sampler_generate_u8(s, NULL, 0, n, img, n * image);
+    }
+    if (st != GAN_OK) {
         cli_lib_error(CMD, "generating samples");
         goto done;
     }
-    if (cli_write_png(CMD, path, img, SAMPLE_GRID, dims[0], dims[1], dims[2], 4) != 0)
+    if (cli_write_png(CMD, path, img, n, dims[0], dims[1], dims[2], cols) != 0)
         goto done;
     memcpy(c->last_sample, path, strlen(path) + 1);
     c->last_sample_step = step;
     rc = 0;
 done:
     free(img);
+    free(labels);
     gan_sampler_free(s);
     gan_model_free(owned);
     return rc;
@@ -985,13 +1002,27 @@ int cmd_train(int argc, char **argv)
     gan_trainer_models(c.t, &g, &d, NULL, NULL);
     {
         size_t gp = 0, dp = 0, n = 0;
+        int classes = 0, has_labels = 0, ds_classes = 0;
         gan_model_param_count(g, &gp, NULL);
         gan_model_param_count(d, &dp, NULL);
         gan_dataset_size(c.ds, &n);
+        gan_model_num_classes(g, &classes);
         printf("preset %s: G %zu parameters, D %zu; %s, %s G lr %g D lr %g; batch %llu, "
                "n_critic %llu\n", c.r.preset, gp, dp, gan_loss_kind_name(c.r.loss),
                run_optimizer_name(c.r.optimizer), (double)c.r.g_lr, (double)c.r.d_lr,
                (unsigned long long)c.r.batch, (unsigned long long)c.r.n_critic);
+        if (classes) {
+            gan_dataset_labels_info(c.ds, &has_labels, &ds_classes);
+            if (!has_labels) {
+                cli_error(CMD, "preset %s is conditional: it trains on labelled data, and %s has "
+                          "no labels (give an MNIST-format directory with its labels file)",
+                          c.r.preset, c.r.data[0] ? c.r.data : GAN_FASHION_MNIST_DIR);
+                ctx_free(&c);
+                return CLI_EXIT_RUNTIME;
+            }
+            printf("conditional on %d classes: the data's labels (0..%d) feed both networks\n",
+                   classes, ds_classes - 1);
+        }
         printf("training on %zu images: %llu steps per epoch, ", n,
                (unsigned long long)c.steps_per_epoch);
         if (c.r.epochs)

@@ -43,6 +43,12 @@ static const cli_preset presets[] = {
      "n_critic 5, batch 64",
      GAN_PRESET_STYLE_GENERATOR, GAN_PRESET_WGAN_CRITIC, GAN_OPTIM_ADAM, 1e-4f, 0.0f, 0.9f,
      GAN_LOSS_WASSERSTEIN, 0.0f, 10.0f, 5, 64, 1, 1.0f, 0.0f},
+    {"cgan",
+     "conditional GAN on Fashion-MNIST with its labels: class embedding + noise "
+     "generator, projection discriminator with minibatch discrimination; BCE, "
+     "Adam 2e-4 beta1 0.5, batch 64",
+     GAN_PRESET_CGAN_GENERATOR, GAN_PRESET_CGAN_DISCRIMINATOR, GAN_OPTIM_ADAM, 2e-4f, 0.5f,
+     0.999f, GAN_LOSS_BCE, 0.0f, 0.0f, 1, 64, 0, 1.0f, 0.0f},
 };
 
 const cli_preset *cli_preset_at(size_t i)

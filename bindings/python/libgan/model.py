@@ -10,14 +10,14 @@ from ._lib import (BatchNormConfig, Conv2DConfig, DenseConfig, cstr, fn, model_p
 LAYER_KINDS = {
     1: "dense", 2: "conv2d", 3: "conv2d_transpose", 4: "batchnorm", 5: "leaky_relu",
     6: "relu", 7: "tanh", 8: "sigmoid", 9: "dropout", 10: "reshape", 11: "flatten",
-    12: "minibatch_stddev", 13: "minibatch_discrimination", 16: "style_input", 17: "adain",
-    18: "noise_injection",
+    12: "minibatch_stddev", 13: "minibatch_discrimination", 14: "class_embedding",
+    15: "class_projection", 16: "style_input", 17: "adain", 18: "noise_injection",
 }
 
 PRESETS = {
     "dcgan-cifar10-generator": 1, "dcgan-cifar10-discriminator": 2, "mnist-generator": 3,
     "mnist-discriminator": 4, "mnist-notebook-generator": 5, "wgan-critic": 6,
-    "style-generator": 7,
+    "cgan-generator": 7, "cgan-discriminator": 8, "style-generator": 9,
 }
 
 _PADDING = {"valid": 0, "same": 1}
@@ -42,6 +42,20 @@ def _dims(shape, what="shape"):
             "%s must have 1 (features) or 3 (height, width, channels) dimensions, not %r"
             % (what, shape), _errors.EINVAL)
     return shape, (ctypes.c_int * len(shape))(*shape)
+
+
+def labels_for(labels, n, what="labels"):
+    """n class labels as an int32 buffer: an int (every sample's class) or
+    a sequence / integer array of exactly n values."""
+    if isinstance(labels, int):
+        if labels < 0:
+            raise _errors.InvalidArgumentError("%s %d is negative" % (what, labels),
+                                               _errors.EINVAL)
+        labels = [labels] * n
+    lb = B.int32_in(labels, what)
+    if lb.count != n:
+        raise _errors.ShapeError("%d %s for %d samples" % (lb.count, what, n), _errors.ESHAPE)
+    return lb
 
 
 def preset_id(preset):
@@ -233,6 +247,28 @@ class Model(Handle):
         map in inference); strengths start at 0."""
         fn.gan_model_add_noise_injection(self._h)
         return self
+    def add_class_embedding(self, n_classes, dim=0):
+        """Append the class of each sample (the labels given to forward) to
+        its features: a trainable embedding of ``dim`` values (N(0, 1)
+        init), or with dim=0 the fixed one-hot vector of n_classes values.
+        On an image the code is appended as channels at every position.
+        Makes the model conditional."""
+        fn.gan_model_add_class_embedding(self._h, int(n_classes), int(dim))
+        return self
+
+    def add_class_projection(self, n_classes):
+        """Miyato & Koyama's projection discriminator head on a vector h:
+        one output <w, h> + b + <V[y], h> per sample of class y.  Makes the
+        model conditional."""
+        fn.gan_model_add_class_projection(self._h, int(n_classes))
+        return self
+
+    @property
+    def num_classes(self):
+        """Classes of a conditional model's labels (0: not conditional)."""
+        k = ctypes.c_int()
+        fn.gan_model_num_classes(self._h, ctypes.byref(k))
+        return k.value
 
     # ---- settings -----------------------------------------------------------
     def init_params(self, seed):
@@ -357,18 +393,27 @@ class Model(Handle):
                 % (what, buf.count, per, sample_shape), _errors.ESHAPE)
         return buf.count // per
 
-    def forward(self, x, training=False, out=None):
+    def forward(self, x, training=False, out=None, labels=None):
         """Run the network on a batch x of shape (batch,) + input_shape.
 
         training=True uses dropout and batch statistics (and updates the
         running ones), as Keras' model(x, training=True).  Returns a new
         float32 array of shape (batch,) + output_shape (or fills ``out``).
+        labels: the class of each sample, required by a conditional model
+        (num_classes > 0) and refused by others; an int labels every sample.
+        backward() then uses the same labels.
         """
         h = self._h
         xb = B.floats_in(x, "x")
         batch = self._batch_of(xb, self.input_shape, "x")
         y, yb = B.floats_out((batch,) + self.output_shape, out)
-        fn.gan_model_forward(h, xb.ptr, xb.count, batch, 1 if training else 0, yb.ptr, yb.count)
+        if labels is None:
+            fn.gan_model_forward(h, xb.ptr, xb.count, batch, 1 if training else 0, yb.ptr,
+                                 yb.count)
+        else:
+            lb = labels_for(labels, batch)
+            fn.gan_model_forward_labeled(h, xb.ptr, xb.count, lb.ptr, batch,
+                                         1 if training else 0, yb.ptr, yb.count)
         return y
 
     __call__ = forward

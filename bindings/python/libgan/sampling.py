@@ -6,7 +6,7 @@ from . import _buffers as B
 from . import _errors
 from ._handle import Handle
 from ._lib import cstr, fn, sampler_p
-from .model import Model
+from .model import Model, labels_for
 
 
 class Sampler(Handle):
@@ -15,6 +15,8 @@ class Sampler(Handle):
     Sampler(model, seed=0, max_batch=0) borrows ``model`` (closing the model
     closes the sampler).  generate(n) draws n latent vectors from the
     sampler's stream; generate(z=...) uses the caller's (n, latent) array.
+    A conditional generator (model.num_classes > 0) needs labels=: the class
+    of each image, or one int for all.
     """
 
     _kind = "sampler"
@@ -63,27 +65,36 @@ class Sampler(Handle):
                                      _errors.ESHAPE)
         return k, zb
 
-    def generate(self, n=None, z=None, uint8=False, out=None):
+    def generate(self, n=None, z=None, uint8=False, out=None, labels=None):
         """n images, shape (n, h, w, c): float32 in [-1, 1] for a tanh output,
-        or with uint8=True 8-bit pixels round((x + 1) * 127.5)."""
+        or with uint8=True 8-bit pixels round((x + 1) * 127.5).  labels: the
+        classes of a conditional generator's images (n values, or one int)."""
         h = self._h
         n, zb = self._z(n, z)
         shape = (n,) + tuple(self.image_shape)
         zp, zc = (zb.ptr, zb.count) if zb is not None else (None, 0)
+        lb = labels_for(labels, n) if labels is not None else None
         if uint8:
             img, ib = B.u8_out(shape, out)
-            fn.gan_sampler_generate_u8(h, zp, zc, n, ib.ptr, ib.count)
+            if lb is None:
+                fn.gan_sampler_generate_u8(h, zp, zc, n, ib.ptr, ib.count)
+            else:
+                fn.gan_sampler_generate_labeled_u8(h, zp, zc, lb.ptr, n, ib.ptr, ib.count)
         else:
             img, ib = B.floats_out(shape, out)
-            fn.gan_sampler_generate(h, zp, zc, n, ib.ptr, ib.count)
+            if lb is None:
+                fn.gan_sampler_generate(h, zp, zc, n, ib.ptr, ib.count)
+            else:
+                fn.gan_sampler_generate_labeled(h, zp, zc, lb.ptr, n, ib.ptr, ib.count)
         return img
 
-    def generate_u8(self, n=None, z=None, out=None):
-        return self.generate(n, z, uint8=True, out=out)
+    def generate_u8(self, n=None, z=None, out=None, labels=None):
+        return self.generate(n, z, uint8=True, out=out, labels=labels)
 
-    def interpolate(self, z0, z1, steps, spherical=True, uint8=False):
+    def interpolate(self, z0, z1, steps, spherical=True, uint8=False, labels=None):
         """Images along the path from latent z0 to z1 (steps images)."""
-        return self.generate(z=latent_interpolate(z0, z1, steps, spherical), uint8=uint8)
+        return self.generate(z=latent_interpolate(z0, z1, steps, spherical), uint8=uint8,
+                             labels=labels)
 
 
 def latent_interpolate(z0, z1, steps, spherical=False):

@@ -7,7 +7,7 @@ from . import _errors
 from ._handle import Handle
 from ._lib import (EPOCH_CALLBACK, STEP_CALLBACK, LossConfig, OptimizerConfig, StepStats,
                    TrainerConfig, cstr, fn, loss_p, model_p, optimizer_p, trainer_p)
-from .model import Model
+from .model import Model, labels_for
 
 LOSS_KINDS = {"bce": 1, "wasserstein": 2, "hinge": 3, "least-squares": 4,
               "feature-matching": 5}
@@ -336,9 +336,12 @@ class Trainer(Handle):
         """Reseed the latent noise stream."""
         fn.gan_trainer_set_seed(self._h, int(seed))
 
-    def step(self, real, batch=None):
+    def step(self, real, batch=None, labels=None):
         """One training step on ``real``: n_critic * batch samples of the
         discriminator's input shape.  batch defaults to len(real) // n_critic.
+        labels: the classes of the real samples, required for a conditional
+        pair (generated samples get uniform classes from the trainer's
+        stream) and refused otherwise.
         Returns {'d_loss', 'g_loss', 'd_real', 'd_fake'}."""
         h = self._h
         rb = B.floats_in(real, "real")
@@ -350,7 +353,12 @@ class Trainer(Handle):
                                          % (n, k), _errors.ESHAPE)
             batch = n // k
         s = _new_stats()
-        fn.gan_trainer_step(h, rb.ptr, rb.count, int(batch), ctypes.byref(s))
+        if labels is None:
+            fn.gan_trainer_step(h, rb.ptr, rb.count, int(batch), ctypes.byref(s))
+        else:
+            lb = labels_for(labels, n)
+            fn.gan_trainer_step_labeled(h, rb.ptr, rb.count, lb.ptr, lb.count, int(batch),
+                                        ctypes.byref(s))
         return _stats(s)
 
     def fit(self, dataset, epochs=1, on_step=None, on_epoch=None):

@@ -444,6 +444,8 @@ GAN_API gan_status gan_model_add_adain(gan_model *model, float epsilon);
  * vector input.
  */
 GAN_API gan_status gan_model_add_noise_injection(gan_model *model);
+
+/**
  * Conditional models.  A model is conditional when it has a class layer
  * (class_embedding or class_projection): every forward then takes one
  * integer class label per sample (gan_model_forward_labeled), which the

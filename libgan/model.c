@@ -442,6 +442,8 @@ gan_status gan_model_add_adain(gan_model *m, float epsilon)
 gan_status gan_model_add_noise_injection(gan_model *m)
 {
     return gan__add_simple(m, GAN_LAYER_NOISE_INJECTION, 0.0f, __func__);
+}
+
 /* ---- class layers (conditional models) ------------------------------------------ */
 
 gan_status gan__check_labels(const int32_t *labels, size_t n, int n_classes, const char *func)

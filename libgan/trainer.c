@@ -10,8 +10,9 @@
  *    cached forward state, so both see the same activations, dropout masks
  *    and batch statistics, as the seed's GradientTape step does.
  *
- *  - A step is all-or-nothing.  Everything that can change (batchnorm
- *    running statistics during forwards; with n_critic > 1 also D's weights
+ *  - A step is all-or-nothing.  Everything that can change (the state
+ *    arenas, updated by training forwards: batchnorm running statistics and
+ *    spectral normalisation's u; with n_critic > 1 also D's weights
  *    and optimizer state, which are updated before G's gradients exist) is
  *    snapshotted first and restored if a loss or gradient is not finite.
  */
@@ -44,6 +45,7 @@ struct gan_trainer {
     float *snap_g_state, *snap_d_state, *snap_d_params, *snap_d_opt;
     size_t snap_d_opt_n;
     int owns_handles;          /* made by gan_trainer_load: free them too */
+    uint64_t g_generation, d_generation; /* the models' layouts it was made for */
     float *ema;                /* EMA of the generator's parameters, or NULL */
 };
 
@@ -171,6 +173,8 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
     t->latent = gan__shape_elems(&g->in);
     t->sample = gan__shape_elems(&d->in);
     t->feat_layer = -1;
+    t->g_generation = g->generation;
+    t->d_generation = d->generation;
     gan__rng_seed(&t->rng, c.seed);
     gan__handle_created();
 
@@ -481,6 +485,11 @@ gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count
                         (size_t)nc * batch * t->sample, nc, batch, t->sample);
     if (t->g->magic != GAN__MAGIC_MODEL || t->d->magic != GAN__MAGIC_MODEL)
         return gan__err(GAN_ESTATE, "gan_trainer_step: a model of this trainer was freed");
+    /* Its snapshots are sized for the layouts the models had then. */
+    if (t->g->generation != t->g_generation || t->d->generation != t->d_generation)
+        return gan__err(GAN_ESTATE, "gan_trainer_step: the %s was changed (layers added or "
+                        "spectral normalisation switched) after the trainer was created",
+                        t->g->generation != t->g_generation ? "generator" : "discriminator");
     if ((st = gan__trainer_reserve(t, batch)) != GAN_OK)
         return st;
     lc = gan__loss_config(t->loss);

@@ -73,6 +73,10 @@ typedef struct tu_gradcheck_opts {
     uint64_t seed;          /* r and the choice of points */
     uint64_t dropout_seed;
     int check_input, check_params;
+    /* Put every layer's state (batchnorm statistics, spectral
+       normalisation's u) back as it was before each forward, so training
+       forwards that update it evaluate one and the same function. */
+    int restore_state;
 } tu_gradcheck_opts;
 
 void tu_gradcheck_defaults(tu_gradcheck_opts *o);

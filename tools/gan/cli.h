@@ -92,6 +92,7 @@ typedef struct cli_preset {
     int n_critic;
     size_t batch;
     int drop_remainder;
+    int spectral_norm;         /* of every dense and convolution layer of D */
 } cli_preset;
 
 const cli_preset *cli_preset_find(const char *name);

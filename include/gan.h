@@ -225,7 +225,9 @@ GAN_API gan_status gan_blas_info(char *buf, size_t cap, size_t *needed);
  *   batchnorm             gamma (channels), then beta (channels)
  * These are exactly Keras' weight layouts, so weights exported from Keras
  * with get_weights() load unchanged.  BatchNorm running statistics are not
- * parameters but "state": moving mean (channels), then moving variance.
+ * parameters but "state": moving mean (channels), then moving variance.  A
+ * spectrally normalised dense or convolution layer (gan_model_set_spectral_norm)
+ * has state too: its power iteration's vector u (units or filters).
  */
 typedef struct gan_model gan_model;
 
@@ -412,8 +414,8 @@ GAN_API gan_status gan_model_reserve(gan_model *model, size_t max_batch);
  *            as soon as the call returns.
  *   y        where to copy the output (batch * output elements), or NULL to
  *            leave it inside the model (see gan_model_output).
- * In GAN_MODE_TRAIN the call keeps what backward() needs and, for batchnorm,
- * updates the running statistics.
+ * In GAN_MODE_TRAIN the call keeps what backward() needs and updates the
+ * state: batchnorm's running statistics, spectral normalisation's u.
  * Returns GAN_EINVAL (NULL model/x, batch 0), GAN_ESHAPE (x_count or a
  * non-zero y_count does not match; the message gives both), GAN_ENOMEM
  * (first larger batch), GAN_ESTATE (no layers).

@@ -182,7 +182,8 @@ typedef struct gan__ctx {
     int training;           /* GAN_MODE_TRAIN */
     const float *w;         /* this layer's parameters (NULL if none) */
     float *dw;              /* its gradients, NULL: do not accumulate */
-    float *state;           /* its non-trainable state (batchnorm) */
+    float *state;           /* its non-trainable state (batchnorm statistics,
+                               spectral normalisation's u) */
     void *ws;               /* shared workspace, ws_bytes long */
     size_t ws_bytes;
     void *aux;              /* this layer's saved forward data */

@@ -127,32 +127,30 @@ static void sn_ctx(const gan__layer *l, const gan__ctx *cx, const sn_aux *a, gan
     b->ws_bytes = cx->ws_bytes > head ? cx->ws_bytes - head : 0;
 }
 
-/* t = W^T u (t: A*B values, overwritten). */
+/* t = W^T u (t: A*B values): column sums, kept in a register. */
 static void sn_wt_u(const float *w, sn_dims d, const double *u, double *t)
 {
-    memset(t, 0, d.a * d.b * sizeof(double));
     for (size_t a = 0; a < d.a; a++)
-        for (size_t o = 0; o < d.o; o++) {
-            const float *row = w + (a * d.o + o) * d.b;
-            const double uo = u[o];
-            double *ta = t + a * d.b;
-            for (size_t b = 0; b < d.b; b++)
-                ta[b] += row[b] * uo;
+        for (size_t b = 0; b < d.b; b++) {
+            const float *col = w + a * d.o * d.b + b;
+            double acc = 0.0;
+            for (size_t o = 0; o < d.o; o++)
+                acc += col[o * d.b] * u[o];
+            t[a * d.b + b] = acc;
         }
 }
 
-/* s = W v (s: O values, overwritten). */
+/* s = W v (s: O values, overwritten): one axpy per (a, b) over the O
+   contiguous (B = 1) or B-strided values. */
 static void sn_w_v(const float *w, sn_dims d, const double *v, double *s)
 {
     memset(s, 0, d.o * sizeof(double));
     for (size_t a = 0; a < d.a; a++)
-        for (size_t o = 0; o < d.o; o++) {
-            const float *row = w + (a * d.o + o) * d.b;
-            const double *va = v + a * d.b;
-            double acc = 0.0;
-            for (size_t b = 0; b < d.b; b++)
-                acc += row[b] * va[b];
-            s[o] += acc;
+        for (size_t b = 0; b < d.b; b++) {
+            const float *col = w + a * d.o * d.b + b;
+            const double vj = v[a * d.b + b];
+            for (size_t o = 0; o < d.o; o++)
+                s[o] += col[o * d.b] * vj;
         }
 }
 
@@ -287,13 +285,13 @@ static void sn_chain(const gan__layer *l, const sn_aux *a, const float *g, float
     const double sigma = a->h->sigma;
     for (size_t i = 0; i < nw; i++)
         c += (double)g[i] * a->w[i];
+    /* Over o innermost (contiguous when B = 1, so it vectorises). */
     for (size_t ia = 0; ia < d.a; ia++)
-        for (size_t o = 0; o < d.o; o++) {
-            const size_t i0 = (ia * d.o + o) * d.b;
-            const double cu = c * a->u[o];
-            const double *va = a->v + ia * d.b;
-            for (size_t b = 0; b < d.b; b++)
-                dw[i0 + b] += (float)((g[i0 + b] - cu * va[b]) / sigma);
+        for (size_t b = 0; b < d.b; b++) {
+            const size_t i0 = ia * d.o * d.b + b;
+            const double vj = a->v[ia * d.b + b];
+            for (size_t o = 0; o < d.o; o++)
+                dw[i0 + o * d.b] += (float)((g[i0 + o * d.b] - c * a->u[o] * vj) / sigma);
         }
 }
 

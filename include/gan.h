@@ -232,7 +232,9 @@ GAN_API gan_status gan_blas_info(char *buf, size_t cap, size_t *needed);
  *   class_projection      w (in), b (1), V (n_classes, in)
  * These are exactly Keras' weight layouts, so weights exported from Keras
  * with get_weights() load unchanged.  BatchNorm running statistics are not
- * parameters but "state": moving mean (channels), then moving variance.
+ * parameters but "state": moving mean (channels), then moving variance.  A
+ * spectrally normalised dense or convolution layer (gan_model_set_spectral_norm)
+ * has state too: its power iteration's vector u (units or filters).
  */
 typedef struct gan_model gan_model;
 
@@ -282,6 +284,9 @@ typedef struct gan_dense_config {
     uint32_t struct_size;  /**< set by gan_dense_config_init(); do not touch */
     int units;             /**< output features (required; [0] is invalid) */
     int use_bias;          /**< add a bias vector [1] */
+    int spectral_norm;     /**< spectral normalisation of the kernel [0]
+                                (see gan_model_set_spectral_norm); programs
+                                built before this field get 0 */
     /* new fields are only ever appended here */
 } gan_dense_config;
 
@@ -295,6 +300,9 @@ typedef struct gan_conv2d_config {
     int stride_w;          /**< horizontal stride [1] */
     gan_padding padding;   /**< [GAN_PADDING_VALID], as Keras */
     int use_bias;          /**< add a bias per filter [1] */
+    int spectral_norm;     /**< spectral normalisation of the kernel [0]
+                                (see gan_model_set_spectral_norm); programs
+                                built before this field get 0 */
     /* new fields are only ever appended here */
 } gan_conv2d_config;
 
@@ -519,8 +527,8 @@ GAN_API gan_status gan_model_reserve(gan_model *model, size_t max_batch);
  *            as soon as the call returns.
  *   y        where to copy the output (batch * output elements), or NULL to
  *            leave it inside the model (see gan_model_output).
- * In GAN_MODE_TRAIN the call keeps what backward() needs and, for batchnorm,
- * updates the running statistics.
+ * In GAN_MODE_TRAIN the call keeps what backward() needs and updates the
+ * state: batchnorm's running statistics, spectral normalisation's u.
  * Returns GAN_EINVAL (NULL model/x, batch 0), GAN_ESHAPE (x_count or a
  * non-zero y_count does not match; the message gives both), GAN_ENOMEM
  * (first larger batch), GAN_ESTATE (no layers).
@@ -581,6 +589,41 @@ GAN_API gan_status gan_model_zero_grad(gan_model *model);
  */
 GAN_API gan_status gan_model_set_trainable(gan_model *model, int layer, int trainable);
 
+/**
+ * Method of gan_model: spectral normalisation (Miyato et al. 2018, as
+ * PyTorch's torch.nn.utils.spectral_norm) of layer `layer`'s kernel, on
+ * (1) or off (0), or of every dense, conv2d and conv2d_transpose layer when
+ * layer == -1.  The same as building the layer with the config's
+ * spectral_norm = 1.
+ *
+ * The layer then computes with W / sigma instead of its kernel W, sigma
+ * being an estimate of W's largest singular value, W viewed as a matrix
+ * with one row per output unit or filter (dense: units x in; conv2d:
+ * filters x kh*kw*in_channels; conv2d_transpose: filters x
+ * kh*kw*in_channels).  The bias is not normalised.  The estimate comes from
+ * a unit vector u (one value per output unit or filter) kept as the layer's
+ * state, after its batchnorm-like "non-trainable" values: gan_model_get_state
+ * returns it and checkpoints save it.  Each GAN_MODE_TRAIN forward performs
+ * one power iteration
+ *     v = W^T u / ||W^T u||,  u = W v / ||W v||,  sigma = u^T W v,
+ * and stores the new u; a GAN_MODE_INFER forward uses the stored u without
+ * changing it: v = W^T u / ||W^T u||, sigma = u^T W v.  Backward treats u
+ * and v as constants (as PyTorch does): d/dW = (G - <G, W/sigma> u v^T) /
+ * sigma for the gradient G with respect to W / sigma.  u starts as a
+ * random unit vector drawn from the weight seed and the layer index, so
+ * the estimate is rough at first and converges over the first training
+ * forwards; set_params does not change u.  When W^T u is 0 (an all-zero
+ * kernel) the kernel is used as it is.
+ *
+ * Turning it on or off changes the model's state layout: trainers and
+ * samplers created for the model before refuse to run (GAN_ESTATE);
+ * parameters and optimizers are unaffected.  Layers that already have the
+ * requested setting are left as they are (u is kept).
+ * Returns GAN_EINVAL (index out of range, or a layer of another kind),
+ * GAN_ENOMEM (nothing changed), GAN_ESTATE.
+ */
+GAN_API gan_status gan_model_set_spectral_norm(gan_model *model, int layer, int on);
+
 /** ---- Introspection ---- */
 
 /** Number of layers in *n. */
@@ -601,15 +644,17 @@ GAN_API gan_status gan_model_layer_kind(const gan_model *model, size_t layer, ga
 GAN_API gan_status gan_model_shape(const gan_model *model, int layer, size_t *ndim, int dims[3]);
 
 /**
- * Parameter counts as Keras reports them: *total includes batchnorm
- * running statistics; *trainable counts the parameters of unfrozen layers.
+ * Parameter counts as Keras reports them: *total includes the state values
+ * (batchnorm running statistics, spectral normalisation's u); *trainable
+ * counts the parameters of unfrozen layers.
  * Either pointer may be NULL.
  */
 GAN_API gan_status gan_model_param_count(const gan_model *model, size_t *total, size_t *trainable);
 
 /**
  * Number of trainable-type parameters (*n_params) and state values
- * (*n_state, batchnorm running statistics) of one layer.  Either pointer may
+ * (*n_state: batchnorm running statistics, spectral normalisation's u) of
+ * one layer.  Either pointer may
  * be NULL.
  */
 GAN_API gan_status gan_model_layer_sizes(const gan_model *model, size_t layer,
@@ -625,8 +670,10 @@ GAN_API gan_status gan_model_get_params(const gan_model *model, size_t layer, fl
 GAN_API gan_status gan_model_set_params(gan_model *model, size_t layer, const float *src, size_t count);
 GAN_API gan_status gan_model_get_grads(const gan_model *model, size_t layer, float *dst, size_t count);
 
-/** The same for batchnorm running statistics (moving mean, then variance).
-   set_state also requires variances >= 0. */
+/** The same for a layer's state: batchnorm running statistics (moving
+   mean, then variance), or the vector u of a spectrally normalised layer
+   (one value per output unit or filter).  set_state also requires
+   variances >= 0, and a u that is not all zero. */
 GAN_API gan_status gan_model_get_state(const gan_model *model, size_t layer, float *dst, size_t count);
 GAN_API gan_status gan_model_set_state(gan_model *model, size_t layer, const float *src, size_t count);
 

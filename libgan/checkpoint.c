@@ -5,7 +5,8 @@
  *
  *   header, 32 bytes, little-endian:
  *     0  "GANC"            4  u32 format version (1)
- *     8  u32 required flags (0; an unknown bit means "too new")
+ *     8  u32 required flags (bit 0: spectral normalisation is used; an
+ *        unknown bit means "too new")
  *    12  u32 kind (1 model, 2 checkpoint)
  *    16  u32 writer's library version number
  *    20  u32 section count (1..64)
@@ -34,6 +35,14 @@
 
 #define GANC_MAGIC "GANC"
 #define GANC_VERSION 1u
+/* Required flags: a reader that does not know a set bit must refuse the
+   file.  Files without the feature keep flags 0, so they stay readable by
+   every version 1 reader. */
+#define GANC_FLAG_SPECTRAL_NORM 1u  /* layer records may have flag bit 1 */
+#define GANC_KNOWN_FLAGS GANC_FLAG_SPECTRAL_NORM
+/* Layer record flags (the u32 after the kind). */
+#define GANC_LAYER_TRAINABLE 1u
+#define GANC_LAYER_SPECTRAL_NORM 2u
 #define GANC_HEADER 32u
 #define GANC_MAX_SECTIONS 64u
 #define GANC_MAX_LAYERS 4096u
@@ -47,7 +56,7 @@
 
 enum { SEC_ARCH = 1, SEC_PARAMS = 2, SEC_STATE = 3, SEC_OPTIM = 4, SEC_TRAINER = 5, SEC_DATASET = 6,
        SEC_EMA = 7 };
-static const char *const sec_names[] = {"?", "architecture", "parameters", "batchnorm state",
+static const char *const sec_names[] = {"?", "architecture", "parameters", "state",
                                         "optimizer", "trainer", "dataset", "generator EMA"};
 
 /* ---- little-endian byte writer ----------------------------------------------- */
@@ -235,12 +244,12 @@ static gan_status put_section(wbuf *file, uint32_t type, uint32_t slot, const wb
     return file->failed ? gan__err(GAN_ENOMEM, "out of memory while writing the file") : GAN_OK;
 }
 
-static void put_header(wbuf *file, uint32_t kind, uint32_t n_sections)
+static void put_header(wbuf *file, uint32_t kind, uint32_t n_sections, uint32_t flags)
 {
     unsigned char h[32];
     memcpy(h, GANC_MAGIC, 4);
     put_le32(h + 4, GANC_VERSION);
-    put_le32(h + 8, 0);
+    put_le32(h + 8, flags);
     put_le32(h + 12, kind);
     put_le32(h + 16, (uint32_t)GAN_VERSION_NUMBER);
     put_le32(h + 20, n_sections);
@@ -259,7 +268,7 @@ typedef struct section {
 
 typedef struct container {
     const char *name;
-    uint32_t kind, writer_version, n;
+    uint32_t kind, writer_version, n, flags;
     section sec[GANC_MAX_SECTIONS];
 } container;
 
@@ -292,9 +301,11 @@ static gan_status parse_header(const unsigned char *b, size_t len, const char *n
     flags = get_le32(b + 8);
     if (version == 0)
         return gan__err(GAN_EFORMAT, "%s: offset 4: format version 0 is invalid", name);
-    if (version > GANC_VERSION || flags != 0)
+    if (version > GANC_VERSION || (flags & ~GANC_KNOWN_FLAGS) != 0)
         return gan__err(GAN_EVERSION, "%s: format version %u with flags %#x needs a newer libgan "
-                        "(this one reads version %u)", name, version, flags, GANC_VERSION);
+                        "(this one reads version %u with flags %#x)", name, version, flags,
+                        GANC_VERSION, GANC_KNOWN_FLAGS);
+    c->flags = flags;
     c->kind = get_le32(b + 12);
     if (c->kind != GAN_FILE_MODEL && c->kind != GAN_FILE_CHECKPOINT)
         return gan__err(GAN_EFORMAT, "%s: offset 12: file kind %u, expected 1 (model) or 2 (checkpoint)",
@@ -431,7 +442,8 @@ static void encode_arch(wbuf *b, const gan_model *m)
     for (size_t i = 0; i < m->n_layers; i++) {
         const gan__layer *l = &m->layers[i];
         wb_u32(b, (uint32_t)l->kind);
-        wb_u32(b, (uint32_t)l->trainable);
+        wb_u32(b, (l->trainable ? GANC_LAYER_TRAINABLE : 0u) |
+                      (l->spectral_norm ? GANC_LAYER_SPECTRAL_NORM : 0u));
         wb_u32(b, (uint32_t)l->use_bias);
         switch (l->kind) {
         case GAN_LAYER_DENSE:
@@ -491,8 +503,18 @@ static gan_status read_shape(rbuf *r, size_t *ndim, int dims[3])
     return r->st;
 }
 
-/* Rebuild a model from its architecture section with the builder calls. */
-static gan_status decode_arch(rbuf *r, gan_model **out)
+/* The header flags a file holding model m needs. */
+static uint32_t model_flags(const gan_model *m)
+{
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (m->layers[i].spectral_norm)
+            return GANC_FLAG_SPECTRAL_NORM;
+    return 0;
+}
+
+/* Rebuild a model from its architecture section with the builder calls;
+   file_flags are the header's required flags. */
+static gan_status decode_arch(rbuf *r, uint32_t file_flags, gan_model **out)
 {
     gan_model *m = NULL;
     gan_status st;
@@ -511,7 +533,9 @@ static gan_status decode_arch(rbuf *r, gan_model **out)
         r->st = gan__err(GAN_EFORMAT, "%s: architecture: %u layers, at most %u allowed", r->name, n,
                          GANC_MAX_LAYERS);
     for (uint32_t i = 0; i < n && r->st == GAN_OK; i++) {
-        uint32_t kind = rb_u32(r), trainable = rb_u32(r), use_bias = rb_u32(r);
+        uint32_t kind = rb_u32(r), lflags = rb_u32(r), use_bias = rb_u32(r);
+        const uint32_t trainable = lflags & GANC_LAYER_TRAINABLE;
+        const int sn = (lflags & GANC_LAYER_SPECTRAL_NORM) != 0;
         gan_dense_config dc;
         gan_conv2d_config cc;
         gan_batchnorm_config bc;
@@ -520,11 +544,24 @@ static gan_status decode_arch(rbuf *r, gan_model **out)
         gan_batchnorm_config_init(&bc, sizeof bc);
         if (r->st != GAN_OK)
             break;
-        if (trainable > 1 || use_bias > 1) {
-            r->st = gan__err(GAN_EFORMAT, "%s: architecture layer %u: flags %u/%u are not 0 or 1", r->name,
-                             i, trainable, use_bias);
+        if (lflags > (GANC_LAYER_TRAINABLE | GANC_LAYER_SPECTRAL_NORM) || use_bias > 1) {
+            r->st = gan__err(GAN_EFORMAT, "%s: architecture layer %u: flags %u/%u are not 0..3 and "
+                             "0 or 1", r->name, i, lflags, use_bias);
             break;
         }
+        if (sn && !(file_flags & GANC_FLAG_SPECTRAL_NORM)) {
+            r->st = gan__err(GAN_EFORMAT, "%s: architecture layer %u: spectral normalisation in a "
+                             "file without the header's flag %#x", r->name, i, GANC_FLAG_SPECTRAL_NORM);
+            break;
+        }
+        if (sn && gan__sn_ops_for((gan_layer_kind)kind) == NULL) {
+            r->st = gan__err(GAN_EFORMAT, "%s: architecture layer %u: spectral normalisation of a "
+                             "layer of kind %u (only dense, conv2d and conv2d_transpose)", r->name, i,
+                             kind);
+            break;
+        }
+        dc.spectral_norm = sn;
+        cc.spectral_norm = sn;
         switch (kind) {
         case GAN_LAYER_DENSE:
             dc.units = rb_i32(r);
@@ -620,7 +657,8 @@ static gan_status decode_arch(rbuf *r, gan_model **out)
     return GAN_OK;
 }
 
-/* Parameters and batchnorm state of model slot `slot` into m. */
+/* Parameters and state (batchnorm statistics, spectral normalisation u) of
+   model slot `slot` into m. */
 static gan_status decode_weights(const container *c, uint32_t slot, gan_model *m)
 {
     unsigned char *raw = NULL;
@@ -641,7 +679,7 @@ static gan_status decode_weights(const container *c, uint32_t slot, gan_model *m
     if ((st = open_section(c, SEC_STATE, slot, &raw, &r)) != GAN_OK)
         return st;
     if (r.len != m->n_state * 4)
-        st = gan__err(GAN_EFORMAT, "%s: batchnorm state section has %zu bytes, the architecture needs %zu",
+        st = gan__err(GAN_EFORMAT, "%s: state section has %zu bytes, the architecture needs %zu",
                       c->name, r.len, m->n_state * 4);
     else {
         rb_floats(&r, m->state, m->n_state);
@@ -650,12 +688,10 @@ static gan_status decode_weights(const container *c, uint32_t slot, gan_model *m
     gan__free(raw);
     for (size_t i = 0; st == GAN_OK && i < m->n_layers; i++) {
         const gan__layer *l = &m->layers[i];
-        const float *var = l->n_state ? m->state + l->state_off + l->n_state / 2 : NULL;
-        for (size_t j = 0; var && j < l->n_state / 2; j++)
-            if (var[j] < 0.0f) {
-                st = gan__err(GAN_EFORMAT, "%s: layer %zu: moving variance %zu is negative", c->name, i, j);
-                break;
-            }
+        if (l->n_state && gan__check_state(l, m->state + l->state_off) != GAN_OK) {
+            gan__err_prefix("%s: layer %zu", c->name, i);
+            st = GAN_EFORMAT;
+        }
     }
     return st;
 }
@@ -673,7 +709,7 @@ static gan_status load_model_slot(const container *c, uint32_t slot, gan_model *
         st = gan__err(GAN_EFORMAT, "%s: architecture section of %zu bytes exceeds %zu", c->name, r.len,
                       GANC_MAX_ARCH);
     else
-        st = decode_arch(&r, &m);
+        st = decode_arch(&r, c->flags, &m);
     gan__free(raw);
     if (st == GAN_OK && (st = decode_weights(c, slot, m)) != GAN_OK) {
         gan_model_free(m);
@@ -712,7 +748,7 @@ gan_status gan_model_save_mem(const gan_model *m, void **buf, size_t *len)
     *len = 0;
     if (m->n_layers == 0)
         return gan__err(GAN_ESTATE, "gan_model_save: the model has no layers");
-    put_header(&file, GAN_FILE_MODEL, 3);
+    put_header(&file, GAN_FILE_MODEL, 3, model_flags(m));
     if ((st = encode_model(&file, m, 0)) != GAN_OK) {
         wb_free(&file);
         return st;
@@ -1031,7 +1067,8 @@ gan_status gan_trainer_save_mem(const gan_trainer *t, const gan_dataset *ds, voi
         return st;
     if (ds)
         GAN__CHECK_HANDLE(ds, GAN__MAGIC_DATASET, "gan_dataset");
-    put_header(&file, GAN_FILE_CHECKPOINT, 6 + 3 + (ds ? 1 : 0) + (gan__trainer_ema(t, NULL) ? 1 : 0));
+    put_header(&file, GAN_FILE_CHECKPOINT, 6 + 3 + (ds ? 1 : 0) + (gan__trainer_ema(t, NULL) ? 1 : 0),
+               model_flags(g) | model_flags(d));
     if ((st = encode_model(&file, g, 0)) == GAN_OK && (st = encode_model(&file, d, 1)) == GAN_OK &&
         (st = encode_optimizer(&file, go, 0)) == GAN_OK && (st = encode_optimizer(&file, dopt, 1)) == GAN_OK &&
         (st = encode_trainer(&file, t, g, d)) == GAN_OK && ds)
@@ -1200,7 +1237,8 @@ gan_status gan_trainer_load(gan_trainer **out, gan_dataset *ds, const char *path
     return st;
 }
 
-/* Same architecture: layer kinds, shapes and parameter counts. */
+/* Same architecture: layer kinds, shapes, parameter counts and spectral
+   normalisation. */
 static gan_status same_arch(const gan_model *a, const gan_model *b, const char *name, const char *which)
 {
     char s1[64], s2[64];
@@ -1217,6 +1255,10 @@ static gan_status same_arch(const gan_model *a, const gan_model *b, const char *
             return gan__err(GAN_ESHAPE, "%s: %s layer %zu is %s %s, the checkpoint's is %s %s", name, which,
                             i, x->ops->name, gan__shape_str(&x->out, s1, sizeof s1), y->ops->name,
                             gan__shape_str(&y->out, s2, sizeof s2));
+        if (x->spectral_norm != y->spectral_norm || x->n_state != y->n_state)
+            return gan__err(GAN_ESHAPE, "%s: %s layer %zu (%s): spectral normalisation is %s, in "
+                            "the checkpoint %s", name, which, i, x->ops->name,
+                            x->spectral_norm ? "on" : "off", y->spectral_norm ? "on" : "off");
     }
     return GAN_OK;
 }

@@ -185,7 +185,8 @@ typedef struct gan__ctx {
     int training;           /* GAN_MODE_TRAIN */
     const float *w;         /* this layer's parameters (NULL if none) */
     float *dw;              /* its gradients, NULL: do not accumulate */
-    float *state;           /* its non-trainable state (batchnorm) */
+    float *state;           /* its non-trainable state (batchnorm statistics,
+                               spectral normalisation's u) */
     void *ws;               /* shared workspace, ws_bytes long */
     size_t ws_bytes;
     void *aux;              /* this layer's saved forward data */
@@ -241,6 +242,7 @@ struct gan__layer {
     size_t aux_fixed;             /* plus this many bytes per batch */
     int trainable;
     int use_bias;
+    int spectral_norm;            /* ops are the spectral_norm.c wrapper */
     union {
         struct { int units; } dense;
         struct { int filters; gan__conv_geom g; gan_padding padding; } conv;
@@ -282,6 +284,25 @@ extern const gan__layer_ops gan__adain_ops;
 extern const gan__layer_ops gan__noise_injection_ops;
 extern const gan__layer_ops gan__class_embedding_ops;
 extern const gan__layer_ops gan__class_projection_ops;
+
+/* ---- spectral normalisation (spectral_norm.c) ------------------------------ */
+
+/*
+ * Ops of a spectrally normalised layer of `kind` (dense, conv2d,
+ * conv2d_transpose), or NULL for a kind it does not apply to.  They wrap the
+ * plain layer's ops: the kernel divided by sigma goes into the layer's
+ * saved forward data and the plain kernels run on it; u is the layer's
+ * state (see gan_model_set_spectral_norm in gan.h).
+ */
+const gan__layer_ops *gan__sn_ops_for(gan_layer_kind kind);
+/* Fill u (the layer's state) with the random unit vector drawn from the
+   layer's initialisation stream (as it is before the kernel is drawn). */
+void gan__sn_init_u(const gan__layer *l, float *u, const gan__rng *layer_rng);
+/* The plain layer's ops and its context for the forward just run: w is the
+   normalised kernel (then the bias), aux and ws the plain layer's parts,
+   dw NULL.  For the gradient penalties' Jacobian-vector products. */
+const gan__layer_ops *gan__sn_base_ops(const gan__layer *l);
+void gan__sn_base_ctx(const gan__layer *l, const gan__ctx *cx, gan__ctx *base);
 
 /*
  * Naive twins of the convolution kernels (test oracles): the sums written
@@ -343,6 +364,9 @@ struct gan_model {
        are (max_batch, style_dim) batch buffers (see gan__ctx). */
     size_t style_dim, style_layer;
     float *style, *dstyle;
+    /* Bumped whenever the layer list or a layer's state layout changes, so
+       trainers and inference buffers planned earlier can refuse to run. */
+    uint64_t generation;
 };
 
 /* Internal forward/backward without argument checks or copies: x is not
@@ -361,6 +385,9 @@ gan_status gan__model_backward(gan_model *m, const float *dy, float *dx);
  */
 gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, float *dx,
                                    int accum);
+/* A layer's state values are acceptable (batchnorm variances >= 0, a
+   spectral normalisation u not all zero); GAN_EINVAL with a message. */
+gan_status gan__check_state(const gan__layer *l, const float *state);
 /* 1 if any value of x[0..n) is NaN or infinite. */
 int gan__has_nonfinite(const float *x, size_t n);
 
@@ -380,6 +407,7 @@ int gan__has_nonfinite(const float *x, size_t n);
 typedef struct gan__infer_buf {
     size_t max_batch;
     size_t n_layers;        /* layer count of the model it was planned for */
+    uint64_t generation;    /* the model's generation then */
     size_t in_elems, out_elems;
     float *act[2];          /* (max_batch, largest layer output) each */
     void *aux;

@@ -81,6 +81,7 @@ gan_status gan__infer_buf_init(gan__infer_buf *b, const gan_model *m, size_t max
     }
     b->max_batch = max_batch;
     b->n_layers = m->n_layers;
+    b->generation = m->generation;
     b->in_elems = gan__shape_elems(&m->in);
     b->out_elems = gan__shape_elems(&m->layers[m->n_layers - 1].out);
     b->aux_bytes = aux;
@@ -91,7 +92,7 @@ gan_status gan__infer_buf_init(gan__infer_buf *b, const gan_model *m, size_t max
 gan_status gan__infer(const gan_model *m, gan__infer_buf *b, const float *x,
                       const int32_t *labels, size_t n, float *y)
 {
-    if (m->n_layers != b->n_layers || b->max_batch == 0 ||
+    if (m->n_layers != b->n_layers || m->generation != b->generation || b->max_batch == 0 ||
         gan__shape_elems(&m->in) != b->in_elems)
         return gan__err(GAN_ESTATE, "the model was changed after its inference buffers were "
                         "made (%zu layers, planned for %zu)", m->n_layers, b->n_layers);

@@ -10,6 +10,7 @@
  * ping-pong gradient buffers and one workspace shared by all layers (the
  * largest im2col matrix).  Forward and backward then never allocate.
  */
+#include <stddef.h>
 #include <stdio.h>
 
 #include "gan_internal.h"
@@ -181,6 +182,7 @@ static gan_status gan__add_layer(gan_model *m, gan__layer *t, const char *func)
     m->n_layers++;
     if (gan__kind_uses_labels(t->kind))
         m->n_classes = t->u.cls.classes;
+    m->generation++;
     gan__init_layer(m, idx);
     /* Batch buffers were planned for the old layer list. */
     gan__free_batch_buffers(m);
@@ -193,7 +195,10 @@ gan_status gan_dense_config_init(gan_dense_config *cfg, size_t size)
     memset(&d, 0, sizeof d);
     d.units = 0;
     d.use_bias = 1;
-    return gan__config_init(cfg, size, &d, sizeof d, sizeof d, __func__);
+    d.spectral_norm = 0;
+    /* The first release's struct ended before spectral_norm. */
+    return gan__config_init(cfg, size, &d, sizeof d, offsetof(gan_dense_config, spectral_norm),
+                            __func__);
 }
 
 gan_status gan_conv2d_config_init(gan_conv2d_config *cfg, size_t size)
@@ -205,7 +210,9 @@ gan_status gan_conv2d_config_init(gan_conv2d_config *cfg, size_t size)
     d.stride_h = d.stride_w = 1;
     d.padding = GAN_PADDING_VALID;
     d.use_bias = 1;
-    return gan__config_init(cfg, size, &d, sizeof d, sizeof d, __func__);
+    d.spectral_norm = 0;
+    return gan__config_init(cfg, size, &d, sizeof d, offsetof(gan_conv2d_config, spectral_norm),
+                            __func__);
 }
 
 gan_status gan_batchnorm_config_init(gan_batchnorm_config *cfg, size_t size)
@@ -242,14 +249,15 @@ gan_status gan_model_add_dense(gan_model *m, const gan_dense_config *cfg)
     gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
     gan_dense_config_init(&c, sizeof c);
-    if ((st = gan__read_config(&c, sizeof c, cfg, sizeof(uint32_t) + 2 * sizeof(int), "dense",
+    if ((st = gan__read_config(&c, sizeof c, cfg, offsetof(gan_dense_config, spectral_norm), "dense",
                                __func__)) != GAN_OK)
         return st;
     if (c.units < 1 || c.units > GAN__MAX_DIM)
         return gan__err(GAN_EINVAL, "%s: units is %d, must be in 1..%d", __func__, c.units, GAN__MAX_DIM);
     memset(&t, 0, sizeof t);
     t.kind = GAN_LAYER_DENSE;
-    t.ops = &gan__dense_ops;
+    t.spectral_norm = c.spectral_norm != 0;
+    t.ops = t.spectral_norm ? gan__sn_ops_for(GAN_LAYER_DENSE) : &gan__dense_ops;
     t.use_bias = c.use_bias != 0;
     t.u.dense.units = c.units;
     return gan__add_layer(m, &t, __func__);
@@ -263,7 +271,8 @@ static gan_status gan__add_conv(gan_model *m, const gan_conv2d_config *cfg, int 
     gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
     gan_conv2d_config_init(&c, sizeof c);
-    if ((st = gan__read_config(&c, sizeof c, cfg, sizeof c, "conv2d", func)) != GAN_OK)
+    if ((st = gan__read_config(&c, sizeof c, cfg, offsetof(gan_conv2d_config, spectral_norm),
+                               "conv2d", func)) != GAN_OK)
         return st;
     if (c.filters < 1 || c.filters > GAN__MAX_DIM)
         return gan__err(GAN_EINVAL, "%s: filters is %d, must be in 1..%d", func, c.filters, GAN__MAX_DIM);
@@ -278,7 +287,8 @@ static gan_status gan__add_conv(gan_model *m, const gan_conv2d_config *cfg, int 
                         func, (int)c.padding);
     memset(&t, 0, sizeof t);
     t.kind = transpose ? GAN_LAYER_CONV2D_TRANSPOSE : GAN_LAYER_CONV2D;
-    t.ops = transpose ? &gan__conv2d_transpose_ops : &gan__conv2d_ops;
+    t.spectral_norm = c.spectral_norm != 0;
+    t.ops = t.spectral_norm ? gan__sn_ops_for(t.kind) : gan__layer_ops_for(t.kind);
     t.use_bias = c.use_bias != 0;
     t.u.conv.filters = c.filters;
     t.u.conv.padding = c.padding;
@@ -874,6 +884,82 @@ gan_status gan_model_set_trainable(gan_model *m, int layer, int trainable)
     return GAN_OK;
 }
 
+/*
+ * Spectral normalisation on or off after the layers were built: the layers
+ * that change are set up again (their state and saved-forward sizes
+ * change) and the state arena is rebuilt, every other layer's state copied
+ * to its new offset.  All or nothing.
+ */
+gan_status gan_model_set_spectral_norm(gan_model *m, int layer, int on)
+{
+    gan__layer *nl;
+    float *ns = NULL;
+    size_t n_state = 0, changed = 0;
+    gan_status st;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if (layer < -1 || (layer >= 0 && (size_t)layer >= m->n_layers))
+        return gan__err(GAN_EINVAL, "%s: layer %d out of range (-1..%zu)", __func__, layer,
+                        m->n_layers ? m->n_layers - 1 : 0);
+    if (layer >= 0 && gan__sn_ops_for(m->layers[layer].kind) == NULL)
+        return gan__err(GAN_EINVAL, "%s: layer %d is %s; spectral normalisation applies to dense, "
+                        "conv2d and conv2d_transpose layers", __func__, layer,
+                        m->layers[layer].ops->name);
+    on = on != 0;
+    if (m->n_layers == 0)
+        return GAN_OK;
+    if ((nl = gan__malloc(m->n_layers * sizeof *nl)) == NULL)
+        return gan__err(GAN_ENOMEM, "%s: out of memory", __func__);
+    memcpy(nl, m->layers, m->n_layers * sizeof *nl);
+    for (size_t i = 0; i < m->n_layers; i++) {
+        gan__layer *t = &nl[i];
+        if ((layer == -1 || (size_t)layer == i) && gan__sn_ops_for(t->kind) != NULL &&
+            t->spectral_norm != on) {
+            t->spectral_norm = on;
+            t->ops = on ? gan__sn_ops_for(t->kind) : gan__layer_ops_for(t->kind);
+            t->n_params = t->n_state = t->aux_per_sample = t->aux_fixed = 0;
+            /* The same input shape and settings as when it was added. */
+            if ((st = t->ops->setup(t)) != GAN_OK) {
+                gan__free(nl);
+                gan__err_prefix("%s: layer %zu", __func__, i);
+                return st;
+            }
+            changed++;
+        }
+        t->state_off = n_state;
+        n_state += t->n_state;
+    }
+    if (changed == 0) {
+        gan__free(nl);
+        return GAN_OK;
+    }
+    if (n_state && (ns = gan__aligned_alloc(n_state * sizeof(float))) == NULL) {
+        gan__free(nl);
+        return gan__err(GAN_ENOMEM, "%s: out of memory for %zu state values", __func__, n_state);
+    }
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const gan__layer *t = &nl[i];
+        if (t->n_state == 0)
+            continue;
+        if (t->spectral_norm != m->layers[i].spectral_norm) {
+            /* Newly normalised: u as if the layer had been built so. */
+            gan__rng r;
+            gan__layer_init_rng(&r, m->init_seed, i);
+            gan__sn_init_u(t, ns + t->state_off, &r);
+        } else {
+            memcpy(ns + t->state_off, m->state + m->layers[i].state_off, t->n_state * sizeof(float));
+        }
+    }
+    memcpy(m->layers, nl, m->n_layers * sizeof *nl);
+    gan__free(nl);
+    gan__aligned_free(m->state);
+    m->state = ns;
+    m->n_state = n_state;
+    m->generation++;
+    /* Saved-forward sizes changed. */
+    gan__free_batch_buffers(m);
+    return GAN_OK;
+}
+
 /* ---- introspection -------------------------------------------------------------- */
 
 static gan_status gan__check_layer(const gan_model *m, size_t layer, const char *func)
@@ -1025,6 +1111,23 @@ gan_status gan_model_set_params(gan_model *m, size_t layer, const float *src, si
     return GAN_OK;
 }
 
+gan_status gan__check_state(const gan__layer *l, const float *state)
+{
+    if (l->kind == GAN_LAYER_BATCHNORM) {
+        for (size_t i = l->n_state / 2; i < l->n_state; i++)
+            if (state[i] < 0.0f)
+                return gan__err(GAN_EINVAL, "moving variance %zu is negative (%g)",
+                                i - l->n_state / 2, (double)state[i]);
+    } else if (l->spectral_norm) {
+        size_t i = 0;
+        while (i < l->n_state && state[i] == 0.0f)
+            i++;
+        if (i == l->n_state)
+            return gan__err(GAN_EINVAL, "the spectral normalisation vector u is all zero");
+    }
+    return GAN_OK;
+}
+
 gan_status gan_model_set_state(gan_model *m, size_t layer, const float *src, size_t count)
 {
     float *a;
@@ -1035,10 +1138,10 @@ gan_status gan_model_set_state(gan_model *m, size_t layer, const float *src, siz
     if (gan__has_nonfinite(src, count))
         return gan__err(GAN_ENUMERIC, "gan_model_set_state: layer %zu: values contain NaN or "
                         "infinity; nothing was changed", layer);
-    for (size_t i = count / 2; i < count; i++)
-        if (src[i] < 0.0f)
-            return gan__err(GAN_EINVAL, "gan_model_set_state: layer %zu: moving variance %zu is "
-                            "negative (%g)", layer, i - count / 2, (double)src[i]);
+    if ((st = gan__check_state(&m->layers[layer], src)) != GAN_OK) {
+        gan__err_prefix("gan_model_set_state: layer %zu", layer);
+        return st;
+    }
     memcpy(a, src, count * sizeof(float));
     return GAN_OK;
 }
@@ -1099,7 +1202,8 @@ gan_status gan_model_summary(const gan_model *m, char *buf, size_t cap, size_t *
     for (size_t i = 0; i < m->n_layers; i++) {
         const gan__layer *l = &m->layers[i];
         char name[40];
-        snprintf(name, sizeof name, "%s%s", l->ops->name, l->trainable ? "" : " (frozen)");
+        snprintf(name, sizeof name, "%s%s%s", l->ops->name, l->spectral_norm ? " (sn)" : "",
+                 l->trainable ? "" : " (frozen)");
         gan__sbuf_printf(&b, "%-4zu %-20s %-20s %12s\n", i, name,
                          gan__shape_str(&l->out, s, sizeof s),
                          gan__commas(l->n_params + l->n_state, c1, sizeof c1));

@@ -33,6 +33,10 @@
  *   class_embedding   out = [x, e(y)]: B(g) = g[:C] does not involve the
  *                     table, so it gets no penalty gradient, and
  *                     J u = [u, 0].
+ * A spectrally normalised layer is the plain layer with the kernel
+ * W_sn = W / sigma of the step's forward (u and v constants, as in its
+ * ordinary backward): J_k and B_k use W_sn, and the weight gradient with
+ * respect to W_sn is carried to W by the layer's own backward.
  */
 #include <math.h>
 
@@ -122,27 +126,29 @@ static void gan__jvp(const gan__layer *l, const gan__ctx *cx, const float *x, co
                      float *out)
 {
     const size_t n = cx->batch;
+    const gan__layer_ops *ops = l->ops;
+    gan__ctx plain;
+    if (l->spectral_norm) {
+        /* The layer is the plain one with the kernel W / sigma of the
+           forward just run (u, v and sigma are constants of the step). */
+        gan__sn_base_ctx(l, cx, &plain);
+        cx = &plain;
+        ops = gan__sn_base_ops(l);
+    }
     switch (l->kind) {
     case GAN_LAYER_DENSE: {
         const int D = l->in.d[0], U = l->u.dense.units;
         gan__sgemm(0, 0, (int)n, U, D, 1.0f, u, D, cx->w, U, 0.0f, out, U);
         break;
     }
-    case GAN_LAYER_CONV2D: {
-        gan__layer nb = *l;
-        gan__ctx c2 = *cx;
-        nb.use_bias = 0;
-        c2.training = 0;
-        l->ops->forward(&nb, &c2, u, out);
-        break;
-    }
+    case GAN_LAYER_CONV2D:
     case GAN_LAYER_CONV2D_TRANSPOSE:
     case GAN_LAYER_CLASS_PROJECTION: {
         gan__layer nb = *l;
         gan__ctx c2 = *cx;
         nb.use_bias = 0;
         c2.training = 0;
-        l->ops->forward(&nb, &c2, u, out);
+        ops->forward(&nb, &c2, u, out);
         break;
     }
     case GAN_LAYER_CLASS_EMBEDDING: {
@@ -176,7 +182,8 @@ static void gan__jvp(const gan__layer *l, const gan__ctx *cx, const float *x, co
     }
 }
 
-/* dW += the weight gradient of layer l with input u and output gradient g. */
+/* dW += the weight gradient of layer l with input u and output gradient g
+   (for a spectrally normalised layer, through W / sigma to W). */
 static void gan__kernel_grad(const gan__layer *l, const gan__ctx *cx, const float *u, const float *g)
 {
     gan__layer nb = *l;

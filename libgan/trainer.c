@@ -10,8 +10,9 @@
  *    cached forward state, so both see the same activations, dropout masks
  *    and batch statistics, as the seed's GradientTape step does.
  *
- *  - A step is all-or-nothing.  Everything that can change (batchnorm
- *    running statistics during forwards; with n_critic > 1 also D's weights
+ *  - A step is all-or-nothing.  Everything that can change (the state
+ *    arenas, updated by training forwards: batchnorm running statistics and
+ *    spectral normalisation's u; with n_critic > 1 also D's weights
  *    and optimizer state, which are updated before G's gradients exist) is
  *    snapshotted first and restored if a loss or gradient is not finite.
  */
@@ -46,6 +47,7 @@ struct gan_trainer {
     float *snap_g_state, *snap_d_state, *snap_d_params, *snap_d_opt;
     size_t snap_d_opt_n;
     int owns_handles;          /* made by gan_trainer_load: free them too */
+    uint64_t g_generation, d_generation; /* the models' layouts it was made for */
     float *ema;                /* EMA of the generator's parameters, or NULL */
 };
 
@@ -184,6 +186,8 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
     t->sample = gan__shape_elems(&d->in);
     t->n_classes = g->n_classes;
     t->feat_layer = -1;
+    t->g_generation = g->generation;
+    t->d_generation = d->generation;
     gan__rng_seed(&t->rng, c.seed);
     gan__handle_created();
 
@@ -520,6 +524,11 @@ static gan_status gan__trainer_step(gan_trainer *t, const float *real, size_t re
         if ((st = gan__check_labels(labels, labels_count, t->n_classes, func)) != GAN_OK)
             return st;
     }
+    /* Its snapshots are sized for the layouts the models had then. */
+    if (t->g->generation != t->g_generation || t->d->generation != t->d_generation)
+        return gan__err(GAN_ESTATE, "%s: the %s was changed (layers added or "
+                        "spectral normalisation switched) after the trainer was created", func,
+                        t->g->generation != t->g_generation ? "generator" : "discriminator");
     if ((st = gan__trainer_reserve(t, batch)) != GAN_OK)
         return st;
     lc = gan__loss_config(t->loss);

@@ -7,7 +7,10 @@
  * differences of that value for every weight of critics built from dense,
  * conv2d, conv2d_transpose, leaky ReLU, ReLU and flatten layers, and of
  * conditional critics (class embedding at the input, class projection at
- * the output) scored with fixed labels.
+ * the output) scored with fixed labels, and of critics with spectral
+ * normalisation.  There every evaluation starts from the same u
+ * (restored before each forward), taken at the power iteration's fixed
+ * point, where treating u and v as constants is the exact derivative.
  */
 #include <check.h>
 #include <math.h>
@@ -28,12 +31,17 @@ static float frand(void)
 
 /* The labels of a conditional critic under test (NULL: plain critics). */
 static const int32_t *cur_labels;
+/* The state every evaluation starts from (spectral normalisation's u), or
+   NULL. */
+static float *state0;
 
 /* Penalty value through the public API only. */
 static double penalty_public(gan_model *d, const float *x, size_t n, size_t in_e, int r1, float w)
 {
     float *dy = malloc(n * sizeof(float)), *dx = malloc(n * in_e * sizeof(float));
     double total = 0.0;
+    if (state0)
+        memcpy(d->state, state0, d->n_state * sizeof(float));
     for (size_t i = 0; i < n; i++)
         dy[i] = 1.0f;
     if (cur_labels)
@@ -64,6 +72,14 @@ static void check_critic(gan_model *d, size_t n, int r1)
     size_t bad = 0, checked = 0, skipped = 0;
     for (size_t i = 0; i < n * in_e; i++)
         x[i] = frand();
+    state0 = NULL;
+    if (d->n_state) {
+        /* Spectral normalisation: u at its fixed point, then frozen there. */
+        for (int it = 0; it < 300; it++)
+            OK(gan_model_forward(d, x, n * in_e, n, GAN_MODE_TRAIN, NULL, 0));
+        state0 = malloc(d->n_state * sizeof(float));
+        memcpy(state0, d->state, d->n_state * sizeof(float));
+    }
     OK(gan_model_zero_grad(d));
     OK(gan__gradient_penalty(d, &pb, x, cur_labels, n, r1, w, &v));
     /* Copy first: the public recomputation's backward adds to the arena. */
@@ -120,6 +136,8 @@ static void check_critic(gan_model *d, size_t n, int r1)
     }
     free(analytic);
     free(x);
+    free(state0);
+    state0 = NULL;
     gan__penalty_buf_free(pb);
 }
 
@@ -261,6 +279,29 @@ START_TEST(test_r1_gradient)
 }
 END_TEST
 
+/* The same critics with every dense and convolution layer spectrally
+   normalised. */
+START_TEST(test_spectral_norm_critics)
+{
+    gan_model *m = mlp_critic(), *c = conv_critic(0), *t = conv_critic(1);
+    size_t ns;
+    OK(gan_model_set_spectral_norm(m, -1, 1));
+    OK(gan_model_set_spectral_norm(c, -1, 1));
+    OK(gan_model_set_spectral_norm(t, -1, 1));
+    OK(gan_model_layer_sizes(t, 2, NULL, &ns));
+    ck_assert_uint_eq(ns, 2);               /* the transpose is normalised too */
+    OK(gan__penalty_supported(t));
+    check_critic(m, 3, 0);
+    check_critic(m, 3, 1);
+    check_critic(c, 2, 0);
+    check_critic(t, 2, 0);
+    check_critic(t, 2, 1);
+    gan_model_free(m);
+    gan_model_free(c);
+    gan_model_free(t);
+}
+END_TEST
+
 START_TEST(test_unsupported_critic_refused)
 {
     gan_model *g = NULL, *d = NULL;
@@ -391,6 +432,7 @@ static Suite *penalty_suite(void)
     tcase_add_test(tc, test_wgan_gp_gradient_conv_transpose);
     tcase_add_test(tc, test_r1_gradient);
     tcase_add_test(tc, test_penalties_conditional_critics);
+    tcase_add_test(tc, test_spectral_norm_critics);
     tcase_add_test(tc, test_unsupported_critic_refused);
     tcase_add_test(tc, test_wgan_gp_trains);
     suite_add_tcase(s, tc);

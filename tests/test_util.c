@@ -167,11 +167,19 @@ typedef struct gc_state {
     const tu_gradcheck_opts *o;
     size_t in_n, out_n;
     float *x, *y, *r;
+    size_t layers;
+    float **state;          /* per layer, with restore_state */
 } gc_state;
 
 static double gc_loss(gc_state *s)
 {
     gan_status st;
+    for (size_t l = 0; s->state && l < s->layers; l++) {
+        size_t ns = 0;
+        ck_assert_int_eq(gan_model_layer_sizes(s->m, l, NULL, &ns), GAN_OK);
+        if (ns)
+            ck_assert_int_eq(gan_model_set_state(s->m, l, s->state[l], ns), GAN_OK);
+    }
     ck_assert_int_eq(gan_model_set_seed(s->m, s->o->dropout_seed), GAN_OK);
     if (s->o->labels)
         st = gan_model_forward_labeled(s->m, s->x, s->in_n, s->o->labels, s->o->batch, s->o->mode,
@@ -285,6 +293,19 @@ int tu_gradcheck(gan_model *m, const float *x, const tu_gradcheck_opts *o,
     memcpy(s.x, x, s.in_n * sizeof(float));
     tu_fill(s.r, s.out_n, o->seed, -1.0f, 1.0f);
     tu_rng_seed(&pick, o->seed + 17);
+    s.layers = L;
+    s.state = NULL;
+    if (o->restore_state) {
+        s.state = calloc(L ? L : 1, sizeof *s.state);
+        ck_assert(s.state != NULL);
+        for (size_t l = 0; l < L; l++) {
+            size_t ns = 0;
+            ck_assert_int_eq(gan_model_layer_sizes(m, l, NULL, &ns), GAN_OK);
+            s.state[l] = tu_alloc(ns ? ns : 1);
+            if (ns)
+                ck_assert_int_eq(gan_model_get_state(m, l, s.state[l], ns), GAN_OK);
+        }
+    }
 
     /* Analytic gradients. */
     ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
@@ -327,6 +348,9 @@ int tu_gradcheck(gan_model *m, const float *x, const tu_gradcheck_opts *o,
     }
     free(grads);
     free(params);
+    for (size_t l = 0; s.state && l < L; l++)
+        free(s.state[l]);
+    free(s.state);
     free(dx);
     free(s.x);
     free(s.y);

@@ -75,6 +75,10 @@ typedef struct tu_gradcheck_opts {
     int check_input, check_params;
     const int32_t *labels;  /* batch class labels of a conditional model
                                (gan_model_forward_labeled), or NULL */
+    /* Put every layer's state (batchnorm statistics, spectral
+       normalisation's u) back as it was before each forward, so training
+       forwards that update it evaluate one and the same function. */
+    int restore_state;
 } tu_gradcheck_opts;
 
 void tu_gradcheck_defaults(tu_gradcheck_opts *o);

@@ -81,6 +81,8 @@ static const char *const train_usage =
     "      --r1 X                R1 penalty gamma on real images (0: off)\n"
     "      --ema X               keep a moving average of the generator's weights\n"
     "                            (e.g. 0.999) and sample/export it (0: off)\n"
+    "      --spectral-norm       spectral normalisation of every dense and convolution\n"
+    "                            layer of the discriminator (Miyato et al.)\n"
     "      --n-critic N          discriminator updates per generator update\n"
     "  -s, --seed N              seed of weights, shuffling, noise and samples (default 0)\n"
     "Run:\n"
@@ -313,6 +315,7 @@ static int build_new(train_ctx *c, const cli_preset *p)
     tc.ema_decay = c->r.ema_decay;
     if (gan_model_create_preset(&c->g, p->generator) != GAN_OK ||
         gan_model_create_preset(&c->d, p->discriminator) != GAN_OK ||
+        (c->r.spectral_norm && gan_model_set_spectral_norm(c->d, -1, 1) != GAN_OK) ||
         gan_model_init_params(c->g, c->r.seed) != GAN_OK ||
         gan_model_init_params(c->d, c->r.seed + 1) != GAN_OK ||
         gan_model_set_seed(c->g, c->r.seed + 2) != GAN_OK ||
@@ -529,7 +532,7 @@ static int on_epoch(uint64_t epoch, const gan_step_stats *m, void *user)
 enum {
     OPT_FORMAT = 256, OPT_LIMIT, OPT_STEPS, OPT_LR, OPT_G_LR, OPT_D_LR, OPT_BETA1, OPT_OPTIMIZER,
     OPT_LOSS, OPT_CLIP, OPT_SMOOTH, OPT_N_CRITIC, OPT_SAMPLE_EVERY, OPT_CKPT_EVERY, OPT_KEEP,
-    OPT_LOG_EVERY, OPT_FID_EVERY, OPT_FID_SAMPLES, OPT_BETA2, OPT_GP, OPT_R1, OPT_EMA
+    OPT_LOG_EVERY, OPT_FID_EVERY, OPT_FID_SAMPLES, OPT_BETA2, OPT_GP, OPT_R1, OPT_EMA, OPT_SN
 };
 
 static const struct option long_opts[] = {
@@ -548,6 +551,7 @@ static const struct option long_opts[] = {
     {"gradient-penalty", required_argument, NULL, OPT_GP},
     {"r1", required_argument, NULL, OPT_R1},
     {"ema", required_argument, NULL, OPT_EMA},
+    {"spectral-norm", no_argument, NULL, OPT_SN},
     {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
     {"loss", required_argument, NULL, OPT_LOSS},
     {"clip", required_argument, NULL, OPT_CLIP},
@@ -571,7 +575,7 @@ static const struct option long_opts[] = {
 /* What the command line said, before the preset or run.txt fill the rest. */
 typedef struct train_args {
     run_settings r;             /* only fields whose flag is set */
-    unsigned char set[OPT_EMA + 1];
+    unsigned char set[OPT_SN + 1];
     const char *out, *resume;
     int threads;
     unsigned log_every;
@@ -675,6 +679,9 @@ static int parse_args(int argc, char **argv, train_args *a)
             if (cli_parse_float(cmd, "--ema", optarg, 0.0f, 0.999999f, &a->r.ema_decay))
                 return CLI_EXIT_USAGE;
             break;
+        case OPT_SN:
+            a->r.spectral_norm = 1;
+            break;
         case OPT_SMOOTH:
             if (cli_parse_float(cmd, "--label-smoothing", optarg, 1e-6f, 1.0f, &a->r.real_label))
                 return CLI_EXIT_USAGE;
@@ -766,6 +773,7 @@ static int settings_new(const train_args *a, run_settings *r)
     r->gradient_penalty = a->set[OPT_GP] ? a->r.gradient_penalty : p->gradient_penalty;
     r->r1_gamma = a->set[OPT_R1] ? a->r.r1_gamma : p->r1_gamma;
     r->ema_decay = a->set[OPT_EMA] ? a->r.ema_decay : 0.0f;
+    r->spectral_norm = a->set[OPT_SN] || p->spectral_norm;
     r->n_critic = a->set[OPT_N_CRITIC] ? a->r.n_critic : (uint64_t)p->n_critic;
     r->drop_remainder = p->drop_remainder || r->n_critic > 1;
     r->sample_every = a->set[OPT_SAMPLE_EVERY] ? a->r.sample_every : 1;
@@ -786,6 +794,7 @@ static int settings_resume(const train_args *a, run_settings *r)
         {OPT_OPTIMIZER, "--optimizer"}, {OPT_LOSS, "--loss"}, {OPT_CLIP, "--clip"},
         {OPT_SMOOTH, "--label-smoothing"}, {OPT_N_CRITIC, "--n-critic"}, {'s', "--seed"},
         {OPT_BETA2, "--beta2"}, {OPT_GP, "--gradient-penalty"}, {OPT_R1, "--r1"}, {OPT_EMA, "--ema"},
+        {OPT_SN, "--spectral-norm"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (a->set[fixed[i].opt])
@@ -1007,8 +1016,9 @@ int cmd_train(int argc, char **argv)
         gan_model_param_count(d, &dp, NULL);
         gan_dataset_size(c.ds, &n);
         gan_model_num_classes(g, &classes);
-        printf("preset %s: G %zu parameters, D %zu; %s, %s G lr %g D lr %g; batch %llu, "
-               "n_critic %llu\n", c.r.preset, gp, dp, gan_loss_kind_name(c.r.loss),
+        printf("preset %s: G %zu parameters, D %zu%s; %s, %s G lr %g D lr %g; batch %llu, "
+               "n_critic %llu\n", c.r.preset, gp, dp,
+               c.r.spectral_norm ? " (spectrally normalised)" : "", gan_loss_kind_name(c.r.loss),
                run_optimizer_name(c.r.optimizer), (double)c.r.g_lr, (double)c.r.d_lr,
                (unsigned long long)c.r.batch, (unsigned long long)c.r.n_critic);
         if (classes) {

@@ -56,7 +56,7 @@ int run_write(const run_settings *r, const char *path)
             "preset = %s\ndata = %s\nformat = %s\nepochs = %llu\nsteps = %llu\nbatch = %llu\n"
             "limit = %llu\nseed = %llu\nsample_seed = %llu\noptimizer = %s\ng_lr = %.9g\n"
             "d_lr = %.9g\nbeta1 = %.9g\nbeta2 = %.9g\nloss = %s\nclip = %.9g\nreal_label = %.9g\n"
-            "gradient_penalty = %.9g\nr1_gamma = %.9g\nema_decay = %.9g\n"
+            "gradient_penalty = %.9g\nr1_gamma = %.9g\nema_decay = %.9g\nspectral_norm = %d\n"
             "n_critic = %llu\ndrop_remainder = %d\nsample_every = %llu\n"
             "checkpoint_every = %llu\nkeep = %llu\n",
             r->preset, r->data, r->format, (unsigned long long)r->epochs,
@@ -66,6 +66,7 @@ int run_write(const run_settings *r, const char *path)
             (double)r->g_lr, (double)r->d_lr, (double)r->beta1, (double)r->beta2,
             gan_loss_kind_name(r->loss), (double)r->clip, (double)r->real_label,
             (double)r->gradient_penalty, (double)r->r1_gamma, (double)r->ema_decay,
+            r->spectral_norm,
             (unsigned long long)r->n_critic,
             r->drop_remainder, (unsigned long long)r->sample_every,
             (unsigned long long)r->checkpoint_every, (unsigned long long)r->keep);
@@ -135,6 +136,10 @@ int run_read(run_settings *r, const char *path, char *err, size_t err_cap)
         else if (strcmp(key, "optimizer") == 0) bad = run_optimizer_from_name(val, &r->optimizer) != 0;
         else if (strcmp(key, "loss") == 0) bad = run_loss_from_name(val, &r->loss) != 0;
         else if (strcmp(key, "drop_remainder") == 0) r->drop_remainder = strcmp(val, "0") != 0;
+        else if (strcmp(key, "spectral_norm") == 0) {
+            r->spectral_norm = strcmp(val, "1") == 0;
+            bad = !r->spectral_norm && strcmp(val, "0") != 0;
+        }
         else {
             snprintf(err, err_cap, "%s:%d: unknown key '%s'", path, lineno, key);
             fclose(f);

@@ -23,6 +23,7 @@ typedef struct run_settings {
     float g_lr, d_lr, beta1, beta2;
     gan_loss_kind loss;
     float clip, real_label, gradient_penalty, r1_gamma, ema_decay;
+    int spectral_norm;         /* of the discriminator's dense and conv layers */
     uint64_t n_critic;
     int drop_remainder;
     uint64_t sample_every, checkpoint_every, keep;

@@ -149,13 +149,14 @@ class sampler_p(ctypes.c_void_p):
 
 
 class DenseConfig(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_uint32), ("units", c_int), ("use_bias", c_int)]
+    _fields_ = [("struct_size", ctypes.c_uint32), ("units", c_int), ("use_bias", c_int),
+                ("spectral_norm", c_int)]
 
 
 class Conv2DConfig(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("filters", c_int), ("kernel_h", c_int),
                 ("kernel_w", c_int), ("stride_h", c_int), ("stride_w", c_int),
-                ("padding", c_int), ("use_bias", c_int)]
+                ("padding", c_int), ("use_bias", c_int), ("spectral_norm", c_int)]
 
 
 class BatchNormConfig(ctypes.Structure):
@@ -262,6 +263,7 @@ _PROTOTYPES = [
     ("gan_model_backward", STATUS, [model_p, _fp, c_size_t, _fp, c_size_t]),
     ("gan_model_zero_grad", STATUS, [model_p]),
     ("gan_model_set_trainable", STATUS, [model_p, c_int, c_int]),
+    ("gan_model_set_spectral_norm", STATUS, [model_p, c_int, c_int]),
     ("gan_model_layer_count", STATUS, [model_p, P(c_size_t)]),
     ("gan_model_layer_kind", STATUS, [model_p, c_size_t, P(c_int)]),
     ("gan_model_shape", STATUS, [model_p, c_int, P(c_size_t), P(c_int)]),

@@ -136,15 +136,18 @@ class Model(Handle):
         return cls._wrap(h)
 
     # ---- building -----------------------------------------------------------
-    def add_dense(self, units, use_bias=True):
+    def add_dense(self, units, use_bias=True, spectral_norm=False):
+        """Keras Dense(units, use_bias); spectral_norm=True divides the kernel
+        by its largest singular value (see set_spectral_norm)."""
         c = DenseConfig()
         fn.gan_dense_config_init(ctypes.byref(c), ctypes.sizeof(c))
         c.units = int(units)
         c.use_bias = 1 if use_bias else 0
+        c.spectral_norm = 1 if spectral_norm else 0
         fn.gan_model_add_dense(self._h, ctypes.byref(c))
         return self
 
-    def _conv_config(self, filters, kernel, strides, padding, use_bias):
+    def _conv_config(self, filters, kernel, strides, padding, use_bias, spectral_norm):
         c = Conv2DConfig()
         fn.gan_conv2d_config_init(ctypes.byref(c), ctypes.sizeof(c))
         c.filters = int(filters)
@@ -159,17 +162,22 @@ class Model(Handle):
         else:
             c.padding = int(padding)
         c.use_bias = 1 if use_bias else 0
+        c.spectral_norm = 1 if spectral_norm else 0
         return c
 
-    def add_conv2d(self, filters, kernel=3, strides=1, padding="valid", use_bias=True):
-        """Keras Conv2D(filters, kernel, strides, padding, use_bias)."""
-        c = self._conv_config(filters, kernel, strides, padding, use_bias)
+    def add_conv2d(self, filters, kernel=3, strides=1, padding="valid", use_bias=True,
+                   spectral_norm=False):
+        """Keras Conv2D(filters, kernel, strides, padding, use_bias), optionally
+        spectrally normalised."""
+        c = self._conv_config(filters, kernel, strides, padding, use_bias, spectral_norm)
         fn.gan_model_add_conv2d(self._h, ctypes.byref(c))
         return self
 
-    def add_conv2d_transpose(self, filters, kernel=3, strides=1, padding="valid", use_bias=True):
-        """Keras Conv2DTranspose(filters, kernel, strides, padding, use_bias)."""
-        c = self._conv_config(filters, kernel, strides, padding, use_bias)
+    def add_conv2d_transpose(self, filters, kernel=3, strides=1, padding="valid", use_bias=True,
+                             spectral_norm=False):
+        """Keras Conv2DTranspose(filters, kernel, strides, padding, use_bias),
+        optionally spectrally normalised."""
+        c = self._conv_config(filters, kernel, strides, padding, use_bias, spectral_norm)
         fn.gan_model_add_conv2d_transpose(self._h, ctypes.byref(c))
         return self
 
@@ -288,6 +296,15 @@ class Model(Handle):
     def set_trainable(self, trainable=True, layer=-1):
         """Freeze (False) or unfreeze one layer, or every layer (layer=-1)."""
         fn.gan_model_set_trainable(self._h, int(layer), 1 if trainable else 0)
+        return self
+
+    def set_spectral_norm(self, on=True, layer=-1):
+        """Spectral normalisation (Miyato et al.) of one dense/conv2d/
+        conv2d_transpose layer, or of every such layer (layer=-1).  Each
+        training forward runs one power iteration on the layer's state u
+        (get_state); inference forwards only read it.  Trainers and samplers
+        made before the switch refuse to run."""
+        fn.gan_model_set_spectral_norm(self._h, int(layer), 1 if on else 0)
         return self
 
     def zero_grad(self):
@@ -472,7 +489,8 @@ class Model(Handle):
         return self._get(fn.gan_model_get_grads, layer, "params")
 
     def get_state(self, layer):
-        """Batchnorm running statistics (moving mean, then moving variance)."""
+        """Layer `layer`'s state: batchnorm running statistics (moving mean,
+        then moving variance), or a spectrally normalised layer's u."""
         return self._get(fn.gan_model_get_state, layer, "state")
 
     def set_state(self, layer, values):

@@ -1,5 +1,6 @@
 """Stabilisation features from Python: gradient penalties, minibatch
-standard deviation and discrimination layers, the generator's EMA."""
+standard deviation and discrimination layers, the generator's EMA,
+spectral normalisation."""
 
 import numpy as np
 import pytest
@@ -62,3 +63,55 @@ def test_generator_ema_is_saved_and_sampled(tmp_path):
     plain = libgan.Trainer(g, d, libgan.Adam(g), libgan.Adam(d), libgan.Loss())
     with pytest.raises(libgan.GanError):
         plain.ema_generator()
+
+
+def test_spectral_norm_dense_values_state_and_file():
+    rng = np.random.default_rng(3)
+    d = libgan.Model(5).add_dense(4, spectral_norm=True)
+    p = d.get_params(0)
+    w, b = p[:20].reshape(5, 4), rng.normal(size=4).astype(np.float32)
+    d.set_params(0, np.concatenate([p[:20], b]))
+    x = rng.normal(size=(3, 5)).astype(np.float32)
+    u0 = d.get_state(0)
+    assert u0.shape == (4,) and abs(np.linalg.norm(u0) - 1) < 1e-5
+    d.forward(x)                                   # inference reads u only
+    assert np.array_equal(d.get_state(0), u0)
+    for _ in range(200):                           # one power iteration each
+        d.forward(x, training=True)
+    u = d.get_state(0)
+    assert not np.array_equal(u, u0)
+    # The matrix is (units x in) = w.T: sigma = |W^T u| = |w u|.
+    sigma = np.linalg.norm(w.astype(np.float64) @ u)
+    assert abs(sigma - np.linalg.svd(w.astype(np.float64), compute_uv=False)[0]) < 1e-5 * sigma
+    y = d.forward(x)
+    assert np.allclose(y, x @ (w / sigma) + b, atol=1e-5)
+    back = libgan.Model.load_bytes(d.to_bytes())
+    assert np.array_equal(back.get_state(0), u)
+    assert np.array_equal(back.forward(x), y)
+    assert "dense (sn)" in back.summary()
+
+
+def test_spectral_norm_conv_layers_and_switch():
+    c = libgan.Model((8, 8, 1)).add_conv2d(4, 3, strides=2, padding="same", spectral_norm=True) \
+        .add_leaky_relu(0.2).add_conv2d_transpose(2, 3, strides=2, padding="same", spectral_norm=True)
+    assert [c.layer_sizes(i)[1] for i in range(3)] == [4, 0, 2]
+    c.set_spectral_norm(False)
+    assert [c.layer_sizes(i)[1] for i in range(3)] == [0, 0, 0]
+    c.set_spectral_norm(True, layer=2)
+    assert [c.layer_sizes(i)[1] for i in range(3)] == [0, 0, 2]
+    with pytest.raises(libgan.GanError, match="leaky_relu"):
+        c.set_spectral_norm(True, layer=1)
+
+
+def test_spectral_norm_discriminator_trains_with_r1():
+    rng = np.random.default_rng(4)
+    g = libgan.Model(4).add_dense(16).add_relu().add_dense(2)
+    d = libgan.Model(2).add_dense(16, spectral_norm=True).add_leaky_relu(0.2) \
+        .add_dense(1, spectral_norm=True)
+    t = libgan.Trainer(g, d, libgan.Adam(g, lr=2e-4, beta1=0.5), libgan.Adam(d, lr=2e-4, beta1=0.5),
+                       libgan.Loss(r1_gamma=1.0))
+    u = d.get_state(0)
+    for _ in range(3):
+        stats = t.step(ring(16, rng), batch=16)
+        assert np.isfinite(stats["d_loss"]) and np.isfinite(stats["g_loss"])
+    assert not np.array_equal(d.get_state(0), u)

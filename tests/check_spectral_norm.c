@@ -1,0 +1,944 @@
+/*
+ * check_spectral_norm.c -- spectral normalisation of dense, conv2d and
+ * conv2d_transpose layers (issue 10).
+ *
+ * Independent oracles: each kernel is rebuilt here as the matrix with one
+ * row per output unit or filter (the test's own index formulas), its
+ * largest singular value comes from a Jacobi eigen-decomposition of M M^T
+ * in double, the power iteration is redone in double, and outputs are
+ * compared with the plain layer's naive twins run on W / sigma.  Gradients
+ * are checked by central differences in inference mode (u fixed: there the
+ * layer's formula is the exact derivative) and in training mode with u
+ * restored before every forward (at the fixed point of the iteration the
+ * treatment of u and v as constants is exact too).
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "gan_internal.h"
+#include "metrics_internal.h"
+#include "test_util.h"
+
+#define OK(call) ck_assert_msg((call) == GAN_OK, "%s: %s", #call, gan_last_error())
+
+typedef struct sn_case {
+    const char *name;
+    gan_layer_kind kind;
+    size_t ndim;
+    int in[3];
+    int out;                  /* units or filters */
+    int kh, kw, sh, sw;
+} sn_case;
+
+static const sn_case cases[] = {
+    {"dense", GAN_LAYER_DENSE, 1, {9, 0, 0}, 6, 0, 0, 0, 0},
+    {"conv2d", GAN_LAYER_CONV2D, 3, {6, 5, 3}, 4, 3, 2, 2, 1},
+    {"conv2d_transpose", GAN_LAYER_CONV2D_TRANSPOSE, 3, {3, 4, 2}, 3, 3, 3, 2, 2},
+};
+#define N_CASES (sizeof cases / sizeof cases[0])
+
+/* Rows and columns of the kernel's matrix. */
+static int mat_rows(const sn_case *c)
+{
+    return c->out;
+}
+
+static int mat_cols(const sn_case *c)
+{
+    return c->kind == GAN_LAYER_DENSE ? c->in[0] : c->kh * c->kw * c->in[2];
+}
+
+static size_t kernel_size(const sn_case *c)
+{
+    return (size_t)mat_rows(c) * (size_t)mat_cols(c);
+}
+
+/* M (rows x cols, row-major, double) from the Keras-layout kernel w. */
+static void to_matrix(const sn_case *c, const float *w, double *M)
+{
+    const int O = mat_rows(c), In = mat_cols(c);
+    if (c->kind == GAN_LAYER_DENSE) {
+        for (int o = 0; o < O; o++)
+            for (int d = 0; d < In; d++)
+                M[o * In + d] = w[d * O + o];         /* (in, units) */
+        return;
+    }
+    for (int o = 0; o < O; o++)
+        for (int ky = 0; ky < c->kh; ky++)
+            for (int kx = 0; kx < c->kw; kx++)
+                for (int ch = 0; ch < c->in[2]; ch++) {
+                    const int C = c->in[2], s = ky * c->kw + kx;
+                    const int j = s * C + ch;
+                    M[o * In + j] = c->kind == GAN_LAYER_CONV2D
+                                        ? w[(s * C + ch) * O + o]    /* (kh, kw, C, F) */
+                                        : w[(s * O + o) * C + ch];   /* (kh, kw, F, C) */
+                }
+}
+
+/* Largest singular value of M: sqrt of the largest eigenvalue of M M^T. */
+static double sigma_max(const double *M, int O, int In)
+{
+    double *a = calloc((size_t)O * O, sizeof *a), *ev = calloc((size_t)O, sizeof *ev), s;
+    ck_assert(a && ev);
+    for (int i = 0; i < O; i++)
+        for (int j = 0; j < O; j++) {
+            double acc = 0.0;
+            for (int k = 0; k < In; k++)
+                acc += M[i * In + k] * M[j * In + k];
+            a[i * O + j] = acc;
+        }
+    OK(gan__sym_eig_ref(a, (size_t)O, ev, 0));
+    s = sqrt(ev[O - 1]);
+    free(a);
+    free(ev);
+    return s;
+}
+
+static double dnorm(const double *x, int n)
+{
+    double s = 0.0;
+    for (int i = 0; i < n; i++)
+        s += x[i] * x[i];
+    return sqrt(s);
+}
+
+/*
+ * The estimate in double.  u0: the stored u (any length).  Training: one
+ * power iteration, u1 gets the new u; inference (u1 NULL): u0 only read.
+ * Returns sigma = u^T M v, computed as that product.
+ */
+static double naive_sigma(const double *M, int O, int In, const float *u0, double *u1)
+{
+    double *u = calloc((size_t)O, sizeof *u), *v = calloc((size_t)In, sizeof *v);
+    double *mv = calloc((size_t)O, sizeof *mv), n, sigma = 0.0;
+    ck_assert(u && v && mv);
+    for (int o = 0; o < O; o++)
+        u[o] = u0[o];
+    n = dnorm(u, O);
+    for (int o = 0; o < O; o++)
+        u[o] /= n;
+    for (int j = 0; j < In; j++)
+        for (int o = 0; o < O; o++)
+            v[j] += M[o * In + j] * u[o];
+    n = dnorm(v, In);
+    for (int j = 0; j < In; j++)
+        v[j] /= n;
+    for (int o = 0; o < O; o++)
+        for (int j = 0; j < In; j++)
+            mv[o] += M[o * In + j] * v[j];
+    if (u1) {
+        n = dnorm(mv, O);
+        for (int o = 0; o < O; o++)
+            u[o] = u1[o] = mv[o] / n;
+    }
+    for (int o = 0; o < O; o++)
+        sigma += u[o] * mv[o];
+    free(u);
+    free(v);
+    free(mv);
+    return sigma;
+}
+
+static void add_case_layer(gan_model *m, const sn_case *c, int sn, int use_bias)
+{
+    if (c->kind == GAN_LAYER_DENSE) {
+        gan_dense_config d;
+        OK(GAN_DENSE_CONFIG_INIT(&d));
+        d.units = c->out;
+        d.use_bias = use_bias;
+        d.spectral_norm = sn;
+        OK(gan_model_add_dense(m, &d));
+    } else {
+        gan_conv2d_config k;
+        OK(GAN_CONV2D_CONFIG_INIT(&k));
+        k.filters = c->out;
+        k.kernel_h = c->kh;
+        k.kernel_w = c->kw;
+        k.stride_h = c->sh;
+        k.stride_w = c->sw;
+        k.padding = GAN_PADDING_SAME;
+        k.use_bias = use_bias;
+        k.spectral_norm = sn;
+        if (c->kind == GAN_LAYER_CONV2D)
+            OK(gan_model_add_conv2d(m, &k));
+        else
+            OK(gan_model_add_conv2d_transpose(m, &k));
+    }
+}
+
+/* The case's layer, optionally followed by tanh (and for images flatten)
+   and a plain dense layer of 3 units, so dy varies. */
+static gan_model *case_model(const sn_case *c, int sn, int tail)
+{
+    gan_model *m = NULL;
+    OK(gan_model_create(&m, c->ndim, c->in));
+    add_case_layer(m, c, sn, 1);
+    if (tail) {
+        gan_dense_config d;
+        OK(gan_model_add_tanh(m));
+        if (c->ndim == 3)
+            OK(gan_model_add_flatten(m));
+        OK(GAN_DENSE_CONFIG_INIT(&d));
+        d.units = 3;
+        OK(gan_model_add_dense(m, &d));
+    }
+    return m;
+}
+
+/* The plain layer's output computed naively with kernel wsn and bias b. */
+static void naive_layer(const gan_model *m, const sn_case *c, const float *x, size_t n, const float *wsn,
+                        const float *b, float *y)
+{
+    const gan__layer *l = &m->layers[0];
+    if (c->kind == GAN_LAYER_DENSE) {
+        const int D = c->in[0], U = c->out;
+        for (size_t s = 0; s < n; s++)
+            for (int o = 0; o < U; o++) {
+                double acc = b[o];
+                for (int d = 0; d < D; d++)
+                    acc += (double)x[s * D + d] * wsn[d * U + o];
+                y[s * U + o] = (float)acc;
+            }
+    } else if (c->kind == GAN_LAYER_CONV2D) {
+        gan__conv2d_forward_ref(&l->u.conv.g, c->out, (int)n, x, wsn, b, y);
+    } else {
+        gan__deconv2d_forward_ref(&l->u.conv.g, c->in[2], (int)n, x, wsn, b, y);
+    }
+}
+
+/* max |a - b| relative to the largest |b|: float GEMMs against double sums. */
+static double scaled_err(const float *a, const float *b, size_t n)
+{
+    double e = 0.0, s = 1e-30;
+    for (size_t i = 0; i < n; i++) {
+        e = fmax(e, fabs((double)a[i] - b[i]));
+        s = fmax(s, fabs((double)b[i]));
+    }
+    return e / s;
+}
+
+static size_t in_elems(const sn_case *c)
+{
+    return c->ndim == 1 ? (size_t)c->in[0] : (size_t)c->in[0] * c->in[1] * c->in[2];
+}
+
+/* ---- values ------------------------------------------------------------------- */
+
+/* Forward in both modes equals the plain layer on W / sigma, sigma from the
+   power iteration redone in double; training updates u, inference not. */
+START_TEST(test_forward_values)
+{
+    const sn_case *c = &cases[_i];
+    enum { N = 3 };
+    gan_model *m = case_model(c, 1, 0);
+    const int O = mat_rows(c), In = mat_cols(c);
+    const size_t nk = kernel_size(c), np = tu_layer_params(m, 0), ine = in_elems(c);
+    const size_t oute = tu_out_elems(m);
+    float *w = tu_alloc(np), *wsn = tu_alloc(np), *x = tu_alloc(N * ine), *y = tu_alloc(N * oute);
+    float *yref = tu_alloc(N * oute), *u0 = tu_alloc((size_t)O), *u = tu_alloc((size_t)O);
+    float *u2 = tu_alloc((size_t)O);
+    double *M = calloc(nk, sizeof *M), *u1 = calloc((size_t)O, sizeof *u1), sigma;
+    size_t ns = 0;
+    ck_assert(M && u1);
+    OK(gan_model_layer_sizes(m, 0, NULL, &ns));
+    ck_assert_uint_eq(ns, (size_t)O);
+    tu_randomize_params(m, 11 + (uint64_t)_i, 0.5f);
+    OK(gan_model_get_params(m, 0, w, np));
+    ck_assert_msg(tu_max_abs(w + nk, np - nk) > 0.0, "bias is zero: the test would not see it");
+    tu_fill(u0, (size_t)O, 21, -2.0f, 2.0f);  /* not a unit vector: the layer normalises */
+    OK(gan_model_set_state(m, 0, u0, (size_t)O));
+    tu_fill(x, N * ine, 31, -1.0f, 1.0f);
+    to_matrix(c, w, M);
+
+    OK(gan_model_forward(m, x, N * ine, N, GAN_MODE_TRAIN, y, N * oute));
+    sigma = naive_sigma(M, O, In, u0, u1);
+    OK(gan_model_get_state(m, 0, u, (size_t)O));
+    for (int o = 0; o < O; o++)
+        ck_assert_msg(fabs(u[o] - u1[o]) < 1e-6, "%s: u[%d] = %g, expected %g", c->name, o, u[o], u1[o]);
+    for (size_t i = 0; i < np; i++)
+        wsn[i] = i < nk ? (float)(w[i] / sigma) : w[i];
+    naive_layer(m, c, x, N, wsn, wsn + nk, yref);
+    ck_assert_msg(scaled_err(y, yref, N * oute) < 2e-6, "%s: training forward differs by %g",
+                  c->name, scaled_err(y, yref, N * oute));
+
+    OK(gan_model_forward(m, x, N * ine, N, GAN_MODE_INFER, y, N * oute));
+    OK(gan_model_get_state(m, 0, u2, (size_t)O));
+    ck_assert_mem_eq(u, u2, (size_t)O * sizeof(float));
+    sigma = naive_sigma(M, O, In, u, NULL);
+    for (size_t i = 0; i < nk; i++)
+        wsn[i] = (float)(w[i] / sigma);
+    naive_layer(m, c, x, N, wsn, wsn + nk, yref);
+    ck_assert_msg(scaled_err(y, yref, N * oute) < 2e-6, "%s: inference forward differs by %g",
+                  c->name, scaled_err(y, yref, N * oute));
+    free(w), free(wsn), free(x), free(y), free(yref), free(u0), free(u), free(u2), free(M), free(u1);
+    gan_model_free(m);
+}
+END_TEST
+
+/* Training forwards drive sigma to the largest singular value. */
+START_TEST(test_sigma_converges)
+{
+    const sn_case *c = &cases[_i];
+    gan_model *m = case_model(c, 1, 0);
+    const int O = mat_rows(c), In = mat_cols(c);
+    const size_t nk = kernel_size(c), np = tu_layer_params(m, 0), ine = in_elems(c);
+    float *w = tu_alloc(np), *x = tu_alloc(ine), *u = tu_alloc((size_t)O);
+    double *M = calloc(nk, sizeof *M), truth, first, est, nu = 0.0;
+    ck_assert(M != NULL);
+    tu_randomize_params(m, 5 + (uint64_t)_i, 1.0f);
+    OK(gan_model_get_params(m, 0, w, np));
+    to_matrix(c, w, M);
+    truth = sigma_max(M, O, In);
+    OK(gan_model_get_state(m, 0, u, (size_t)O));
+    first = naive_sigma(M, O, In, u, NULL);
+    tu_fill(x, ine, 3, -1.0f, 1.0f);
+    for (int it = 0; it < 300; it++)
+        OK(gan_model_forward(m, x, ine, 1, GAN_MODE_TRAIN, NULL, 0));
+    OK(gan_model_get_state(m, 0, u, (size_t)O));
+    for (int o = 0; o < O; o++)
+        nu += (double)u[o] * u[o];
+    ck_assert_msg(fabs(sqrt(nu) - 1.0) < 1e-5, "%s: |u| = %g", c->name, sqrt(nu));
+    est = naive_sigma(M, O, In, u, NULL);
+    ck_assert_msg(fabs(est - truth) <= 1e-5 * truth, "%s: sigma %.9g after 300 iterations, largest "
+                  "singular value %.9g (random u gave %.6g)", c->name, est, truth, first);
+    ck_assert_msg(first < truth * (1 - 1e-3), "%s: the random u already gave sigma %g of %g: the "
+                  "test does not see convergence", c->name, first, truth);
+    free(w), free(x), free(u), free(M);
+    gan_model_free(m);
+}
+END_TEST
+
+/* gan__infer (samplers, metrics, the CLI) gives gan_model_forward's
+   inference output bit for bit and leaves u alone. */
+START_TEST(test_infer_buffers_match_forward)
+{
+    const sn_case *c = &cases[_i];
+    enum { N = 4 };
+    gan_model *m = case_model(c, 1, 1);
+    const size_t ine = in_elems(c), oute = tu_out_elems(m);
+    const int O = mat_rows(c);
+    float *x = tu_alloc(N * ine), *y1 = tu_alloc(N * oute), *y2 = tu_alloc(N * oute);
+    float *u = tu_alloc((size_t)O), *u2 = tu_alloc((size_t)O);
+    gan__infer_buf b;
+    tu_randomize_params(m, 8, 0.5f);
+    tu_fill(x, N * ine, 4, -1.0f, 1.0f);
+    for (int it = 0; it < 3; it++)
+        OK(gan_model_forward(m, x, N * ine, N, GAN_MODE_TRAIN, NULL, 0));
+    OK(gan_model_get_state(m, 0, u, (size_t)O));
+    OK(gan_model_forward(m, x, N * ine, N, GAN_MODE_INFER, y1, N * oute));
+    OK(gan__infer_buf_init(&b, m, N));
+    OK(gan__infer(m, &b, x, NULL, N, y2));
+    ck_assert_mem_eq(y1, y2, N * oute * sizeof(float));
+    gan__infer_buf_free(&b);
+    /* Passes of 3 then 1: the same values up to rounding. */
+    OK(gan__infer_buf_init(&b, m, 3));
+    OK(gan__infer(m, &b, x, NULL, N, y2));
+    ck_assert(tu_max_rel_err(y1, y2, N * oute, 1e-3) < 1e-5);
+    OK(gan_model_get_state(m, 0, u2, (size_t)O));
+    ck_assert_mem_eq(u, u2, (size_t)O * sizeof(float));
+    /* Switching the option changes the plan: old buffers refuse. */
+    OK(gan_model_set_spectral_norm(m, 0, 0));
+    TU_ASSERT_ERROR(gan__infer(m, &b, x, NULL, N, y2), GAN_ESTATE, "changed");
+    gan__infer_buf_free(&b);
+    free(x), free(y1), free(y2), free(u), free(u2);
+    gan_model_free(m);
+}
+END_TEST
+
+/* ---- gradients ------------------------------------------------------------------ */
+
+static void gradcheck_case(const sn_case *c, gan_mode mode)
+{
+    gan_model *m = case_model(c, 1, 1);
+    const size_t ine = in_elems(c);
+    tu_gradcheck_opts o;
+    float *x = tu_alloc(3 * ine);
+    tu_randomize_params(m, 17, 0.5f);
+    tu_fill(x, 3 * ine, 2, -1.0f, 1.0f);
+    if (mode == GAN_MODE_TRAIN)
+        for (int it = 0; it < 300; it++)   /* u at the iteration's fixed point */
+            OK(gan_model_forward(m, x, 3 * ine, 3, GAN_MODE_TRAIN, NULL, 0));
+    tu_gradcheck_defaults(&o);
+    o.batch = 3;
+    o.mode = mode;
+    o.max_checks = 0;          /* every input and every parameter */
+    o.restore_state = 1;
+    tu_assert_gradcheck(m, x, &o);
+    free(x);
+    gan_model_free(m);
+}
+
+START_TEST(test_gradients_infer_mode)
+{
+    gradcheck_case(&cases[_i], GAN_MODE_INFER);
+}
+END_TEST
+
+START_TEST(test_gradients_train_mode)
+{
+    gradcheck_case(&cases[_i], GAN_MODE_TRAIN);
+}
+END_TEST
+
+/* The backward contract of gan_internal.h: it accumulates, may run twice
+   after one forward, and without parameter gradients (frozen layer, or
+   accum = 0) gives the same dx. */
+START_TEST(test_backward_contract)
+{
+    const sn_case *c = &cases[_i];
+    enum { N = 2 };
+    gan_model *m = case_model(c, 1, 1);
+    const size_t ine = in_elems(c), oute = tu_out_elems(m), np = tu_layer_params(m, 0);
+    float *x = tu_alloc(N * ine), *dy = tu_alloc(N * oute), *dx1 = tu_alloc(N * ine);
+    float *dx2 = tu_alloc(N * ine), *g1 = tu_alloc(np), *g2 = tu_alloc(np);
+    tu_randomize_params(m, 3, 0.5f);
+    tu_fill(x, N * ine, 5, -1.0f, 1.0f);
+    tu_fill(dy, N * oute, 6, -1.0f, 1.0f);
+    OK(gan_model_zero_grad(m));
+    OK(gan_model_forward(m, x, N * ine, N, GAN_MODE_TRAIN, NULL, 0));
+    OK(gan_model_backward(m, dy, N * oute, dx1, N * ine));
+    OK(gan_model_get_grads(m, 0, g1, np));
+    ck_assert(tu_max_abs(g1, np) > 0.0);
+    OK(gan_model_backward(m, dy, N * oute, dx2, N * ine));
+    OK(gan_model_get_grads(m, 0, g2, np));
+    ck_assert_mem_eq(dx1, dx2, N * ine * sizeof(float));
+    for (size_t i = 0; i < np; i++)
+        ck_assert_msg(g2[i] == 2.0f * g1[i], "gradient %zu: %g after two backwards, %g after one", i,
+                      g2[i], g1[i]);
+    /* No parameter gradients: the generator's pass through D. */
+    OK(gan_model_zero_grad(m));
+    OK(gan__model_backward_from(m, tu_layers(m), dy, dx2, 0));
+    ck_assert_mem_eq(dx1, dx2, N * ine * sizeof(float));
+    OK(gan_model_get_grads(m, 0, g2, np));
+    ck_assert(tu_max_abs(g2, np) == 0.0);
+    OK(gan_model_set_trainable(m, 0, 0));
+    OK(gan_model_backward(m, dy, N * oute, dx2, N * ine));
+    ck_assert_mem_eq(dx1, dx2, N * ine * sizeof(float));
+    OK(gan_model_get_grads(m, 0, g2, np));
+    ck_assert(tu_max_abs(g2, np) == 0.0);
+    free(x), free(dy), free(dx1), free(dx2), free(g1), free(g2);
+    gan_model_free(m);
+}
+END_TEST
+
+/* ---- state and the option ---------------------------------------------------------- */
+
+START_TEST(test_state_validation_and_counts)
+{
+    gan_model *m = case_model(&cases[1], 1, 0), *plain = case_model(&cases[1], 0, 0);
+    float u[4] = {0, 0, 0, 0};
+    size_t total, trainable, total_plain;
+    char buf[1024];
+    TU_ASSERT_ERROR(gan_model_set_state(m, 0, u, 4), GAN_EINVAL, "layer 0", "all zero");
+    u[2] = NAN;
+    TU_ASSERT_ERROR(gan_model_set_state(m, 0, u, 4), GAN_ENUMERIC, "layer 0");
+    TU_ASSERT_ERROR(gan_model_set_state(m, 0, u, 3), GAN_ESHAPE, "4");
+    u[2] = -3.0f;                             /* negative values are fine for u */
+    OK(gan_model_set_state(m, 0, u, 4));
+    OK(gan_model_param_count(m, &total, &trainable));
+    OK(gan_model_param_count(plain, &total_plain, NULL));
+    ck_assert_uint_eq(total, total_plain + 4);
+    ck_assert_uint_eq(trainable, total_plain);
+    OK(gan_model_summary(m, buf, sizeof buf, NULL));
+    ck_assert_msg(strstr(buf, "conv2d (sn)") != NULL, "%s", buf);
+    OK(gan_model_summary(plain, buf, sizeof buf, NULL));
+    ck_assert(strstr(buf, "(sn)") == NULL);
+    gan_model_free(m);
+    gan_model_free(plain);
+}
+END_TEST
+
+/* Programs built before the field pass the first release's struct size:
+   the library must not read past it. */
+START_TEST(test_config_struct_sizes)
+{
+    gan_model *m = NULL;
+    int in[3] = {4, 4, 2};
+    gan_dense_config d;
+    gan_conv2d_config c;
+    size_t ns;
+    ck_assert_uint_eq(offsetof(gan_dense_config, spectral_norm), sizeof(uint32_t) + 2 * sizeof(int));
+    OK(gan_dense_config_init(&d, offsetof(gan_dense_config, spectral_norm)));
+    TU_ASSERT_ERROR(gan_dense_config_init(&d, offsetof(gan_dense_config, spectral_norm) - 1),
+                    GAN_EINVAL, "struct size");
+    OK(gan_conv2d_config_init(&c, offsetof(gan_conv2d_config, spectral_norm)));
+    ck_assert_uint_eq(c.struct_size, offsetof(gan_conv2d_config, spectral_norm));
+    OK(gan_model_create(&m, 3, in));
+    c.filters = 2;
+    c.spectral_norm = 1;                      /* beyond struct_size: ignored */
+    OK(gan_model_add_conv2d(m, &c));
+    OK(gan_model_add_flatten(m));
+    d.units = 1;
+    d.spectral_norm = 1;
+    OK(gan_model_add_dense(m, &d));
+    OK(gan_model_layer_sizes(m, 0, NULL, &ns));
+    ck_assert_uint_eq(ns, 0);
+    OK(gan_model_layer_sizes(m, 2, NULL, &ns));
+    ck_assert_uint_eq(ns, 0);
+    /* Full-size configs turn it on. */
+    OK(GAN_DENSE_CONFIG_INIT(&d));
+    ck_assert_int_eq(d.spectral_norm, 0);
+    d.units = 3;
+    d.spectral_norm = 1;
+    OK(gan_model_add_dense(m, &d));
+    OK(gan_model_layer_sizes(m, 3, NULL, &ns));
+    ck_assert_uint_eq(ns, 3);
+    gan_model_free(m);
+}
+END_TEST
+
+/* A discriminator of every normalisable kind with batchnorm in between. */
+static gan_model *mixed_model(int sn)
+{
+    gan_model *m = NULL;
+    int in[3] = {6, 6, 2};
+    gan_conv2d_config c;
+    gan_dense_config d;
+    OK(gan_model_create(&m, 3, in));
+    OK(GAN_CONV2D_CONFIG_INIT(&c));
+    c.filters = 3;
+    c.kernel_h = c.kernel_w = 3;
+    c.stride_h = c.stride_w = 2;
+    c.padding = GAN_PADDING_SAME;
+    c.spectral_norm = sn;
+    OK(gan_model_add_conv2d(m, &c));
+    OK(gan_model_add_batchnorm(m, NULL));
+    OK(gan_model_add_leaky_relu(m, 0.2f));
+    c.filters = 2;
+    OK(gan_model_add_conv2d_transpose(m, &c));
+    OK(gan_model_add_flatten(m));
+    OK(GAN_DENSE_CONFIG_INIT(&d));
+    d.units = 1;
+    d.spectral_norm = sn;
+    OK(gan_model_add_dense(m, &d));
+    OK(gan_model_init_params(m, 77));
+    return m;
+}
+
+static float *all_state(const gan_model *m, size_t *n)
+{
+    size_t L = tu_layers(m), off = 0, ns;
+    float *s;
+    *n = 0;
+    for (size_t l = 0; l < L; l++) {
+        OK(gan_model_layer_sizes(m, l, NULL, &ns));
+        *n += ns;
+    }
+    s = tu_alloc(*n ? *n : 1);
+    for (size_t l = 0; l < L; l++) {
+        OK(gan_model_layer_sizes(m, l, NULL, &ns));
+        OK(gan_model_get_state(m, l, s + off, ns));
+        off += ns;
+    }
+    return s;
+}
+
+START_TEST(test_set_spectral_norm)
+{
+    enum { N = 3 };
+    gan_model *built = mixed_model(1), *m = mixed_model(0), *plain = mixed_model(0);
+    const size_t ine = 6 * 6 * 2;
+    static const float bn_init[6] = {0, 0, 0, 1, 1, 1};
+    float x[N * 72], y1[N], y2[N], bn[6], bn2[6];
+    float *s1, *s2;
+    size_t n1, n2;
+    tu_fill(x, N * ine, 9, -1.0f, 1.0f);
+    /* Batchnorm statistics (before the normalised layers) survive the switch. */
+    OK(gan_model_forward(m, x, N * ine, N, GAN_MODE_TRAIN, NULL, 0));
+    OK(gan_model_get_state(m, 1, bn, 6));
+    OK(gan_model_set_spectral_norm(m, -1, 1));
+    OK(gan_model_get_state(m, 1, bn2, 6));
+    ck_assert_mem_eq(bn, bn2, sizeof bn);
+    OK(gan_model_set_state(m, 1, bn_init, 6));
+    /* Now m is what the config would have built (u too), bit for bit. */
+    s1 = all_state(built, &n1);
+    s2 = all_state(m, &n2);
+    ck_assert_uint_eq(n1, 6 + 3 + 2 + 1);
+    ck_assert_uint_eq(n1, n2);
+    ck_assert_mem_eq(s1, s2, n1 * sizeof(float));
+    OK(gan_model_forward(built, x, N * ine, N, GAN_MODE_TRAIN, y1, N));
+    OK(gan_model_forward(m, x, N * ine, N, GAN_MODE_TRAIN, y2, N));
+    ck_assert_mem_eq(y1, y2, sizeof y1);
+    /* Off again (one layer, then the rest): the plain network's outputs. */
+    OK(gan_model_set_spectral_norm(m, 5, 0));
+    OK(gan_model_set_spectral_norm(m, -1, 0));
+    OK(gan_model_set_state(plain, 1, bn_init, 6));
+    OK(gan_model_set_state(m, 1, bn_init, 6));
+    OK(gan_model_forward(plain, x, N * ine, N, GAN_MODE_INFER, y1, N));
+    OK(gan_model_forward(m, x, N * ine, N, GAN_MODE_INFER, y2, N));
+    ck_assert_mem_eq(y1, y2, sizeof y1);
+    free(s2);
+    s2 = all_state(m, &n2);
+    ck_assert_uint_eq(n2, 6);
+    /* Misuse. */
+    TU_ASSERT_ERROR(gan_model_set_spectral_norm(m, 2, 1), GAN_EINVAL, "leaky_relu", "dense");
+    TU_ASSERT_ERROR(gan_model_set_spectral_norm(m, 6, 1), GAN_EINVAL, "out of range");
+    ck_assert_int_eq(gan_model_set_spectral_norm(NULL, -1, 1), GAN_EINVAL);
+    /* Setting what is already set changes nothing (u is kept). */
+    OK(gan_model_forward(built, x, N * ine, N, GAN_MODE_TRAIN, NULL, 0));
+    free(s1);
+    s1 = all_state(built, &n1);
+    OK(gan_model_set_spectral_norm(built, 0, 1));
+    free(s2);
+    s2 = all_state(built, &n2);
+    ck_assert_mem_eq(s1, s2, n1 * sizeof(float));
+    free(s1);
+    free(s2);
+    gan_model_free(built);
+    gan_model_free(m);
+    gan_model_free(plain);
+}
+END_TEST
+
+/* Trainers and samplers made before the switch refuse to run. */
+START_TEST(test_switch_after_trainer_or_sampler)
+{
+    int lat[1] = {4}, pt[1] = {2};
+    gan_model *g = NULL, *d = NULL;
+    gan_optimizer *go = NULL, *dop = NULL;
+    gan_optimizer_config oc;
+    gan_loss_config lc;
+    gan_loss *loss = NULL;
+    gan_trainer *t = NULL;
+    gan_sampler *s = NULL;
+    gan_dense_config dc;
+    float x[8 * 2], out[2 * 2];
+    OK(gan_model_create(&g, 1, lat));
+    OK(gan_model_create(&d, 1, pt));
+    OK(GAN_DENSE_CONFIG_INIT(&dc));
+    dc.units = 8;
+    OK(gan_model_add_dense(g, &dc));
+    OK(gan_model_add_dense(d, &dc));
+    OK(gan_model_add_leaky_relu(d, 0.2f));
+    dc.units = 2;
+    OK(gan_model_add_dense(g, &dc));
+    dc.units = 1;
+    OK(gan_model_add_dense(d, &dc));
+    OK(GAN_OPTIMIZER_CONFIG_INIT(&oc));
+    OK(gan_optimizer_create(&go, g, &oc));
+    OK(gan_optimizer_create(&dop, d, &oc));
+    OK(GAN_LOSS_CONFIG_INIT(&lc));
+    OK(gan_loss_create(&loss, &lc));
+    OK(gan_trainer_create(&t, g, d, go, dop, loss, NULL));
+    OK(gan_sampler_create(&s, g, 1, 2));
+    tu_fill(x, 16, 1, -1.0f, 1.0f);
+    OK(gan_trainer_step(t, x, 16, 8, NULL));
+    OK(gan_model_set_spectral_norm(d, -1, 1));
+    TU_ASSERT_ERROR(gan_trainer_step(t, x, 16, 8, NULL), GAN_ESTATE, "discriminator", "spectral");
+    OK(gan_sampler_generate(s, NULL, 0, 2, out, 4));
+    OK(gan_model_set_spectral_norm(g, 1, 1));
+    TU_ASSERT_ERROR(gan_sampler_generate(s, NULL, 0, 2, out, 4), GAN_ESTATE, "changed");
+    gan_sampler_free(s);
+    gan_trainer_free(t);
+    /* A trainer made now works. */
+    OK(gan_trainer_create(&t, g, d, go, dop, loss, NULL));
+    OK(gan_trainer_step(t, x, 16, 8, NULL));
+    gan_trainer_free(t);
+    gan_loss_free(loss);
+    gan_optimizer_free(go);
+    gan_optimizer_free(dop);
+    gan_model_free(g);
+    gan_model_free(d);
+}
+END_TEST
+
+/* ---- files ------------------------------------------------------------------------- */
+
+static void fix_header_crc(unsigned char *b)
+{
+    uint32_t c = (uint32_t)crc32(0L, b, 28);
+    b[28] = (unsigned char)c;
+    b[29] = (unsigned char)(c >> 8);
+    b[30] = (unsigned char)(c >> 16);
+    b[31] = (unsigned char)(c >> 24);
+}
+
+START_TEST(test_model_file_round_trip)
+{
+    enum { N = 3 };
+    gan_model *m = mixed_model(1), *back = NULL, *plain = mixed_model(0);
+    const size_t ine = 72;
+    float x[N * 72], y1[N], y2[N];
+    float *s1, *s2;
+    size_t n1, n2, len;
+    void *buf;
+    unsigned char *b;
+    char sum[2048];
+    tu_fill(x, N * ine, 2, -1.0f, 1.0f);
+    for (int it = 0; it < 4; it++)
+        OK(gan_model_forward(m, x, N * ine, N, GAN_MODE_TRAIN, NULL, 0));
+    OK(gan_model_save_mem(m, &buf, &len));
+    b = buf;
+    ck_assert_uint_eq(b[8], 1);                /* required flag: spectral normalisation */
+    OK(gan_model_load_mem(&back, buf, len));
+    s1 = all_state(m, &n1);
+    s2 = all_state(back, &n2);
+    ck_assert_uint_eq(n1, n2);
+    ck_assert_mem_eq(s1, s2, n1 * sizeof(float));
+    OK(gan_model_forward(m, x, N * ine, N, GAN_MODE_INFER, y1, N));
+    OK(gan_model_forward(back, x, N * ine, N, GAN_MODE_INFER, y2, N));
+    ck_assert_mem_eq(y1, y2, sizeof y1);
+    OK(gan_model_summary(back, sum, sizeof sum, NULL));
+    ck_assert_msg(strstr(sum, "conv2d (sn)") && strstr(sum, "conv2d_transpose (sn)") &&
+                  strstr(sum, "dense (sn)"), "%s", sum);
+    gan_model_free(back);
+    back = NULL;
+    /* Readers that do not know the flag refuse it (version check); a file
+       whose layers claim the option without the flag is malformed. */
+    b[8] = 0;
+    fix_header_crc(b);
+    TU_ASSERT_ERROR(gan_model_load_mem(&back, buf, len), GAN_EFORMAT, "spectral normalisation",
+                    "flag");
+    b[8] = 3;
+    fix_header_crc(b);
+    TU_ASSERT_ERROR(gan_model_load_mem(&back, buf, len), GAN_EVERSION, "newer libgan");
+    gan_free(buf);
+    /* Files without the option are written exactly as before: flags 0. */
+    OK(gan_model_save_mem(plain, &buf, &len));
+    ck_assert_uint_eq(((unsigned char *)buf)[8], 0);
+    gan_free(buf);
+    /* A zero u is refused on load. */
+    memset(m->state + m->layers[0].state_off, 0, 3 * sizeof(float));
+    OK(gan_model_save_mem(m, &buf, &len));
+    TU_ASSERT_ERROR(gan_model_load_mem(&back, buf, len), GAN_EFORMAT, "layer 0", "all zero");
+    gan_free(buf);
+    free(s1);
+    free(s2);
+    gan_model_free(m);
+    gan_model_free(plain);
+}
+END_TEST
+
+/* ---- training ---------------------------------------------------------------------- */
+
+typedef struct pair {
+    gan_model *g, *d;
+    gan_optimizer *go, *dop;
+    gan_loss *loss;
+    gan_trainer *t;
+} pair;
+
+/* Latent 4 -> 32 -> 2 (plain) against a spectrally normalised D 2 -> 32 -> 32 -> 1. */
+static void make_pair(pair *p, int hidden, float lr, gan_loss_kind kind, float r1)
+{
+    int lat[1] = {4}, pt[1] = {2};
+    gan_dense_config dc;
+    gan_optimizer_config oc;
+    gan_loss_config lc;
+    memset(p, 0, sizeof *p);
+    OK(gan_model_create(&p->g, 1, lat));
+    OK(gan_model_create(&p->d, 1, pt));
+    OK(GAN_DENSE_CONFIG_INIT(&dc));
+    dc.units = hidden;
+    for (int i = 0; i < 2; i++) {
+        dc.spectral_norm = 0;
+        OK(gan_model_add_dense(p->g, &dc));
+        OK(gan_model_add_relu(p->g));
+        dc.spectral_norm = 1;
+        OK(gan_model_add_dense(p->d, &dc));
+        OK(gan_model_add_leaky_relu(p->d, 0.2f));
+    }
+    dc.units = 2;
+    dc.spectral_norm = 0;
+    OK(gan_model_add_dense(p->g, &dc));
+    dc.units = 1;
+    dc.spectral_norm = 1;
+    OK(gan_model_add_dense(p->d, &dc));
+    OK(gan_model_init_params(p->g, 1));
+    OK(gan_model_init_params(p->d, 2));
+    OK(GAN_OPTIMIZER_CONFIG_INIT(&oc));
+    oc.lr = lr;
+    oc.beta1 = 0.5f;
+    OK(gan_optimizer_create(&p->go, p->g, &oc));
+    OK(gan_optimizer_create(&p->dop, p->d, &oc));
+    OK(GAN_LOSS_CONFIG_INIT(&lc));
+    lc.kind = kind;
+    lc.r1_gamma = r1;
+    OK(gan_loss_create(&p->loss, &lc));
+    OK(gan_trainer_create(&p->t, p->g, p->d, p->go, p->dop, p->loss, NULL));
+}
+
+static void free_pair(pair *p)
+{
+    gan_trainer_free(p->t);
+    gan_optimizer_free(p->go);
+    gan_optimizer_free(p->dop);
+    gan_loss_free(p->loss);
+    gan_model_free(p->g);
+    gan_model_free(p->d);
+}
+
+static uint64_t ring_rs = 1;
+static double ring_u(void)
+{
+    ring_rs = ring_rs * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(ring_rs >> 11) / 9007199254740992.0;
+}
+
+/* n points of the 8-Gaussian ring, radius 2, standard deviation sd. */
+static void ring_batch(float *x, size_t n, double sd)
+{
+    for (size_t i = 0; i < n; i++) {
+        const double a = (int)(ring_u() * 8) * 6.283185307179586 / 8;
+        const double r = sqrt(-2.0 * log(1.0 - ring_u())), t = 6.283185307179586 * ring_u();
+        x[2 * i] = (float)(2 * cos(a) + sd * r * cos(t));
+        x[2 * i + 1] = (float)(2 * sin(a) + sd * r * sin(t));
+    }
+}
+
+/* A checkpoint mid-run continues bit for bit (u is in it), and a failed
+   step puts u back. */
+START_TEST(test_resume_exact_and_rollback)
+{
+    enum { B = 16 };
+    pair p;
+    gan_trainer *t2 = NULL;
+    gan_model *d2;
+    float x[B * 2];
+    void *a, *b1, *b2;
+    size_t la, lb1, lb2, n0, n1;
+    float *u0, *u1;
+    make_pair(&p, 16, 1e-3f, GAN_LOSS_BCE, 0.0f);
+    ring_rs = 7;
+    for (int s = 0; s < 3; s++) {
+        ring_batch(x, B, 0.05);
+        OK(gan_trainer_step(p.t, x, B * 2, B, NULL));
+    }
+    OK(gan_trainer_save_mem(p.t, NULL, &a, &la));
+    ck_assert_uint_eq(((unsigned char *)a)[8], 1);
+    ring_rs = 99;
+    for (int s = 0; s < 2; s++) {
+        ring_batch(x, B, 0.05);
+        OK(gan_trainer_step(p.t, x, B * 2, B, NULL));
+    }
+    OK(gan_trainer_save_mem(p.t, NULL, &b1, &lb1));
+    OK(gan_trainer_load_mem(&t2, NULL, a, la));
+    ring_rs = 99;
+    for (int s = 0; s < 2; s++) {
+        ring_batch(x, B, 0.05);
+        OK(gan_trainer_step(t2, x, B * 2, B, NULL));
+    }
+    OK(gan_trainer_save_mem(t2, NULL, &b2, &lb2));
+    ck_assert_uint_eq(lb1, lb2);
+    ck_assert_msg(memcmp(b1, b2, lb1) == 0, "resumed run differs from the uninterrupted one");
+    /* A non-finite step is undone, u included (every forward moved it). */
+    OK(gan_trainer_models(t2, NULL, &d2, NULL, NULL));
+    u0 = all_state(d2, &n0);
+    ck_assert_uint_eq(n0, 16 + 16 + 1);
+    ring_batch(x, B, 0.05);
+    x[5] = NAN;
+    ck_assert_int_eq(gan_trainer_step(t2, x, B * 2, B, NULL), GAN_ENUMERIC);
+    u1 = all_state(d2, &n1);
+    ck_assert_mem_eq(u0, u1, n0 * sizeof(float));
+    x[5] = 0.5f;
+    OK(gan_trainer_step(t2, x, B * 2, B, NULL));
+    free(u1);
+    u1 = all_state(d2, &n1);
+    ck_assert_msg(memcmp(u0, u1, n0 * sizeof(float)) != 0, "a good step must move u");
+    free(u0);
+    free(u1);
+    gan_free(a);
+    gan_free(b1);
+    gan_free(b2);
+    gan_trainer_free(t2);
+    free_pair(&p);
+}
+END_TEST
+
+/*
+ * The 8-Gaussian ring (as tests/check_train.c) against a spectrally
+ * normalised discriminator: the generator covers the modes.  Each layer of
+ * D is 1-Lipschitz, so D cannot be sharp around modes 0.05 wide: it needs
+ * the DCGAN learning rate 2e-4 (1e-3, fine without the option, collapses
+ * to one or two modes here) and more steps than the plain test.
+ */
+START_TEST(test_ring_learns)
+{
+    enum { B = 128, STEPS = 6000, N = 2000 };
+    const double sd = 0.05;
+    pair p;
+    float *x = malloc(sizeof(float) * B * 2), *z = malloc(sizeof(float) * N * 4);
+    float *y = malloc(sizeof(float) * N * 2);
+    int count[8] = {0}, near = 0, modes = 0;
+    ck_assert(x && z && y);
+    make_pair(&p, 128, 2e-4f, GAN_LOSS_BCE, 0.0f);
+    ring_rs = 42;
+    for (int s = 0; s < STEPS; s++) {
+        ring_batch(x, B, sd);
+        OK(gan_trainer_step(p.t, x, B * 2, B, NULL));
+    }
+    for (int i = 0; i < N * 4; i++) {
+        const double r = sqrt(-2.0 * log(1.0 - ring_u())), t = 6.283185307179586 * ring_u();
+        z[i] = (float)(r * cos(t));
+    }
+    OK(gan_model_forward(p.g, z, N * 4, N, GAN_MODE_INFER, y, N * 2));
+    for (int i = 0; i < N; i++) {
+        int best = 0;
+        double bd = 1e9;
+        for (int k = 0; k < 8; k++) {
+            const double a = k * 6.283185307179586 / 8;
+            const double dd = hypot(y[2 * i] - 2 * cos(a), y[2 * i + 1] - 2 * sin(a));
+            if (dd < bd) {
+                bd = dd;
+                best = k;
+            }
+        }
+        if (bd < 3 * sd) {
+            near++;
+            count[best]++;
+        }
+    }
+    for (int k = 0; k < 8; k++)
+        modes += count[k] >= N / 8 / 5;
+    ck_assert_msg(modes >= 7, "only %d of 8 modes covered (%d %d %d %d %d %d %d %d)", modes,
+                  count[0], count[1], count[2], count[3], count[4], count[5], count[6], count[7]);
+    ck_assert_msg(near > N / 2, "only %d of %d samples within 3 sd of a mode", near, N);
+    free_pair(&p);
+    free(x);
+    free(z);
+    free(y);
+}
+END_TEST
+
+static Suite *sn_suite(void)
+{
+    Suite *s = suite_create("spectral_norm");
+    TCase *v = tcase_create("values");
+    TCase *g = tcase_create("gradients");
+    TCase *o = tcase_create("option");
+    TCase *t = tcase_create("training");
+    tcase_add_loop_test(v, test_forward_values, 0, N_CASES);
+    tcase_add_loop_test(v, test_sigma_converges, 0, N_CASES);
+    tcase_add_loop_test(v, test_infer_buffers_match_forward, 0, N_CASES);
+    tcase_add_loop_test(g, test_gradients_infer_mode, 0, N_CASES);
+    tcase_add_loop_test(g, test_gradients_train_mode, 0, N_CASES);
+    tcase_add_loop_test(g, test_backward_contract, 0, N_CASES);
+    tcase_add_test(o, test_state_validation_and_counts);
+    tcase_add_test(o, test_config_struct_sizes);
+    tcase_add_test(o, test_set_spectral_norm);
+    tcase_add_test(o, test_switch_after_trainer_or_sampler);
+    tcase_add_test(o, test_model_file_round_trip);
+    tcase_add_test(t, test_resume_exact_and_rollback);
+    tcase_add_test(t, test_ring_learns);
+    tcase_set_timeout(g, 300);
+    tcase_set_timeout(t, 600);
+    suite_add_tcase(s, v);
+    suite_add_tcase(s, g);
+    suite_add_tcase(s, o);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(sn_suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -223,6 +223,20 @@ struct gan__layer {
     size_t aux_fixed;             /* plus this many bytes per batch */
     int trainable;
     int use_bias;
+    /*
+     * Execution plan (plan.c), derived from the layer list and never saved.
+     * A batchnorm directly followed by a leaky ReLU or ReLU runs both in one
+     * pass (fused_act = 1, fused_alpha its slope): the activation layer is
+     * then `absorbed` (the loops skip it, its output buffer is the
+     * batchnorm's) and the batchnorm's backward takes the gradient of the
+     * activation's output.  An activation after a dense or convolution whose
+     * backward does not read its output runs `in_place` (its output
+     * overwrites its input buffer).  keep_out pins this layer's output: it
+     * stays readable in act[i + 1] after forward (feature layers), so no
+     * later layer fuses or overwrites it.
+     */
+    unsigned char keep_out, absorbed, in_place, fused_act;
+    float fused_alpha;
     union {
         struct { int units; } dense;
         struct { int filters; gan__conv_geom g; gan_padding padding; } conv;
@@ -232,6 +246,17 @@ struct gan__layer {
         struct { int kernels, dims; } mbd;
     } u;
 };
+
+/* The loops skip a layer that only relabels its input or that the layer
+   below runs fused; such layers (and in-place ones) alias their input. */
+static inline int gan__layer_skipped(const gan__layer *l)
+{
+    return l->ops->is_view || l->absorbed;
+}
+static inline int gan__layer_aliases_input(const gan__layer *l)
+{
+    return l->ops->is_view || l->absorbed || l->in_place;
+}
 
 extern const gan__layer_ops gan__dense_ops;
 extern const gan__layer_ops gan__conv2d_ops;
@@ -313,6 +338,12 @@ gan_status gan__model_backward(gan_model *m, const float *dy, float *dx);
  */
 gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, float *dx,
                                    int accum);
+/* Set the plan fields of every layer (plan.c); called whenever the layer
+   list or a keep_out pin changes.  Returns 1 if any layer's plan changed. */
+int gan__plan_layers(gan_model *m);
+/* Pin layer k's output (see keep_out): the trainer's and the metrics'
+   feature layers.  Replans, dropping the batch buffers if the plan changed. */
+void gan__model_keep_output(gan_model *m, size_t k);
 /* 1 if any value of x[0..n) is NaN or infinite. */
 int gan__has_nonfinite(const float *x, size_t n);
 

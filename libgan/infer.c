@@ -52,7 +52,7 @@ gan_status gan__infer_buf_init(gan__infer_buf *b, const gan_model *m, size_t max
         size_t e = gan__shape_elems(&l->out), a, w;
         if (e > max_elems)
             max_elems = e;
-        if (l->ops->is_view)
+        if (gan__layer_skipped(l))
             continue;
         a = max_batch * l->aux_per_sample + l->aux_fixed;
         if (a > aux)
@@ -97,7 +97,7 @@ gan_status gan__infer(const gan_model *m, gan__infer_buf *b, const float *x, siz
                writes only y, aux and ws (see gan_internal.h). */
             gan__layer *l = (gan__layer *)&m->layers[i];
             gan__ctx cx;
-            if (l->ops->is_view)
+            if (gan__layer_skipped(l))
                 continue;
             cx.batch = nb;
             cx.training = 0;

@@ -12,8 +12,10 @@
    never: returns 1). */
 int gan__blas_self_test(void);
 
-/* activation.c: leaky ReLU (relu: a = 0).  x, y, dy, dx must not overlap. */
+/* activation.c: leaky ReLU (relu: a = 0).  x, y, dy, dx must not overlap.
+   The backward's x may be the forward's output y (same signs for a >= 0). */
 void gan__leaky_forward(size_t n, float a, const float *restrict x, float *restrict y);
+void gan__leaky_forward_inplace(size_t n, float a, float *restrict y);
 void gan__leaky_backward(size_t n, float a, const float *restrict x, const float *restrict dy,
                          float *restrict dx);
 void gan__leaky_forward_ref(size_t n, float a, const float *x, float *y);
@@ -38,5 +40,35 @@ void gan__col2im_ref(const gan__conv_geom *g, int n, const float *col, float *x)
 /* y (rows x cols) += b (cols) per row; db (cols) += column sums of dy. */
 void gan__add_bias_rows(float *restrict y, const float *restrict b, size_t rows, size_t cols);
 void gan__bias_grad_rows(float *restrict db, const float *restrict dy, size_t rows, size_t cols);
+
+/*
+ * batchnorm.c: the element-wise passes of batchnorm over R rows of C
+ * channels, optionally fused with the next layer's leaky ReLU (neg = its
+ * slope for v <= 0; neg = 1 means no activation).  The fused passes are
+ * checked against the two layers run apart (tests/check_kernels.c).
+ *   normalise: xhat = (x - mean) inv, y = act(gamma xhat + beta)
+ *   grad sums: sdy += g, sdyx += g xhat with g = dy (or dy * slope(y))
+ *   dx: training gamma inv (g - sdy - xhat sdyx) (sdy, sdyx already / R),
+ *       inference gamma inv g.  y = NULL: not fused.  dx may alias dy.
+ */
+void gan__bn_normalise_train(size_t R, size_t C, const float *restrict x,
+                             const double *restrict mean, const float *restrict inv,
+                             const float *restrict gamma, const float *restrict beta, float neg,
+                             float *restrict xhat, float *restrict y);
+void gan__bn_normalise_infer(size_t R, size_t C, const float *restrict x,
+                             const float *restrict mean, const float *restrict inv,
+                             const float *restrict gamma, const float *restrict beta, float neg,
+                             float *restrict xhat, float *restrict y);
+void gan__bn_grad_sums(size_t R, size_t C, const float *restrict dy, const float *restrict xhat,
+                       double *restrict sdy, double *restrict sdyx);
+void gan__bn_grad_sums_fused(size_t R, size_t C, const float *restrict dy,
+                             const float *restrict y, float neg, const float *restrict xhat,
+                             double *restrict sdy, double *restrict sdyx);
+void gan__bn_dx_train(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
+                      const float *restrict xhat, const float *restrict gamma,
+                      const float *restrict inv, const double *restrict sdy,
+                      const double *restrict sdyx, float *dx);
+void gan__bn_dx_infer(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
+                      const float *restrict gamma, const float *restrict inv, float *dx);
 
 #endif /* GAN_KERNELS_H */

@@ -175,9 +175,19 @@ static gan_status gan__add_layer(gan_model *m, gan__layer *t, const char *func)
     m->layers[idx] = *t;
     m->n_layers++;
     gan__init_layer(m, idx);
+    gan__plan_layers(m);
     /* Batch buffers were planned for the old layer list. */
     gan__free_batch_buffers(m);
     return GAN_OK;
+}
+
+void gan__model_keep_output(gan_model *m, size_t k)
+{
+    if (k >= m->n_layers || m->layers[k].keep_out)
+        return;
+    m->layers[k].keep_out = 1;
+    if (gan__plan_layers(m))
+        gan__free_batch_buffers(m);   /* planned with buffers now aliased */
 }
 
 gan_status gan_dense_config_init(gan_dense_config *cfg, size_t size)
@@ -440,7 +450,7 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
         size_t e = gan__shape_elems(&l->out), w;
         if (e > max_elems)
             max_elems = e;
-        if (!l->ops->is_view)
+        if (!gan__layer_aliases_input(l))
             act_total += gan__round64(max_batch * e);
         aux_total += gan__round64(max_batch * l->aux_per_sample + l->aux_fixed);
         w = l->ops->workspace(l, max_batch);
@@ -474,7 +484,7 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
     off += gan__round64(max_batch * gan__shape_elems(&m->in));
     for (size_t i = 0; i < L; i++) {
         const gan__layer *l = &m->layers[i];
-        if (l->ops->is_view) {
+        if (gan__layer_aliases_input(l)) {
             act[i + 1] = act[i];
         } else {
             act[i + 1] = act_arena + off;
@@ -527,7 +537,7 @@ gan_status gan__model_forward(gan_model *m, const float *x, size_t batch, gan_mo
     for (size_t i = 0; i < m->n_layers; i++) {
         gan__layer *l = &m->layers[i];
         gan__ctx cx;
-        if (l->ops->is_view)
+        if (gan__layer_skipped(l))
             continue;
         gan__layer_ctx(m, i, batch, mode == GAN_MODE_TRAIN, &cx);
         l->ops->forward(l, &cx, m->act[i], m->act[i + 1]);
@@ -571,7 +581,7 @@ gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, f
         gan__layer *l = &m->layers[i];
         gan__ctx cx;
         float *target;
-        if (l->ops->is_view)
+        if (gan__layer_skipped(l))
             continue;
         gan__layer_ctx(m, i, batch, m->last_mode == GAN_MODE_TRAIN, &cx);
         if (accum && l->trainable && l->n_params)

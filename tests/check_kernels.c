@@ -176,6 +176,150 @@ START_TEST(test_blas_selection)
 }
 END_TEST
 
+
+/*
+ * The execution plan (plan.c): batchnorm + leaky ReLU/ReLU fused, and
+ * activations in place, against the same network with every layer pinned
+ * (keep_out: nothing fused, nothing in place), bit for bit: outputs,
+ * input gradients, parameter gradients (also after a second backward on
+ * the same forward), running statistics, in training and inference mode,
+ * through gan_model_forward and gan__infer.
+ */
+static gan_model *plan_net(void)
+{
+    gan_model *m = tu_model(3, 6, 5, 3);
+    gan_conv2d_config c;
+    gan_dense_config d;
+    ck_assert_int_eq(GAN_CONV2D_CONFIG_INIT(&c), GAN_OK);
+    c.filters = 4;
+    c.padding = GAN_PADDING_SAME;
+    ck_assert_int_eq(gan_model_add_conv2d(m, &c), GAN_OK);                  /* 0 */
+    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);             /* 1 fused */
+    ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.2f), GAN_OK);            /* 2 absorbed */
+    c.filters = 3;
+    c.stride_h = c.stride_w = 2;
+    ck_assert_int_eq(gan_model_add_conv2d_transpose(m, &c), GAN_OK);        /* 3 */
+    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);             /* 4 fused */
+    ck_assert_int_eq(gan_model_add_relu(m), GAN_OK);                        /* 5 absorbed */
+    c.filters = 5;
+    c.padding = GAN_PADDING_VALID;
+    ck_assert_int_eq(gan_model_add_conv2d(m, &c), GAN_OK);                  /* 6 */
+    ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.3f), GAN_OK);            /* 7 in place */
+    ck_assert_int_eq(gan_model_add_dropout(m, 0.25f), GAN_OK);              /* 8 */
+    ck_assert_int_eq(gan_model_add_flatten(m), GAN_OK);                     /* 9 */
+    ck_assert_int_eq(GAN_DENSE_CONFIG_INIT(&d), GAN_OK);
+    d.units = 7;
+    ck_assert_int_eq(gan_model_add_dense(m, &d), GAN_OK);                   /* 10 */
+    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);             /* 11 fused */
+    ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.1f), GAN_OK);            /* 12 absorbed */
+    d.units = 3;
+    ck_assert_int_eq(gan_model_add_dense(m, &d), GAN_OK);                   /* 13 */
+    ck_assert_int_eq(gan_model_add_tanh(m), GAN_OK);                        /* 14 in place */
+    tu_randomize_params(m, 5, 0.8f);
+    ck_assert_int_eq(gan_model_set_seed(m, 77), GAN_OK);
+    return m;
+}
+
+static void assert_same_bits(const float *a, const float *b, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(memcmp(&a[i], &b[i], sizeof(float)) == 0, "%s[%zu]: %.9g vs %.9g", what, i,
+                      (double)a[i], (double)b[i]);
+}
+
+static void assert_same_grads_state(const gan_model *a, const gan_model *b)
+{
+    for (size_t k = 0; k < a->n_layers; k++) {
+        size_t np = tu_layer_params(a, k), ns = a->layers[k].n_state;
+        if (np)
+            assert_same_bits(a->grads + a->layers[k].param_off, b->grads + b->layers[k].param_off,
+                             np, "parameter gradient");
+        if (ns)
+            assert_same_bits(a->state + a->layers[k].state_off, b->state + b->layers[k].state_off,
+                             ns, "batchnorm state");
+    }
+}
+
+START_TEST(test_plan_fused_matches_unfused)
+{
+    const size_t batch = 4;
+    gan_model *a = plan_net(), *b = plan_net();
+    const size_t in_e = tu_in_elems(a), out_e = tu_out_elems(a), L = tu_layers(a);
+    float *x = tu_alloc(batch * in_e), *dy = tu_alloc(batch * out_e);
+    float *ya = tu_alloc(batch * out_e), *yb = tu_alloc(batch * out_e);
+    float *dxa = tu_alloc(batch * in_e), *dxb = tu_alloc(batch * in_e);
+    for (size_t k = 0; k < L; k++)
+        gan__model_keep_output(b, k);
+    /* The plan of a; b has none. */
+    for (size_t k = 0; k < L; k++) {
+        const gan__layer *l = &a->layers[k];
+        ck_assert_int_eq(l->fused_act, k == 1 || k == 4 || k == 11);
+        ck_assert_int_eq(l->absorbed, k == 2 || k == 5 || k == 12);
+        ck_assert_int_eq(l->in_place, k == 7 || k == 14);
+        ck_assert(!b->layers[k].fused_act && !b->layers[k].absorbed && !b->layers[k].in_place);
+    }
+    ck_assert(a->layers[11].fused_alpha == 0.1f && a->layers[4].fused_alpha == 0.0f);
+    tu_fill(x, batch * in_e, 3, -2.0f, 2.0f);
+    tu_fill(dy, batch * out_e, 4, -1.0f, 1.0f);
+    for (int mode = 0; mode < 2; mode++) {
+        gan_mode md = mode == 0 ? GAN_MODE_TRAIN : GAN_MODE_INFER;
+        ck_assert_int_eq(gan_model_zero_grad(a), GAN_OK);
+        ck_assert_int_eq(gan_model_zero_grad(b), GAN_OK);
+        ck_assert_int_eq(gan_model_forward(a, x, batch * in_e, batch, md, ya, batch * out_e), GAN_OK);
+        ck_assert_int_eq(gan_model_forward(b, x, batch * in_e, batch, md, yb, batch * out_e), GAN_OK);
+        assert_same_bits(ya, yb, batch * out_e, "output");
+        /* in place: the dense layer's buffer now holds tanh's output */
+        ck_assert_ptr_eq(a->act[14], a->act[15]);
+        ck_assert_ptr_ne(b->act[14], b->act[15]);
+        for (int rep = 0; rep < 2; rep++) {   /* backward twice after one forward */
+            ck_assert_int_eq(gan_model_backward(a, dy, batch * out_e, dxa, batch * in_e), GAN_OK);
+            ck_assert_int_eq(gan_model_backward(b, dy, batch * out_e, dxb, batch * in_e), GAN_OK);
+            assert_same_bits(dxa, dxb, batch * in_e, "dx");
+            assert_same_grads_state(a, b);
+        }
+    }
+    /* gan__infer on the const fused model against b's inference forward. */
+    {
+        gan__infer_buf ib;
+        ck_assert_int_eq(gan__infer_buf_init(&ib, a, 3), GAN_OK);
+        ck_assert_int_eq(gan__infer(a, &ib, x, batch, ya), GAN_OK);
+        ck_assert_int_eq(gan_model_forward(b, x, batch * in_e, batch, GAN_MODE_INFER, yb,
+                                           batch * out_e), GAN_OK);
+        assert_same_bits(ya, yb, batch * out_e, "gan__infer output");
+        gan__infer_buf_free(&ib);
+    }
+    gan_model_free(a);
+    gan_model_free(b);
+    free(x); free(dy); free(ya); free(yb); free(dxa); free(dxb);
+}
+END_TEST
+
+/* Pinning a feature layer undoes exactly the plan entries that would
+   overwrite or skip its output, and re-plans the buffers. */
+START_TEST(test_plan_keep_output)
+{
+    gan_model *a = plan_net();
+    const size_t in_e = tu_in_elems(a);
+    float *x = tu_alloc(2 * in_e);
+    tu_fill(x, 2 * in_e, 1, -1.0f, 1.0f);
+    ck_assert_int_eq(gan_model_forward(a, x, 2 * in_e, 2, GAN_MODE_TRAIN, NULL, 0), GAN_OK);
+    ck_assert_uint_eq(a->max_batch, 2);
+    gan__model_keep_output(a, 4);              /* a batchnorm: no longer fused */
+    ck_assert(!a->layers[4].fused_act && !a->layers[5].absorbed);
+    ck_assert(a->layers[1].fused_act && a->layers[2].absorbed);
+    ck_assert_uint_eq(a->max_batch, 0);        /* buffers re-planned */
+    gan__model_keep_output(a, 6);              /* a conv: its activation not in place */
+    ck_assert(!a->layers[7].in_place && a->layers[14].in_place);
+    ck_assert_int_eq(gan_model_forward(a, x, 2 * in_e, 2, GAN_MODE_TRAIN, NULL, 0), GAN_OK);
+    ck_assert_ptr_ne(a->act[5], a->act[6]);
+    ck_assert_ptr_ne(a->act[7], a->act[8]);
+    gan__model_keep_output(a, 14);             /* pinning an in-place layer changes nothing */
+    ck_assert_uint_eq(a->max_batch, 2);
+    gan_model_free(a);
+    free(x);
+}
+END_TEST
+
 static Suite *kernels_suite(void)
 {
     Suite *s = suite_create("kernels");
@@ -186,6 +330,8 @@ static Suite *kernels_suite(void)
     tcase_add_test(t, test_col2im_matches_ref);
     tcase_add_test(t, test_bias_helpers);
     tcase_add_test(t, test_blas_selection);
+    tcase_add_test(t, test_plan_fused_matches_unfused);
+    tcase_add_test(t, test_plan_keep_output);
     suite_add_tcase(s, t);
     return s;
 }

@@ -6,7 +6,9 @@
  *   tanh        y = tanh x                      dx = dy (1 - y^2)
  *   sigmoid     y = 1 / (1 + e^-x)              dx = dy y (1 - y)
  *
- * tanh and sigmoid differentiate through their output y.
+ * All four differentiate through their output y (leaky ReLU's slope: y > 0
+ * exactly when x > 0, as a >= 0), so they may run in place, y over x (see
+ * plan.c): x == y is allowed in forward and backward.
  */
 #include <math.h>
 
@@ -58,6 +60,14 @@ void gan__leaky_backward(size_t n, float a, const float *restrict x, const float
     }
 }
 
+void gan__leaky_forward_inplace(size_t n, float a, float *restrict y)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float s = y[i] > 0.0f ? 1.0f : a;
+        y[i] *= s;
+    }
+}
+
 void gan__leaky_forward_ref(size_t n, float a, const float *x, float *y)
 {
     for (size_t i = 0; i < n; i++)
@@ -72,15 +82,18 @@ void gan__leaky_backward_ref(size_t n, float a, const float *x, const float *dy,
 
 static void leaky_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)
 {
-    gan__leaky_forward(act_count(l, cx), l->u.act.alpha, x, y);
+    if (x == y)
+        gan__leaky_forward_inplace(act_count(l, cx), l->u.act.alpha, y);
+    else
+        gan__leaky_forward(act_count(l, cx), l->u.act.alpha, x, y);
 }
 
 static void leaky_backward(gan__layer *l, const gan__ctx *cx, const float *x,
                            const float *y, const float *dy, float *dx)
 {
-    (void)y;
+    (void)x;   /* may be y itself (in place); y has x's signs */
     if (dx)
-        gan__leaky_backward(act_count(l, cx), l->u.act.alpha, x, dy, dx);
+        gan__leaky_backward(act_count(l, cx), l->u.act.alpha, y, dy, dx);
 }
 
 static void tanh_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)

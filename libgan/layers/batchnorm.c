@@ -13,10 +13,106 @@
  *
  * Saved forward data (aux): xhat (R x C floats), then s (C floats).
  * Channel sums are accumulated in double in the workspace.
+ *
+ * Fused with the next layer's leaky ReLU/ReLU (l->fused_act, see plan.c):
+ * forward writes a(gamma xhat + beta) with a(v) = v * (v > 0 ? 1 : alpha),
+ * and backward receives y and dy of the activation's output and uses
+ * dy * (y > 0 ? 1 : alpha) as the batchnorm's output gradient: the same
+ * float operations as the two layers apart, so the same bits.
  */
 #include <math.h>
 
 #include "../gan_internal.h"
+#include "../kernels.h"
+
+/*
+ * The element-wise passes.  Loops run over channels inside rows, so they
+ * vectorise along c; neg is the fused activation's slope for v <= 0 (1
+ * when unfused).  dy may alias dx (each element is read before it is
+ * written), nothing else aliases.
+ */
+void gan__bn_normalise_train(size_t R, size_t C, const float *restrict x,
+                             const double *restrict mean, const float *restrict inv,
+                             const float *restrict gamma, const float *restrict beta, float neg,
+                             float *restrict xhat, float *restrict y)
+{
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++) {
+            const float xh = (float)((x[r * C + c] - mean[c]) * inv[c]);
+            const float v = gamma[c] * xh + beta[c];
+            xhat[r * C + c] = xh;
+            y[r * C + c] = v * (v > 0.0f ? 1.0f : neg);
+        }
+}
+
+void gan__bn_normalise_infer(size_t R, size_t C, const float *restrict x,
+                             const float *restrict mean, const float *restrict inv,
+                             const float *restrict gamma, const float *restrict beta, float neg,
+                             float *restrict xhat, float *restrict y)
+{
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++) {
+            const float xh = (x[r * C + c] - mean[c]) * inv[c];
+            const float v = gamma[c] * xh + beta[c];
+            xhat[r * C + c] = xh;
+            y[r * C + c] = v * (v > 0.0f ? 1.0f : neg);
+        }
+}
+
+void gan__bn_grad_sums(size_t R, size_t C, const float *restrict dy, const float *restrict xhat,
+                       double *restrict sdy, double *restrict sdyx)
+{
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++) {
+            sdy[c] += dy[r * C + c];
+            sdyx[c] += (double)dy[r * C + c] * xhat[r * C + c];
+        }
+}
+
+void gan__bn_grad_sums_fused(size_t R, size_t C, const float *restrict dy,
+                             const float *restrict y, float neg, const float *restrict xhat,
+                             double *restrict sdy, double *restrict sdyx)
+{
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++) {
+            const float g = dy[r * C + c] * (y[r * C + c] > 0.0f ? 1.0f : neg);
+            sdy[c] += g;
+            sdyx[c] += (double)g * xhat[r * C + c];
+        }
+}
+
+void gan__bn_dx_train(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
+                      const float *restrict xhat, const float *restrict gamma,
+                      const float *restrict inv, const double *restrict sdy,
+                      const double *restrict sdyx, float *dx)
+{
+    if (!y) {
+        for (size_t r = 0; r < R; r++)
+            for (size_t c = 0; c < C; c++)
+                dx[r * C + c] = gamma[c] * inv[c] *
+                                (float)(dy[r * C + c] - sdy[c] - xhat[r * C + c] * sdyx[c]);
+        return;
+    }
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++) {
+            const float g = dy[r * C + c] * (y[r * C + c] > 0.0f ? 1.0f : neg);
+            dx[r * C + c] = gamma[c] * inv[c] * (float)(g - sdy[c] - xhat[r * C + c] * sdyx[c]);
+        }
+}
+
+void gan__bn_dx_infer(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
+                      const float *restrict gamma, const float *restrict inv, float *dx)
+{
+    if (!y) {
+        for (size_t r = 0; r < R; r++)
+            for (size_t c = 0; c < C; c++)
+                dx[r * C + c] = gamma[c] * inv[c] * dy[r * C + c];
+        return;
+    }
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++)
+            dx[r * C + c] = gamma[c] * inv[c] * (dy[r * C + c] * (y[r * C + c] > 0.0f ? 1.0f : neg));
+}
 
 static gan_status bn_setup(gan__layer *l)
 {
@@ -57,6 +153,9 @@ static void bn_forward(gan__layer *l, const gan__ctx *cx, const float *x, float 
     float *rmean = cx->state, *rvar = cx->state + C;
     double *sum = cx->ws, *sq = sum + C;
     const float eps = l->u.bn.epsilon, mom = l->u.bn.momentum;
+    /* Slope of the fused activation for v <= 0; 1 when nothing is fused
+       (v * 1 == v, so the unfused layer shares the loop). */
+    const float neg = l->fused_act ? l->fused_alpha : 1.0f;
 
     if (cx->training) {
         memset(sum, 0, 2 * C * sizeof(double));
@@ -77,21 +176,11 @@ static void bn_forward(gan__layer *l, const gan__ctx *cx, const float *x, float 
             rmean[c] = (float)(mom * rmean[c] + (1.0 - mom) * sum[c]);
             rvar[c] = (float)(mom * rvar[c] + (1.0 - mom) * unbiased);
         }
-        for (size_t r = 0; r < R; r++)
-            for (size_t c = 0; c < C; c++) {
-                float xh = (float)((x[r * C + c] - sum[c]) * inv[c]);
-                xhat[r * C + c] = xh;
-                y[r * C + c] = gamma[c] * xh + beta[c];
-            }
+        gan__bn_normalise_train(R, C, x, sum, inv, gamma, beta, neg, xhat, y);
     } else {
         for (size_t c = 0; c < C; c++)
             inv[c] = 1.0f / sqrtf(rvar[c] + eps);
-        for (size_t r = 0; r < R; r++)
-            for (size_t c = 0; c < C; c++) {
-                float xh = (x[r * C + c] - rmean[c]) * inv[c];
-                xhat[r * C + c] = xh;
-                y[r * C + c] = gamma[c] * xh + beta[c];
-            }
+        gan__bn_normalise_infer(R, C, x, rmean, inv, gamma, beta, neg, xhat, y);
     }
 }
 
@@ -104,14 +193,14 @@ static void bn_backward(gan__layer *l, const gan__ctx *cx, const float *x,
     const float *xhat = cx->aux;
     const float *inv = xhat + R * C;              /* (C), after xhat */
     double *sdy = cx->ws, *sdyx = sdy + C;
-    (void)x; (void)y;
+    const float neg = l->fused_act ? l->fused_alpha : 1.0f;
+    (void)x;
 
     memset(sdy, 0, 2 * C * sizeof(double));
-    for (size_t r = 0; r < R; r++)
-        for (size_t c = 0; c < C; c++) {
-            sdy[c] += dy[r * C + c];
-            sdyx[c] += (double)dy[r * C + c] * xhat[r * C + c];
-        }
+    if (l->fused_act)
+        gan__bn_grad_sums_fused(R, C, dy, y, neg, xhat, sdy, sdyx);
+    else
+        gan__bn_grad_sums(R, C, dy, xhat, sdy, sdyx);
     if (cx->dw)
         for (size_t c = 0; c < C; c++) {
             cx->dw[c] += (float)sdyx[c];
@@ -124,14 +213,10 @@ static void bn_backward(gan__layer *l, const gan__ctx *cx, const float *x,
             sdy[c] /= (double)R;
             sdyx[c] /= (double)R;
         }
-        for (size_t r = 0; r < R; r++)
-            for (size_t c = 0; c < C; c++)
-                dx[r * C + c] = gamma[c] * inv[c] *
-                                (float)(dy[r * C + c] - sdy[c] - xhat[r * C + c] * sdyx[c]);
+        gan__bn_dx_train(R, C, dy, l->fused_act ? y : NULL, neg, xhat, gamma, inv, sdy, sdyx,
+                         dx);
     } else {
-        for (size_t r = 0; r < R; r++)
-            for (size_t c = 0; c < C; c++)
-                dx[r * C + c] = gamma[c] * inv[c] * dy[r * C + c];
+        gan__bn_dx_infer(R, C, dy, l->fused_act ? y : NULL, neg, gamma, inv, dx);
     }
 }
 

@@ -44,30 +44,27 @@ void gan__bias_grad_rows(float *restrict db, const float *restrict dy, size_t ro
 /*
  * batchnorm.c: the element-wise passes of batchnorm over R rows of C
  * channels, optionally fused with the next layer's leaky ReLU (neg = its
- * slope for v <= 0; neg = 1 means no activation).  The fused passes are
- * checked against the two layers run apart (tests/check_kernels.c).
- *   normalise: xhat = (x - mean) inv, y = act(gamma xhat + beta)
+ * slope for v <= 0; neg = 1 means no activation; y = NULL: not fused).
+ * xhat is recomputed from x, mean and inv with the forward's expression
+ * (train: in double; inference: in float).  Checked against the two layers
+ * run apart (tests/check_kernels.c).
+ *   normalise: y = act(gamma xhat + beta)
  *   grad sums: sdy += g, sdyx += g xhat with g = dy (or dy * slope(y))
  *   dx: training gamma inv (g - sdy - xhat sdyx) (sdy, sdyx already / R),
- *       inference gamma inv g.  y = NULL: not fused.  dx may alias dy.
+ *       inference gamma inv g.  dx may alias dy.
  */
-void gan__bn_normalise_train(size_t R, size_t C, const float *restrict x,
-                             const double *restrict mean, const float *restrict inv,
-                             const float *restrict gamma, const float *restrict beta, float neg,
-                             float *restrict xhat, float *restrict y);
-void gan__bn_normalise_infer(size_t R, size_t C, const float *restrict x,
-                             const float *restrict mean, const float *restrict inv,
-                             const float *restrict gamma, const float *restrict beta, float neg,
-                             float *restrict xhat, float *restrict y);
-void gan__bn_grad_sums(size_t R, size_t C, const float *restrict dy, const float *restrict xhat,
+void gan__bn_normalise(int train, size_t R, size_t C, const float *restrict x,
+                       const double *restrict mean, const float *restrict inv,
+                       const float *restrict gamma, const float *restrict beta, float neg,
+                       float *restrict y);
+void gan__bn_grad_sums(int train, size_t R, size_t C, const float *restrict dy,
+                       const float *restrict y, float neg, const float *restrict x,
+                       const double *restrict mean, const float *restrict inv,
                        double *restrict sdy, double *restrict sdyx);
-void gan__bn_grad_sums_fused(size_t R, size_t C, const float *restrict dy,
-                             const float *restrict y, float neg, const float *restrict xhat,
-                             double *restrict sdy, double *restrict sdyx);
 void gan__bn_dx_train(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
-                      const float *restrict xhat, const float *restrict gamma,
-                      const float *restrict inv, const double *restrict sdy,
-                      const double *restrict sdyx, float *dx);
+                      const float *restrict x, const double *restrict mean,
+                      const float *restrict gamma, const float *restrict inv,
+                      const double *restrict sdy, const double *restrict sdyx, float *dx);
 void gan__bn_dx_infer(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
                       const float *restrict gamma, const float *restrict inv, float *dx);
 

@@ -11,8 +11,13 @@
  *   dx = gamma s / R * (R dy - sum dy - xhat sum(dy xhat))
  * Inference mode uses the running statistics; then dx = gamma s dy.
  *
- * Saved forward data (aux): xhat (R x C floats), then s (C floats).
- * Channel sums are accumulated in double in the workspace.
+ * Saved forward data (aux): the mean used (C doubles) and s (C floats).
+ * xhat is not stored: backward recomputes it from x -- the layer's input,
+ * which the model keeps for backward anyway -- with the forward's own
+ * expression, so it has the same bits (training: in double from the double
+ * batch mean; inference: in float from the running mean).  That saves an
+ * R x C tensor per batchnorm.  Channel sums are accumulated in double in
+ * the workspace.
  *
  * Fused with the next layer's leaky ReLU/ReLU (l->fused_act, see plan.c):
  * forward writes a(gamma xhat + beta) with a(v) = v * (v > 0 ? 1 : alpha),
@@ -25,78 +30,95 @@
 #include "../gan_internal.h"
 #include "../kernels.h"
 
+/* xhat of element (r, c): the forward's expression in each mode. */
+static inline float bn_xhat(int train, float x, double mean, float inv)
+{
+    return train ? (float)((x - mean) * inv) : (x - (float)mean) * inv;
+}
+
+/* The activation slope applied to dy (neg: the slope for v <= 0). */
+static inline float bn_act_grad(const float *y, size_t i, float dy, float neg)
+{
+    return y ? dy * (y[i] > 0.0f ? 1.0f : neg) : dy;
+}
+
 /*
  * The element-wise passes.  Loops run over channels inside rows, so they
- * vectorise along c; neg is the fused activation's slope for v <= 0 (1
- * when unfused).  dy may alias dx (each element is read before it is
- * written), nothing else aliases.
+ * vectorise along c; neg is the fused activation's slope for v <= 0 (1 when
+ * unfused: v * 1 == v).  train selects the xhat expression (a constant in
+ * each caller below, so each loop is specialised).  dx may alias dy (each
+ * element is read before it is written); nothing else aliases.
  */
-void gan__bn_normalise_train(size_t R, size_t C, const float *restrict x,
-                             const double *restrict mean, const float *restrict inv,
-                             const float *restrict gamma, const float *restrict beta, float neg,
-                             float *restrict xhat, float *restrict y)
+static inline void bn_normalise(int train, size_t R, size_t C, const float *restrict x,
+                                const double *restrict mean, const float *restrict inv,
+                                const float *restrict gamma, const float *restrict beta,
+                                float neg, float *restrict y)
 {
     for (size_t r = 0; r < R; r++)
         for (size_t c = 0; c < C; c++) {
-            const float xh = (float)((x[r * C + c] - mean[c]) * inv[c]);
+            const float xh = bn_xhat(train, x[r * C + c], mean[c], inv[c]);
             const float v = gamma[c] * xh + beta[c];
-            xhat[r * C + c] = xh;
             y[r * C + c] = v * (v > 0.0f ? 1.0f : neg);
         }
 }
 
-void gan__bn_normalise_infer(size_t R, size_t C, const float *restrict x,
-                             const float *restrict mean, const float *restrict inv,
-                             const float *restrict gamma, const float *restrict beta, float neg,
-                             float *restrict xhat, float *restrict y)
+static inline void bn_grad_sums(int train, size_t R, size_t C, const float *restrict dy,
+                                const float *restrict y, float neg, const float *restrict x,
+                                const double *restrict mean, const float *restrict inv,
+                                double *restrict sdy, double *restrict sdyx)
 {
     for (size_t r = 0; r < R; r++)
         for (size_t c = 0; c < C; c++) {
-            const float xh = (x[r * C + c] - mean[c]) * inv[c];
-            const float v = gamma[c] * xh + beta[c];
-            xhat[r * C + c] = xh;
-            y[r * C + c] = v * (v > 0.0f ? 1.0f : neg);
+            const float g = bn_act_grad(y, r * C + c, dy[r * C + c], neg);
+            sdy[c] += g;
+            sdyx[c] += (double)g * bn_xhat(train, x[r * C + c], mean[c], inv[c]);
         }
 }
 
-void gan__bn_grad_sums(size_t R, size_t C, const float *restrict dy, const float *restrict xhat,
+void gan__bn_normalise(int train, size_t R, size_t C, const float *restrict x,
+                       const double *restrict mean, const float *restrict inv,
+                       const float *restrict gamma, const float *restrict beta, float neg,
+                       float *restrict y)
+{
+    if (train)
+        bn_normalise(1, R, C, x, mean, inv, gamma, beta, neg, y);
+    else
+        bn_normalise(0, R, C, x, mean, inv, gamma, beta, neg, y);
+}
+
+void gan__bn_grad_sums(int train, size_t R, size_t C, const float *restrict dy,
+                       const float *restrict y, float neg, const float *restrict x,
+                       const double *restrict mean, const float *restrict inv,
                        double *restrict sdy, double *restrict sdyx)
 {
-    for (size_t r = 0; r < R; r++)
-        for (size_t c = 0; c < C; c++) {
-            sdy[c] += dy[r * C + c];
-            sdyx[c] += (double)dy[r * C + c] * xhat[r * C + c];
-        }
-}
-
-void gan__bn_grad_sums_fused(size_t R, size_t C, const float *restrict dy,
-                             const float *restrict y, float neg, const float *restrict xhat,
-                             double *restrict sdy, double *restrict sdyx)
-{
-    for (size_t r = 0; r < R; r++)
-        for (size_t c = 0; c < C; c++) {
-            const float g = dy[r * C + c] * (y[r * C + c] > 0.0f ? 1.0f : neg);
-            sdy[c] += g;
-            sdyx[c] += (double)g * xhat[r * C + c];
-        }
+    if (train && y)
+        bn_grad_sums(1, R, C, dy, y, neg, x, mean, inv, sdy, sdyx);
+    else if (train)
+        bn_grad_sums(1, R, C, dy, NULL, neg, x, mean, inv, sdy, sdyx);
+    else if (y)
+        bn_grad_sums(0, R, C, dy, y, neg, x, mean, inv, sdy, sdyx);
+    else
+        bn_grad_sums(0, R, C, dy, NULL, neg, x, mean, inv, sdy, sdyx);
 }
 
 void gan__bn_dx_train(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
-                      const float *restrict xhat, const float *restrict gamma,
-                      const float *restrict inv, const double *restrict sdy,
-                      const double *restrict sdyx, float *dx)
+                      const float *restrict x, const double *restrict mean,
+                      const float *restrict gamma, const float *restrict inv,
+                      const double *restrict sdy, const double *restrict sdyx, float *dx)
 {
     if (!y) {
         for (size_t r = 0; r < R; r++)
-            for (size_t c = 0; c < C; c++)
-                dx[r * C + c] = gamma[c] * inv[c] *
-                                (float)(dy[r * C + c] - sdy[c] - xhat[r * C + c] * sdyx[c]);
+            for (size_t c = 0; c < C; c++) {
+                const float xh = bn_xhat(1, x[r * C + c], mean[c], inv[c]);
+                dx[r * C + c] = gamma[c] * inv[c] * (float)(dy[r * C + c] - sdy[c] - xh * sdyx[c]);
+            }
         return;
     }
     for (size_t r = 0; r < R; r++)
         for (size_t c = 0; c < C; c++) {
             const float g = dy[r * C + c] * (y[r * C + c] > 0.0f ? 1.0f : neg);
-            dx[r * C + c] = gamma[c] * inv[c] * (float)(g - sdy[c] - xhat[r * C + c] * sdyx[c]);
+            const float xh = bn_xhat(1, x[r * C + c], mean[c], inv[c]);
+            dx[r * C + c] = gamma[c] * inv[c] * (float)(g - sdy[c] - xh * sdyx[c]);
         }
 }
 
@@ -120,8 +142,8 @@ static gan_status bn_setup(gan__layer *l)
     l->out = l->in;
     l->n_params = 2 * C;
     l->n_state = 2 * C;
-    l->aux_per_sample = gan__shape_elems(&l->in) * sizeof(float);
-    l->aux_fixed = C * sizeof(float);
+    l->aux_per_sample = 0;
+    l->aux_fixed = C * (sizeof(double) + sizeof(float));   /* mean, then s */
     return GAN_OK;
 }
 
@@ -148,40 +170,42 @@ static void bn_forward(gan__layer *l, const gan__ctx *cx, const float *x, float 
     const size_t C = (size_t)gan__shape_channels(&l->in);
     const size_t R = cx->batch * gan__shape_spatial(&l->in);
     const float *gamma = cx->w, *beta = cx->w + C;
-    float *xhat = cx->aux;
-    float *inv = xhat + R * C;                    /* (C), after xhat */
+    double *mean = cx->aux;
+    float *inv = (float *)(mean + C);
     float *rmean = cx->state, *rvar = cx->state + C;
-    double *sum = cx->ws, *sq = sum + C;
+    double *sq = cx->ws;
     const float eps = l->u.bn.epsilon, mom = l->u.bn.momentum;
-    /* Slope of the fused activation for v <= 0; 1 when nothing is fused
-       (v * 1 == v, so the unfused layer shares the loop). */
     const float neg = l->fused_act ? l->fused_alpha : 1.0f;
 
     if (cx->training) {
-        memset(sum, 0, 2 * C * sizeof(double));
+        memset(mean, 0, C * sizeof(double));
+        memset(sq, 0, C * sizeof(double));
         for (size_t r = 0; r < R; r++)
             for (size_t c = 0; c < C; c++)
-                sum[c] += x[r * C + c];
+                mean[c] += x[r * C + c];
         for (size_t c = 0; c < C; c++)
-            sum[c] /= (double)R;                       /* now the mean */
+            mean[c] /= (double)R;
         for (size_t r = 0; r < R; r++)
             for (size_t c = 0; c < C; c++) {
-                double d = x[r * C + c] - sum[c];
+                double d = x[r * C + c] - mean[c];
                 sq[c] += d * d;
             }
         for (size_t c = 0; c < C; c++) {
             double var = sq[c] / (double)R;
             double unbiased = R > 1 ? sq[c] / (double)(R - 1) : var;
             inv[c] = (float)(1.0 / sqrt(var + eps));
-            rmean[c] = (float)(mom * rmean[c] + (1.0 - mom) * sum[c]);
+            rmean[c] = (float)(mom * rmean[c] + (1.0 - mom) * mean[c]);
             rvar[c] = (float)(mom * rvar[c] + (1.0 - mom) * unbiased);
         }
-        gan__bn_normalise_train(R, C, x, sum, inv, gamma, beta, neg, xhat, y);
     } else {
-        for (size_t c = 0; c < C; c++)
+        /* Kept with the forward: backward must not depend on later changes
+           of the running statistics. */
+        for (size_t c = 0; c < C; c++) {
+            mean[c] = rmean[c];
             inv[c] = 1.0f / sqrtf(rvar[c] + eps);
-        gan__bn_normalise_infer(R, C, x, rmean, inv, gamma, beta, neg, xhat, y);
+        }
     }
+    gan__bn_normalise(cx->training, R, C, x, mean, inv, gamma, beta, neg, y);
 }
 
 static void bn_backward(gan__layer *l, const gan__ctx *cx, const float *x,
@@ -190,17 +214,14 @@ static void bn_backward(gan__layer *l, const gan__ctx *cx, const float *x,
     const size_t C = (size_t)gan__shape_channels(&l->in);
     const size_t R = cx->batch * gan__shape_spatial(&l->in);
     const float *gamma = cx->w;
-    const float *xhat = cx->aux;
-    const float *inv = xhat + R * C;              /* (C), after xhat */
+    const double *mean = cx->aux;
+    const float *inv = (const float *)(mean + C);
     double *sdy = cx->ws, *sdyx = sdy + C;
     const float neg = l->fused_act ? l->fused_alpha : 1.0f;
-    (void)x;
+    const float *act_y = l->fused_act ? y : NULL;
 
     memset(sdy, 0, 2 * C * sizeof(double));
-    if (l->fused_act)
-        gan__bn_grad_sums_fused(R, C, dy, y, neg, xhat, sdy, sdyx);
-    else
-        gan__bn_grad_sums(R, C, dy, xhat, sdy, sdyx);
+    gan__bn_grad_sums(cx->training, R, C, dy, act_y, neg, x, mean, inv, sdy, sdyx);
     if (cx->dw)
         for (size_t c = 0; c < C; c++) {
             cx->dw[c] += (float)sdyx[c];
@@ -213,10 +234,9 @@ static void bn_backward(gan__layer *l, const gan__ctx *cx, const float *x,
             sdy[c] /= (double)R;
             sdyx[c] /= (double)R;
         }
-        gan__bn_dx_train(R, C, dy, l->fused_act ? y : NULL, neg, xhat, gamma, inv, sdy, sdyx,
-                         dx);
+        gan__bn_dx_train(R, C, dy, act_y, neg, x, mean, gamma, inv, sdy, sdyx, dx);
     } else {
-        gan__bn_dx_infer(R, C, dy, l->fused_act ? y : NULL, neg, gamma, inv, dx);
+        gan__bn_dx_infer(R, C, dy, act_y, neg, gamma, inv, dx);
     }
 }
 

@@ -319,7 +319,8 @@ struct gan_model {
     float **act;             /* act[i] = input of layer i; act[n] = output */
     unsigned char *aux_arena;
     unsigned char **aux;     /* per layer */
-    float *grad_buf[2];      /* ping-pong input gradients */
+    float *grad_buf;         /* input gradients, both ends (plan.c) */
+    size_t grad_floats;      /* its length */
     void *ws;
     size_t ws_bytes;
     size_t last_batch;       /* batch of the last forward, 0 = none */
@@ -341,6 +342,17 @@ gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, f
 /* Set the plan fields of every layer (plan.c); called whenever the layer
    list or a keep_out pin changes.  Returns 1 if any layer's plan changed. */
 int gan__plan_layers(gan_model *m);
+/*
+ * Gradient buffer plan (plan.c).  Backward writes each layer's input
+ * gradient at the end of the gradient buffer opposite to its output
+ * gradient, or over it when the layer can (element-wise layers), so the
+ * buffer needs only max over layers of (input + output) gradient floats
+ * instead of twice the largest tensor.  `end` tracks where the current
+ * gradient is: 0 outside the buffer (the caller's dy), 1 at the start, 2 at
+ * the end; gan__grad_target returns where layer l writes dx and updates it.
+ */
+size_t gan__grad_floats(const gan_model *m, size_t batch);
+float *gan__grad_target(const gan_model *m, const gan__layer *l, size_t batch, int *end);
 /* Pin layer k's output (see keep_out): the trainer's and the metrics'
    feature layers.  Replans, dropping the batch buffers if the plan changed. */
 void gan__model_keep_output(gan_model *m, size_t k);

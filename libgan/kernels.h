@@ -16,6 +16,7 @@ int gan__blas_self_test(void);
    The backward's x may be the forward's output y (same signs for a >= 0). */
 void gan__leaky_forward(size_t n, float a, const float *restrict x, float *restrict y);
 void gan__leaky_forward_inplace(size_t n, float a, float *restrict y);
+void gan__leaky_backward_inplace(size_t n, float a, const float *restrict x, float *restrict g);
 void gan__leaky_backward(size_t n, float a, const float *restrict x, const float *restrict dy,
                          float *restrict dx);
 void gan__leaky_forward_ref(size_t n, float a, const float *x, float *y);
@@ -32,6 +33,8 @@ void gan__dropout_mask_ref(size_t n, uint64_t key, uint32_t thr, unsigned char *
 /* y = mask ? x * scale : 0 (and the same for dx from dy). */
 void gan__dropout_apply(size_t n, float scale, const unsigned char *restrict mask,
                         const float *restrict x, float *restrict y);
+void gan__dropout_apply_inplace(size_t n, float scale, const unsigned char *restrict mask,
+                                float *restrict y);
 void gan__dropout_apply_ref(size_t n, float scale, const unsigned char *mask, const float *x,
                             float *y);
 

@@ -43,13 +43,14 @@ static void gan__free_batch_buffers(gan_model *m)
     gan__free(m->act);
     gan__aligned_free(m->aux_arena);
     gan__free(m->aux);
-    gan__aligned_free(m->grad_buf[0]);
+    gan__aligned_free(m->grad_buf);
     gan__aligned_free(m->ws);
     m->act_arena = NULL;
     m->act = NULL;
     m->aux_arena = NULL;
     m->aux = NULL;
-    m->grad_buf[0] = m->grad_buf[1] = NULL;
+    m->grad_buf = NULL;
+    m->grad_floats = 0;
     m->ws = NULL;
     m->ws_bytes = 0;
     m->max_batch = 0;
@@ -429,7 +430,7 @@ static size_t gan__round64(size_t n)
 
 gan_status gan_model_reserve(gan_model *m, size_t max_batch)
 {
-    size_t act_total, aux_total = 0, max_elems, ws = 0, off;
+    size_t act_total, aux_total = 0, max_elems, ws = 0, off, grad_floats;
     float *act_arena = NULL, **act = NULL, *gbuf = NULL;
     unsigned char *aux_arena = NULL, **aux = NULL;
     void *wsp = NULL;
@@ -464,7 +465,8 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
     act = gan__calloc(L + 1, sizeof *act);
     aux_arena = gan__aligned_alloc(aux_total ? aux_total : 64);
     aux = gan__calloc(L ? L : 1, sizeof *aux);
-    gbuf = gan__aligned_alloc(2 * gan__round64(max_batch * max_elems) * sizeof(float));
+    grad_floats = gan__grad_floats(m, max_batch);
+    gbuf = gan__aligned_alloc(grad_floats * sizeof(float));
     wsp = gan__aligned_alloc(ws ? ws : 64);
     if (!act_arena || !act || !aux_arena || !aux || !gbuf || !wsp) {
         gan__aligned_free(act_arena);
@@ -503,8 +505,8 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
     m->act = act;
     m->aux_arena = aux_arena;
     m->aux = aux;
-    m->grad_buf[0] = gbuf;
-    m->grad_buf[1] = gbuf + gan__round64(max_batch * max_elems);
+    m->grad_buf = gbuf;
+    m->grad_floats = grad_floats;
     m->ws = wsp;
     m->ws_bytes = ws;
     m->max_batch = max_batch;
@@ -553,7 +555,7 @@ gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, f
     const size_t batch = m->last_batch;
     const float *cur = dy;
     size_t lo = 0, first_real = top;
-    int next = 0;
+    int end = 0;    /* where cur is: the caller's dy (see gan__grad_target) */
 
     for (size_t i = 0; i < top; i++)
         if (!m->layers[i].ops->is_view) {
@@ -589,14 +591,13 @@ gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, f
         if (i == first_real && dx)
             target = dx;                         /* views below pass it through */
         else if (i > lo)
-            target = m->grad_buf[next];
+            target = gan__grad_target(m, l, batch, &end);
         else
             target = NULL;                       /* lowest layer, no dx wanted */
         l->ops->backward(l, &cx, m->act[i], m->act[i + 1], cur, target);
         if (target == NULL || target == dx)
             break;
         cur = target;
-        next ^= 1;
     }
     return GAN_OK;
 }

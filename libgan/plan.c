@@ -67,3 +67,49 @@ int gan__plan_layers(gan_model *m)
     }
     return changed;
 }
+
+/* ---- gradient buffer ---------------------------------------------------------- */
+
+/* Layers whose backward may write dx over dy (element-wise: each element
+   of dy is read before that element of dx is written). */
+static int gan__grad_in_place(const gan__layer *l)
+{
+    return l->kind == GAN_LAYER_BATCHNORM || l->kind == GAN_LAYER_DROPOUT ||
+           gan__is_pointwise_activation(l->kind);
+}
+
+/* Floats of n elements rounded up to 64 bytes (ends stay aligned). */
+static size_t gan__round16(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
+size_t gan__grad_floats(const gan_model *m, size_t batch)
+{
+    size_t need = 16;
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const gan__layer *l = &m->layers[i];
+        const size_t in = gan__round16(batch * gan__shape_elems(&l->in));
+        const size_t out = gan__round16(batch * gan__shape_elems(&l->out));
+        size_t n;
+        if (gan__layer_skipped(l))
+            continue;
+        n = gan__grad_in_place(l) ? (in > out ? in : out) : in + out;
+        if (n > need)
+            need = n;
+    }
+    return need;
+}
+
+float *gan__grad_target(const gan_model *m, const gan__layer *l, size_t batch, int *end)
+{
+    const size_t in = gan__round16(batch * gan__shape_elems(&l->in));
+    if (*end != 0 && gan__grad_in_place(l))
+        return *end == 1 ? m->grad_buf : m->grad_buf + m->grad_floats - in;
+    if (*end == 1) {
+        *end = 2;
+        return m->grad_buf + m->grad_floats - in;
+    }
+    *end = 1;
+    return m->grad_buf;
+}

@@ -43,6 +43,26 @@ START_TEST(test_leaky_matches_ref)
             for (size_t i = 0; i < n; i++)
                 ck_assert_msg(memcmp(&y[i], &yr[i], sizeof(float)) == 0 || (isnan(y[i]) && isnan(yr[i])),
                               "backward n=%zu i=%zu: %g vs %g", n, i, y[i], yr[i]);
+            /* The in-place variants (plan.c): y over x, dx over dy. */
+            memcpy(y, dy, n * sizeof(float));
+            gan__leaky_backward_inplace(n, alphas[ai], x, y);
+            for (size_t i = 0; i < n; i++)
+                ck_assert_msg(memcmp(&y[i], &yr[i], sizeof(float)) == 0 || (isnan(y[i]) && isnan(yr[i])),
+                              "backward in place n=%zu i=%zu: %g vs %g", n, i, y[i], yr[i]);
+            gan__leaky_forward_ref(n, alphas[ai], x, yr);
+            memcpy(y, x, n * sizeof(float));
+            gan__leaky_forward_inplace(n, alphas[ai], y);
+            for (size_t i = 0; i < n; i++)
+                ck_assert_msg(memcmp(&y[i], &yr[i], sizeof(float)) == 0 || (isnan(y[i]) && isnan(yr[i])),
+                              "forward in place n=%zu i=%zu: %g vs %g", n, i, y[i], yr[i]);
+            /* Backward from the forward's output: the same slopes. */
+            {
+                float *g = tu_alloc(n + 4), *gr = tu_alloc(n + 4);
+                gan__leaky_backward(n, alphas[ai], y, dy, g);
+                gan__leaky_backward_ref(n, alphas[ai], x, dy, gr);
+                ck_assert(n == 0 || memcmp(g, gr, n * sizeof(float)) == 0);
+                free(g); free(gr);
+            }
             free(x); free(dy); free(y); free(yr);
         }
 }
@@ -66,6 +86,10 @@ START_TEST(test_dropout_matches_ref)
                 x[1] = NAN;
             gan__dropout_apply(n, 1.25f, m, x, y);
             gan__dropout_apply_ref(n, 1.25f, m, x, yr);
+            for (size_t i = 0; i < n; i++)
+                ck_assert(memcmp(&y[i], &yr[i], sizeof(float)) == 0 || (isnan(y[i]) && isnan(yr[i])));
+            memcpy(y, x, n * sizeof(float));
+            gan__dropout_apply_inplace(n, 1.25f, m, y);
             for (size_t i = 0; i < n; i++)
                 ck_assert(memcmp(&y[i], &yr[i], sizeof(float)) == 0 || (isnan(y[i]) && isnan(yr[i])));
             free(m); free(mr); free(x); free(y); free(yr);
@@ -320,6 +344,77 @@ START_TEST(test_plan_keep_output)
 }
 END_TEST
 
+/*
+ * The gradient buffer plan (plan.c: dx at the far end of one buffer, or
+ * over dy for element-wise layers) against a backward pass that gives
+ * every layer fresh, separate buffers: the same bits for dx and for the
+ * parameter gradients.  Wide dense layers make an overlap visible.
+ */
+START_TEST(test_grad_buffer_plan)
+{
+    const size_t batch = 16;
+    gan_model *m = tu_model(1, 40, 0, 0);
+    gan_dense_config d;
+    ck_assert_int_eq(GAN_DENSE_CONFIG_INIT(&d), GAN_OK);
+    const int units[] = {300, 50, 300, 20};
+    for (int k = 0; k < 4; k++) {
+        d.units = units[k];
+        ck_assert_int_eq(gan_model_add_dense(m, &d), GAN_OK);
+        if (k == 0)
+            ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.2f), GAN_OK);
+        if (k == 1) {
+            ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
+            ck_assert_int_eq(gan_model_add_relu(m), GAN_OK);
+        }
+        if (k == 2)
+            ck_assert_int_eq(gan_model_add_dropout(m, 0.3f), GAN_OK);
+    }
+    ck_assert_int_eq(gan_model_add_tanh(m), GAN_OK);
+    tu_randomize_params(m, 9, 0.5f);
+    const size_t L = tu_layers(m), in_e = tu_in_elems(m), out_e = tu_out_elems(m);
+    float *x = tu_alloc(batch * in_e), *dy = tu_alloc(batch * out_e), *dx = tu_alloc(batch * in_e);
+    float *grads = tu_alloc(m->n_params);
+    tu_fill(x, batch * in_e, 1, -1.0f, 1.0f);
+    tu_fill(dy, batch * out_e, 2, -1.0f, 1.0f);
+    ck_assert_int_eq(gan_model_forward(m, x, batch * in_e, batch, GAN_MODE_TRAIN, NULL, 0), GAN_OK);
+    ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
+    ck_assert_int_eq(gan_model_backward(m, dy, batch * out_e, dx, batch * in_e), GAN_OK);
+    /* The planned buffer is smaller than two of the largest tensor. */
+    ck_assert_uint_lt(m->grad_floats, 2 * batch * 300);
+    /* Reference: each layer reads a copy of its dy and writes a fresh dx. */
+    {
+        float *cur = tu_alloc(batch * out_e);
+        memcpy(cur, dy, batch * out_e * sizeof(float));
+        for (size_t i = L; i-- > 0;) {
+            gan__layer *l = &m->layers[i];
+            gan__ctx cx;
+            float *nx;
+            if (gan__layer_skipped(l))
+                continue;
+            memset(&cx, 0, sizeof cx);
+            cx.batch = batch;
+            cx.training = 1;
+            cx.w = l->n_params ? m->params + l->param_off : NULL;
+            cx.dw = l->n_params ? grads + l->param_off : NULL;
+            cx.state = l->n_state ? m->state + l->state_off : NULL;
+            cx.ws = m->ws;
+            cx.ws_bytes = m->ws_bytes;
+            cx.aux = m->aux[i];
+            cx.rng = &m->rng;
+            nx = tu_alloc(batch * gan__shape_elems(&l->in));
+            l->ops->backward(l, &cx, m->act[i], m->act[i + 1], cur, nx);
+            free(cur);
+            cur = nx;
+        }
+        assert_same_bits(dx, cur, batch * in_e, "dx");
+        assert_same_bits(m->grads, grads, m->n_params, "parameter gradient");
+        free(cur);
+    }
+    gan_model_free(m);
+    free(x); free(dy); free(dx); free(grads);
+}
+END_TEST
+
 static Suite *kernels_suite(void)
 {
     Suite *s = suite_create("kernels");
@@ -332,6 +427,7 @@ static Suite *kernels_suite(void)
     tcase_add_test(t, test_blas_selection);
     tcase_add_test(t, test_plan_fused_matches_unfused);
     tcase_add_test(t, test_plan_keep_output);
+    tcase_add_test(t, test_grad_buffer_plan);
     suite_add_tcase(s, t);
     return s;
 }

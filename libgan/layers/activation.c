@@ -8,7 +8,7 @@
  *
  * All four differentiate through their output y (leaky ReLU's slope: y > 0
  * exactly when x > 0, as a >= 0), so they may run in place, y over x (see
- * plan.c): x == y is allowed in forward and backward.
+ * plan.c): x == y is allowed in forward and backward, and so is dx == dy.
  */
 #include <math.h>
 
@@ -68,6 +68,14 @@ void gan__leaky_forward_inplace(size_t n, float a, float *restrict y)
     }
 }
 
+void gan__leaky_backward_inplace(size_t n, float a, const float *restrict x, float *restrict g)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float s = x[i] > 0.0f ? 1.0f : a;
+        g[i] *= s;
+    }
+}
+
 void gan__leaky_forward_ref(size_t n, float a, const float *x, float *y)
 {
     for (size_t i = 0; i < n; i++)
@@ -92,7 +100,9 @@ static void leaky_backward(gan__layer *l, const gan__ctx *cx, const float *x,
                            const float *y, const float *dy, float *dx)
 {
     (void)x;   /* may be y itself (in place); y has x's signs */
-    if (dx)
+    if (dx == dy)   /* the gradient buffer plan writes dx over dy */
+        gan__leaky_backward_inplace(act_count(l, cx), l->u.act.alpha, y, dx);
+    else if (dx)
         gan__leaky_backward(act_count(l, cx), l->u.act.alpha, y, dy, dx);
 }
 

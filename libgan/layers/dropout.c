@@ -58,6 +58,15 @@ void gan__dropout_apply(size_t n, float scale, const unsigned char *restrict mas
     }
 }
 
+void gan__dropout_apply_inplace(size_t n, float scale, const unsigned char *restrict mask,
+                                float *restrict y)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float v = y[i] * scale;
+        y[i] = mask[i] ? v : 0.0f;
+    }
+}
+
 void gan__dropout_apply_ref(size_t n, float scale, const unsigned char *mask, const float *x,
                             float *y)
 {
@@ -108,7 +117,9 @@ static void dropout_backward(gan__layer *l, const gan__ctx *cx, const float *x,
     const float scale = cx->training ? (float)(1.0 / (1.0 - rate)) : 1.0f;
     const unsigned char *mask = cx->aux;
     (void)x; (void)y;
-    if (dx)
+    if (dx == dy)   /* the gradient buffer plan writes dx over dy */
+        gan__dropout_apply_inplace(n, scale, mask, dx);
+    else if (dx)
         gan__dropout_apply(n, scale, mask, dy, dx);
 }
 

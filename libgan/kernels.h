@@ -19,6 +19,10 @@ void gan__leaky_forward_inplace(size_t n, float a, float *restrict y);
 void gan__leaky_backward_inplace(size_t n, float a, const float *restrict x, float *restrict g);
 void gan__leaky_backward(size_t n, float a, const float *restrict x, const float *restrict dy,
                          float *restrict dx);
+/* activation.c: tanh within 2 ulp, vectorised (the oracle is libm's tanhf
+   and a double-precision tanh). */
+void gan__tanh_forward(size_t n, const float *restrict x, float *restrict y);
+void gan__tanh_forward_inplace(size_t n, float *restrict y);
 void gan__leaky_forward_ref(size_t n, float a, const float *x, float *y);
 void gan__leaky_backward_ref(size_t n, float a, const float *x, const float *dy, float *dx);
 

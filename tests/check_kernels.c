@@ -415,6 +415,48 @@ START_TEST(test_grad_buffer_plan)
 }
 END_TEST
 
+/* Distance in units in the last place between a float and an exact value. */
+static double ulps(float got, double exact)
+{
+    const float e = (float)exact;
+    const double ulp = fabs((double)nextafterf(e, INFINITY) - (double)e);
+    return fabs((double)got - exact) / (ulp > 0.0 ? ulp : 1e-45);
+}
+
+/* The vectorised tanh against double-precision tanh: within 2 ulp over a
+   dense sweep of [-12, 12], tiny and huge values; special values exact. */
+START_TEST(test_tanh_accuracy)
+{
+    const size_t n = 400003;
+    float *x = tu_alloc(n), *y = tu_alloc(n), *y2 = tu_alloc(n);
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i++)
+        x[i] = -12.0f + 24.0f * (float)i / (float)(n - 1);
+    x[0] = 1e-30f; x[1] = -1e-20f; x[2] = 0.0f; x[3] = -0.0f; x[4] = 1e30f; x[5] = -INFINITY;
+    x[6] = INFINITY; x[7] = NAN; x[8] = 0.625f; x[9] = nextafterf(0.625f, 0.0f); x[10] = 9.0f;
+    x[11] = 1e-3f; x[12] = -0.3f; x[13] = 1.5e-45f;
+    gan__tanh_forward(n, x, y);
+    memcpy(y2, x, n * sizeof(float));
+    gan__tanh_forward_inplace(n, y2);
+    ck_assert(memcmp(y, y2, n * sizeof(float)) == 0);
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(x[i])) {
+            ck_assert(isnan(y[i]));
+            continue;
+        }
+        double u = ulps(y[i], tanh((double)x[i]));
+        if (u > worst)
+            worst = u;
+        ck_assert_msg(u <= 2.0, "tanh(%.9g) = %.9g, exact %.17g (%.2f ulp)", (double)x[i],
+                      (double)y[i], tanh((double)x[i]), u);
+        ck_assert(fabsf(y[i]) <= 1.0f);
+    }
+    ck_assert(y[2] == 0.0f && !signbit(y[2]) && y[3] == 0.0f && signbit(y[3]));
+    ck_assert(y[4] == 1.0f && y[5] == -1.0f && y[6] == 1.0f);
+    free(x); free(y); free(y2);
+}
+END_TEST
+
 static Suite *kernels_suite(void)
 {
     Suite *s = suite_create("kernels");
@@ -428,6 +470,7 @@ static Suite *kernels_suite(void)
     tcase_add_test(t, test_plan_fused_matches_unfused);
     tcase_add_test(t, test_plan_keep_output);
     tcase_add_test(t, test_grad_buffer_plan);
+    tcase_add_test(t, test_tanh_accuracy);
     suite_add_tcase(s, t);
     return s;
 }

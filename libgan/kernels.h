@@ -61,6 +61,23 @@ void gan__dropout_apply_inplace(size_t n, float scale, const unsigned char *rest
 void gan__dropout_apply_ref(size_t n, float scale, const unsigned char *mask, const float *x,
                             float *y);
 
+/*
+ * conv_taps.c: stride-1 conv2d_transpose by kernel rows over (h, w, n, c)
+ * copies, skipping the products whose rows land outside the output.  g is
+ * the adjoint geometry (conv2d_transpose.c), C the input channels, w
+ * (kh, kw, F, C).  kept = the fraction of the im2col path's product rows
+ * that land inside; pays = stride 1 and kept <= 0.9.  Forward overwrites y
+ * (no bias); backward accumulates dw and overwrites dx (each may be NULL).
+ * ws: nb * ws_per_image bytes.
+ */
+double gan__deconv_taps_kept(const gan__conv_geom *g);
+int gan__deconv_taps_pays(const gan__conv_geom *g);
+size_t gan__deconv_taps_ws_per_image(const gan__conv_geom *g, int C);
+void gan__deconv_taps_forward(const gan__conv_geom *g, int C, int nb, const float *x,
+                              const float *w, float *y, float *ws);
+void gan__deconv_taps_backward(const gan__conv_geom *g, int C, int nb, const float *x,
+                               const float *w, const float *dy, float *dw, float *dx, float *ws);
+
 /* im2col.c: the naive twin of gan__col2im (same contract). */
 void gan__col2im_ref(const gan__conv_geom *g, int n, const float *col, float *x);
 /* y (rows x cols) += b (cols) per row; db (cols) += column sums of dy. */

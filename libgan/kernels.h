@@ -8,22 +8,46 @@
 #include "gan_internal.h"
 
 /*
- * The element-wise kernels below are built twice on x86-64 Linux with GCC:
- * for AVX2 and for the baseline (SSE2), chosen once at load time by the
- * CPU (an ifunc).  Both clones do the same IEEE operations in the same
- * order per element (no FMA: the build disables contraction; per-channel
- * sums run along the channel lanes), so they give the same bits; AVX2 only
- * doubles the vector width (2.6x for dropout's integer hash, whose 32-bit
- * multiplies SSE2 lacks).
+ * The element-wise kernels are built twice on x86-64 with GCC: for AVX2 and
+ * for the baseline (SSE2); each call takes the AVX2 build when the CPU and
+ * OS support it (gan__cpu_has_avx2).  Both builds do the same IEEE
+ * operations in the same order per element (no FMA: the build disables
+ * contraction; per-channel sums run along the channel lanes), so they give
+ * the same bits; AVX2 only doubles the vector width (2.6x for dropout's
+ * integer hash, whose 32-bit multiplies SSE2 lacks).  Plain dispatch, not
+ * target_clones: GCC exports the ifuncs of target_clones whatever their
+ * visibility.
+ *
+ * A kernel NAME is written once as `GAN__SIMD_BODY void NAME_body(...)`;
+ * GAN__SIMD_VARIANTS(NAME, (params), (args)) makes NAME_avx2 and NAME_base
+ * from it, and GAN__SIMD_CALL(NAME, (args)) calls the right one.
  */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
-    defined(__has_attribute)
-#  if __has_attribute(target_clones)
-#    define GAN__SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#  endif
-#endif
-#ifndef GAN__SIMD_CLONES
-#  define GAN__SIMD_CLONES
+#define GAN__SIMD_BODY static inline __attribute__((always_inline))
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+int gan__cpu_has_avx2(void);
+#  define GAN__SIMD_VARIANTS(name, params, args)                                \
+    __attribute__((target("avx2"))) static void name##_avx2 params             \
+    {                                                                          \
+        name##_body args;                                                      \
+    }                                                                          \
+    static void name##_base params                                             \
+    {                                                                          \
+        name##_body args;                                                      \
+    }
+#  define GAN__SIMD_CALL(name, args)                                           \
+    do {                                                                       \
+        if (gan__cpu_has_avx2())                                               \
+            name##_avx2 args;                                                  \
+        else                                                                   \
+            name##_base args;                                                  \
+    } while (0)
+#else
+#  define GAN__SIMD_VARIANTS(name, params, args)                                \
+    static void name##_base params                                             \
+    {                                                                          \
+        name##_body args;                                                      \
+    }
+#  define GAN__SIMD_CALL(name, args) name##_base args
 #endif
 
 /* blas.c: GEMMs of awkward shapes in all transpose combinations through the

@@ -43,15 +43,22 @@ static size_t act_count(const gan__layer *l, const gan__ctx *cx)
  * branches on random signs, and the loop vectorises.  The naive twins
  * gan__leaky_*_ref are the test oracle (tests/check_kernels.c).
  */
-GAN__SIMD_CLONES void gan__leaky_forward(size_t n, float a, const float *restrict x, float *restrict y)
+GAN__SIMD_BODY void leaky_forward_body(size_t n, float a, const float *restrict x, float *restrict y)
 {
     for (size_t i = 0; i < n; i++) {
         const float s = x[i] > 0.0f ? 1.0f : a;
         y[i] = x[i] * s;
     }
 }
+GAN__SIMD_VARIANTS(leaky_forward, (size_t n, float a, const float *restrict x, float *restrict y),
+                   (n, a, x, y))
 
-GAN__SIMD_CLONES void gan__leaky_backward(size_t n, float a, const float *restrict x, const float *restrict dy,
+void gan__leaky_forward(size_t n, float a, const float *restrict x, float *restrict y)
+{
+    GAN__SIMD_CALL(leaky_forward, (n, a, x, y));
+}
+
+GAN__SIMD_BODY void leaky_backward_body(size_t n, float a, const float *restrict x, const float *restrict dy,
                          float *restrict dx)
 {
     for (size_t i = 0; i < n; i++) {
@@ -59,21 +66,44 @@ GAN__SIMD_CLONES void gan__leaky_backward(size_t n, float a, const float *restri
         dx[i] = dy[i] * s;
     }
 }
+GAN__SIMD_VARIANTS(leaky_backward, (size_t n, float a, const float *restrict x,
+                   const float *restrict dy, float *restrict dx),
+                   (n, a, x, dy, dx))
 
-GAN__SIMD_CLONES void gan__leaky_forward_inplace(size_t n, float a, float *restrict y)
+void gan__leaky_backward(size_t n, float a, const float *restrict x, const float *restrict dy,
+                         float *restrict dx)
+{
+    GAN__SIMD_CALL(leaky_backward, (n, a, x, dy, dx));
+}
+
+GAN__SIMD_BODY void leaky_forward_inplace_body(size_t n, float a, float *restrict y)
 {
     for (size_t i = 0; i < n; i++) {
         const float s = y[i] > 0.0f ? 1.0f : a;
         y[i] *= s;
     }
 }
+GAN__SIMD_VARIANTS(leaky_forward_inplace, (size_t n, float a, float *restrict y), (n, a, y))
 
-GAN__SIMD_CLONES void gan__leaky_backward_inplace(size_t n, float a, const float *restrict x, float *restrict g)
+void gan__leaky_forward_inplace(size_t n, float a, float *restrict y)
+{
+    GAN__SIMD_CALL(leaky_forward_inplace, (n, a, y));
+}
+
+GAN__SIMD_BODY void leaky_backward_inplace_body(size_t n, float a, const float *restrict x, float *restrict g)
 {
     for (size_t i = 0; i < n; i++) {
         const float s = x[i] > 0.0f ? 1.0f : a;
         g[i] *= s;
     }
+}
+GAN__SIMD_VARIANTS(leaky_backward_inplace, (size_t n, float a, const float *restrict x,
+                   float *restrict g),
+                   (n, a, x, g))
+
+void gan__leaky_backward_inplace(size_t n, float a, const float *restrict x, float *restrict g)
+{
+    GAN__SIMD_CALL(leaky_backward_inplace, (n, a, x, g));
 }
 
 void gan__leaky_forward_ref(size_t n, float a, const float *x, float *y)
@@ -153,16 +183,28 @@ static inline float gan__tanh1(float x)
     return gan__select(x != x, x, v);
 }
 
-GAN__SIMD_CLONES void gan__tanh_forward(size_t n, const float *restrict x, float *restrict y)
+GAN__SIMD_BODY void tanh_forward_body(size_t n, const float *restrict x, float *restrict y)
 {
     for (size_t i = 0; i < n; i++)
         y[i] = gan__tanh1(x[i]);
 }
+GAN__SIMD_VARIANTS(tanh_forward, (size_t n, const float *restrict x, float *restrict y), (n, x, y))
 
-GAN__SIMD_CLONES void gan__tanh_forward_inplace(size_t n, float *restrict y)
+void gan__tanh_forward(size_t n, const float *restrict x, float *restrict y)
+{
+    GAN__SIMD_CALL(tanh_forward, (n, x, y));
+}
+
+GAN__SIMD_BODY void tanh_forward_inplace_body(size_t n, float *restrict y)
 {
     for (size_t i = 0; i < n; i++)
         y[i] = gan__tanh1(y[i]);
+}
+GAN__SIMD_VARIANTS(tanh_forward_inplace, (size_t n, float *restrict y), (n, y))
+
+void gan__tanh_forward_inplace(size_t n, float *restrict y)
+{
+    GAN__SIMD_CALL(tanh_forward_inplace, (n, y));
 }
 
 static void tanh_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)

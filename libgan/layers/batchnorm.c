@@ -77,7 +77,7 @@ static inline void bn_grad_sums(int train, size_t R, size_t C, const float *rest
 
 /* mean = the channel means, sq = the sums of squared deviations from them
    (two passes, in double: no cancellation). */
-GAN__SIMD_CLONES void gan__bn_stats(size_t R, size_t C, const float *restrict x,
+GAN__SIMD_BODY void bn_stats_body(size_t R, size_t C, const float *restrict x,
                                     double *restrict mean, double *restrict sq)
 {
     memset(mean, 0, C * sizeof(double));
@@ -93,8 +93,17 @@ GAN__SIMD_CLONES void gan__bn_stats(size_t R, size_t C, const float *restrict x,
             sq[c] += d * d;
         }
 }
+GAN__SIMD_VARIANTS(bn_stats, (size_t R, size_t C, const float *restrict x, double *restrict mean,
+                   double *restrict sq),
+                   (R, C, x, mean, sq))
 
-GAN__SIMD_CLONES void gan__bn_normalise(int train, size_t R, size_t C, const float *restrict x,
+void gan__bn_stats(size_t R, size_t C, const float *restrict x,
+                                    double *restrict mean, double *restrict sq)
+{
+    GAN__SIMD_CALL(bn_stats, (R, C, x, mean, sq));
+}
+
+GAN__SIMD_BODY void bn_normalise_body(int train, size_t R, size_t C, const float *restrict x,
                        const double *restrict mean, const float *restrict inv,
                        const float *restrict gamma, const float *restrict beta, float neg,
                        float *restrict y)
@@ -104,8 +113,21 @@ GAN__SIMD_CLONES void gan__bn_normalise(int train, size_t R, size_t C, const flo
     else
         bn_normalise(0, R, C, x, mean, inv, gamma, beta, neg, y);
 }
+GAN__SIMD_VARIANTS(bn_normalise, (int train, size_t R, size_t C, const float *restrict x,
+                   const double *restrict mean, const float *restrict inv,
+                   const float *restrict gamma, const float *restrict beta, float neg,
+                   float *restrict y),
+                   (train, R, C, x, mean, inv, gamma, beta, neg, y))
 
-GAN__SIMD_CLONES void gan__bn_grad_sums(int train, size_t R, size_t C, const float *restrict dy,
+void gan__bn_normalise(int train, size_t R, size_t C, const float *restrict x,
+                       const double *restrict mean, const float *restrict inv,
+                       const float *restrict gamma, const float *restrict beta, float neg,
+                       float *restrict y)
+{
+    GAN__SIMD_CALL(bn_normalise, (train, R, C, x, mean, inv, gamma, beta, neg, y));
+}
+
+GAN__SIMD_BODY void bn_grad_sums_body(int train, size_t R, size_t C, const float *restrict dy,
                        const float *restrict y, float neg, const float *restrict x,
                        const double *restrict mean, const float *restrict inv,
                        double *restrict sdy, double *restrict sdyx)
@@ -119,8 +141,21 @@ GAN__SIMD_CLONES void gan__bn_grad_sums(int train, size_t R, size_t C, const flo
     else
         bn_grad_sums(0, R, C, dy, NULL, neg, x, mean, inv, sdy, sdyx);
 }
+GAN__SIMD_VARIANTS(bn_grad_sums, (int train, size_t R, size_t C, const float *restrict dy,
+                   const float *restrict y, float neg, const float *restrict x,
+                   const double *restrict mean, const float *restrict inv, double *restrict sdy,
+                   double *restrict sdyx),
+                   (train, R, C, dy, y, neg, x, mean, inv, sdy, sdyx))
 
-GAN__SIMD_CLONES void gan__bn_dx_train(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
+void gan__bn_grad_sums(int train, size_t R, size_t C, const float *restrict dy,
+                       const float *restrict y, float neg, const float *restrict x,
+                       const double *restrict mean, const float *restrict inv,
+                       double *restrict sdy, double *restrict sdyx)
+{
+    GAN__SIMD_CALL(bn_grad_sums, (train, R, C, dy, y, neg, x, mean, inv, sdy, sdyx));
+}
+
+GAN__SIMD_BODY void bn_dx_train_body(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
                       const float *restrict x, const double *restrict mean,
                       const float *restrict gamma, const float *restrict inv,
                       const double *restrict sdy, const double *restrict sdyx, float *dx)
@@ -140,8 +175,21 @@ GAN__SIMD_CLONES void gan__bn_dx_train(size_t R, size_t C, const float *dy, cons
             dx[r * C + c] = gamma[c] * inv[c] * (float)(g - sdy[c] - xh * sdyx[c]);
         }
 }
+GAN__SIMD_VARIANTS(bn_dx_train, (size_t R, size_t C, const float *dy, const float *restrict y,
+                   float neg, const float *restrict x, const double *restrict mean,
+                   const float *restrict gamma, const float *restrict inv,
+                   const double *restrict sdy, const double *restrict sdyx, float *dx),
+                   (R, C, dy, y, neg, x, mean, gamma, inv, sdy, sdyx, dx))
 
-GAN__SIMD_CLONES void gan__bn_dx_infer(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
+void gan__bn_dx_train(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
+                      const float *restrict x, const double *restrict mean,
+                      const float *restrict gamma, const float *restrict inv,
+                      const double *restrict sdy, const double *restrict sdyx, float *dx)
+{
+    GAN__SIMD_CALL(bn_dx_train, (R, C, dy, y, neg, x, mean, gamma, inv, sdy, sdyx, dx));
+}
+
+GAN__SIMD_BODY void bn_dx_infer_body(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
                       const float *restrict gamma, const float *restrict inv, float *dx)
 {
     if (!y) {
@@ -153,6 +201,15 @@ GAN__SIMD_CLONES void gan__bn_dx_infer(size_t R, size_t C, const float *dy, cons
     for (size_t r = 0; r < R; r++)
         for (size_t c = 0; c < C; c++)
             dx[r * C + c] = gamma[c] * inv[c] * (dy[r * C + c] * (y[r * C + c] > 0.0f ? 1.0f : neg));
+}
+GAN__SIMD_VARIANTS(bn_dx_infer, (size_t R, size_t C, const float *dy, const float *restrict y,
+                   float neg, const float *restrict gamma, const float *restrict inv, float *dx),
+                   (R, C, dy, y, neg, gamma, inv, dx))
+
+void gan__bn_dx_infer(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
+                      const float *restrict gamma, const float *restrict inv, float *dx)
+{
+    GAN__SIMD_CALL(bn_dx_infer, (R, C, dy, y, neg, gamma, inv, dx));
 }
 
 static gan_status bn_setup(gan__layer *l)

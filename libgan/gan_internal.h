@@ -336,7 +336,7 @@ gan_status gan__model_backward(gan_model *m, const float *dy, float *dx);
  * Backward through layers [0, top) only, dy being the gradient of layer
  * top-1's output (act[top]).  accum == 0 computes dx without touching any
  * parameter gradient (backpropagating through a discriminator to train the
- * generator).  dy must not alias the model's ping-pong gradient buffers.
+ * generator).  dy must not alias the model's gradient buffer.
  */
 gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, float *dx,
                                    int accum);
@@ -355,7 +355,8 @@ int gan__plan_layers(gan_model *m);
 size_t gan__grad_floats(const gan_model *m, size_t batch);
 float *gan__grad_target(const gan_model *m, const gan__layer *l, size_t batch, int *end);
 /* Pin layer k's output (see keep_out): the trainer's and the metrics'
-   feature layers.  Replans, dropping the batch buffers if the plan changed. */
+   feature layers.  Replans, dropping the batch buffers if the plan changed;
+   like building, not while another thread runs the model (gan__infer). */
 void gan__model_keep_output(gan_model *m, size_t k);
 /* 1 if any value of x[0..n) is NaN or infinite. */
 int gan__has_nonfinite(const float *x, size_t n);

@@ -10,7 +10,7 @@
  * Memory plan.  Inference keeps no activation for a backward pass, so two
  * ping-pong buffers as large as the largest per-batch tensor hold every
  * layer's input and output (reshape and flatten only relabel: they alias).
- * Saved forward data (batchnorm's xhat, dropout's mask) is written but
+ * Saved forward data (batchnorm's statistics, dropout's mask) is written but
  * never read back, so one aux buffer as large as the largest layer's serves
  * all layers, and one workspace as large as the largest layer's.  Inputs
  * are copied into the first buffer and outputs out of the last, so the

@@ -5,10 +5,12 @@
  * gradients (same size, same offsets) and non-trainable state (batchnorm
  * running statistics).  Everything that depends on the batch size is sized
  * in gan_model_reserve(): one activation arena (the input copy and every
- * layer's output; reshape and flatten alias their input), one arena of
- * per-layer saved forward data (batchnorm's xhat, dropout masks), two
- * ping-pong gradient buffers and one workspace shared by all layers (the
- * largest im2col matrix).  Forward and backward then never allocate.
+ * layer's output; reshape and flatten alias their input, and so do
+ * activations fused into a batchnorm or run in place: see plan.c), one
+ * arena of per-layer saved forward data (batchnorm's statistics, dropout
+ * masks), one gradient buffer used from both ends (plan.c) and one
+ * workspace shared by all layers (the largest im2col matrix).  Forward and
+ * backward then never allocate.
  */
 #include <stdio.h>
 

@@ -1,6 +1,6 @@
 /*
- * conv_taps.c -- stride-1 transposed convolution by kernel rows, without
- * the im2col path's products that land above or below the output.
+ * conv_taps.c -- transposed convolution by kernel rows, without the im2col
+ * path's products that land above or below the output.
  *
  * The im2col path (conv2d_transpose.c) multiplies every input pixel by
  * every kernel tap and col2im then drops the products that land outside
@@ -8,10 +8,11 @@
  * the MNIST generator's 7x7 -> 7x7 5x5 layer (half of that workload's
  * FLOPs) keeps only (29/35)^2 = 69% of them.  Here the work is split by
  * kernel row ky: the input rows iy whose products land inside
- * (0 <= iy + ky - pad_top < H) are multiplied by that kernel row only,
+ * (0 <= iy s + ky - pad_top < H, s the stride) are multiplied by that
+ * kernel row only,
  *
  *   col = x[rows of ky] W[ky]^T        W[ky]: (kw * F) x C
- *   y[iy + ky - pt, ix + kx - pl] += col[(iy, ix), kx]   (inside only)
+ *   y[iy s + ky - pt, ix s + kx - pl] += col[(iy, ix), kx]   (inside only)
  *
  * so the rows kept are 29/35 = 83% (the columns that fall off the left and
  * right edges are still computed and dropped).  On (h, w, n, c) copies of
@@ -22,8 +23,10 @@
  * (dcol) once per kernel row and uses them for both products:
  * dx[rows] += dcol W[ky] and dW[ky] += dcol^T x[rows].
  *
- * Chosen (gan__deconv_taps_pays) for stride 1 when at most 90% of the
- * im2col products' rows are kept; every other layer keeps the im2col path.
+ * Chosen (gan__deconv_taps_pays) when at most 90% of the im2col products'
+ * rows are kept (the MNIST generator's 7x7 stride-1 layer: 29/35; the CIFAR
+ * generator's 4x4 -> 8x8 stride-2 layer: 14/16); every other layer keeps
+ * the im2col path.
  * The sums run in a different order than the im2col path's, so the bits
  * differ while the values agree to rounding (tests/check_conv.c checks
  * both paths against the naive twin).
@@ -31,12 +34,14 @@
 #include "gan_internal.h"
 #include "kernels.h"
 
-/* Input indices i in [*lo, *hi) of a side of n_in whose offset d keeps
-   i + d inside 0..n_out-1. */
-static void gan__tap_range(int n_in, int n_out, int d, int *lo, int *hi)
+/* Input indices i in [*lo, *hi) of a side of n_in whose target i s + d
+   is inside 0..n_out-1. */
+static void gan__tap_range(int n_in, int n_out, int s, int d, int *lo, int *hi)
 {
-    *lo = d < 0 ? -d : 0;
-    *hi = n_out - d < n_in ? n_out - d : n_in;
+    *lo = d < 0 ? (-d + s - 1) / s : 0;
+    *hi = n_out - d > 0 ? (n_out - d + s - 1) / s : 0;
+    if (*hi > n_in)
+        *hi = n_in;
     if (*hi < *lo)
         *hi = *lo;
 }
@@ -47,7 +52,7 @@ double gan__deconv_taps_kept(const gan__conv_geom *g)
     long rows = 0;
     int lo, hi;
     for (int k = 0; k < g->kh; k++) {
-        gan__tap_range(g->oh, g->ih, k - g->pad_top, &lo, &hi);
+        gan__tap_range(g->oh, g->ih, g->sh, k - g->pad_top, &lo, &hi);
         rows += hi - lo;
     }
     return (double)rows / ((double)g->oh * g->kh);
@@ -55,7 +60,7 @@ double gan__deconv_taps_kept(const gan__conv_geom *g)
 
 int gan__deconv_taps_pays(const gan__conv_geom *g)
 {
-    return g->sh == 1 && g->sw == 1 && gan__deconv_taps_kept(g) <= 0.9;
+    return gan__deconv_taps_kept(g) <= 0.9;
 }
 
 size_t gan__deconv_taps_ws_per_image(const gan__conv_geom *g, int C)
@@ -84,8 +89,9 @@ static void gan__from_pnc(const float *restrict t, int n, size_t P, size_t c, fl
 
 /*
  * Between col (rows (iy, ix, b) for iy in [y0, y1), columns (kx, f)) and
- * the (H, W, n, F) copy yt, for kernel row offset dy: scatter adds col into
- * yt (forward); gather copies yt into col, zero where outside (backward).
+ * the (H, W, n, F) copy yt, for kernel row offset dy (target row iy sh + dy,
+ * column ix sw + kx - pl): scatter adds col into yt (forward); gather copies
+ * yt into col, zero where outside (backward).
  */
 static void gan__rows_scatter(const gan__conv_geom *g, int n, int y0, int y1, int dy,
                               const float *restrict col, float *restrict yt)
@@ -95,11 +101,11 @@ static void gan__rows_scatter(const gan__conv_geom *g, int n, int y0, int y1, in
     for (int iy = y0; iy < y1; iy++)
         for (int ix = 0; ix < wd; ix++)
             for (int kx = 0; kx < kw; kx++) {
-                const int ox = ix + kx - g->pad_left;
+                const int ox = ix * g->sw + kx - g->pad_left;
                 if (ox < 0 || ox >= W)
                     continue;
                 const float *s = col + (((size_t)(iy - y0) * wd + ix) * n) * rowlen + (size_t)kx * F;
-                float *d = yt + (((size_t)(iy + dy) * W + ox) * n) * F;
+                float *d = yt + (((size_t)(iy * g->sh + dy) * W + ox) * n) * F;
                 for (int b = 0; b < n; b++, s += rowlen, d += F)
                     for (int f = 0; f < F; f++)
                         d[f] += s[f];
@@ -114,14 +120,14 @@ static void gan__rows_gather(const gan__conv_geom *g, int n, int y0, int y1, int
     for (int iy = y0; iy < y1; iy++)
         for (int ix = 0; ix < wd; ix++)
             for (int kx = 0; kx < kw; kx++) {
-                const int ox = ix + kx - g->pad_left;
+                const int ox = ix * g->sw + kx - g->pad_left;
                 float *d = col + (((size_t)(iy - y0) * wd + ix) * n) * rowlen + (size_t)kx * F;
                 if (ox < 0 || ox >= W) {
                     for (int b = 0; b < n; b++, d += rowlen)
                         memset(d, 0, (size_t)F * sizeof(float));
                     continue;
                 }
-                const float *s = yt + (((size_t)(iy + dy) * W + ox) * n) * F;
+                const float *s = yt + (((size_t)(iy * g->sh + dy) * W + ox) * n) * F;
                 for (int b = 0; b < n; b++, s += F, d += rowlen)
                     memcpy(d, s, (size_t)F * sizeof(float));
             }
@@ -138,7 +144,7 @@ void gan__deconv_taps_forward(const gan__conv_geom *g, int C, int nb, const floa
     for (int ky = 0; ky < g->kh; ky++) {
         const int dy = ky - g->pad_top;
         int y0, y1;
-        gan__tap_range(g->oh, g->ih, dy, &y0, &y1);
+        gan__tap_range(g->oh, g->ih, g->sh, dy, &y0, &y1);
         if (y0 >= y1)
             continue;
         const int M = (y1 - y0) * wd * nb;
@@ -163,7 +169,7 @@ void gan__deconv_taps_backward(const gan__conv_geom *g, int C, int nb, const flo
     for (int ky = 0; ky < g->kh; ky++) {
         const int oy = ky - g->pad_top;
         int y0, y1;
-        gan__tap_range(g->oh, g->ih, oy, &y0, &y1);
+        gan__tap_range(g->oh, g->ih, g->sh, oy, &y0, &y1);
         if (y0 >= y1)
             continue;
         const int M = (y1 - y0) * wd * nb;

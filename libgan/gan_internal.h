@@ -239,7 +239,7 @@ struct gan__layer {
     float fused_alpha;
     union {
         struct { int units; } dense;
-        /* taps: conv2d_transpose runs the tap-GEMM path (conv_taps.c) */
+        /* taps: conv2d_transpose runs the kernel-row path (conv_taps.c) */
         struct { int filters; gan__conv_geom g; gan_padding padding; int taps; } conv;
         struct { float momentum, epsilon; } bn;
         struct { float alpha; } act;

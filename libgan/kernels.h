@@ -86,11 +86,11 @@ void gan__dropout_apply_ref(size_t n, float scale, const unsigned char *mask, co
                             float *y);
 
 /*
- * conv_taps.c: stride-1 conv2d_transpose by kernel rows over (h, w, n, c)
- * copies, skipping the products whose rows land outside the output.  g is
- * the adjoint geometry (conv2d_transpose.c), C the input channels, w
+ * conv_taps.c: conv2d_transpose by kernel rows over (h, w, n, c) copies,
+ * skipping the products whose rows land outside the output.  g is the
+ * adjoint geometry (conv2d_transpose.c), C the input channels, w
  * (kh, kw, F, C).  kept = the fraction of the im2col path's product rows
- * that land inside; pays = stride 1 and kept <= 0.9.  Forward overwrites y
+ * that land inside; pays = kept <= 0.9.  Forward overwrites y
  * (no bias); backward accumulates dw and overwrites dx (each may be NULL).
  * ws: nb * ws_per_image bytes.
  */

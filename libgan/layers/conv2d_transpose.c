@@ -15,9 +15,10 @@
  * The padding is that of the adjoint convolution, which is why an even
  * kernel at stride 1 with 'same' pads 1 before and 2 after, as in Keras.
  *
- * Stride-1 layers whose im2col products would mostly land outside the
- * output (small maps, 'same' padding) run one GEMM per kernel tap instead
- * (conv_taps.c; the rule is gan__deconv_taps_pays, decided at setup).
+ * Layers where at least a tenth of the im2col products' rows would land
+ * outside the output (small maps, 'same' padding) run one GEMM per kernel
+ * row instead (conv_taps.c; the rule is gan__deconv_taps_pays, decided at
+ * setup).
  */
 #include "../gan_internal.h"
 #include "../kernels.h"

@@ -243,9 +243,24 @@ struct gan__layer {
     int trainable;
     int use_bias;
     int spectral_norm;            /* ops are the spectral_norm.c wrapper */
+    /*
+     * Execution plan (plan.c), derived from the layer list and never saved.
+     * A batchnorm directly followed by a leaky ReLU or ReLU runs both in one
+     * pass (fused_act = 1, fused_alpha its slope): the activation layer is
+     * then `absorbed` (the loops skip it, its output buffer is the
+     * batchnorm's) and the batchnorm's backward takes the gradient of the
+     * activation's output.  An activation after a dense or convolution whose
+     * backward does not read its output runs `in_place` (its output
+     * overwrites its input buffer).  keep_out pins this layer's output: it
+     * stays readable in act[i + 1] after forward (feature layers), so no
+     * later layer fuses or overwrites it.
+     */
+    unsigned char keep_out, absorbed, in_place, fused_act;
+    float fused_alpha;
     union {
         struct { int units; } dense;
-        struct { int filters; gan__conv_geom g; gan_padding padding; } conv;
+        /* taps: conv2d_transpose runs the kernel-row path (conv_taps.c) */
+        struct { int filters; gan__conv_geom g; gan_padding padding; int taps; } conv;
         struct { float momentum, epsilon; } bn;
         struct { float alpha; } act;
         struct { float rate; } drop;
@@ -265,6 +280,17 @@ static inline int gan__kind_uses_labels(gan_layer_kind k)
 /* GAN_EINVAL "func: label i is v, expected 0..K-1" for the first label of
    labels[0..n) outside 0..n_classes-1 (what = "label", "sample", ...). */
 gan_status gan__check_labels(const int32_t *labels, size_t n, int n_classes, const char *func);
+
+/* The loops skip a layer that only relabels its input or that the layer
+   below runs fused; such layers (and in-place ones) alias their input. */
+static inline int gan__layer_skipped(const gan__layer *l)
+{
+    return l->ops->is_view || l->absorbed;
+}
+static inline int gan__layer_aliases_input(const gan__layer *l)
+{
+    return l->ops->is_view || l->absorbed || l->in_place;
+}
 
 extern const gan__layer_ops gan__dense_ops;
 extern const gan__layer_ops gan__conv2d_ops;
@@ -352,7 +378,8 @@ struct gan_model {
     float **act;             /* act[i] = input of layer i; act[n] = output */
     unsigned char *aux_arena;
     unsigned char **aux;     /* per layer */
-    float *grad_buf[2];      /* ping-pong input gradients */
+    float *grad_buf;         /* input gradients, both ends (plan.c) */
+    size_t grad_floats;      /* its length */
     void *ws;
     size_t ws_bytes;
     int32_t *labels;         /* (max_batch) labels of the last forward, for
@@ -381,13 +408,31 @@ gan_status gan__model_backward(gan_model *m, const float *dy, float *dx);
  * Backward through layers [0, top) only, dy being the gradient of layer
  * top-1's output (act[top]).  accum == 0 computes dx without touching any
  * parameter gradient (backpropagating through a discriminator to train the
- * generator).  dy must not alias the model's ping-pong gradient buffers.
+ * generator).  dy must not alias the model's gradient buffer.
  */
 gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, float *dx,
                                    int accum);
 /* A layer's state values are acceptable (batchnorm variances >= 0, a
    spectral normalisation u not all zero); GAN_EINVAL with a message. */
 gan_status gan__check_state(const gan__layer *l, const float *state);
+/* Set the plan fields of every layer (plan.c); called whenever the layer
+   list or a keep_out pin changes.  Returns 1 if any layer's plan changed. */
+int gan__plan_layers(gan_model *m);
+/*
+ * Gradient buffer plan (plan.c).  Backward writes each layer's input
+ * gradient at the end of the gradient buffer opposite to its output
+ * gradient, or over it when the layer can (element-wise layers), so the
+ * buffer needs only max over layers of (input + output) gradient floats
+ * instead of twice the largest tensor.  `end` tracks where the current
+ * gradient is: 0 outside the buffer (the caller's dy), 1 at the start, 2 at
+ * the end; gan__grad_target returns where layer l writes dx and updates it.
+ */
+size_t gan__grad_floats(const gan_model *m, size_t batch);
+float *gan__grad_target(const gan_model *m, const gan__layer *l, size_t batch, int *end);
+/* Pin layer k's output (see keep_out): the trainer's and the metrics'
+   feature layers.  Replans, dropping the batch buffers if the plan changed;
+   like building, not while another thread runs the model (gan__infer). */
+void gan__model_keep_output(gan_model *m, size_t k);
 /* 1 if any value of x[0..n) is NaN or infinite. */
 int gan__has_nonfinite(const float *x, size_t n);
 

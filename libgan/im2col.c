@@ -10,7 +10,7 @@
 #include "gan_internal.h"
 #include "kernels.h"
 
-void gan__im2col(const gan__conv_geom *g, int n, const float *x, float *col)
+GAN__SIMD_BODY void im2col_body(const gan__conv_geom *g, int n, const float *x, float *col)
 {
     const int C = g->ic, K = g->kh * g->kw * C;
     const size_t img = (size_t)g->ih * g->iw * C;
@@ -44,6 +44,13 @@ void gan__im2col(const gan__conv_geom *g, int n, const float *x, float *col)
         }
     }
 }
+GAN__SIMD_VARIANTS(im2col, (const gan__conv_geom *g, int n, const float *x, float *col),
+                   (g, n, x, col))
+
+void gan__im2col(const gan__conv_geom *g, int n, const float *x, float *col)
+{
+    GAN__SIMD_CALL(im2col, (g, n, x, col));
+}
 
 /* d[0..n) += s[0..n); the two never overlap (col and image are distinct). */
 static inline void gan__add_row(float *restrict d, const float *restrict s, int n)
@@ -52,7 +59,7 @@ static inline void gan__add_row(float *restrict d, const float *restrict s, int 
         d[c] += s[c];
 }
 
-void gan__col2im(const gan__conv_geom *g, int n, const float *col, float *x)
+GAN__SIMD_BODY void col2im_body(const gan__conv_geom *g, int n, const float *col, float *x)
 {
     const int C = g->ic, K = g->kh * g->kw * C;
     const size_t img = (size_t)g->ih * g->iw * C;
@@ -82,6 +89,13 @@ void gan__col2im(const gan__conv_geom *g, int n, const float *col, float *x)
             }
         }
     }
+}
+GAN__SIMD_VARIANTS(col2im, (const gan__conv_geom *g, int n, const float *col, float *x),
+                   (g, n, col, x))
+
+void gan__col2im(const gan__conv_geom *g, int n, const float *col, float *x)
+{
+    GAN__SIMD_CALL(col2im, (g, n, col, x));
 }
 
 /* The naive twin of gan__col2im: the test oracle. */
@@ -115,16 +129,32 @@ void gan__col2im_ref(const gan__conv_geom *g, int n, const float *col, float *x)
     }
 }
 
-void gan__add_bias_rows(float *restrict y, const float *restrict b, size_t rows, size_t cols)
+GAN__SIMD_BODY void add_bias_rows_body(float *restrict y, const float *restrict b, size_t rows, size_t cols)
 {
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++)
             y[i * cols + j] += b[j];
 }
+GAN__SIMD_VARIANTS(add_bias_rows, (float *restrict y, const float *restrict b, size_t rows,
+                   size_t cols),
+                   (y, b, rows, cols))
 
-void gan__bias_grad_rows(float *restrict db, const float *restrict dy, size_t rows, size_t cols)
+void gan__add_bias_rows(float *restrict y, const float *restrict b, size_t rows, size_t cols)
+{
+    GAN__SIMD_CALL(add_bias_rows, (y, b, rows, cols));
+}
+
+GAN__SIMD_BODY void bias_grad_rows_body(float *restrict db, const float *restrict dy, size_t rows, size_t cols)
 {
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++)
             db[j] += dy[i * cols + j];
+}
+GAN__SIMD_VARIANTS(bias_grad_rows, (float *restrict db, const float *restrict dy, size_t rows,
+                   size_t cols),
+                   (db, dy, rows, cols))
+
+void gan__bias_grad_rows(float *restrict db, const float *restrict dy, size_t rows, size_t cols)
+{
+    GAN__SIMD_CALL(bias_grad_rows, (db, dy, rows, cols));
 }

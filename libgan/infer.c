@@ -10,7 +10,7 @@
  * Memory plan.  Inference keeps no activation for a backward pass, so two
  * ping-pong buffers as large as the largest per-batch tensor hold every
  * layer's input and output (reshape and flatten only relabel: they alias).
- * Saved forward data (batchnorm's xhat, dropout's mask) is written but
+ * Saved forward data (batchnorm's statistics, dropout's mask) is written but
  * never read back, so one aux buffer as large as the largest layer's serves
  * all layers, and one workspace as large as the largest layer's.  The style
  * vectors that a style input layer keeps for the adain layers after it
@@ -56,7 +56,7 @@ gan_status gan__infer_buf_init(gan__infer_buf *b, const gan_model *m, size_t max
         size_t e = gan__shape_elems(&l->out), a, w;
         if (e > max_elems)
             max_elems = e;
-        if (l->ops->is_view)
+        if (gan__layer_skipped(l))
             continue;
         a = max_batch * l->aux_per_sample + l->aux_fixed;
         if (a > aux)
@@ -108,7 +108,7 @@ gan_status gan__infer(const gan_model *m, gan__infer_buf *b, const float *x,
                writes only y, aux and ws (see gan_internal.h). */
             gan__layer *l = (gan__layer *)&m->layers[i];
             gan__ctx cx;
-            if (l->ops->is_view)
+            if (gan__layer_skipped(l))
                 continue;
             cx.batch = nb;
             cx.training = 0;

@@ -576,6 +576,7 @@ gan_status gan_metrics_create(gan_metrics **out, gan_model *net, int feature_lay
     m->net = net;
     m->n_layers = net->n_layers;
     m->layer = k;
+    gan__model_keep_output(net, (size_t)k);    /* features read after forward */
     m->in_elems = gan__shape_elems(&net->in);
     m->dim = gan__shape_elems(&net->layers[k].out);
     o = &net->layers[net->n_layers - 1].out;

@@ -5,10 +5,12 @@
  * gradients (same size, same offsets) and non-trainable state (batchnorm
  * running statistics).  Everything that depends on the batch size is sized
  * in gan_model_reserve(): one activation arena (the input copy and every
- * layer's output; reshape and flatten alias their input), one arena of
- * per-layer saved forward data (batchnorm's xhat, dropout masks), two
- * ping-pong gradient buffers and one workspace shared by all layers (the
- * largest im2col matrix).  Forward and backward then never allocate.
+ * layer's output; reshape and flatten alias their input, and so do
+ * activations fused into a batchnorm or run in place: see plan.c), one
+ * arena of per-layer saved forward data (batchnorm's statistics, dropout
+ * masks), one gradient buffer used from both ends (plan.c) and one
+ * workspace shared by all layers (the largest im2col matrix).  Forward and
+ * backward then never allocate.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -44,7 +46,7 @@ static void gan__free_batch_buffers(gan_model *m)
     gan__free(m->act);
     gan__aligned_free(m->aux_arena);
     gan__free(m->aux);
-    gan__aligned_free(m->grad_buf[0]);
+    gan__aligned_free(m->grad_buf);
     gan__aligned_free(m->ws);
     gan__aligned_free(m->style);
     gan__aligned_free(m->dstyle);
@@ -55,7 +57,8 @@ static void gan__free_batch_buffers(gan_model *m)
     m->act = NULL;
     m->aux_arena = NULL;
     m->aux = NULL;
-    m->grad_buf[0] = m->grad_buf[1] = NULL;
+    m->grad_buf = NULL;
+    m->grad_floats = 0;
     m->ws = NULL;
     m->ws_bytes = 0;
     m->max_batch = 0;
@@ -184,9 +187,19 @@ static gan_status gan__add_layer(gan_model *m, gan__layer *t, const char *func)
         m->n_classes = t->u.cls.classes;
     m->generation++;
     gan__init_layer(m, idx);
+    gan__plan_layers(m);
     /* Batch buffers were planned for the old layer list. */
     gan__free_batch_buffers(m);
     return GAN_OK;
+}
+
+void gan__model_keep_output(gan_model *m, size_t k)
+{
+    if (k >= m->n_layers || m->layers[k].keep_out)
+        return;
+    m->layers[k].keep_out = 1;
+    if (gan__plan_layers(m))
+        gan__free_batch_buffers(m);   /* planned with buffers now aliased */
 }
 
 gan_status gan_dense_config_init(gan_dense_config *cfg, size_t size)
@@ -543,7 +556,7 @@ static size_t gan__round64(size_t n)
 
 gan_status gan_model_reserve(gan_model *m, size_t max_batch)
 {
-    size_t act_total, aux_total = 0, max_elems, ws = 0, off, style_n;
+    size_t act_total, aux_total = 0, max_elems, ws = 0, off, style_n, grad_floats;
     float *act_arena = NULL, **act = NULL, *gbuf = NULL, *style = NULL, *dstyle = NULL;
     unsigned char *aux_arena = NULL, **aux = NULL;
     void *wsp = NULL;
@@ -565,7 +578,7 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
         size_t e = gan__shape_elems(&l->out), w;
         if (e > max_elems)
             max_elems = e;
-        if (!l->ops->is_view)
+        if (!gan__layer_aliases_input(l))
             act_total += gan__round64(max_batch * e);
         aux_total += gan__round64(max_batch * l->aux_per_sample + l->aux_fixed);
         w = l->ops->workspace(l, max_batch);
@@ -579,7 +592,8 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
     act = gan__calloc(L + 1, sizeof *act);
     aux_arena = gan__aligned_alloc(aux_total ? aux_total : 64);
     aux = gan__calloc(L ? L : 1, sizeof *aux);
-    gbuf = gan__aligned_alloc(2 * gan__round64(max_batch * max_elems) * sizeof(float));
+    grad_floats = gan__grad_floats(m, max_batch);
+    gbuf = gan__aligned_alloc(grad_floats * sizeof(float));
     wsp = gan__aligned_alloc(ws ? ws : 64);
     style_n = max_batch * m->style_dim;
     if (style_n) {
@@ -614,7 +628,7 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
     off += gan__round64(max_batch * gan__shape_elems(&m->in));
     for (size_t i = 0; i < L; i++) {
         const gan__layer *l = &m->layers[i];
-        if (l->ops->is_view) {
+        if (gan__layer_aliases_input(l)) {
             act[i + 1] = act[i];
         } else {
             act[i + 1] = act_arena + off;
@@ -633,8 +647,8 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
     m->act = act;
     m->aux_arena = aux_arena;
     m->aux = aux;
-    m->grad_buf[0] = gbuf;
-    m->grad_buf[1] = gbuf + gan__round64(max_batch * max_elems);
+    m->grad_buf = gbuf;
+    m->grad_floats = grad_floats;
     m->ws = wsp;
     m->ws_bytes = ws;
     m->style = style;
@@ -680,7 +694,7 @@ gan_status gan__model_forward(gan_model *m, const float *x, const int32_t *label
     for (size_t i = 0; i < m->n_layers; i++) {
         gan__layer *l = &m->layers[i];
         gan__ctx cx;
-        if (l->ops->is_view)
+        if (gan__layer_skipped(l))
             continue;
         gan__layer_ctx(m, i, batch, mode == GAN_MODE_TRAIN, &cx);
         l->ops->forward(l, &cx, m->act[i], m->act[i + 1]);
@@ -696,7 +710,7 @@ gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, f
     const size_t batch = m->last_batch;
     const float *cur = dy;
     size_t lo = 0, first_real = top;
-    int next = 0;
+    int end = 0;    /* where cur is: the caller's dy (see gan__grad_target) */
 
     for (size_t i = 0; i < top; i++)
         if (!m->layers[i].ops->is_view) {
@@ -727,7 +741,7 @@ gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, f
         gan__layer *l = &m->layers[i];
         gan__ctx cx;
         float *target;
-        if (l->ops->is_view)
+        if (gan__layer_skipped(l))
             continue;
         gan__layer_ctx(m, i, batch, m->last_mode == GAN_MODE_TRAIN, &cx);
         if (accum && l->trainable && l->n_params)
@@ -735,14 +749,13 @@ gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, f
         if (i == first_real && dx)
             target = dx;                         /* views below pass it through */
         else if (i > lo)
-            target = m->grad_buf[next];
+            target = gan__grad_target(m, l, batch, &end);
         else
             target = NULL;                       /* lowest layer, no dx wanted */
         l->ops->backward(l, &cx, m->act[i], m->act[i + 1], cur, target);
         if (target == NULL || target == dx)
             break;
         cur = target;
-        next ^= 1;
     }
     return GAN_OK;
 }

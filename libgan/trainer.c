@@ -201,6 +201,7 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
                             "(a discriminator layer below the output)", k, d->n_layers - 2);
         }
         t->feat_layer = k;
+        gan__model_keep_output(d, (size_t)k);   /* read after each D forward */
         t->feat_dim = gan__shape_elems(&d->layers[k].out);
         t->feat_mean = gan__calloc(2 * t->feat_dim, sizeof(double));
         if (!t->feat_mean) {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "gan_internal.h"
+#include "kernels.h"
 #include "test_util.h"
 
 /* ---- Keras geometry, written out independently of shape.c ------------------ */
@@ -102,7 +103,9 @@ static void compare(const char *what, const char *tensor, const float *got, cons
                   "value > %g", what, tensor, err, tol);
 }
 
-static void run_case(const cfg *t, int transpose)
+/* force: -1 lets the layer choose its path; 0/1 forces conv2d_transpose's
+   kernel-row path (conv_taps.c) off or on. */
+static void run_case_path(const cfg *t, int transpose, int force)
 {
     gan_model *m = tu_model(3, t->h, t->w, t->c);
     gan_conv2d_config c;
@@ -128,6 +131,10 @@ static void run_case(const cfg *t, int transpose)
     c.use_bias = t->use_bias;
     st = transpose ? gan_model_add_conv2d_transpose(m, &c) : gan_model_add_conv2d(m, &c);
     ck_assert_msg(st == GAN_OK, "%s: %s", what, gan_last_error());
+    if (force >= 0) {
+        ck_assert(transpose);
+        m->layers[0].u.conv.taps = force;   /* before the first forward plans buffers */
+    }
 
     /* Output shape: Keras' rule. */
     ck_assert_int_eq(gan_model_shape(m, 0, &nd, dims), GAN_OK);
@@ -186,6 +193,11 @@ static void run_case(const cfg *t, int transpose)
     gan_model_free(m);
 }
 
+static void run_case(const cfg *t, int transpose)
+{
+    run_case_path(t, transpose, -1);
+}
+
 /* Every conv2d of the seed discriminators (spatial sizes scaled down, channel
    counts kept), plus valid padding and odd sizes. */
 static const cfg conv_cfgs[] = {
@@ -216,6 +228,57 @@ static const cfg deconv_cfgs[] = {
     {3, 2, 2, 3, 2, 3, GAN_PADDING_VALID, 1, 2, "valid k2 s3 (kernel < stride)"},
     {3, 3, 2, 3, 3, 2, GAN_PADDING_SAME, 1, 3, "same k3 s2 with bias"},
 };
+
+/* Transposed convolutions through both paths: odd and rectangular maps,
+   kernels larger than the map, 1x1 maps and kernels, valid padding,
+   strides 1 to 3 (kernels smaller than the stride too). */
+static const cfg taps_cfgs[] = {
+    {7, 7, 16, 8, 5, 1, GAN_PADDING_SAME, 0, 3, "MNIST G deconv1 geometry"},
+    {5, 7, 3, 4, 3, 1, GAN_PADDING_SAME, 1, 3, "k3 same, rectangular"},
+    {6, 5, 4, 3, 4, 1, GAN_PADDING_SAME, 0, 2, "even kernel (pads 1/2)"},
+    {2, 9, 5, 2, 5, 1, GAN_PADDING_SAME, 1, 3, "kernel taller than the map"},
+    {1, 1, 4, 3, 3, 1, GAN_PADDING_SAME, 0, 2, "1x1 map"},
+    {4, 3, 3, 2, 1, 1, GAN_PADDING_SAME, 1, 2, "1x1 kernel"},
+    {3, 4, 3, 4, 5, 1, GAN_PADDING_VALID, 1, 2, "valid k5 (output larger)"},
+    {3, 3, 64, 1, 4, 1, GAN_PADDING_SAME, 1, 2, "64 -> 1 channel"},
+    {2, 2, 16, 8, 4, 2, GAN_PADDING_SAME, 0, 3, "CIFAR G deconv1 geometry (s2)"},
+    {4, 3, 6, 3, 5, 2, GAN_PADDING_SAME, 1, 2, "k5 s2 same, rectangular"},
+    {3, 4, 3, 2, 3, 2, GAN_PADDING_VALID, 1, 2, "k3 s2 valid"},
+    {3, 2, 2, 3, 2, 3, GAN_PADDING_VALID, 1, 2, "k2 s3 (kernel < stride)"},
+    {2, 3, 2, 3, 4, 3, GAN_PADDING_SAME, 0, 2, "k4 s3 same"},
+    {7, 7, 8, 1, 5, 2, GAN_PADDING_SAME, 0, 2, "MNIST G output geometry (s2, 1 channel)"},
+};
+
+START_TEST(test_deconv_taps_vs_ref)
+{
+    run_case_path(&taps_cfgs[_i], 1, 1);
+    run_case_path(&taps_cfgs[_i], 1, 0);
+}
+END_TEST
+
+/* The rule: at most 90% of the im2col product rows kept.  The MNIST
+   generator's 7x7 5x5 layer keeps 29/35 and the CIFAR generator's 4x4 ->
+   8x8 layer 14/16; the other layers keep more (CIFAR's 32x32 output layer
+   124/128, MNIST's 7x7 -> 14x14 layer 32/35) and stay on im2col. */
+START_TEST(test_deconv_taps_rule)
+{
+    gan_model *g;
+    ck_assert_int_eq(gan_model_create_preset(&g, GAN_PRESET_MNIST_GENERATOR), GAN_OK);
+    for (size_t i = 0; i < g->n_layers; i++)
+        if (g->layers[i].kind == GAN_LAYER_CONV2D_TRANSPOSE)
+            ck_assert_int_eq(g->layers[i].u.conv.taps, i == 4);
+    ck_assert(fabs(gan__deconv_taps_kept(&g->layers[4].u.conv.g) - 29.0 / 35.0) < 1e-12);
+    ck_assert(fabs(gan__deconv_taps_kept(&g->layers[7].u.conv.g) - 32.0 / 35.0) < 1e-12);
+    gan_model_free(g);
+    ck_assert_int_eq(gan_model_create_preset(&g, GAN_PRESET_DCGAN_CIFAR10_GENERATOR), GAN_OK);
+    for (size_t i = 0; i < g->n_layers; i++)
+        if (g->layers[i].kind == GAN_LAYER_CONV2D_TRANSPOSE)
+            ck_assert_int_eq(g->layers[i].u.conv.taps, i == 4);
+    ck_assert(fabs(gan__deconv_taps_kept(&g->layers[4].u.conv.g) - 14.0 / 16.0) < 1e-12);
+    ck_assert(fabs(gan__deconv_taps_kept(&g->layers[13].u.conv.g) - 124.0 / 128.0) < 1e-12);
+    gan_model_free(g);
+}
+END_TEST
 
 START_TEST(test_conv_vs_ref)
 {
@@ -550,6 +613,8 @@ static Suite *conv_suite(void)
     tcase_set_timeout(t, 120);
     tcase_add_loop_test(t, test_conv_vs_ref, 0, (int)(sizeof conv_cfgs / sizeof conv_cfgs[0]));
     tcase_add_loop_test(t, test_deconv_vs_ref, 0, (int)(sizeof deconv_cfgs / sizeof deconv_cfgs[0]));
+    tcase_add_loop_test(t, test_deconv_taps_vs_ref, 0, (int)(sizeof taps_cfgs / sizeof taps_cfgs[0]));
+    tcase_add_test(t, test_deconv_taps_rule);
     tcase_add_test(t, test_chunk_images);
     tcase_add_test(t, test_conv_chunked);
     tcase_add_test(t, test_deconv_chunked);

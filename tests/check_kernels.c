@@ -43,6 +43,26 @@ START_TEST(test_leaky_matches_ref)
             for (size_t i = 0; i < n; i++)
                 ck_assert_msg(memcmp(&y[i], &yr[i], sizeof(float)) == 0 || (isnan(y[i]) && isnan(yr[i])),
                               "backward n=%zu i=%zu: %g vs %g", n, i, y[i], yr[i]);
+            /* The in-place variants (plan.c): y over x, dx over dy. */
+            memcpy(y, dy, n * sizeof(float));
+            gan__leaky_backward_inplace(n, alphas[ai], x, y);
+            for (size_t i = 0; i < n; i++)
+                ck_assert_msg(memcmp(&y[i], &yr[i], sizeof(float)) == 0 || (isnan(y[i]) && isnan(yr[i])),
+                              "backward in place n=%zu i=%zu: %g vs %g", n, i, y[i], yr[i]);
+            gan__leaky_forward_ref(n, alphas[ai], x, yr);
+            memcpy(y, x, n * sizeof(float));
+            gan__leaky_forward_inplace(n, alphas[ai], y);
+            for (size_t i = 0; i < n; i++)
+                ck_assert_msg(memcmp(&y[i], &yr[i], sizeof(float)) == 0 || (isnan(y[i]) && isnan(yr[i])),
+                              "forward in place n=%zu i=%zu: %g vs %g", n, i, y[i], yr[i]);
+            /* Backward from the forward's output: the same slopes. */
+            {
+                float *g = tu_alloc(n + 4), *gr = tu_alloc(n + 4);
+                gan__leaky_backward(n, alphas[ai], y, dy, g);
+                gan__leaky_backward_ref(n, alphas[ai], x, dy, gr);
+                ck_assert(n == 0 || memcmp(g, gr, n * sizeof(float)) == 0);
+                free(g); free(gr);
+            }
             free(x); free(dy); free(y); free(yr);
         }
 }
@@ -66,6 +86,10 @@ START_TEST(test_dropout_matches_ref)
                 x[1] = NAN;
             gan__dropout_apply(n, 1.25f, m, x, y);
             gan__dropout_apply_ref(n, 1.25f, m, x, yr);
+            for (size_t i = 0; i < n; i++)
+                ck_assert(memcmp(&y[i], &yr[i], sizeof(float)) == 0 || (isnan(y[i]) && isnan(yr[i])));
+            memcpy(y, x, n * sizeof(float));
+            gan__dropout_apply_inplace(n, 1.25f, m, y);
             for (size_t i = 0; i < n; i++)
                 ck_assert(memcmp(&y[i], &yr[i], sizeof(float)) == 0 || (isnan(y[i]) && isnan(yr[i])));
             free(m); free(mr); free(x); free(y); free(yr);
@@ -176,6 +200,263 @@ START_TEST(test_blas_selection)
 }
 END_TEST
 
+
+/*
+ * The execution plan (plan.c): batchnorm + leaky ReLU/ReLU fused, and
+ * activations in place, against the same network with every layer pinned
+ * (keep_out: nothing fused, nothing in place), bit for bit: outputs,
+ * input gradients, parameter gradients (also after a second backward on
+ * the same forward), running statistics, in training and inference mode,
+ * through gan_model_forward and gan__infer.
+ */
+static gan_model *plan_net(void)
+{
+    gan_model *m = tu_model(3, 6, 5, 3);
+    gan_conv2d_config c;
+    gan_dense_config d;
+    ck_assert_int_eq(GAN_CONV2D_CONFIG_INIT(&c), GAN_OK);
+    c.filters = 4;
+    c.padding = GAN_PADDING_SAME;
+    ck_assert_int_eq(gan_model_add_conv2d(m, &c), GAN_OK);                  /* 0 */
+    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);             /* 1 fused */
+    ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.2f), GAN_OK);            /* 2 absorbed */
+    c.filters = 3;
+    c.stride_h = c.stride_w = 2;
+    ck_assert_int_eq(gan_model_add_conv2d_transpose(m, &c), GAN_OK);        /* 3 */
+    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);             /* 4 fused */
+    ck_assert_int_eq(gan_model_add_relu(m), GAN_OK);                        /* 5 absorbed */
+    c.filters = 5;
+    c.padding = GAN_PADDING_VALID;
+    ck_assert_int_eq(gan_model_add_conv2d(m, &c), GAN_OK);                  /* 6 */
+    ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.3f), GAN_OK);            /* 7 in place */
+    ck_assert_int_eq(gan_model_add_dropout(m, 0.25f), GAN_OK);              /* 8 */
+    ck_assert_int_eq(gan_model_add_flatten(m), GAN_OK);                     /* 9 */
+    ck_assert_int_eq(GAN_DENSE_CONFIG_INIT(&d), GAN_OK);
+    d.units = 7;
+    ck_assert_int_eq(gan_model_add_dense(m, &d), GAN_OK);                   /* 10 */
+    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);             /* 11 fused */
+    ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.1f), GAN_OK);            /* 12 absorbed */
+    d.units = 3;
+    ck_assert_int_eq(gan_model_add_dense(m, &d), GAN_OK);                   /* 13 */
+    ck_assert_int_eq(gan_model_add_tanh(m), GAN_OK);                        /* 14 in place */
+    tu_randomize_params(m, 5, 0.8f);
+    ck_assert_int_eq(gan_model_set_seed(m, 77), GAN_OK);
+    return m;
+}
+
+static void assert_same_bits(const float *a, const float *b, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(memcmp(&a[i], &b[i], sizeof(float)) == 0, "%s[%zu]: %.9g vs %.9g", what, i,
+                      (double)a[i], (double)b[i]);
+}
+
+static void assert_same_grads_state(const gan_model *a, const gan_model *b)
+{
+    for (size_t k = 0; k < a->n_layers; k++) {
+        size_t np = tu_layer_params(a, k), ns = a->layers[k].n_state;
+        if (np)
+            assert_same_bits(a->grads + a->layers[k].param_off, b->grads + b->layers[k].param_off,
+                             np, "parameter gradient");
+        if (ns)
+            assert_same_bits(a->state + a->layers[k].state_off, b->state + b->layers[k].state_off,
+                             ns, "batchnorm state");
+    }
+}
+
+START_TEST(test_plan_fused_matches_unfused)
+{
+    const size_t batch = 4;
+    gan_model *a = plan_net(), *b = plan_net();
+    const size_t in_e = tu_in_elems(a), out_e = tu_out_elems(a), L = tu_layers(a);
+    float *x = tu_alloc(batch * in_e), *dy = tu_alloc(batch * out_e);
+    float *ya = tu_alloc(batch * out_e), *yb = tu_alloc(batch * out_e);
+    float *dxa = tu_alloc(batch * in_e), *dxb = tu_alloc(batch * in_e);
+    for (size_t k = 0; k < L; k++)
+        gan__model_keep_output(b, k);
+    /* The plan of a; b has none. */
+    for (size_t k = 0; k < L; k++) {
+        const gan__layer *l = &a->layers[k];
+        ck_assert_int_eq(l->fused_act, k == 1 || k == 4 || k == 11);
+        ck_assert_int_eq(l->absorbed, k == 2 || k == 5 || k == 12);
+        ck_assert_int_eq(l->in_place, k == 7 || k == 14);
+        ck_assert(!b->layers[k].fused_act && !b->layers[k].absorbed && !b->layers[k].in_place);
+    }
+    ck_assert(a->layers[11].fused_alpha == 0.1f && a->layers[4].fused_alpha == 0.0f);
+    tu_fill(x, batch * in_e, 3, -2.0f, 2.0f);
+    tu_fill(dy, batch * out_e, 4, -1.0f, 1.0f);
+    for (int mode = 0; mode < 2; mode++) {
+        gan_mode md = mode == 0 ? GAN_MODE_TRAIN : GAN_MODE_INFER;
+        ck_assert_int_eq(gan_model_zero_grad(a), GAN_OK);
+        ck_assert_int_eq(gan_model_zero_grad(b), GAN_OK);
+        ck_assert_int_eq(gan_model_forward(a, x, batch * in_e, batch, md, ya, batch * out_e), GAN_OK);
+        ck_assert_int_eq(gan_model_forward(b, x, batch * in_e, batch, md, yb, batch * out_e), GAN_OK);
+        assert_same_bits(ya, yb, batch * out_e, "output");
+        /* in place: the dense layer's buffer now holds tanh's output */
+        ck_assert_ptr_eq(a->act[14], a->act[15]);
+        ck_assert_ptr_ne(b->act[14], b->act[15]);
+        for (int rep = 0; rep < 2; rep++) {   /* backward twice after one forward */
+            ck_assert_int_eq(gan_model_backward(a, dy, batch * out_e, dxa, batch * in_e), GAN_OK);
+            ck_assert_int_eq(gan_model_backward(b, dy, batch * out_e, dxb, batch * in_e), GAN_OK);
+            assert_same_bits(dxa, dxb, batch * in_e, "dx");
+            assert_same_grads_state(a, b);
+        }
+    }
+    /* gan__infer on the const fused model against b's inference forward. */
+    {
+        gan__infer_buf ib;
+        ck_assert_int_eq(gan__infer_buf_init(&ib, a, 3), GAN_OK);
+        ck_assert_int_eq(gan__infer(a, &ib, x, NULL, batch, ya), GAN_OK);
+        ck_assert_int_eq(gan_model_forward(b, x, batch * in_e, batch, GAN_MODE_INFER, yb,
+                                           batch * out_e), GAN_OK);
+        assert_same_bits(ya, yb, batch * out_e, "gan__infer output");
+        gan__infer_buf_free(&ib);
+    }
+    gan_model_free(a);
+    gan_model_free(b);
+    free(x); free(dy); free(ya); free(yb); free(dxa); free(dxb);
+}
+END_TEST
+
+/* Pinning a feature layer undoes exactly the plan entries that would
+   overwrite or skip its output, and re-plans the buffers. */
+START_TEST(test_plan_keep_output)
+{
+    gan_model *a = plan_net();
+    const size_t in_e = tu_in_elems(a);
+    float *x = tu_alloc(2 * in_e);
+    tu_fill(x, 2 * in_e, 1, -1.0f, 1.0f);
+    ck_assert_int_eq(gan_model_forward(a, x, 2 * in_e, 2, GAN_MODE_TRAIN, NULL, 0), GAN_OK);
+    ck_assert_uint_eq(a->max_batch, 2);
+    gan__model_keep_output(a, 4);              /* a batchnorm: no longer fused */
+    ck_assert(!a->layers[4].fused_act && !a->layers[5].absorbed);
+    ck_assert(a->layers[1].fused_act && a->layers[2].absorbed);
+    ck_assert_uint_eq(a->max_batch, 0);        /* buffers re-planned */
+    gan__model_keep_output(a, 6);              /* a conv: its activation not in place */
+    ck_assert(!a->layers[7].in_place && a->layers[14].in_place);
+    ck_assert_int_eq(gan_model_forward(a, x, 2 * in_e, 2, GAN_MODE_TRAIN, NULL, 0), GAN_OK);
+    ck_assert_ptr_ne(a->act[5], a->act[6]);
+    ck_assert_ptr_ne(a->act[7], a->act[8]);
+    gan__model_keep_output(a, 14);             /* pinning an in-place layer changes nothing */
+    ck_assert_uint_eq(a->max_batch, 2);
+    gan_model_free(a);
+    free(x);
+}
+END_TEST
+
+/*
+ * The gradient buffer plan (plan.c: dx at the far end of one buffer, or
+ * over dy for element-wise layers) against a backward pass that gives
+ * every layer fresh, separate buffers: the same bits for dx and for the
+ * parameter gradients.  Wide dense layers make an overlap visible.
+ */
+START_TEST(test_grad_buffer_plan)
+{
+    const size_t batch = 16;
+    gan_model *m = tu_model(1, 40, 0, 0);
+    gan_dense_config d;
+    ck_assert_int_eq(GAN_DENSE_CONFIG_INIT(&d), GAN_OK);
+    const int units[] = {300, 50, 300, 20};
+    for (int k = 0; k < 4; k++) {
+        d.units = units[k];
+        ck_assert_int_eq(gan_model_add_dense(m, &d), GAN_OK);
+        if (k == 0)
+            ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.2f), GAN_OK);
+        if (k == 1) {
+            ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
+            ck_assert_int_eq(gan_model_add_relu(m), GAN_OK);
+        }
+        if (k == 2)
+            ck_assert_int_eq(gan_model_add_dropout(m, 0.3f), GAN_OK);
+    }
+    ck_assert_int_eq(gan_model_add_tanh(m), GAN_OK);
+    tu_randomize_params(m, 9, 0.5f);
+    const size_t L = tu_layers(m), in_e = tu_in_elems(m), out_e = tu_out_elems(m);
+    float *x = tu_alloc(batch * in_e), *dy = tu_alloc(batch * out_e), *dx = tu_alloc(batch * in_e);
+    float *grads = tu_alloc(m->n_params);
+    tu_fill(x, batch * in_e, 1, -1.0f, 1.0f);
+    tu_fill(dy, batch * out_e, 2, -1.0f, 1.0f);
+    ck_assert_int_eq(gan_model_forward(m, x, batch * in_e, batch, GAN_MODE_TRAIN, NULL, 0), GAN_OK);
+    ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
+    ck_assert_int_eq(gan_model_backward(m, dy, batch * out_e, dx, batch * in_e), GAN_OK);
+    /* The planned buffer is smaller than two of the largest tensor. */
+    ck_assert_uint_lt(m->grad_floats, 2 * batch * 300);
+    /* Reference: each layer reads a copy of its dy and writes a fresh dx. */
+    {
+        float *cur = tu_alloc(batch * out_e);
+        memcpy(cur, dy, batch * out_e * sizeof(float));
+        for (size_t i = L; i-- > 0;) {
+            gan__layer *l = &m->layers[i];
+            gan__ctx cx;
+            float *nx;
+            if (gan__layer_skipped(l))
+                continue;
+            memset(&cx, 0, sizeof cx);
+            cx.batch = batch;
+            cx.training = 1;
+            cx.w = l->n_params ? m->params + l->param_off : NULL;
+            cx.dw = l->n_params ? grads + l->param_off : NULL;
+            cx.state = l->n_state ? m->state + l->state_off : NULL;
+            cx.ws = m->ws;
+            cx.ws_bytes = m->ws_bytes;
+            cx.aux = m->aux[i];
+            cx.rng = &m->rng;
+            nx = tu_alloc(batch * gan__shape_elems(&l->in));
+            l->ops->backward(l, &cx, m->act[i], m->act[i + 1], cur, nx);
+            free(cur);
+            cur = nx;
+        }
+        assert_same_bits(dx, cur, batch * in_e, "dx");
+        assert_same_bits(m->grads, grads, m->n_params, "parameter gradient");
+        free(cur);
+    }
+    gan_model_free(m);
+    free(x); free(dy); free(dx); free(grads);
+}
+END_TEST
+
+/* Distance in units in the last place between a float and an exact value. */
+static double ulps(float got, double exact)
+{
+    const float e = (float)exact;
+    const double ulp = fabs((double)nextafterf(e, INFINITY) - (double)e);
+    return fabs((double)got - exact) / (ulp > 0.0 ? ulp : 1e-45);
+}
+
+/* The vectorised tanh against double-precision tanh: within 2 ulp over a
+   dense sweep of [-12, 12], tiny and huge values; special values exact. */
+START_TEST(test_tanh_accuracy)
+{
+    const size_t n = 100003;
+    float *x = tu_alloc(n), *y = tu_alloc(n), *y2 = tu_alloc(n);
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i++)
+        x[i] = -12.0f + 24.0f * (float)i / (float)(n - 1);
+    x[0] = 1e-30f; x[1] = -1e-20f; x[2] = 0.0f; x[3] = -0.0f; x[4] = 1e30f; x[5] = -INFINITY;
+    x[6] = INFINITY; x[7] = NAN; x[8] = 0.625f; x[9] = nextafterf(0.625f, 0.0f); x[10] = 9.0f;
+    x[11] = 1e-3f; x[12] = -0.3f; x[13] = 1.5e-45f;
+    gan__tanh_forward(n, x, y);
+    memcpy(y2, x, n * sizeof(float));
+    gan__tanh_forward_inplace(n, y2);
+    ck_assert(memcmp(y, y2, n * sizeof(float)) == 0);
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(x[i])) {
+            ck_assert(isnan(y[i]));
+            continue;
+        }
+        double u = ulps(y[i], tanh((double)x[i]));
+        if (u > worst)
+            worst = u;
+        ck_assert_msg(u <= 2.0, "tanh(%.9g) = %.9g, exact %.17g (%.2f ulp)", (double)x[i],
+                      (double)y[i], tanh((double)x[i]), u);
+        ck_assert(fabsf(y[i]) <= 1.0f);
+    }
+    ck_assert(y[2] == 0.0f && !signbit(y[2]) && y[3] == 0.0f && signbit(y[3]));
+    ck_assert(y[4] == 1.0f && y[5] == -1.0f && y[6] == 1.0f);
+    free(x); free(y); free(y2);
+}
+END_TEST
+
 static Suite *kernels_suite(void)
 {
     Suite *s = suite_create("kernels");
@@ -186,6 +467,10 @@ static Suite *kernels_suite(void)
     tcase_add_test(t, test_col2im_matches_ref);
     tcase_add_test(t, test_bias_helpers);
     tcase_add_test(t, test_blas_selection);
+    tcase_add_test(t, test_plan_fused_matches_unfused);
+    tcase_add_test(t, test_plan_keep_output);
+    tcase_add_test(t, test_grad_buffer_plan);
+    tcase_add_test(t, test_tanh_accuracy);
     suite_add_tcase(s, t);
     return s;
 }

@@ -14,6 +14,11 @@
  * Output size follows Keras: 'same' H = h*s; 'valid' H = h*s + max(k-s, 0).
  * The padding is that of the adjoint convolution, which is why an even
  * kernel at stride 1 with 'same' pads 1 before and 2 after, as in Keras.
+ *
+ * Layers where at least a tenth of the im2col products' rows would land
+ * outside the output (small maps, 'same' padding) run one GEMM per kernel
+ * row instead (conv_taps.c; the rule is gan__deconv_taps_pays, decided at
+ * setup).
  */
 #include "../gan_internal.h"
 #include "../kernels.h"
@@ -52,17 +57,22 @@ static gan_status deconv_setup(gan__layer *l)
     l->out.d[2] = l->u.conv.filters;
     l->n_params = (size_t)g->kh * g->kw * g->ic * l->in.d[2] +
                   (l->use_bias ? (size_t)l->u.conv.filters : 0);
+    l->u.conv.taps = gan__deconv_taps_pays(g);
     return GAN_OK;
 }
 
-static size_t deconv_col_bytes(const gan__conv_geom *g)
+/* Workspace bytes per image of the path the layer runs. */
+static size_t deconv_ws_per_image(const gan__layer *l)
 {
+    const gan__conv_geom *g = &l->u.conv.g;
+    if (l->u.conv.taps)
+        return gan__deconv_taps_ws_per_image(g, l->in.d[2]);
     return (size_t)g->oh * g->ow * g->kh * g->kw * g->ic * sizeof(float);
 }
 
 static size_t deconv_workspace(const gan__layer *l, size_t batch)
 {
-    size_t per = deconv_col_bytes(&l->u.conv.g);
+    size_t per = deconv_ws_per_image(l);
     return gan__chunk_images(batch, per) * per;
 }
 
@@ -82,12 +92,17 @@ static void deconv_forward(gan__layer *l, const gan__ctx *cx, const float *x, fl
 {
     const gan__conv_geom *g = &l->u.conv.g;
     const int F = g->ic, C = l->in.d[2], K = g->kh * g->kw * F, P = g->oh * g->ow;
-    const size_t chunk = gan__chunk_images(cx->batch, deconv_col_bytes(g));
+    const size_t chunk = gan__chunk_images(cx->batch, deconv_ws_per_image(l));
     const size_t in_img = (size_t)P * C, out_img = (size_t)g->ih * g->iw * F;
     float *col = cx->ws;
-    memset(y, 0, cx->batch * out_img * sizeof(float));
+    if (!l->u.conv.taps)
+        memset(y, 0, cx->batch * out_img * sizeof(float));
     for (size_t n0 = 0; n0 < cx->batch; n0 += chunk) {
         const int nb = (int)(cx->batch - n0 < chunk ? cx->batch - n0 : chunk);
+        if (l->u.conv.taps) {
+            gan__deconv_taps_forward(g, C, nb, x + n0 * in_img, cx->w, y + n0 * out_img, col);
+            continue;
+        }
         gan__sgemm(0, 1, nb * P, K, C, 1.0f, x + n0 * in_img, C, cx->w, C, 0.0f, col, K);
         gan__col2im(g, nb, col, y + n0 * out_img);
     }
@@ -102,7 +117,7 @@ static void deconv_backward(gan__layer *l, const gan__ctx *cx, const float *x,
 {
     const gan__conv_geom *g = &l->u.conv.g;
     const int F = g->ic, C = l->in.d[2], K = g->kh * g->kw * F, P = g->oh * g->ow;
-    const size_t chunk = gan__chunk_images(cx->batch, deconv_col_bytes(g));
+    const size_t chunk = gan__chunk_images(cx->batch, deconv_ws_per_image(l));
     const size_t in_img = (size_t)P * C, out_img = (size_t)g->ih * g->iw * F;
     float *col = cx->ws;
     (void)y;
@@ -111,6 +126,11 @@ static void deconv_backward(gan__layer *l, const gan__ctx *cx, const float *x,
     for (size_t n0 = 0; n0 < cx->batch; n0 += chunk) {
         const int nb = (int)(cx->batch - n0 < chunk ? cx->batch - n0 : chunk);
         const int M = nb * P;
+        if (l->u.conv.taps) {
+            gan__deconv_taps_backward(g, C, nb, x + n0 * in_img, cx->w, dy + n0 * out_img,
+                                      cx->dw, dx ? dx + n0 * in_img : NULL, col);
+            continue;
+        }
         gan__im2col(g, nb, dy + n0 * out_img, col);
         if (dx)
             gan__sgemm(0, 0, M, C, K, 1.0f, col, K, cx->w, C, 0.0f, dx + n0 * in_img, C);

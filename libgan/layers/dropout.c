@@ -31,10 +31,18 @@ static inline uint32_t gan__drop_hash(uint64_t key, size_t i)
     return gan__lowbias32(u) + (uint32_t)(key >> 32);
 }
 
-void gan__dropout_mask(size_t n, uint64_t key, uint32_t thr, unsigned char *restrict mask)
+GAN__SIMD_BODY void dropout_mask_body(size_t n, uint64_t key, uint32_t thr, unsigned char *restrict mask)
 {
     for (size_t i = 0; i < n; i++)
         mask[i] = gan__drop_hash(key, i) >= thr;
+}
+GAN__SIMD_VARIANTS(dropout_mask, (size_t n, uint64_t key, uint32_t thr,
+                   unsigned char *restrict mask),
+                   (n, key, thr, mask))
+
+void gan__dropout_mask(size_t n, uint64_t key, uint32_t thr, unsigned char *restrict mask)
+{
+    GAN__SIMD_CALL(dropout_mask, (n, key, thr, mask));
 }
 
 void gan__dropout_mask_ref(size_t n, uint64_t key, uint32_t thr, unsigned char *mask)
@@ -49,13 +57,40 @@ void gan__dropout_mask_ref(size_t n, uint64_t key, uint32_t thr, unsigned char *
     }
 }
 
-void gan__dropout_apply(size_t n, float scale, const unsigned char *restrict mask,
+GAN__SIMD_BODY void dropout_apply_body(size_t n, float scale, const unsigned char *restrict mask,
                         const float *restrict x, float *restrict y)
 {
     for (size_t i = 0; i < n; i++) {
         const float v = x[i] * scale;
         y[i] = mask[i] ? v : 0.0f;
     }
+}
+GAN__SIMD_VARIANTS(dropout_apply, (size_t n, float scale, const unsigned char *restrict mask,
+                   const float *restrict x, float *restrict y),
+                   (n, scale, mask, x, y))
+
+void gan__dropout_apply(size_t n, float scale, const unsigned char *restrict mask,
+                        const float *restrict x, float *restrict y)
+{
+    GAN__SIMD_CALL(dropout_apply, (n, scale, mask, x, y));
+}
+
+GAN__SIMD_BODY void dropout_apply_inplace_body(size_t n, float scale, const unsigned char *restrict mask,
+                                float *restrict y)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float v = y[i] * scale;
+        y[i] = mask[i] ? v : 0.0f;
+    }
+}
+GAN__SIMD_VARIANTS(dropout_apply_inplace, (size_t n, float scale,
+                   const unsigned char *restrict mask, float *restrict y),
+                   (n, scale, mask, y))
+
+void gan__dropout_apply_inplace(size_t n, float scale, const unsigned char *restrict mask,
+                                float *restrict y)
+{
+    GAN__SIMD_CALL(dropout_apply_inplace, (n, scale, mask, y));
 }
 
 void gan__dropout_apply_ref(size_t n, float scale, const unsigned char *mask, const float *x,
@@ -108,7 +143,9 @@ static void dropout_backward(gan__layer *l, const gan__ctx *cx, const float *x,
     const float scale = cx->training ? (float)(1.0 / (1.0 - rate)) : 1.0f;
     const unsigned char *mask = cx->aux;
     (void)x; (void)y;
-    if (dx)
+    if (dx == dy)   /* the gradient buffer plan writes dx over dy */
+        gan__dropout_apply_inplace(n, scale, mask, dx);
+    else if (dx)
         gan__dropout_apply(n, scale, mask, dy, dx);
 }
 

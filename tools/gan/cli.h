@@ -93,6 +93,7 @@ typedef struct cli_preset {
     size_t batch;
     int drop_remainder;
     int spectral_norm;         /* of every dense and convolution layer of D */
+    float d_lr;                /* the discriminator's learning rate, 0: lr */
 } cli_preset;
 
 const cli_preset *cli_preset_find(const char *name);

@@ -25,7 +25,9 @@ grep -q "^spectral_norm = 0" plain/run.txt || fail "plain run.txt"
 
 "$GAN" train --preset sngan --limit 128 --steps 2 --epochs 0 --threads 1 --out sngan >sngan.log
 grep -q "^spectral_norm = 1" sngan/run.txt && grep -q "^batch = 64" sngan/run.txt &&
-  grep -q "^g_lr = 0.000199999995" sngan/run.txt || { cat sngan/run.txt >&2; fail "sngan run.txt"; }
+  grep -q "^loss = hinge" sngan/run.txt && grep -q "^g_lr = 9.99999975e-05" sngan/run.txt &&
+  grep -q "^d_lr = 0.00039999999$" sngan/run.txt && grep -q "^beta1 = 0$" sngan/run.txt &&
+  grep -q "^beta2 = 0.899999976" sngan/run.txt || { cat sngan/run.txt >&2; fail "sngan run.txt"; }
 csv_rows sngan/log.csv 2
 [[ $("$GAN" info sngan/checkpoint.gan | grep -c "(sn)") == 3 ]] || fail "sngan: D not normalised"
 ok "preset sngan"

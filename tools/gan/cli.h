@@ -104,6 +104,7 @@ typedef struct cli_preset {
     float real_label;   /* BCE target of real images: < 1 is one-sided smoothing */
     float r1_gamma;     /* R1 penalty on real images, 0: off */
     int spectral_norm;         /* of every dense and convolution layer of D */
+    float d_lr;                /* the discriminator's learning rate, 0: lr */
 } cli_preset;
 
 const cli_preset *cli_preset_find(const char *name);

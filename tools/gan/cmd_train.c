@@ -764,7 +764,7 @@ static int settings_new(const train_args *a, run_settings *r)
     r->sample_seed = a->r.seed;
     r->optimizer = a->set[OPT_OPTIMIZER] ? a->r.optimizer : p->optimizer;
     r->g_lr = a->set[OPT_G_LR] ? a->r.g_lr : quick ? QUICK_LR : p->lr;
-    r->d_lr = a->set[OPT_D_LR] ? a->r.d_lr : quick ? QUICK_LR : p->lr;
+    r->d_lr = a->set[OPT_D_LR] ? a->r.d_lr : quick ? QUICK_LR : p->d_lr > 0.0f ? p->d_lr : p->lr;
     r->beta1 = a->set[OPT_BETA1] ? a->r.beta1 : quick ? QUICK_BETA1 : p->beta1;
     r->loss = a->set[OPT_LOSS] ? a->r.loss : p->loss;
     r->clip = a->set[OPT_CLIP] ? a->r.clip : p->clip;

@@ -62,7 +62,7 @@ static void adain_forward(gan__layer *l, const gan__ctx *cx, const float *x, flo
     const size_t C = (size_t)gan__shape_channels(&l->in), D = (size_t)l->u.adain.style_dim;
     const float *A = cx->w, *bias = cx->w + D * 2 * C;
     float *xhat = cx->aux, *rs = xhat + N * P * C, *gb = rs + N * C;
-    double *mu = (double *)((char *)cx->ws + N * 2 * C * sizeof(float)), *var = mu + C;
+    double *mu = (void *)((char *)cx->ws + N * 2 * C * sizeof(float)), *var = mu + C;
     const double eps = l->u.adain.epsilon;
 
     gan__sgemm(0, 0, (int)N, (int)(2 * C), (int)D, 1.0f, cx->style, (int)D, A, (int)(2 * C), 0.0f,
@@ -103,7 +103,7 @@ static void adain_backward(gan__layer *l, const gan__ctx *cx, const float *x, co
     const float *A = cx->w;
     const float *xhat = cx->aux, *rs = xhat + N * P * C, *gb = rs + N * C;
     float *dG = cx->ws;
-    double *sg = (double *)((char *)cx->ws + N * 2 * C * sizeof(float)), *sb = sg + C;
+    double *sg = (void *)((char *)cx->ws + N * 2 * C * sizeof(float)), *sb = sg + C;
     (void)x;
     (void)y;
     for (size_t n = 0; n < N; n++) {

@@ -247,7 +247,7 @@ static void bn_forward(gan__layer *l, const gan__ctx *cx, const float *x, float 
     const size_t R = cx->batch * gan__shape_spatial(&l->in);
     const float *gamma = cx->w, *beta = cx->w + C;
     double *mean = cx->aux;
-    float *inv = (float *)(mean + C);
+    float *inv = (void *)(mean + C); /* floats after the C doubles */
     float *rmean = cx->state, *rvar = cx->state + C;
     double *sq = cx->ws;
     const float eps = l->u.bn.epsilon, mom = l->u.bn.momentum;
@@ -280,7 +280,7 @@ static void bn_backward(gan__layer *l, const gan__ctx *cx, const float *x,
     const size_t R = cx->batch * gan__shape_spatial(&l->in);
     const float *gamma = cx->w;
     const double *mean = cx->aux;
-    const float *inv = (const float *)(mean + C);
+    const float *inv = (const void *)(mean + C);
     double *sdy = cx->ws, *sdyx = sdy + C;
     const float neg = l->fused_act ? l->fused_alpha : 1.0f;
     const float *act_y = l->fused_act ? y : NULL;

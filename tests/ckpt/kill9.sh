@@ -26,9 +26,11 @@ for ((i = 1; i <= rounds || (torn < 2 && i <= 80); i++)); do
         sleep "0.$(printf '%03d' $((RANDOM % 800)))"
     else
         # Even rounds: inside the write-fsync-rename window, the one that
-        # matters: the moment a temporary exists.
-        w=0
-        while ! compgen -G "$dir/.gen.gan.tmp-*" > /dev/null && ((w++ < 20000)); do
+        # matters: the moment a temporary exists.  Bounded by time, not by
+        # a count of polls: an instrumented build on a loaded machine can
+        # spend seconds encoding before the temporary appears.
+        deadline=$((SECONDS + 60))
+        while ! compgen -G "$dir/.gen.gan.tmp-*" > /dev/null && ((SECONDS < deadline)); do
             :
         done
     fi

@@ -18,6 +18,10 @@
 
 static int gan__threads = 1;
 
+/* Tests set this to route every GEMM through gan__sgemm_ref, whose results
+   do not depend on the CPU or the BLAS kernel (tests/check_baseline.c). */
+int gan__blas_force_ref = 0;
+
 gan_status gan_set_threads(int n)
 {
     if (n < 0 || n > 1024)
@@ -73,6 +77,10 @@ void gan__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
                 c[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[(size_t)i * ldc + j];
+        return;
+    }
+    if (gan__blas_force_ref) {
+        gan__sgemm_ref(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
 #ifdef GAN_HAVE_OPENBLAS

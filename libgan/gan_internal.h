@@ -118,6 +118,9 @@ uint64_t gan__splitmix64(uint64_t *state);
 void gan__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
                 const float *a, int lda, const float *b, int ldb, float beta,
                 float *c, int ldc);
+/* Nonzero: gan__sgemm runs gan__sgemm_ref (tests only; never set by the
+   library itself). */
+extern int gan__blas_force_ref;
 /* The naive triple loop: test oracle and fallback. */
 void gan__sgemm_ref(int trans_a, int trans_b, int m, int n, int k, float alpha,
                     const float *a, int lda, const float *b, int ldb, float beta,

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gan_internal.h"
-#include "kernels.h"
+#include "nn/nn.h"
+#include "kernels/kernels.h"
 #include "test_util.h"
 
 /* ---- Keras geometry, written out independently of shape.c ------------------ */

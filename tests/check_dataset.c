@@ -16,7 +16,7 @@
 #include <zlib.h>
 
 #include "gan.h"
-#include "dataset_internal.h"   /* gan__gunzip with a small cap */
+#include "io/io.h"   /* gan__gunzip with a small cap */
 
 /* ---- helpers ------------------------------------------------------------------- */
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gan_internal.h"
-#include "kernels.h"
+#include "nn/nn.h"
+#include "kernels/kernels.h"
 #include "test_util.h"
 
 /* Sizes that exercise vector bodies and scalar tails. */

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "gan.h"
-#include "metrics_internal.h"
+#include "metrics/metrics.h"
 
 #define OK(call) ck_assert_msg((call) == GAN_OK, "%s: %s", #call, gan_last_error())
 #define IS_ERR(call, code)                                                     \

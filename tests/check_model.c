@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gan_internal.h" /* only for the handle magics (wrong-type handles) */
+#include "nn/nn.h" /* only for the handle magics (wrong-type handles) */
 #include "test_util.h"
 
 /* ---- helpers ------------------------------------------------------------------ */

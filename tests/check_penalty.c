@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gan_internal.h"
+#include "train/train.h"
 
 #define OK(call) ck_assert_msg((call) == GAN_OK, "%s: %s", #call, gan_last_error())
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gan_internal.h" /* handle magics, m->grads */
+#include "nn/nn.h" /* handle magics, m->grads */
 #include "test_util.h"
 
 /* ---- helpers ------------------------------------------------------------------ */

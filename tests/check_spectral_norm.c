@@ -19,8 +19,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "gan_internal.h"
-#include "metrics_internal.h"
+#include "train/train.h"
+#include "metrics/metrics.h"
 #include "test_util.h"
 
 #define OK(call) ck_assert_msg((call) == GAN_OK, "%s: %s", #call, gan_last_error())
@@ -384,7 +384,7 @@ START_TEST(test_gradients_train_mode)
 }
 END_TEST
 
-/* The backward contract of gan_internal.h: it accumulates, may run twice
+/* The backward contract of nn/nn.h: it accumulates, may run twice
    after one forward, and without parameter gradients (frozen layer, or
    accum = 0) gives the same dx. */
 START_TEST(test_backward_contract)

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "gan.h"
-#include "gan_internal.h"
+#include "train/train.h"
 #include "test_util.h"
 
 /* ---- helpers ------------------------------------------------------------------- */

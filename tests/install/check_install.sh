@@ -32,8 +32,8 @@ for f in "$includedir/gan.h" "$includedir/gan_version.h" "$libdir/libgan.so" "$l
   [[ -e $prefix/$f ]] || die "not installed: $f (installed: $(cd "$prefix" && find . -type f | sort | tr '\n' ' '))"
 done
 # Nothing private may be installed.
-if find "$prefix" -name '*.a' -o -name 'gan_internal.h' | grep -q .; then
-  die "private files installed: $(find "$prefix" -name '*.a' -o -name 'gan_internal.h')"
+if find "$prefix" -name '*.a' -o -path '*/libgan/*.h' | grep -q .; then
+  die "private files installed: $(find "$prefix" -name '*.a' -o -path '*/libgan/*.h')"
 fi
 export LD_LIBRARY_PATH=$prefix/$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 

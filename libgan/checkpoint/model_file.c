@@ -1,0 +1,413 @@
+/*
+ * model_file.c -- model files: a model's architecture, parameters and
+ * state in the GANC container (io/container.c).
+ *
+ * The format (docs/checkpoint-format.md is the full specification):
+ *
+ *   header, 32 bytes, little-endian:
+ *     0  "GANC"            4  u32 format version (1)
+ *     8  u32 required flags (bit 0: spectral normalisation is used; an
+ *        unknown bit means "too new")
+ *    12  u32 kind (1 model, 2 checkpoint)
+ *    16  u32 writer's library version number
+ *    20  u32 section count (1..64)
+ *    24  u32 reserved (0)    28  u32 CRC32 of bytes 0..27
+ *   sections, each a 32-byte header and a zlib stream:
+ *     0  u32 type   4  u32 slot (0 generator / the model, 1 discriminator)
+ *     8  u64 raw size   16  u64 stored size
+ *    24  u32 CRC32 of the raw bytes   28  u32 CRC32 of bytes 0..27
+ *   and nothing after the last section.
+ *
+ * Every field is read byte by byte, every size is checked against caps and
+ * against the bytes that remain before anything is allocated, and a stream
+ * must inflate to exactly its declared size.  Architectures are rebuilt
+ * through the public builder calls, so a file can describe nothing that
+ * gan_model_add_* would refuse.  Writers produce identical bytes for
+ * identical state (no timestamps, raw zlib at a fixed level), which is what
+ * makes "resume is exact" testable by comparing files.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "checkpoint/checkpoint.h"
+
+/* ---- models -------------------------------------------------------------------- */
+
+static void encode_shape(gan__wbuf *b, const gan__shape *s)
+{
+    gan__wb_u32(b, (uint32_t)s->ndim);
+    for (int i = 0; i < 3; i++)
+        gan__wb_u32(b, (uint32_t)(i < s->ndim ? s->d[i] : 0));
+}
+
+static void encode_arch(gan__wbuf *b, const gan_model *m)
+{
+    encode_shape(b, &m->in);
+    gan__wb_u32(b, (uint32_t)m->n_layers);
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const gan__layer *l = &m->layers[i];
+        gan__wb_u32(b, (uint32_t)l->kind);
+        gan__wb_u32(b, (l->trainable ? GAN__GANC_LAYER_TRAINABLE : 0u) |
+                      (l->spectral_norm ? GAN__GANC_LAYER_SPECTRAL_NORM : 0u));
+        gan__wb_u32(b, (uint32_t)l->use_bias);
+        switch (l->kind) {
+        case GAN_LAYER_DENSE:
+            gan__wb_u32(b, (uint32_t)l->u.dense.units);
+            break;
+        case GAN_LAYER_CONV2D:
+        case GAN_LAYER_CONV2D_TRANSPOSE:
+            gan__wb_u32(b, (uint32_t)l->u.conv.filters);
+            gan__wb_u32(b, (uint32_t)l->u.conv.g.kh);
+            gan__wb_u32(b, (uint32_t)l->u.conv.g.kw);
+            gan__wb_u32(b, (uint32_t)l->u.conv.g.sh);
+            gan__wb_u32(b, (uint32_t)l->u.conv.g.sw);
+            gan__wb_u32(b, (uint32_t)l->u.conv.padding);
+            break;
+        case GAN_LAYER_BATCHNORM:
+            gan__wb_f32(b, l->u.bn.momentum);
+            gan__wb_f32(b, l->u.bn.epsilon);
+            break;
+        case GAN_LAYER_LEAKY_RELU:
+            gan__wb_f32(b, l->u.act.alpha);
+            break;
+        case GAN_LAYER_DROPOUT:
+            gan__wb_f32(b, l->u.drop.rate);
+            break;
+        case GAN_LAYER_RESHAPE:
+            encode_shape(b, &l->out);
+            break;
+        case GAN_LAYER_MINIBATCH_DISCRIMINATION:
+            gan__wb_u32(b, (uint32_t)l->u.mbd.kernels);
+            gan__wb_u32(b, (uint32_t)l->u.mbd.dims);
+            break;
+        case GAN_LAYER_STYLE_INPUT:
+            for (int k = 0; k < 3; k++)
+                gan__wb_u32(b, (uint32_t)l->out.d[k]);
+            break;
+        case GAN_LAYER_ADAIN:
+            gan__wb_f32(b, l->u.adain.epsilon);
+            break;
+        case GAN_LAYER_CLASS_EMBEDDING:
+            gan__wb_u32(b, (uint32_t)l->u.cls.classes);
+            gan__wb_u32(b, (uint32_t)l->u.cls.dim);
+            break;
+        case GAN_LAYER_CLASS_PROJECTION:
+            gan__wb_u32(b, (uint32_t)l->u.cls.classes);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static gan_status read_shape(gan__rbuf *r, size_t *ndim, int dims[3])
+{
+    *ndim = gan__rb_u32(r);
+    for (int i = 0; i < 3; i++)
+        dims[i] = gan__rb_i32(r);
+    return r->st;
+}
+
+/* The header flags a file holding model m needs. */
+uint32_t gan__model_flags(const gan_model *m)
+{
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (m->layers[i].spectral_norm)
+            return GAN__GANC_FLAG_SPECTRAL_NORM;
+    return 0;
+}
+
+/* Rebuild a model from its architecture section with the builder calls;
+   file_flags are the header's required flags. */
+static gan_status decode_arch(gan__rbuf *r, uint32_t file_flags, gan_model **out)
+{
+    gan_model *m = NULL;
+    gan_status st;
+    size_t ndim;
+    int dims[3];
+    uint32_t n;
+    *out = NULL;
+    if ((st = read_shape(r, &ndim, dims)) != GAN_OK)
+        return st;
+    if ((st = gan_model_create(&m, ndim, dims)) != GAN_OK) {
+        gan__err_prefix("%s: architecture: input shape", r->name);
+        return st == GAN_EINVAL ? GAN_EFORMAT : st;
+    }
+    n = gan__rb_u32(r);
+    if (r->st == GAN_OK && n > GAN__GANC_MAX_LAYERS)
+        r->st = gan__err(GAN_EFORMAT, "%s: architecture: %u layers, at most %u allowed", r->name, n,
+                         GAN__GANC_MAX_LAYERS);
+    for (uint32_t i = 0; i < n && r->st == GAN_OK; i++) {
+        uint32_t kind = gan__rb_u32(r), lflags = gan__rb_u32(r), use_bias = gan__rb_u32(r);
+        const uint32_t trainable = lflags & GAN__GANC_LAYER_TRAINABLE;
+        const int sn = (lflags & GAN__GANC_LAYER_SPECTRAL_NORM) != 0;
+        gan_dense_config dc;
+        gan_conv2d_config cc;
+        gan_batchnorm_config bc;
+        gan_dense_config_init(&dc, sizeof dc);
+        gan_conv2d_config_init(&cc, sizeof cc);
+        gan_batchnorm_config_init(&bc, sizeof bc);
+        if (r->st != GAN_OK)
+            break;
+        if (lflags > (GAN__GANC_LAYER_TRAINABLE | GAN__GANC_LAYER_SPECTRAL_NORM) || use_bias > 1) {
+            r->st = gan__err(GAN_EFORMAT, "%s: architecture layer %u: flags %u/%u are not 0..3 and "
+                             "0 or 1", r->name, i, lflags, use_bias);
+            break;
+        }
+        if (sn && !(file_flags & GAN__GANC_FLAG_SPECTRAL_NORM)) {
+            r->st = gan__err(GAN_EFORMAT, "%s: architecture layer %u: spectral normalisation in a "
+                             "file without the header's flag %#x", r->name, i, GAN__GANC_FLAG_SPECTRAL_NORM);
+            break;
+        }
+        if (sn && gan__sn_ops_for((gan_layer_kind)kind) == NULL) {
+            r->st = gan__err(GAN_EFORMAT, "%s: architecture layer %u: spectral normalisation of a "
+                             "layer of kind %u (only dense, conv2d and conv2d_transpose)", r->name, i,
+                             kind);
+            break;
+        }
+        dc.spectral_norm = sn;
+        cc.spectral_norm = sn;
+        switch (kind) {
+        case GAN_LAYER_DENSE:
+            dc.units = gan__rb_i32(r);
+            dc.use_bias = (int)use_bias;
+            st = r->st ? r->st : gan_model_add_dense(m, &dc);
+            break;
+        case GAN_LAYER_CONV2D:
+        case GAN_LAYER_CONV2D_TRANSPOSE:
+            cc.filters = gan__rb_i32(r);
+            cc.kernel_h = gan__rb_i32(r);
+            cc.kernel_w = gan__rb_i32(r);
+            cc.stride_h = gan__rb_i32(r);
+            cc.stride_w = gan__rb_i32(r);
+            cc.padding = (gan_padding)gan__rb_i32(r);
+            cc.use_bias = (int)use_bias;
+            st = r->st ? r->st
+                       : kind == GAN_LAYER_CONV2D ? gan_model_add_conv2d(m, &cc)
+                                                  : gan_model_add_conv2d_transpose(m, &cc);
+            break;
+        case GAN_LAYER_BATCHNORM:
+            bc.momentum = gan__rb_f32(r);
+            bc.epsilon = gan__rb_f32(r);
+            st = r->st ? r->st : gan_model_add_batchnorm(m, &bc);
+            break;
+        case GAN_LAYER_LEAKY_RELU: {
+            float a = gan__rb_f32(r);
+            st = r->st ? r->st : gan_model_add_leaky_relu(m, a);
+            break;
+        }
+        case GAN_LAYER_RELU: st = gan_model_add_relu(m); break;
+        case GAN_LAYER_TANH: st = gan_model_add_tanh(m); break;
+        case GAN_LAYER_SIGMOID: st = gan_model_add_sigmoid(m); break;
+        case GAN_LAYER_FLATTEN: st = gan_model_add_flatten(m); break;
+        case GAN_LAYER_MINIBATCH_STDDEV: st = gan_model_add_minibatch_stddev(m); break;
+        case GAN_LAYER_NOISE_INJECTION: st = gan_model_add_noise_injection(m); break;
+        case GAN_LAYER_MINIBATCH_DISCRIMINATION: {
+            int kn = gan__rb_i32(r), kd = gan__rb_i32(r);
+            st = r->st ? r->st : gan_model_add_minibatch_discrimination(m, kn, kd);
+            break;
+        }
+        case GAN_LAYER_STYLE_INPUT: {
+            int h = gan__rb_i32(r), w = gan__rb_i32(r), c = gan__rb_i32(r);
+            st = r->st ? r->st : gan_model_add_style_input(m, h, w, c);
+            break;
+        }
+        case GAN_LAYER_ADAIN: {
+            float eps = gan__rb_f32(r);
+            st = r->st ? r->st : gan_model_add_adain(m, eps);
+            break;
+        }
+        case GAN_LAYER_CLASS_EMBEDDING: {
+            int classes = gan__rb_i32(r), dim = gan__rb_i32(r);
+            st = r->st ? r->st : gan_model_add_class_embedding(m, classes, dim);
+            break;
+        }
+        case GAN_LAYER_CLASS_PROJECTION: {
+            int classes = gan__rb_i32(r);
+            if (r->st == GAN_OK && use_bias != 1)
+                st = gan__err(GAN_EFORMAT, "class_projection with use_bias %u (always 1)", use_bias);
+            else
+                st = r->st ? r->st : gan_model_add_class_projection(m, classes);
+            break;
+        }
+        case GAN_LAYER_DROPOUT: {
+            float rate = gan__rb_f32(r);
+            st = r->st ? r->st : gan_model_add_dropout(m, rate);
+            break;
+        }
+        case GAN_LAYER_RESHAPE:
+            if ((st = read_shape(r, &ndim, dims)) == GAN_OK)
+                st = gan_model_add_reshape(m, ndim, dims);
+            break;
+        default:
+            st = gan__err(GAN_EFORMAT, "unknown layer kind %u", kind);
+            break;
+        }
+        if (st == GAN_OK && !trainable)
+            st = gan_model_set_trainable(m, (int)i, 0);
+        if (st != GAN_OK && r->st == GAN_OK) {
+            gan__err_prefix("%s: architecture layer %u", r->name, i);
+            r->st = st == GAN_EINVAL || st == GAN_ESHAPE ? GAN_EFORMAT : st;
+        }
+    }
+    if ((st = gan__rb_end(r)) != GAN_OK) {
+        gan_model_free(m);
+        return st;
+    }
+    if (n == 0) {
+        gan_model_free(m);
+        return gan__err(GAN_EFORMAT, "%s: architecture has no layers", r->name);
+    }
+    *out = m;
+    return GAN_OK;
+}
+
+/* Parameters and state (batchnorm statistics, spectral normalisation u) of
+   model slot `slot` into m. */
+static gan_status decode_weights(const gan__container *c, uint32_t slot, gan_model *m)
+{
+    unsigned char *raw = NULL;
+    gan__rbuf r;
+    gan_status st;
+    if ((st = gan__open_section(c, GAN__SEC_PARAMS, slot, &raw, &r)) != GAN_OK)
+        return st;
+    if (r.len != m->n_params * 4)
+        st = gan__err(GAN_EFORMAT, "%s: parameters section has %zu bytes, the architecture needs %zu "
+                      "(%zu floats)", c->name, r.len, m->n_params * 4, m->n_params);
+    else {
+        gan__rb_floats(&r, m->params, m->n_params);
+        st = gan__rb_end(&r);
+    }
+    gan__free(raw);
+    if (st != GAN_OK)
+        return st;
+    if ((st = gan__open_section(c, GAN__SEC_STATE, slot, &raw, &r)) != GAN_OK)
+        return st;
+    if (r.len != m->n_state * 4)
+        st = gan__err(GAN_EFORMAT, "%s: state section has %zu bytes, the architecture needs %zu",
+                      c->name, r.len, m->n_state * 4);
+    else {
+        gan__rb_floats(&r, m->state, m->n_state);
+        st = gan__rb_end(&r);
+    }
+    gan__free(raw);
+    for (size_t i = 0; st == GAN_OK && i < m->n_layers; i++) {
+        const gan__layer *l = &m->layers[i];
+        if (l->n_state && gan__check_state(l, m->state + l->state_off) != GAN_OK) {
+            gan__err_prefix("%s: layer %zu", c->name, i);
+            st = GAN_EFORMAT;
+        }
+    }
+    return st;
+}
+
+gan_status gan__load_model_slot(const gan__container *c, uint32_t slot, gan_model **out)
+{
+    unsigned char *raw = NULL;
+    gan__rbuf r;
+    gan_status st;
+    gan_model *m = NULL;
+    *out = NULL;
+    if ((st = gan__open_section(c, GAN__SEC_ARCH, slot, &raw, &r)) != GAN_OK)
+        return st;
+    if (r.len > GAN__GANC_MAX_ARCH)
+        st = gan__err(GAN_EFORMAT, "%s: architecture section of %zu bytes exceeds %zu", c->name, r.len,
+                      GAN__GANC_MAX_ARCH);
+    else
+        st = decode_arch(&r, c->flags, &m);
+    gan__free(raw);
+    if (st == GAN_OK && (st = decode_weights(c, slot, m)) != GAN_OK) {
+        gan_model_free(m);
+        m = NULL;
+    }
+    *out = m;
+    return st;
+}
+
+gan_status gan__encode_model(gan__wbuf *file, const gan_model *m, uint32_t slot)
+{
+    gan__wbuf raw = {0};
+    gan_status st;
+    encode_arch(&raw, m);
+    st = gan__put_section(file, GAN__SEC_ARCH, slot, &raw);
+    raw.len = 0;
+    gan__wb_floats(&raw, m->params, m->n_params);
+    if (st == GAN_OK)
+        st = gan__put_section(file, GAN__SEC_PARAMS, slot, &raw);
+    raw.len = 0;
+    gan__wb_floats(&raw, m->state, m->n_state);
+    if (st == GAN_OK)
+        st = gan__put_section(file, GAN__SEC_STATE, slot, &raw);
+    gan__wb_free(&raw);
+    return st;
+}
+
+gan_status gan_model_save_mem(const gan_model *m, void **buf, size_t *len)
+{
+    gan__wbuf file = {0};
+    gan_status st;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    GAN__CHECK_ARG(buf != NULL);
+    GAN__CHECK_ARG(len != NULL);
+    *buf = NULL;
+    *len = 0;
+    if (m->n_layers == 0)
+        return gan__err(GAN_ESTATE, "gan_model_save: the model has no layers");
+    gan__put_header(&file, GAN_FILE_MODEL, 3, gan__model_flags(m));
+    if ((st = gan__encode_model(&file, m, 0)) != GAN_OK) {
+        gan__wb_free(&file);
+        return st;
+    }
+    *buf = file.p;
+    *len = file.len;
+    return GAN_OK;
+}
+
+gan_status gan_model_save(const gan_model *m, const char *path)
+{
+    void *buf;
+    size_t len;
+    gan_status st;
+    GAN__CHECK_ARG(path != NULL);
+    if ((st = gan_model_save_mem(m, &buf, &len)) != GAN_OK)
+        return st;
+    st = gan__write_file_atomic(path, buf, len);
+    gan__free(buf);
+    return st;
+}
+
+gan_status gan_model_load_mem(gan_model **out, const void *buf, size_t len)
+{
+    gan__container c;
+    gan_status st;
+    GAN__CHECK_ARG(out != NULL);
+    *out = NULL;
+    GAN__CHECK_ARG(buf != NULL || len == 0);
+    if ((st = gan__parse_container(buf, len, GAN__MEM_NAME, &c)) != GAN_OK)
+        return st;
+    if ((st = gan__load_model_slot(&c, 0, out)) != GAN_OK)
+        return st;
+    gan__model_drop_grads(*out); /* an inference model carries no gradients */
+    return GAN_OK;
+}
+
+gan_status gan_model_load(gan_model **out, const char *path)
+{
+    gan__blob b;
+    gan__container c;
+    gan_status st;
+    GAN__CHECK_ARG(out != NULL);
+    *out = NULL;
+    GAN__CHECK_ARG(path != NULL);
+    if ((st = gan__read_file(path, &b)) != GAN_OK)
+        return st;
+    if ((st = gan__parse_container(b.data, b.len, path, &c)) == GAN_OK &&
+        (st = gan__load_model_slot(&c, 0, out)) == GAN_OK)
+        gan__model_drop_grads(*out);
+    gan__blob_free(&b);
+    return st;
+}
+

@@ -1,0 +1,59 @@
+/*
+ * data/data.h -- private declarations shared by the dataset sources:
+ * dataset.c (the handle, batching, convert), dataset_idx.c and
+ * dataset_cifar.c (parsers).  Builds on core/ and io/ (file reads).
+ *
+ * Parsers never trust a header: every size is overflow-checked and compared
+ * with the real length before anything is allocated.  Error messages have
+ * the form "<name>: offset <n>: <what>, expected <x>" where <name> is the
+ * file's path or "<memory>".
+ */
+#ifndef GAN_DATA_H
+#define GAN_DATA_H
+
+#include "core/core.h"
+#include "io/io.h"
+struct gan_dataset {
+    uint32_t magic;              /* GAN__MAGIC_DATASET */
+    gan__shape shape;            /* per sample */
+    size_t elems;                /* floats per sample */
+    size_t n_total;              /* samples stored */
+    size_t n;                    /* samples in use (gan_dataset_limit) */
+    const float *x;              /* (n_total, elems); owned when x_owned */
+    float *x_owned;
+    const int32_t *labels;       /* n_total or NULL; owned when labels_owned */
+    int32_t *labels_owned;
+    int n_classes;               /* max label + 1 over the first n, or 0 */
+    /* Batching. */
+    gan_batch_config cfg;
+    size_t *perm;                /* n_total entries: order of the current epoch */
+    size_t epoch;                /* current epoch */
+    size_t pos;                  /* next position in perm */
+    int perm_ready;              /* perm holds the order of `epoch` */
+};
+
+/*
+ * A new dataset that owns x (n * elems floats) and labels (n or NULL),
+ * both from gan__malloc.  Takes ownership even on failure (frees them).
+ */
+gan_status gan__dataset_wrap(gan_dataset **out, const gan__shape *shape, size_t n, float *x,
+                             int32_t *labels, const char *func);
+
+/* The uint8 -> float map x / 127.5 - 1, rounded once from double. */
+void gan__u8_table(float table[256]);
+
+/* ---- parsers ------------------------------------------------------------------- */
+
+gan_status gan__idx_load(gan_dataset **out, gan__blob *images, const char *images_name,
+                         gan__blob *labels, const char *labels_name, const char *func);
+
+/* Bytes per CIFAR-10 record: a label and 32x32x3 planar pixels. */
+#define GAN__CIFAR_RECORD 3073
+#define GAN__CIFAR_PIXELS 3072
+
+/* Validate a CIFAR-10 buffer: length a non-zero multiple of 3073, labels 0..9. */
+gan_status gan__cifar_check(const unsigned char *buf, size_t len, const char *name);
+/* Convert n validated records to NHWC floats (n * 3072) and labels (n). */
+void gan__cifar_convert(const unsigned char *buf, size_t n, float *x, int32_t *labels);
+
+#endif /* GAN_DATA_H */

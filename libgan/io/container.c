@@ -1,0 +1,216 @@
+/*
+ * container.c -- the GANC container: the file header, sections as zlib
+ * streams with CRC32s of their raw bytes, parsing with every size checked
+ * against caps and against the bytes that remain before anything is
+ * allocated, and inflating a section to exactly its declared size.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "io/io.h"
+
+const char *const gan__sec_names[] = {"?", "architecture", "parameters", "state",
+                                        "optimizer", "trainer", "dataset", "generator EMA"};
+
+/* ---- the container --------------------------------------------------------------- */
+
+gan_status gan__put_section(gan__wbuf *file, uint32_t type, uint32_t slot, const gan__wbuf *raw)
+{
+    uLongf stored = compressBound((uLong)raw->len);
+    unsigned char hdr[32], *z;
+    if (raw->failed || file->failed)
+        return gan__err(GAN_ENOMEM, "out of memory while encoding the %s section", gan__sec_names[type]);
+    z = gan__malloc(stored);
+    if (!z)
+        return gan__err(GAN_ENOMEM, "out of memory while compressing the %s section", gan__sec_names[type]);
+    if (compress2(z, &stored, raw->p ? raw->p : (const Bytef *)"", (uLong)raw->len, GAN__GANC_ZLIB_LEVEL) != Z_OK) {
+        gan__free(z);
+        return gan__err(GAN_EINTERNAL, "zlib failed to compress the %s section", gan__sec_names[type]);
+    }
+    gan__put_le32(hdr, type);
+    gan__put_le32(hdr + 4, slot);
+    gan__put_le32(hdr + 8, (uint32_t)raw->len);
+    gan__put_le32(hdr + 12, (uint32_t)((uint64_t)raw->len >> 32));
+    gan__put_le32(hdr + 16, (uint32_t)stored);
+    gan__put_le32(hdr + 20, (uint32_t)((uint64_t)stored >> 32));
+    gan__put_le32(hdr + 24, (uint32_t)crc32(0L, raw->p ? raw->p : (const Bytef *)"", (uInt)raw->len));
+    gan__put_le32(hdr + 28, (uint32_t)crc32(0L, hdr, 28));
+    gan__wb_put(file, hdr, 32);
+    gan__wb_put(file, z, stored);
+    gan__free(z);
+    return file->failed ? gan__err(GAN_ENOMEM, "out of memory while writing the file") : GAN_OK;
+}
+
+void gan__put_header(gan__wbuf *file, uint32_t kind, uint32_t n_sections, uint32_t flags)
+{
+    unsigned char h[32];
+    memcpy(h, GAN__GANC_MAGIC, 4);
+    gan__put_le32(h + 4, GAN__GANC_VERSION);
+    gan__put_le32(h + 8, flags);
+    gan__put_le32(h + 12, kind);
+    gan__put_le32(h + 16, (uint32_t)GAN_VERSION_NUMBER);
+    gan__put_le32(h + 20, n_sections);
+    gan__put_le32(h + 24, 0);
+    gan__put_le32(h + 28, (uint32_t)crc32(0L, h, 28));
+    gan__wb_put(file, h, 32);
+}
+
+
+
+/* Does the CRC check apply?  Fuzzing builds skip it (as libpng does) so the
+   fuzzer reaches the parsers behind it. */
+static int crc_differs(uint32_t want, uint32_t got)
+{
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+    (void)want;
+    (void)got;
+    return 0;
+#else
+    return want != got;
+#endif
+}
+
+gan_status gan__parse_header(const unsigned char *b, size_t len, const char *name, gan__container *c)
+{
+    uint32_t version, flags, crc;
+    if (len < GAN__GANC_HEADER)
+        return gan__err(GAN_EFORMAT, "%s: %zu bytes, too short for a libgan file (header is 32)", name, len);
+    if (memcmp(b, GAN__GANC_MAGIC, 4) != 0)
+        return gan__err(GAN_EFORMAT, "%s: offset 0: magic %02x %02x %02x %02x, expected \"GANC\" "
+                        "(not a libgan model or checkpoint)", name, b[0], b[1], b[2], b[3]);
+    crc = gan__get_le32(b + 28);
+    if (crc_differs(crc, (uint32_t)crc32(0L, b, 28)))
+        return gan__err(GAN_EFORMAT, "%s: offset 28: header CRC32 %08x does not match its bytes (%08x)",
+                        name, crc, (unsigned)crc32(0L, b, 28));
+    version = gan__get_le32(b + 4);
+    flags = gan__get_le32(b + 8);
+    if (version == 0)
+        return gan__err(GAN_EFORMAT, "%s: offset 4: format version 0 is invalid", name);
+    if (version > GAN__GANC_VERSION || (flags & ~GAN__GANC_KNOWN_FLAGS) != 0)
+        return gan__err(GAN_EVERSION, "%s: format version %u with flags %#x needs a newer libgan "
+                        "(this one reads version %u with flags %#x)", name, version, flags,
+                        GAN__GANC_VERSION, GAN__GANC_KNOWN_FLAGS);
+    c->flags = flags;
+    c->kind = gan__get_le32(b + 12);
+    if (c->kind != GAN_FILE_MODEL && c->kind != GAN_FILE_CHECKPOINT)
+        return gan__err(GAN_EFORMAT, "%s: offset 12: file kind %u, expected 1 (model) or 2 (checkpoint)",
+                        name, c->kind);
+    c->writer_version = gan__get_le32(b + 16);
+    c->n = gan__get_le32(b + 20);
+    if (c->n < 1 || c->n > GAN__GANC_MAX_SECTIONS)
+        return gan__err(GAN_EFORMAT, "%s: offset 20: %u sections, expected 1..%u", name, c->n,
+                        GAN__GANC_MAX_SECTIONS);
+    return GAN_OK;
+}
+
+gan_status gan__parse_container(const unsigned char *b, size_t len, const char *name, gan__container *c)
+{
+    gan_status st;
+    size_t off = GAN__GANC_HEADER;
+    memset(c, 0, sizeof *c);
+    c->name = name;
+    if ((st = gan__parse_header(b, len, name, c)) != GAN_OK)
+        return st;
+    for (uint32_t i = 0; i < c->n; i++) {
+        gan__section *s = &c->sec[i];
+        uint64_t raw, stored;
+        uint32_t hcrc;
+        if (len - off < 32)
+            return gan__err(GAN_EFORMAT, "%s: offset %zu: section %u header truncated (%zu bytes left, "
+                            "32 expected)", name, off, i, len - off);
+        hcrc = gan__get_le32(b + off + 28);
+        if (crc_differs(hcrc, (uint32_t)crc32(0L, b + off, 28)))
+            return gan__err(GAN_EFORMAT, "%s: offset %zu: section %u header CRC32 mismatch", name, off, i);
+        s->type = gan__get_le32(b + off);
+        s->slot = gan__get_le32(b + off + 4);
+        raw = gan__get_le64(b + off + 8);
+        stored = gan__get_le64(b + off + 16);
+        s->crc = gan__get_le32(b + off + 24);
+        if (s->type < GAN__SEC_ARCH || s->type > GAN__SEC_EMA)
+            return gan__err(GAN_EFORMAT, "%s: offset %zu: unknown section type %u", name, off, s->type);
+        if (s->slot > 1)
+            return gan__err(GAN_EFORMAT, "%s: offset %zu: %s section slot %u, expected 0 or 1", name,
+                            off + 4, gan__sec_names[s->type], s->slot);
+        if (raw > GAN__GANC_MAX_RAW)
+            return gan__err(GAN_EFORMAT, "%s: offset %zu: %s section declares %llu bytes, more than the "
+                            "%zu allowed", name, off + 8, gan__sec_names[s->type], (unsigned long long)raw,
+                            GAN__GANC_MAX_RAW);
+        if (stored > len - off - 32)
+            return gan__err(GAN_EFORMAT, "%s: offset %zu: %s section declares %llu stored bytes, only %zu "
+                            "remain (truncated file?)", name, off + 16, gan__sec_names[s->type],
+                            (unsigned long long)stored, len - off - 32);
+        for (uint32_t j = 0; j < i; j++)
+            if (c->sec[j].type == s->type && c->sec[j].slot == s->slot)
+                return gan__err(GAN_EFORMAT, "%s: offset %zu: second %s section for slot %u", name, off,
+                                gan__sec_names[s->type], s->slot);
+        s->offset = off;
+        s->stored = b + off + 32;
+        s->stored_len = (size_t)stored;
+        s->raw_len = (size_t)raw;
+        off += 32 + (size_t)stored;
+    }
+    if (off != len)
+        return gan__err(GAN_EFORMAT, "%s: offset %zu: %zu unexpected bytes after the last section", name,
+                        off, len - off);
+    return GAN_OK;
+}
+
+const gan__section *gan__find_section(const gan__container *c, uint32_t type, uint32_t slot)
+{
+    for (uint32_t i = 0; i < c->n; i++)
+        if (c->sec[i].type == type && c->sec[i].slot == slot)
+            return &c->sec[i];
+    return NULL;
+}
+
+/* Inflate a section into *out (gan__malloc'ed, freed by the caller). */
+gan_status gan__inflate_section(const gan__container *c, const gan__section *s, unsigned char **out)
+{
+    uLongf got = (uLongf)s->raw_len;
+    unsigned char *raw;
+    int zr;
+    *out = NULL;
+    raw = gan__malloc(s->raw_len ? s->raw_len : 1);
+    if (!raw)
+        return gan__err(GAN_ENOMEM, "%s: out of memory for the %zu-byte %s section", c->name, s->raw_len,
+                        gan__sec_names[s->type]);
+    zr = uncompress(raw, &got, s->stored, (uLong)s->stored_len);
+    if (zr != Z_OK || got != (uLongf)s->raw_len) {
+        gan__free(raw);
+        return gan__err(GAN_EFORMAT, "%s: offset %zu: %s section does not inflate to its declared %zu "
+                        "bytes (zlib: %s)", c->name, s->offset, gan__sec_names[s->type], s->raw_len,
+                        zr == Z_OK ? "wrong size" : zError(zr));
+    }
+    if (crc_differs(s->crc, (uint32_t)crc32(0L, raw, (uInt)s->raw_len))) {
+        gan__free(raw);
+        return gan__err(GAN_EFORMAT, "%s: offset %zu: %s section CRC32 mismatch (corrupted data)",
+                        c->name, s->offset, gan__sec_names[s->type]);
+    }
+    *out = raw;
+    return GAN_OK;
+}
+
+/* Inflate a required section into a reader.  *raw must be freed. */
+gan_status gan__open_section(const gan__container *c, uint32_t type, uint32_t slot, unsigned char **raw,
+                               gan__rbuf *r)
+{
+    const gan__section *s = gan__find_section(c, type, slot);
+    gan_status st;
+    *raw = NULL;
+    if (!s)
+        return gan__err(GAN_EFORMAT, "%s: the %s section%s is missing", c->name, gan__sec_names[type],
+                        slot ? " of the discriminator" : "");
+    if ((st = gan__inflate_section(c, s, raw)) != GAN_OK)
+        return st;
+    r->p = *raw;
+    r->len = s->raw_len;
+    r->off = 0;
+    r->name = c->name;
+    r->what = gan__sec_names[type];
+    r->st = GAN_OK;
+    return GAN_OK;
+}
+

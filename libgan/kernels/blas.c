@@ -1,0 +1,281 @@
+/*
+ * blas.c -- the one door to matrix multiplication, and the thread count.
+ *
+ * All GEMMs of the library go through gan__sgemm, so the BLAS can be swapped
+ * (or absent: GAN_USE_OPENBLAS=OFF builds use the reference loop) in one
+ * place.  gan__sgemm_ref is the naive twin the tests compare against.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#include "kernels/kernels.h"
+
+#ifdef GAN_HAVE_OPENBLAS
+#  include <cblas.h>
+#endif
+
+static int gan__threads = 1;
+
+/* Tests set this to route every GEMM through gan__sgemm_ref, whose results
+   do not depend on the CPU or the BLAS kernel (tests/check_baseline.c). */
+int gan__blas_force_ref = 0;
+
+gan_status gan_set_threads(int n)
+{
+    if (n < 0 || n > 1024)
+        return gan__err(GAN_EINVAL, "gan_set_threads: thread count %d out of range 0..1024", n);
+    if (n == 0) {
+#ifdef GAN_HAVE_OPENBLAS
+        n = openblas_get_num_procs();
+#else
+        n = 1;
+#endif
+        if (n < 1)
+            n = 1;
+    }
+    gan__threads = n;
+#ifdef GAN_HAVE_OPENBLAS
+    openblas_set_num_threads(n);
+#endif
+    return GAN_OK;
+}
+
+int gan_get_threads(void)
+{
+    return gan__threads;
+}
+
+void gan__sgemm_ref(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                    const float *a, int lda, const float *b, int ldb, float beta,
+                    float *c, int ldc)
+{
+    for (int i = 0; i < m; i++) {
+        for (int j = 0; j < n; j++) {
+            double acc = 0.0;
+            for (int p = 0; p < k; p++) {
+                float av = trans_a ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p];
+                float bv = trans_b ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j];
+                acc += (double)av * bv;
+            }
+            float *cij = &c[(size_t)i * ldc + j];
+            /* beta == 0 must ignore C, which may hold NaN garbage. */
+            *cij = (float)(alpha * acc) + (beta == 0.0f ? 0.0f : beta * *cij);
+        }
+    }
+}
+
+void gan__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                const float *a, int lda, const float *b, int ldb, float beta,
+                float *c, int ldc)
+{
+    if (m <= 0 || n <= 0)
+        return;
+    if (k <= 0) {
+        /* Nothing to multiply: C = beta * C. */
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                c[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[(size_t)i * ldc + j];
+        return;
+    }
+    if (gan__blas_force_ref) {
+        gan__sgemm_ref(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+#ifdef GAN_HAVE_OPENBLAS
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb,
+                beta, c, ldc);
+#else
+    gan__sgemm_ref(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#endif
+}
+
+/* ---- choosing OpenBLAS' kernel ----------------------------------------------
+ *
+ * A DYNAMIC_ARCH OpenBLAS (Debian's) picks its kernels in its own
+ * constructor, from OPENBLAS_CORETYPE if set, else from cpuid.  That choice
+ * can be far below what the CPU offers: 0.3.21 does not know recent CPUs and
+ * falls back to Prescott (SSE3) kernels, and environments set
+ * OPENBLAS_CORETYPE=Haswell (AVX2) on AVX-512 machines.  SGEMM then runs at
+ * a fifth to a half of the speed the AVX-512 (SkylakeX) kernels reach.
+ *
+ * libgan's constructor runs after OpenBLAS' (libgan depends on it), so it
+ * cannot set the variable in time.  Instead it asks OpenBLAS to choose
+ * again: gotoblas_dynamic_quit() + gotoblas_dynamic_init() are exported by
+ * every DYNAMIC_ARCH build and re-read OPENBLAS_CORETYPE, which libgan sets
+ * for the duration of that call only (and then restores).  The policy, from
+ * GAN_BLAS_CORETYPE:
+ *   unset or "auto"  if OPENBLAS_CORETYPE is set, keep OpenBLAS' choice:
+ *                    some environments set it on purpose, because older
+ *                    OpenBLAS kernels compute wrong results or crash on
+ *                    their CPU.  Otherwise, if the CPU and OS support
+ *                    AVX-512 (F, CD, BW, DQ, VL) and OpenBLAS runs a
+ *                    non-AVX-512 kernel, switch to SkylakeX; else if they
+ *                    support AVX2 + FMA and OpenBLAS runs an older kernel
+ *                    than Haswell, switch to Haswell.
+ *   "keep"           never switch (OpenBLAS' own choice stands).
+ *   a core name      switch to that OpenBLAS core (e.g. "Haswell").
+ * Every switch is followed by a self-test (GEMMs of awkward shapes in all
+ * four transpose combinations against gan__sgemm_ref); if it fails, the
+ * previous kernel is restored.  The switch is process-wide: other users of
+ * the same OpenBLAS in the process get the faster kernel too.  It happens
+ * once, when libgan is loaded, before any GEMM of libgan's.
+ * gan_blas_info() reports what happened.
+ */
+#ifdef GAN_HAVE_OPENBLAS
+char *openblas_get_corename(void);
+char *openblas_get_config(void);
+/* Weak: absent from single-target (non DYNAMIC_ARCH) OpenBLAS builds. */
+extern void gotoblas_dynamic_init(void) __attribute__((weak));
+extern void gotoblas_dynamic_quit(void) __attribute__((weak));
+#endif
+
+static char gan__blas_note[192] GAN__UNUSED = "no kernel selection (library constructor did not run)";
+
+#ifdef GAN_HAVE_OPENBLAS
+static int gan__core_is(const char *core, const char *const *names)
+{
+    for (; *names; names++)
+        if (strcasecmp(core, *names) == 0)
+            return 1;
+    return 0;
+}
+
+/* Re-run OpenBLAS' kernel selection with OPENBLAS_CORETYPE = core. */
+static void gan__openblas_force(const char *core)
+{
+    const char *env = getenv("OPENBLAS_CORETYPE");
+    char old[64];
+    int had = env != NULL && strlen(env) < sizeof old;
+    if (had)
+        strcpy(old, env);
+    setenv("OPENBLAS_CORETYPE", core, 1);
+    gotoblas_dynamic_quit();
+    gotoblas_dynamic_init();
+    if (had)
+        setenv("OPENBLAS_CORETYPE", old, 1);
+    else
+        unsetenv("OPENBLAS_CORETYPE");
+}
+
+/* Awkward shapes (edges of every blocking) in all transpose combinations,
+   compared with the naive loop.  1 if all agree. */
+int gan__blas_self_test(void)
+{
+    static const int shapes[][3] = {{1, 1, 1}, {37, 29, 53}, {67, 3, 130}, {5, 70, 33}, {96, 48, 64}};
+    float a[130 * 70], b[130 * 70], c[70 * 70], r[70 * 70];
+    uint64_t st = 12345;
+    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
+        a[i] = (float)((int)(gan__splitmix64(&st) % 2001) - 1000) / 1000.0f;
+        b[i] = (float)((int)(gan__splitmix64(&st) % 2001) - 1000) / 1000.0f;
+    }
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int t = 0; t < 4; t++) {
+            const int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+            const int ta = t & 1, tb = t >> 1;
+            const int lda = ta ? m : k, ldb = tb ? k : n;
+            for (int i = 0; i < m * n; i++)
+                c[i] = r[i] = 0.5f;
+            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                        m, n, k, 1.0f, a, lda, b, ldb, 0.5f, c, n);
+            gan__sgemm_ref(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.5f, r, n);
+            for (int i = 0; i < m * n; i++) {
+                float d = c[i] - r[i];
+                if (!(d < 1e-3f && d > -1e-3f))
+                    return 0;
+            }
+        }
+    return 1;
+}
+
+static void gan__blas_select(void)
+{
+    static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
+    static const char *const avx2[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids",
+                                       "Excavator", NULL};
+    const char *mode = getenv("GAN_BLAS_CORETYPE");
+    char before[32];
+    const char *want = NULL;
+    if (!gotoblas_dynamic_init || !gotoblas_dynamic_quit) {
+        snprintf(gan__blas_note, sizeof gan__blas_note,
+                 "single-target OpenBLAS: kernel fixed at build time");
+        return;
+    }
+    snprintf(before, sizeof before, "%s", openblas_get_corename());
+    if (mode && strcasecmp(mode, "keep") == 0) {
+        snprintf(gan__blas_note, sizeof gan__blas_note,
+                 "kept OpenBLAS' choice (GAN_BLAS_CORETYPE=keep)");
+        return;
+    }
+    if (mode && *mode && strcasecmp(mode, "auto") != 0) {
+        want = mode;
+    } else if (getenv("OPENBLAS_CORETYPE") && *getenv("OPENBLAS_CORETYPE")) {
+        snprintf(gan__blas_note, sizeof gan__blas_note,
+                 "kept OPENBLAS_CORETYPE=%.40s from the environment (GAN_BLAS_CORETYPE=<core> "
+                 "overrides it)", getenv("OPENBLAS_CORETYPE"));
+        return;
+    } else {
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+            __builtin_cpu_supports("avx512vl")) {
+            if (!gan__core_is(before, avx512))
+                want = "SkylakeX";
+        } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+            if (!gan__core_is(before, avx2))
+                want = "Haswell";
+        }
+    }
+    if (want == NULL || strcasecmp(want, before) == 0) {
+        snprintf(gan__blas_note, sizeof gan__blas_note, "OpenBLAS' own choice kept (best for this CPU)");
+        return;
+    }
+    gan__openblas_force(want);
+    if (!gan__blas_self_test()) {
+        gan__openblas_force(before);
+        snprintf(gan__blas_note, sizeof gan__blas_note,
+                 "%s failed libgan's GEMM self-test; back to %s", want, before);
+        return;
+    }
+    snprintf(gan__blas_note, sizeof gan__blas_note, "switched by libgan from %s to %s (%s)", before,
+             openblas_get_corename(),
+             mode && *mode && strcasecmp(mode, "auto") != 0 ? "GAN_BLAS_CORETYPE" : "cpuid");
+}
+
+__attribute__((constructor)) static void gan__blas_ctor(void)
+{
+    int n;
+    gan__blas_select();
+    /* gan_get_threads() tells the truth from the start: OpenBLAS begins
+       with OPENBLAS_NUM_THREADS or one thread per core. */
+    n = openblas_get_num_threads();
+    gan__threads = n >= 1 ? n : 1;
+}
+#endif
+
+gan_status gan_blas_info(char *buf, size_t cap, size_t *needed)
+{
+    char tmp[512];
+    int len;
+    if (buf == NULL && cap != 0)
+        return gan__err(GAN_EINVAL, "gan_blas_info: buf is NULL but cap is %zu", cap);
+#ifdef GAN_HAVE_OPENBLAS
+    len = snprintf(tmp, sizeof tmp, "OpenBLAS, kernel %s; %s; threads %d; config: %s",
+                   openblas_get_corename(), gan__blas_note, gan__threads, openblas_get_config());
+#else
+    len = snprintf(tmp, sizeof tmp, "no BLAS: naive reference GEMM; threads %d", gan__threads);
+#endif
+    if (len < 0)
+        len = 0;
+    if (len >= (int)sizeof tmp)
+        len = (int)sizeof tmp - 1;
+    if (cap) {
+        size_t n = (size_t)len < cap - 1 ? (size_t)len : cap - 1;
+        memcpy(buf, tmp, n);
+        buf[n] = '\0';
+    }
+    if (needed)
+        *needed = (size_t)len;
+    return GAN_OK;
+}

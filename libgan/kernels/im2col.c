@@ -1,0 +1,159 @@
+/*
+ * im2col.c -- lowering convolutions to one GEMM over a whole batch (NHWC).
+ *
+ * Row r = (img, oy, ox) of the column matrix holds the kernel window of
+ * output position (oy, ox) laid out as (ky, kx, c).  In NHWC the kw*c values
+ * of one kernel row are contiguous in the image, so a window row is a single
+ * memcpy unless it crosses the left or right border.  The column matrix
+ * times the (kh*kw*c, filters) kernel gives the NHWC output directly.
+ */
+#include "kernels/kernels.h"
+
+GAN__SIMD_BODY void im2col_body(const gan__conv_geom *g, int n, const float *x, float *col)
+{
+    const int C = g->ic, K = g->kh * g->kw * C;
+    const size_t img = (size_t)g->ih * g->iw * C;
+    for (int b = 0; b < n; b++) {
+        const float *xb = x + (size_t)b * img;
+        for (int oy = 0; oy < g->oh; oy++) {
+            for (int ox = 0; ox < g->ow; ox++) {
+                float *dst = col + (((size_t)b * g->oh + oy) * g->ow + ox) * K;
+                const int ix0 = ox * g->sw - g->pad_left;
+                const int inside = ix0 >= 0 && ix0 + g->kw <= g->iw;
+                for (int ky = 0; ky < g->kh; ky++, dst += (size_t)g->kw * C) {
+                    const int iy = oy * g->sh - g->pad_top + ky;
+                    if (iy < 0 || iy >= g->ih) {
+                        memset(dst, 0, sizeof(float) * g->kw * C);
+                        continue;
+                    }
+                    const float *src = xb + ((size_t)iy * g->iw) * C;
+                    if (inside) {
+                        memcpy(dst, src + (size_t)ix0 * C, sizeof(float) * g->kw * C);
+                        continue;
+                    }
+                    for (int kx = 0; kx < g->kw; kx++) {
+                        const int ix = ix0 + kx;
+                        if (ix < 0 || ix >= g->iw)
+                            memset(dst + kx * C, 0, sizeof(float) * C);
+                        else
+                            memcpy(dst + kx * C, src + (size_t)ix * C, sizeof(float) * C);
+                    }
+                }
+            }
+        }
+    }
+}
+GAN__SIMD_VARIANTS(im2col, (const gan__conv_geom *g, int n, const float *x, float *col),
+                   (g, n, x, col))
+
+void gan__im2col(const gan__conv_geom *g, int n, const float *x, float *col)
+{
+    GAN__SIMD_CALL(im2col, (g, n, x, col));
+}
+
+/* d[0..n) += s[0..n); the two never overlap (col and image are distinct). */
+static inline void gan__add_row(float *restrict d, const float *restrict s, int n)
+{
+    for (int c = 0; c < n; c++)
+        d[c] += s[c];
+}
+
+GAN__SIMD_BODY void col2im_body(const gan__conv_geom *g, int n, const float *col, float *x)
+{
+    const int C = g->ic, K = g->kh * g->kw * C;
+    const size_t img = (size_t)g->ih * g->iw * C;
+    for (int b = 0; b < n; b++) {
+        float *xb = x + (size_t)b * img;
+        for (int oy = 0; oy < g->oh; oy++) {
+            for (int ox = 0; ox < g->ow; ox++) {
+                const float *src = col + (((size_t)b * g->oh + oy) * g->ow + ox) * K;
+                const int ix0 = ox * g->sw - g->pad_left;
+                for (int ky = 0; ky < g->kh; ky++, src += (size_t)g->kw * C) {
+                    const int iy = oy * g->sh - g->pad_top + ky;
+                    if (iy < 0 || iy >= g->ih)
+                        continue;
+                    float *row = xb + ((size_t)iy * g->iw) * C;
+                    if (ix0 >= 0 && ix0 + g->kw <= g->iw) {
+                        /* The kw*C window is contiguous in both. */
+                        gan__add_row(row + (size_t)ix0 * C, src, g->kw * C);
+                        continue;
+                    }
+                    for (int kx = 0; kx < g->kw; kx++) {
+                        const int ix = ix0 + kx;
+                        if (ix < 0 || ix >= g->iw)
+                            continue;
+                        gan__add_row(row + (size_t)ix * C, src + kx * C, C);
+                    }
+                }
+            }
+        }
+    }
+}
+GAN__SIMD_VARIANTS(col2im, (const gan__conv_geom *g, int n, const float *col, float *x),
+                   (g, n, col, x))
+
+void gan__col2im(const gan__conv_geom *g, int n, const float *col, float *x)
+{
+    GAN__SIMD_CALL(col2im, (g, n, col, x));
+}
+
+/* The naive twin of gan__col2im: the test oracle. */
+void gan__col2im_ref(const gan__conv_geom *g, int n, const float *col, float *x)
+{
+    const int C = g->ic, K = g->kh * g->kw * C;
+    const size_t img = (size_t)g->ih * g->iw * C;
+    for (int b = 0; b < n; b++) {
+        float *xb = x + (size_t)b * img;
+        for (int oy = 0; oy < g->oh; oy++) {
+            for (int ox = 0; ox < g->ow; ox++) {
+                const float *src = col + (((size_t)b * g->oh + oy) * g->ow + ox) * K;
+                const int ix0 = ox * g->sw - g->pad_left;
+                for (int ky = 0; ky < g->kh; ky++, src += (size_t)g->kw * C) {
+                    const int iy = oy * g->sh - g->pad_top + ky;
+                    if (iy < 0 || iy >= g->ih)
+                        continue;
+                    float *row = xb + ((size_t)iy * g->iw) * C;
+                    for (int kx = 0; kx < g->kw; kx++) {
+                        const int ix = ix0 + kx;
+                        if (ix < 0 || ix >= g->iw)
+                            continue;
+                        float *d = row + (size_t)ix * C;
+                        const float *s = src + kx * C;
+                        for (int c = 0; c < C; c++)
+                            d[c] += s[c];
+                    }
+                }
+            }
+        }
+    }
+}
+
+GAN__SIMD_BODY void add_bias_rows_body(float *restrict y, const float *restrict b, size_t rows, size_t cols)
+{
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
+            y[i * cols + j] += b[j];
+}
+GAN__SIMD_VARIANTS(add_bias_rows, (float *restrict y, const float *restrict b, size_t rows,
+                   size_t cols),
+                   (y, b, rows, cols))
+
+void gan__add_bias_rows(float *restrict y, const float *restrict b, size_t rows, size_t cols)
+{
+    GAN__SIMD_CALL(add_bias_rows, (y, b, rows, cols));
+}
+
+GAN__SIMD_BODY void bias_grad_rows_body(float *restrict db, const float *restrict dy, size_t rows, size_t cols)
+{
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
+            db[j] += dy[i * cols + j];
+}
+GAN__SIMD_VARIANTS(bias_grad_rows, (float *restrict db, const float *restrict dy, size_t rows,
+                   size_t cols),
+                   (db, dy, rows, cols))
+
+void gan__bias_grad_rows(float *restrict db, const float *restrict dy, size_t rows, size_t cols)
+{
+    GAN__SIMD_CALL(bias_grad_rows, (db, dy, rows, cols));
+}

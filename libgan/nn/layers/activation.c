@@ -1,0 +1,262 @@
+/*
+ * activation.c -- element-wise activations.
+ *
+ *   leaky_relu  y = x (x > 0), a x (x <= 0)     dx = dy (x > 0), a dy
+ *   relu        leaky_relu with a = 0
+ *   tanh        y = tanh x                      dx = dy (1 - y^2)
+ *   sigmoid     y = 1 / (1 + e^-x)              dx = dy y (1 - y)
+ *
+ * All four differentiate through their output y (leaky ReLU's slope: y > 0
+ * exactly when x > 0, as a >= 0), so they may run in place, y over x (see
+ * plan.c): x == y is allowed in forward and backward, and so is dx == dy.
+ */
+#include <math.h>
+
+#include "nn/nn.h"
+
+static gan_status act_setup(gan__layer *l)
+{
+    l->out = l->in;
+    return GAN_OK;
+}
+
+static size_t act_workspace(const gan__layer *l, size_t batch)
+{
+    (void)l; (void)batch;
+    return 0;
+}
+
+static void act_init(gan__layer *l, float *w, float *state, gan__rng *r)
+{
+    (void)l; (void)w; (void)state; (void)r;
+}
+
+static size_t act_count(const gan__layer *l, const gan__ctx *cx)
+{
+    return cx->batch * gan__shape_elems(&l->in);
+}
+
+/*
+ * The fast kernels multiply by a selected slope (1 or a) instead of
+ * branching: the same bits (x * 1 == x; NaN stays NaN), no mispredicted
+ * branches on random signs, and the loop vectorises.  The naive twins
+ * gan__leaky_*_ref are the test oracle (tests/check_kernels.c).
+ */
+GAN__SIMD_BODY void leaky_forward_body(size_t n, float a, const float *restrict x, float *restrict y)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float s = x[i] > 0.0f ? 1.0f : a;
+        y[i] = x[i] * s;
+    }
+}
+GAN__SIMD_VARIANTS(leaky_forward, (size_t n, float a, const float *restrict x, float *restrict y),
+                   (n, a, x, y))
+
+void gan__leaky_forward(size_t n, float a, const float *restrict x, float *restrict y)
+{
+    GAN__SIMD_CALL(leaky_forward, (n, a, x, y));
+}
+
+GAN__SIMD_BODY void leaky_backward_body(size_t n, float a, const float *restrict x, const float *restrict dy,
+                         float *restrict dx)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float s = x[i] > 0.0f ? 1.0f : a;
+        dx[i] = dy[i] * s;
+    }
+}
+GAN__SIMD_VARIANTS(leaky_backward, (size_t n, float a, const float *restrict x,
+                   const float *restrict dy, float *restrict dx),
+                   (n, a, x, dy, dx))
+
+void gan__leaky_backward(size_t n, float a, const float *restrict x, const float *restrict dy,
+                         float *restrict dx)
+{
+    GAN__SIMD_CALL(leaky_backward, (n, a, x, dy, dx));
+}
+
+GAN__SIMD_BODY void leaky_forward_inplace_body(size_t n, float a, float *restrict y)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float s = y[i] > 0.0f ? 1.0f : a;
+        y[i] *= s;
+    }
+}
+GAN__SIMD_VARIANTS(leaky_forward_inplace, (size_t n, float a, float *restrict y), (n, a, y))
+
+void gan__leaky_forward_inplace(size_t n, float a, float *restrict y)
+{
+    GAN__SIMD_CALL(leaky_forward_inplace, (n, a, y));
+}
+
+GAN__SIMD_BODY void leaky_backward_inplace_body(size_t n, float a, const float *restrict x, float *restrict g)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float s = x[i] > 0.0f ? 1.0f : a;
+        g[i] *= s;
+    }
+}
+GAN__SIMD_VARIANTS(leaky_backward_inplace, (size_t n, float a, const float *restrict x,
+                   float *restrict g),
+                   (n, a, x, g))
+
+void gan__leaky_backward_inplace(size_t n, float a, const float *restrict x, float *restrict g)
+{
+    GAN__SIMD_CALL(leaky_backward_inplace, (n, a, x, g));
+}
+
+void gan__leaky_forward_ref(size_t n, float a, const float *x, float *y)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = x[i] > 0.0f ? x[i] : a * x[i];
+}
+
+void gan__leaky_backward_ref(size_t n, float a, const float *x, const float *dy, float *dx)
+{
+    for (size_t i = 0; i < n; i++)
+        dx[i] = x[i] > 0.0f ? dy[i] : a * dy[i];
+}
+
+static void leaky_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)
+{
+    if (x == y)
+        gan__leaky_forward_inplace(act_count(l, cx), l->u.act.alpha, y);
+    else
+        gan__leaky_forward(act_count(l, cx), l->u.act.alpha, x, y);
+}
+
+static void leaky_backward(gan__layer *l, const gan__ctx *cx, const float *x,
+                           const float *y, const float *dy, float *dx)
+{
+    (void)x;   /* may be y itself (in place); y has x's signs */
+    if (dx == dy)   /* the gradient buffer plan writes dx over dy */
+        gan__leaky_backward_inplace(act_count(l, cx), l->u.act.alpha, y, dx);
+    else if (dx)
+        gan__leaky_backward(act_count(l, cx), l->u.act.alpha, y, dy, dx);
+}
+
+/*
+ * tanh without libm: Cephes' tanhf, written branch-free so the loop
+ * vectorises (libm's tanhf is a scalar call of ~15 ns per element, a few
+ * per cent of a generator's forward pass).  |x| < 0.625: an odd polynomial;
+ * otherwise 1 - 2 / (e^{2|x|} + 1) with the sign of x, e^t from Cephes'
+ * expf (t = k ln2 + r, |r| <= ln2/2, a degree-7 polynomial, 2^k from the
+ * exponent bits).  |x| is clamped at 9.5, where tanh rounds to 1.  Within
+ * 2 ulp of the exact tanh (tests/check_kernels.c measures it); NaN stays
+ * NaN, +-0 and +-inf give +-0 and +-1.  No FMA contraction (the build
+ * disables it), so every vector width gives the same bits.
+ */
+/* c ? a : b as bit operations: GCC if-converts ternaries in this loop for
+   SSE2 but not for the AVX2 clone, which then stays scalar. */
+static inline float gan__select(int c, float a, float b)
+{
+    union { float f; uint32_t u; } ua, ub, r;
+    const uint32_t m = 0u - (uint32_t)c;
+    ua.f = a;
+    ub.f = b;
+    r.u = (ua.u & m) | (ub.u & ~m);
+    return r.f;
+}
+
+static inline float gan__tanh1(float x)
+{
+    const float ax = fabsf(x);
+    const float z2 = x * x;
+    const float small = ((((-5.70498872745e-3f * z2 + 2.06390887954e-2f) * z2 -
+                           5.37397155531e-2f) * z2 + 1.33314422036e-1f) * z2 -
+                         3.33332819422e-1f) * z2 * x + x;
+    const float t = 2.0f * gan__select(ax < 9.5f, ax, 9.5f);      /* NaN -> 19: fixed below */
+    const int k = (int)(t * 1.44269504088896341f + 0.5f); /* round(t / ln2), t >= 0 */
+    const float kf = (float)k;
+    float r = t - kf * 0.693359375f;
+    r = r - kf * -2.12194440e-4f;
+    const float r2 = r * r;
+    const float p = ((((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
+                        4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f) * r2 +
+                     r) + 1.0f;
+    union { int32_t i; float f; } scale;
+    scale.i = (k + 127) << 23;                          /* 2^k, k in 0..27 */
+    const float e = p * scale.f;
+    const float big = copysignf(1.0f - 2.0f / (e + 1.0f), x);
+    const float v = gan__select(ax < 0.625f, copysignf(small, x), big);   /* keeps -0 */
+    return gan__select(x != x, x, v);
+}
+
+GAN__SIMD_BODY void tanh_forward_body(size_t n, const float *restrict x, float *restrict y)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = gan__tanh1(x[i]);
+}
+GAN__SIMD_VARIANTS(tanh_forward, (size_t n, const float *restrict x, float *restrict y), (n, x, y))
+
+void gan__tanh_forward(size_t n, const float *restrict x, float *restrict y)
+{
+    GAN__SIMD_CALL(tanh_forward, (n, x, y));
+}
+
+GAN__SIMD_BODY void tanh_forward_inplace_body(size_t n, float *restrict y)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = gan__tanh1(y[i]);
+}
+GAN__SIMD_VARIANTS(tanh_forward_inplace, (size_t n, float *restrict y), (n, y))
+
+void gan__tanh_forward_inplace(size_t n, float *restrict y)
+{
+    GAN__SIMD_CALL(tanh_forward_inplace, (n, y));
+}
+
+static void tanh_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)
+{
+    if (x == y)
+        gan__tanh_forward_inplace(act_count(l, cx), y);
+    else
+        gan__tanh_forward(act_count(l, cx), x, y);
+}
+
+static void tanh_backward(gan__layer *l, const gan__ctx *cx, const float *x,
+                          const float *y, const float *dy, float *dx)
+{
+    const size_t n = act_count(l, cx);
+    (void)x;
+    if (dx)
+        for (size_t i = 0; i < n; i++)
+            dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+static void sigmoid_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)
+{
+    const size_t n = act_count(l, cx);
+    for (size_t i = 0; i < n; i++) {
+        /* Never exponentiate a positive number: no overflow for any x. */
+        if (x[i] >= 0.0f) {
+            y[i] = 1.0f / (1.0f + expf(-x[i]));
+        } else {
+            float e = expf(x[i]);
+            y[i] = e / (1.0f + e);
+        }
+    }
+}
+
+static void sigmoid_backward(gan__layer *l, const gan__ctx *cx, const float *x,
+                             const float *y, const float *dy, float *dx)
+{
+    const size_t n = act_count(l, cx);
+    (void)x;
+    if (dx)
+        for (size_t i = 0; i < n; i++)
+            dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+}
+
+const gan__layer_ops gan__leaky_relu_ops = {
+    "leaky_relu", act_setup, act_workspace, act_init, leaky_forward, leaky_backward, 0
+};
+const gan__layer_ops gan__relu_ops = {
+    "relu", act_setup, act_workspace, act_init, leaky_forward, leaky_backward, 0
+};
+const gan__layer_ops gan__tanh_ops = {
+    "tanh", act_setup, act_workspace, act_init, tanh_forward, tanh_backward, 0
+};
+const gan__layer_ops gan__sigmoid_ops = {
+    "sigmoid", act_setup, act_workspace, act_init, sigmoid_forward, sigmoid_backward, 0
+};

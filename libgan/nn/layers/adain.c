@@ -1,0 +1,151 @@
+/*
+ * adain.c -- adaptive instance normalisation modulated by the style vector
+ * (StyleGAN's AdaIN, Karras et al. 2019, in the second seed notebook's
+ * x * (1 + gamma) + beta form).
+ *
+ * Input x (N, P, C) with P = h*w positions, style s (N, D) from cx->style,
+ * parameters A (D, 2C) and b (2C).  Per sample n and channel c:
+ *   mu = mean_p x,  var = mean_p (x - mu)^2,  r = 1/sqrt(var + eps)
+ *   xhat = (x - mu) r
+ *   [gamma, beta] = s A + b                         (N, 2C), one GEMM
+ *   y = (1 + gamma) xhat + beta
+ * Backward, with G[n,c] = sum_p dy xhat and B[n,c] = sum_p dy:
+ *   dgamma = G, dbeta = B;  dA += s^T [G, B];  db += sum_n [G, B]
+ *   dstyle += [G, B] A^T                            (the style input hands it on)
+ *   dx = r (1 + gamma) (dy - B / P - xhat G / P)    (instance norm's exact
+ *        backward: dxhat = (1 + gamma) dy, whose sums are (1 + gamma) B
+ *        and (1 + gamma) G)
+ * Saved forward data for N samples: xhat (N P C), r (N C), [gamma, beta]
+ * (N 2C), in that order.  Sums are accumulated in double.
+ */
+#include <math.h>
+
+#include "nn/nn.h"
+
+static gan_status adain_setup(gan__layer *l)
+{
+    char s[64];
+    size_t C;
+    if (l->in.ndim != 3)
+        return gan__err(GAN_ESHAPE, "adain needs an image input (h, w, channels), got %s",
+                        gan__shape_str(&l->in, s, sizeof s));
+    if (gan__shape_spatial(&l->in) < 2)
+        return gan__err(GAN_ESHAPE, "adain normalises over the positions of each channel; input "
+                        "%s has one position, so every output would be beta",
+                        gan__shape_str(&l->in, s, sizeof s));
+    C = (size_t)gan__shape_channels(&l->in);
+    l->out = l->in;
+    l->n_params = (size_t)l->u.adain.style_dim * 2 * C + 2 * C;
+    l->aux_per_sample = (gan__shape_elems(&l->in) + 3 * C) * sizeof(float);
+    return GAN_OK;
+}
+
+static size_t adain_workspace(const gan__layer *l, size_t batch)
+{
+    const size_t C = (size_t)gan__shape_channels(&l->in);
+    /* [G, B] of the batch (floats, 8C bytes a sample), then 2C doubles. */
+    return batch * 2 * C * sizeof(float) + 2 * C * sizeof(double);
+}
+
+static void adain_init(gan__layer *l, float *w, float *state, gan__rng *r)
+{
+    const size_t C = (size_t)gan__shape_channels(&l->in), D = (size_t)l->u.adain.style_dim;
+    (void)state;
+    /* Two Dense(C) layers side by side, as the notebook's sketch. */
+    gan__glorot_uniform(r, w, D * 2 * C, D, C);
+    memset(w + D * 2 * C, 0, 2 * C * sizeof(float));
+}
+
+static void adain_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)
+{
+    const size_t N = cx->batch, P = gan__shape_spatial(&l->in);
+    const size_t C = (size_t)gan__shape_channels(&l->in), D = (size_t)l->u.adain.style_dim;
+    const float *A = cx->w, *bias = cx->w + D * 2 * C;
+    float *xhat = cx->aux, *rs = xhat + N * P * C, *gb = rs + N * C;
+    double *mu = (void *)((char *)cx->ws + N * 2 * C * sizeof(float)), *var = mu + C;
+    const double eps = l->u.adain.epsilon;
+
+    gan__sgemm(0, 0, (int)N, (int)(2 * C), (int)D, 1.0f, cx->style, (int)D, A, (int)(2 * C), 0.0f,
+               gb, (int)(2 * C));
+    for (size_t n = 0; n < N; n++) {
+        const float *xn = x + n * P * C;
+        float *hn = xhat + n * P * C, *yn = y + n * P * C, *rn = rs + n * C;
+        float *g = gb + n * 2 * C, *beta = g + C;
+        for (size_t c = 0; c < 2 * C; c++)
+            g[c] += bias[c];
+        memset(mu, 0, 2 * C * sizeof(double));
+        for (size_t p = 0; p < P; p++)
+            for (size_t c = 0; c < C; c++)
+                mu[c] += xn[p * C + c];
+        for (size_t c = 0; c < C; c++)
+            mu[c] /= (double)P;
+        for (size_t p = 0; p < P; p++)
+            for (size_t c = 0; c < C; c++) {
+                const double d = xn[p * C + c] - mu[c];
+                var[c] += d * d;
+            }
+        for (size_t c = 0; c < C; c++)
+            rn[c] = (float)(1.0 / sqrt(var[c] / (double)P + eps));
+        for (size_t p = 0; p < P; p++)
+            for (size_t c = 0; c < C; c++) {
+                const float h = (float)((xn[p * C + c] - mu[c]) * rn[c]);
+                hn[p * C + c] = h;
+                yn[p * C + c] = (1.0f + g[c]) * h + beta[c];
+            }
+    }
+}
+
+static void adain_backward(gan__layer *l, const gan__ctx *cx, const float *x, const float *y,
+                           const float *dy, float *dx)
+{
+    const size_t N = cx->batch, P = gan__shape_spatial(&l->in);
+    const size_t C = (size_t)gan__shape_channels(&l->in), D = (size_t)l->u.adain.style_dim;
+    const float *A = cx->w;
+    const float *xhat = cx->aux, *rs = xhat + N * P * C, *gb = rs + N * C;
+    float *dG = cx->ws;
+    double *sg = (void *)((char *)cx->ws + N * 2 * C * sizeof(float)), *sb = sg + C;
+    (void)x;
+    (void)y;
+    for (size_t n = 0; n < N; n++) {
+        const float *hn = xhat + n * P * C, *dyn = dy + n * P * C, *rn = rs + n * C;
+        const float *g = gb + n * 2 * C;
+        memset(sg, 0, 2 * C * sizeof(double));
+        for (size_t p = 0; p < P; p++)
+            for (size_t c = 0; c < C; c++) {
+                sg[c] += (double)dyn[p * C + c] * hn[p * C + c];
+                sb[c] += dyn[p * C + c];
+            }
+        for (size_t c = 0; c < C; c++) {
+            dG[n * 2 * C + c] = (float)sg[c];
+            dG[n * 2 * C + C + c] = (float)sb[c];
+        }
+        if (dx) {
+            float *dxn = dx + n * P * C;
+            for (size_t c = 0; c < C; c++) {
+                sg[c] /= (double)P;
+                sb[c] /= (double)P;
+            }
+            for (size_t p = 0; p < P; p++)
+                for (size_t c = 0; c < C; c++)
+                    dxn[p * C + c] = (float)((double)rn[c] * (1.0 + g[c]) *
+                                             (dyn[p * C + c] - sb[c] - hn[p * C + c] * sg[c]));
+        }
+    }
+    if (cx->dw) {
+        float *dA = cx->dw, *db = cx->dw + D * 2 * C;
+        gan__sgemm(1, 0, (int)D, (int)(2 * C), (int)N, 1.0f, cx->style, (int)D, dG, (int)(2 * C),
+                   1.0f, dA, (int)(2 * C));
+        for (size_t n = 0; n < N; n++)
+            for (size_t c = 0; c < 2 * C; c++)
+                db[c] += dG[n * 2 * C + c];
+    }
+    /* Only a pass that goes on below this layer reaches the style input,
+       which consumes dstyle. */
+    if (dx && cx->dstyle)
+        gan__sgemm(0, 1, (int)N, (int)D, (int)(2 * C), 1.0f, dG, (int)(2 * C), A, (int)(2 * C), 1.0f,
+                   cx->dstyle, (int)D);
+}
+
+const gan__layer_ops gan__adain_ops = {
+    "adain", adain_setup, adain_workspace, adain_init, adain_forward, adain_backward, 0
+};

@@ -1,0 +1,309 @@
+/*
+ * batchnorm.c -- batch normalisation over the last axis (Keras axis=-1).
+ *
+ * R = batch * h * w rows, C channels.  Training mode:
+ *   mu = mean_r x,  var = mean_r (x - mu)^2 (biased),  s = 1/sqrt(var + eps)
+ *   xhat = (x - mu) s,  y = gamma xhat + beta
+ *   running_mean = m running_mean + (1-m) mu
+ *   running_var  = m running_var  + (1-m) var * R/(R-1)   (unbiased, as
+ *                  TensorFlow's fused kernel and PyTorch do)
+ *   dgamma += sum dy xhat,  dbeta += sum dy
+ *   dx = gamma s / R * (R dy - sum dy - xhat sum(dy xhat))
+ * Inference mode uses the running statistics; then dx = gamma s dy.
+ *
+ * Saved forward data (aux): the mean used (C doubles) and s (C floats).
+ * xhat is not stored: backward recomputes it from x -- the layer's input,
+ * which the model keeps for backward anyway -- with the forward's own
+ * expression, so it has the same bits (training: in double from the double
+ * batch mean; inference: in float from the running mean).  That saves an
+ * R x C tensor per batchnorm.  Channel sums are accumulated in double in
+ * the workspace.
+ *
+ * Fused with the next layer's leaky ReLU/ReLU (l->fused_act, see plan.c):
+ * forward writes a(gamma xhat + beta) with a(v) = v * (v > 0 ? 1 : alpha),
+ * and backward receives y and dy of the activation's output and uses
+ * dy * (y > 0 ? 1 : alpha) as the batchnorm's output gradient: the same
+ * float operations as the two layers apart, so the same bits.
+ */
+#include <math.h>
+
+#include "nn/nn.h"
+
+/* xhat of element (r, c): the forward's expression in each mode. */
+static inline float bn_xhat(int train, float x, double mean, float inv)
+{
+    return train ? (float)((x - mean) * inv) : (x - (float)mean) * inv;
+}
+
+/* The activation slope applied to dy (neg: the slope for v <= 0). */
+static inline float bn_act_grad(const float *y, size_t i, float dy, float neg)
+{
+    return y ? dy * (y[i] > 0.0f ? 1.0f : neg) : dy;
+}
+
+/*
+ * The element-wise passes.  Loops run over channels inside rows, so they
+ * vectorise along c; neg is the fused activation's slope for v <= 0 (1 when
+ * unfused: v * 1 == v).  train selects the xhat expression (a constant in
+ * each caller below, so each loop is specialised).  dx may alias dy (each
+ * element is read before it is written); nothing else aliases.
+ */
+static inline void bn_normalise(int train, size_t R, size_t C, const float *restrict x,
+                                const double *restrict mean, const float *restrict inv,
+                                const float *restrict gamma, const float *restrict beta,
+                                float neg, float *restrict y)
+{
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++) {
+            const float xh = bn_xhat(train, x[r * C + c], mean[c], inv[c]);
+            const float v = gamma[c] * xh + beta[c];
+            y[r * C + c] = v * (v > 0.0f ? 1.0f : neg);
+        }
+}
+
+static inline void bn_grad_sums(int train, size_t R, size_t C, const float *restrict dy,
+                                const float *restrict y, float neg, const float *restrict x,
+                                const double *restrict mean, const float *restrict inv,
+                                double *restrict sdy, double *restrict sdyx)
+{
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++) {
+            const float g = bn_act_grad(y, r * C + c, dy[r * C + c], neg);
+            sdy[c] += g;
+            sdyx[c] += (double)g * bn_xhat(train, x[r * C + c], mean[c], inv[c]);
+        }
+}
+
+/* mean = the channel means, sq = the sums of squared deviations from them
+   (two passes, in double: no cancellation). */
+GAN__SIMD_BODY void bn_stats_body(size_t R, size_t C, const float *restrict x,
+                                    double *restrict mean, double *restrict sq)
+{
+    memset(mean, 0, C * sizeof(double));
+    memset(sq, 0, C * sizeof(double));
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++)
+            mean[c] += x[r * C + c];
+    for (size_t c = 0; c < C; c++)
+        mean[c] /= (double)R;
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++) {
+            double d = x[r * C + c] - mean[c];
+            sq[c] += d * d;
+        }
+}
+GAN__SIMD_VARIANTS(bn_stats, (size_t R, size_t C, const float *restrict x, double *restrict mean,
+                   double *restrict sq),
+                   (R, C, x, mean, sq))
+
+void gan__bn_stats(size_t R, size_t C, const float *restrict x,
+                                    double *restrict mean, double *restrict sq)
+{
+    GAN__SIMD_CALL(bn_stats, (R, C, x, mean, sq));
+}
+
+GAN__SIMD_BODY void bn_normalise_body(int train, size_t R, size_t C, const float *restrict x,
+                       const double *restrict mean, const float *restrict inv,
+                       const float *restrict gamma, const float *restrict beta, float neg,
+                       float *restrict y)
+{
+    if (train)
+        bn_normalise(1, R, C, x, mean, inv, gamma, beta, neg, y);
+    else
+        bn_normalise(0, R, C, x, mean, inv, gamma, beta, neg, y);
+}
+GAN__SIMD_VARIANTS(bn_normalise, (int train, size_t R, size_t C, const float *restrict x,
+                   const double *restrict mean, const float *restrict inv,
+                   const float *restrict gamma, const float *restrict beta, float neg,
+                   float *restrict y),
+                   (train, R, C, x, mean, inv, gamma, beta, neg, y))
+
+void gan__bn_normalise(int train, size_t R, size_t C, const float *restrict x,
+                       const double *restrict mean, const float *restrict inv,
+                       const float *restrict gamma, const float *restrict beta, float neg,
+                       float *restrict y)
+{
+    GAN__SIMD_CALL(bn_normalise, (train, R, C, x, mean, inv, gamma, beta, neg, y));
+}
+
+GAN__SIMD_BODY void bn_grad_sums_body(int train, size_t R, size_t C, const float *restrict dy,
+                       const float *restrict y, float neg, const float *restrict x,
+                       const double *restrict mean, const float *restrict inv,
+                       double *restrict sdy, double *restrict sdyx)
+{
+    if (train && y)
+        bn_grad_sums(1, R, C, dy, y, neg, x, mean, inv, sdy, sdyx);
+    else if (train)
+        bn_grad_sums(1, R, C, dy, NULL, neg, x, mean, inv, sdy, sdyx);
+    else if (y)
+        bn_grad_sums(0, R, C, dy, y, neg, x, mean, inv, sdy, sdyx);
+    else
+        bn_grad_sums(0, R, C, dy, NULL, neg, x, mean, inv, sdy, sdyx);
+}
+GAN__SIMD_VARIANTS(bn_grad_sums, (int train, size_t R, size_t C, const float *restrict dy,
+                   const float *restrict y, float neg, const float *restrict x,
+                   const double *restrict mean, const float *restrict inv, double *restrict sdy,
+                   double *restrict sdyx),
+                   (train, R, C, dy, y, neg, x, mean, inv, sdy, sdyx))
+
+void gan__bn_grad_sums(int train, size_t R, size_t C, const float *restrict dy,
+                       const float *restrict y, float neg, const float *restrict x,
+                       const double *restrict mean, const float *restrict inv,
+                       double *restrict sdy, double *restrict sdyx)
+{
+    GAN__SIMD_CALL(bn_grad_sums, (train, R, C, dy, y, neg, x, mean, inv, sdy, sdyx));
+}
+
+GAN__SIMD_BODY void bn_dx_train_body(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
+                      const float *restrict x, const double *restrict mean,
+                      const float *restrict gamma, const float *restrict inv,
+                      const double *restrict sdy, const double *restrict sdyx, float *dx)
+{
+    if (!y) {
+        for (size_t r = 0; r < R; r++)
+            for (size_t c = 0; c < C; c++) {
+                const float xh = bn_xhat(1, x[r * C + c], mean[c], inv[c]);
+                dx[r * C + c] = gamma[c] * inv[c] * (float)(dy[r * C + c] - sdy[c] - xh * sdyx[c]);
+            }
+        return;
+    }
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++) {
+            const float g = dy[r * C + c] * (y[r * C + c] > 0.0f ? 1.0f : neg);
+            const float xh = bn_xhat(1, x[r * C + c], mean[c], inv[c]);
+            dx[r * C + c] = gamma[c] * inv[c] * (float)(g - sdy[c] - xh * sdyx[c]);
+        }
+}
+GAN__SIMD_VARIANTS(bn_dx_train, (size_t R, size_t C, const float *dy, const float *restrict y,
+                   float neg, const float *restrict x, const double *restrict mean,
+                   const float *restrict gamma, const float *restrict inv,
+                   const double *restrict sdy, const double *restrict sdyx, float *dx),
+                   (R, C, dy, y, neg, x, mean, gamma, inv, sdy, sdyx, dx))
+
+void gan__bn_dx_train(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
+                      const float *restrict x, const double *restrict mean,
+                      const float *restrict gamma, const float *restrict inv,
+                      const double *restrict sdy, const double *restrict sdyx, float *dx)
+{
+    GAN__SIMD_CALL(bn_dx_train, (R, C, dy, y, neg, x, mean, gamma, inv, sdy, sdyx, dx));
+}
+
+GAN__SIMD_BODY void bn_dx_infer_body(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
+                      const float *restrict gamma, const float *restrict inv, float *dx)
+{
+    if (!y) {
+        for (size_t r = 0; r < R; r++)
+            for (size_t c = 0; c < C; c++)
+                dx[r * C + c] = gamma[c] * inv[c] * dy[r * C + c];
+        return;
+    }
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++)
+            dx[r * C + c] = gamma[c] * inv[c] * (dy[r * C + c] * (y[r * C + c] > 0.0f ? 1.0f : neg));
+}
+GAN__SIMD_VARIANTS(bn_dx_infer, (size_t R, size_t C, const float *dy, const float *restrict y,
+                   float neg, const float *restrict gamma, const float *restrict inv, float *dx),
+                   (R, C, dy, y, neg, gamma, inv, dx))
+
+void gan__bn_dx_infer(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
+                      const float *restrict gamma, const float *restrict inv, float *dx)
+{
+    GAN__SIMD_CALL(bn_dx_infer, (R, C, dy, y, neg, gamma, inv, dx));
+}
+
+static gan_status bn_setup(gan__layer *l)
+{
+    const size_t C = (size_t)gan__shape_channels(&l->in);
+    l->out = l->in;
+    l->n_params = 2 * C;
+    l->n_state = 2 * C;
+    l->aux_per_sample = 0;
+    l->aux_fixed = C * (sizeof(double) + sizeof(float));   /* mean, then s */
+    return GAN_OK;
+}
+
+static size_t bn_workspace(const gan__layer *l, size_t batch)
+{
+    (void)batch;
+    return 2 * (size_t)gan__shape_channels(&l->in) * sizeof(double);
+}
+
+static void bn_init(gan__layer *l, float *w, float *state, gan__rng *r)
+{
+    const size_t C = (size_t)gan__shape_channels(&l->in);
+    (void)r;
+    for (size_t c = 0; c < C; c++) {
+        w[c] = 1.0f;          /* gamma */
+        w[C + c] = 0.0f;      /* beta */
+        state[c] = 0.0f;      /* moving mean */
+        state[C + c] = 1.0f;  /* moving variance */
+    }
+}
+
+static void bn_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)
+{
+    const size_t C = (size_t)gan__shape_channels(&l->in);
+    const size_t R = cx->batch * gan__shape_spatial(&l->in);
+    const float *gamma = cx->w, *beta = cx->w + C;
+    double *mean = cx->aux;
+    float *inv = (void *)(mean + C); /* floats after the C doubles */
+    float *rmean = cx->state, *rvar = cx->state + C;
+    double *sq = cx->ws;
+    const float eps = l->u.bn.epsilon, mom = l->u.bn.momentum;
+    const float neg = l->fused_act ? l->fused_alpha : 1.0f;
+
+    if (cx->training) {
+        gan__bn_stats(R, C, x, mean, sq);
+        for (size_t c = 0; c < C; c++) {
+            double var = sq[c] / (double)R;
+            double unbiased = R > 1 ? sq[c] / (double)(R - 1) : var;
+            inv[c] = (float)(1.0 / sqrt(var + eps));
+            rmean[c] = (float)(mom * rmean[c] + (1.0 - mom) * mean[c]);
+            rvar[c] = (float)(mom * rvar[c] + (1.0 - mom) * unbiased);
+        }
+    } else {
+        /* Kept with the forward: backward must not depend on later changes
+           of the running statistics. */
+        for (size_t c = 0; c < C; c++) {
+            mean[c] = rmean[c];
+            inv[c] = 1.0f / sqrtf(rvar[c] + eps);
+        }
+    }
+    gan__bn_normalise(cx->training, R, C, x, mean, inv, gamma, beta, neg, y);
+}
+
+static void bn_backward(gan__layer *l, const gan__ctx *cx, const float *x,
+                        const float *y, const float *dy, float *dx)
+{
+    const size_t C = (size_t)gan__shape_channels(&l->in);
+    const size_t R = cx->batch * gan__shape_spatial(&l->in);
+    const float *gamma = cx->w;
+    const double *mean = cx->aux;
+    const float *inv = (const void *)(mean + C);
+    double *sdy = cx->ws, *sdyx = sdy + C;
+    const float neg = l->fused_act ? l->fused_alpha : 1.0f;
+    const float *act_y = l->fused_act ? y : NULL;
+
+    memset(sdy, 0, 2 * C * sizeof(double));
+    gan__bn_grad_sums(cx->training, R, C, dy, act_y, neg, x, mean, inv, sdy, sdyx);
+    if (cx->dw)
+        for (size_t c = 0; c < C; c++) {
+            cx->dw[c] += (float)sdyx[c];
+            cx->dw[C + c] += (float)sdy[c];
+        }
+    if (!dx)
+        return;
+    if (cx->training) {
+        for (size_t c = 0; c < C; c++) {
+            sdy[c] /= (double)R;
+            sdyx[c] /= (double)R;
+        }
+        gan__bn_dx_train(R, C, dy, act_y, neg, x, mean, gamma, inv, sdy, sdyx, dx);
+    } else {
+        gan__bn_dx_infer(R, C, dy, act_y, neg, gamma, inv, dx);
+    }
+}
+
+const gan__layer_ops gan__batchnorm_ops = {
+    "batchnorm", bn_setup, bn_workspace, bn_init, bn_forward, bn_backward, 0
+};

@@ -1,0 +1,168 @@
+/*
+ * conv2d.c -- 2-D convolution, NHWC, lowered to one GEMM per batch chunk.
+ *
+ *   col = im2col(x)               (n*oh*ow, kh*kw*C)
+ *   y   = col W + b               W (kh*kw*C, F) = Keras' (kh, kw, C, F)
+ *   dW += col^T dy                db += sum over rows of dy
+ *   dx  = col2im(dy W^T)
+ *
+ * A chunk is as many images as fit in GAN__WS_CAP_BYTES of columns (the
+ * whole batch for the seed networks at batch 64), so each GEMM has
+ * n*oh*ow rows: never per-image GEMMs on 4x4 maps.
+ */
+#include "nn/nn.h"
+
+static gan_status conv2d_setup(gan__layer *l)
+{
+    char s[64];
+    gan__conv_geom *g = &l->u.conv.g;
+    int pt, pl;
+    if (l->in.ndim != 3)
+        return gan__err(GAN_ESHAPE, "conv2d needs an image input (h, w, c), got %s",
+                        gan__shape_str(&l->in, s, sizeof s));
+    g->ih = l->in.d[0];
+    g->iw = l->in.d[1];
+    g->ic = l->in.d[2];
+    g->oh = gan__conv_out_size(g->ih, g->kh, g->sh, l->u.conv.padding, &pt);
+    g->ow = gan__conv_out_size(g->iw, g->kw, g->sw, l->u.conv.padding, &pl);
+    if (g->oh <= 0 || g->ow <= 0)
+        return gan__err(GAN_ESHAPE, "conv2d kernel %dx%d with 'valid' padding does not fit input %s",
+                        g->kh, g->kw, gan__shape_str(&l->in, s, sizeof s));
+    g->pad_top = pt;
+    g->pad_left = pl;
+    l->out.ndim = 3;
+    l->out.d[0] = g->oh;
+    l->out.d[1] = g->ow;
+    l->out.d[2] = l->u.conv.filters;
+    l->n_params = (size_t)g->kh * g->kw * g->ic * l->u.conv.filters +
+                  (l->use_bias ? (size_t)l->u.conv.filters : 0);
+    return GAN_OK;
+}
+
+/* Column bytes of one image. */
+static size_t conv_col_bytes(const gan__conv_geom *g)
+{
+    return (size_t)g->oh * g->ow * g->kh * g->kw * g->ic * sizeof(float);
+}
+
+static size_t conv2d_workspace(const gan__layer *l, size_t batch)
+{
+    size_t per = conv_col_bytes(&l->u.conv.g);
+    return gan__chunk_images(batch, per) * per;
+}
+
+static void conv2d_init(gan__layer *l, float *w, float *state, gan__rng *r)
+{
+    const gan__conv_geom *g = &l->u.conv.g;
+    const size_t F = (size_t)l->u.conv.filters, rf = (size_t)g->kh * g->kw;
+    (void)state;
+    gan__glorot_uniform(r, w, rf * g->ic * F, rf * g->ic, rf * F);
+    if (l->use_bias)
+        memset(w + rf * g->ic * F, 0, F * sizeof(float));
+}
+
+static void conv2d_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)
+{
+    const gan__conv_geom *g = &l->u.conv.g;
+    const int F = l->u.conv.filters, K = g->kh * g->kw * g->ic, P = g->oh * g->ow;
+    const size_t chunk = gan__chunk_images(cx->batch, conv_col_bytes(g));
+    const size_t in_img = (size_t)g->ih * g->iw * g->ic, out_img = (size_t)P * F;
+    const float *b = cx->w + (size_t)K * F;
+    float *col = cx->ws;
+    for (size_t n0 = 0; n0 < cx->batch; n0 += chunk) {
+        const int nb = (int)(cx->batch - n0 < chunk ? cx->batch - n0 : chunk);
+        float *yc = y + n0 * out_img;
+        gan__im2col(g, nb, x + n0 * in_img, col);
+        gan__sgemm(0, 0, nb * P, F, K, 1.0f, col, K, cx->w, F, 0.0f, yc, F);
+        if (l->use_bias)
+            gan__add_bias_rows(yc, b, (size_t)nb * P, (size_t)F);
+    }
+}
+
+static void conv2d_backward(gan__layer *l, const gan__ctx *cx, const float *x,
+                            const float *y, const float *dy, float *dx)
+{
+    const gan__conv_geom *g = &l->u.conv.g;
+    const int F = l->u.conv.filters, K = g->kh * g->kw * g->ic, P = g->oh * g->ow;
+    const size_t chunk = gan__chunk_images(cx->batch, conv_col_bytes(g));
+    const size_t in_img = (size_t)g->ih * g->iw * g->ic, out_img = (size_t)P * F;
+    float *col = cx->ws;
+    (void)y;
+    for (size_t n0 = 0; n0 < cx->batch; n0 += chunk) {
+        const int nb = (int)(cx->batch - n0 < chunk ? cx->batch - n0 : chunk);
+        const int M = nb * P;
+        const float *dyc = dy + n0 * out_img;
+        if (cx->dw) {
+            gan__im2col(g, nb, x + n0 * in_img, col);
+            gan__sgemm(1, 0, K, F, M, 1.0f, col, K, dyc, F, 1.0f, cx->dw, F);
+            if (l->use_bias)
+                gan__bias_grad_rows(cx->dw + (size_t)K * F, dyc, (size_t)M, (size_t)F);
+        }
+        if (dx) {
+            float *dxc = dx + n0 * in_img;
+            gan__sgemm(0, 1, M, K, F, 1.0f, dyc, F, cx->w, F, 0.0f, col, K);
+            memset(dxc, 0, (size_t)nb * in_img * sizeof(float));
+            gan__col2im(g, nb, col, dxc);
+        }
+    }
+}
+
+const gan__layer_ops gan__conv2d_ops = {
+    "conv2d", conv2d_setup, conv2d_workspace, conv2d_init, conv2d_forward, conv2d_backward, 0
+};
+
+/*
+ * Naive twins, the test oracle: the convolution sum written out directly,
+ * with no im2col and no BLAS.  w is (kh, kw, C, F).  y = conv(x), and the
+ * backward accumulates dw (if not NULL) and writes dx (if not NULL).
+ */
+void gan__conv2d_forward_ref(const gan__conv_geom *g, int F, int n, const float *x,
+                             const float *w, const float *bias, float *y)
+{
+    for (int b = 0; b < n; b++)
+        for (int oy = 0; oy < g->oh; oy++)
+            for (int ox = 0; ox < g->ow; ox++)
+                for (int f = 0; f < F; f++) {
+                    double acc = bias ? bias[f] : 0.0;
+                    for (int ky = 0; ky < g->kh; ky++)
+                        for (int kx = 0; kx < g->kw; kx++) {
+                            int iy = oy * g->sh - g->pad_top + ky, ix = ox * g->sw - g->pad_left + kx;
+                            if (iy < 0 || iy >= g->ih || ix < 0 || ix >= g->iw)
+                                continue;
+                            for (int c = 0; c < g->ic; c++)
+                                acc += (double)x[(((size_t)b * g->ih + iy) * g->iw + ix) * g->ic + c] *
+                                       w[(((size_t)ky * g->kw + kx) * g->ic + c) * F + f];
+                        }
+                    y[(((size_t)b * g->oh + oy) * g->ow + ox) * F + f] = (float)acc;
+                }
+}
+
+void gan__conv2d_backward_ref(const gan__conv_geom *g, int F, int n, const float *x,
+                              const float *w, const float *dy, float *dw, float *dbias,
+                              float *dx)
+{
+    if (dx)
+        memset(dx, 0, sizeof(float) * (size_t)n * g->ih * g->iw * g->ic);
+    for (int b = 0; b < n; b++)
+        for (int oy = 0; oy < g->oh; oy++)
+            for (int ox = 0; ox < g->ow; ox++)
+                for (int f = 0; f < F; f++) {
+                    float d = dy[(((size_t)b * g->oh + oy) * g->ow + ox) * F + f];
+                    if (dbias)
+                        dbias[f] += d;
+                    for (int ky = 0; ky < g->kh; ky++)
+                        for (int kx = 0; kx < g->kw; kx++) {
+                            int iy = oy * g->sh - g->pad_top + ky, ix = ox * g->sw - g->pad_left + kx;
+                            if (iy < 0 || iy >= g->ih || ix < 0 || ix >= g->iw)
+                                continue;
+                            for (int c = 0; c < g->ic; c++) {
+                                size_t xi = (((size_t)b * g->ih + iy) * g->iw + ix) * g->ic + c;
+                                size_t wi = (((size_t)ky * g->kw + kx) * g->ic + c) * F + f;
+                                if (dw)
+                                    dw[wi] += x[xi] * d;
+                                if (dx)
+                                    dx[xi] += w[wi] * d;
+                            }
+                        }
+                }
+}

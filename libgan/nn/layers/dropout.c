@@ -1,0 +1,154 @@
+/*
+ * dropout.c -- inverted dropout, as Keras.
+ *
+ * Training: keep each element with probability 1 - rate and scale the kept
+ * ones by 1/(1 - rate); the keep mask (one byte per element) is saved so
+ * backward applies the same mask: dx = dy * mask / (1 - rate).
+ * Inference: identity.  The mask comes from one 64-bit draw of the
+ * model's random stream per forward pass, the key of a counter-based hash:
+ * element i is kept when lowbias32(i ^ key_lo ^ hi(i)) + key_hi >= rate *
+ * 2^32.  With no serial dependency between elements the mask loop
+ * vectorises (a xoshiro draw per two elements did not), and the apply
+ * loops select instead of branching on random bits.
+ */
+#include "nn/nn.h"
+
+/* Chris Wellons' lowbias32: a 32-bit bijection with low avalanche bias. */
+static inline uint32_t gan__lowbias32(uint32_t h)
+{
+    h ^= h >> 16;
+    h *= 0x7feb352du;
+    h ^= h >> 15;
+    h *= 0x846ca68bu;
+    h ^= h >> 16;
+    return h;
+}
+
+static inline uint32_t gan__drop_hash(uint64_t key, size_t i)
+{
+    const uint32_t u = (uint32_t)i ^ (uint32_t)key ^ ((uint32_t)((uint64_t)i >> 32) * 0x85ebca6bu);
+    return gan__lowbias32(u) + (uint32_t)(key >> 32);
+}
+
+GAN__SIMD_BODY void dropout_mask_body(size_t n, uint64_t key, uint32_t thr, unsigned char *restrict mask)
+{
+    for (size_t i = 0; i < n; i++)
+        mask[i] = gan__drop_hash(key, i) >= thr;
+}
+GAN__SIMD_VARIANTS(dropout_mask, (size_t n, uint64_t key, uint32_t thr,
+                   unsigned char *restrict mask),
+                   (n, key, thr, mask))
+
+void gan__dropout_mask(size_t n, uint64_t key, uint32_t thr, unsigned char *restrict mask)
+{
+    GAN__SIMD_CALL(dropout_mask, (n, key, thr, mask));
+}
+
+void gan__dropout_mask_ref(size_t n, uint64_t key, uint32_t thr, unsigned char *mask)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)(i & 0xffffffffu) ^ (uint32_t)(key & 0xffffffffu) ^
+                     (uint32_t)((uint32_t)((uint64_t)i >> 32) * 0x85ebca6bu);
+        u = (u ^ (u >> 16)) * 0x7feb352du;
+        u = (u ^ (u >> 15)) * 0x846ca68bu;
+        u ^= u >> 16;
+        mask[i] = (uint32_t)(u + (uint32_t)(key >> 32)) >= thr ? 1 : 0;
+    }
+}
+
+GAN__SIMD_BODY void dropout_apply_body(size_t n, float scale, const unsigned char *restrict mask,
+                        const float *restrict x, float *restrict y)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i] * scale;
+        y[i] = mask[i] ? v : 0.0f;
+    }
+}
+GAN__SIMD_VARIANTS(dropout_apply, (size_t n, float scale, const unsigned char *restrict mask,
+                   const float *restrict x, float *restrict y),
+                   (n, scale, mask, x, y))
+
+void gan__dropout_apply(size_t n, float scale, const unsigned char *restrict mask,
+                        const float *restrict x, float *restrict y)
+{
+    GAN__SIMD_CALL(dropout_apply, (n, scale, mask, x, y));
+}
+
+GAN__SIMD_BODY void dropout_apply_inplace_body(size_t n, float scale, const unsigned char *restrict mask,
+                                float *restrict y)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float v = y[i] * scale;
+        y[i] = mask[i] ? v : 0.0f;
+    }
+}
+GAN__SIMD_VARIANTS(dropout_apply_inplace, (size_t n, float scale,
+                   const unsigned char *restrict mask, float *restrict y),
+                   (n, scale, mask, y))
+
+void gan__dropout_apply_inplace(size_t n, float scale, const unsigned char *restrict mask,
+                                float *restrict y)
+{
+    GAN__SIMD_CALL(dropout_apply_inplace, (n, scale, mask, y));
+}
+
+void gan__dropout_apply_ref(size_t n, float scale, const unsigned char *mask, const float *x,
+                            float *y)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = mask[i] ? x[i] * scale : 0.0f;
+}
+
+static gan_status dropout_setup(gan__layer *l)
+{
+    l->out = l->in;
+    l->aux_per_sample = gan__shape_elems(&l->in);
+    return GAN_OK;
+}
+
+static size_t dropout_workspace(const gan__layer *l, size_t batch)
+{
+    (void)l; (void)batch;
+    return 0;
+}
+
+static void dropout_init(gan__layer *l, float *w, float *state, gan__rng *r)
+{
+    (void)l; (void)w; (void)state; (void)r;
+}
+
+static void dropout_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)
+{
+    const size_t n = cx->batch * gan__shape_elems(&l->in);
+    const double rate = l->u.drop.rate;
+    const uint64_t thr64 = (uint64_t)(rate * 4294967296.0);
+    const uint32_t thr = thr64 > 0xffffffffu ? 0xffffffffu : (uint32_t)thr64;
+    const float scale = (float)(1.0 / (1.0 - rate));
+    unsigned char *mask = cx->aux;
+    if (!cx->training || rate == 0.0) {
+        memcpy(y, x, n * sizeof(float));
+        memset(mask, 1, n);
+        return;
+    }
+    gan__dropout_mask(n, gan__rng_next(cx->rng), thr, mask);
+    gan__dropout_apply(n, scale, mask, x, y);
+}
+
+static void dropout_backward(gan__layer *l, const gan__ctx *cx, const float *x,
+                             const float *y, const float *dy, float *dx)
+{
+    const size_t n = cx->batch * gan__shape_elems(&l->in);
+    const double rate = l->u.drop.rate;
+    const float scale = cx->training ? (float)(1.0 / (1.0 - rate)) : 1.0f;
+    const unsigned char *mask = cx->aux;
+    (void)x; (void)y;
+    if (dx == dy)   /* the gradient buffer plan writes dx over dy */
+        gan__dropout_apply_inplace(n, scale, mask, dx);
+    else if (dx)
+        gan__dropout_apply(n, scale, mask, dy, dx);
+}
+
+const gan__layer_ops gan__dropout_ops = {
+    "dropout", dropout_setup, dropout_workspace, dropout_init, dropout_forward,
+    dropout_backward, 0
+};

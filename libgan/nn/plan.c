@@ -1,0 +1,115 @@
+/*
+ * plan.c -- which layers run fused or in place (the plan fields of
+ * gan__layer), decided from the layer list alone.
+ *
+ * Fusion: a batchnorm directly followed by a leaky ReLU or ReLU normalises,
+ * applies its affine map and the activation in one pass, and backpropagates
+ * through both in one pass.  The activation's slope is read from its output
+ * (y > 0 exactly when x > 0, for slopes a >= 0), so the pre-activation
+ * tensor is never stored: one activation buffer per fused pair instead of
+ * two, and the results are bit-identical to the separate layers.
+ *
+ * In place: an activation (leaky ReLU, ReLU, tanh, sigmoid) directly after a
+ * dense or convolution layer overwrites that layer's output, which only the
+ * activation reads (those layers' backward passes need their inputs, never
+ * their outputs, and the activations differentiate through their own
+ * output).
+ *
+ * A pinned layer (keep_out: a feature layer read after forward) keeps its
+ * output: its batchnorm is not fused and the layer above it does not run in
+ * place.
+ */
+#include "nn/nn.h"
+
+static int gan__is_rectifier(gan_layer_kind k)
+{
+    return k == GAN_LAYER_LEAKY_RELU || k == GAN_LAYER_RELU;
+}
+
+static int gan__is_pointwise_activation(gan_layer_kind k)
+{
+    return gan__is_rectifier(k) || k == GAN_LAYER_TANH || k == GAN_LAYER_SIGMOID;
+}
+
+/* Layers whose backward never reads their own output. */
+static int gan__output_unread_by_backward(gan_layer_kind k)
+{
+    return k == GAN_LAYER_DENSE || k == GAN_LAYER_CONV2D || k == GAN_LAYER_CONV2D_TRANSPOSE;
+}
+
+int gan__plan_layers(gan_model *m)
+{
+    int changed = 0;
+    for (size_t i = 0; i < m->n_layers; i++) {
+        gan__layer *l = &m->layers[i];
+        const gan__layer *prev = i > 0 ? &m->layers[i - 1] : NULL;
+        const gan__layer *next = i + 1 < m->n_layers ? &m->layers[i + 1] : NULL;
+        unsigned char fused = 0, absorbed = 0, in_place = 0;
+        float alpha = 0.0f;
+        if (l->kind == GAN_LAYER_BATCHNORM && !l->keep_out && next &&
+            gan__is_rectifier(next->kind)) {
+            fused = 1;
+            alpha = next->u.act.alpha;
+        }
+        if (prev && prev->kind == GAN_LAYER_BATCHNORM && !prev->keep_out &&
+            gan__is_rectifier(l->kind))
+            absorbed = 1;
+        else if (prev && gan__is_pointwise_activation(l->kind) && !prev->keep_out &&
+                 gan__output_unread_by_backward(prev->kind))
+            in_place = 1;
+        if (l->fused_act != fused || l->absorbed != absorbed || l->in_place != in_place ||
+            l->fused_alpha != alpha)
+            changed = 1;
+        l->fused_act = fused;
+        l->fused_alpha = alpha;
+        l->absorbed = absorbed;
+        l->in_place = in_place;
+    }
+    return changed;
+}
+
+/* ---- gradient buffer ---------------------------------------------------------- */
+
+/* Layers whose backward may write dx over dy (element-wise: each element
+   of dy is read before that element of dx is written). */
+static int gan__grad_in_place(const gan__layer *l)
+{
+    return l->kind == GAN_LAYER_BATCHNORM || l->kind == GAN_LAYER_DROPOUT ||
+           gan__is_pointwise_activation(l->kind);
+}
+
+/* Floats of n elements rounded up to 64 bytes (ends stay aligned). */
+static size_t gan__round16(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
+size_t gan__grad_floats(const gan_model *m, size_t batch)
+{
+    size_t need = 16;
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const gan__layer *l = &m->layers[i];
+        const size_t in = gan__round16(batch * gan__shape_elems(&l->in));
+        const size_t out = gan__round16(batch * gan__shape_elems(&l->out));
+        size_t n;
+        if (gan__layer_skipped(l))
+            continue;
+        n = gan__grad_in_place(l) ? (in > out ? in : out) : in + out;
+        if (n > need)
+            need = n;
+    }
+    return need;
+}
+
+float *gan__grad_target(const gan_model *m, const gan__layer *l, size_t batch, int *end)
+{
+    const size_t in = gan__round16(batch * gan__shape_elems(&l->in));
+    if (*end != 0 && gan__grad_in_place(l))
+        return *end == 1 ? m->grad_buf : m->grad_buf + m->grad_floats - in;
+    if (*end == 1) {
+        *end = 2;
+        return m->grad_buf + m->grad_floats - in;
+    }
+    *end = 1;
+    return m->grad_buf;
+}

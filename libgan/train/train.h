@@ -1,0 +1,73 @@
+/*
+ * train/train.h -- losses, optimizers, gradient penalties and the trainer's
+ * state.  Builds on nn/ and data/ (the trainer's epoch loop reads datasets).
+ */
+#ifndef GAN_TRAIN_H
+#define GAN_TRAIN_H
+
+#include "nn/nn.h"
+#include "data/data.h"
+
+/* ---- losses (loss.c), used by the trainer ------------------------------------ */
+
+const gan_loss_config *gan__loss_config(const gan_loss *l);
+void gan__batch_mean(const float *x, size_t n, size_t dim, double *mean);
+/* ||mean_real - mean(fake)||^2; d_fake (may be NULL) gets the gradient;
+   scratch holds dim doubles. */
+/* One side (real or generated) of a discriminator loss: returns the batch
+   mean, writes d loss / d output (with the 1/n) into g if not NULL. */
+double gan__loss_d_side(const gan_loss_config *c, const float *x, size_t n, int is_real, float *g);
+/* The generator's loss on D outputs (not feature matching). */
+double gan__loss_g(const gan_loss_config *c, const float *x, size_t n, float *g);
+float gan__feature_matching(const double *mean_real, const float *fake, size_t n_fake,
+                            size_t dim, double *scratch, float *d_fake);
+
+/* ---- optimizers (optim.c), used by the trainer ------------------------------- */
+
+gan_model *gan__optimizer_model(const gan_optimizer *o);
+/* GAN_ENUMERIC (with a message naming the layer) if a trainable gradient is
+   not finite. */
+gan_status gan__optimizer_check_grads(const gan_optimizer *o);
+/* gan_optimizer_step without the gradient scan, for callers (the trainer)
+   that have just checked the gradients themselves. */
+gan_status gan__optimizer_apply(gan_optimizer *o);
+
+/* ---- state that checkpoints save and restore ----------------------------------- */
+
+const gan_optimizer_config *gan__optimizer_config(const gan_optimizer *o);
+
+typedef struct gan__trainer_state {
+    int n_critic;
+    uint64_t seed, step, epoch;
+    gan__rng rng;               /* latent noise */
+    float ema_decay;            /* read only: fixed at creation */
+} gan__trainer_state;
+
+void gan__trainer_get_state(const gan_trainer *t, gan__trainer_state *st);
+void gan__trainer_set_state(gan_trainer *t, const gan__trainer_state *st);
+const gan_loss *gan__trainer_loss(const gan_trainer *t);
+/* The generator's EMA weights (*n floats, the generator's parameter count)
+   or NULL when the trainer keeps none. */
+float *gan__trainer_ema(const gan_trainer *t, size_t *n);
+/* From now on gan_trainer_free also frees the models, optimizers and loss. */
+void gan__trainer_own_handles(gan_trainer *t);
+/* ---- gradient penalties (penalty.c) ---------------------------------------------- */
+
+typedef struct gan__penalty_buf gan__penalty_buf;
+void gan__penalty_buf_free(gan__penalty_buf *b);
+/* GAN_EUNSUPPORTED (naming the layer) unless every layer of d is one the
+   double backpropagation handles. */
+gan_status gan__penalty_supported(const gan_model *d);
+/*
+ * Add the penalty's weight gradients to d's gradient arena and return its
+ * value: WGAN-GP (r1 = 0) weight * mean_n (||g_n|| - 1)^2 or R1 (r1 = 1)
+ * weight/2 * mean_n ||g_n||^2, g_n = d D(x_n) / d x_n.  Runs a training-mode
+ * forward of d on x (n samples), so d's cache then holds x.  *pb is grown
+ * as needed (free with gan__penalty_buf_free).  labels: the classes of x
+ * for a conditional critic (NULL otherwise).
+ */
+gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const float *x,
+                                 const int32_t *labels, size_t n, int r1, float weight,
+                                 double *value);
+
+#endif /* GAN_TRAIN_H */

@@ -13,6 +13,31 @@
 #define GAN__MAGIC_FID_STATS 0x46494453u /* "FIDS" */
 #define GAN__MAGIC_METRICS   0x4d455452u /* "METR" */
 
+/* ---- FID statistics (fid_stats.c), also filled by the driver (metrics.c) ---- */
+
+
+struct gan_fid_stats {
+    uint32_t magic;
+    size_t dim;
+    uint64_t n;
+    uint32_t net_id;           /* 0: unknown */
+    double *mean;              /* (dim) */
+    double *m2;                /* (dim, dim), full */
+    double *bmean;             /* (dim) scratch: batch mean */
+    double *bm2;               /* (dim, dim) scratch: batch scatter */
+    double *rows;              /* (GAN__FID_CHUNK, dim) scratch: centred rows */
+};
+
+/* Rows folded in per Chan update (bounds the scratch memory). */
+#define GAN__FID_CHUNK 256
+#define GAN__FID_MAX_DIM 65536
+#define GAN__FID_MAGIC "GANFSTAT"
+#define GAN__FID_VERSION 1u
+
+/* Fold n feature rows (n x dim floats) into s (Chan et al.'s update). */
+void gan__fid_add_rows(gan_fid_stats *s, const float *x, size_t n);
+
+
 /* ---- linalg.c ------------------------------------------------------------------ */
 
 /*

@@ -25,9 +25,10 @@ static void decode_rng(gan__rbuf *r, gan__rng *g)
 {
     for (int i = 0; i < 4; i++)
         g->s[i] = gan__rb_u64(r);
-    g->has_spare = (int)gan__rb_u32(r);
+    const uint32_t has_spare = gan__rb_u32(r);   /* 0 or 1; compared before the cast */
+    g->has_spare = has_spare == 1;
     g->spare = gan__rb_f32(r);
-    if (r->st == GAN_OK && ((g->s[0] | g->s[1] | g->s[2] | g->s[3]) == 0 || g->has_spare > 1 ||
+    if (r->st == GAN_OK && ((g->s[0] | g->s[1] | g->s[2] | g->s[3]) == 0 || has_spare > 1 ||
                             !isfinite(g->spare)))
         r->st = gan__err(GAN_EFORMAT, "%s: %s section: invalid random generator state", r->name, r->what);
 }
@@ -168,6 +169,11 @@ static gan_status decode_trainer(const gan__container *c, gan__trainer_rec *t)
     gan__free(raw);
     if (st == GAN_OK && (t->ts.n_critic < 1 || t->ts.n_critic > 1000))
         st = gan__err(GAN_EFORMAT, "%s: trainer: n_critic %d out of range", c->name, t->ts.n_critic);
+    /* Checked here, not only when the loss is rebuilt, so that gan_file_info
+       refuses what gan_trainer_load refuses. */
+    if (st == GAN_OK && gan_loss_kind_name(t->loss.kind) == NULL)
+        st = gan__err(GAN_EFORMAT, "%s: trainer: loss kind %u is unknown (expected 1..5)", c->name,
+                      (unsigned)t->loss.kind);
     return st;
 }
 

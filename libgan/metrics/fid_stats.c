@@ -321,6 +321,45 @@ gan_status gan_fid_stats_save(const gan_fid_stats *s, const char *path)
     return st;
 }
 
+/*
+ * A covariance matrix is symmetric and positive semi-definite; a file whose
+ * matrix is not would give a meaningless FID (or a NaN), so it is refused.
+ * Symmetry is compared within rounding (the writer's matrix is symmetric up
+ * to a few ulps), relative to the two variances; definiteness by the
+ * smallest eigenvalue against the largest (LAPACK's dsyevd, no vectors).
+ */
+static gan_status gan__fid_check_covariance(const gan_fid_stats *s, const char *name)
+{
+    const size_t d = s->dim;
+    double *a, *w, top;
+    gan_status st;
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = i + 1; j < d; j++) {
+            const double x = s->m2[i * d + j], y = s->m2[j * d + i];
+            const double scale = sqrt(s->m2[i * d + i] * s->m2[j * d + j]);
+            if (fabs(x - y) > 1e-9 * scale + 1e-300)
+                return gan__err(GAN_EFORMAT, "%s: covariance is not symmetric (entry %zu,%zu is %g, "
+                                "entry %zu,%zu is %g)", name, i, j, x, j, i, y);
+        }
+    a = gan__malloc((d * d + d) * sizeof *a);
+    if (!a)
+        return gan__err(GAN_ENOMEM, "%s: out of memory checking a %zu x %zu covariance", name, d, d);
+    w = a + d * d;
+    memcpy(a, s->m2, d * d * sizeof *a);
+    st = gan__sym_eig(a, d, w, 0);
+    if (st == GAN_OK) {
+        top = fabs(w[d - 1]) > fabs(w[0]) ? fabs(w[d - 1]) : fabs(w[0]);
+        if (w[0] < -1e-9 * top)
+            st = gan__err(GAN_EFORMAT, "%s: covariance is not positive semi-definite (smallest "
+                          "eigenvalue %g, largest %g)", name, w[0] / (s->n >= 2 ? (double)s->n - 1.0 : 1.0),
+                          w[d - 1] / (s->n >= 2 ? (double)s->n - 1.0 : 1.0));
+    } else {
+        gan__err_prefix("%s: checking the covariance", name);
+    }
+    gan__free(a);
+    return st;
+}
+
 static gan_status gan__fid_parse(gan_fid_stats **out, const unsigned char *p, size_t len,
                                  const char *name)
 {
@@ -378,6 +417,10 @@ static gan_status gan__fid_parse(gan_fid_stats **out, const unsigned char *p, si
             gan_fid_stats_free(s);
             return gan__err(GAN_EFORMAT, "%s: variance %zu is negative", name, i);
         }
+    if ((st = gan__fid_check_covariance(s, name)) != GAN_OK) {
+        gan_fid_stats_free(s);
+        return st;
+    }
     *out = s;
     return GAN_OK;
 }

@@ -37,11 +37,13 @@ int cli_fid_open(cli_fid *f, const char *cmd, const char *clf_path, int layer, c
             return cli_lib_error(cmd, ref_path);
         }
         gan_fid_stats_info(f->ref, NULL, &ref_n, &ref_id);
-        if (ref_id != f->id) {
+        /* Id 0 (statistics made with gan_fid_stats_add) matches any network. */
+        if (ref_id != 0 && ref_id != f->id) {
             if (explicit_ref) {
+                const uint32_t clf_id = f->id;   /* cli_fid_close clears f */
                 cli_fid_close(f);
                 return cli_error(cmd, "%s: statistics of another feature network (id %08x, the "
-                                 "classifier's is %08x)", ref_path, (unsigned)ref_id, (unsigned)f->id);
+                                 "classifier's is %08x)", ref_path, (unsigned)ref_id, (unsigned)clf_id);
             }
             gan_fid_stats_free(f->ref);
             f->ref = NULL;

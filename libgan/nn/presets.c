@@ -1,6 +1,12 @@
 /*
  * presets.c -- the networks of the two seed notebooks, built with the public
  * builder calls exactly as the notebooks' Keras code builds them.
+ *
+ * Each network is a table of blocks, the units the notebooks stack (Dense +
+ * BN + LReLU + Reshape, Conv2DTranspose + BN + LReLU, ...), and each preset
+ * one row naming its input and its blocks.  Block by block, the layers and
+ * their order are those of the gan_preset documentation in gan.h, so the
+ * parameter counts and the initialisation from a seed follow from it.
  */
 #include <string.h>
 
@@ -14,37 +20,165 @@
 #define CGAN_MBD_KERNELS 50     /* minibatch discrimination of the cGAN critic */
 #define CGAN_MBD_DIM 5
 
+typedef enum block_kind {
+    BLOCK_END,
+    BLOCK_EMBED,       /* class embedding, CGAN_CLASSES x CGAN_EMBEDDING */
+    BLOCK_PROJECT,     /* Dense h*w*c (no bias), BN, LReLU 0.3, Reshape h x w x c */
+    BLOCK_UP,          /* Conv2DTranspose (no bias), BN, LReLU 0.3 */
+    BLOCK_UP_TANH,     /* Conv2DTranspose (no bias), tanh: the image */
+    BLOCK_DOWN,        /* Conv2D, LReLU 0.3, Dropout when rate > 0 */
+    BLOCK_LOGIT,       /* Flatten, Dense 1 */
+    BLOCK_CLASS_HEAD,  /* Flatten, minibatch discrimination, class projection */
+    BLOCK_MAPPING,     /* Dense n, LReLU 0.2: a layer of the style mapping network */
+    BLOCK_STYLE_INPUT, /* the learned constant h x w x c, AdaIN */
+    BLOCK_STYLE,       /* Conv2D (no bias: the AdaIN after it removes any
+                          per-channel shift), LReLU 0.2, AdaIN */
+    BLOCK_STYLE_UP,    /* the same with Conv2DTranspose */
+    BLOCK_CONV_TANH    /* Conv2D, tanh: the image */
+} block_kind;
+
+/* Every convolution of the presets has same padding and square kernels
+   and strides: n filters of k x k, stride s. */
+typedef struct block {
+    block_kind kind;
+    int n, k, s;       /* filters or units; kernel; stride */
+    int dims[3];       /* BLOCK_PROJECT, BLOCK_STYLE_INPUT: h, w, c */
+    float rate;        /* BLOCK_DOWN: dropout, 0: none */
+} block;
+
+/* ---- the networks (gan.h documents each) ---- */
+
+static const block dcgan_generator[] = {
+    {.kind = BLOCK_PROJECT, .dims = {4, 4, 512}},
+    {.kind = BLOCK_UP, .n = 256, .k = 4, .s = 2},
+    {.kind = BLOCK_UP, .n = 128, .k = 4, .s = 2},
+    {.kind = BLOCK_UP, .n = 64, .k = 4, .s = 2},
+    {.kind = BLOCK_UP_TANH, .n = 3, .k = 4, .s = 1},
+    {.kind = BLOCK_END},
+};
+
+static const block dcgan_discriminator[] = {
+    {.kind = BLOCK_DOWN, .n = 64, .k = 4, .s = 2, .rate = 0.3f},
+    {.kind = BLOCK_DOWN, .n = 128, .k = 4, .s = 2, .rate = 0.3f},
+    {.kind = BLOCK_DOWN, .n = 256, .k = 4, .s = 2, .rate = 0.3f},
+    {.kind = BLOCK_LOGIT},
+    {.kind = BLOCK_END},
+};
+
+static const block mnist_generator[] = {
+    {.kind = BLOCK_PROJECT, .dims = {7, 7, 256}},
+    {.kind = BLOCK_UP, .n = 128, .k = 5, .s = 1},
+    {.kind = BLOCK_UP, .n = 64, .k = 5, .s = 2},
+    {.kind = BLOCK_UP_TANH, .n = 1, .k = 5, .s = 2},
+    {.kind = BLOCK_END},
+};
+
+static const block mnist_discriminator[] = {
+    {.kind = BLOCK_DOWN, .n = 64, .k = 5, .s = 2, .rate = 0.3f},
+    {.kind = BLOCK_DOWN, .n = 128, .k = 5, .s = 2, .rate = 0.3f},
+    {.kind = BLOCK_LOGIT},
+    {.kind = BLOCK_END},
+};
+
+/* The notebook's own, 14x14 (see GAN_PRESET_MNIST_NOTEBOOK_GENERATOR). */
+static const block mnist_notebook_generator[] = {
+    {.kind = BLOCK_PROJECT, .dims = {7, 7, 128}},
+    {.kind = BLOCK_UP, .n = 64, .k = 5, .s = 1},
+    {.kind = BLOCK_UP_TANH, .n = 1, .k = 5, .s = 2},
+    {.kind = BLOCK_END},
+};
+
+/* The MNIST discriminator without dropout. */
+static const block wgan_critic[] = {
+    {.kind = BLOCK_DOWN, .n = 64, .k = 5, .s = 2},
+    {.kind = BLOCK_DOWN, .n = 128, .k = 5, .s = 2},
+    {.kind = BLOCK_LOGIT},
+    {.kind = BLOCK_END},
+};
+
+/* The MNIST generator after a class embedding. */
+static const block cgan_generator[] = {
+    {.kind = BLOCK_EMBED},
+    {.kind = BLOCK_PROJECT, .dims = {7, 7, 256}},
+    {.kind = BLOCK_UP, .n = 128, .k = 5, .s = 1},
+    {.kind = BLOCK_UP, .n = 64, .k = 5, .s = 2},
+    {.kind = BLOCK_UP_TANH, .n = 1, .k = 5, .s = 2},
+    {.kind = BLOCK_END},
+};
+
+/* Minibatch discrimination is there against the collapse of each class to
+   one image, which a projection head alone let through
+   (docs/stabilisation.md). */
+static const block cgan_discriminator[] = {
+    {.kind = BLOCK_DOWN, .n = 64, .k = 5, .s = 2, .rate = 0.3f},
+    {.kind = BLOCK_DOWN, .n = 128, .k = 5, .s = 2, .rate = 0.3f},
+    {.kind = BLOCK_CLASS_HEAD},
+    {.kind = BLOCK_END},
+};
+
+/* examples/style_gan.c builds the same network call by call. */
+static const block style_generator[] = {
+    {.kind = BLOCK_MAPPING, .n = 128},
+    {.kind = BLOCK_MAPPING, .n = 128},
+    {.kind = BLOCK_MAPPING, .n = 128},
+    {.kind = BLOCK_STYLE_INPUT, .dims = {7, 7, 128}},
+    {.kind = BLOCK_STYLE, .n = 128, .k = 3, .s = 1},
+    {.kind = BLOCK_STYLE_UP, .n = 64, .k = 5, .s = 2},
+    {.kind = BLOCK_STYLE_UP, .n = 32, .k = 5, .s = 2},
+    {.kind = BLOCK_CONV_TANH, .n = 1, .k = 3, .s = 1},
+    {.kind = BLOCK_END},
+};
+
+/* ---- the presets: a generator takes a latent vector, a discriminator an
+   image ---- */
+
 static const struct {
     gan_preset id;
     const char *name;
-    int latent;
+    int latent;          /* a generator's input, 0: a discriminator */
+    int image[3];        /* a discriminator's input, h x w x c */
+    const block *blocks;
 } gan__presets[] = {
-    {GAN_PRESET_DCGAN_CIFAR10_GENERATOR, "dcgan-cifar10-generator", 128},
-    {GAN_PRESET_DCGAN_CIFAR10_DISCRIMINATOR, "dcgan-cifar10-discriminator", 0},
-    {GAN_PRESET_MNIST_GENERATOR, "mnist-generator", 100},
-    {GAN_PRESET_MNIST_DISCRIMINATOR, "mnist-discriminator", 0},
-    {GAN_PRESET_MNIST_NOTEBOOK_GENERATOR, "mnist-notebook-generator", 100},
-    {GAN_PRESET_WGAN_CRITIC, "wgan-critic", 0},
-    {GAN_PRESET_CGAN_GENERATOR, "cgan-generator", 100},
-    {GAN_PRESET_CGAN_DISCRIMINATOR, "cgan-discriminator", 0},
-    {GAN_PRESET_STYLE_GENERATOR, "style-generator", 100},
+    {.id = GAN_PRESET_DCGAN_CIFAR10_GENERATOR, .name = "dcgan-cifar10-generator",
+     .latent = 128, .blocks = dcgan_generator},
+    {.id = GAN_PRESET_DCGAN_CIFAR10_DISCRIMINATOR, .name = "dcgan-cifar10-discriminator",
+     .image = {32, 32, 3}, .blocks = dcgan_discriminator},
+    {.id = GAN_PRESET_MNIST_GENERATOR, .name = "mnist-generator",
+     .latent = 100, .blocks = mnist_generator},
+    {.id = GAN_PRESET_MNIST_DISCRIMINATOR, .name = "mnist-discriminator",
+     .image = {28, 28, 1}, .blocks = mnist_discriminator},
+    {.id = GAN_PRESET_MNIST_NOTEBOOK_GENERATOR, .name = "mnist-notebook-generator",
+     .latent = 100, .blocks = mnist_notebook_generator},
+    {.id = GAN_PRESET_WGAN_CRITIC, .name = "wgan-critic",
+     .image = {28, 28, 1}, .blocks = wgan_critic},
+    {.id = GAN_PRESET_CGAN_GENERATOR, .name = "cgan-generator",
+     .latent = 100, .blocks = cgan_generator},
+    {.id = GAN_PRESET_CGAN_DISCRIMINATOR, .name = "cgan-discriminator",
+     .image = {28, 28, 1}, .blocks = cgan_discriminator},
+    {.id = GAN_PRESET_STYLE_GENERATOR, .name = "style-generator",
+     .latent = 100, .blocks = style_generator},
 };
 #define GAN__N_PRESETS (sizeof gan__presets / sizeof gan__presets[0])
 
-const char *gan_preset_name(gan_preset p)
+/* The row of preset p, or -1. */
+static int preset_index(gan_preset p)
 {
     for (size_t i = 0; i < GAN__N_PRESETS; i++)
         if (gan__presets[i].id == p)
-            return gan__presets[i].name;
-    return NULL;
+            return (int)i;
+    return -1;
+}
+
+const char *gan_preset_name(gan_preset p)
+{
+    int i = preset_index(p);
+    return i < 0 ? NULL : gan__presets[i].name;
 }
 
 int gan_preset_latent_dim(gan_preset p)
 {
-    for (size_t i = 0; i < GAN__N_PRESETS; i++)
-        if (gan__presets[i].id == p)
-            return gan__presets[i].latent;
-    return 0;
+    int i = preset_index(p);
+    return i < 0 ? 0 : gan__presets[i].latent;
 }
 
 gan_status gan_preset_from_name(const char *name, gan_preset *p)
@@ -59,6 +193,8 @@ gan_status gan_preset_from_name(const char *name, gan_preset *p)
     return gan__err(GAN_EINVAL, "unknown preset '%s'", name);
 }
 
+/* ---- building ---- */
+
 /* Stop at the first failing call; `st` keeps its status. */
 #define TRY(call)                                                              \
     do {                                                                       \
@@ -66,110 +202,83 @@ gan_status gan_preset_from_name(const char *name, gan_preset *p)
             st = (call);                                                       \
     } while (0)
 
-static gan_status dense_bn_lrelu_reshape(gan_model *m, int h, int w, int c)
+static gan_status add_dense(gan_model *m, int units, int use_bias)
 {
-    gan_status st = GAN_OK;
     gan_dense_config d;
-    int dims[3] = {h, w, c};
     gan_dense_config_init(&d, sizeof d);
-    d.units = h * w * c;
-    d.use_bias = 0;
-    TRY(gan_model_add_dense(m, &d));
-    TRY(gan_model_add_batchnorm(m, NULL));
-    TRY(gan_model_add_leaky_relu(m, KERAS_LRELU_ALPHA));
-    TRY(gan_model_add_reshape(m, 3, dims));
-    return st;
+    d.units = units;
+    d.use_bias = use_bias;
+    return gan_model_add_dense(m, &d);
 }
 
-static gan_status deconv(gan_model *m, int filters, int k, int s, int bn_lrelu)
+/* b's convolution, same padding. */
+static gan_status add_conv(gan_model *m, const block *b, int transpose, int use_bias)
 {
-    gan_status st = GAN_OK;
     gan_conv2d_config c;
     gan_conv2d_config_init(&c, sizeof c);
-    c.filters = filters;
-    c.kernel_h = c.kernel_w = k;
-    c.stride_h = c.stride_w = s;
+    c.filters = b->n;
+    c.kernel_h = c.kernel_w = b->k;
+    c.stride_h = c.stride_w = b->s;
     c.padding = GAN_PADDING_SAME;
-    c.use_bias = 0;
-    TRY(gan_model_add_conv2d_transpose(m, &c));
-    if (bn_lrelu) {
+    c.use_bias = use_bias;
+    return transpose ? gan_model_add_conv2d_transpose(m, &c) : gan_model_add_conv2d(m, &c);
+}
+
+/* The layers of block b, in the notebooks' order. */
+static gan_status add_block(gan_model *m, const block *b)
+{
+    gan_status st = GAN_OK;
+    switch (b->kind) {
+    case BLOCK_EMBED:
+        return gan_model_add_class_embedding(m, CGAN_CLASSES, CGAN_EMBEDDING);
+    case BLOCK_PROJECT:
+        TRY(add_dense(m, b->dims[0] * b->dims[1] * b->dims[2], 0));
         TRY(gan_model_add_batchnorm(m, NULL));
         TRY(gan_model_add_leaky_relu(m, KERAS_LRELU_ALPHA));
-    } else {
+        TRY(gan_model_add_reshape(m, 3, b->dims));
+        return st;
+    case BLOCK_UP:
+        TRY(add_conv(m, b, 1, 0));
+        TRY(gan_model_add_batchnorm(m, NULL));
+        TRY(gan_model_add_leaky_relu(m, KERAS_LRELU_ALPHA));
+        return st;
+    case BLOCK_DOWN:
+        TRY(add_conv(m, b, 0, 1));
+        TRY(gan_model_add_leaky_relu(m, KERAS_LRELU_ALPHA));
+        if (b->rate > 0.0f)
+            TRY(gan_model_add_dropout(m, b->rate));
+        return st;
+    case BLOCK_UP_TANH:
+    case BLOCK_CONV_TANH:
+        TRY(add_conv(m, b, b->kind == BLOCK_UP_TANH, b->kind == BLOCK_CONV_TANH));
         TRY(gan_model_add_tanh(m));
-    }
-    return st;
-}
-
-static gan_status conv_block(gan_model *m, int filters, int k, float dropout)
-{
-    gan_status st = GAN_OK;
-    gan_conv2d_config c;
-    gan_conv2d_config_init(&c, sizeof c);
-    c.filters = filters;
-    c.kernel_h = c.kernel_w = k;
-    c.stride_h = c.stride_w = 2;
-    c.padding = GAN_PADDING_SAME;
-    TRY(gan_model_add_conv2d(m, &c));
-    TRY(gan_model_add_leaky_relu(m, KERAS_LRELU_ALPHA));
-    if (dropout > 0.0f)
-        TRY(gan_model_add_dropout(m, dropout));
-    return st;
-}
-
-static gan_status logit_head(gan_model *m)
-{
-    gan_status st = GAN_OK;
-    gan_dense_config d;
-    gan_dense_config_init(&d, sizeof d);
-    d.units = 1;
-    TRY(gan_model_add_flatten(m));
-    TRY(gan_model_add_dense(m, &d));
-    return st;
-}
-
-/* A convolution (transposed or not, same padding, no bias: the adain
-   after it removes any per-channel shift), leaky ReLU 0.2, adain. */
-static gan_status style_block(gan_model *m, int transpose, int filters, int k, int s)
-{
-    gan_status st = GAN_OK;
-    gan_conv2d_config c;
-    gan_conv2d_config_init(&c, sizeof c);
-    c.filters = filters;
-    c.kernel_h = c.kernel_w = k;
-    c.stride_h = c.stride_w = s;
-    c.padding = GAN_PADDING_SAME;
-    c.use_bias = 0;
-    TRY(transpose ? gan_model_add_conv2d_transpose(m, &c) : gan_model_add_conv2d(m, &c));
-    TRY(gan_model_add_leaky_relu(m, STYLE_LRELU_ALPHA));
-    TRY(gan_model_add_adain(m, STYLE_ADAIN_EPS));
-    return st;
-}
-
-/* See GAN_PRESET_STYLE_GENERATOR; examples/style_gan.c builds the same
-   network call by call. */
-static gan_status style_generator(gan_model *m)
-{
-    gan_status st = GAN_OK;
-    gan_dense_config d;
-    gan_conv2d_config c;
-    gan_dense_config_init(&d, sizeof d);
-    d.units = 128;
-    for (int i = 0; i < 3; i++) {
-        TRY(gan_model_add_dense(m, &d));
+        return st;
+    case BLOCK_LOGIT:
+        TRY(gan_model_add_flatten(m));
+        TRY(add_dense(m, 1, 1));
+        return st;
+    case BLOCK_CLASS_HEAD:
+        TRY(gan_model_add_flatten(m));
+        TRY(gan_model_add_minibatch_discrimination(m, CGAN_MBD_KERNELS, CGAN_MBD_DIM));
+        TRY(gan_model_add_class_projection(m, CGAN_CLASSES));
+        return st;
+    case BLOCK_MAPPING:
+        TRY(add_dense(m, b->n, 1));
         TRY(gan_model_add_leaky_relu(m, STYLE_LRELU_ALPHA));
+        return st;
+    case BLOCK_STYLE_INPUT:
+        TRY(gan_model_add_style_input(m, b->dims[0], b->dims[1], b->dims[2]));
+        TRY(gan_model_add_adain(m, STYLE_ADAIN_EPS));
+        return st;
+    case BLOCK_STYLE:
+    case BLOCK_STYLE_UP:
+        TRY(add_conv(m, b, b->kind == BLOCK_STYLE_UP, 0));
+        TRY(gan_model_add_leaky_relu(m, STYLE_LRELU_ALPHA));
+        TRY(gan_model_add_adain(m, STYLE_ADAIN_EPS));
+        return st;
+    case BLOCK_END:
+        break;
     }
-    TRY(gan_model_add_style_input(m, 7, 7, 128));
-    TRY(gan_model_add_adain(m, STYLE_ADAIN_EPS));
-    TRY(style_block(m, 0, 128, 3, 1));
-    TRY(style_block(m, 1, 64, 5, 2));
-    TRY(style_block(m, 1, 32, 5, 2));
-    gan_conv2d_config_init(&c, sizeof c);
-    c.filters = 1;
-    c.kernel_h = c.kernel_w = 3;
-    c.padding = GAN_PADDING_SAME;
-    TRY(gan_model_add_conv2d(m, &c));
-    TRY(gan_model_add_tanh(m));
     return st;
 }
 
@@ -177,78 +286,17 @@ gan_status gan_model_create_preset(gan_model **out, gan_preset p)
 {
     gan_status st;
     gan_model *m = NULL;
-    int vec[1], img[3];
+    int i;
     GAN__CHECK_ARG(out != NULL);
     *out = NULL;
-    switch (p) {
-    case GAN_PRESET_DCGAN_CIFAR10_GENERATOR:
-        vec[0] = 128;
-        st = gan_model_create(&m, 1, vec);
-        TRY(dense_bn_lrelu_reshape(m, 4, 4, 512));
-        TRY(deconv(m, 256, 4, 2, 1));
-        TRY(deconv(m, 128, 4, 2, 1));
-        TRY(deconv(m, 64, 4, 2, 1));
-        TRY(deconv(m, 3, 4, 1, 0));
-        break;
-    case GAN_PRESET_DCGAN_CIFAR10_DISCRIMINATOR:
-        img[0] = 32; img[1] = 32; img[2] = 3;
-        st = gan_model_create(&m, 3, img);
-        TRY(conv_block(m, 64, 4, 0.3f));
-        TRY(conv_block(m, 128, 4, 0.3f));
-        TRY(conv_block(m, 256, 4, 0.3f));
-        TRY(logit_head(m));
-        break;
-    case GAN_PRESET_MNIST_GENERATOR:
-        vec[0] = 100;
-        st = gan_model_create(&m, 1, vec);
-        TRY(dense_bn_lrelu_reshape(m, 7, 7, 256));
-        TRY(deconv(m, 128, 5, 1, 1));
-        TRY(deconv(m, 64, 5, 2, 1));
-        TRY(deconv(m, 1, 5, 2, 0));
-        break;
-    case GAN_PRESET_MNIST_DISCRIMINATOR:
-    case GAN_PRESET_WGAN_CRITIC:
-        img[0] = 28; img[1] = 28; img[2] = 1;
-        st = gan_model_create(&m, 3, img);
-        TRY(conv_block(m, 64, 5, p == GAN_PRESET_WGAN_CRITIC ? 0.0f : 0.3f));
-        TRY(conv_block(m, 128, 5, p == GAN_PRESET_WGAN_CRITIC ? 0.0f : 0.3f));
-        TRY(logit_head(m));
-        break;
-    case GAN_PRESET_CGAN_GENERATOR:
-        vec[0] = 100;
-        st = gan_model_create(&m, 1, vec);
-        TRY(gan_model_add_class_embedding(m, CGAN_CLASSES, CGAN_EMBEDDING));
-        TRY(dense_bn_lrelu_reshape(m, 7, 7, 256));
-        TRY(deconv(m, 128, 5, 1, 1));
-        TRY(deconv(m, 64, 5, 2, 1));
-        TRY(deconv(m, 1, 5, 2, 0));
-        break;
-    case GAN_PRESET_CGAN_DISCRIMINATOR:
-        img[0] = 28; img[1] = 28; img[2] = 1;
-        st = gan_model_create(&m, 3, img);
-        TRY(conv_block(m, 64, 5, 0.3f));
-        TRY(conv_block(m, 128, 5, 0.3f));
-        TRY(gan_model_add_flatten(m));
-        /* Against the collapse of each class to one image, which a
-           projection head alone let through (docs/stabilisation.md). */
-        TRY(gan_model_add_minibatch_discrimination(m, CGAN_MBD_KERNELS, CGAN_MBD_DIM));
-        TRY(gan_model_add_class_projection(m, CGAN_CLASSES));
-        break;
-    case GAN_PRESET_MNIST_NOTEBOOK_GENERATOR:
-        vec[0] = 100;
-        st = gan_model_create(&m, 1, vec);
-        TRY(dense_bn_lrelu_reshape(m, 7, 7, 128));
-        TRY(deconv(m, 64, 5, 1, 1));
-        TRY(deconv(m, 1, 5, 2, 0));
-        break;
-    case GAN_PRESET_STYLE_GENERATOR:
-        vec[0] = 100;
-        st = gan_model_create(&m, 1, vec);
-        TRY(style_generator(m));
-        break;
-    default:
+    if ((i = preset_index(p)) < 0)
         return gan__err(GAN_EINVAL, "gan_model_create_preset: unknown preset %d", (int)p);
-    }
+    if (gan__presets[i].latent > 0)
+        st = gan_model_create(&m, 1, &gan__presets[i].latent);
+    else
+        st = gan_model_create(&m, 3, gan__presets[i].image);
+    for (const block *b = gan__presets[i].blocks; st == GAN_OK && b->kind != BLOCK_END; b++)
+        st = add_block(m, b);
     if (st != GAN_OK) {
         gan_model_free(m);
         return st;

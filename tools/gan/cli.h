@@ -43,6 +43,29 @@ int cli_parse_u64(const char *cmd, const char *flag, const char *s, uint64_t min
 int cli_parse_float(const char *cmd, const char *flag, const char *s, float min, float max,
                     float *out);
 
+/* A flag whose value is a number: a table row of a subcommand's flags.
+   The value is parsed as cli_parse_u64 or cli_parse_float do, into the
+   uint64_t or float field at `offset` of the subcommand's options struct. */
+typedef struct cli_num_flag {
+    int opt;                   /* what getopt_long returns for it */
+    const char *name;          /* "--batch", for messages */
+    int is_float;
+    uint64_t min, max;         /* a uint64_t field */
+    float fmin, fmax;          /* a float field */
+    size_t offset;
+} cli_num_flag;
+
+/* If opt is one of the n flags, parse value into opts: 0, or 2 after the
+   message.  -1: opt is not in the table. */
+int cli_parse_num_flag(const char *cmd, const cli_num_flag *flags, size_t n, int opt,
+                       const char *value, void *opts);
+/* getopt_long's ':' (a flag without its value) or '?' (an unknown flag)
+   as a usage error naming the argument; returns 2. */
+int cli_option_error(const char *cmd, int ch, char *const *argv);
+/* After the flags: exactly one argument, `what` ("MODEL").  0, or 2 after
+   "no MODEL given" or "unexpected argument". */
+int cli_one_operand(const char *cmd, int argc, char *const *argv, const char *what);
+
 /* mkdir -p.  Returns 0 or -1 (errno set). */
 int cli_mkdirs(const char *path);
 int cli_is_dir(const char *path);

@@ -29,7 +29,7 @@ int cmd_export(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *out = NULL, *in;
     char path[4096];
-    int ch, want_d = 0;
+    int ch, rc, want_d = 0;
     gan_file_kind kind;
     gan_trainer *t = NULL;
     gan_model *m = NULL;
@@ -46,16 +46,12 @@ int cmd_export(int argc, char **argv)
         case 'D':
             want_d = 1;
             break;
-        case ':':
-            return cli_usage_error(CMD, "%s needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_error(CMD, ch, argv);
         }
     }
-    if (optind >= argc)
-        return cli_usage_error(CMD, "no CHECKPOINT given");
-    if (optind + 1 < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind + 1]);
+    if ((rc = cli_one_operand(CMD, argc, argv, "CHECKPOINT")) != 0)
+        return rc;
     if (!out)
         return cli_usage_error(CMD, "--out FILE is required");
     in = argv[optind];

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,229 +89,310 @@ static int write_each(const char *dir, const uint8_t *img, size_t n, const int d
     return 0;
 }
 
-int cmd_sample(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"n", required_argument, NULL, 'n'},       {"seed", required_argument, NULL, 's'},
-        {"out", required_argument, NULL, 'o'},     {"cols", required_argument, NULL, 'c'},
-        {"raw", required_argument, NULL, OPT_RAW}, {"per-image", required_argument, NULL, OPT_PER_IMAGE},
-        {"interpolate", required_argument, NULL, 'i'}, {"steps", required_argument, NULL, OPT_STEPS},
-        {"slerp", no_argument, NULL, OPT_SLERP},   {"threads", required_argument, NULL, 't'},
-        {"class", required_argument, NULL, OPT_CLASS},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-    const char *out = NULL, *raw = NULL, *each = NULL;
-    uint64_t n = 16, seed = 0, cols = 0, steps = 10, seed_a = 0, seed_b = 0, threads = 0, v;
-    int ch, interp = 0, slerp = 0, rc = CLI_EXIT_RUNTIME, dims[3], cls = CLASS_NONE, classes = 0;
-    char model_path[4096];
-    gan_model *g = NULL;
-    gan_sampler *s = NULL;
-    size_t latent = 0, image = 0, ndim, layers;
-    float *z = NULL, *x = NULL;
-    uint8_t *img = NULL;
-    int32_t *labels = NULL;
-    gan_status st;
+/* ---- the command line ---- */
 
+typedef struct sample_args {
+    const char *model;             /* the argument */
+    const char *out, *raw, *each;  /* --out, --raw, --per-image */
+    uint64_t n, seed, cols, steps, threads;
+    uint64_t seed_a, seed_b;       /* --interpolate */
+    int interp, slerp;
+    int cls;                       /* --class: a class, CLASS_ALL or CLASS_NONE */
+} sample_args;
+
+#define ARG(field) offsetof(sample_args, field)
+
+static const cli_num_flag num_flags[] = {
+    {.opt = 'n', .name = "--n", .min = 1, .max = 1u << 20, .offset = ARG(n)},
+    {.opt = 's', .name = "--seed", .max = UINT64_MAX, .offset = ARG(seed)},
+    {.opt = 'c', .name = "--cols", .min = 1, .max = 4096, .offset = ARG(cols)},
+    {.opt = OPT_STEPS, .name = "--steps", .min = 2, .max = 4096, .offset = ARG(steps)},
+    {.opt = 't', .name = "--threads", .max = 1024, .offset = ARG(threads)},
+};
+
+static const struct option long_opts[] = {
+    {"n", required_argument, NULL, 'n'},       {"seed", required_argument, NULL, 's'},
+    {"out", required_argument, NULL, 'o'},     {"cols", required_argument, NULL, 'c'},
+    {"raw", required_argument, NULL, OPT_RAW}, {"per-image", required_argument, NULL, OPT_PER_IMAGE},
+    {"interpolate", required_argument, NULL, 'i'}, {"steps", required_argument, NULL, OPT_STEPS},
+    {"slerp", no_argument, NULL, OPT_SLERP},   {"threads", required_argument, NULL, 't'},
+    {"class", required_argument, NULL, OPT_CLASS},
+    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+
+/* --interpolate takes two values: "A B" (B is the next argument) or "A,B". */
+static int parse_interpolate(sample_args *a, int argc, char **argv)
+{
+    char first[64], *comma;
+    const char *second;
+    if (strlen(optarg) >= sizeof first)
+        return cli_usage_error(CMD, "--interpolate: '%s' is not a seed", optarg);
+    memcpy(first, optarg, strlen(optarg) + 1);
+    if ((comma = strchr(first, ',')) != NULL) {
+        *comma = '\0';
+        second = comma + 1;
+    } else if (optind < argc && argv[optind][0] != '-') {
+        second = argv[optind++];
+    } else {
+        return cli_usage_error(CMD, "--interpolate needs two seeds: SEED_A SEED_B");
+    }
+    if (cli_parse_u64(CMD, "--interpolate", first, 0, UINT64_MAX, &a->seed_a) ||
+        cli_parse_u64(CMD, "--interpolate", second, 0, UINT64_MAX, &a->seed_b))
+        return CLI_EXIT_USAGE;
+    a->interp = 1;
+    return 0;
+}
+
+static int parse_class(sample_args *a, const char *value)
+{
+    uint64_t v;
+    if (strcmp(value, "all") == 0) {
+        a->cls = CLASS_ALL;
+        return 0;
+    }
+    if (cli_parse_u64(CMD, "--class", value, 0, 65535, &v))
+        return CLI_EXIT_USAGE;
+    a->cls = (int)v;
+    return 0;
+}
+
+/* One flag: 0, -1 after --help, or the usage error's exit code. */
+static int parse_flag(sample_args *a, int ch, int argc, char **argv)
+{
+    int rc = cli_parse_num_flag(CMD, num_flags, sizeof num_flags / sizeof num_flags[0], ch, optarg,
+                                a);
+    if (rc >= 0)
+        return rc;
+    switch (ch) {
+    case 'h':
+        fputs(usage, stdout);
+        return -1;
+    case 'o':
+        a->out = optarg;
+        return 0;
+    case OPT_RAW:
+        a->raw = optarg;
+        return 0;
+    case OPT_PER_IMAGE:
+        a->each = optarg;
+        return 0;
+    case 'i':
+        return parse_interpolate(a, argc, argv);
+    case OPT_SLERP:
+        a->slerp = 1;
+        return 0;
+    case OPT_CLASS:
+        return parse_class(a, optarg);
+    default:
+        return cli_option_error(CMD, ch, argv);
+    }
+}
+
+/* 0, -1 after --help, or the usage error's exit code. */
+static int parse_args(int argc, char **argv, sample_args *a)
+{
+    int ch, rc;
+    memset(a, 0, sizeof *a);
+    a->n = 16;
+    a->steps = 10;
+    a->cls = CLASS_NONE;
     opterr = 0;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, ":n:s:o:c:i:t:h", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'h':
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        case 'n':
-            if (cli_parse_u64(CMD, "--n", optarg, 1, 1u << 20, &n))
-                return CLI_EXIT_USAGE;
-            break;
-        case 's':
-            if (cli_parse_u64(CMD, "--seed", optarg, 0, UINT64_MAX, &seed))
-                return CLI_EXIT_USAGE;
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'c':
-            if (cli_parse_u64(CMD, "--cols", optarg, 1, 4096, &cols))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_RAW:
-            raw = optarg;
-            break;
-        case OPT_PER_IMAGE:
-            each = optarg;
-            break;
-        case 'i': {
-            /* Two values: "A B" (B is the next argument) or "A,B". */
-            char a[64], *comma;
-            const char *b;
-            if (strlen(optarg) >= sizeof a)
-                return cli_usage_error(CMD, "--interpolate: '%s' is not a seed", optarg);
-            memcpy(a, optarg, strlen(optarg) + 1);
-            if ((comma = strchr(a, ',')) != NULL) {
-                *comma = '\0';
-                b = comma + 1;
-            } else if (optind < argc && argv[optind][0] != '-') {
-                b = argv[optind++];
-            } else {
-                return cli_usage_error(CMD, "--interpolate needs two seeds: SEED_A SEED_B");
-            }
-            if (cli_parse_u64(CMD, "--interpolate", a, 0, UINT64_MAX, &seed_a) ||
-                cli_parse_u64(CMD, "--interpolate", b, 0, UINT64_MAX, &seed_b))
-                return CLI_EXIT_USAGE;
-            interp = 1;
-            break;
-        }
-        case OPT_STEPS:
-            if (cli_parse_u64(CMD, "--steps", optarg, 2, 4096, &steps))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_SLERP:
-            slerp = 1;
-            break;
-        case OPT_CLASS:
-            if (strcmp(optarg, "all") == 0) {
-                cls = CLASS_ALL;
-            } else {
-                if (cli_parse_u64(CMD, "--class", optarg, 0, 65535, &v))
-                    return CLI_EXIT_USAGE;
-                cls = (int)v;
-            }
-            break;
-        case 't':
-            if (cli_parse_u64(CMD, "--threads", optarg, 0, 1024, &threads))
-                return CLI_EXIT_USAGE;
-            break;
-        case ':':
-            return cli_usage_error(CMD, "%s needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind >= argc)
-        return cli_usage_error(CMD, "no MODEL given");
-    if (optind + 1 < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind + 1]);
-    if (!out && !raw && !each)
-        out = interp ? "interpolation.png" : "samples.png";
-    if (gan_set_threads((int)threads) != GAN_OK)
+    while ((ch = getopt_long(argc, argv, ":n:s:o:c:i:t:h", long_opts, NULL)) != -1)
+        if ((rc = parse_flag(a, ch, argc, argv)) != 0)
+            return rc;
+    if ((rc = cli_one_operand(CMD, argc, argv, "MODEL")) != 0)
+        return rc;
+    a->model = argv[optind];
+    if (!a->out && !a->raw && !a->each)
+        a->out = a->interp ? "interpolation.png" : "samples.png";
+    return 0;
+}
+
+/* ---- the run: open -> latents -> generate -> write, one cleanup ---- */
+
+typedef struct sample_run {
+    char model_path[4096];
+    gan_model *g;
+    gan_sampler *s;
+    int dims[3];                   /* of an image */
+    int classes;                   /* of a conditional generator, else 0 */
+    uint64_t n, cols;              /* images and grid columns, 0: square */
+    size_t latent, image;          /* floats per latent vector and per image */
+    float *z, *x;                  /* latent vectors; --raw images */
+    uint8_t *img;
+    int32_t *labels;               /* a conditional generator's */
+} sample_run;
+
+static void run_free(sample_run *r)
+{
+    free(r->z);
+    free(r->x);
+    free(r->img);
+    free(r->labels);
+    gan_sampler_free(r->s);
+    gan_model_free(r->g);
+}
+
+/* The generator, and what --class and --interpolate ask of it. */
+static int open_generator(sample_run *r, const sample_args *a)
+{
+    size_t ndim, layers;
+    int rc;
+    if (gan_set_threads((int)a->threads) != GAN_OK)
         return cli_lib_error(CMD, "--threads");
     errno = 0;
-    if ((v = (uint64_t)resolve_model(argv[optind], model_path, sizeof model_path)) != 0)
-        return (int)v;
-    if (gan_model_load(&g, model_path) != GAN_OK)
-        return cli_lib_error(CMD, model_path);
-    if (gan_model_layer_count(g, &layers) != GAN_OK ||
-        gan_model_shape(g, (int)layers - 1, &ndim, dims) != GAN_OK || ndim != 3) {
-        cli_error(CMD, "%s: the network's output is not an image", model_path);
-        goto done;
+    if ((rc = resolve_model(a->model, r->model_path, sizeof r->model_path)) != 0)
+        return rc;
+    if (gan_model_load(&r->g, r->model_path) != GAN_OK)
+        return cli_lib_error(CMD, r->model_path);
+    if (gan_model_layer_count(r->g, &layers) != GAN_OK ||
+        gan_model_shape(r->g, (int)layers - 1, &ndim, r->dims) != GAN_OK || ndim != 3)
+        return cli_error(CMD, "%s: the network's output is not an image", r->model_path);
+    gan_model_num_classes(r->g, &r->classes);
+    if (a->cls != CLASS_NONE && r->classes == 0)
+        return cli_error(CMD, "%s: --class: the generator is not conditional (it takes no class "
+                         "labels)", r->model_path);
+    if (a->cls >= r->classes)
+        return cli_error(CMD, "--class %d: the generator knows classes 0..%d", a->cls,
+                         r->classes - 1);
+    if (a->cls == CLASS_ALL && a->interp)
+        return cli_usage_error(CMD, "--class all draws a grid; give one class with --interpolate");
+    return 0;
+}
+
+/* How many images in how many columns: --steps of an interpolation, --n
+   per class with --class all (one row each). */
+static int count_images(sample_run *r, const sample_args *a)
+{
+    r->n = a->interp ? a->steps : a->n;
+    r->cols = a->cols;
+    if (a->cls != CLASS_ALL)
+        return 0;
+    if (r->n * (uint64_t)r->classes > (1u << 20))
+        return cli_usage_error(CMD, "--class all: %llu images per class x %d classes is too many",
+                               (unsigned long long)r->n, r->classes);
+    if (!r->cols)
+        r->cols = r->n;
+    r->n *= (uint64_t)r->classes;
+    return 0;
+}
+
+/* The sampler, the buffers and the class of each image. */
+static int open_buffers(sample_run *r, const sample_args *a)
+{
+    size_t n = (size_t)r->n;
+    if (gan_sampler_create(&r->s, r->g, a->interp ? a->seed_a : a->seed, n < 64 ? n : 64) !=
+            GAN_OK ||
+        gan_sampler_dims(r->s, &r->latent, &r->image) != GAN_OK)
+        return cli_lib_error(CMD, "sampler");
+    r->z = malloc(n * r->latent * sizeof *r->z);
+    r->x = a->raw ? malloc(n * r->image * sizeof *r->x) : NULL;
+    r->img = malloc(n * r->image);
+    r->labels = r->classes ? malloc(n * sizeof *r->labels) : NULL;
+    if (!r->z || !r->img || (a->raw && !r->x) || (r->classes && !r->labels))
+        return cli_error(CMD, "out of memory for %llu images", (unsigned long long)r->n);
+    if (a->cls >= 0)
+        for (size_t i = 0; i < n; i++)
+            r->labels[i] = a->cls;
+    else if (r->classes)
+        cli_class_labels(r->labels, n, r->classes,
+                         a->cls == CLASS_ALL ? (size_t)(r->n / (uint64_t)r->classes) : 0);
+    return 0;
+}
+
+/* The latent vectors: the sampler's stream, or the interpolation between
+   the first vector of each seed's stream (one row). */
+static int make_latents(sample_run *r, const sample_args *a)
+{
+    size_t n = (size_t)r->n;
+    float *z0;
+    gan_status st = GAN_EINVAL;
+    if (!a->interp) {
+        if (gan_sampler_latent(r->s, n, r->z, n * r->latent) != GAN_OK)
+            return cli_lib_error(CMD, "latent vectors");
+        return 0;
     }
-    gan_model_num_classes(g, &classes);
-    if (cls != CLASS_NONE && classes == 0) {
-        cli_error(CMD, "%s: --class: the generator is not conditional (it takes no class labels)",
-                  model_path);
-        goto done;
-    }
-    if (cls >= classes) {
-        cli_error(CMD, "--class %d: the generator knows classes 0..%d", cls, classes - 1);
-        goto done;
-    }
-    if (cls == CLASS_ALL && interp) {
-        rc = cli_usage_error(CMD, "--class all draws a grid; give one class with --interpolate");
-        goto done;
-    }
-    if (interp)
-        n = steps;
-    if (cls == CLASS_ALL) {
-        /* --n images per class, one row each. */
-        if (n * (uint64_t)classes > (1u << 20)) {
-            rc = cli_usage_error(CMD, "--class all: %llu images per class x %d classes is too many",
-                                 (unsigned long long)n, classes);
-            goto done;
-        }
-        if (!cols)
-            cols = n;
-        n *= (uint64_t)classes;
-    }
-    if (gan_sampler_create(&s, g, interp ? seed_a : seed, n < 64 ? (size_t)n : 64) != GAN_OK ||
-        gan_sampler_dims(s, &latent, &image) != GAN_OK) {
-        cli_lib_error(CMD, "sampler");
-        goto done;
-    }
-    z = malloc((size_t)n * latent * sizeof *z);
-    x = raw ? malloc((size_t)n * image * sizeof *x) : NULL;
-    img = malloc((size_t)n * image);
-    labels = classes ? malloc((size_t)n * sizeof *labels) : NULL;
-    if (!z || !img || (raw && !x) || (classes && !labels)) {
-        cli_error(CMD, "out of memory for %llu images", (unsigned long long)n);
-        goto done;
-    }
-    if (cls >= 0)
-        for (size_t i = 0; i < (size_t)n; i++)
-            labels[i] = cls;
-    else if (classes)
-        cli_class_labels(labels, (size_t)n, classes, cls == CLASS_ALL ? (size_t)(n / (uint64_t)classes) : 0);
-    if (interp) {
-        /* The first latent vector of each seed's stream. */
-        float *z0 = malloc(2 * latent * sizeof *z0);
-        st = GAN_EINVAL;
-        if (z0 && gan_sampler_latent(s, 1, z0, latent) == GAN_OK &&
-            gan_sampler_set_seed(s, seed_b) == GAN_OK &&
-            gan_sampler_latent(s, 1, z0 + latent, latent) == GAN_OK)
-            st = gan_latent_interpolate(z0, z0 + latent, latent, (size_t)n, slerp, z,
-                                        (size_t)n * latent);
-        free(z0);
-        if (st != GAN_OK) {
-            cli_lib_error(CMD, "--interpolate");
-            goto done;
-        }
-        if (!cols)
-            cols = n;
-    } else if (gan_sampler_latent(s, (size_t)n, z, (size_t)n * latent) != GAN_OK) {
-        cli_lib_error(CMD, "latent vectors");
-        goto done;
-    }
-    if (labels) {
-        st = gan_sampler_generate_labeled_u8(s, z, (size_t)n * latent, labels, (size_t)n, img,
-                                             (size_t)n * image);
-        if (st == GAN_OK && raw)
-            st = gan_sampler_generate_labeled(s, z, (size_t)n * latent, labels, (size_t)n, x,
-                                              (size_t)n * image);
+    z0 = malloc(2 * r->latent * sizeof *z0);
+    if (z0 && gan_sampler_latent(r->s, 1, z0, r->latent) == GAN_OK &&
+        gan_sampler_set_seed(r->s, a->seed_b) == GAN_OK &&
+        gan_sampler_latent(r->s, 1, z0 + r->latent, r->latent) == GAN_OK)
+        st = gan_latent_interpolate(z0, z0 + r->latent, r->latent, n, a->slerp, r->z,
+                                    n * r->latent);
+    free(z0);
+    if (st != GAN_OK)
+        return cli_lib_error(CMD, "--interpolate");
+    if (!r->cols)
+        r->cols = r->n;
+    return 0;
+}
+
+/* The images as bytes, and as floats for --raw. */
+static int generate(sample_run *r, const sample_args *a)
+{
+    size_t n = (size_t)r->n, zn = n * r->latent, xn = n * r->image;
+    gan_status st;
+    if (r->labels) {
+        st = gan_sampler_generate_labeled_u8(r->s, r->z, zn, r->labels, n, r->img, xn);
+        if (st == GAN_OK && r->x)
+            st = gan_sampler_generate_labeled(r->s, r->z, zn, r->labels, n, r->x, xn);
     } else {
-        st = gan_sampler_generate_u8(s, z, (size_t)n * latent, (size_t)n, img, (size_t)n * image);
-        if (st == GAN_OK && raw)
-            st = gan_sampler_generate(s, z, (size_t)n * latent, (size_t)n, x, (size_t)n * image);
+        st = gan_sampler_generate_u8(r->s, r->z, zn, n, r->img, xn);
+        if (st == GAN_OK && r->x)
+            st = gan_sampler_generate(r->s, r->z, zn, n, r->x, xn);
     }
-    if (st != GAN_OK) {
-        cli_lib_error(CMD, "generating");
-        goto done;
-    }
-    if (out && cli_write_png(CMD, out, img, (size_t)n, dims[0], dims[1], dims[2], (int)cols) != 0)
-        goto done;
-    if (each && write_each(each, img, (size_t)n, dims) != 0)
-        goto done;
-    if (raw && write_raw(raw, x, (size_t)n * image) != 0)
-        goto done;
-    if (out)
-        printf("wrote %s: %llu image(s) of %dx%dx%d\n", out, (unsigned long long)n, dims[0],
-               dims[1], dims[2]);
-    if (cls >= 0)
-        printf("class %d\n", cls);
-    else if (cls == CLASS_ALL)
-        printf("classes 0..%d, one row of %llu each\n", classes - 1,
-               (unsigned long long)(n / (uint64_t)classes));
-    else if (classes)
-        printf("classes 0..%d in turn (image i has class i mod %d)\n", classes - 1, classes);
-    if (each)
-        printf("wrote %s/img_000.png ... img_%03llu.png\n", each, (unsigned long long)(n - 1));
-    if (raw)
-        printf("wrote %s: %llu x %dx%dx%d float32 (NHWC, native byte order, in [-1, 1])\n", raw,
-               (unsigned long long)n, dims[0], dims[1], dims[2]);
-    rc = CLI_EXIT_OK;
-done:
-    free(z);
-    free(x);
-    free(img);
-    free(labels);
-    gan_sampler_free(s);
-    gan_model_free(g);
+    return st != GAN_OK ? cli_lib_error(CMD, "generating") : 0;
+}
+
+static int write_outputs(sample_run *r, const sample_args *a)
+{
+    size_t n = (size_t)r->n;
+    const int *d = r->dims;
+    if (a->out && cli_write_png(CMD, a->out, r->img, n, d[0], d[1], d[2], (int)r->cols) != 0)
+        return CLI_EXIT_RUNTIME;
+    if (a->each && write_each(a->each, r->img, n, d) != 0)
+        return CLI_EXIT_RUNTIME;
+    if (a->raw && write_raw(a->raw, r->x, n * r->image) != 0)
+        return CLI_EXIT_RUNTIME;
+    return 0;
+}
+
+/* What was written, and the classes drawn. */
+static void print_written(const sample_run *r, const sample_args *a)
+{
+    unsigned long long n = (unsigned long long)r->n;
+    const int *d = r->dims;
+    if (a->out)
+        printf("wrote %s: %llu image(s) of %dx%dx%d\n", a->out, n, d[0], d[1], d[2]);
+    if (a->cls >= 0)
+        printf("class %d\n", a->cls);
+    else if (a->cls == CLASS_ALL)
+        printf("classes 0..%d, one row of %llu each\n", r->classes - 1, n / (unsigned)r->classes);
+    else if (r->classes)
+        printf("classes 0..%d in turn (image i has class i mod %d)\n", r->classes - 1, r->classes);
+    if (a->each)
+        printf("wrote %s/img_000.png ... img_%03llu.png\n", a->each, n - 1);
+    if (a->raw)
+        printf("wrote %s: %llu x %dx%dx%d float32 (NHWC, native byte order, in [-1, 1])\n", a->raw,
+               n, d[0], d[1], d[2]);
+}
+
+/* The run's steps in order; the first that fails ends it. */
+static int (*const run_steps[])(sample_run *, const sample_args *) = {
+    open_generator, count_images, open_buffers, make_latents, generate, write_outputs,
+};
+
+int cmd_sample(int argc, char **argv)
+{
+    sample_args a;
+    sample_run r;
+    int rc;
+    if ((rc = parse_args(argc, argv, &a)) != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    memset(&r, 0, sizeof r);
+    for (size_t i = 0; rc == 0 && i < sizeof run_steps / sizeof run_steps[0]; i++)
+        rc = run_steps[i](&r, &a);
+    if (rc == 0)
+        print_written(&r, &a);
+    run_free(&r);
     return rc;
 }

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -143,6 +144,10 @@ static void install_signals(void)
 typedef struct train_ctx {
     run_settings r;
     char out[RUN_PATH_MAX];
+    char ckpt[RUN_PATH_MAX];      /* --resume: the checkpoint it loads */
+    uint64_t start_step, start_epoch; /* where this process starts */
+    uint64_t total;               /* the run's last step (UINT64_MAX: no limit) */
+    uint64_t remaining;           /* epochs left to fit (UINT64_MAX: no limit) */
     gan_trainer *t;
     gan_dataset *ds;
     gan_model *g, *d;             /* owned unless t owns them (resumed) */
@@ -230,66 +235,83 @@ static int looks_cifar(const char *path)
     return cli_path(probe, sizeof probe, "%s/data_batch_1.bin", path) == 0 && cli_is_file(probe);
 }
 
-/* Load the data as run.txt says, in D's input shape, limited and batched. */
-static int load_data(train_ctx *c, const int want[3])
+static const char *data_path(const train_ctx *c)
 {
-    const char *path = c->r.data[0] ? c->r.data : GAN_FASHION_MNIST_DIR;
-    const char *fmt = c->r.format;
-    gan_dataset *ds = NULL, *conv = NULL;
-    gan_batch_config bc;
+    return c->r.data[0] ? c->r.data : GAN_FASHION_MNIST_DIR;
+}
+
+/* The data set run.txt names, into c->ds; *fmt: its format. */
+static int open_data(train_ctx *c, const char **fmt)
+{
+    const char *path = data_path(c);
     gan_status st;
-    size_t ndim, n;
-    int dims[3];
     if (!cli_is_dir(path) && !cli_is_file(path)) {
         cli_error(CMD, "--data: %s: %s", path, strerror(errno));
         if (!c->r.data[0])
             fprintf(stderr, "hint: apt-get install dataset-fashion-mnist, or give --data\n");
         return -1;
     }
-    if (strcmp(fmt, "auto") == 0)
-        fmt = looks_cifar(path) ? "cifar10" : cli_is_dir(path) ? "mnist" : "idx";
-    if (strcmp(fmt, "cifar10") == 0)
-        st = gan_dataset_load_cifar10(&ds, path, 1);
-    else if (strcmp(fmt, "mnist") == 0)
-        st = gan_dataset_load_mnist_dir(&ds, path, 1);
+    *fmt = c->r.format;
+    if (strcmp(*fmt, "auto") == 0)
+        *fmt = looks_cifar(path) ? "cifar10" : cli_is_dir(path) ? "mnist" : "idx";
+    if (strcmp(*fmt, "cifar10") == 0)
+        st = gan_dataset_load_cifar10(&c->ds, path, 1);
+    else if (strcmp(*fmt, "mnist") == 0)
+        st = gan_dataset_load_mnist_dir(&c->ds, path, 1);
     else
-        st = gan_dataset_load_idx(&ds, path, NULL);
-    if (st != GAN_OK) {
-        cli_lib_error(CMD, "--data");
-        return -1;
+        st = gan_dataset_load_idx(&c->ds, path, NULL);
+    if (st != GAN_OK)
+        return cli_lib_error(CMD, "--data"), -1;
+    return 0;
+}
+
+/* Images of another size or channel count are converted to D's input. */
+static int fit_data(train_ctx *c, const char *fmt, const int want[3])
+{
+    gan_dataset *conv = NULL;
+    size_t ndim;
+    int dims[3];
+    gan_dataset_shape(c->ds, &ndim, dims);
+    if (ndim == 3 && dims[0] == want[0] && dims[1] == want[1] && dims[2] == want[2]) {
+        printf("data: %s (%s), %dx%dx%d images\n", data_path(c), fmt, dims[0], dims[1], dims[2]);
+        return 0;
     }
-    gan_dataset_shape(ds, &ndim, dims);
-    if (ndim != 3 || dims[0] != want[0] || dims[1] != want[1] || dims[2] != want[2]) {
-        if (ndim != 3 || gan_dataset_convert(&conv, ds, want[0], want[1], want[2]) != GAN_OK) {
-            cli_lib_error(CMD, "converting the data to the discriminator's input");
-            gan_dataset_free(ds);
-            return -1;
-        }
-        printf("data: %s (%s), %dx%dx%d images converted to %dx%dx%d\n", path, fmt, dims[0],
-               dims[1], dims[2], want[0], want[1], want[2]);
-        gan_dataset_free(ds);
-        ds = conv;
-    } else {
-        printf("data: %s (%s), %dx%dx%d images\n", path, fmt, dims[0], dims[1], dims[2]);
-    }
+    if (ndim != 3 || gan_dataset_convert(&conv, c->ds, want[0], want[1], want[2]) != GAN_OK)
+        return cli_lib_error(CMD, "converting the data to the discriminator's input"), -1;
+    printf("data: %s (%s), %dx%dx%d images converted to %dx%dx%d\n", data_path(c), fmt, dims[0],
+           dims[1], dims[2], want[0], want[1], want[2]);
+    gan_dataset_free(c->ds);
+    c->ds = conv;
+    return 0;
+}
+
+/* Limited and batched as run.txt says; one step's images must be there. */
+static int batch_data(train_ctx *c)
+{
+    gan_batch_config bc;
+    size_t n;
     GAN_BATCH_CONFIG_INIT(&bc);
     bc.batch_size = (size_t)c->r.batch;
     bc.seed = c->r.seed;
     bc.drop_remainder = c->r.drop_remainder;
-    if (gan_dataset_limit(ds, (size_t)c->r.limit) != GAN_OK ||
-        gan_dataset_set_batching(ds, &bc) != GAN_OK) {
-        cli_lib_error(CMD, "batching");
-        gan_dataset_free(ds);
-        return -1;
-    }
-    gan_dataset_size(ds, &n);
+    if (gan_dataset_limit(c->ds, (size_t)c->r.limit) != GAN_OK ||
+        gan_dataset_set_batching(c->ds, &bc) != GAN_OK)
+        return cli_lib_error(CMD, "batching"), -1;
+    gan_dataset_size(c->ds, &n);
     if (n < c->r.batch * c->r.n_critic && c->r.drop_remainder) {
         cli_error(CMD, "%zu images are fewer than one step needs (batch %llu x n_critic %llu)", n,
                   (unsigned long long)c->r.batch, (unsigned long long)c->r.n_critic);
-        gan_dataset_free(ds);
         return -1;
     }
-    c->ds = ds;
+    return 0;
+}
+
+/* The data in D's input shape (c->ds; ctx_free frees it on failure). */
+static int load_data(train_ctx *c, const int want[3])
+{
+    const char *fmt;
+    if (open_data(c, &fmt) != 0 || fit_data(c, fmt, want) != 0 || batch_data(c) != 0)
+        return -1;
     return 0;
 }
 
@@ -577,173 +599,144 @@ typedef struct train_args {
     run_settings r;             /* only fields whose flag is set */
     unsigned char set[OPT_SN + 1];
     const char *out, *resume;
-    int threads;
-    unsigned log_every;
+    uint64_t threads, log_every;
     int quiet;
     uint64_t fid_every, fid_samples;
 } train_args;
 
 #define U64_MAX_FLAG ((uint64_t)1 << 62)
+#define ARG(field) offsetof(train_args, field)
+
+/* The flags with a number value (--lr, which sets two, is parse_flag's). */
+static const cli_num_flag num_flags[] = {
+    {.opt = OPT_LIMIT, .name = "--limit", .max = U64_MAX_FLAG, .offset = ARG(r.limit)},
+    {.opt = 'e', .name = "--epochs", .max = U64_MAX_FLAG, .offset = ARG(r.epochs)},
+    {.opt = OPT_STEPS, .name = "--steps", .min = 1, .max = U64_MAX_FLAG, .offset = ARG(r.steps)},
+    {.opt = 'b', .name = "--batch", .min = 1, .max = 65536, .offset = ARG(r.batch)},
+    {.opt = OPT_N_CRITIC, .name = "--n-critic", .min = 1, .max = 100, .offset = ARG(r.n_critic)},
+    {.opt = 's', .name = "--seed", .max = UINT64_MAX, .offset = ARG(r.seed)},
+    {.opt = 't', .name = "--threads", .max = 1024, .offset = ARG(threads)},
+    {.opt = OPT_SAMPLE_EVERY, .name = "--sample-every", .max = U64_MAX_FLAG,
+     .offset = ARG(r.sample_every)},
+    {.opt = OPT_CKPT_EVERY, .name = "--checkpoint-every", .max = U64_MAX_FLAG,
+     .offset = ARG(r.checkpoint_every)},
+    {.opt = OPT_KEEP, .name = "--keep", .max = 1000, .offset = ARG(r.keep)},
+    {.opt = OPT_LOG_EVERY, .name = "--log-every", .min = 1, .max = 1u << 30,
+     .offset = ARG(log_every)},
+    {.opt = OPT_FID_EVERY, .name = "--fid-every", .max = 1u << 30, .offset = ARG(fid_every)},
+    {.opt = OPT_FID_SAMPLES, .name = "--fid-samples", .min = 10, .max = 1u << 20,
+     .offset = ARG(fid_samples)},
+    {.opt = OPT_BETA1, .name = "--beta1", .is_float = 1, .fmax = 0.999999f, .offset = ARG(r.beta1)},
+    {.opt = OPT_BETA2, .name = "--beta2", .is_float = 1, .fmax = 0.999999f, .offset = ARG(r.beta2)},
+    {.opt = OPT_CLIP, .name = "--clip", .is_float = 1, .fmax = 1e6f, .offset = ARG(r.clip)},
+    {.opt = OPT_GP, .name = "--gradient-penalty", .is_float = 1, .fmax = 1e6f,
+     .offset = ARG(r.gradient_penalty)},
+    {.opt = OPT_R1, .name = "--r1", .is_float = 1, .fmax = 1e6f, .offset = ARG(r.r1_gamma)},
+    {.opt = OPT_EMA, .name = "--ema", .is_float = 1, .fmax = 0.999999f, .offset = ARG(r.ema_decay)},
+    {.opt = OPT_SMOOTH, .name = "--label-smoothing", .is_float = 1, .fmin = 1e-6f, .fmax = 1.0f,
+     .offset = ARG(r.real_label)},
+};
+
+/* --lr sets both networks' rates, --g-lr and --d-lr one each. */
+static int parse_lr(train_args *a, int ch, const char *value)
+{
+    float f;
+    if (cli_parse_float(CMD, ch == OPT_LR ? "--lr" : ch == OPT_G_LR ? "--g-lr" : "--d-lr", value,
+                        1e-12f, 10.0f, &f))
+        return CLI_EXIT_USAGE;
+    if (ch != OPT_D_LR)
+        a->r.g_lr = f, a->set[OPT_G_LR] = 1;
+    if (ch != OPT_G_LR)
+        a->r.d_lr = f, a->set[OPT_D_LR] = 1;
+    return 0;
+}
+
+/* The flags whose value is a name or a path. */
+static int parse_name_flag(train_args *a, int ch, const char *value)
+{
+    switch (ch) {
+    case 'p':
+        if (!cli_preset_find(value))
+            return cli_usage_error(CMD, "--preset: unknown preset '%s'", value);
+        snprintf(a->r.preset, sizeof a->r.preset, "%s", value);
+        return 0;
+    case 'd':
+        if (strlen(value) >= sizeof a->r.data)
+            return cli_usage_error(CMD, "--data: path too long");
+        memcpy(a->r.data, value, strlen(value) + 1);
+        return 0;
+    case OPT_FORMAT:
+        if (strcmp(value, "auto") && strcmp(value, "mnist") && strcmp(value, "idx") &&
+            strcmp(value, "cifar10"))
+            return cli_usage_error(CMD, "--format: '%s' is not auto, mnist, idx or cifar10", value);
+        snprintf(a->r.format, sizeof a->r.format, "%s", value);
+        return 0;
+    case OPT_OPTIMIZER:
+        if (run_optimizer_from_name(value, &a->r.optimizer) != 0)
+            return cli_usage_error(CMD, "--optimizer: '%s' is not adam, rmsprop or sgd", value);
+        return 0;
+    default: /* OPT_LOSS */
+        if (run_loss_from_name(value, &a->r.loss) != 0)
+            return cli_usage_error(CMD, "--loss: unknown loss '%s' (bce, wasserstein, hinge, "
+                                   "least-squares, feature-matching)", value);
+        return 0;
+    }
+}
+
+/* One flag: 0, -1 after --help, or the usage error's exit code. */
+static int parse_flag(train_args *a, int ch, char **argv)
+{
+    int rc = cli_parse_num_flag(CMD, num_flags, sizeof num_flags / sizeof num_flags[0], ch, optarg,
+                                a);
+    if (rc >= 0)
+        return rc;
+    switch (ch) {
+    case 'h':
+        print_help();
+        return -1;
+    case OPT_LR:
+    case OPT_G_LR:
+    case OPT_D_LR:
+        return parse_lr(a, ch, optarg);
+    case 'p':
+    case 'd':
+    case OPT_FORMAT:
+    case OPT_OPTIMIZER:
+    case OPT_LOSS:
+        return parse_name_flag(a, ch, optarg);
+    case OPT_SN:
+        a->r.spectral_norm = 1;
+        return 0;
+    case 'o':
+        a->out = optarg;
+        return 0;
+    case 'q':
+        a->quiet = 1;
+        return 0;
+    case 'r':
+        a->resume = optarg;
+        return 0;
+    default:
+        if (ch != ':' && optopt)
+            return cli_usage_error(CMD, "unknown option '-%c'", optopt);
+        return cli_option_error(CMD, ch, argv);
+    }
+}
 
 static int parse_args(int argc, char **argv, train_args *a)
 {
-    int ch;
-    uint64_t u;
-    float f;
-    const char *cmd = CMD;
+    int ch, rc;
     memset(a, 0, sizeof *a);
-    a->threads = 0;
     opterr = 0;
     optind = 1;
     while ((ch = getopt_long(argc, argv, ":p:d:e:b:s:t:o:r:qh", long_opts, NULL)) != -1) {
         if (ch > 0 && ch < (int)sizeof a->set)
             a->set[ch] = 1;
-        switch (ch) {
-        case 'h':
-            print_help();
-            return -1;
-        case 'p':
-            if (!cli_preset_find(optarg))
-                return cli_usage_error(cmd, "--preset: unknown preset '%s'", optarg);
-            snprintf(a->r.preset, sizeof a->r.preset, "%s", optarg);
-            break;
-        case 'd':
-            if (strlen(optarg) >= sizeof a->r.data)
-                return cli_usage_error(cmd, "--data: path too long");
-            memcpy(a->r.data, optarg, strlen(optarg) + 1);
-            break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "auto") && strcmp(optarg, "mnist") && strcmp(optarg, "idx") &&
-                strcmp(optarg, "cifar10"))
-                return cli_usage_error(cmd, "--format: '%s' is not auto, mnist, idx or cifar10",
-                                       optarg);
-            snprintf(a->r.format, sizeof a->r.format, "%s", optarg);
-            break;
-        case OPT_LIMIT:
-            if (cli_parse_u64(cmd, "--limit", optarg, 0, U64_MAX_FLAG, &a->r.limit))
-                return CLI_EXIT_USAGE;
-            break;
-        case 'e':
-            if (cli_parse_u64(cmd, "--epochs", optarg, 0, U64_MAX_FLAG, &a->r.epochs))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_STEPS:
-            if (cli_parse_u64(cmd, "--steps", optarg, 1, U64_MAX_FLAG, &a->r.steps))
-                return CLI_EXIT_USAGE;
-            break;
-        case 'b':
-            if (cli_parse_u64(cmd, "--batch", optarg, 1, 65536, &a->r.batch))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_LR:
-        case OPT_G_LR:
-        case OPT_D_LR:
-            if (cli_parse_float(cmd, ch == OPT_LR ? "--lr" : ch == OPT_G_LR ? "--g-lr" : "--d-lr",
-                                optarg, 1e-12f, 10.0f, &f))
-                return CLI_EXIT_USAGE;
-            if (ch != OPT_D_LR)
-                a->r.g_lr = f, a->set[OPT_G_LR] = 1;
-            if (ch != OPT_G_LR)
-                a->r.d_lr = f, a->set[OPT_D_LR] = 1;
-            break;
-        case OPT_BETA1:
-            if (cli_parse_float(cmd, "--beta1", optarg, 0.0f, 0.999999f, &a->r.beta1))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_OPTIMIZER:
-            if (run_optimizer_from_name(optarg, &a->r.optimizer) != 0)
-                return cli_usage_error(cmd, "--optimizer: '%s' is not adam, rmsprop or sgd", optarg);
-            break;
-        case OPT_LOSS:
-            if (run_loss_from_name(optarg, &a->r.loss) != 0)
-                return cli_usage_error(cmd, "--loss: unknown loss '%s' (bce, wasserstein, hinge, "
-                                       "least-squares, feature-matching)", optarg);
-            break;
-        case OPT_CLIP:
-            if (cli_parse_float(cmd, "--clip", optarg, 0.0f, 1e6f, &a->r.clip))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_BETA2:
-            if (cli_parse_float(cmd, "--beta2", optarg, 0.0f, 0.999999f, &a->r.beta2))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_GP:
-            if (cli_parse_float(cmd, "--gradient-penalty", optarg, 0.0f, 1e6f, &a->r.gradient_penalty))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_R1:
-            if (cli_parse_float(cmd, "--r1", optarg, 0.0f, 1e6f, &a->r.r1_gamma))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_EMA:
-            if (cli_parse_float(cmd, "--ema", optarg, 0.0f, 0.999999f, &a->r.ema_decay))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_SN:
-            a->r.spectral_norm = 1;
-            break;
-        case OPT_SMOOTH:
-            if (cli_parse_float(cmd, "--label-smoothing", optarg, 1e-6f, 1.0f, &a->r.real_label))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_N_CRITIC:
-            if (cli_parse_u64(cmd, "--n-critic", optarg, 1, 100, &a->r.n_critic))
-                return CLI_EXIT_USAGE;
-            break;
-        case 's':
-            if (cli_parse_u64(cmd, "--seed", optarg, 0, UINT64_MAX, &a->r.seed))
-                return CLI_EXIT_USAGE;
-            break;
-        case 't':
-            if (cli_parse_u64(cmd, "--threads", optarg, 0, 1024, &u))
-                return CLI_EXIT_USAGE;
-            a->threads = (int)u;
-            break;
-        case 'o':
-            a->out = optarg;
-            break;
-        case OPT_SAMPLE_EVERY:
-            if (cli_parse_u64(cmd, "--sample-every", optarg, 0, U64_MAX_FLAG, &a->r.sample_every))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_CKPT_EVERY:
-            if (cli_parse_u64(cmd, "--checkpoint-every", optarg, 0, U64_MAX_FLAG,
-                              &a->r.checkpoint_every))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_KEEP:
-            if (cli_parse_u64(cmd, "--keep", optarg, 0, 1000, &a->r.keep))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_LOG_EVERY:
-            if (cli_parse_u64(cmd, "--log-every", optarg, 1, 1u << 30, &u))
-                return CLI_EXIT_USAGE;
-            a->log_every = (unsigned)u;
-            break;
-        case OPT_FID_EVERY:
-            if (cli_parse_u64(cmd, "--fid-every", optarg, 0, 1u << 30, &a->fid_every))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_FID_SAMPLES:
-            if (cli_parse_u64(cmd, "--fid-samples", optarg, 10, 1u << 20, &a->fid_samples))
-                return CLI_EXIT_USAGE;
-            break;
-        case 'q':
-            a->quiet = 1;
-            break;
-        case 'r':
-            a->resume = optarg;
-            break;
-        case ':':
-            return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
-        default:
-            if (optopt)
-                return cli_usage_error(cmd, "unknown option '-%c'", optopt);
-            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-        }
+        if ((rc = parse_flag(a, ch, argv)) != 0)
+            return rc;
     }
     if (optind < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     return 0;
 }
 
@@ -895,210 +888,258 @@ static int prepare_out(const char *out)
     return 0;
 }
 
-int cmd_train(int argc, char **argv)
+/* ---- the command: settings -> open -> fit -> finish, one cleanup ---- */
+
+/* The run's settings and output directory: run.txt's for --resume (with
+   the flags that may change), else the preset's and the flags. */
+static int train_settings(train_ctx *c, const train_args *a)
 {
-    train_args a;
-    train_ctx c;
-    char ckpt[RUN_PATH_MAX], path[RUN_PATH_MAX + 32], err[RUN_PATH_MAX + 256];
+    char path[RUN_PATH_MAX + 32], err[RUN_PATH_MAX + 256];
+    int rc;
+    if (!a->resume) {
+        if ((rc = settings_new(a, &c->r)) != 0)
+            return rc;
+        snprintf(c->out, sizeof c->out, "%s", a->out ? a->out : DEFAULT_OUT);
+        return 0;
+    }
+    if ((rc = find_resume(a->resume, c->ckpt, c->out, sizeof c->out)) != 0)
+        return rc;
+    if (cli_path(path, sizeof path, "%s/run.txt", c->out) != 0 ||
+        run_read(&c->r, path, err, sizeof err) != 0)
+        return cli_error(CMD, "--resume: %s", err);
+    if ((rc = settings_resume(a, &c->r)) != 0)
+        return rc;
+    if (a->out && strcmp(a->out, c->out) != 0) {
+        /* Continue into another directory: copy the settings there. */
+        if (strlen(a->out) >= sizeof c->out)
+            return cli_usage_error(CMD, "--out: path too long");
+        memcpy(c->out, a->out, strlen(a->out) + 1);
+    }
+    return 0;
+}
+
+/* The shape of the images the preset's discriminator takes. */
+static int discriminator_input(const cli_preset *p, int dims[3])
+{
+    gan_model *d = NULL;
+    size_t ndim;
+    int rc = 0;
+    if (gan_model_create_preset(&d, p->discriminator) != GAN_OK ||
+        gan_model_shape(d, -1, &ndim, dims) != GAN_OK)
+        rc = cli_lib_error(CMD, "discriminator");
+    gan_model_free(d);
+    return rc;
+}
+
+/* The trainer: the checkpoint's (which restores the data set's batching
+   and shuffle position too), or new networks in a cleared directory. */
+static int open_trainer(train_ctx *c, const train_args *a, const cli_preset *p)
+{
+    if (!a->resume) {
+        clear_old_run(c->out);
+        return build_new(c, p) != 0 ? CLI_EXIT_RUNTIME : 0;
+    }
+    if (gan_trainer_load(&c->t, c->ds, c->ckpt) != GAN_OK)
+        return cli_lib_error(CMD, "--resume");
+    c->t_owns = 1;
+    gan_trainer_progress(c->t, &c->start_step, &c->start_epoch);
+    printf("resuming %s from %s: step %llu, epoch %llu done\n", c->out, c->ckpt,
+           (unsigned long long)c->start_step, (unsigned long long)c->start_epoch);
+    return 0;
+}
+
+/* With --fid-every: the classifier and OUT/metrics.csv. */
+static int open_fid(train_ctx *c, const train_args *a)
+{
+    char path[RUN_PATH_MAX + 32];
+    int rc;
+    c->fid_samples = a->fid_samples ? a->fid_samples : 2000;
+    if (!a->fid_every)
+        return 0;
+    if ((rc = cli_fid_open(&c->fid, CMD, GAN_MODELS_DIR "/fashion_mnist_classifier.gan", -1, NULL,
+                           0, GAN_FASHION_MNIST_DIR)) != 0)
+        return rc;
+    c->fid_every = a->fid_every; /* the classifier is open: ctx_free closes it */
+    if (cli_path(path, sizeof path, "%s/metrics.csv", c->out) != 0 ||
+        (c->metrics = fopen(path, a->resume ? "a" : "w")) == NULL)
+        return cli_error(CMD, "%s/metrics.csv: %s", c->out, strerror(errno));
+    if (ftell(c->metrics) == 0)
+        fputs("epoch,step,fid,is,is_std,samples\n", c->metrics);
+    return 0;
+}
+
+/* OUT/run.txt, OUT/log.csv (a resumed run's cut back to its checkpoint),
+   OUT/metrics.csv. */
+static int open_logs(train_ctx *c, const train_args *a)
+{
+    char path[RUN_PATH_MAX + 32];
+    if (cli_path(path, sizeof path, "%s/run.txt", c->out) != 0 || run_write(&c->r, path) != 0)
+        return cli_error(CMD, "%s/run.txt: %s", c->out, strerror(errno));
+    if (cli_path(path, sizeof path, "%s/log.csv", c->out) != 0 ||
+        cli_csv_open(&c->csv, path, c->start_step, a->resume != NULL) != 0)
+        return cli_error(CMD, "%s/log.csv: %s", c->out, strerror(errno));
+    return open_fid(c, a);
+}
+
+/* Everything the run needs, in the order whose first failure names the
+   culprit: threads, settings, data, output directory, networks, logs. */
+static int train_open(train_ctx *c, const train_args *a)
+{
     const cli_preset *p;
     int rc, dims[3];
-    size_t ndim, bpe;
-    uint64_t step = 0, epoch = 0, total, remaining;
-    gan_status st;
-    gan_model *g = NULL, *d = NULL;
-
-    if ((rc = parse_args(argc, argv, &a)) != 0)
-        return rc < 0 ? CLI_EXIT_OK : rc;
-    memset(&c, 0, sizeof c);
-    c.last_ckpt_step = c.last_sample_step = UINT64_MAX;
-    if (gan_set_threads(a.threads) != GAN_OK)
+    if (gan_set_threads((int)a->threads) != GAN_OK)
         return cli_lib_error(CMD, "--threads");
-
-    if (a.resume) {
-        if ((rc = find_resume(a.resume, ckpt, c.out, sizeof c.out)) != 0)
-            return rc;
-        if (cli_path(path, sizeof path, "%s/run.txt", c.out) != 0 ||
-            run_read(&c.r, path, err, sizeof err) != 0)
-            return cli_error(CMD, "--resume: %s", err);
-        if ((rc = settings_resume(&a, &c.r)) != 0)
-            return rc;
-        if (a.out && strcmp(a.out, c.out) != 0) {
-            /* Continue into another directory: copy the settings there. */
-            if (strlen(a.out) >= sizeof c.out)
-                return cli_usage_error(CMD, "--out: path too long");
-            memcpy(c.out, a.out, strlen(a.out) + 1);
-        }
-    } else {
-        if ((rc = settings_new(&a, &c.r)) != 0)
-            return rc;
-        snprintf(c.out, sizeof c.out, "%s", a.out ? a.out : DEFAULT_OUT);
-    }
-    if ((p = cli_preset_find(c.r.preset)) == NULL)
-        return cli_error(CMD, "run.txt names an unknown preset '%s'", c.r.preset);
-
-    /* The networks: new, or the checkpoint's (which restores the data
-       set's batching and shuffle position too). */
-    if (gan_model_create_preset(&d, p->discriminator) != GAN_OK ||
-        gan_model_shape(d, -1, &ndim, dims) != GAN_OK) {
-        gan_model_free(d);
-        return cli_lib_error(CMD, "discriminator");
-    }
-    gan_model_free(d);
-    if (load_data(&c, dims) != 0) {
-        ctx_free(&c);
-        return CLI_EXIT_RUNTIME;
-    }
-    if ((rc = prepare_out(c.out)) != 0) {
-        ctx_free(&c);
+    if ((rc = train_settings(c, a)) != 0)
         return rc;
-    }
-    if (a.resume) {
-        if (gan_trainer_load(&c.t, c.ds, ckpt) != GAN_OK) {
-            cli_lib_error(CMD, "--resume");
-            ctx_free(&c);
-            return CLI_EXIT_RUNTIME;
-        }
-        c.t_owns = 1;
-        gan_trainer_progress(c.t, &step, &epoch);
-        printf("resuming %s from %s: step %llu, epoch %llu done\n", c.out, ckpt,
-               (unsigned long long)step, (unsigned long long)epoch);
-    } else {
-        clear_old_run(c.out);
-        if (build_new(&c, p) != 0) {
-            ctx_free(&c);
-            return CLI_EXIT_RUNTIME;
-        }
-    }
-    if (cli_path(path, sizeof path, "%s/run.txt", c.out) != 0 || run_write(&c.r, path) != 0) {
-        cli_error(CMD, "%s/run.txt: %s", c.out, strerror(errno));
-        ctx_free(&c);
+    if ((p = cli_preset_find(c->r.preset)) == NULL)
+        return cli_error(CMD, "run.txt names an unknown preset '%s'", c->r.preset);
+    if ((rc = discriminator_input(p, dims)) != 0)
+        return rc;
+    if (load_data(c, dims) != 0)
         return CLI_EXIT_RUNTIME;
-    }
-    if (cli_path(path, sizeof path, "%s/log.csv", c.out) != 0 ||
-        cli_csv_open(&c.csv, path, step, a.resume != NULL) != 0) {
-        cli_error(CMD, "%s/log.csv: %s", c.out, strerror(errno));
-        ctx_free(&c);
-        return CLI_EXIT_RUNTIME;
-    }
+    if ((rc = prepare_out(c->out)) != 0 || (rc = open_trainer(c, a, p)) != 0)
+        return rc;
+    return open_logs(c, a);
+}
 
-    c.fid_every = a.fid_every;
-    c.fid_samples = a.fid_samples ? a.fid_samples : 2000;
-    if (c.fid_every) {
-        int frc = cli_fid_open(&c.fid, CMD, GAN_MODELS_DIR "/fashion_mnist_classifier.gan", -1, NULL, 0,
-                               GAN_FASHION_MNIST_DIR);
-        if (frc != 0) {
-            c.fid_every = 0;
-            ctx_free(&c);
-            return frc;
-        }
-        if (cli_path(path, sizeof path, "%s/metrics.csv", c.out) != 0 ||
-            (c.metrics = fopen(path, a.resume ? "a" : "w")) == NULL) {
-            cli_error(CMD, "%s/metrics.csv: %s", c.out, strerror(errno));
-            ctx_free(&c);
-            return CLI_EXIT_RUNTIME;
-        }
-        if (ftell(c.metrics) == 0)
-            fputs("epoch,step,fid,is,is_std,samples\n", c.metrics);
-    }
+/* The networks and the recipe, one line. */
+static void print_networks(const train_ctx *c, gan_model *g, gan_model *d)
+{
+    size_t gp = 0, dp = 0;
+    gan_model_param_count(g, &gp, NULL);
+    gan_model_param_count(d, &dp, NULL);
+    printf("preset %s: G %zu parameters, D %zu%s; %s, %s G lr %g D lr %g; batch %llu, "
+           "n_critic %llu\n", c->r.preset, gp, dp,
+           c->r.spectral_norm ? " (spectrally normalised)" : "", gan_loss_kind_name(c->r.loss),
+           run_optimizer_name(c->r.optimizer), (double)c->r.g_lr, (double)c->r.d_lr,
+           (unsigned long long)c->r.batch, (unsigned long long)c->r.n_critic);
+}
 
-    /* How long: epochs (and/or a step limit). */
-    gan_dataset_batches_per_epoch(c.ds, &bpe);
-    c.steps_per_epoch = c.r.n_critic > 1 ? bpe / c.r.n_critic : bpe;
-    total = c.r.epochs ? c.r.epochs * c.steps_per_epoch : UINT64_MAX;
-    if (c.r.steps && c.r.steps < total)
-        total = c.r.steps;
-    remaining = c.r.epochs ? (c.r.epochs > epoch ? c.r.epochs - epoch : 0) : UINT64_MAX;
-    gan_trainer_models(c.t, &g, &d, NULL, NULL);
-    {
-        size_t gp = 0, dp = 0, n = 0;
-        int classes = 0, has_labels = 0, ds_classes = 0;
-        gan_model_param_count(g, &gp, NULL);
-        gan_model_param_count(d, &dp, NULL);
-        gan_dataset_size(c.ds, &n);
-        gan_model_num_classes(g, &classes);
-        printf("preset %s: G %zu parameters, D %zu%s; %s, %s G lr %g D lr %g; batch %llu, "
-               "n_critic %llu\n", c.r.preset, gp, dp,
-               c.r.spectral_norm ? " (spectrally normalised)" : "", gan_loss_kind_name(c.r.loss),
-               run_optimizer_name(c.r.optimizer), (double)c.r.g_lr, (double)c.r.d_lr,
-               (unsigned long long)c.r.batch, (unsigned long long)c.r.n_critic);
-        if (classes) {
-            gan_dataset_labels_info(c.ds, &has_labels, &ds_classes);
-            if (!has_labels) {
-                cli_error(CMD, "preset %s is conditional: it trains on labelled data, and %s has "
-                          "no labels (give an MNIST-format directory with its labels file)",
-                          c.r.preset, c.r.data[0] ? c.r.data : GAN_FASHION_MNIST_DIR);
-                ctx_free(&c);
-                return CLI_EXIT_RUNTIME;
-            }
-            printf("conditional on %d classes: the data's labels (0..%d) feed both networks\n",
-                   classes, ds_classes - 1);
-        }
-        printf("training on %zu images: %llu steps per epoch, ", n,
-               (unsigned long long)c.steps_per_epoch);
-        if (c.r.epochs)
-            printf("%llu epoch(s)", (unsigned long long)c.r.epochs);
-        if (c.r.steps)
-            printf("%sup to step %llu", c.r.epochs ? ", " : "", (unsigned long long)c.r.steps);
-        printf("; %d thread(s); output in %s/\n", gan_get_threads(), c.out);
-        fflush(stdout);
-    }
-    if (remaining == 0 || (c.r.steps && step >= c.r.steps)) {
-        printf("the run is already complete (step %llu, epoch %llu); give a larger --epochs or "
-               "--steps to continue it\n", (unsigned long long)step, (unsigned long long)epoch);
-        ctx_free(&c);
-        return CLI_EXIT_OK;
-    }
+/* A conditional generator needs the data's labels. */
+static int check_labels(const train_ctx *c, gan_model *g)
+{
+    int classes = 0, has_labels = 0, ds_classes = 0;
+    gan_model_num_classes(g, &classes);
+    if (!classes)
+        return 0;
+    gan_dataset_labels_info(c->ds, &has_labels, &ds_classes);
+    if (!has_labels)
+        return cli_error(CMD, "preset %s is conditional: it trains on labelled data, and %s has "
+                         "no labels (give an MNIST-format directory with its labels file)",
+                         c->r.preset, data_path(c));
+    printf("conditional on %d classes: the data's labels (0..%d) feed both networks\n", classes,
+           ds_classes - 1);
+    return 0;
+}
 
-    cli_progress_init(&c.prog, step, total == UINT64_MAX ? 0 : total,
-                      (size_t)(c.r.batch * c.r.n_critic), a.log_every, a.quiet);
-    c.epoch_t0 = cli_now();
-    c.epoch_step0 = step;
+/* How long: epochs and/or a step limit; then the plan, printed. */
+static int plan_run(train_ctx *c)
+{
+    gan_model *g = NULL, *d = NULL;
+    size_t bpe, n = 0;
+    int rc;
+    gan_dataset_batches_per_epoch(c->ds, &bpe);
+    c->steps_per_epoch = c->r.n_critic > 1 ? bpe / c->r.n_critic : bpe;
+    c->total = c->r.epochs ? c->r.epochs * c->steps_per_epoch : UINT64_MAX;
+    if (c->r.steps && c->r.steps < c->total)
+        c->total = c->r.steps;
+    c->remaining = c->r.epochs ? (c->r.epochs > c->start_epoch ? c->r.epochs - c->start_epoch : 0)
+                               : UINT64_MAX;
+    gan_trainer_models(c->t, &g, &d, NULL, NULL);
+    print_networks(c, g, d);
+    if ((rc = check_labels(c, g)) != 0)
+        return rc;
+    gan_dataset_size(c->ds, &n);
+    printf("training on %zu images: %llu steps per epoch, ", n,
+           (unsigned long long)c->steps_per_epoch);
+    if (c->r.epochs)
+        printf("%llu epoch(s)", (unsigned long long)c->r.epochs);
+    if (c->r.steps)
+        printf("%sup to step %llu", c->r.epochs ? ", " : "", (unsigned long long)c->r.steps);
+    printf("; %d thread(s); output in %s/\n", gan_get_threads(), c->out);
+    fflush(stdout);
+    return 0;
+}
+
+/* A resumed run that has nothing left to do says so. */
+static int run_complete(const train_ctx *c)
+{
+    if (c->remaining != 0 && !(c->r.steps && c->start_step >= c->r.steps))
+        return 0;
+    printf("the run is already complete (step %llu, epoch %llu); give a larger --epochs or "
+           "--steps to continue it\n", (unsigned long long)c->start_step,
+           (unsigned long long)c->start_epoch);
+    return 1;
+}
+
+/* Train until the epochs or steps are done, a save fails or Ctrl-C. */
+static int train_fit(train_ctx *c, const train_args *a)
+{
+    gan_status st;
+    cli_progress_init(&c->prog, c->start_step, c->total == UINT64_MAX ? 0 : c->total,
+                      (size_t)(c->r.batch * c->r.n_critic), (unsigned)a->log_every, a->quiet);
+    c->epoch_t0 = cli_now();
+    c->epoch_step0 = c->start_step;
     stop_signal = 0;
     install_signals();
-    st = gan_trainer_fit(c.t, c.ds, remaining, on_step, on_epoch, &c);
+    st = gan_trainer_fit(c->t, c->ds, c->remaining, on_step, on_epoch, c);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    cli_progress_clear(&c.prog);
-    gan_trainer_progress(c.t, &step, &epoch);
+    cli_progress_clear(&c->prog);
     if (st < 0) {
         cli_lib_error(CMD, "training");
         if (st == GAN_ENUMERIC)
             fprintf(stderr, "the last good weights are in %s/checkpoint.gan if a checkpoint was "
-                    "saved; try a lower --lr\n", c.out);
-        ctx_free(&c);
+                    "saved; try a lower --lr\n", c->out);
         return CLI_EXIT_RUNTIME;
     }
-    if (c.failed) {
-        ctx_free(&c);
+    return c->failed ? CLI_EXIT_RUNTIME : 0;
+}
+
+/* Stopped by Ctrl-C or --steps, or finished: save what is not saved. */
+static int train_finish(train_ctx *c)
+{
+    uint64_t step = 0, epoch = 0;
+    char name[64];
+    gan_trainer_progress(c->t, &step, &epoch);
+    if (c->last_ckpt_step != step && save_checkpoint(c, 0, step) != 0)
         return CLI_EXIT_RUNTIME;
-    }
-    /* Stopped by Ctrl-C or --steps, or finished: save what is not saved. */
-    if (c.last_ckpt_step != step && save_checkpoint(&c, 0, step) != 0) {
-        ctx_free(&c);
+    if (save_generator(c) != 0)
         return CLI_EXIT_RUNTIME;
-    }
-    if (save_generator(&c) != 0) {
-        ctx_free(&c);
-        return CLI_EXIT_RUNTIME;
-    }
     if (stop_signal) {
         printf("interrupted at step %llu: checkpoint saved to %s/checkpoint.gan; continue with "
-               "'gan train --resume %s'\n", (unsigned long long)step, c.out, c.out);
-        ctx_free(&c);
+               "'gan train --resume %s'\n", (unsigned long long)step, c->out, c->out);
         return CLI_EXIT_INTERRUPTED;
     }
-    if (c.last_sample_step != step) {
-        char name[64];
+    if (c->last_sample_step != step) {
         snprintf(name, sizeof name, "step_%06llu.png", (unsigned long long)step);
-        if (write_samples(&c, name, step) != 0) {
-            ctx_free(&c);
+        if (write_samples(c, name, step) != 0)
             return CLI_EXIT_RUNTIME;
-        }
     }
     printf("done: step %llu, epoch %llu, %.0f img/s; checkpoint %s/checkpoint.gan, generator "
            "%s/generator.gan\n", (unsigned long long)step, (unsigned long long)epoch,
-           cli_progress_rate(&c.prog, step), c.out, c.out);
-    printf("samples: %s\n", c.last_sample);
-    ctx_free(&c);
+           cli_progress_rate(&c->prog, step), c->out, c->out);
+    printf("samples: %s\n", c->last_sample);
     return CLI_EXIT_OK;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_args a;
+    train_ctx c;
+    int rc;
+    if ((rc = parse_args(argc, argv, &a)) != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    memset(&c, 0, sizeof c);
+    c.last_ckpt_step = c.last_sample_step = UINT64_MAX;
+    rc = train_open(&c, &a);
+    if (rc == 0)
+        rc = plan_run(&c);
+    if (rc == 0 && !run_complete(&c)) {
+        rc = train_fit(&c, &a);
+        if (rc == 0)
+            rc = train_finish(&c);
+    }
+    ctx_free(&c);
+    return rc;
 }

@@ -7,54 +7,75 @@
 
 #include "cli.h"
 
+/* Fields left out are 0: no clipping, penalty, R1, spectral norm; D's
+   learning rate is lr. */
 static const cli_preset presets[] = {
-    {"mnist-gan",
-     "second notebook's GAN, generator corrected to 28x28; BCE, Adam 1e-4, batch 256",
-     GAN_PRESET_MNIST_GENERATOR, GAN_PRESET_MNIST_DISCRIMINATOR, GAN_OPTIM_ADAM, 1e-4f, 0.9f, 0.999f,
-     GAN_LOSS_BCE, 0.0f, 0.0f, 1, 256, 0, 1.0f, 0.0f, 0, 0.0f},
-    {"dcgan-cifar10",
-     "first notebook's DCGAN, 32x32x3; BCE, Adam 1e-4 beta1 0.5, batch 256 "
-     "(Fashion-MNIST padded to 32x32, 3 channels, unless CIFAR-10 .bin files are given)",
-     GAN_PRESET_DCGAN_CIFAR10_GENERATOR, GAN_PRESET_DCGAN_CIFAR10_DISCRIMINATOR, GAN_OPTIM_ADAM,
-     1e-4f, 0.5f, 0.999f, GAN_LOSS_BCE, 0.0f, 0.0f, 1, 256, 1, 1.0f, 0.0f, 0, 0.0f},
-    {"wgan",
-     "second notebook's WGAN critic with the 28x28 generator; Wasserstein loss, "
-     "RMSprop 5e-5, n_critic 5, clip 0.01, batch 64",
-     GAN_PRESET_MNIST_GENERATOR, GAN_PRESET_WGAN_CRITIC, GAN_OPTIM_RMSPROP, 5e-5f, 0.9f, 0.999f,
-     GAN_LOSS_WASSERSTEIN, 0.01f, 0.0f, 5, 64, 1, 1.0f, 0.0f, 0, 0.0f},
-    {"wgan-gp",
-     "the WGAN critic with the gradient penalty (Gulrajani et al.): Wasserstein loss, "
-     "lambda 10, Adam 1e-4 beta 0/0.9, n_critic 5, batch 64",
-     GAN_PRESET_MNIST_GENERATOR, GAN_PRESET_WGAN_CRITIC, GAN_OPTIM_ADAM, 1e-4f, 0.0f, 0.9f,
-     GAN_LOSS_WASSERSTEIN, 0.0f, 10.0f, 5, 64, 1, 1.0f, 0.0f, 0, 0.0f},
-    {"mnist-gan-r1",
-     "the 28x28 GAN with an R1 penalty on real images (Mescheder et al.), gamma 1; BCE, "
-     "Adam 2e-4 beta1 0.5, batch 64",
-     GAN_PRESET_MNIST_GENERATOR, GAN_PRESET_MNIST_DISCRIMINATOR, GAN_OPTIM_ADAM, 2e-4f, 0.5f, 0.999f,
-     GAN_LOSS_BCE, 0.0f, 0.0f, 1, 64, 1, 1.0f, 1.0f, 0, 0.0f},
-    {"mnist-gan-ls",
-     "the 28x28 GAN with one-sided label smoothing (Salimans et al.), real target 0.9; BCE, "
-     "Adam 2e-4 beta1 0.5, batch 64",
-     GAN_PRESET_MNIST_GENERATOR, GAN_PRESET_MNIST_DISCRIMINATOR, GAN_OPTIM_ADAM, 2e-4f, 0.5f, 0.999f,
-     GAN_LOSS_BCE, 0.0f, 0.0f, 1, 64, 1, 0.9f, 0.0f, 0, 0.0f},
-    {"style",
-     "style-based generator (mapping network, learned constant, AdaIN; examples/style_gan.c) "
-     "with the WGAN critic and gradient penalty, as wgan-gp: lambda 10, Adam 1e-4 beta 0/0.9, "
-     "n_critic 5, batch 64",
-     GAN_PRESET_STYLE_GENERATOR, GAN_PRESET_WGAN_CRITIC, GAN_OPTIM_ADAM, 1e-4f, 0.0f, 0.9f,
-     GAN_LOSS_WASSERSTEIN, 0.0f, 10.0f, 5, 64, 1, 1.0f, 0.0f, 0, 0.0f},
-    {"cgan",
-     "conditional GAN on Fashion-MNIST with its labels: class embedding + noise "
-     "generator, projection discriminator with minibatch discrimination; BCE, "
-     "Adam 2e-4 beta1 0.5, batch 64",
-     GAN_PRESET_CGAN_GENERATOR, GAN_PRESET_CGAN_DISCRIMINATOR, GAN_OPTIM_ADAM, 2e-4f, 0.5f,
-     0.999f, GAN_LOSS_BCE, 0.0f, 0.0f, 1, 64, 0, 1.0f, 0.0f, 0, 0.0f},
-    {"sngan",
-     "SN-GAN (Miyato et al.): the 28x28 generator against the WGAN critic (no dropout) "
-     "with spectral normalisation in every layer; hinge loss, Adam beta 0/0.9, G lr 1e-4, "
-     "D lr 4e-4 (two time-scale), batch 64",
-     GAN_PRESET_MNIST_GENERATOR, GAN_PRESET_WGAN_CRITIC, GAN_OPTIM_ADAM, 1e-4f, 0.0f, 0.9f,
-     GAN_LOSS_HINGE, 0.0f, 0.0f, 1, 64, 0, 1.0f, 0.0f, 1, 4e-4f},
+    {.name = "mnist-gan",
+     .description = "second notebook's GAN, generator corrected to 28x28; BCE, Adam 1e-4, "
+                    "batch 256",
+     .generator = GAN_PRESET_MNIST_GENERATOR, .discriminator = GAN_PRESET_MNIST_DISCRIMINATOR,
+     .optimizer = GAN_OPTIM_ADAM, .lr = 1e-4f, .beta1 = 0.9f, .beta2 = 0.999f,
+     .loss = GAN_LOSS_BCE, .real_label = 1.0f, .n_critic = 1, .batch = 256},
+    {.name = "dcgan-cifar10",
+     .description = "first notebook's DCGAN, 32x32x3; BCE, Adam 1e-4 beta1 0.5, batch 256 "
+                    "(Fashion-MNIST padded to 32x32, 3 channels, unless CIFAR-10 .bin files "
+                    "are given)",
+     .generator = GAN_PRESET_DCGAN_CIFAR10_GENERATOR,
+     .discriminator = GAN_PRESET_DCGAN_CIFAR10_DISCRIMINATOR,
+     .optimizer = GAN_OPTIM_ADAM, .lr = 1e-4f, .beta1 = 0.5f, .beta2 = 0.999f,
+     .loss = GAN_LOSS_BCE, .real_label = 1.0f, .n_critic = 1, .batch = 256,
+     .drop_remainder = 1},
+    {.name = "wgan",
+     .description = "second notebook's WGAN critic with the 28x28 generator; Wasserstein "
+                    "loss, RMSprop 5e-5, n_critic 5, clip 0.01, batch 64",
+     .generator = GAN_PRESET_MNIST_GENERATOR, .discriminator = GAN_PRESET_WGAN_CRITIC,
+     .optimizer = GAN_OPTIM_RMSPROP, .lr = 5e-5f, .beta1 = 0.9f, .beta2 = 0.999f,
+     .loss = GAN_LOSS_WASSERSTEIN, .clip = 0.01f, .real_label = 1.0f, .n_critic = 5,
+     .batch = 64, .drop_remainder = 1},
+    {.name = "wgan-gp",
+     .description = "the WGAN critic with the gradient penalty (Gulrajani et al.): "
+                    "Wasserstein loss, lambda 10, Adam 1e-4 beta 0/0.9, n_critic 5, batch 64",
+     .generator = GAN_PRESET_MNIST_GENERATOR, .discriminator = GAN_PRESET_WGAN_CRITIC,
+     .optimizer = GAN_OPTIM_ADAM, .lr = 1e-4f, .beta1 = 0.0f, .beta2 = 0.9f,
+     .loss = GAN_LOSS_WASSERSTEIN, .gradient_penalty = 10.0f, .real_label = 1.0f,
+     .n_critic = 5, .batch = 64, .drop_remainder = 1},
+    {.name = "mnist-gan-r1",
+     .description = "the 28x28 GAN with an R1 penalty on real images (Mescheder et al.), "
+                    "gamma 1; BCE, Adam 2e-4 beta1 0.5, batch 64",
+     .generator = GAN_PRESET_MNIST_GENERATOR, .discriminator = GAN_PRESET_MNIST_DISCRIMINATOR,
+     .optimizer = GAN_OPTIM_ADAM, .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f,
+     .loss = GAN_LOSS_BCE, .real_label = 1.0f, .r1_gamma = 1.0f, .n_critic = 1, .batch = 64,
+     .drop_remainder = 1},
+    {.name = "mnist-gan-ls",
+     .description = "the 28x28 GAN with one-sided label smoothing (Salimans et al.), real "
+                    "target 0.9; BCE, Adam 2e-4 beta1 0.5, batch 64",
+     .generator = GAN_PRESET_MNIST_GENERATOR, .discriminator = GAN_PRESET_MNIST_DISCRIMINATOR,
+     .optimizer = GAN_OPTIM_ADAM, .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f,
+     .loss = GAN_LOSS_BCE, .real_label = 0.9f, .n_critic = 1, .batch = 64,
+     .drop_remainder = 1},
+    {.name = "style",
+     .description = "style-based generator (mapping network, learned constant, AdaIN; "
+                    "examples/style_gan.c) with the WGAN critic and gradient penalty, as "
+                    "wgan-gp: lambda 10, Adam 1e-4 beta 0/0.9, n_critic 5, batch 64",
+     .generator = GAN_PRESET_STYLE_GENERATOR, .discriminator = GAN_PRESET_WGAN_CRITIC,
+     .optimizer = GAN_OPTIM_ADAM, .lr = 1e-4f, .beta1 = 0.0f, .beta2 = 0.9f,
+     .loss = GAN_LOSS_WASSERSTEIN, .gradient_penalty = 10.0f, .real_label = 1.0f,
+     .n_critic = 5, .batch = 64, .drop_remainder = 1},
+    {.name = "cgan",
+     .description = "conditional GAN on Fashion-MNIST with its labels: class embedding + "
+                    "noise generator, projection discriminator with minibatch "
+                    "discrimination; BCE, Adam 2e-4 beta1 0.5, batch 64",
+     .generator = GAN_PRESET_CGAN_GENERATOR, .discriminator = GAN_PRESET_CGAN_DISCRIMINATOR,
+     .optimizer = GAN_OPTIM_ADAM, .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f,
+     .loss = GAN_LOSS_BCE, .real_label = 1.0f, .n_critic = 1, .batch = 64},
+    {.name = "sngan",
+     .description = "SN-GAN (Miyato et al.): the 28x28 generator against the WGAN critic (no "
+                    "dropout) with spectral normalisation in every layer; hinge loss, Adam "
+                    "beta 0/0.9, G lr 1e-4, D lr 4e-4 (two time-scale), batch 64",
+     .generator = GAN_PRESET_MNIST_GENERATOR, .discriminator = GAN_PRESET_WGAN_CRITIC,
+     .optimizer = GAN_OPTIM_ADAM, .lr = 1e-4f, .d_lr = 4e-4f, .beta1 = 0.0f, .beta2 = 0.9f,
+     .loss = GAN_LOSS_HINGE, .real_label = 1.0f, .spectral_norm = 1, .n_critic = 1,
+     .batch = 64},
 };
 
 const cli_preset *cli_preset_at(size_t i)

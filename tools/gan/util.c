@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -75,6 +76,37 @@ int cli_parse_float(const char *cmd, const char *flag, const char *s, float min,
         return cli_usage_error(cmd, "%s: %s is out of range %g..%g", flag, s, (double)min,
                                (double)max);
     *out = (float)v;
+    return 0;
+}
+
+int cli_parse_num_flag(const char *cmd, const cli_num_flag *flags, size_t n, int opt,
+                       const char *value, void *opts)
+{
+    for (size_t i = 0; i < n; i++) {
+        const cli_num_flag *f = &flags[i];
+        char *field = (char *)opts + f->offset;
+        if (f->opt != opt)
+            continue;
+        if (f->is_float)
+            return cli_parse_float(cmd, f->name, value, f->fmin, f->fmax, (float *)(void *)field);
+        return cli_parse_u64(cmd, f->name, value, f->min, f->max, (uint64_t *)(void *)field);
+    }
+    return -1;
+}
+
+int cli_option_error(const char *cmd, int ch, char *const *argv)
+{
+    if (ch == ':')
+        return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
+    return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
+int cli_one_operand(const char *cmd, int argc, char *const *argv, const char *what)
+{
+    if (optind >= argc)
+        return cli_usage_error(cmd, "no %s given", what);
+    if (optind + 1 < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
     return 0;
 }
 

@@ -73,8 +73,16 @@
  *   Config structs.  Layer and optimizer settings travel in small structs
  *   whose first member is struct_size.  Initialise one with its *_INIT macro
  *   (which fills in the defaults and the size), then change the fields you
- *   need.  The library reads only struct_size bytes, so a program compiled
- *   against an older header keeps working with a newer library.
+ *   need.  Config structs are append-only: later 1.x releases only add
+ *   fields at the end.  Every call that takes one (the *_config_init
+ *   functions included) accepts any size from the struct's size in release
+ *   1.0 up to the library's own, reads only struct_size bytes and uses the
+ *   defaults for the fields after them, so a program compiled against an
+ *   older header keeps working with a newer library.  Other sizes (an
+ *   uninitialised struct, a program built against a newer header than the
+ *   library) give GAN_EINVAL with a message naming both sizes.  Structs the
+ *   library writes into (gan_step_stats, gan_trainer_get_config,
+ *   gan_dataset_get_batching) get exactly struct_size bytes written.
  */
 #ifndef GAN_H
 #define GAN_H
@@ -315,9 +323,11 @@ typedef struct gan_batchnorm_config {
 } gan_batchnorm_config;
 
 /**
- * Fill *cfg with defaults and set cfg->struct_size = size.  size must be
- * at most sizeof the library's struct and at least the size of the first
- * release's struct, else GAN_EINVAL.  Use the *_INIT macros.
+ * Fill the first `size` bytes of *cfg with defaults and set
+ * cfg->struct_size = size.  size must lie between the struct's size in
+ * release 1.0 and sizeof the library's struct (GAN_EINVAL otherwise, and
+ * nothing is written); the *_INIT macros pass sizeof *cfg.  The same holds
+ * for every *_config_init function below.
  */
 GAN_API gan_status gan_dense_config_init(gan_dense_config *cfg, size_t size);
 GAN_API gan_status gan_conv2d_config_init(gan_conv2d_config *cfg, size_t size);

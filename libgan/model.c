@@ -204,55 +204,17 @@ void gan__model_keep_output(gan_model *m, size_t k)
 
 gan_status gan_dense_config_init(gan_dense_config *cfg, size_t size)
 {
-    gan_dense_config d;
-    memset(&d, 0, sizeof d);
-    d.units = 0;
-    d.use_bias = 1;
-    d.spectral_norm = 0;
-    /* The first release's struct ended before spectral_norm. */
-    return gan__config_init(cfg, size, &d, sizeof d, offsetof(gan_dense_config, spectral_norm),
-                            __func__);
+    return gan__config_read(&gan__dense_config_type, cfg, size, NULL, __func__);
 }
 
 gan_status gan_conv2d_config_init(gan_conv2d_config *cfg, size_t size)
 {
-    gan_conv2d_config d;
-    memset(&d, 0, sizeof d);
-    d.filters = 0;
-    d.kernel_h = d.kernel_w = 3;
-    d.stride_h = d.stride_w = 1;
-    d.padding = GAN_PADDING_VALID;
-    d.use_bias = 1;
-    d.spectral_norm = 0;
-    return gan__config_init(cfg, size, &d, sizeof d, offsetof(gan_conv2d_config, spectral_norm),
-                            __func__);
+    return gan__config_read(&gan__conv2d_config_type, cfg, size, NULL, __func__);
 }
 
 gan_status gan_batchnorm_config_init(gan_batchnorm_config *cfg, size_t size)
 {
-    gan_batchnorm_config d;
-    memset(&d, 0, sizeof d);
-    d.momentum = 0.99f;
-    d.epsilon = 1e-3f;
-    return gan__config_init(cfg, size, &d, sizeof d, sizeof d, __func__);
-}
-
-/*
- * Copy a caller's config into a full-size local struct: the library reads
- * only struct_size bytes, defaults fill the rest (zlib's sizeof handshake).
- */
-static gan_status gan__read_config(void *dst, size_t full, const void *src, size_t min_size,
-                                   const char *what, const char *func)
-{
-    uint32_t sz;
-    if (src == NULL)
-        return gan__err(GAN_EINVAL, "%s: invalid argument: %s config is NULL", func, what);
-    memcpy(&sz, src, sizeof sz);
-    if (sz < min_size || sz > full)
-        return gan__err(GAN_EINVAL, "%s: %s config has struct_size %u; initialise it with "
-                        "its *_INIT macro", func, what, (unsigned)sz);
-    memcpy(dst, src, sz);
-    return GAN_OK;
+    return gan__config_read(&gan__batchnorm_config_type, cfg, size, NULL, __func__);
 }
 
 gan_status gan_model_add_dense(gan_model *m, const gan_dense_config *cfg)
@@ -261,9 +223,8 @@ gan_status gan_model_add_dense(gan_model *m, const gan_dense_config *cfg)
     gan__layer t;
     gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    gan_dense_config_init(&c, sizeof c);
-    if ((st = gan__read_config(&c, sizeof c, cfg, offsetof(gan_dense_config, spectral_norm), "dense",
-                               __func__)) != GAN_OK)
+    GAN__CHECK_ARG(cfg != NULL);
+    if ((st = gan__config_read(&gan__dense_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
         return st;
     if (c.units < 1 || c.units > GAN__MAX_DIM)
         return gan__err(GAN_EINVAL, "%s: units is %d, must be in 1..%d", __func__, c.units, GAN__MAX_DIM);
@@ -283,9 +244,9 @@ static gan_status gan__add_conv(gan_model *m, const gan_conv2d_config *cfg, int 
     gan__layer t;
     gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    gan_conv2d_config_init(&c, sizeof c);
-    if ((st = gan__read_config(&c, sizeof c, cfg, offsetof(gan_conv2d_config, spectral_norm),
-                               "conv2d", func)) != GAN_OK)
+    if (cfg == NULL)
+        return gan__err(GAN_EINVAL, "%s: invalid argument: 'cfg != NULL'", func);
+    if ((st = gan__config_read(&gan__conv2d_config_type, &c, sizeof c, cfg, func)) != GAN_OK)
         return st;
     if (c.filters < 1 || c.filters > GAN__MAX_DIM)
         return gan__err(GAN_EINVAL, "%s: filters is %d, must be in 1..%d", func, c.filters, GAN__MAX_DIM);
@@ -328,9 +289,8 @@ gan_status gan_model_add_batchnorm(gan_model *m, const gan_batchnorm_config *cfg
     gan__layer t;
     gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    gan_batchnorm_config_init(&c, sizeof c);
-    if (cfg && (st = gan__read_config(&c, sizeof c, cfg, sizeof c, "batchnorm", __func__)) != GAN_OK)
-        return st;
+    if ((st = gan__config_read(&gan__batchnorm_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
+        return st;   /* cfg NULL: the defaults */
     if (!(c.momentum >= 0.0f && c.momentum <= 1.0f))
         return gan__err(GAN_EINVAL, "%s: momentum %g must be in [0, 1]", __func__, (double)c.momentum);
     if (!(c.epsilon > 0.0f && c.epsilon < 1.0f))

@@ -153,6 +153,20 @@ static int gan__config_size_ok(const gan__config_type *type, size_t size)
     return size >= type->v1_size && size <= type->size;
 }
 
+static gan_status gan__config_size_err(const gan__config_type *type, const char *func,
+                                       const char *what, size_t size)
+{
+    if (size > type->size)
+        return gan__err(GAN_EINVAL, "%s: %s %s %zu is not supported: libgan %s accepts %zu "
+                        "(the struct of libgan 1.0) to %zu bytes; was the program compiled "
+                        "against a newer gan.h?", func, type->name, what, size,
+                        GAN_VERSION_STRING, type->v1_size, type->size);
+    return gan__err(GAN_EINVAL, "%s: %s %s %zu is not supported: libgan %s accepts %zu (the "
+                    "struct of libgan 1.0) to %zu bytes; initialise the struct with %s", func,
+                    type->name, what, size, GAN_VERSION_STRING, type->v1_size, type->size,
+                    type->init_macro);
+}
+
 gan_status gan__config_read(const gan__config_type *type, void *dst, size_t dst_size,
                             const void *src, const char *func)
 {
@@ -160,16 +174,11 @@ gan_status gan__config_read(const gan__config_type *type, void *dst, size_t dst_
     if (dst == NULL)
         return gan__err(GAN_EINVAL, "%s: invalid argument: cfg is NULL", func);
     if (!gan__config_size_ok(type, dst_size))
-        return gan__err(GAN_EINVAL, "%s: %s struct size %zu is not supported: this library "
-                        "accepts %zu (the struct of libgan 1.0) to %zu bytes; call it through %s",
-                        func, type->name, dst_size, type->v1_size, type->size, type->init_macro);
+        return gan__config_size_err(type, func, "struct size", dst_size);
     if (src != NULL) {
         memcpy(&sz, src, sizeof sz);
         if (!gan__config_size_ok(type, sz))
-            return gan__err(GAN_EINVAL, "%s: %s struct_size %u is not supported: this library "
-                            "reads %zu (the struct of libgan 1.0) to %zu bytes; initialise the "
-                            "struct with %s", func, type->name, (unsigned)sz, type->v1_size,
-                            type->size, type->init_macro);
+            return gan__config_size_err(type, func, "struct_size", sz);
     }
     /* Defaults, then the caller's bytes (never more than either side holds). */
     memcpy(dst, type->defaults, dst_size);

@@ -845,14 +845,23 @@ gan_status gan_model_zero_grad(gan_model *m)
     return GAN_OK;
 }
 
-gan_status gan_model_set_trainable(gan_model *m, int layer, int trainable)
+/* A layer index or GAN_ALL_LAYERS. */
+static gan_status gan__check_layer_or_all(const gan_model *m, size_t layer, const char *func)
 {
+    if (layer != GAN_ALL_LAYERS && layer >= m->n_layers)
+        return gan__err(GAN_EINVAL, "%s: layer %zu out of range (the model has %zu; "
+                        "GAN_ALL_LAYERS for every layer)", func, layer, m->n_layers);
+    return GAN_OK;
+}
+
+gan_status gan_model_set_trainable(gan_model *m, size_t layer, int trainable)
+{
+    gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if (layer < -1 || (layer >= 0 && (size_t)layer >= m->n_layers))
-        return gan__err(GAN_EINVAL, "gan_model_set_trainable: layer %d out of range (-1..%zu)",
-                        layer, m->n_layers ? m->n_layers - 1 : 0);
+    if ((st = gan__check_layer_or_all(m, layer, __func__)) != GAN_OK)
+        return st;
     for (size_t i = 0; i < m->n_layers; i++)
-        if (layer == -1 || (size_t)layer == i)
+        if (layer == GAN_ALL_LAYERS || layer == i)
             m->layers[i].trainable = trainable != 0;
     return GAN_OK;
 }
@@ -863,18 +872,17 @@ gan_status gan_model_set_trainable(gan_model *m, int layer, int trainable)
  * change) and the state arena is rebuilt, every other layer's state copied
  * to its new offset.  All or nothing.
  */
-gan_status gan_model_set_spectral_norm(gan_model *m, int layer, int on)
+gan_status gan_model_set_spectral_norm(gan_model *m, size_t layer, int on)
 {
     gan__layer *nl;
     float *ns = NULL;
     size_t n_state = 0, changed = 0;
     gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if (layer < -1 || (layer >= 0 && (size_t)layer >= m->n_layers))
-        return gan__err(GAN_EINVAL, "%s: layer %d out of range (-1..%zu)", __func__, layer,
-                        m->n_layers ? m->n_layers - 1 : 0);
-    if (layer >= 0 && gan__sn_ops_for(m->layers[layer].kind) == NULL)
-        return gan__err(GAN_EINVAL, "%s: layer %d is %s; spectral normalisation applies to dense, "
+    if ((st = gan__check_layer_or_all(m, layer, __func__)) != GAN_OK)
+        return st;
+    if (layer != GAN_ALL_LAYERS && gan__sn_ops_for(m->layers[layer].kind) == NULL)
+        return gan__err(GAN_EINVAL, "%s: layer %zu is %s; spectral normalisation applies to dense, "
                         "conv2d and conv2d_transpose layers", __func__, layer,
                         m->layers[layer].ops->name);
     on = on != 0;
@@ -885,7 +893,7 @@ gan_status gan_model_set_spectral_norm(gan_model *m, int layer, int on)
     memcpy(nl, m->layers, m->n_layers * sizeof *nl);
     for (size_t i = 0; i < m->n_layers; i++) {
         gan__layer *t = &nl[i];
-        if ((layer == -1 || (size_t)layer == i) && gan__sn_ops_for(t->kind) != NULL &&
+        if ((layer == GAN_ALL_LAYERS || layer == i) && gan__sn_ops_for(t->kind) != NULL &&
             t->spectral_norm != on) {
             t->spectral_norm = on;
             t->ops = on ? gan__sn_ops_for(t->kind) : gan__layer_ops_for(t->kind);
@@ -962,15 +970,16 @@ gan_status gan_model_layer_kind(const gan_model *m, size_t layer, gan_layer_kind
     return GAN_OK;
 }
 
-gan_status gan_model_shape(const gan_model *m, int layer, size_t *ndim, int dims[3])
+gan_status gan_model_shape(const gan_model *m, size_t layer, size_t *ndim, int dims[3])
 {
     const gan__shape *s;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
     GAN__CHECK_ARG(ndim != NULL);
     GAN__CHECK_ARG(dims != NULL);
-    if (layer < -1 || (layer >= 0 && (size_t)layer >= m->n_layers))
-        return gan__err(GAN_EINVAL, "gan_model_shape: layer %d out of range", layer);
-    s = layer == -1 ? &m->in : &m->layers[layer].out;
+    if (layer != GAN_MODEL_INPUT && layer >= m->n_layers)
+        return gan__err(GAN_EINVAL, "gan_model_shape: layer %zu out of range (the model has %zu; "
+                        "GAN_MODEL_INPUT for the input)", layer, m->n_layers);
+    s = layer == GAN_MODEL_INPUT ? &m->in : &m->layers[layer].out;
     *ndim = (size_t)s->ndim;
     for (int i = 0; i < 3; i++)
         dims[i] = i < s->ndim ? s->d[i] : 0;

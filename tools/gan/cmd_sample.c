@@ -199,7 +199,7 @@ int cmd_sample(int argc, char **argv)
     if (gan_model_load(&g, model_path) != GAN_OK)
         return cli_lib_error(CMD, model_path);
     if (gan_model_layer_count(g, &layers) != GAN_OK ||
-        gan_model_shape(g, (int)layers - 1, &ndim, dims) != GAN_OK || ndim != 3) {
+        gan_model_shape(g, layers - 1, &ndim, dims) != GAN_OK || ndim != 3) {
         cli_error(CMD, "%s: the network's output is not an image", model_path);
         goto done;
     }

@@ -73,8 +73,16 @@
  *   Config structs.  Layer and optimizer settings travel in small structs
  *   whose first member is struct_size.  Initialise one with its *_INIT macro
  *   (which fills in the defaults and the size), then change the fields you
- *   need.  The library reads only struct_size bytes, so a program compiled
- *   against an older header keeps working with a newer library.
+ *   need.  Config structs are append-only: later 1.x releases only add
+ *   fields at the end.  Every call that takes one (the *_config_init
+ *   functions included) accepts any size from the struct's size in release
+ *   1.0 up to the library's own, reads only struct_size bytes and uses the
+ *   defaults for the fields after them, so a program compiled against an
+ *   older header keeps working with a newer library.  Other sizes (an
+ *   uninitialised struct, a program built against a newer header than the
+ *   library) give GAN_EINVAL with a message naming both sizes.  Structs the
+ *   library writes into (gan_step_stats, gan_trainer_get_config,
+ *   gan_dataset_get_batching) get exactly struct_size bytes written.
  */
 #ifndef GAN_H
 #define GAN_H
@@ -238,6 +246,21 @@ GAN_API gan_status gan_blas_info(char *buf, size_t cap, size_t *needed);
  */
 typedef struct gan_model gan_model;
 
+/**
+ * Layer indices are size_t: 0 is the first layer added, gan_model_layer_count
+ * gives their number, and an index out of range is GAN_EINVAL with a
+ * message.  A few calls also take one special index, (size_t)-1 (SIZE_MAX;
+ * in C, -1 converts to it):
+ *   GAN_ALL_LAYERS             every layer: gan_model_set_trainable,
+ *                              gan_model_set_spectral_norm
+ *   GAN_MODEL_INPUT            the model's input: gan_model_shape
+ *   GAN_DEFAULT_FEATURE_LAYER  the penultimate layer's output:
+ *                              gan_metrics_create
+ */
+#define GAN_ALL_LAYERS ((size_t)-1)
+#define GAN_MODEL_INPUT ((size_t)-1)
+#define GAN_DEFAULT_FEATURE_LAYER ((size_t)-1)
+
 /** Layer kinds, as reported by gan_model_layer_kind().  Append-only. */
 typedef enum gan_layer_kind {
     GAN_LAYER_DENSE = 1,
@@ -315,9 +338,11 @@ typedef struct gan_batchnorm_config {
 } gan_batchnorm_config;
 
 /**
- * Fill *cfg with defaults and set cfg->struct_size = size.  size must be
- * at most sizeof the library's struct and at least the size of the first
- * release's struct, else GAN_EINVAL.  Use the *_INIT macros.
+ * Fill the first `size` bytes of *cfg with defaults and set
+ * cfg->struct_size = size.  size must lie between the struct's size in
+ * release 1.0 and sizeof the library's struct (GAN_EINVAL otherwise, and
+ * nothing is written); the *_INIT macros pass sizeof *cfg.  The same holds
+ * for every *_config_init function below.
  */
 GAN_API gan_status gan_dense_config_init(gan_dense_config *cfg, size_t size);
 GAN_API gan_status gan_conv2d_config_init(gan_conv2d_config *cfg, size_t size);
@@ -583,17 +608,17 @@ GAN_API gan_status gan_model_zero_grad(gan_model *model);
 
 /**
  * Method of gan_model: freeze (trainable = 0) or unfreeze (1) layer `layer`,
- * or every layer when layer == -1.  Frozen layers still pass gradients to
- * their inputs.  Layers are trainable when added.
+ * or every layer when layer == GAN_ALL_LAYERS.  Frozen layers still pass
+ * gradients to their inputs.  Layers are trainable when added.
  * Returns GAN_EINVAL for an index out of range.
  */
-GAN_API gan_status gan_model_set_trainable(gan_model *model, int layer, int trainable);
+GAN_API gan_status gan_model_set_trainable(gan_model *model, size_t layer, int trainable);
 
 /**
  * Method of gan_model: spectral normalisation (Miyato et al. 2018, as
  * PyTorch's torch.nn.utils.spectral_norm) of layer `layer`'s kernel, on
  * (1) or off (0), or of every dense, conv2d and conv2d_transpose layer when
- * layer == -1.  The same as building the layer with the config's
+ * layer == GAN_ALL_LAYERS.  The same as building the layer with the config's
  * spectral_norm = 1.
  *
  * The layer then computes with W / sigma instead of its kernel W, sigma
@@ -622,7 +647,7 @@ GAN_API gan_status gan_model_set_trainable(gan_model *model, int layer, int trai
  * Returns GAN_EINVAL (index out of range, or a layer of another kind),
  * GAN_ENOMEM (nothing changed), GAN_ESTATE.
  */
-GAN_API gan_status gan_model_set_spectral_norm(gan_model *model, int layer, int on);
+GAN_API gan_status gan_model_set_spectral_norm(gan_model *model, size_t layer, int on);
 
 /** ---- Introspection ---- */
 
@@ -637,11 +662,12 @@ GAN_API gan_status gan_model_num_classes(const gan_model *model, int *n_classes)
 GAN_API gan_status gan_model_layer_kind(const gan_model *model, size_t layer, gan_layer_kind *kind);
 
 /**
- * The per-sample shape of the model's input (layer == -1) or of layer
- * `layer`'s output: *ndim gets 1 or 3 and dims[0..*ndim) the dimensions
- * (dims must hold 3 ints).  The model's output is layer count-1.
+ * The per-sample shape of the model's input (layer == GAN_MODEL_INPUT) or
+ * of layer `layer`'s output: *ndim gets 1 or 3 and dims[0..*ndim) the
+ * dimensions (dims must hold 3 ints).  The model's output is layer
+ * count-1.  GAN_EINVAL for an index out of range.
  */
-GAN_API gan_status gan_model_shape(const gan_model *model, int layer, size_t *ndim, int dims[3]);
+GAN_API gan_status gan_model_shape(const gan_model *model, size_t layer, size_t *ndim, int dims[3]);
 
 /**
  * Parameter counts as Keras reports them: *total includes the state values
@@ -1566,13 +1592,14 @@ typedef struct gan_metrics gan_metrics;
 
 /**
  * Constructor: metrics on `network` (borrowed), whose features are the
- * output of layer feature_layer (0-based; -1: the input of the last layer
- * that is not a reshape or flatten, i.e. the penultimate layer's output),
+ * output of layer feature_layer (0-based; GAN_DEFAULT_FEATURE_LAYER: the
+ * input of the last layer that is not a reshape or flatten, i.e. the
+ * penultimate layer's output),
  * processing at most max_batch images per forward (0: 128).  The network
  * needs at least 2 layers.  GAN_EINVAL (layer out of range), GAN_ESTATE,
  * GAN_ENOMEM.
  */
-GAN_API gan_status gan_metrics_create(gan_metrics **out, gan_model *network, int feature_layer,
+GAN_API gan_status gan_metrics_create(gan_metrics **out, gan_model *network, size_t feature_layer,
                                       size_t max_batch);
 
 /** Destructor.  NULL is a no-op. */

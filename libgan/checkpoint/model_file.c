@@ -247,7 +247,7 @@ static gan_status decode_arch(gan__rbuf *r, uint32_t file_flags, gan_model **out
             break;
         }
         if (st == GAN_OK && !trainable)
-            st = gan_model_set_trainable(m, (int)i, 0);
+            st = gan_model_set_trainable(m, i, 0);
         if (st != GAN_OK && r->st == GAN_OK) {
             gan__err_prefix("%s: architecture layer %u", r->name, i);
             r->st = st == GAN_EINVAL || st == GAN_ESHAPE ? GAN_EFORMAT : st;

@@ -19,12 +19,7 @@
 
 static void gan__ds_default_batching(gan_batch_config *c)
 {
-    memset(c, 0, sizeof *c);
-    c->struct_size = (uint32_t)sizeof *c;
-    c->batch_size = 64;
-    c->shuffle = 1;
-    c->drop_remainder = 1;
-    c->seed = 0;
+    *c = *(const gan_batch_config *)gan__batch_config_type.defaults;
 }
 
 static void gan__ds_update_classes(gan_dataset *ds)
@@ -351,29 +346,19 @@ gan_status gan_dataset_get(const gan_dataset *ds, size_t index, float *x, size_t
 
 gan_status gan_batch_config_init(gan_batch_config *cfg, size_t size)
 {
-    gan_batch_config d;
-    gan__ds_default_batching(&d);
-    return gan__config_init(cfg, size, &d, sizeof d, sizeof d, __func__);
+    return gan__config_read(&gan__batch_config_type, cfg, size, NULL, __func__);
 }
 
 gan_status gan_dataset_set_batching(gan_dataset *ds, const gan_batch_config *cfg)
 {
     gan_batch_config c;
-    uint32_t sz;
+    gan_status st;
     GAN__CHECK_HANDLE(ds, GAN__MAGIC_DATASET, "gan_dataset");
-    gan__ds_default_batching(&c);
-    if (cfg) {
-        /* Read only struct_size bytes: older callers get defaults for the rest. */
-        memcpy(&sz, cfg, sizeof sz);
-        if (sz < sizeof c || sz > sizeof c)
-            return gan__err(GAN_EINVAL, "%s: batch config has struct_size %u; initialise it "
-                            "with GAN_BATCH_CONFIG_INIT", __func__, (unsigned)sz);
-        memcpy(&c, cfg, sz);
-    }
+    if ((st = gan__config_read(&gan__batch_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
+        return st;   /* cfg NULL: the defaults */
     if (c.batch_size < 1 || c.batch_size > GAN__MAX_BATCH)
         return gan__err(GAN_EINVAL, "%s: batch_size is %zu, must be in 1..%zu", __func__,
                         c.batch_size, GAN__MAX_BATCH);
-    c.struct_size = (uint32_t)sizeof c;
     c.shuffle = c.shuffle != 0;
     c.drop_remainder = c.drop_remainder != 0;
     ds->cfg = c;

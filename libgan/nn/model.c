@@ -251,55 +251,17 @@ void gan__model_keep_output(gan_model *m, size_t k)
 
 gan_status gan_dense_config_init(gan_dense_config *cfg, size_t size)
 {
-    gan_dense_config d;
-    memset(&d, 0, sizeof d);
-    d.units = 0;
-    d.use_bias = 1;
-    d.spectral_norm = 0;
-    /* The first release's struct ended before spectral_norm. */
-    return gan__config_init(cfg, size, &d, sizeof d, offsetof(gan_dense_config, spectral_norm),
-                            __func__);
+    return gan__config_read(&gan__dense_config_type, cfg, size, NULL, __func__);
 }
 
 gan_status gan_conv2d_config_init(gan_conv2d_config *cfg, size_t size)
 {
-    gan_conv2d_config d;
-    memset(&d, 0, sizeof d);
-    d.filters = 0;
-    d.kernel_h = d.kernel_w = 3;
-    d.stride_h = d.stride_w = 1;
-    d.padding = GAN_PADDING_VALID;
-    d.use_bias = 1;
-    d.spectral_norm = 0;
-    return gan__config_init(cfg, size, &d, sizeof d, offsetof(gan_conv2d_config, spectral_norm),
-                            __func__);
+    return gan__config_read(&gan__conv2d_config_type, cfg, size, NULL, __func__);
 }
 
 gan_status gan_batchnorm_config_init(gan_batchnorm_config *cfg, size_t size)
 {
-    gan_batchnorm_config d;
-    memset(&d, 0, sizeof d);
-    d.momentum = 0.99f;
-    d.epsilon = 1e-3f;
-    return gan__config_init(cfg, size, &d, sizeof d, sizeof d, __func__);
-}
-
-/*
- * Copy a caller's config into a full-size local struct: the library reads
- * only struct_size bytes, defaults fill the rest (zlib's sizeof handshake).
- */
-static gan_status gan__read_config(void *dst, size_t full, const void *src, size_t min_size,
-                                   const char *what, const char *func)
-{
-    uint32_t sz;
-    if (src == NULL)
-        return gan__err(GAN_EINVAL, "%s: invalid argument: %s config is NULL", func, what);
-    memcpy(&sz, src, sizeof sz);
-    if (sz < min_size || sz > full)
-        return gan__err(GAN_EINVAL, "%s: %s config has struct_size %u; initialise it with "
-                        "its *_INIT macro", func, what, (unsigned)sz);
-    memcpy(dst, src, sz);
-    return GAN_OK;
+    return gan__config_read(&gan__batchnorm_config_type, cfg, size, NULL, __func__);
 }
 
 gan_status gan_model_add_dense(gan_model *m, const gan_dense_config *cfg)
@@ -308,9 +270,8 @@ gan_status gan_model_add_dense(gan_model *m, const gan_dense_config *cfg)
     gan__layer t;
     gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    gan_dense_config_init(&c, sizeof c);
-    if ((st = gan__read_config(&c, sizeof c, cfg, offsetof(gan_dense_config, spectral_norm), "dense",
-                               __func__)) != GAN_OK)
+    GAN__CHECK_ARG(cfg != NULL);
+    if ((st = gan__config_read(&gan__dense_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
         return st;
     if (c.units < 1 || c.units > GAN__MAX_DIM)
         return gan__err(GAN_EINVAL, "%s: units is %d, must be in 1..%d", __func__, c.units, GAN__MAX_DIM);
@@ -330,9 +291,9 @@ static gan_status gan__add_conv(gan_model *m, const gan_conv2d_config *cfg, int 
     gan__layer t;
     gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    gan_conv2d_config_init(&c, sizeof c);
-    if ((st = gan__read_config(&c, sizeof c, cfg, offsetof(gan_conv2d_config, spectral_norm),
-                               "conv2d", func)) != GAN_OK)
+    if (cfg == NULL)
+        return gan__err(GAN_EINVAL, "%s: invalid argument: 'cfg != NULL'", func);
+    if ((st = gan__config_read(&gan__conv2d_config_type, &c, sizeof c, cfg, func)) != GAN_OK)
         return st;
     if (c.filters < 1 || c.filters > GAN__MAX_DIM)
         return gan__err(GAN_EINVAL, "%s: filters is %d, must be in 1..%d", func, c.filters, GAN__MAX_DIM);
@@ -375,9 +336,8 @@ gan_status gan_model_add_batchnorm(gan_model *m, const gan_batchnorm_config *cfg
     gan__layer t;
     gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    gan_batchnorm_config_init(&c, sizeof c);
-    if (cfg && (st = gan__read_config(&c, sizeof c, cfg, sizeof c, "batchnorm", __func__)) != GAN_OK)
-        return st;
+    if ((st = gan__config_read(&gan__batchnorm_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
+        return st;   /* cfg NULL: the defaults */
     if (!(c.momentum >= 0.0f && c.momentum <= 1.0f))
         return gan__err(GAN_EINVAL, "%s: momentum %g must be in [0, 1]", __func__, (double)c.momentum);
     if (!(c.epsilon > 0.0f && c.epsilon < 1.0f))
@@ -932,14 +892,23 @@ gan_status gan_model_zero_grad(gan_model *m)
     return GAN_OK;
 }
 
-gan_status gan_model_set_trainable(gan_model *m, int layer, int trainable)
+/* A layer index or GAN_ALL_LAYERS. */
+static gan_status gan__check_layer_or_all(const gan_model *m, size_t layer, const char *func)
 {
+    if (layer != GAN_ALL_LAYERS && layer >= m->n_layers)
+        return gan__err(GAN_EINVAL, "%s: layer %zu out of range (the model has %zu; "
+                        "GAN_ALL_LAYERS for every layer)", func, layer, m->n_layers);
+    return GAN_OK;
+}
+
+gan_status gan_model_set_trainable(gan_model *m, size_t layer, int trainable)
+{
+    gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if (layer < -1 || (layer >= 0 && (size_t)layer >= m->n_layers))
-        return gan__err(GAN_EINVAL, "gan_model_set_trainable: layer %d out of range (-1..%zu)",
-                        layer, m->n_layers ? m->n_layers - 1 : 0);
+    if ((st = gan__check_layer_or_all(m, layer, __func__)) != GAN_OK)
+        return st;
     for (size_t i = 0; i < m->n_layers; i++)
-        if (layer == -1 || (size_t)layer == i)
+        if (layer == GAN_ALL_LAYERS || layer == i)
             m->layers[i].trainable = trainable != 0;
     return GAN_OK;
 }
@@ -950,18 +919,17 @@ gan_status gan_model_set_trainable(gan_model *m, int layer, int trainable)
  * change) and the state arena is rebuilt, every other layer's state copied
  * to its new offset.  All or nothing.
  */
-gan_status gan_model_set_spectral_norm(gan_model *m, int layer, int on)
+gan_status gan_model_set_spectral_norm(gan_model *m, size_t layer, int on)
 {
     gan__layer *nl;
     float *ns = NULL;
     size_t n_state = 0, changed = 0;
     gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if (layer < -1 || (layer >= 0 && (size_t)layer >= m->n_layers))
-        return gan__err(GAN_EINVAL, "%s: layer %d out of range (-1..%zu)", __func__, layer,
-                        m->n_layers ? m->n_layers - 1 : 0);
-    if (layer >= 0 && gan__sn_ops_for(m->layers[layer].kind) == NULL)
-        return gan__err(GAN_EINVAL, "%s: layer %d is %s; spectral normalisation applies to dense, "
+    if ((st = gan__check_layer_or_all(m, layer, __func__)) != GAN_OK)
+        return st;
+    if (layer != GAN_ALL_LAYERS && gan__sn_ops_for(m->layers[layer].kind) == NULL)
+        return gan__err(GAN_EINVAL, "%s: layer %zu is %s; spectral normalisation applies to dense, "
                         "conv2d and conv2d_transpose layers", __func__, layer,
                         m->layers[layer].ops->name);
     on = on != 0;
@@ -972,7 +940,7 @@ gan_status gan_model_set_spectral_norm(gan_model *m, int layer, int on)
     memcpy(nl, m->layers, m->n_layers * sizeof *nl);
     for (size_t i = 0; i < m->n_layers; i++) {
         gan__layer *t = &nl[i];
-        if ((layer == -1 || (size_t)layer == i) && gan__sn_ops_for(t->kind) != NULL &&
+        if ((layer == GAN_ALL_LAYERS || layer == i) && gan__sn_ops_for(t->kind) != NULL &&
             t->spectral_norm != on) {
             t->spectral_norm = on;
             t->ops = on ? gan__sn_ops_for(t->kind) : gan__layer_ops_for(t->kind);
@@ -1049,15 +1017,16 @@ gan_status gan_model_layer_kind(const gan_model *m, size_t layer, gan_layer_kind
     return GAN_OK;
 }
 
-gan_status gan_model_shape(const gan_model *m, int layer, size_t *ndim, int dims[3])
+gan_status gan_model_shape(const gan_model *m, size_t layer, size_t *ndim, int dims[3])
 {
     const gan__shape *s;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
     GAN__CHECK_ARG(ndim != NULL);
     GAN__CHECK_ARG(dims != NULL);
-    if (layer < -1 || (layer >= 0 && (size_t)layer >= m->n_layers))
-        return gan__err(GAN_EINVAL, "gan_model_shape: layer %d out of range", layer);
-    s = layer == -1 ? &m->in : &m->layers[layer].out;
+    if (layer != GAN_MODEL_INPUT && layer >= m->n_layers)
+        return gan__err(GAN_EINVAL, "gan_model_shape: layer %zu out of range (the model has %zu; "
+                        "GAN_MODEL_INPUT for the input)", layer, m->n_layers);
+    s = layer == GAN_MODEL_INPUT ? &m->in : &m->layers[layer].out;
     *ndim = (size_t)s->ndim;
     for (int i = 0; i < 3; i++)
         dims[i] = i < s->ndim ? s->d[i] : 0;

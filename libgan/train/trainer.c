@@ -53,14 +53,7 @@ struct gan_trainer {
 
 gan_status gan_trainer_config_init(gan_trainer_config *cfg, size_t size)
 {
-    gan_trainer_config d;
-    memset(&d, 0, sizeof d);
-    d.n_critic = 1;
-    d.seed = 0;
-    d.ema_decay = 0.0f;
-    /* Release 1.0's struct ended before ema_decay. */
-    return gan__config_init(cfg, size, &d, sizeof d, offsetof(gan_trainer_config, ema_decay),
-                            __func__);
+    return gan__config_read(&gan__trainer_config_type, cfg, size, NULL, __func__);
 }
 
 static void gan__trainer_free_buffers(gan_trainer *t)
@@ -120,6 +113,7 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
     const gan__shape *gout;
     char a[64], b[64];
     size_t n_opt = 0;
+    gan_status st;
     GAN__CHECK_ARG(out != NULL);
     *out = NULL;
     GAN__CHECK_HANDLE(g, GAN__MAGIC_MODEL, "generator gan_model");
@@ -132,14 +126,8 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
     if (gan__optimizer_model(g_opt) != g || gan__optimizer_model(d_opt) != d)
         return gan__err(GAN_EINVAL, "gan_trainer_create: each optimizer must be created for its "
                         "own model (g_opt for the generator, d_opt for the discriminator)");
-    gan_trainer_config_init(&c, sizeof c);
-    if (cfg) {
-        if (cfg->struct_size < offsetof(gan_trainer_config, ema_decay) || cfg->struct_size > sizeof c)
-            return gan__err(GAN_EINVAL, "gan_trainer_create: config struct_size %u; initialise it "
-                            "with GAN_TRAINER_CONFIG_INIT", (unsigned)cfg->struct_size);
-        memcpy(&c, cfg, cfg->struct_size);
-        c.struct_size = sizeof c;
-    }
+    if ((st = gan__config_read(&gan__trainer_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
+        return st;   /* cfg NULL: the defaults */
     if (!(c.ema_decay >= 0.0f && c.ema_decay < 1.0f))
         return gan__err(GAN_EINVAL, "gan_trainer_create: ema_decay %g must be in [0, 1)",
                         (double)c.ema_decay);

@@ -337,7 +337,7 @@ static int build_new(train_ctx *c, const cli_preset *p)
     tc.ema_decay = c->r.ema_decay;
     if (gan_model_create_preset(&c->g, p->generator) != GAN_OK ||
         gan_model_create_preset(&c->d, p->discriminator) != GAN_OK ||
-        (c->r.spectral_norm && gan_model_set_spectral_norm(c->d, -1, 1) != GAN_OK) ||
+        (c->r.spectral_norm && gan_model_set_spectral_norm(c->d, GAN_ALL_LAYERS, 1) != GAN_OK) ||
         gan_model_init_params(c->g, c->r.seed) != GAN_OK ||
         gan_model_init_params(c->d, c->r.seed + 1) != GAN_OK ||
         gan_model_set_seed(c->g, c->r.seed + 2) != GAN_OK ||
@@ -373,7 +373,7 @@ static int write_samples(train_ctx *c, const char *name, uint64_t step)
     if ((g = shown_generator(c, &owned)) == NULL)
         return -1;
     gan_model_layer_count(g, &ndim);
-    gan_model_shape(g, (int)ndim - 1, &ndim, dims);
+    gan_model_shape(g, ndim - 1, &ndim, dims);
     gan_model_num_classes(g, &classes);
     if (classes) {
         /* A conditional generator: one row per class. */
@@ -925,7 +925,7 @@ static int discriminator_input(const cli_preset *p, int dims[3])
     size_t ndim;
     int rc = 0;
     if (gan_model_create_preset(&d, p->discriminator) != GAN_OK ||
-        gan_model_shape(d, -1, &ndim, dims) != GAN_OK)
+        gan_model_shape(d, GAN_MODEL_INPUT, &ndim, dims) != GAN_OK)
         rc = cli_lib_error(CMD, "discriminator");
     gan_model_free(d);
     return rc;
@@ -956,7 +956,8 @@ static int open_fid(train_ctx *c, const train_args *a)
     c->fid_samples = a->fid_samples ? a->fid_samples : 2000;
     if (!a->fid_every)
         return 0;
-    if ((rc = cli_fid_open(&c->fid, CMD, GAN_MODELS_DIR "/fashion_mnist_classifier.gan", -1, NULL,
+    if ((rc = cli_fid_open(&c->fid, CMD, GAN_MODELS_DIR "/fashion_mnist_classifier.gan",
+                           GAN_DEFAULT_FEATURE_LAYER, NULL,
                            0, GAN_FASHION_MNIST_DIR)) != 0)
         return rc;
     c->fid_every = a->fid_every; /* the classifier is open: ctx_free closes it */

@@ -144,6 +144,10 @@ class sampler_p(ctypes.c_void_p):
     """gan_sampler *"""
 
 
+# Layer indices are size_t; (size_t)-1 is the special index of gan.h
+# (GAN_ALL_LAYERS, GAN_MODEL_INPUT, GAN_DEFAULT_FEATURE_LAYER).
+LAYER_SPECIAL = c_size_t(-1).value
+
 # Size-prefixed config structs, mirrored field by field from gan.h.  Enums
 # are C ints.  struct_size is set by the library's *_config_init().
 
@@ -262,11 +266,11 @@ _PROTOTYPES = [
     ("gan_model_output", STATUS, [model_p, P(c_void_p), P(c_size_t)]),
     ("gan_model_backward", STATUS, [model_p, _fp, c_size_t, _fp, c_size_t]),
     ("gan_model_zero_grad", STATUS, [model_p]),
-    ("gan_model_set_trainable", STATUS, [model_p, c_int, c_int]),
-    ("gan_model_set_spectral_norm", STATUS, [model_p, c_int, c_int]),
+    ("gan_model_set_trainable", STATUS, [model_p, c_size_t, c_int]),
+    ("gan_model_set_spectral_norm", STATUS, [model_p, c_size_t, c_int]),
     ("gan_model_layer_count", STATUS, [model_p, P(c_size_t)]),
     ("gan_model_layer_kind", STATUS, [model_p, c_size_t, P(c_int)]),
-    ("gan_model_shape", STATUS, [model_p, c_int, P(c_size_t), P(c_int)]),
+    ("gan_model_shape", STATUS, [model_p, c_size_t, P(c_size_t), P(c_int)]),
     ("gan_model_param_count", STATUS, [model_p, P(c_size_t), P(c_size_t)]),
     ("gan_model_layer_sizes", STATUS, [model_p, c_size_t, P(c_size_t), P(c_size_t)]),
     ("gan_model_get_params", STATUS, [model_p, c_size_t, _fp, c_size_t]),

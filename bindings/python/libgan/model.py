@@ -5,7 +5,7 @@ import ctypes
 from . import _buffers as B
 from . import _errors
 from ._handle import Handle
-from ._lib import (BatchNormConfig, Conv2DConfig, DenseConfig, cstr, fn, model_p)
+from ._lib import (LAYER_SPECIAL, BatchNormConfig, Conv2DConfig, DenseConfig, cstr, fn, model_p)
 
 LAYER_KINDS = {
     1: "dense", 2: "conv2d", 3: "conv2d_transpose", 4: "batchnorm", 5: "leaky_relu",
@@ -295,7 +295,7 @@ class Model(Handle):
 
     def set_trainable(self, trainable=True, layer=-1):
         """Freeze (False) or unfreeze one layer, or every layer (layer=-1)."""
-        fn.gan_model_set_trainable(self._h, int(layer), 1 if trainable else 0)
+        fn.gan_model_set_trainable(self._h, self._layer_or_special(layer), 1 if trainable else 0)
         return self
 
     def set_spectral_norm(self, on=True, layer=-1):
@@ -304,7 +304,7 @@ class Model(Handle):
         training forward runs one power iteration on the layer's state u
         (get_state); inference forwards only read it.  Trainers and samplers
         made before the switch refuse to run."""
-        fn.gan_model_set_spectral_norm(self._h, int(layer), 1 if on else 0)
+        fn.gan_model_set_spectral_norm(self._h, self._layer_or_special(layer), 1 if on else 0)
         return self
 
     def zero_grad(self):
@@ -335,7 +335,7 @@ class Model(Handle):
         """Per-sample shape of the input (layer=-1) or of layer `layer`'s output."""
         ndim = ctypes.c_size_t()
         dims = (ctypes.c_int * 3)()
-        fn.gan_model_shape(self._h, int(layer), ctypes.byref(ndim), dims)
+        fn.gan_model_shape(self._h, self._layer_or_special(layer), ctypes.byref(ndim), dims)
         return tuple(dims[i] for i in range(ndim.value))
 
     @property
@@ -387,6 +387,12 @@ class Model(Handle):
             raise _errors.InvalidArgumentError("layer index %d is negative" % layer,
                                                _errors.EINVAL)
         return layer
+
+    def _layer_or_special(self, layer):
+        """A layer index, or -1 for the call's special index (every layer,
+        or the input): (size_t)-1 in C."""
+        layer = int(layer)
+        return LAYER_SPECIAL if layer == -1 else self._layer(layer)
 
     # ---- tensors ------------------------------------------------------------
     @staticmethod

@@ -194,6 +194,23 @@ class StepStats(ctypes.Structure):
                 ("d_real", c_float), ("d_fake", c_float)]
 
 
+IMAGE_PROGRESS = ctypes.CFUNCTYPE(None, c_size_t, c_size_t, c_char_p, c_void_p)
+
+
+class ImageConfig(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("height", c_int), ("width", c_int),
+                ("channels", c_int), ("fit", c_int), ("background", ctypes.c_uint32),
+                ("labels", c_int), ("on_error", c_int), ("flip_x", c_int),
+                ("max_pixels", c_uint64), ("cache_path", c_char_p),
+                ("progress", IMAGE_PROGRESS), ("progress_user", c_void_p)]
+
+
+class ImageReport(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("files", c_size_t), ("loaded", c_size_t),
+                ("skipped", c_size_t), ("ignored", c_size_t), ("cache", c_int),
+                ("first_error", ctypes.c_char * 512), ("cache_note", ctypes.c_char * 512)]
+
+
 STEP_CALLBACK = ctypes.CFUNCTYPE(c_int, P(StepStats), c_uint64, c_void_p)
 EPOCH_CALLBACK = ctypes.CFUNCTYPE(c_int, c_uint64, P(StepStats), c_void_p)
 
@@ -301,6 +318,14 @@ _PROTOTYPES = [
     ("gan_dataset_batches_per_epoch", STATUS, [dataset_p, P(c_size_t)]),
     ("gan_dataset_next_batch", STATUS,
      [dataset_p, _fp, c_size_t, c_void_p, P(c_size_t), P(c_size_t)]),
+    ("gan_dataset_set_flip_x", STATUS, [dataset_p, c_int]),
+    ("gan_image_config_init", STATUS, [P(ImageConfig), c_size_t]),
+    ("gan_dataset_load_images", STATUS, [P(dataset_p), c_char_p, P(ImageConfig)]),
+    ("gan_dataset_load_images_mem", STATUS,
+     [P(dataset_p), P(c_void_p), P(c_size_t), P(c_char_p), c_size_t, P(ImageConfig)]),
+    ("gan_dataset_class_count", STATUS, [dataset_p, P(c_size_t)]),
+    ("gan_dataset_class_name", STATUS, [dataset_p, c_size_t, c_char_p, c_size_t, P(c_size_t)]),
+    ("gan_dataset_image_report", STATUS, [dataset_p, P(ImageReport)]),
     # losses
     ("gan_loss_config_init", STATUS, [P(LossConfig), c_size_t]),
     ("gan_loss_create", STATUS, [P(loss_p), P(LossConfig)]),

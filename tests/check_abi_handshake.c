@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gan.h"
 #include "train/train.h"   /* gan__config_read, gan__loss_config, gan__optimizer_config */
@@ -82,6 +83,20 @@ typedef struct trainer_v1 {
     float ema_decay;
 } trainer_v1;
 
+typedef struct image_v1 {
+    uint32_t struct_size;
+    int height, width, channels;
+    gan_image_fit fit;
+    uint32_t background;
+    gan_image_labels labels;
+    gan_image_on_error on_error;
+    int flip_x;
+    uint64_t max_pixels;
+    const char *cache_path;
+    gan_image_progress_fn progress;
+    void *progress_user;
+} image_v1;
+
 /* Every 1.0 field sits where gan.h puts it, and gan.h's struct only grew. */
 #define FIELD_OF(v1, pub, f)                                                          \
     _Static_assert(offsetof(v1, f) == offsetof(pub, f) &&                              \
@@ -135,6 +150,19 @@ FIELD_OF(trainer_v1, gan_trainer_config, n_critic);
 FIELD_OF(trainer_v1, gan_trainer_config, seed);
 FIELD_OF(trainer_v1, gan_trainer_config, ema_decay);
 PREFIX_OF(trainer_v1, gan_trainer_config);
+FIELD_OF(image_v1, gan_image_config, height);
+FIELD_OF(image_v1, gan_image_config, width);
+FIELD_OF(image_v1, gan_image_config, channels);
+FIELD_OF(image_v1, gan_image_config, fit);
+FIELD_OF(image_v1, gan_image_config, background);
+FIELD_OF(image_v1, gan_image_config, labels);
+FIELD_OF(image_v1, gan_image_config, on_error);
+FIELD_OF(image_v1, gan_image_config, flip_x);
+FIELD_OF(image_v1, gan_image_config, max_pixels);
+FIELD_OF(image_v1, gan_image_config, cache_path);
+FIELD_OF(image_v1, gan_image_config, progress);
+FIELD_OF(image_v1, gan_image_config, progress_user);
+PREFIX_OF(image_v1, gan_image_config);
 
 /* A simulated release 1.1 header: 1.0's struct plus one appended field.  It
    starts at or after 1.0's sizeof (never in 1.0's tail padding). */
@@ -148,6 +176,7 @@ NEXT(batch);
 NEXT(loss);
 NEXT(optimizer);
 NEXT(trainer);
+NEXT(image);
 NEWER(dense, gan_dense_config);
 NEWER(conv2d, gan_conv2d_config);
 NEWER(batchnorm, gan_batchnorm_config);
@@ -155,6 +184,7 @@ NEWER(batch, gan_batch_config);
 NEWER(loss, gan_loss_config);
 NEWER(optimizer, gan_optimizer_config);
 NEWER(trainer, gan_trainer_config);
+NEWER(image, gan_image_config);
 
 /* ---- the config structs: sizes, the public init, a 1.0 caller's values -------- */
 
@@ -183,6 +213,7 @@ INIT_WRAPPER(gan_batch_config)
 INIT_WRAPPER(gan_loss_config)
 INIT_WRAPPER(gan_optimizer_config)
 INIT_WRAPPER(gan_trainer_config)
+INIT_WRAPPER(gan_image_config)
 
 static void set_dense(void *p)
 {
@@ -255,6 +286,20 @@ static void set_trainer(void *p)
     c->ema_decay = 0.5f;
 }
 
+static void set_image(void *p)
+{
+    image_v1 *c = p;
+    c->height = 2;
+    c->width = 3;
+    c->channels = 1;
+    c->fit = GAN_IMAGE_FIT_STRETCH;
+    c->background = 0x102030;
+    c->labels = GAN_IMAGE_LABELS_NONE;
+    c->on_error = GAN_IMAGE_SKIP;
+    c->flip_x = 0;
+    c->max_pixels = 1000;
+}
+
 static const cfg_kind k_dense = CFG_KIND(dense, gan_dense_config);
 static const cfg_kind k_conv2d = CFG_KIND(conv2d, gan_conv2d_config);
 static const cfg_kind k_batchnorm = CFG_KIND(batchnorm, gan_batchnorm_config);
@@ -262,9 +307,10 @@ static const cfg_kind k_batch = CFG_KIND(batch, gan_batch_config);
 static const cfg_kind k_loss = CFG_KIND(loss, gan_loss_config);
 static const cfg_kind k_optimizer = CFG_KIND(optimizer, gan_optimizer_config);
 static const cfg_kind k_trainer = CFG_KIND(trainer, gan_trainer_config);
+static const cfg_kind k_image = CFG_KIND(image, gan_image_config);
 
 static const cfg_kind *const kinds[] = {&k_dense,  &k_conv2d,    &k_batchnorm, &k_batch,
-                                        &k_loss,   &k_optimizer, &k_trainer};
+                                        &k_loss,   &k_optimizer, &k_trainer, &k_image};
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 /* ---- the calls that take a config struct ---------------------------------------- */
@@ -481,6 +527,76 @@ static gan_status call_trainer_create(const void *cfg, int verify)
     return st;
 }
 
+/* One 4x5 RGB PNG, made with libgan's own encoder. */
+static void *tiny_png(size_t *len)
+{
+    uint8_t px[4 * 5 * 3];
+    void *buf = NULL;
+    for (size_t i = 0; i < sizeof px; i++)
+        px[i] = (uint8_t)(i * 7);
+    OK(gan_png_encode_grid(px, 1, 4, 5, 3, 1, 0, &buf, len));
+    return buf;
+}
+
+/* The 1.0 caller's values took effect: 2x3 gray images (stretched), no
+   labels, one sample. */
+static void expect_images(const gan_dataset *ds)
+{
+    size_t n = 0, ndim = 0;
+    int dims[3], has_labels = 1, classes = 0;
+    OK(gan_dataset_size(ds, &n));
+    ck_assert_uint_eq(n, 1);
+    OK(gan_dataset_shape(ds, &ndim, dims));
+    ck_assert_uint_eq(ndim, 3);
+    ck_assert_int_eq(dims[0], 2);
+    ck_assert_int_eq(dims[1], 3);
+    ck_assert_int_eq(dims[2], 1);
+    OK(gan_dataset_labels_info(ds, &has_labels, &classes));
+    ck_assert_int_eq(has_labels, 0);
+}
+
+static gan_status call_load_images_mem(const void *cfg, int verify)
+{
+    size_t len = 0;
+    void *png = tiny_png(&len);
+    const void *bufs[1] = {png};
+    const size_t lens[1] = {len};
+    const char *names[1] = {"a.png"};
+    gan_dataset *ds = NULL;
+    gan_status st = gan_dataset_load_images_mem(&ds, bufs, lens, names, 1, cfg);
+    keep_msg();
+    if (st == GAN_OK && verify)
+        expect_images(ds);
+    gan_dataset_free(ds);
+    gan_free(png);
+    return st;
+}
+
+static gan_status call_load_images(const void *cfg, int verify)
+{
+    char dir[] = "/tmp/gan_handshake_XXXXXX", path[64];
+    size_t len = 0;
+    void *png = tiny_png(&len);
+    gan_dataset *ds = NULL;
+    gan_status st;
+    FILE *f;
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/a.png", dir);
+    f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(png, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+    st = gan_dataset_load_images(&ds, dir, cfg);
+    keep_msg();
+    if (st == GAN_OK && verify)
+        expect_images(ds);
+    gan_dataset_free(ds);
+    gan_free(png);
+    remove(path);
+    rmdir(dir);
+    return st;
+}
+
 typedef struct cfg_call {
     const char *name;
     const cfg_kind *kind;
@@ -496,6 +612,8 @@ static const cfg_call calls[] = {
     {"gan_loss_create", &k_loss, call_loss_create},
     {"gan_optimizer_create", &k_optimizer, call_optimizer_create},
     {"gan_trainer_create", &k_trainer, call_trainer_create},
+    {"gan_dataset_load_images", &k_image, call_load_images},
+    {"gan_dataset_load_images_mem", &k_image, call_load_images_mem},
 };
 #define N_CALLS (sizeof calls / sizeof calls[0])
 

@@ -42,6 +42,8 @@
     GAN__ROUND_UP(GAN__END_OF(gan_optimizer_config, weight_decay), _Alignof(float))
 #define GAN__TRAINER_CONFIG_V1_SIZE \
     GAN__ROUND_UP(GAN__END_OF(gan_trainer_config, ema_decay), _Alignof(uint64_t))
+#define GAN__IMAGE_CONFIG_V1_SIZE \
+    GAN__ROUND_UP(GAN__END_OF(gan_image_config, progress_user), _Alignof(uint64_t))
 
 /* Release 1.0 is this library: each struct is still exactly its 1.0 size.
    When a field is appended, replace the struct's assert as described above. */
@@ -54,6 +56,7 @@ _Static_assert(sizeof(gan_loss_config) == GAN__LOSS_CONFIG_V1_SIZE, "gan_loss_co
 _Static_assert(sizeof(gan_optimizer_config) == GAN__OPTIMIZER_CONFIG_V1_SIZE,
                "gan_optimizer_config grew");
 _Static_assert(sizeof(gan_trainer_config) == GAN__TRAINER_CONFIG_V1_SIZE, "gan_trainer_config grew");
+_Static_assert(sizeof(gan_image_config) == GAN__IMAGE_CONFIG_V1_SIZE, "gan_image_config grew");
 
 /* ---- the defaults (gan.h documents them in brackets) ---------------------- */
 
@@ -88,6 +91,22 @@ static const gan_batch_config gan__batch_defaults = {
     .shuffle = 1,
     .drop_remainder = 1,
     .seed = 0,
+};
+
+static const gan_image_config gan__image_defaults = {
+    .struct_size = sizeof(gan_image_config),
+    .height = 0,          /* keep the images' common size */
+    .width = 0,
+    .channels = 3,
+    .fit = GAN_IMAGE_FIT_CROP,
+    .background = 0x000000,
+    .labels = GAN_IMAGE_LABELS_AUTO,
+    .on_error = GAN_IMAGE_FAIL,
+    .flip_x = 0,
+    .max_pixels = GAN_IMAGE_MAX_PIXELS,
+    .cache_path = NULL,
+    .progress = NULL,
+    .progress_user = NULL,
 };
 
 static const gan_loss_config gan__loss_defaults = {
@@ -136,6 +155,9 @@ const gan__config_type gan__batchnorm_config_type =
 const gan__config_type gan__batch_config_type =
     GAN__CONFIG_TYPE(gan_batch_config, GAN__BATCH_CONFIG_V1_SIZE, gan__batch_defaults,
                      GAN_BATCH_CONFIG_INIT);
+const gan__config_type gan__image_config_type =
+    GAN__CONFIG_TYPE(gan_image_config, GAN__IMAGE_CONFIG_V1_SIZE, gan__image_defaults,
+                     GAN_IMAGE_CONFIG_INIT);
 const gan__config_type gan__loss_config_type =
     GAN__CONFIG_TYPE(gan_loss_config, GAN__LOSS_CONFIG_V1_SIZE, gan__loss_defaults,
                      GAN_LOSS_CONFIG_INIT);

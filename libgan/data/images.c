@@ -39,37 +39,18 @@
 
 /* ---- settings ------------------------------------------------------------------- */
 
-static void gan__img_defaults(gan_image_config *c)
-{
-    memset(c, 0, sizeof *c);
-    c->struct_size = (uint32_t)sizeof *c;
-    c->channels = 3;
-    c->fit = GAN_IMAGE_FIT_CROP;
-    c->labels = GAN_IMAGE_LABELS_AUTO;
-    c->on_error = GAN_IMAGE_FAIL;
-    c->max_pixels = GAN_IMAGE_MAX_PIXELS;
-}
-
 gan_status gan_image_config_init(gan_image_config *cfg, size_t size)
 {
-    gan_image_config d;
-    gan__img_defaults(&d);
-    return gan__config_init(cfg, size, &d, sizeof d, sizeof d, __func__);
+    return gan__config_read(&gan__image_config_type, cfg, size, NULL, __func__);
 }
 
 /* The caller's config (NULL: defaults), size-checked and validated. */
 static gan_status gan__img_config(const gan_image_config *cfg, gan_image_config *c,
                                   const char *func)
 {
-    gan__img_defaults(c);
-    if (cfg) {
-        uint32_t sz;
-        memcpy(&sz, cfg, sizeof sz);
-        if (sz != sizeof *c)
-            return gan__err(GAN_EINVAL, "%s: image config has struct_size %u; initialise it "
-                            "with GAN_IMAGE_CONFIG_INIT", func, (unsigned)sz);
-        memcpy(c, cfg, sz);
-    }
+    gan_status st = gan__config_read(&gan__image_config_type, c, sizeof *c, cfg, func);
+    if (st != GAN_OK)
+        return st;
     if ((c->height == 0) != (c->width == 0) || c->height < 0 || c->width < 0 ||
         c->height > GAN__IMAGE_MAX_TARGET || c->width > GAN__IMAGE_MAX_TARGET)
         return gan__err(GAN_EINVAL, "%s: height %d and width %d: both must be in 1..%d, or "

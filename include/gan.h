@@ -637,6 +637,26 @@ GAN_API gan_status gan_model_num_classes(const gan_model *model, int *n_classes)
 GAN_API gan_status gan_model_layer_kind(const gan_model *model, size_t layer, gan_layer_kind *kind);
 
 /**
+ * The stable name of a layer kind, as summaries, error messages and
+ * `gan info` print it ("dense", "conv2d", "conv2d_transpose", "batchnorm",
+ * "leaky_relu", "relu", "tanh", "sigmoid", "dropout", "reshape",
+ * "flatten", ...): lower case, the suffix of its gan_model_add_* builder.
+ * Names never change once released.  Returns a static string, or NULL for
+ * a value that is no kind of this library (0, negative, too new).  Thread
+ * safe.
+ */
+GAN_API const char *gan_layer_kind_name(gan_layer_kind kind);
+
+/**
+ * One past the largest gan_layer_kind this library knows: the kinds are
+ * 1..gan_layer_kind_count() - 1 (gan_layer_kind_name() of each, NULL for
+ * a value without a kind).  A newer library may return more than the
+ * GAN_LAYER_* constants of the header a program was built with; bindings
+ * use it to list the kinds without copying them.  Thread safe.
+ */
+GAN_API int gan_layer_kind_count(void);
+
+/**
  * The per-sample shape of the model's input (layer == -1) or of layer
  * `layer`'s output: *ndim gets 1 or 3 and dims[0..*ndim) the dimensions
  * (dims must hold 3 ints).  The model's output is layer count-1.

@@ -52,6 +52,17 @@ int gan__layer_kind_end(void)
     return GAN__LAYER_KINDS;
 }
 
+const char *gan_layer_kind_name(gan_layer_kind kind)
+{
+    const gan__layer_ops *ops = gan__layer_ops_for(kind);
+    return ops ? ops->name : NULL;
+}
+
+int gan_layer_kind_count(void)
+{
+    return GAN__LAYER_KINDS;
+}
+
 const char *gan__layer_kinds_where(int (*has)(const gan__layer_ops *ops), char *buf, size_t cap)
 {
     size_t len = 0, n = 0, total = 0;

@@ -266,6 +266,8 @@ _PROTOTYPES = [
     ("gan_model_set_spectral_norm", STATUS, [model_p, c_int, c_int]),
     ("gan_model_layer_count", STATUS, [model_p, P(c_size_t)]),
     ("gan_model_layer_kind", STATUS, [model_p, c_size_t, P(c_int)]),
+    ("gan_layer_kind_name", c_char_p, [c_int]),
+    ("gan_layer_kind_count", c_int, []),
     ("gan_model_shape", STATUS, [model_p, c_int, P(c_size_t), P(c_int)]),
     ("gan_model_param_count", STATUS, [model_p, P(c_size_t), P(c_size_t)]),
     ("gan_model_layer_sizes", STATUS, [model_p, c_size_t, P(c_size_t), P(c_size_t)]),

@@ -47,6 +47,14 @@ def test_layer_by_layer_matches_keras_shapes_and_counts():
     d.close()
 
 
+def test_layer_kind_names_come_from_the_library():
+    kinds = libgan.LAYER_KINDS
+    assert kinds[1] == "dense" and kinds[3] == "conv2d_transpose" and kinds[18] == "noise_injection"
+    assert len(set(kinds.values())) == len(kinds) and 0 not in kinds
+    with libgan.Model.preset("mnist-generator") as g:
+        assert set(g.layer_kinds) <= set(kinds.values())
+
+
 def test_presets_param_counts():
     with libgan.Model.preset("mnist-generator") as g:
         assert g.input_shape == (100,) and g.output_shape == (28, 28, 1)

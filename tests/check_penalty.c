@@ -8,7 +8,8 @@
  * conv2d, conv2d_transpose, leaky ReLU, ReLU and flatten layers, and of
  * conditional critics (class embedding at the input, class projection at
  * the output) scored with fixed labels, and of critics with spectral
- * normalisation.  There every evaluation starts from the same u
+ * normalisation, and of a critic with up-sampling layers.  There every
+ * evaluation of the normalised critics starts from the same u
  * (restored before each forward), taken at the power iteration's fixed
  * point, where treating u and v as constants is the exact derivative.
  */
@@ -279,6 +280,47 @@ START_TEST(test_r1_gradient)
 }
 END_TEST
 
+/* A critic with up-sampling (nn/layers/upsample.c) between convolutions,
+   a leaky ReLU run in place over its output: its J u is the up-sampling of
+   u, and the weights below it get their penalty gradient through it. */
+static gan_model *upsample_critic(void)
+{
+    gan_model *m = NULL;
+    int in[3] = {3, 3, 2};
+    gan_conv2d_config c;
+    gan_dense_config d;
+    OK(gan_model_create(&m, 3, in));
+    OK(GAN_CONV2D_CONFIG_INIT(&c));
+    c.filters = 2;
+    c.kernel_h = c.kernel_w = 2;
+    c.padding = GAN_PADDING_SAME;
+    OK(gan_model_add_conv2d(m, &c));
+    OK(gan_model_add_upsample(m, 2));
+    OK(gan_model_add_leaky_relu(m, 0.2f));
+    c.filters = 3;
+    c.kernel_h = c.kernel_w = 3;
+    c.stride_h = c.stride_w = 2;
+    OK(gan_model_add_conv2d(m, &c));
+    OK(gan_model_add_relu(m));
+    OK(gan_model_add_upsample(m, 2));
+    OK(gan_model_add_flatten(m));
+    OK(GAN_DENSE_CONFIG_INIT(&d));
+    d.units = 1;
+    OK(gan_model_add_dense(m, &d));
+    OK(gan_model_init_params(m, 17));
+    return m;
+}
+
+START_TEST(test_upsample_critic)
+{
+    gan_model *m = upsample_critic();
+    OK(gan__penalty_supported(m));
+    check_critic(m, 2, 0);
+    check_critic(m, 2, 1);
+    gan_model_free(m);
+}
+END_TEST
+
 /* The same critics with every dense and convolution layer spectrally
    normalised. */
 START_TEST(test_spectral_norm_critics)
@@ -433,6 +475,7 @@ static Suite *penalty_suite(void)
     tcase_add_test(tc, test_r1_gradient);
     tcase_add_test(tc, test_penalties_conditional_critics);
     tcase_add_test(tc, test_spectral_norm_critics);
+    tcase_add_test(tc, test_upsample_critic);
     tcase_add_test(tc, test_unsupported_critic_refused);
     tcase_add_test(tc, test_wgan_gp_trains);
     suite_add_tcase(s, tc);

@@ -30,7 +30,9 @@
     X(GAN_LAYER_CLASS_PROJECTION, gan__class_projection_ops)            \
     X(GAN_LAYER_STYLE_INPUT, gan__style_input_ops)                      \
     X(GAN_LAYER_ADAIN, gan__adain_ops)                                  \
-    X(GAN_LAYER_NOISE_INJECTION, gan__noise_injection_ops)
+    X(GAN_LAYER_NOISE_INJECTION, gan__noise_injection_ops)              \
+    X(GAN_LAYER_UPSAMPLE, gan__upsample_ops)                            \
+    /* a new kind: one line above this one */
 
 #define GAN__DECLARE(id, ops) extern const gan__layer_ops ops;
 #define GAN__ENTRY(id, ops) [id] = &ops,

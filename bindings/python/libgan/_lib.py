@@ -245,6 +245,7 @@ _PROTOTYPES = [
     ("gan_model_add_dropout", STATUS, [model_p, c_float]),
     ("gan_model_add_reshape", STATUS, [model_p, c_size_t, P(c_int)]),
     ("gan_model_add_flatten", STATUS, [model_p]),
+    ("gan_model_add_upsample", STATUS, [model_p, c_int]),
     ("gan_model_add_minibatch_stddev", STATUS, [model_p]),
     ("gan_model_add_minibatch_discrimination", STATUS, [model_p, c_int, c_int]),
     ("gan_model_add_style_input", STATUS, [model_p, c_int, c_int, c_int]),

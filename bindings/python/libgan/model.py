@@ -229,6 +229,12 @@ class Model(Handle):
         fn.gan_model_add_flatten(self._h)
         return self
 
+    def add_upsample(self, factor):
+        """Nearest-neighbour up-sampling of an image by an integer factor
+        (1..64): (h, w, c) -> (h * factor, w * factor, c)."""
+        fn.gan_model_add_upsample(self._h, int(factor))
+        return self
+
     def add_minibatch_stddev(self):
         """One more channel (or feature) holding the batch's mean feature
         standard deviation (Karras et al.), against mode collapse."""

@@ -180,9 +180,10 @@ struct gan__layer {
      * pass (fused_act = 1, fused_alpha its slope): the activation layer is
      * then `absorbed` (the loops skip it, its output buffer is the
      * batchnorm's) and the batchnorm's backward takes the gradient of the
-     * activation's output.  An activation after a dense or convolution whose
-     * backward does not read its output runs `in_place` (its output
-     * overwrites its input buffer).  keep_out pins this layer's output: it
+     * activation's output.  An activation after a layer whose backward
+     * does not read its output (dense, the convolutions, upsample: the
+     * GAN__PLAN_* traits) runs `in_place` (its output overwrites its input
+     * buffer).  keep_out pins this layer's output: it
      * stays readable in act[i + 1] after forward (feature layers), so no
      * later layer fuses or overwrites it.
      */

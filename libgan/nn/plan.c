@@ -10,10 +10,10 @@
  * two, and the results are bit-identical to the separate layers.
  *
  * In place: an activation (leaky ReLU, ReLU, tanh, sigmoid) directly after a
- * dense or convolution layer overwrites that layer's output, which only the
- * activation reads (those layers' backward passes need their inputs, never
- * their outputs, and the activations differentiate through their own
- * output).
+ * dense, convolution or upsample layer overwrites that layer's output, which
+ * only the activation reads (those layers' backward passes need their
+ * inputs or nothing, never their outputs, and the activations differentiate
+ * through their own output).
  *
  * A pinned layer (keep_out: a feature layer read after forward) keeps its
  * output: its batchnorm is not fused and the layer above it does not run in
@@ -21,7 +21,8 @@
  *
  * The rules read only the kinds' GAN__PLAN_* traits (nn.h): batchnorm
  * FUSES_RECTIFIER; leaky ReLU and ReLU are RECTIFIERs; the four
- * activations ACT_IN_PLACE; dense and the convolutions OUTPUT_UNREAD.
+ * activations ACT_IN_PLACE; dense, the convolutions and upsample
+ * OUTPUT_UNREAD.
  */
 #include "nn/nn.h"
 

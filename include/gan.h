@@ -280,7 +280,8 @@ typedef enum gan_layer_kind {
     GAN_LAYER_CLASS_PROJECTION = 15,
     GAN_LAYER_STYLE_INPUT = 16,
     GAN_LAYER_ADAIN = 17,
-    GAN_LAYER_NOISE_INJECTION = 18
+    GAN_LAYER_NOISE_INJECTION = 18,
+    GAN_LAYER_UPSAMPLE = 19
 } gan_layer_kind;
 
 /** Padding of convolutions; both follow Keras exactly. */
@@ -394,6 +395,19 @@ GAN_API gan_status gan_model_add_sigmoid(gan_model *model);
 GAN_API gan_status gan_model_add_dropout(gan_model *model, float rate);
 GAN_API gan_status gan_model_add_reshape(gan_model *model, size_t ndim, const int *dims);
 GAN_API gan_status gan_model_add_flatten(gan_model *model);
+
+/**
+ * Method of gan_model: nearest-neighbour up-sampling of an image input
+ * (h, w, c) by an integer factor f in 1..64, to (h f, w f, c) (Keras'
+ * UpSampling2D): every pixel becomes an f x f block of copies, and the
+ * backward pass sums each block's gradients.  No parameters; the same in
+ * training and inference.  An up-sampling followed by a stride-1
+ * convolution is the usual alternative to conv2d_transpose in generators
+ * (no checkerboard artefacts).  Gradient-checked; supported by the
+ * gradient penalties (it is linear).  GAN_EINVAL for a factor out of
+ * range, GAN_ESHAPE for a vector input or an output side over 2^24.
+ */
+GAN_API gan_status gan_model_add_upsample(gan_model *model, int factor);
 
 /**
  * Method of gan_model: minibatch standard deviation (Karras et al. 2018), a
@@ -660,6 +674,26 @@ GAN_API gan_status gan_model_num_classes(const gan_model *model, int *n_classes)
 
 /** Kind of layer `layer` in *kind. GAN_EINVAL for an index out of range. */
 GAN_API gan_status gan_model_layer_kind(const gan_model *model, size_t layer, gan_layer_kind *kind);
+
+/**
+ * The stable name of a layer kind, as summaries, error messages and
+ * `gan info` print it ("dense", "conv2d", "conv2d_transpose", "batchnorm",
+ * "leaky_relu", "relu", "tanh", "sigmoid", "dropout", "reshape",
+ * "flatten", ...): lower case, the suffix of its gan_model_add_* builder.
+ * Names never change once released.  Returns a static string, or NULL for
+ * a value that is no kind of this library (0, negative, too new).  Thread
+ * safe.
+ */
+GAN_API const char *gan_layer_kind_name(gan_layer_kind kind);
+
+/**
+ * One past the largest gan_layer_kind this library knows: the kinds are
+ * 1..gan_layer_kind_count() - 1 (gan_layer_kind_name() of each, NULL for
+ * a value without a kind).  A newer library may return more than the
+ * GAN_LAYER_* constants of the header a program was built with; bindings
+ * use it to list the kinds without copying them.  Thread safe.
+ */
+GAN_API int gan_layer_kind_count(void);
 
 /**
  * The per-sample shape of the model's input (layer == GAN_MODEL_INPUT) or

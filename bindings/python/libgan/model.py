@@ -5,14 +5,25 @@ import ctypes
 from . import _buffers as B
 from . import _errors
 from ._handle import Handle
-from ._lib import (LAYER_SPECIAL, BatchNormConfig, Conv2DConfig, DenseConfig, cstr, fn, model_p)
+from ._lib import (LAYER_SPECIAL, BatchNormConfig, Conv2DConfig, DenseConfig, cstr, fn, has,
+                   model_p)
 
-LAYER_KINDS = {
-    1: "dense", 2: "conv2d", 3: "conv2d_transpose", 4: "batchnorm", 5: "leaky_relu",
-    6: "relu", 7: "tanh", 8: "sigmoid", 9: "dropout", 10: "reshape", 11: "flatten",
-    12: "minibatch_stddev", 13: "minibatch_discrimination", 14: "class_embedding",
-    15: "class_projection", 16: "style_input", 17: "adain", 18: "noise_injection",
-}
+
+def _layer_kinds():
+    """{gan_layer_kind value: stable name}, as the library names its kinds
+    (gan_layer_kind_name), so a kind added to libgan needs no edit here."""
+    if not has("gan_layer_kind_count"):
+        return {}
+    kinds = {}
+    for k in range(1, fn.gan_layer_kind_count()):
+        name = fn.gan_layer_kind_name(k)
+        if name:
+            kinds[k] = name.decode("ascii")
+    return kinds
+
+
+#: {gan_layer_kind value: name} ("dense", "conv2d", ...), read from the library.
+LAYER_KINDS = _layer_kinds()
 
 PRESETS = {
     "dcgan-cifar10-generator": 1, "dcgan-cifar10-discriminator": 2, "mnist-generator": 3,
@@ -217,6 +228,12 @@ class Model(Handle):
 
     def add_flatten(self):
         fn.gan_model_add_flatten(self._h)
+        return self
+
+    def add_upsample(self, factor):
+        """Nearest-neighbour up-sampling of an image by an integer factor
+        (1..64): (h, w, c) -> (h * factor, w * factor, c)."""
+        fn.gan_model_add_upsample(self._h, int(factor))
         return self
 
     def add_minibatch_stddev(self):

@@ -401,6 +401,30 @@ static int save_generator(train_ctx *c)
     return rc;
 }
 
+/* Remove what kills left of the atomic writer (".NAME.tmp-XXXXXX") and of
+   the checkpoint link in OUT, OUT/samples and OUT/checkpoints: a resumed
+   run owns the directory (one gan train per directory). */
+static void sweep_temporaries(const train_ctx *c)
+{
+    static const char *const subdirs[] = {"", "/samples", "/checkpoints"};
+    char dir[RUN_PATH_MAX + 16], path[RUN_PATH_MAX + 300];
+    for (size_t i = 0; i < 3; i++) {
+        DIR *dp;
+        struct dirent *e;
+        if (cli_path(dir, sizeof dir, "%s%s", c->out, subdirs[i]) != 0 ||
+            (dp = opendir(dir)) == NULL)
+            continue;
+        while ((e = readdir(dp)) != NULL) {
+            const char *n = e->d_name;
+            if (n[0] != '.' || (strstr(n, ".tmp-") == NULL && strcmp(n, ".checkpoint.gan.link") != 0))
+                continue;
+            if (cli_path(path, sizeof path, "%s/%s", dir, n) == 0 && remove(path) == 0)
+                printf("removed %s, left by an interrupted write\n", path);
+        }
+        closedir(dp);
+    }
+}
+
 /* ---- callbacks ---- */
 
 static int on_step(const gan_step_stats *s, uint64_t step, void *user)
@@ -502,6 +526,7 @@ static int open_trainer(train_ctx *c, const train_args *a, const cli_preset *p)
     if (gan_trainer_load(&c->t, c->ds, c->ckpt) != GAN_OK)
         return cli_lib_error(CMD, "--resume");
     c->t_owns = 1;
+    sweep_temporaries(c);
     gan_trainer_progress(c->t, &c->start_step, &c->start_epoch);
     printf("resuming %s from %s: step %llu, epoch %llu done\n", c->out, c->ckpt,
            (unsigned long long)c->start_step, (unsigned long long)c->start_epoch);
@@ -622,15 +647,50 @@ static int plan_run(train_ctx *c)
     return 0;
 }
 
-/* A resumed run that has nothing left to do says so. */
+/* A resumed run that has nothing left to train (finish_complete). */
 static int run_complete(const train_ctx *c)
 {
-    if (c->remaining != 0 && !(c->r.steps && c->start_step >= c->r.steps))
-        return 0;
+    return c->remaining == 0 || (c->r.steps && c->start_step >= c->r.steps);
+}
+
+/* The sample grid an uninterrupted run writes last: its final epoch's grid
+   when it ended on an epoch that on_epoch samples, else step_N.png. */
+static void final_sample_name(const train_ctx *c, uint64_t step, uint64_t epoch, char *name,
+                              size_t cap)
+{
+    int at_epoch = c->steps_per_epoch && epoch && step == epoch * c->steps_per_epoch;
+    int last = c->r.epochs && epoch >= c->r.epochs;
+    if (at_epoch && (last || (c->r.sample_every && epoch % c->r.sample_every == 0)))
+        snprintf(name, cap, "epoch_%03llu.png", (unsigned long long)epoch);
+    else
+        snprintf(name, cap, "step_%06llu.png", (unsigned long long)step);
+}
+
+/* A resumed run with nothing left to train: a kill after its last
+   checkpoint (inside the write of generator.gan or of the last grid) may
+   have left those outputs missing or stale, and a temporary of the atomic
+   writer behind.  Write them again from the checkpoint (the same bytes an
+   uninterrupted run writes; each save sweeps its own stale temporaries),
+   then say the run is complete. */
+static int finish_complete(train_ctx *c)
+{
+    uint64_t step = 0, epoch = 0;
+    char name[64], path[RUN_PATH_MAX + 96];
+    gan_trainer_progress(c->t, &step, &epoch);
+    if (save_generator(c) != 0)
+        return CLI_EXIT_RUNTIME;
+    final_sample_name(c, step, epoch, name, sizeof name);
+    if (cli_path(path, sizeof path, "%s/samples/%s", c->out, name) != 0)
+        return cli_error(CMD, "%s: path too long", c->out), CLI_EXIT_RUNTIME;
+    if (!cli_is_file(path)) {
+        if (write_samples(c, name, step) != 0)
+            return CLI_EXIT_RUNTIME;
+        printf("wrote the missing final samples %s\n", path);
+    }
     printf("the run is already complete (step %llu, epoch %llu); give a larger --epochs or "
-           "--steps to continue it\n", (unsigned long long)c->start_step,
-           (unsigned long long)c->start_epoch);
-    return 1;
+           "--steps to continue it\n", (unsigned long long)step, (unsigned long long)epoch);
+    printf("outputs in place: %s/checkpoint.gan, %s/generator.gan, %s\n", c->out, c->out, path);
+    return CLI_EXIT_OK;
 }
 
 /* Train until the epochs or steps are done, a save fails or Ctrl-C. */
@@ -696,7 +756,9 @@ int cmd_train(int argc, char **argv)
     rc = train_open(&c, &a);
     if (rc == 0)
         rc = plan_run(&c);
-    if (rc == 0 && !run_complete(&c)) {
+    if (rc == 0 && run_complete(&c)) {
+        rc = finish_complete(&c);
+    } else if (rc == 0) {
         rc = train_fit(&c, &a);
         if (rc == 0)
             rc = train_finish(&c);

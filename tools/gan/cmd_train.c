@@ -7,7 +7,9 @@
  *   log.csv                       one row per step
  *   samples/epoch_003.png         4x4 grid from fixed noise (and step_N.png)
  *   checkpoints/ckpt_epoch_003.gan  every --checkpoint-every epochs, --keep N
- *   checkpoint.gan                the latest checkpoint (what --resume DIR loads)
+ *   checkpoint.gan                the latest checkpoint (what --resume DIR loads);
+ *                                 also after the first step and every
+ *                                 --checkpoint-seconds (60)
  *   generator.gan                 the generator alone, for `gan sample`
  *
  * Exactness of --resume: a checkpoint carries the weights, optimizer
@@ -76,7 +78,11 @@ typedef struct train_ctx {
     uint64_t fid_every, fid_samples;
     cli_fid fid;                  /* open when fid_every > 0 */
     FILE *metrics;                /* OUT/metrics.csv */
+    uint64_t ckpt_seconds;        /* --checkpoint-seconds (0: off) */
+    double last_ckpt_time;        /* cli_now() of the last checkpoint */
 } train_ctx;
+
+#define DEFAULT_CKPT_SECONDS 60
 
 static const char *CMD = "train";
 
@@ -383,6 +389,7 @@ static int save_checkpoint(train_ctx *c, uint64_t epoch, uint64_t step)
         rotate(c);
     }
     c->last_ckpt_step = step;
+    c->last_ckpt_time = cli_now();
     return 0;
 }
 
@@ -436,6 +443,18 @@ static int on_step(const gan_step_stats *s, uint64_t step, void *user)
     cli_progress_step(&c->prog, step, epoch + 1, s);
     if (stop_signal)
         return 1;
+    /* Early and timed checkpoints (issue 18, item 5): after a new run's
+       first step, then every --checkpoint-seconds, so a kill before the
+       first epoch's checkpoint leaves a run to resume.  Saving only reads
+       the trainer: the run's results are the same with or without. */
+    if (c->ckpt_seconds && ((c->last_ckpt_step == UINT64_MAX && c->start_step == 0) ||
+                            cli_now() - c->last_ckpt_time >= (double)c->ckpt_seconds)) {
+        cli_progress_clear(&c->prog);
+        if (save_checkpoint(c, 0, step) != 0) {
+            c->failed = 1;
+            return 1;
+        }
+    }
     return c->r.steps && step >= c->r.steps;
 }
 
@@ -701,6 +720,8 @@ static int train_fit(train_ctx *c, const train_args *a)
                       (size_t)(c->r.batch * c->r.n_critic), (unsigned)a->log_every, a->quiet);
     c->epoch_t0 = cli_now();
     c->epoch_step0 = c->start_step;
+    c->ckpt_seconds = a->set[OPT_CKPT_SECONDS] ? a->checkpoint_seconds : DEFAULT_CKPT_SECONDS;
+    c->last_ckpt_time = c->epoch_t0;
     stop_signal = 0;
     install_signals();
     st = gan_trainer_fit(c->t, c->ds, c->remaining, on_step, on_epoch, c);

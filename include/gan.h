@@ -66,7 +66,13 @@
  *
  *   Threads.  Calls on different handles may run in parallel on different
  *   threads.  One handle must not be used by two threads at once unless its
- *   documentation says so.  The only global state is the per-thread error
+ *   documentation says so.  The calls that write a handle's buffers
+ *   (gan_model_forward[_labeled], gan_model_backward, gan_sampler_generate*
+ *   and gan_sampler_latent, gan_trainer_step* and the steps of
+ *   gan_trainer_fit, gan_optimizer_step) detect a second thread using the
+ *   same handle at the same time and return GAN_ESTATE ("... is in use by
+ *   another thread") instead of wrong numbers; this costs one atomic
+ *   operation per call and is a diagnostic, not a lock.  The only global state is the per-thread error
  *   message, the allocator (set before any handle exists) and the thread
  *   count.
  *
@@ -1603,7 +1609,8 @@ GAN_API gan_status gan_file_info(const char *path, char *buf, size_t cap, size_t
  * Thread safety: any number of samplers may use the same model at the same
  * time from different threads; they only read its weights.  The model must
  * not be trained, changed or freed while samplers use it.  One sampler is
- * used by one thread at a time.  For many sampling threads, gan_set_threads(1)
+ * used by one thread at a time: a call that finds it in use by another
+ * thread returns GAN_ESTATE without touching the output.  For many sampling threads, gan_set_threads(1)
  * avoids threads within threads.
  */
 typedef struct gan_sampler gan_sampler;

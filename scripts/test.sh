@@ -84,7 +84,8 @@ run_ctest_asan() {
 }
 
 # ThreadSanitizer on the one test that shares a model between threads
-# (docs: testing.md item 10).  Only that target is built.  TSan needs
+# (docs: testing.md item 10), and shares one sampler and one model's
+# forward between two threads (GAN_ESTATE from the in-use flag, issue 18).  Only that target is built.  TSan needs
 # vm.mmap_rnd_bits <= 28 (google/sanitizers#1716): else run without ASLR.
 # OpenBLAS is not instrumented; the test sets gan_set_threads(1).
 tsan_stage() {

@@ -519,6 +519,10 @@ gan_status gan__model_backward(gan_model *m, const float *dy, float *dx)
     return gan__model_backward_from(m, m->n_layers, dy, dx, 1);
 }
 
+/* Concurrent forward/backward calls on one model (issue 18, item 10). */
+#define GAN__MODEL_HINT "a model's forward and backward serve one thread at a time (use a " \
+                        "gan_sampler per thread to generate from a shared model)"
+
 /* The checks and the copy-out shared by gan_model_forward[_labeled]. */
 static gan_status gan__forward_public(gan_model *m, const float *x, size_t x_count,
                                       const int32_t *labels, size_t batch, gan_mode mode,
@@ -555,24 +559,34 @@ static gan_status gan__forward_public(gan_model *m, const float *x, size_t x_cou
 gan_status gan_model_forward(gan_model *m, const float *x, size_t x_count, size_t batch,
                              gan_mode mode, float *y, size_t y_count)
 {
+    gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
     if (m->n_classes)
         return gan__err(GAN_EINVAL, "gan_model_forward: the model is conditional (%d classes): "
                         "pass the class labels of the batch with gan_model_forward_labeled",
                         m->n_classes);
-    return gan__forward_public(m, x, x_count, NULL, batch, mode, y, y_count, __func__);
+    if (!gan__busy_enter(&m->busy))
+        return gan__busy_err(__func__, "model", GAN__MODEL_HINT);
+    st = gan__forward_public(m, x, x_count, NULL, batch, mode, y, y_count, __func__);
+    gan__busy_leave(&m->busy);
+    return st;
 }
 
 gan_status gan_model_forward_labeled(gan_model *m, const float *x, size_t x_count,
                                      const int32_t *labels, size_t batch, gan_mode mode, float *y,
                                      size_t y_count)
 {
+    gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
     GAN__CHECK_ARG(labels != NULL);
     if (m->n_classes == 0)
         return gan__err(GAN_EINVAL, "gan_model_forward_labeled: the model has no class layer and "
                         "takes no labels; use gan_model_forward");
-    return gan__forward_public(m, x, x_count, labels, batch, mode, y, y_count, __func__);
+    if (!gan__busy_enter(&m->busy))
+        return gan__busy_err(__func__, "model", GAN__MODEL_HINT);
+    st = gan__forward_public(m, x, x_count, labels, batch, mode, y, y_count, __func__);
+    gan__busy_leave(&m->busy);
+    return st;
 }
 
 gan_status gan_model_output(const gan_model *m, const float **y, size_t *count)
@@ -606,9 +620,12 @@ gan_status gan_model_backward(gan_model *m, const float *dy, size_t dy_count, fl
     if (dx && dx_count != m->last_batch * in_e)
         return gan__err(GAN_ESHAPE, "gan_model_backward: dx has room for %zu elements, expected %zu",
                         dx_count, m->last_batch * in_e);
-    if ((st = gan__model_ensure_grads(m)) != GAN_OK)
-        return st;
-    return gan__model_backward(m, dy, dx);
+    if (!gan__busy_enter(&m->busy))
+        return gan__busy_err(__func__, "model", GAN__MODEL_HINT);
+    if ((st = gan__model_ensure_grads(m)) == GAN_OK)
+        st = gan__model_backward(m, dy, dx);
+    gan__busy_leave(&m->busy);
+    return st;
 }
 
 gan_status gan__model_ensure_grads(gan_model *m)

@@ -347,6 +347,9 @@ struct gan_model {
     /* Bumped whenever the layer list or a layer's state layout changes, so
        trainers and inference buffers planned earlier can refuse to run. */
     uint64_t generation;
+    /* Set while gan_model_forward/backward or a trainer step writes the
+       batch buffers (core.h); samplers only read the model and ignore it. */
+    gan__busy busy;
 };
 
 /* Internal forward/backward without argument checks or copies: x is not

@@ -100,6 +100,7 @@ struct gan_trainer {
     int owns_handles;          /* made by gan_trainer_load: free them too */
     uint64_t g_generation, d_generation; /* the models' layouts it was made for */
     float *ema;                /* EMA of the generator's parameters, or NULL */
+    gan__busy busy;            /* set during a step (core.h) */
 };
 
 /* One step; labels (n_critic * batch validated classes) for a conditional

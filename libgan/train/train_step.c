@@ -236,9 +236,42 @@ gan_status gan_trainer_ema_generator(const gan_trainer *t, gan_model **out)
  * One step; labels (n_critic * batch validated classes) for a conditional
  * pair, else NULL.  The public calls check their arguments first.
  */
+static gan_status gan__trainer_step_run(gan_trainer *t, const float *real, size_t real_count,
+                                        const int32_t *labels, size_t labels_count, size_t batch,
+                                        gan_step_stats *stats, const char *func);
+
+/* A step holds the trainer's in-use flag and those of its two models (a
+   concurrent gan_model_forward on one of them would overwrite the step's
+   activations): another thread gets GAN_ESTATE (issue 18, item 10). */
 gan_status gan__trainer_step(gan_trainer *t, const float *real, size_t real_count,
-                                    const int32_t *labels, size_t labels_count, size_t batch,
-                                    gan_step_stats *stats, const char *func)
+                             const int32_t *labels, size_t labels_count, size_t batch,
+                             gan_step_stats *stats, const char *func)
+{
+    gan_status st;
+    if (t->g->magic != GAN__MAGIC_MODEL || t->d->magic != GAN__MAGIC_MODEL)
+        return gan__err(GAN_ESTATE, "%s: a model of this trainer was freed", func);
+    if (!gan__busy_enter(&t->busy))
+        return gan__busy_err(func, "trainer", "one trainer is driven by one thread at a time");
+    if (!gan__busy_enter(&t->g->busy)) {
+        gan__busy_leave(&t->busy);
+        return gan__busy_err(func, "trainer's generator", "do not run it while the trainer steps");
+    }
+    if (!gan__busy_enter(&t->d->busy)) {
+        gan__busy_leave(&t->g->busy);
+        gan__busy_leave(&t->busy);
+        return gan__busy_err(func, "trainer's discriminator", "do not run it while the trainer "
+                             "steps");
+    }
+    st = gan__trainer_step_run(t, real, real_count, labels, labels_count, batch, stats, func);
+    gan__busy_leave(&t->d->busy);
+    gan__busy_leave(&t->g->busy);
+    gan__busy_leave(&t->busy);
+    return st;
+}
+
+static gan_status gan__trainer_step_run(gan_trainer *t, const float *real, size_t real_count,
+                                        const int32_t *labels, size_t labels_count, size_t batch,
+                                        gan_step_stats *stats, const char *func)
 {
     const gan_loss_config *lc;
     gan_status st;

@@ -544,3 +544,25 @@ class Model(Handle):
             return ctypes.string_at(p.value, n.value)
         finally:
             fn.gan_free(p)
+
+    # ---- copies ---------------------------------------------------------------
+    def __copy__(self):
+        """An independent model: what to_bytes() and load_bytes() give (layers,
+        weights, batchnorm statistics; no gradients, a random stream reset to
+        seed 0).  copy.copy and copy.deepcopy are the same."""
+        return type(self).load_bytes(self.to_bytes())
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
+
+    def __reduce_ex__(self, protocol):
+        # pickle: the model file's bytes.
+        return (_model_from_bytes, (self.to_bytes(),))
+
+    def __reduce__(self):
+        return self.__reduce_ex__(2)
+
+
+def _model_from_bytes(data):
+    """pickle's constructor of a Model (its model-file bytes)."""
+    return Model.load_bytes(data)

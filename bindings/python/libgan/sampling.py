@@ -20,6 +20,7 @@ class Sampler(Handle):
     """
 
     _kind = "sampler"
+    _copy_hint = "; make another Sampler of the same model"
 
     def __init__(self, model, seed=0, max_batch=0):
         if not isinstance(model, Model):

@@ -147,6 +147,10 @@ void gan__rb_floats(gan__rbuf *r, float *dst, size_t n);
 
 int32_t gan__rb_i32(gan__rbuf *r);
 
+/* Turn n little-endian floats, inflated into x's bytes, into floats in
+   place (a no-op copy on little-endian hosts). */
+void gan__floats_from_le(float *x, size_t n);
+
 int gan__rb_need(gan__rbuf *r, size_t n);
 
 uint32_t gan__rb_u32(gan__rbuf *r);
@@ -176,12 +180,25 @@ const gan__section *gan__find_section(const gan__container *c, uint32_t type, ui
 
 gan_status gan__put_section(gan__wbuf *file, uint32_t type, uint32_t slot, const gan__wbuf *raw);
 
-/* Inflate a section into *out (gan__malloc'ed, freed by the caller). */
+/* Stream-inflate section s without keeping its bytes: exact declared size
+   (the stream is stopped at it), CRC32, and from byte float_from on
+   (SIZE_MAX: none) every little-endian float finite (else GAN_ENUMERIC).
+   Readers of large sections call it before allocating for them. */
+gan_status gan__verify_section(const gan__container *c, const gan__section *s, size_t float_from);
+
+/* Inflate s into head[0..n_head) then body[0..raw_len-n_head), capped at
+   the declared size, checking its CRC32. */
+gan_status gan__inflate_split(const gan__container *c, const gan__section *s, unsigned char *head,
+                              size_t n_head, unsigned char *body);
+
+/* Inflate a section into *out (gan__malloc'ed, freed by the caller),
+   streaming and capped at its declared size. */
 gan_status gan__inflate_section(const gan__container *c, const gan__section *s, unsigned char **out);
 
 void gan__put_header(gan__wbuf *file, uint32_t kind, uint32_t n_sections, uint32_t flags);
 
-/* Inflate a required section into a reader.  *raw must be freed. */
+/* Inflate a required record section (at most GAN__GANC_MAX_ARCH bytes,
+   checked before inflating) into a reader.  *raw must be freed. */
 gan_status gan__open_section(const gan__container *c, uint32_t type, uint32_t slot, unsigned char **raw, gan__rbuf *r);
 
 gan_status gan__parse_container(const unsigned char *b, size_t len, const char *name, gan__container *c);

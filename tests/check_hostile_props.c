@@ -406,7 +406,7 @@ START_TEST(test_huge_valid_streams)
     unsigned char *body = calloc(bytes + 4, 1);
     ck_assert_ptr_nonnull(body);
     sec *p = find(&f, GAN__SEC_PARAMS, 0);
-    for (int variant = 0; variant < 5; variant++) {
+    for (int variant = 0; variant < 6; variant++) {
         size_t blen = bytes;
         lie l = NO_LIE;
         memset(body, 0, bytes + 4);
@@ -425,9 +425,10 @@ START_TEST(test_huge_valid_streams)
             l.index = sec_index(&f, GAN__SEC_PARAMS, 0);
             l.set_raw = 1;
             l.raw = bytes;
-        } else {                   /* all NaN */
+        } else if (variant == 4) { /* all NaN */
             memset(body, 0xff, bytes);
-        }
+        }   /* 5: a valid generator; the optimizer and EMA sections do not
+               fit it: a checkpoint reader refuses before any arena */
         set_raw(p, body, blen);
         size_t flen;
         unsigned char *fb = encode(&f, l, &flen);

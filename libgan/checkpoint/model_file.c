@@ -194,25 +194,37 @@ static gan_status decode_weights(const gan__container *c, uint32_t slot, gan_mod
     return st;
 }
 
-gan_status gan__load_model_slot(const gan__container *c, uint32_t slot, gan_model **out)
+gan_status gan__load_model_arch(const gan__container *c, uint32_t slot, gan_model **out)
 {
     unsigned char *raw = NULL;
     gan__rbuf r;
     gan_status st;
-    gan_model *m = NULL;
     *out = NULL;
     /* gan__open_section refuses an architecture over GAN__GANC_MAX_ARCH
        before inflating it. */
     if ((st = gan__open_section(c, GAN__SEC_ARCH, slot, &raw, &r)) != GAN_OK)
         return st;
-    st = decode_arch(&r, c->flags, &m);
+    st = decode_arch(&r, c->flags, out);
     gan__free(raw);
-    if (st == GAN_OK && (st = decode_weights(c, slot, m)) != GAN_OK) {
-        gan_model_free(m);
-        m = NULL;
-    }
-    *out = m;
     return st;
+}
+
+gan_status gan__load_model_weights(const gan__container *c, uint32_t slot, gan_model **m)
+{
+    gan_status st = decode_weights(c, slot, *m);
+    if (st != GAN_OK) {
+        gan_model_free(*m);
+        *m = NULL;
+    }
+    return st;
+}
+
+gan_status gan__load_model_slot(const gan__container *c, uint32_t slot, gan_model **out)
+{
+    gan_status st;
+    if ((st = gan__load_model_arch(c, slot, out)) != GAN_OK)
+        return st;
+    return gan__load_model_weights(c, slot, out);
 }
 
 gan_status gan__encode_model(gan__wbuf *file, const gan_model *m, uint32_t slot)

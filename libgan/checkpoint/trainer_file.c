@@ -350,6 +350,31 @@ static gan_status decode_ema(const gan__container *c, gan__ckpt *k)
     return st;
 }
 
+/* Every float section's declared size against the architectures, before
+   anything is inflated or allocated. */
+static gan_status check_declared_sizes(const gan__container *c, const gan_model *g, const gan_model *d)
+{
+    for (uint32_t i = 0; i < c->n; i++) {
+        const gan__section *s = &c->sec[i];
+        const gan_model *m = s->slot ? d : g;
+        size_t want = SIZE_MAX;
+        if (s->type == GAN__SEC_PARAMS || (s->type == GAN__SEC_EMA && s->slot == 0))
+            want = m->n_params * 4;
+        else if (s->type == GAN__SEC_STATE)
+            want = m->n_state * 4;
+        else if (s->type == GAN__SEC_OPTIM) {
+            if (s->raw_len == OPT_HEAD + 8 * m->n_params || s->raw_len == OPT_HEAD + 4 * m->n_params)
+                continue;
+            want = OPT_HEAD;
+        }
+        if (want != SIZE_MAX && s->raw_len != want)
+            return gan__err(GAN_EFORMAT, "%s: offset %zu: %s section%s declares %zu bytes, the "
+                            "architecture needs %zu", c->name, s->offset + 8, gan__sec_names[s->type],
+                            s->slot ? " of the discriminator" : "", s->raw_len, want);
+    }
+    return GAN_OK;
+}
+
 gan_status gan__ckpt_decode(const unsigned char *buf, size_t len, const char *name, gan__ckpt *k)
 {
     gan__container c;
@@ -360,7 +385,11 @@ gan_status gan__ckpt_decode(const unsigned char *buf, size_t len, const char *na
     if (c.kind != GAN_FILE_CHECKPOINT)
         return gan__err(GAN_EFORMAT, "%s: a model file, not a training checkpoint (load it with "
                         "gan_model_load)", name);
-    if ((st = gan__load_model_slot(&c, 0, &k->g)) == GAN_OK && (st = gan__load_model_slot(&c, 1, &k->d)) == GAN_OK &&
+    /* Both architectures first (counts only), then every float section's
+       declared size against them, and only then any arena. */
+    if ((st = gan__load_model_arch(&c, 0, &k->g)) == GAN_OK && (st = gan__load_model_arch(&c, 1, &k->d)) == GAN_OK &&
+        (st = check_declared_sizes(&c, k->g, k->d)) == GAN_OK &&
+        (st = gan__load_model_weights(&c, 0, &k->g)) == GAN_OK && (st = gan__load_model_weights(&c, 1, &k->d)) == GAN_OK &&
         (st = decode_optimizer(&c, 0, k->g->n_params, &k->og)) == GAN_OK &&
         (st = decode_optimizer(&c, 1, k->d->n_params, &k->od)) == GAN_OK &&
         (st = decode_trainer(&c, &k->tr)) == GAN_OK && (st = decode_dataset(&c, &k->ds)) == GAN_OK)

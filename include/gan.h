@@ -1526,7 +1526,9 @@ GAN_API gan_status gan_model_save_mem(const gan_model *model, void **buf, size_t
 
 /**
  * Constructor: a model from a model file (or the generator of a training
- * checkpoint).  The model is ready for inference: it carries no gradient
+ * checkpoint; the checkpoint's other sections are checked too, sizes and
+ * CRCs, so damage anywhere in it is GAN_EFORMAT, though only the
+ * generator's bytes are kept).  The model is ready for inference: it carries no gradient
  * or training buffers until it is trained.  GAN_EIO, GAN_EFORMAT (what is
  * wrong and where), GAN_EVERSION (a newer format), GAN_ENUMERIC (non-finite
  * weights), GAN_ENOMEM.

@@ -27,6 +27,7 @@
  * makes "resume is exact" testable by comparing files.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -102,6 +103,7 @@ static gan_status decode_arch(gan__rbuf *r, uint32_t file_flags, gan_model **out
         gan__err_prefix("%s: architecture: input shape", r->name);
         return st == GAN_EINVAL ? GAN_EFORMAT : st;
     }
+    m->defer_arenas = 1;   /* layer counts only; decode_weights allocates */
     n = gan__rb_u32(r);
     if (r->st == GAN_OK && n > GAN__GANC_MAX_LAYERS)
         r->st = gan__err(GAN_EFORMAT, "%s: architecture: %u layers, at most %u allowed", r->name, n,
@@ -149,35 +151,39 @@ static gan_status decode_arch(gan__rbuf *r, uint32_t file_flags, gan_model **out
     return GAN_OK;
 }
 
+/* The section (type, slot) exists and declares exactly n floats. */
+static gan_status check_float_section(const gan__container *c, uint32_t type, uint32_t slot, size_t n,
+                                      const gan__section **out)
+{
+    const gan__section *s = gan__find_section(c, type, slot);
+    *out = s;
+    if (!s)
+        return gan__err(GAN_EFORMAT, "%s: the %s section%s is missing", c->name, gan__sec_names[type],
+                        slot ? " of the discriminator" : "");
+    if (n > SIZE_MAX / 4 || s->raw_len != n * 4)
+        return gan__err(GAN_EFORMAT, "%s: %s section has %zu bytes, the architecture needs %zu "
+                        "(%zu floats)", c->name, gan__sec_names[type], s->raw_len, n * 4, n);
+    return GAN_OK;
+}
+
 /* Parameters and state (batchnorm statistics, spectral normalisation u) of
-   model slot `slot` into m. */
+   model slot `slot` into m, whose layers were appended with defer_arenas:
+   the sections' declared sizes are compared with the architecture's counts,
+   then the streams are verified (size, CRC32, finite values) in 64 KiB
+   chunks, and only then are the arenas allocated and filled. */
 static gan_status decode_weights(const gan__container *c, uint32_t slot, gan_model *m)
 {
-    unsigned char *raw = NULL;
-    gan__rbuf r;
+    const gan__section *ps, *ss;
     gan_status st;
-    if ((st = gan__open_section(c, GAN__SEC_PARAMS, slot, &raw, &r)) != GAN_OK)
+    if ((st = check_float_section(c, GAN__SEC_PARAMS, slot, m->n_params, &ps)) != GAN_OK ||
+        (st = check_float_section(c, GAN__SEC_STATE, slot, m->n_state, &ss)) != GAN_OK ||
+        (st = gan__verify_section(c, ps, 0)) != GAN_OK || (st = gan__verify_section(c, ss, 0)) != GAN_OK ||
+        (st = gan__model_alloc_arenas(m)) != GAN_OK ||
+        (st = gan__inflate_split(c, ps, NULL, 0, (unsigned char *)m->params)) != GAN_OK ||
+        (st = gan__inflate_split(c, ss, NULL, 0, (unsigned char *)m->state)) != GAN_OK)
         return st;
-    if (r.len != m->n_params * 4)
-        st = gan__err(GAN_EFORMAT, "%s: parameters section has %zu bytes, the architecture needs %zu "
-                      "(%zu floats)", c->name, r.len, m->n_params * 4, m->n_params);
-    else {
-        gan__rb_floats(&r, m->params, m->n_params);
-        st = gan__rb_end(&r);
-    }
-    gan__free(raw);
-    if (st != GAN_OK)
-        return st;
-    if ((st = gan__open_section(c, GAN__SEC_STATE, slot, &raw, &r)) != GAN_OK)
-        return st;
-    if (r.len != m->n_state * 4)
-        st = gan__err(GAN_EFORMAT, "%s: state section has %zu bytes, the architecture needs %zu",
-                      c->name, r.len, m->n_state * 4);
-    else {
-        gan__rb_floats(&r, m->state, m->n_state);
-        st = gan__rb_end(&r);
-    }
-    gan__free(raw);
+    gan__floats_from_le(m->params, m->n_params);
+    gan__floats_from_le(m->state, m->n_state);
     for (size_t i = 0; st == GAN_OK && i < m->n_layers; i++) {
         const gan__layer *l = &m->layers[i];
         if (l->n_state && gan__check_state(l, m->state + l->state_off) != GAN_OK) {
@@ -188,27 +194,37 @@ static gan_status decode_weights(const gan__container *c, uint32_t slot, gan_mod
     return st;
 }
 
-gan_status gan__load_model_slot(const gan__container *c, uint32_t slot, gan_model **out)
+gan_status gan__load_model_arch(const gan__container *c, uint32_t slot, gan_model **out)
 {
     unsigned char *raw = NULL;
     gan__rbuf r;
     gan_status st;
-    gan_model *m = NULL;
     *out = NULL;
+    /* gan__open_section refuses an architecture over GAN__GANC_MAX_ARCH
+       before inflating it. */
     if ((st = gan__open_section(c, GAN__SEC_ARCH, slot, &raw, &r)) != GAN_OK)
         return st;
-    if (r.len > GAN__GANC_MAX_ARCH)
-        st = gan__err(GAN_EFORMAT, "%s: architecture section of %zu bytes exceeds %zu", c->name, r.len,
-                      GAN__GANC_MAX_ARCH);
-    else
-        st = decode_arch(&r, c->flags, &m);
+    st = decode_arch(&r, c->flags, out);
     gan__free(raw);
-    if (st == GAN_OK && (st = decode_weights(c, slot, m)) != GAN_OK) {
-        gan_model_free(m);
-        m = NULL;
-    }
-    *out = m;
     return st;
+}
+
+gan_status gan__load_model_weights(const gan__container *c, uint32_t slot, gan_model **m)
+{
+    gan_status st = decode_weights(c, slot, *m);
+    if (st != GAN_OK) {
+        gan_model_free(*m);
+        *m = NULL;
+    }
+    return st;
+}
+
+gan_status gan__load_model_slot(const gan__container *c, uint32_t slot, gan_model **out)
+{
+    gan_status st;
+    if ((st = gan__load_model_arch(c, slot, out)) != GAN_OK)
+        return st;
+    return gan__load_model_weights(c, slot, out);
 }
 
 gan_status gan__encode_model(gan__wbuf *file, const gan_model *m, uint32_t slot)
@@ -263,6 +279,26 @@ gan_status gan_model_save(const gan_model *m, const char *path)
     return st;
 }
 
+/* A model read from a training checkpoint uses the generator's sections
+   only; the others (discriminator, optimizers, trainer, dataset, EMA) are
+   still checked, streaming and without keeping their bytes (size, CRC32),
+   so a damaged checkpoint is refused whichever part is read. */
+static gan_status verify_unused_sections(const gan__container *c)
+{
+    gan_status st;
+    if (c->kind != GAN_FILE_CHECKPOINT)
+        return GAN_OK;
+    for (uint32_t i = 0; i < c->n; i++) {
+        const gan__section *s = &c->sec[i];
+        if (s->slot == 0 && (s->type == GAN__SEC_ARCH || s->type == GAN__SEC_PARAMS ||
+                             s->type == GAN__SEC_STATE))
+            continue;
+        if ((st = gan__verify_section(c, s, SIZE_MAX)) != GAN_OK)
+            return st;
+    }
+    return GAN_OK;
+}
+
 gan_status gan_model_load_mem(gan_model **out, const void *buf, size_t len)
 {
     gan__container c;
@@ -270,7 +306,8 @@ gan_status gan_model_load_mem(gan_model **out, const void *buf, size_t len)
     GAN__CHECK_ARG(out != NULL);
     *out = NULL;
     GAN__CHECK_ARG(buf != NULL || len == 0);
-    if ((st = gan__parse_container(buf, len, GAN__MEM_NAME, &c)) != GAN_OK)
+    if ((st = gan__parse_container(buf, len, GAN__MEM_NAME, &c)) != GAN_OK ||
+        (st = verify_unused_sections(&c)) != GAN_OK)
         return st;
     if ((st = gan__load_model_slot(&c, 0, out)) != GAN_OK)
         return st;
@@ -289,6 +326,7 @@ gan_status gan_model_load(gan_model **out, const char *path)
     if ((st = gan__read_file(path, &b)) != GAN_OK)
         return st;
     if ((st = gan__parse_container(b.data, b.len, path, &c)) == GAN_OK &&
+        (st = verify_unused_sections(&c)) == GAN_OK &&
         (st = gan__load_model_slot(&c, 0, out)) == GAN_OK)
         gan__model_drop_grads(*out);
     gan__blob_free(&b);

@@ -159,6 +159,15 @@ void gan__rb_floats(gan__rbuf *r, float *dst, size_t n)
         r->st = gan__err(GAN_ENUMERIC, "%s: %s section holds NaN or infinite values", r->name, r->what);
 }
 
+void gan__floats_from_le(float *x, size_t n)
+{
+    unsigned char *b = (unsigned char *)x;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v = gan__get_le32(b + 4 * i);
+        memcpy(x + i, &v, 4);
+    }
+}
+
 gan_status gan__rb_end(gan__rbuf *r)
 {
     if (r->st == GAN_OK && r->off != r->len)

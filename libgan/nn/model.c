@@ -114,8 +114,8 @@ gan_status gan__model_clone(const gan_model *src, gan_model **out)
         for (size_t i = 0; i < src->n_layers; i++)
             m->layers[i].keep_out = 0;
         m->n_layers = m->cap_layers = src->n_layers;
-        m->n_params = src->n_params;
-        m->n_state = src->n_state;
+        m->n_params = m->cap_params = src->n_params;
+        m->n_state = m->cap_state = src->n_state;
         if (m->n_params)
             memcpy(m->params, src->params, m->n_params * sizeof(float));
         if (m->n_state)
@@ -134,15 +134,28 @@ static const gan__shape *gan__model_out_shape(const gan_model *m)
     return m->n_layers ? &m->layers[m->n_layers - 1].out : &m->in;
 }
 
-/* Grow an aligned float arena from n_old to n_new floats, keeping contents. */
-static float *gan__grow_arena(float *old, size_t n_old, size_t n_new)
+/* Make room for n_new floats in an aligned arena of *cap floats holding
+   n_old, keeping contents and zeroing the rest: capacity at least doubles,
+   so building N layers copies O(total) floats, not O(N * total). */
+static float *gan__grow_arena(float *old, size_t n_old, size_t n_new, size_t cap, size_t *new_cap)
 {
-    float *p = gan__aligned_alloc(n_new * sizeof(float));
+    float *p;
+    size_t c = cap;
+    if (n_new <= cap && old) {
+        *new_cap = cap;
+        return old;
+    }
+    if (c < 64)
+        c = 64;
+    while (c < n_new)
+        c = c > SIZE_MAX / 2 / sizeof(float) ? n_new : 2 * c;
+    p = gan__aligned_alloc(c * sizeof(float));
     if (!p)
         return NULL;
     if (n_old)
         memcpy(p, old, n_old * sizeof(float));
-    memset(p + n_old, 0, (n_new - n_old) * sizeof(float));
+    memset(p + n_old, 0, (c - n_old) * sizeof(float));
+    *new_cap = c;
     return p;
 }
 
@@ -204,45 +217,84 @@ gan_status gan__model_append(gan_model *m, gan__layer *t, const char *func)
         m->layers = nl;
         m->cap_layers = cap;
     }
+    t->param_off = m->n_params;
+    t->state_off = m->n_state;
+    if (m->defer_arenas) {
+        /* A file load: counts only; gan__model_alloc_arenas follows once
+           the file's sections are checked against them. */
+        m->n_params += t->n_params;
+        m->n_state += t->n_state;
+        m->layers[idx] = *t;
+        m->n_layers++;
+        m->generation++;
+        return GAN_OK;
+    }
     /* The gradient arena grows with the parameters unless it was dropped
        (a model loaded for inference); then it is made when needed. */
     const int with_grads = m->grads != NULL || m->n_params == 0;
+    size_t pcap = m->cap_params, gcap = m->cap_params, scap = m->cap_state;
     if (t->n_params) {
-        np = gan__grow_arena(m->params, m->n_params, m->n_params + t->n_params);
-        if (with_grads)
-            ng = gan__grow_arena(m->grads, m->n_params, m->n_params + t->n_params);
+        np = gan__grow_arena(m->params, m->n_params, m->n_params + t->n_params, m->cap_params, &pcap);
+        if (np && with_grads)
+            ng = gan__grow_arena(m->grads, m->n_params, m->n_params + t->n_params, m->cap_params, &gcap);
     }
     if (t->n_state)
-        ns = gan__grow_arena(m->state, m->n_state, m->n_state + t->n_state);
+        ns = gan__grow_arena(m->state, m->n_state, m->n_state + t->n_state, m->cap_state, &scap);
     if ((t->n_params && (!np || (with_grads && !ng))) || (t->n_state && !ns)) {
-        gan__aligned_free(np);
-        gan__aligned_free(ng);
-        gan__aligned_free(ns);
+        if (np != m->params)
+            gan__aligned_free(np);
+        if (ng != m->grads)
+            gan__aligned_free(ng);
+        if (ns != m->state)
+            gan__aligned_free(ns);
         return gan__err(GAN_ENOMEM, "%s: out of memory for %zu parameters", func, t->n_params);
     }
-    t->param_off = m->n_params;
-    t->state_off = m->n_state;
     if (np) {
-        gan__aligned_free(m->params);
+        if (np != m->params)
+            gan__aligned_free(m->params);
         m->params = np;
         if (with_grads) {
-            gan__aligned_free(m->grads);
+            if (ng != m->grads)
+                gan__aligned_free(m->grads);
             m->grads = ng;
         }
+        m->cap_params = pcap;
         m->n_params += t->n_params;
     }
     if (ns) {
-        gan__aligned_free(m->state);
+        if (ns != m->state)
+            gan__aligned_free(m->state);
         m->state = ns;
+        m->cap_state = scap;
         m->n_state += t->n_state;
     }
     m->layers[idx] = *t;
     m->n_layers++;
     m->generation++;
     gan__init_layer(m, idx);
-    gan__plan_layers(m);
+    /* Appending changes the plan of the last two layers only. */
+    gan__plan_layers_from(m, idx ? idx - 1 : 0);
     /* Batch buffers were planned for the old layer list. */
     gan__free_batch_buffers(m);
+    return GAN_OK;
+}
+
+gan_status gan__model_alloc_arenas(gan_model *m)
+{
+    m->defer_arenas = 0;
+    if (m->n_params)
+        m->params = gan__aligned_alloc(m->n_params * sizeof(float));
+    if (m->n_state)
+        m->state = gan__aligned_alloc(m->n_state * sizeof(float));
+    if ((m->n_params && !m->params) || (m->n_state && !m->state))
+        return gan__err(GAN_ENOMEM, "out of memory for a model of %zu parameters", m->n_params);
+    m->cap_params = m->n_params;
+    m->cap_state = m->n_state;
+    if (m->n_params)
+        memset(m->params, 0, m->n_params * sizeof(float));
+    if (m->n_state)
+        memset(m->state, 0, m->n_state * sizeof(float));
+    gan__plan_layers(m);
     return GAN_OK;
 }
 
@@ -632,10 +684,12 @@ gan_status gan__model_ensure_grads(gan_model *m)
 {
     if (m->grads != NULL || m->n_params == 0)
         return GAN_OK;
-    m->grads = gan__aligned_alloc(m->n_params * sizeof(float));
+    if (m->cap_params < m->n_params)
+        m->cap_params = m->n_params;
+    m->grads = gan__aligned_alloc(m->cap_params * sizeof(float));
     if (!m->grads)
         return gan__err(GAN_ENOMEM, "out of memory for the gradients of %zu parameters", m->n_params);
-    memset(m->grads, 0, m->n_params * sizeof(float));
+    memset(m->grads, 0, m->cap_params * sizeof(float));
     return GAN_OK;
 }
 

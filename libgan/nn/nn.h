@@ -322,6 +322,12 @@ struct gan_model {
     /* One arena each: parameters, their gradients, non-trainable state. */
     float *params, *grads, *state;
     size_t n_params, n_state;
+    /* Their allocated lengths in floats (grads, when present, has
+       cap_params): building grows them geometrically, so an N-layer model
+       costs O(N) copies.  defer_arenas (file loads): layers are appended
+       with counts only; gan__model_alloc_arenas then allocates once. */
+    size_t cap_params, cap_state;
+    int defer_arenas;
     uint64_t init_seed;
     gan__rng rng;
     int n_classes;           /* of its class layers; 0: not conditional */
@@ -374,6 +380,9 @@ gan_status gan__check_state(const gan__layer *l, const float *state);
 /* Set the plan fields of every layer (plan.c); called whenever the layer
    list or a keep_out pin changes.  Returns 1 if any layer's plan changed. */
 int gan__plan_layers(gan_model *m);
+/* The same for layers from..n_layers-1 (appending a layer changes the
+   plan of the previous layer and the new one only). */
+int gan__plan_layers_from(gan_model *m, size_t from);
 /*
  * Gradient buffer plan (plan.c).  Backward writes each layer's input
  * gradient at the end of the gradient buffer opposite to its output
@@ -438,6 +447,10 @@ gan_status gan__model_clone(const gan_model *src, gan_model **out);
 /* The gradient arena exists only once something needs it: models loaded for
    inference carry none.  GAN_ENOMEM if it cannot be allocated. */
 gan_status gan__model_ensure_grads(gan_model *m);
+/* After building with defer_arenas set (file loads): allocate the
+   parameter and state arenas (zeroed, exactly sized; gradients are made
+   when needed) and plan the layers.  Clears defer_arenas. */
+gan_status gan__model_alloc_arenas(gan_model *m);
 /* Drop the gradient arena (a model loaded for inference). */
 void gan__model_drop_grads(gan_model *m);
 

@@ -33,8 +33,13 @@ static int gan__has(const gan__layer *l, unsigned trait)
 
 int gan__plan_layers(gan_model *m)
 {
+    return gan__plan_layers_from(m, 0);
+}
+
+int gan__plan_layers_from(gan_model *m, size_t from)
+{
     int changed = 0;
-    for (size_t i = 0; i < m->n_layers; i++) {
+    for (size_t i = from; i < m->n_layers; i++) {
         gan__layer *l = &m->layers[i];
         const gan__layer *prev = i > 0 ? &m->layers[i - 1] : NULL;
         const gan__layer *next = i + 1 < m->n_layers ? &m->layers[i + 1] : NULL;

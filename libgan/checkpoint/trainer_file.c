@@ -386,13 +386,17 @@ gan_status gan__ckpt_decode(const unsigned char *buf, size_t len, const char *na
         return gan__err(GAN_EFORMAT, "%s: a model file, not a training checkpoint (load it with "
                         "gan_model_load)", name);
     /* Both architectures first (counts only), then every float section's
-       declared size against them, and only then any arena. */
-    if ((st = gan__load_model_arch(&c, 0, &k->g)) == GAN_OK && (st = gan__load_model_arch(&c, 1, &k->d)) == GAN_OK &&
+       declared size against them, then the small trainer and dataset
+       records (at most 1 MiB each), and only then any arena: a file that
+       fails any check of these allocates nothing large. */
+    if ((st = gan__load_model_arch(&c, 0, &k->g)) == GAN_OK &&
+        (st = gan__load_model_arch(&c, 1, &k->d)) == GAN_OK &&
         (st = check_declared_sizes(&c, k->g, k->d)) == GAN_OK &&
-        (st = gan__load_model_weights(&c, 0, &k->g)) == GAN_OK && (st = gan__load_model_weights(&c, 1, &k->d)) == GAN_OK &&
+        (st = decode_trainer(&c, &k->tr)) == GAN_OK && (st = decode_dataset(&c, &k->ds)) == GAN_OK &&
+        (st = gan__load_model_weights(&c, 0, &k->g)) == GAN_OK &&
+        (st = gan__load_model_weights(&c, 1, &k->d)) == GAN_OK &&
         (st = decode_optimizer(&c, 0, k->g->n_params, &k->og)) == GAN_OK &&
-        (st = decode_optimizer(&c, 1, k->d->n_params, &k->od)) == GAN_OK &&
-        (st = decode_trainer(&c, &k->tr)) == GAN_OK && (st = decode_dataset(&c, &k->ds)) == GAN_OK)
+        (st = decode_optimizer(&c, 1, k->d->n_params, &k->od)) == GAN_OK)
         st = decode_ema(&c, k);
     if (st != GAN_OK)
         gan__ckpt_free(k);

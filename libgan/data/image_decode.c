@@ -143,6 +143,10 @@ static int gan__png_run_decode(gan__png_run *r)
 #  endif
 #endif
     png_set_user_limits(r->png, GAN__IMAGE_MAX_SIDE, GAN__IMAGE_MAX_SIDE);
+    /* Ancillary chunks (sPLT, text, iCCP...) are capped so a tiny file cannot
+       make libpng allocate without bound; pixel memory is capped above. */
+    png_set_chunk_malloc_max(r->png, (png_alloc_size_t)8 << 20);
+    png_set_chunk_cache_max(r->png, 1000);
     png_set_read_fn(r->png, r, gan__png_read);
     png_read_info(r->png, r->info);
     png_get_IHDR(r->png, r->info, &w, &h, &depth, &type, NULL, NULL, NULL);

@@ -182,11 +182,46 @@ static int gan__png_run_decode(gan__png_run *r)
     return 0;
 }
 
+static char gan__png_printable(unsigned char c)
+{
+    return (c >= 0x21 && c < 0x7f) ? (char)c : '?';
+}
+
+/* Walks the chunk list before libpng does: every chunk must fit in the bytes
+   that are there. libpng 1.6 treats an ancillary chunk over its malloc limit
+   as a benign error (a warning when reading) and allocates the declared
+   length anyway, so a 62-byte file declaring a 512 MiB sPLT chunk would
+   allocate 512 MiB. Bounding each chunk by the file bounds every allocation
+   libpng makes for chunk data by the file's size. */
+static gan_status gan__png_walk_chunks(const unsigned char *buf, size_t len, const char *name)
+{
+    size_t off = 8;                     /* after the signature */
+    while (off < len) {
+        if (len - off < 12)
+            return gan__err(GAN_EFORMAT, "%s: offset %zu: PNG chunk header needs 12 bytes, "
+                            "%zu remain (the file is truncated)", name, off, len - off);
+        uint32_t n = (uint32_t)buf[off] << 24 | (uint32_t)buf[off + 1] << 16 |
+                     (uint32_t)buf[off + 2] << 8 | buf[off + 3];
+        if (n > len - off - 12)
+            return gan__err(GAN_EFORMAT, "%s: offset %zu: PNG chunk '%c%c%c%c' declares %lu "
+                            "bytes of data, the file has %zu left (truncated or corrupt)",
+                            name, off, gan__png_printable(buf[off + 4]),
+                            gan__png_printable(buf[off + 5]), gan__png_printable(buf[off + 6]),
+                            gan__png_printable(buf[off + 7]), (unsigned long)n, len - off - 12);
+        if (memcmp(buf + off + 4, "IEND", 4) == 0)
+            return GAN_OK;
+        off += 12 + (size_t)n;
+    }
+    return GAN_OK;                      /* no IEND: libpng says so, with its offset */
+}
+
 static gan_status gan__png_decode(const unsigned char *buf, size_t len, const char *name,
                                   uint64_t max_pixels, gan__image *out)
 {
     gan__png_run r;
-    gan_status st = GAN_OK;
+    gan_status st = gan__png_walk_chunks(buf, len, name);
+    if (st != GAN_OK)
+        return st;
     memset(&r, 0, sizeof r);
     r.buf = buf;
     r.len = len;

@@ -104,7 +104,8 @@ static const char *const train_usage =
     "  -h, --help                this help\n"
     "\n"
     "Ctrl-C saves OUT/checkpoint.gan and exits (status 130); resume with\n"
-    "'gan train --resume OUT'.\n";
+    "'gan train --resume OUT'.  Every run ends by writing OUT/report.html\n"
+    "(gan report OUT).\n";
 
 static void print_help(void)
 {
@@ -872,6 +873,12 @@ static void clear_old_run(const char *out)
     }
     if (cli_path(path, sizeof path, "%s/checkpoint.gan", out) == 0)
         remove(path);
+    /* and its FID log and report, which a run without --fid-every would
+       otherwise leave behind */
+    if (cli_path(path, sizeof path, "%s/metrics.csv", out) == 0)
+        remove(path);
+    if (cli_path(path, sizeof path, "%s/report.html", out) == 0)
+        remove(path);
 }
 
 static int prepare_out(const char *out)
@@ -956,7 +963,7 @@ static int open_fid(train_ctx *c, const train_args *a)
     c->fid_samples = a->fid_samples ? a->fid_samples : 2000;
     if (!a->fid_every)
         return 0;
-    if ((rc = cli_fid_open(&c->fid, CMD, GAN_MODELS_DIR "/fashion_mnist_classifier.gan", -1, NULL,
+    if ((rc = cli_fid_open(&c->fid, CMD, NULL, -1, NULL,
                            0, GAN_FASHION_MNIST_DIR)) != 0)
         return rc;
     c->fid_every = a->fid_every; /* the classifier is open: ctx_free closes it */
@@ -1139,6 +1146,10 @@ int cmd_train(int argc, char **argv)
         rc = train_fit(&c, &a);
         if (rc == 0)
             rc = train_finish(&c);
+        /* OUT/report.html (gan report); a failure to write it is reported
+           but does not fail the run, whose files are all saved. */
+        if (rc == CLI_EXIT_OK || rc == CLI_EXIT_INTERRUPTED)
+            cli_report_write(CMD, c.out, NULL, 0);
     }
     ctx_free(&c);
     return rc;

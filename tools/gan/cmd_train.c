@@ -1149,7 +1149,7 @@ int cmd_train(int argc, char **argv)
         /* OUT/report.html (gan report); a failure to write it is reported
            but does not fail the run, whose files are all saved. */
         if (rc == CLI_EXIT_OK || rc == CLI_EXIT_INTERRUPTED)
-            cli_report_write(CMD, c.out, NULL, 0);
+            cli_report_write(CMD, c.out, NULL, a.quiet);
     }
     ctx_free(&c);
     return rc;

@@ -78,8 +78,8 @@ static size_t layer_macs(const gan_model *m, double *macs, size_t cap)
         gan_layer_kind k;
         size_t params = 0;
         CHECK(gan_model_layer_kind(m, i, &k));
-        CHECK(gan_model_shape(m, (int)i - 1, &nd_in, in));
-        CHECK(gan_model_shape(m, (int)i, &nd, out));
+        CHECK(gan_model_shape(m, i ? i - 1 : GAN_MODEL_INPUT, &nd_in, in));
+        CHECK(gan_model_shape(m, i, &nd, out));
         CHECK(gan_model_layer_sizes(m, i, &params, NULL));
         macs[i] = 0.0;
         if (k == GAN_LAYER_DENSE) {
@@ -188,7 +188,7 @@ static void bench_train(const opts *o, const char *name, gan_preset gp, gan_pres
     CHECK(GAN_LOSS_CONFIG_INIT(&lc));
     CHECK(gan_loss_create(&loss, &lc));
     CHECK(gan_trainer_create(&t, g, d, go, dopt, loss, NULL));
-    CHECK(gan_model_shape(d, -1, &nd, dims));
+    CHECK(gan_model_shape(d, GAN_MODEL_INPUT, &nd, dims));
     for (size_t i = 0; i < nd; i++)
         img *= (size_t)dims[i];
     float *real = malloc(sizeof(float) * img * (size_t)o->batch);
@@ -236,7 +236,7 @@ static void bench_sample(const opts *o, const char *name, gan_preset gp, int bat
     {
         size_t nl;
         CHECK(gan_model_layer_count(g, &nl));
-        CHECK(gan_model_shape(g, (int)nl - 1, &nd, dims));
+        CHECK(gan_model_shape(g, nl - 1, &nd, dims));
     }
     for (size_t i = 0; i < nd; i++)
         img *= (size_t)dims[i];

@@ -21,7 +21,7 @@ int main(int argc, char **argv)
     }
     if ((st = gan_model_load(&g, argv[1])) == GAN_OK &&
         (st = gan_model_layer_count(g, &layers)) == GAN_OK &&
-        (st = gan_model_shape(g, (int)layers - 1, &ndim, d)) == GAN_OK &&
+        (st = gan_model_shape(g, layers - 1, &ndim, d)) == GAN_OK &&
         (st = gan_sampler_create(&s, g, argc > 3 ? strtoull(argv[3], NULL, 0) : 0, 16)) == GAN_OK &&
         (st = gan_sampler_dims(s, &latent, &image)) == GAN_OK && ndim == 3 &&
         (px = malloc(16 * image)) != NULL &&

@@ -187,7 +187,7 @@ int ex_run(ex_gan *x, const ex_options *o)
     size_t ndim;
     int dims[3], rc = 1;
     gan_dataset *ds;
-    gan_model_shape(x->d, -1, &ndim, dims);
+    gan_model_shape(x->d, GAN_MODEL_INPUT, &ndim, dims);
     if ((ds = ex_load(o, dims[0], dims[1], dims[2])) != NULL)
         rc = ex_fit(x->trainer, ds, o);
     gan_dataset_free(ds);

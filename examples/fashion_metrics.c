@@ -106,7 +106,7 @@ int main(int argc, char **argv)
     TRY(gan_dataset_load_mnist_dir(&test, data, 0));
     TRY(gan_dataset_size(test, &n_test));
     TRY(gan_model_evaluate_classifier(clf, test, 256, &loss, &acc));
-    TRY(gan_metrics_create(&mt, clf, -1, 256));
+    TRY(gan_metrics_create(&mt, clf, GAN_DEFAULT_FEATURE_LAYER, 256));
     TRY(gan_metrics_dims(mt, &dim, &k, &id));
     printf("protocol: feature network %s (id %08x), features = input of the last layer "
            "(%zu), %zu classes; reference = %s t10k (%zu images); %zu generated samples, "

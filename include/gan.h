@@ -73,8 +73,16 @@
  *   Config structs.  Layer and optimizer settings travel in small structs
  *   whose first member is struct_size.  Initialise one with its *_INIT macro
  *   (which fills in the defaults and the size), then change the fields you
- *   need.  The library reads only struct_size bytes, so a program compiled
- *   against an older header keeps working with a newer library.
+ *   need.  Config structs are append-only: later 1.x releases only add
+ *   fields at the end.  Every call that takes one (the *_config_init
+ *   functions included) accepts any size from the struct's size in release
+ *   1.0 up to the library's own, reads only struct_size bytes and uses the
+ *   defaults for the fields after them, so a program compiled against an
+ *   older header keeps working with a newer library.  Other sizes (an
+ *   uninitialised struct, a program built against a newer header than the
+ *   library) give GAN_EINVAL with a message naming both sizes.  Structs the
+ *   library writes into (gan_step_stats, gan_trainer_get_config,
+ *   gan_dataset_get_batching) get exactly struct_size bytes written.
  */
 #ifndef GAN_H
 #define GAN_H
@@ -238,6 +246,21 @@ GAN_API gan_status gan_blas_info(char *buf, size_t cap, size_t *needed);
  */
 typedef struct gan_model gan_model;
 
+/**
+ * Layer indices are size_t: 0 is the first layer added, gan_model_layer_count
+ * gives their number, and an index out of range is GAN_EINVAL with a
+ * message.  A few calls also take one special index, (size_t)-1 (SIZE_MAX;
+ * in C, -1 converts to it):
+ *   GAN_ALL_LAYERS             every layer: gan_model_set_trainable,
+ *                              gan_model_set_spectral_norm
+ *   GAN_MODEL_INPUT            the model's input: gan_model_shape
+ *   GAN_DEFAULT_FEATURE_LAYER  the penultimate layer's output:
+ *                              gan_metrics_create
+ */
+#define GAN_ALL_LAYERS ((size_t)-1)
+#define GAN_MODEL_INPUT ((size_t)-1)
+#define GAN_DEFAULT_FEATURE_LAYER ((size_t)-1)
+
 /** Layer kinds, as reported by gan_model_layer_kind().  Append-only. */
 typedef enum gan_layer_kind {
     GAN_LAYER_DENSE = 1,
@@ -257,7 +280,8 @@ typedef enum gan_layer_kind {
     GAN_LAYER_CLASS_PROJECTION = 15,
     GAN_LAYER_STYLE_INPUT = 16,
     GAN_LAYER_ADAIN = 17,
-    GAN_LAYER_NOISE_INJECTION = 18
+    GAN_LAYER_NOISE_INJECTION = 18,
+    GAN_LAYER_UPSAMPLE = 19
 } gan_layer_kind;
 
 /** Padding of convolutions; both follow Keras exactly. */
@@ -315,9 +339,11 @@ typedef struct gan_batchnorm_config {
 } gan_batchnorm_config;
 
 /**
- * Fill *cfg with defaults and set cfg->struct_size = size.  size must be
- * at most sizeof the library's struct and at least the size of the first
- * release's struct, else GAN_EINVAL.  Use the *_INIT macros.
+ * Fill the first `size` bytes of *cfg with defaults and set
+ * cfg->struct_size = size.  size must lie between the struct's size in
+ * release 1.0 and sizeof the library's struct (GAN_EINVAL otherwise, and
+ * nothing is written); the *_INIT macros pass sizeof *cfg.  The same holds
+ * for every *_config_init function below.
  */
 GAN_API gan_status gan_dense_config_init(gan_dense_config *cfg, size_t size);
 GAN_API gan_status gan_conv2d_config_init(gan_conv2d_config *cfg, size_t size);
@@ -369,6 +395,19 @@ GAN_API gan_status gan_model_add_sigmoid(gan_model *model);
 GAN_API gan_status gan_model_add_dropout(gan_model *model, float rate);
 GAN_API gan_status gan_model_add_reshape(gan_model *model, size_t ndim, const int *dims);
 GAN_API gan_status gan_model_add_flatten(gan_model *model);
+
+/**
+ * Method of gan_model: nearest-neighbour up-sampling of an image input
+ * (h, w, c) by an integer factor f in 1..64, to (h f, w f, c) (Keras'
+ * UpSampling2D): every pixel becomes an f x f block of copies, and the
+ * backward pass sums each block's gradients.  No parameters; the same in
+ * training and inference.  An up-sampling followed by a stride-1
+ * convolution is the usual alternative to conv2d_transpose in generators
+ * (no checkerboard artefacts).  Gradient-checked; supported by the
+ * gradient penalties (it is linear).  GAN_EINVAL for a factor out of
+ * range, GAN_ESHAPE for a vector input or an output side over 2^24.
+ */
+GAN_API gan_status gan_model_add_upsample(gan_model *model, int factor);
 
 /**
  * Method of gan_model: minibatch standard deviation (Karras et al. 2018), a
@@ -583,17 +622,17 @@ GAN_API gan_status gan_model_zero_grad(gan_model *model);
 
 /**
  * Method of gan_model: freeze (trainable = 0) or unfreeze (1) layer `layer`,
- * or every layer when layer == -1.  Frozen layers still pass gradients to
- * their inputs.  Layers are trainable when added.
+ * or every layer when layer == GAN_ALL_LAYERS.  Frozen layers still pass
+ * gradients to their inputs.  Layers are trainable when added.
  * Returns GAN_EINVAL for an index out of range.
  */
-GAN_API gan_status gan_model_set_trainable(gan_model *model, int layer, int trainable);
+GAN_API gan_status gan_model_set_trainable(gan_model *model, size_t layer, int trainable);
 
 /**
  * Method of gan_model: spectral normalisation (Miyato et al. 2018, as
  * PyTorch's torch.nn.utils.spectral_norm) of layer `layer`'s kernel, on
  * (1) or off (0), or of every dense, conv2d and conv2d_transpose layer when
- * layer == -1.  The same as building the layer with the config's
+ * layer == GAN_ALL_LAYERS.  The same as building the layer with the config's
  * spectral_norm = 1.
  *
  * The layer then computes with W / sigma instead of its kernel W, sigma
@@ -622,7 +661,7 @@ GAN_API gan_status gan_model_set_trainable(gan_model *model, int layer, int trai
  * Returns GAN_EINVAL (index out of range, or a layer of another kind),
  * GAN_ENOMEM (nothing changed), GAN_ESTATE.
  */
-GAN_API gan_status gan_model_set_spectral_norm(gan_model *model, int layer, int on);
+GAN_API gan_status gan_model_set_spectral_norm(gan_model *model, size_t layer, int on);
 
 /** ---- Introspection ---- */
 
@@ -637,11 +676,32 @@ GAN_API gan_status gan_model_num_classes(const gan_model *model, int *n_classes)
 GAN_API gan_status gan_model_layer_kind(const gan_model *model, size_t layer, gan_layer_kind *kind);
 
 /**
- * The per-sample shape of the model's input (layer == -1) or of layer
- * `layer`'s output: *ndim gets 1 or 3 and dims[0..*ndim) the dimensions
- * (dims must hold 3 ints).  The model's output is layer count-1.
+ * The stable name of a layer kind, as summaries, error messages and
+ * `gan info` print it ("dense", "conv2d", "conv2d_transpose", "batchnorm",
+ * "leaky_relu", "relu", "tanh", "sigmoid", "dropout", "reshape",
+ * "flatten", ...): lower case, the suffix of its gan_model_add_* builder.
+ * Names never change once released.  Returns a static string, or NULL for
+ * a value that is no kind of this library (0, negative, too new).  Thread
+ * safe.
  */
-GAN_API gan_status gan_model_shape(const gan_model *model, int layer, size_t *ndim, int dims[3]);
+GAN_API const char *gan_layer_kind_name(gan_layer_kind kind);
+
+/**
+ * One past the largest gan_layer_kind this library knows: the kinds are
+ * 1..gan_layer_kind_count() - 1 (gan_layer_kind_name() of each, NULL for
+ * a value without a kind).  A newer library may return more than the
+ * GAN_LAYER_* constants of the header a program was built with; bindings
+ * use it to list the kinds without copying them.  Thread safe.
+ */
+GAN_API int gan_layer_kind_count(void);
+
+/**
+ * The per-sample shape of the model's input (layer == GAN_MODEL_INPUT) or
+ * of layer `layer`'s output: *ndim gets 1 or 3 and dims[0..*ndim) the
+ * dimensions (dims must hold 3 ints).  The model's output is layer
+ * count-1.  GAN_EINVAL for an index out of range.
+ */
+GAN_API gan_status gan_model_shape(const gan_model *model, size_t layer, size_t *ndim, int dims[3]);
 
 /**
  * Parameter counts as Keras reports them: *total includes the state values
@@ -694,7 +754,8 @@ GAN_API gan_status gan_model_summary(const gan_model *model, char *buf, size_t c
  * A gan_dataset is a set of samples (float, NHWC, one shape for all) with
  * optional integer labels, and an iterator over shuffled mini-batches.
  * Opaque.  Sources: caller memory, MNIST-format IDX files (raw or gzip;
- * this reads MNIST and Fashion-MNIST) and CIFAR-10 binary batches, from
+ * this reads MNIST and Fashion-MNIST), CIFAR-10 binary batches, and
+ * folders of PNG and JPEG images (gan_dataset_load_images, below), from
  * paths or from memory buffers.
  *
  * Files are validated before anything is allocated: magic numbers, type
@@ -762,7 +823,8 @@ GAN_API gan_status gan_dataset_load_mnist_dir(gan_dataset **out, const char *dir
  * Constructor: a copy of src with every sample converted to (h, w, c):
  * centred and padded with -1 (black) or cropped, and channels replicated
  * (1 -> c) or averaged (c -> 1).  This is how the 32x32x3 CIFAR-10 DCGAN
- * trains on 28x28x1 Fashion-MNIST.  Labels are kept.
+ * trains on 28x28x1 Fashion-MNIST.  Labels, class names, the image report
+ * and the x-flip setting are kept.
  */
 GAN_API gan_status gan_dataset_convert(gan_dataset **out, const gan_dataset *src, int h,
                                        int w, int c);
@@ -821,10 +883,263 @@ GAN_API gan_status gan_dataset_batches_per_epoch(const gan_dataset *ds, size_t *
  * labels (NULL, or room for batch_size), and the number of samples into *n.
  * Returns GAN_OK with a batch, or GAN_DONE (and *n = 0) at the end of an
  * epoch; the next call starts the next epoch.  *epoch (may be NULL) gets
- * the epoch the batch belongs to.
+ * the epoch the batch belongs to.  Images are mirrored at random when
+ * gan_dataset_set_flip_x is on.
  */
 GAN_API gan_status gan_dataset_next_batch(gan_dataset *ds, float *x, size_t x_count,
                                           int32_t *labels, size_t *n, size_t *epoch);
+
+/**
+ * Method of gan_dataset: mirror images left-right at random in batches
+ * (on != 0) or not [the default].  gan_dataset_next_batch then flips each
+ * image sample with probability 1/2, decided by (batching seed, epoch,
+ * sample index) alone: reproducible, the same after a resume, different
+ * every epoch, and no extra memory.  gan_dataset_get and the metrics see
+ * the stored, unflipped images.  GAN_ESHAPE for vector samples.
+ */
+GAN_API gan_status gan_dataset_set_flip_x(gan_dataset *ds, int on);
+
+/* ------------------------------------------------------------------------ */
+/* Datasets from folders of PNG and JPEG images                             */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * gan_dataset_load_images reads a folder of PNG and JPEG files (a game's
+ * sprites, a set of icons, photos) into a dataset of (height, width,
+ * channels) images, ready for training.
+ *
+ *   gan_image_config c;
+ *   gan_dataset *ds = NULL;
+ *   GAN_IMAGE_CONFIG_INIT(&c);
+ *   c.height = c.width = 64;            resize every image to 64x64
+ *   c.channels = 4;                     RGBA: keep transparency
+ *   c.cache_path = "sprites.cache";     the second run starts in well under a second
+ *   if (gan_dataset_load_images(&ds, "sprites/", &c) != GAN_OK)
+ *       fprintf(stderr, "%s\n", gan_last_error());
+ *
+ * WHICH FILES.  The folder is scanned recursively.  Entries whose names
+ * start with '.' are ignored, and so are files whose names do not end in
+ * .png, .jpg or .jpeg (any case): they are counted in the report's
+ * `ignored`.  A file with one of those extensions must be a PNG or a JPEG;
+ * which one is told by its first bytes, not its name.  Symbolic links are
+ * followed; a link back to a folder being scanned (a loop), a dangling
+ * link or a link loop with an image name, something that is not a regular
+ * file (a FIFO, a device) with an image name, and folders nested more than
+ * 64 deep are bad entries (below).
+ *
+ * ORDER.  Images are sorted by their path relative to the folder, compared
+ * byte by byte (strcmp: "B.png" < "a.png" < "a/b.png" < "a0.png"), so the
+ * order, and so training, is the same on every machine whatever order the
+ * file system lists them in.
+ *
+ * LABELS.  With labels = GAN_IMAGE_LABELS_AUTO [the default], when every
+ * image lies in a first-level sub-folder and there are at least two of
+ * them, the sub-folders are classes: dir/cat/x.png has the class "cat".
+ * Classes are numbered 0, 1, ... in byte-wise order of their names and the
+ * names are kept in the dataset (gan_dataset_class_name).  Deeper folders
+ * belong to their first-level folder.  GAN_IMAGE_LABELS_FOLDERS requires
+ * classes (an image directly in dir is a bad file); GAN_IMAGE_LABELS_NONE
+ * never labels.
+ *
+ * DECODING.  PNG through libpng: gray, gray+alpha, palette (with tRNS
+ * transparency), RGB and RGBA, 1 to 16 bits, interlaced or not; 16-bit
+ * samples are scaled to 8 bits with rounding (v * 255 / 65535).  JPEG
+ * through libjpeg-turbo: gray, YCbCr and Adobe CMYK, baseline and
+ * progressive.  Colour values are used as stored: gamma, ICC profiles and
+ * the EXIF orientation are not applied.  A JPEG that libjpeg decodes only
+ * by repairing damaged data (truncated, corrupt entropy data) is a bad file.
+ *
+ * PREPROCESSING, in this order:
+ *  1. Channels.  channels = 4 keeps alpha (images without it are opaque);
+ *     gray is replicated to RGB.  channels = 3 composites alpha onto
+ *     `background` (out = (c * a + bg * (255 - a)) / 255).  channels = 1
+ *     composites, then takes the luma 0.299 R + 0.587 G + 0.114 B (gray
+ *     images keep their values exactly).
+ *  2. Fit to the target's aspect ratio: GAN_IMAGE_FIT_CROP [the default]
+ *     keeps the centred part of the image with the target's aspect ratio;
+ *     GAN_IMAGE_FIT_PAD centres the whole image on a larger canvas of that
+ *     ratio filled with `background` (transparent, 0 in every channel,
+ *     when channels = 4); GAN_IMAGE_FIT_STRETCH uses the whole image.
+ *     Crop and pad sizes are rounded to whole pixels; an odd margin puts
+ *     the extra pixel at the bottom or right.
+ *  3. Resize each axis separately: area averaging when shrinking (every
+ *     output pixel is the mean of the input area it covers, partial pixels
+ *     weighted by their overlap: no aliasing), bilinear interpolation with
+ *     half-pixel centres when growing, a copy when the size is unchanged;
+ *     in double precision, rounded once to 8 bits.  With channels = 4 the
+ *     colours are resized premultiplied by alpha, so transparent pixels do
+ *     not bleed into visible ones; a pixel that ends fully transparent gets
+ *     the background colour (black by default), so invisible colours are
+ *     all alike.
+ *  4. Samples are x / 127.5 - 1 in [-1, 1], as every uint8 source.
+ * With height = width = 0 [the default] images are not resized: every image
+ * must have the size of the first one (other sizes are bad files), so mixed
+ * sizes need a target size.
+ *
+ * LIMITS.  An image whose header claims more than max_pixels pixels
+ * [GAN_IMAGE_MAX_PIXELS, 2^25: 8192 x 4096] is refused from its header,
+ * before any pixel memory is allocated (a 60000 x 60000 "decompression
+ * bomb" costs nothing); each side is at most 1,000,000.  Files over 1 GiB
+ * are refused unread.  Ancillary PNG chunks are limited by libpng's
+ * defaults (8 MB each); JPEGs with more than 500 progressive scans are
+ * refused.  Memory: the decoded pixels of one image at a time, plus the
+ * dataset (n * h * w * c floats) and its uint8 copy while loading.
+ *
+ * BAD FILES.  A file that cannot be read or decoded, or breaks a rule
+ * above, is a bad file.  on_error = GAN_IMAGE_FAIL [the default] stops at
+ * the first one (in the order above) with its error: GAN_EFORMAT (corrupt,
+ * truncated, not a PNG or JPEG, over the pixel limit), GAN_EIO (cannot be
+ * opened or read, not a regular file, a dangling link, a link loop),
+ * GAN_ESHAPE (a size other than the first image's without a target size),
+ * GAN_EINVAL (an image directly in dir with GAN_IMAGE_LABELS_FOLDERS), the
+ * message naming the file ("<dir>/<path>: offset <n>: <what>").
+ * GAN_IMAGE_SKIP skips bad files, counts them and keeps the first error in
+ * the report (gan_dataset_image_report).  Either way: GAN_EINVAL if the
+ * folder holds no PNG or JPEG at all (the message counts what was
+ * ignored), GAN_EIO if dir itself cannot be opened, and an error (that of
+ * the first bad file) if no image could be read.  GAN_ENOMEM always stops.
+ *
+ * THE CACHE.  With cache_path set, the preprocessed set (uint8 NHWC pixels,
+ * labels, class names, the bad-file counts) is saved there, compressed with
+ * zlib and CRC-checked, replaced atomically.  It is keyed by the list of
+ * files (relative paths, sizes, modification times to the nanosecond), the
+ * settings that change pixels or labels (height, width, channels, fit,
+ * background, labels, on_error, max_pixels) and the preprocessing version.
+ * The next load with the same key reads the cache instead of decoding (the
+ * folder is still scanned, one stat per file).  Touching, adding, removing
+ * or renaming a file, or changing one of those settings, rebuilds it.  A
+ * cache that is absent, stale, corrupt or truncated is ignored (never
+ * trusted: sizes are validated before anything is allocated) and
+ * rewritten; the report says which.  A cache that cannot be written is not
+ * an error: the dataset is returned and the report says why.
+ *
+ * PROGRESS.  progress(done, total, name, user) is called after each
+ * candidate file, bad or not (done = 1..total, name its relative path),
+ * or once with done = total and name NULL on a cache hit.
+ *
+ * Threads: no global state; loads of different folders may run in
+ * parallel.  The dataset stores the pixels as floats (4 bytes a value).
+ */
+
+/** How an image is fitted to the target aspect ratio (see above). */
+typedef enum gan_image_fit {
+    GAN_IMAGE_FIT_CROP = 0,      /**< centred crop to the target's aspect */
+    GAN_IMAGE_FIT_PAD = 1,       /**< centred on a padded canvas of that aspect */
+    GAN_IMAGE_FIT_STRETCH = 2    /**< the whole image, aspect not kept */
+} gan_image_fit;
+
+/** Where class labels come from (see LABELS above). */
+typedef enum gan_image_labels {
+    GAN_IMAGE_LABELS_AUTO = 0,    /**< first-level sub-folders, if every image
+                                       is in one and there are >= 2 */
+    GAN_IMAGE_LABELS_NONE = 1,    /**< no labels */
+    GAN_IMAGE_LABELS_FOLDERS = 2  /**< first-level sub-folders, required */
+} gan_image_labels;
+
+/** What a bad file does (see BAD FILES above). */
+typedef enum gan_image_on_error {
+    GAN_IMAGE_FAIL = 0,   /**< the load fails with the file's error */
+    GAN_IMAGE_SKIP = 1    /**< the file is skipped and counted */
+} gan_image_on_error;
+
+/** The default max_pixels: 2^25 pixels (8192 x 4096). */
+#define GAN_IMAGE_MAX_PIXELS ((uint64_t)1 << 25)
+
+/** Progress of a load: after each file (see PROGRESS above). */
+typedef void (*gan_image_progress_fn)(size_t done, size_t total, const char *name, void *user);
+
+/** Settings of gan_dataset_load_images*.  Defaults in brackets. */
+typedef struct gan_image_config {
+    uint32_t struct_size;       /**< set by gan_image_config_init(); do not touch */
+    int height;                 /**< target height, 1..8192, or 0 with width 0:
+                                     keep the images' common size [0] */
+    int width;                  /**< target width [0] */
+    int channels;               /**< 1 (gray), 3 (RGB) or 4 (RGBA) [3] */
+    gan_image_fit fit;          /**< [GAN_IMAGE_FIT_CROP] */
+    uint32_t background;        /**< 0xRRGGBB: under transparent pixels and in
+                                     padding [0x000000, black] */
+    gan_image_labels labels;    /**< [GAN_IMAGE_LABELS_AUTO] */
+    gan_image_on_error on_error; /**< [GAN_IMAGE_FAIL] */
+    int flip_x;                 /**< random left-right mirroring in batches, as
+                                     gan_dataset_set_flip_x [0] */
+    uint64_t max_pixels;        /**< largest image accepted, in pixels
+                                     [GAN_IMAGE_MAX_PIXELS]; 1..2^31 */
+    const char *cache_path;     /**< cache file, or NULL for none [NULL]; the
+                                     string is read during the call only */
+    gan_image_progress_fn progress; /**< or NULL [NULL] */
+    void *progress_user;        /**< passed to progress [NULL] */
+    /* new fields are only ever appended here */
+} gan_image_config;
+
+GAN_API gan_status gan_image_config_init(gan_image_config *cfg, size_t size);
+#define GAN_IMAGE_CONFIG_INIT(c) gan_image_config_init((c), sizeof *(c))
+
+/**
+ * Constructor: a dataset of the PNG and JPEG images under the folder dir,
+ * as described above.  cfg may be NULL for the defaults (which need all
+ * images to have one size).  Errors: see BAD FILES; GAN_EINVAL for a bad
+ * setting (naming the field).  On failure *out is NULL.
+ */
+GAN_API gan_status gan_dataset_load_images(gan_dataset **out, const char *dir,
+                                           const gan_image_config *cfg);
+
+/**
+ * Constructor: the same from n encoded PNG or JPEG files in memory:
+ * bufs[i] of lens[i] bytes, named names[i] (may be NULL: "<memory>[i]").
+ * Names are relative paths: they appear in messages and give the labels
+ * ("cat/1.png" has the class "cat"), but they need no image extension.
+ * The images keep the given order (not sorted).  With a cache_path the
+ * cache is keyed by the names, lengths and CRC-32s of the buffers.  The
+ * buffers are read during the call only.
+ */
+GAN_API gan_status gan_dataset_load_images_mem(gan_dataset **out, const void *const *bufs,
+                                               const size_t *lens, const char *const *names,
+                                               size_t n, const gan_image_config *cfg);
+
+/**
+ * The names of a dataset's classes, the label k being the class of name k:
+ * *count is 0 for a dataset without class names (every source but image
+ * folders).  gan_dataset_class_name writes name k into buf (cap bytes
+ * including the NUL; buf may be NULL when cap is 0) and its full length
+ * into *needed (may be NULL), as snprintf; GAN_EINVAL if k >= count.
+ * gan_dataset_convert keeps the names.
+ */
+GAN_API gan_status gan_dataset_class_count(const gan_dataset *ds, size_t *count);
+GAN_API gan_status gan_dataset_class_name(const gan_dataset *ds, size_t k, char *buf,
+                                          size_t cap, size_t *needed);
+
+/** What the cache did during a load (gan_image_report.cache). */
+typedef enum gan_image_cache_state {
+    GAN_IMAGE_CACHE_OFF = 0,          /**< no cache_path */
+    GAN_IMAGE_CACHE_HIT = 1,          /**< loaded from the cache */
+    GAN_IMAGE_CACHE_WRITTEN = 2,      /**< no usable cache (note says why):
+                                           decoded, and the cache written */
+    GAN_IMAGE_CACHE_WRITE_FAILED = 3  /**< decoded; writing the cache failed
+                                           (note has the error) */
+} gan_image_cache_state;
+
+/** How a load from images went.  Fill struct_size with
+   GAN_IMAGE_REPORT_INIT; the library writes only that many bytes. */
+typedef struct gan_image_report {
+    uint32_t struct_size;
+    size_t files;               /**< candidate files (image names) */
+    size_t loaded;              /**< images in the dataset */
+    size_t skipped;             /**< bad files skipped (GAN_IMAGE_SKIP) */
+    size_t ignored;             /**< entries ignored: hidden, other extensions */
+    gan_image_cache_state cache;
+    char first_error[512];      /**< message of the first skipped file, or "" */
+    char cache_note[512];       /**< why the cache was not used or not written */
+    /* new fields are only ever appended here */
+} gan_image_report;
+
+#define GAN_IMAGE_REPORT_INIT(r) (memset((r), 0, sizeof *(r)), (r)->struct_size = (uint32_t)sizeof *(r))
+
+/**
+ * Method of gan_dataset: the report of the load that made ds (copied by
+ * gan_dataset_convert).  GAN_EINVAL if ds was not loaded from images or
+ * report->struct_size is not set.
+ */
+GAN_API gan_status gan_dataset_image_report(const gan_dataset *ds, gan_image_report *report);
 
 /* ======================================================================== */
 /* Losses                                                                   */
@@ -1566,13 +1881,14 @@ typedef struct gan_metrics gan_metrics;
 
 /**
  * Constructor: metrics on `network` (borrowed), whose features are the
- * output of layer feature_layer (0-based; -1: the input of the last layer
- * that is not a reshape or flatten, i.e. the penultimate layer's output),
+ * output of layer feature_layer (0-based; GAN_DEFAULT_FEATURE_LAYER: the
+ * input of the last layer that is not a reshape or flatten, i.e. the
+ * penultimate layer's output),
  * processing at most max_batch images per forward (0: 128).  The network
  * needs at least 2 layers.  GAN_EINVAL (layer out of range), GAN_ESTATE,
  * GAN_ENOMEM.
  */
-GAN_API gan_status gan_metrics_create(gan_metrics **out, gan_model *network, int feature_layer,
+GAN_API gan_status gan_metrics_create(gan_metrics **out, gan_model *network, size_t feature_layer,
                                       size_t max_batch);
 
 /** Destructor.  NULL is a no-op. */

@@ -12,6 +12,8 @@ packages=(
   # build
   build-essential cmake ninja-build pkgconf
   libopenblas-dev zlib1g-dev
+  # image folders as datasets: PNG and JPEG decoding
+  libpng-dev libjpeg62-turbo-dev
   # unit tests (Check)
   check libsubunit-dev
   # reference documentation

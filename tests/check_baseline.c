@@ -103,16 +103,11 @@ static uint64_t hash_model(uint64_t h, const gan_model *m)
 
 static uint64_t run_recipe(const recipe *r)
 {
-    gan_model *g = NULL, *d = NULL;
-    gan_optimizer *go = NULL, *dopt = NULL;
-    gan_loss *loss = NULL;
-    gan_trainer *t = NULL;
-    gan_optimizer_config oc;
-    gan_loss_config lc;
-    gan_trainer_config tc;
+    tu_pair p;
+    tu_pair_config c;
+    gan_model *g = tu_preset(r->g), *d = tu_preset(r->d);
+    gan_trainer *t;
 
-    ck_assert_int_eq(gan_model_create_preset(&g, r->g), GAN_OK);
-    ck_assert_int_eq(gan_model_create_preset(&d, r->d), GAN_OK);
     if (r->spectral_norm) {
         size_t layers = 0;
         ck_assert_int_eq(gan_model_layer_count(d, &layers), GAN_OK);
@@ -123,29 +118,25 @@ static uint64_t run_recipe(const recipe *r)
                 ck_assert_int_eq(gan_model_set_spectral_norm(d, i, 1), GAN_OK);
         }
     }
-    GAN_OPTIMIZER_CONFIG_INIT(&oc);
-    oc.kind = r->opt;
-    oc.lr = r->lr;
+    tu_pair_config_init(&c);
+    c.opt.kind = r->opt;
+    c.opt.lr = r->lr;
     if (r->opt == GAN_OPTIM_ADAM) {
-        oc.beta1 = r->beta1;
-        oc.beta2 = r->beta2;
+        c.opt.beta1 = r->beta1;
+        c.opt.beta2 = r->beta2;
     }
-    ck_assert_int_eq(gan_optimizer_create(&go, g, &oc), GAN_OK);
-    ck_assert_int_eq(gan_optimizer_create(&dopt, d, &oc), GAN_OK);
-    GAN_LOSS_CONFIG_INIT(&lc);
-    lc.kind = r->loss;
-    lc.clip = r->clip;
-    lc.gradient_penalty = r->gp;
-    lc.r1_gamma = r->r1;
+    c.loss.kind = r->loss;
+    c.loss.clip = r->clip;
+    c.loss.gradient_penalty = r->gp;
+    c.loss.r1_gamma = r->r1;
     if (r->real_label > 0.0f)
-        lc.real_label = r->real_label;
-    ck_assert_int_eq(gan_loss_create(&loss, &lc), GAN_OK);
-    GAN_TRAINER_CONFIG_INIT(&tc);
-    tc.n_critic = r->n_critic;
-    tc.seed = 42;
-    tc.ema_decay = r->ema;
-    ck_assert_msg(gan_trainer_create(&t, g, d, go, dopt, loss, &tc) == GAN_OK, "%s: %s", r->name,
+        c.loss.real_label = r->real_label;
+    c.trainer.n_critic = r->n_critic;
+    c.trainer.seed = 42;
+    c.trainer.ema_decay = r->ema;
+    ck_assert_msg(tu_pair_create_models(&p, g, d, &c) == GAN_OK, "%s: %s", r->name,
                   gan_last_error());
+    t = p.t;
 
     size_t elems = tu_in_elems(d);
     size_t n = (size_t)r->n_critic * BATCH;
@@ -171,12 +162,7 @@ static uint64_t run_recipe(const recipe *r)
     }
     free(real);
     free(labels);
-    gan_trainer_free(t);
-    gan_loss_free(loss);
-    gan_optimizer_free(go);
-    gan_optimizer_free(dopt);
-    gan_model_free(g);
-    gan_model_free(d);
+    tu_pair_free(&p);
     return h;
 }
 

@@ -18,30 +18,19 @@
 #include <zlib.h>
 
 #include "gan.h"
+#include "test_util.h"
 
-#define OK(call) ck_assert_msg((call) == GAN_OK, "%s: %s", #call, gan_last_error())
-
-static uint64_t rs = 1;
-static float frand(void)
-{
-    rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (float)((rs >> 40) & 0xffffff) / 16777216.0f * 2.0f - 1.0f;
-}
+/* The test's own random numbers: the committed first-release file was made
+   from this stream (seed 1). */
+static tu_lcg rs = {1};
 
 /* A model with every layer kind, a frozen layer and a layer without bias. */
 static gan_model *every_kind_model(void)
 {
-    gan_model *m = NULL;
-    int in[3] = {8, 8, 2}, re[3] = {4, 4, 8};
-    gan_conv2d_config c;
-    gan_dense_config d;
+    gan_model *m = tu_model(3, 8, 8, 2);
+    int re[3] = {4, 4, 8};
+    gan_conv2d_config c = tu_conv_config(4, 3, 2, GAN_PADDING_SAME);
     gan_batchnorm_config b;
-    OK(gan_model_create(&m, 3, in));
-    OK(GAN_CONV2D_CONFIG_INIT(&c));
-    c.filters = 4;
-    c.kernel_h = c.kernel_w = 3;
-    c.stride_h = c.stride_w = 2;
-    c.padding = GAN_PADDING_SAME;
     OK(gan_model_add_conv2d(m, &c));
     OK(GAN_BATCHNORM_CONFIG_INIT(&b));
     b.momentum = 0.9f;
@@ -57,15 +46,11 @@ static gan_model *every_kind_model(void)
     OK(gan_model_add_conv2d_transpose(m, &c));
     OK(gan_model_add_relu(m));
     OK(gan_model_add_flatten(m));
-    OK(GAN_DENSE_CONFIG_INIT(&d));
-    d.units = 128;
-    OK(gan_model_add_dense(m, &d));
+    tu_add_dense(m, 128, 1);
     OK(gan_model_add_reshape(m, 3, re));
     OK(gan_model_add_tanh(m));
     OK(gan_model_add_flatten(m));
-    d.units = 3;
-    d.use_bias = 0;
-    OK(gan_model_add_dense(m, &d));
+    tu_add_dense(m, 3, 0);
     OK(gan_model_add_sigmoid(m));
     OK(gan_model_set_trainable(m, 0, 0));
     OK(gan_model_init_params(m, 77));
@@ -113,7 +98,7 @@ static void assert_same_model(gan_model *a, gan_model *b)
         free(p2);
     }
     for (size_t i = 0; i < sizeof x / sizeof x[0]; i++)
-        x[i] = frand();
+        x[i] = tu_lcg_sym(&rs);
     OK(gan_model_forward(a, x, sizeof x / sizeof x[0], 2, GAN_MODE_INFER, ya, 6));
     OK(gan_model_forward(b, x, sizeof x / sizeof x[0], 2, GAN_MODE_INFER, yb, 6));
     ck_assert_mem_eq(ya, yb, sizeof ya);
@@ -127,7 +112,7 @@ START_TEST(test_model_round_trip_every_kind)
     float x[4 * 8 * 8 * 2];
     /* Non-trivial batchnorm statistics. */
     for (size_t i = 0; i < sizeof x / sizeof x[0]; i++)
-        x[i] = frand() * 3.0f + 1.0f;
+        x[i] = tu_lcg_sym(&rs) * 3.0f + 1.0f;
     OK(gan_model_forward(m, x, sizeof x / sizeof x[0], 4, GAN_MODE_TRAIN, NULL, 0));
     OK(gan_model_save_mem(m, &buf, &len));
     OK(gan_model_load_mem(&l, buf, len));
@@ -249,84 +234,45 @@ END_TEST
 
 /* ---- a training run ---------------------------------------------------------------- */
 
-typedef struct run {
-    gan_model *g, *d;
-    gan_optimizer *go, *dopt;
-    gan_loss *loss;
-    gan_trainer *t;
-} run;
-
 static float run_ema = 0.0f; /* ema_decay of the next make_run */
 
-static void make_run(run *r, gan_optimizer_kind ok, gan_loss_kind lk, int n_critic)
+/* G 4 -> dense 16 -> batchnorm -> ReLU -> dense 2; D 2 -> dense 16 -> leaky
+   ReLU -> dropout 0.2 -> dense 1: every kind of state a checkpoint holds. */
+static void make_run(tu_pair *r, gan_optimizer_kind ok, gan_loss_kind lk, int n_critic)
 {
-    int lat[1] = {4}, pt[1] = {2};
-    gan_dense_config dc;
-    gan_optimizer_config oc;
-    gan_loss_config lc;
-    gan_trainer_config tc;
-    memset(r, 0, sizeof *r);
-    OK(gan_model_create(&r->g, 1, lat));
-    OK(gan_model_create(&r->d, 1, pt));
-    OK(GAN_DENSE_CONFIG_INIT(&dc));
-    dc.units = 16;
-    OK(gan_model_add_dense(r->g, &dc));
-    OK(gan_model_add_batchnorm(r->g, NULL));
-    OK(gan_model_add_relu(r->g));
-    OK(gan_model_add_dense(r->d, &dc));
-    OK(gan_model_add_leaky_relu(r->d, 0.2f));
-    OK(gan_model_add_dropout(r->d, 0.2f));
-    dc.units = 2;
-    OK(gan_model_add_dense(r->g, &dc));
-    dc.units = 1;
-    OK(gan_model_add_dense(r->d, &dc));
-    OK(gan_model_init_params(r->g, 3));
-    OK(gan_model_init_params(r->d, 4));
-    OK(gan_model_set_seed(r->d, 5));
-    OK(GAN_OPTIMIZER_CONFIG_INIT(&oc));
-    oc.kind = ok;
-    oc.lr = 1e-2f;
+    tu_pair_config c;
+    tu_pair_config_init(&c);
+    c.g_batchnorm = 1;
+    c.d_dropout = 0.2f;
+    c.g_seed = 3;
+    c.d_seed = 4;
+    c.opt.kind = ok;
+    c.opt.lr = 1e-2f;
     if (ok == GAN_OPTIM_SGD)
-        oc.momentum = 0.9f;
-    OK(gan_optimizer_create(&r->go, r->g, &oc));
-    OK(gan_optimizer_create(&r->dopt, r->d, &oc));
-    OK(GAN_LOSS_CONFIG_INIT(&lc));
-    lc.kind = lk;
+        c.opt.momentum = 0.9f;
+    c.loss.kind = lk;
     if (lk == GAN_LOSS_WASSERSTEIN)
-        lc.clip = 0.05f;
-    OK(gan_loss_create(&r->loss, &lc));
-    OK(GAN_TRAINER_CONFIG_INIT(&tc));
-    tc.n_critic = n_critic;
-    tc.seed = 9;
-    tc.ema_decay = run_ema;
-    OK(gan_trainer_create(&r->t, r->g, r->d, r->go, r->dopt, r->loss, &tc));
-}
-
-static void free_run(run *r)
-{
-    gan_trainer_free(r->t);
-    gan_optimizer_free(r->go);
-    gan_optimizer_free(r->dopt);
-    gan_loss_free(r->loss);
-    gan_model_free(r->g);
-    gan_model_free(r->d);
+        c.loss.clip = 0.05f;
+    c.trainer.n_critic = n_critic;
+    c.trainer.seed = 9;
+    c.trainer.ema_decay = run_ema;
+    OK(tu_pair_create(r, &c));
+    OK(gan_model_set_seed(r->d, 5));
 }
 
 /* Deterministic "real" data for step s. */
-static void real_batch(float *x, size_t n, uint64_t s)
+static void step_data(float *x, size_t n, uint64_t s)
 {
-    uint64_t keep = rs;
-    rs = s * 7919 + 1;
+    tu_lcg r = {s * 7919 + 1};
     for (size_t i = 0; i < n; i++)
-        x[i] = frand() + (i % 2 ? 1.0f : -1.0f);
-    rs = keep;
+        x[i] = tu_lcg_sym(&r) + (i % 2 ? 1.0f : -1.0f);
 }
 
 static void train_steps(gan_trainer *t, int n_critic, uint64_t from, uint64_t k)
 {
     float x[4 * 8 * 2];
     for (uint64_t s = from; s < from + k; s++) {
-        real_batch(x, (size_t)n_critic * 8 * 2, s);
+        step_data(x, (size_t)n_critic * 8 * 2, s);
         OK(gan_trainer_step(t, x, (size_t)n_critic * 8 * 2, 8, NULL));
     }
 }
@@ -340,7 +286,7 @@ START_TEST(test_exact_resume_every_optimizer)
         {GAN_OPTIM_ADAM, GAN_LOSS_FEATURE_MATCHING, 2},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        run straight, first;
+        tu_pair straight, first;
         gan_trainer *resumed = NULL;
         void *b1, *b2, *mid;
         size_t l1, l2, lmid;
@@ -350,7 +296,7 @@ START_TEST(test_exact_resume_every_optimizer)
         train_steps(straight.t, cases[c].nc, 0, 10);
         train_steps(first.t, cases[c].nc, 0, 5);
         OK(gan_trainer_save_mem(first.t, NULL, &mid, &lmid));
-        free_run(&first);
+        tu_pair_free(&first);
         OK(gan_trainer_load_mem(&resumed, NULL, mid, lmid));
         OK(gan_trainer_progress(resumed, &step, &epoch));
         ck_assert_uint_eq(step, 5);
@@ -362,7 +308,7 @@ START_TEST(test_exact_resume_every_optimizer)
         gan_free(b2);
         gan_free(mid);
         gan_trainer_free(resumed);
-        free_run(&straight);
+        tu_pair_free(&straight);
     }
 }
 END_TEST
@@ -374,7 +320,7 @@ END_TEST
  */
 START_TEST(test_generator_ema)
 {
-    run a, b, plain;
+    tu_pair a, b, plain;
     gan_model *ema = NULL, *ema2 = NULL;
     gan_trainer *resumed = NULL;
     size_t np, layers;
@@ -447,15 +393,15 @@ START_TEST(test_generator_ema)
     gan_model_free(ema);
     gan_model_free(ema2);
     gan_trainer_free(resumed);
-    free_run(&a);
-    free_run(&b);
-    free_run(&plain);
+    tu_pair_free(&a);
+    tu_pair_free(&b);
+    tu_pair_free(&plain);
 }
 END_TEST
 
 START_TEST(test_restore_into_existing_trainer)
 {
-    run a, b;
+    tu_pair a, b;
     void *buf;
     size_t len;
     char dir[] = "/tmp/gan-restore-XXXXXX", path[256];
@@ -477,10 +423,10 @@ START_TEST(test_restore_into_existing_trainer)
         gan_free(x);
         gan_free(y);
     }
-    free_run(&b);
+    tu_pair_free(&b);
     /* A trainer of another shape is refused, and left unchanged. */
     {
-        run c;
+        tu_pair c;
         int lat[1] = {4};
         gan_model *g2 = NULL;
         gan_optimizer *o2 = NULL;
@@ -494,13 +440,13 @@ START_TEST(test_restore_into_existing_trainer)
         OK(gan_model_add_dense(g2, &dc));
         OK(GAN_OPTIMIZER_CONFIG_INIT(&oc));
         OK(gan_optimizer_create(&o2, g2, &oc));
-        OK(gan_trainer_create(&t2, g2, c.d, o2, c.dopt, c.loss, NULL));
+        OK(gan_trainer_create(&t2, g2, c.d, o2, c.d_opt, c.loss, NULL));
         ck_assert_int_eq(gan_trainer_restore(t2, NULL, path), GAN_ESHAPE);
         ck_assert_msg(strstr(gan_last_error(), "generator") != NULL, "%s", gan_last_error());
         gan_trainer_free(t2);
         gan_optimizer_free(o2);
         gan_model_free(g2);
-        free_run(&c);
+        tu_pair_free(&c);
     }
     /* A model file is not a checkpoint. */
     OK(gan_model_save_mem(a.g, &buf, &len));
@@ -510,7 +456,7 @@ START_TEST(test_restore_into_existing_trainer)
         ck_assert(strstr(gan_last_error(), "model file") != NULL);
     }
     gan_free(buf);
-    free_run(&a);
+    tu_pair_free(&a);
     unlink(path);
     rmdir(dir);
 }
@@ -523,7 +469,7 @@ START_TEST(test_dataset_position_restored)
     int dims[1] = {2};
     gan_dataset *ds = NULL, *ds2 = NULL, *other = NULL;
     gan_batch_config bc;
-    run r;
+    tu_pair r;
     gan_trainer *t = NULL;
     void *buf;
     size_t len, n;
@@ -560,7 +506,7 @@ START_TEST(test_dataset_position_restored)
     }
     gan_free(buf);
     gan_trainer_free(t);
-    free_run(&r);
+    tu_pair_free(&r);
     gan_dataset_free(ds);
     gan_dataset_free(ds2);
     gan_dataset_free(other);
@@ -571,13 +517,8 @@ END_TEST
 
 static void small_model_file(void **buf, size_t *len)
 {
-    gan_model *m = NULL;
-    int in[1] = {3};
-    gan_dense_config dc;
-    OK(gan_model_create(&m, 1, in));
-    OK(GAN_DENSE_CONFIG_INIT(&dc));
-    dc.units = 4;
-    OK(gan_model_add_dense(m, &dc));
+    gan_model *m = tu_model(1, 3, 0, 0);
+    tu_add_dense(m, 4, 1);
     OK(gan_model_add_batchnorm(m, NULL));
     OK(gan_model_add_tanh(m));
     OK(gan_model_save_mem(m, buf, len));
@@ -618,9 +559,9 @@ START_TEST(test_header_bit_flips_and_payload_flips_rejected)
         ck_assert_ptr_null(m);
     }
     /* 2,000 seeded random flips anywhere. */
-    rs = 99;
+    rs.s = 99;
     for (int i = 0; i < 2000; i++) {
-        size_t bit = (size_t)((frand() + 1.0f) * 0.5f * (float)(len * 8 - 1));
+        size_t bit = (size_t)((tu_lcg_sym(&rs) + 1.0f) * 0.5f * (float)(len * 8 - 1));
         gan_status st;
         b[bit / 8] ^= (unsigned char)(1u << (bit % 8));
         st = gan_model_load_mem(&m, b, len);
@@ -646,15 +587,6 @@ START_TEST(test_header_bit_flips_and_payload_flips_rejected)
 }
 END_TEST
 
-static void fix_header_crc(unsigned char *b)
-{
-    uint32_t c = (uint32_t)crc32(0L, b, 28);
-    b[28] = (unsigned char)c;
-    b[29] = (unsigned char)(c >> 8);
-    b[30] = (unsigned char)(c >> 16);
-    b[31] = (unsigned char)(c >> 24);
-}
-
 START_TEST(test_newer_versions_and_trailing_bytes)
 {
     void *buf;
@@ -664,15 +596,15 @@ START_TEST(test_newer_versions_and_trailing_bytes)
     small_model_file(&buf, &len);
     b = buf;
     b[4] = 2; /* format version 2 */
-    fix_header_crc(b);
+    tu_fix_header_crc(b);
     ck_assert_int_eq(gan_model_load_mem(&m, b, len), GAN_EVERSION);
     ck_assert(strstr(gan_last_error(), "newer libgan") != NULL);
     b[4] = 1;
     b[8] = 2; /* an unknown required flag (bit 0 means spectral normalisation) */
-    fix_header_crc(b);
+    tu_fix_header_crc(b);
     ck_assert_int_eq(gan_model_load_mem(&m, b, len), GAN_EVERSION);
     b[8] = 0;
-    fix_header_crc(b);
+    tu_fix_header_crc(b);
     longer = malloc(len + 1);
     memcpy(longer, b, len);
     longer[len] = 0;
@@ -757,9 +689,9 @@ START_TEST(test_first_release_file_still_loads)
     gan_model *m = NULL, *fresh = every_kind_model();
     float x[4 * 8 * 8 * 2];
     snprintf(path, sizeof path, "%s/model_v1.gan", dir ? dir : "tests/data");
-    rs = 1;
+    rs.s = 1;
     for (size_t i = 0; i < sizeof x / sizeof x[0]; i++)
-        x[i] = frand() * 3.0f + 1.0f;
+        x[i] = tu_lcg_sym(&rs) * 3.0f + 1.0f;
     OK(gan_model_forward(fresh, x, sizeof x / sizeof x[0], 4, GAN_MODE_TRAIN, NULL, 0));
     /* GAN_WRITE_FIXTURE=1 (re)creates the file; done once, for release 1.0. */
     if (getenv("GAN_WRITE_FIXTURE"))
@@ -815,10 +747,5 @@ static Suite *checkpoint_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(checkpoint_suite());
-    int failed;
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(checkpoint_suite());
 }

@@ -262,21 +262,25 @@ END_TEST
    124/128, MNIST's 7x7 -> 14x14 layer 32/35) and stay on im2col. */
 START_TEST(test_deconv_taps_rule)
 {
-    gan_model *g;
-    ck_assert_int_eq(gan_model_create_preset(&g, GAN_PRESET_MNIST_GENERATOR), GAN_OK);
-    for (size_t i = 0; i < g->n_layers; i++)
-        if (g->layers[i].kind == GAN_LAYER_CONV2D_TRANSPOSE)
-            ck_assert_int_eq(g->layers[i].u.conv.taps, i == 4);
-    ck_assert(fabs(gan__deconv_taps_kept(&g->layers[4].u.conv.g) - 29.0 / 35.0) < 1e-12);
-    ck_assert(fabs(gan__deconv_taps_kept(&g->layers[7].u.conv.g) - 32.0 / 35.0) < 1e-12);
-    gan_model_free(g);
-    ck_assert_int_eq(gan_model_create_preset(&g, GAN_PRESET_DCGAN_CIFAR10_GENERATOR), GAN_OK);
-    for (size_t i = 0; i < g->n_layers; i++)
-        if (g->layers[i].kind == GAN_LAYER_CONV2D_TRANSPOSE)
-            ck_assert_int_eq(g->layers[i].u.conv.taps, i == 4);
-    ck_assert(fabs(gan__deconv_taps_kept(&g->layers[4].u.conv.g) - 14.0 / 16.0) < 1e-12);
-    ck_assert(fabs(gan__deconv_taps_kept(&g->layers[13].u.conv.g) - 124.0 / 128.0) < 1e-12);
-    gan_model_free(g);
+    static const struct {
+        gan_preset preset;
+        size_t taps_layer, other_layer;     /* the one on taps, one on im2col */
+        double taps_kept, other_kept;
+    } cases[] = {
+        {GAN_PRESET_MNIST_GENERATOR, 4, 7, 29.0 / 35.0, 32.0 / 35.0},
+        {GAN_PRESET_DCGAN_CIFAR10_GENERATOR, 4, 13, 14.0 / 16.0, 124.0 / 128.0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        gan_model *g = tu_preset(cases[c].preset);
+        for (size_t i = 0; i < g->n_layers; i++)
+            if (g->layers[i].kind == GAN_LAYER_CONV2D_TRANSPOSE)
+                ck_assert_int_eq(g->layers[i].u.conv.taps, i == cases[c].taps_layer);
+        ck_assert(fabs(gan__deconv_taps_kept(&g->layers[cases[c].taps_layer].u.conv.g) -
+                       cases[c].taps_kept) < 1e-12);
+        ck_assert(fabs(gan__deconv_taps_kept(&g->layers[cases[c].other_layer].u.conv.g) -
+                       cases[c].other_kept) < 1e-12);
+        gan_model_free(g);
+    }
 }
 END_TEST
 
@@ -339,21 +343,14 @@ END_TEST
 
 /* ---- Keras shape rules ------------------------------------------------------- */
 
-static void expect_shape(int transpose, int h, int w, int c, int filters, int k, int s,
-                         gan_padding pad, int eh, int ew)
+static void expect_conv_shape(int transpose, int h, int w, int c, int filters, int k, int s,
+                              gan_padding pad, int eh, int ew)
 {
     gan_model *m = tu_model(3, h, w, c);
-    gan_conv2d_config cc;
+    gan_conv2d_config cc = tu_conv_config(filters, k, s, pad);
     size_t nd;
     int d[3];
-    gan_status st;
-    GAN_CONV2D_CONFIG_INIT(&cc);
-    cc.filters = filters;
-    cc.kernel_h = cc.kernel_w = k;
-    cc.stride_h = cc.stride_w = s;
-    cc.padding = pad;
-    st = transpose ? gan_model_add_conv2d_transpose(m, &cc) : gan_model_add_conv2d(m, &cc);
-    ck_assert_msg(st == GAN_OK, "%s", gan_last_error());
+    tu_add_conv_config(m, transpose, &cc);
     ck_assert_int_eq(gan_model_shape(m, 0, &nd, d), GAN_OK);
     ck_assert_msg(nd == 3 && d[0] == eh && d[1] == ew && d[2] == filters,
                   "%s (%d,%d,%d) k%d s%d %s: got (%d,%d,%d), Keras gives (%d,%d,%d)",
@@ -365,21 +362,21 @@ static void expect_shape(int transpose, int h, int w, int c, int filters, int k,
 START_TEST(test_keras_shapes)
 {
     /* Values worked out by hand from Keras' documentation. */
-    expect_shape(0, 32, 32, 3, 64, 4, 2, GAN_PADDING_SAME, 16, 16);
-    expect_shape(0, 28, 28, 1, 64, 5, 2, GAN_PADDING_SAME, 14, 14);
-    expect_shape(0, 7, 7, 1, 2, 5, 2, GAN_PADDING_SAME, 4, 4);     /* ceil(7/2) */
-    expect_shape(0, 5, 5, 1, 2, 4, 1, GAN_PADDING_SAME, 5, 5);
-    expect_shape(0, 28, 28, 1, 2, 5, 2, GAN_PADDING_VALID, 12, 12); /* floor(23/2)+1 */
-    expect_shape(0, 7, 9, 1, 2, 3, 2, GAN_PADDING_VALID, 3, 4);
-    expect_shape(0, 5, 5, 1, 2, 5, 1, GAN_PADDING_VALID, 1, 1);
-    expect_shape(0, 1, 1, 1, 2, 5, 3, GAN_PADDING_SAME, 1, 1);
-    expect_shape(1, 4, 4, 512, 2, 4, 2, GAN_PADDING_SAME, 8, 8);
-    expect_shape(1, 7, 7, 3, 2, 5, 1, GAN_PADDING_SAME, 7, 7);
-    expect_shape(1, 7, 7, 3, 2, 5, 2, GAN_PADDING_SAME, 14, 14);
-    expect_shape(1, 7, 5, 3, 2, 5, 2, GAN_PADDING_VALID, 17, 13);  /* in*s + k-s */
-    expect_shape(1, 4, 4, 3, 2, 4, 1, GAN_PADDING_VALID, 7, 7);
-    expect_shape(1, 3, 3, 3, 2, 2, 3, GAN_PADDING_VALID, 9, 9);    /* k < s: in*s */
-    expect_shape(1, 3, 3, 3, 2, 3, 3, GAN_PADDING_VALID, 9, 9);
+    expect_conv_shape(0, 32, 32, 3, 64, 4, 2, GAN_PADDING_SAME, 16, 16);
+    expect_conv_shape(0, 28, 28, 1, 64, 5, 2, GAN_PADDING_SAME, 14, 14);
+    expect_conv_shape(0, 7, 7, 1, 2, 5, 2, GAN_PADDING_SAME, 4, 4);     /* ceil(7/2) */
+    expect_conv_shape(0, 5, 5, 1, 2, 4, 1, GAN_PADDING_SAME, 5, 5);
+    expect_conv_shape(0, 28, 28, 1, 2, 5, 2, GAN_PADDING_VALID, 12, 12); /* floor(23/2)+1 */
+    expect_conv_shape(0, 7, 9, 1, 2, 3, 2, GAN_PADDING_VALID, 3, 4);
+    expect_conv_shape(0, 5, 5, 1, 2, 5, 1, GAN_PADDING_VALID, 1, 1);
+    expect_conv_shape(0, 1, 1, 1, 2, 5, 3, GAN_PADDING_SAME, 1, 1);
+    expect_conv_shape(1, 4, 4, 512, 2, 4, 2, GAN_PADDING_SAME, 8, 8);
+    expect_conv_shape(1, 7, 7, 3, 2, 5, 1, GAN_PADDING_SAME, 7, 7);
+    expect_conv_shape(1, 7, 7, 3, 2, 5, 2, GAN_PADDING_SAME, 14, 14);
+    expect_conv_shape(1, 7, 5, 3, 2, 5, 2, GAN_PADDING_VALID, 17, 13);  /* in*s + k-s */
+    expect_conv_shape(1, 4, 4, 3, 2, 4, 1, GAN_PADDING_VALID, 7, 7);
+    expect_conv_shape(1, 3, 3, 3, 2, 2, 3, GAN_PADDING_VALID, 9, 9);    /* k < s: in*s */
+    expect_conv_shape(1, 3, 3, 3, 2, 3, 3, GAN_PADDING_VALID, 9, 9);
 }
 END_TEST
 
@@ -634,10 +631,5 @@ static Suite *conv_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(conv_suite());
-    int failed;
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run_suite(conv_suite());
 }

@@ -17,6 +17,7 @@
 
 #include "gan.h"
 #include "io/io.h"   /* gan__gunzip with a small cap */
+#include "test_util.h"
 
 /* ---- helpers ------------------------------------------------------------------- */
 
@@ -24,13 +25,6 @@ typedef struct tbuf {
     unsigned char *p;
     size_t len;
 } tbuf;
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
 
 /* The value libgan must produce for a uint8 pixel. */
 static float px(unsigned v)
@@ -53,7 +47,7 @@ static tbuf mk_idx(unsigned type, unsigned ndim, const uint32_t *dims, unsigned 
     for (unsigned i = 0; i < ndim; i++)
         count *= dims[i];
     b.len = hdr + count * esize;
-    b.p = xmalloc(b.len);
+    b.p = tu_malloc(b.len);
     b.p[0] = b.p[1] = 0;
     b.p[2] = (unsigned char)type;
     b.p[3] = (unsigned char)ndim;
@@ -85,7 +79,7 @@ static tbuf gz(const unsigned char *in, size_t len)
     memset(&zs, 0, sizeof zs);
     ck_assert_int_eq(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
     o.len = deflateBound(&zs, (uLong)len) + 64;
-    o.p = xmalloc(o.len);
+    o.p = tu_malloc(o.len);
     zs.next_in = (Bytef *)(uintptr_t)in;
     zs.avail_in = (uInt)len;
     zs.next_out = o.p;
@@ -106,7 +100,7 @@ static tbuf mk_cifar(size_t n, size_t first_record)
 {
     tbuf b;
     b.len = n * 3073;
-    b.p = xmalloc(b.len);
+    b.p = tu_malloc(b.len);
     for (size_t r = 0; r < n; r++) {
         unsigned char *rec = b.p + r * 3073;
         rec[0] = (unsigned char)((first_record + r) % 10);
@@ -128,7 +122,7 @@ static void write_file(const char *path, const void *p, size_t len)
 static char *mk_tmpdir(void)
 {
     const char *t = getenv("TMPDIR");
-    char *d = xmalloc(4096);
+    char *d = tu_malloc(4096);
     snprintf(d, 4096, "%s/gan_dataset_XXXXXX", t && *t ? t : "/tmp");
     ck_assert_ptr_nonnull(mkdtemp(d));
     return d;
@@ -136,7 +130,7 @@ static char *mk_tmpdir(void)
 
 static char *join(const char *dir, const char *name)
 {
-    char *p = xmalloc(strlen(dir) + strlen(name) + 2);
+    char *p = tu_malloc(strlen(dir) + strlen(name) + 2);
     sprintf(p, "%s/%s", dir, name);
     return p;
 }
@@ -157,15 +151,6 @@ static size_t ds_elems(const gan_dataset *ds)
         e *= (size_t)d[i];
     return e;
 }
-
-#define ASSERT_ERR_CONTAINS(st, code, needle)                                              \
-    do {                                                                                  \
-        gan_status s_ = (st);                                                             \
-        ck_assert_msg(s_ == (code), "status %d, expected %d (%s)", (int)s_, (int)(code),   \
-                      gan_last_error());                                                  \
-        ck_assert_msg(strstr(gan_last_error(), (needle)) != NULL,                         \
-                      "message '%s' lacks '%s'", gan_last_error(), (needle));             \
-    } while (0)
 
 /* ---- real Fashion-MNIST ----------------------------------------------------------------- */
 
@@ -247,7 +232,7 @@ START_TEST(test_fashion_mnist)
     /* Checksum of every pixel, through the batch iterator (no shuffle). */
     {
         gan_batch_config c;
-        float *x = xmalloc(1000 * 784 * sizeof(float));
+        float *x = tu_malloc(1000 * 784 * sizeof(float));
         size_t got, seen = 0;
         GAN_BATCH_CONFIG_INIT(&c);
         c.batch_size = 1000;
@@ -286,13 +271,13 @@ START_TEST(test_fashion_mnist_files)
     }
     gan_dataset_free(ds);
     /* The label file given as images: the message names it and both magics. */
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx(&ds, GAN_FASHION_MNIST_DIR "/t10k-labels-idx1-ubyte.gz",
+    TU_ASSERT_ERROR(gan_dataset_load_idx(&ds, GAN_FASHION_MNIST_DIR "/t10k-labels-idx1-ubyte.gz",
                                              NULL), GAN_EFORMAT,
                         "t10k-labels-idx1-ubyte.gz: offset 0: bad IDX magic 0x00000801, "
                         "expected 0x00000803 (uint8, 3 dims)");
     ck_assert_ptr_null(ds);
     /* Mismatched counts: train images with test labels. */
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx(&ds, GAN_FASHION_MNIST_DIR "/t10k-images-idx3-ubyte.gz",
+    TU_ASSERT_ERROR(gan_dataset_load_idx(&ds, GAN_FASHION_MNIST_DIR "/t10k-images-idx3-ubyte.gz",
                                              GAN_FASHION_MNIST_DIR "/train-labels-idx1-ubyte.gz"),
                         GAN_EFORMAT, "60000 labels, expected 10000");
     ck_assert_ptr_null(ds);
@@ -366,7 +351,7 @@ START_TEST(test_idx_mem_4d_and_gzip)
     {
         size_t half = im.len / 2;
         tbuf g1 = gz(im.p, half), g2 = gz(im.p + half, im.len - half);
-        unsigned char *cat = xmalloc(g1.len + g2.len + 3);
+        unsigned char *cat = tu_malloc(g1.len + g2.len + 3);
         memcpy(cat, g1.p, g1.len);
         memcpy(cat + g1.len, g2.p, g2.len);
         ck_assert_msg(gan_dataset_load_idx_mem(&a, cat, g1.len + g2.len, NULL, 0) == GAN_OK, "%s",
@@ -375,7 +360,7 @@ START_TEST(test_idx_mem_4d_and_gzip)
         gan_dataset_free(a);
         /* Trailing garbage after the gzip stream. */
         memcpy(cat + g1.len + g2.len, "abc", 3);
-        ASSERT_ERR_CONTAINS(gan_dataset_load_idx_mem(&a, cat, g1.len + g2.len + 3, NULL, 0),
+        TU_ASSERT_ERROR(gan_dataset_load_idx_mem(&a, cat, g1.len + g2.len + 3, NULL, 0),
                             GAN_EFORMAT, "trailing garbage");
         ck_assert_ptr_null(a);
         free(g1.p);
@@ -394,52 +379,52 @@ START_TEST(test_idx_errors)
     uint32_t dims[3] = { 2, 3, 3 };
     tbuf im = mk_idx(0x08, 3, dims, 1), lb = mk_labels(2, 0), lb3 = mk_labels(3, 0);
     gan_dataset *ds = (gan_dataset *)1;
-    unsigned char *big = xmalloc(im.len + 1);
+    unsigned char *big = tu_malloc(im.len + 1);
     /* Trailing byte after raw IDX data. */
     memcpy(big, im.p, im.len);
     big[im.len] = 0;
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx_mem(&ds, big, im.len + 1, NULL, 0), GAN_EFORMAT,
+    TU_ASSERT_ERROR(gan_dataset_load_idx_mem(&ds, big, im.len + 1, NULL, 0), GAN_EFORMAT,
                         "<memory>: offset 34: 1 bytes of trailing data");
     ck_assert_ptr_null(ds);
     /* Truncated data. */
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx_mem(&ds, im.p, im.len - 1, NULL, 0), GAN_EFORMAT,
+    TU_ASSERT_ERROR(gan_dataset_load_idx_mem(&ds, im.p, im.len - 1, NULL, 0), GAN_EFORMAT,
                         "data truncated");
     /* Bad magic bytes, unknown type code, bad ndim, zero dimension. */
     big[0] = 1;
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx_mem(&ds, big, im.len, NULL, 0), GAN_EFORMAT,
+    TU_ASSERT_ERROR(gan_dataset_load_idx_mem(&ds, big, im.len, NULL, 0), GAN_EFORMAT,
                         "<memory>: offset 0: bad IDX magic 0x01000803");
     memcpy(big, im.p, im.len);
     big[2] = 0x0A;
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx_mem(&ds, big, im.len, NULL, 0), GAN_EFORMAT,
+    TU_ASSERT_ERROR(gan_dataset_load_idx_mem(&ds, big, im.len, NULL, 0), GAN_EFORMAT,
                         "offset 2: unknown IDX type code 0x0a");
     memcpy(big, im.p, im.len);
     big[3] = 5;
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx_mem(&ds, big, im.len, NULL, 0), GAN_EFORMAT,
+    TU_ASSERT_ERROR(gan_dataset_load_idx_mem(&ds, big, im.len, NULL, 0), GAN_EFORMAT,
                         "offset 3: IDX dimension count 5, expected 1..4");
     memcpy(big, im.p, im.len);
     big[11] = 0;
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx_mem(&ds, big, im.len, NULL, 0), GAN_EFORMAT,
+    TU_ASSERT_ERROR(gan_dataset_load_idx_mem(&ds, big, im.len, NULL, 0), GAN_EFORMAT,
                         "offset 8: IDX dimension 1 is 0");
     /* Huge dimensions: rejected by the length check, nothing allocated. */
     memcpy(big, im.p, im.len);
     memset(big + 4, 0xff, 12);
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx_mem(&ds, big, im.len, NULL, 0), GAN_EFORMAT,
+    TU_ASSERT_ERROR(gan_dataset_load_idx_mem(&ds, big, im.len, NULL, 0), GAN_EFORMAT,
                         "overflow");
     /* Labels: wrong count, images as labels. */
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx_mem(&ds, im.p, im.len, lb3.p, lb3.len), GAN_EFORMAT,
+    TU_ASSERT_ERROR(gan_dataset_load_idx_mem(&ds, im.p, im.len, lb3.p, lb3.len), GAN_EFORMAT,
                         "3 labels, expected 2");
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx_mem(&ds, im.p, im.len, im.p, im.len), GAN_EFORMAT,
+    TU_ASSERT_ERROR(gan_dataset_load_idx_mem(&ds, im.p, im.len, im.p, im.len), GAN_EFORMAT,
                         "bad IDX magic 0x00000803, expected 0x00000801 (uint8, 1 dim: labels)");
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx_mem(&ds, lb.p, lb.len, NULL, 0), GAN_EFORMAT,
+    TU_ASSERT_ERROR(gan_dataset_load_idx_mem(&ds, lb.p, lb.len, NULL, 0), GAN_EFORMAT,
                         "bad IDX magic 0x00000801, expected 0x00000803");
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx_mem(&ds, im.p, im.len, lb.p, 0), GAN_EFORMAT,
+    TU_ASSERT_ERROR(gan_dataset_load_idx_mem(&ds, im.p, im.len, lb.p, 0), GAN_EFORMAT,
                         "inside the IDX magic");
     /* Misuse. */
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx_mem(NULL, im.p, im.len, NULL, 0), GAN_EINVAL,
+    TU_ASSERT_ERROR(gan_dataset_load_idx_mem(NULL, im.p, im.len, NULL, 0), GAN_EINVAL,
                         "invalid argument");
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx_mem(&ds, NULL, 3, NULL, 0), GAN_EINVAL,
+    TU_ASSERT_ERROR(gan_dataset_load_idx_mem(&ds, NULL, 3, NULL, 0), GAN_EINVAL,
                         "images != NULL");
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx_mem(&ds, im.p, im.len, NULL, 4), GAN_EINVAL,
+    TU_ASSERT_ERROR(gan_dataset_load_idx_mem(&ds, im.p, im.len, NULL, 4), GAN_EINVAL,
                         "labels_len");
     ck_assert_ptr_null(ds);
     free(big);
@@ -510,7 +495,7 @@ START_TEST(test_idx_files_and_mnist_dir)
     ck_assert_float_eq(x[15], px(im.p[16 + 4 * 16 + 15]));
     gan_dataset_free(ds);
     /* t10k labels missing. */
-    ASSERT_ERR_CONTAINS(gan_dataset_load_mnist_dir(&ds, dir, 0), GAN_EIO,
+    TU_ASSERT_ERROR(gan_dataset_load_mnist_dir(&ds, dir, 0), GAN_EIO,
                         "t10k-labels-idx1-ubyte.gz found");
     ck_assert_ptr_null(ds);
     write_file(tl, lb.p, lb.len);
@@ -518,20 +503,20 @@ START_TEST(test_idx_files_and_mnist_dir)
     gan_dataset_free(ds);
     /* A corrupt gzip file: the message names the path. */
     {
-        unsigned char *c = xmalloc(gim.len);
+        unsigned char *c = tu_malloc(gim.len);
         memcpy(c, gim.p, gim.len);
         write_file(pi, c, gim.len / 2);
-        ASSERT_ERR_CONTAINS(gan_dataset_load_idx(&ds, pi, NULL), GAN_EFORMAT,
+        TU_ASSERT_ERROR(gan_dataset_load_idx(&ds, pi, NULL), GAN_EFORMAT,
                             "train-images-idx3-ubyte: offset");
         ck_assert_ptr_nonnull(strstr(gan_last_error(), "gzip data is truncated"));
         free(c);
     }
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx(&ds, "/nonexistent/x-idx3-ubyte", NULL), GAN_EIO,
+    TU_ASSERT_ERROR(gan_dataset_load_idx(&ds, "/nonexistent/x-idx3-ubyte", NULL), GAN_EIO,
                         "/nonexistent/x-idx3-ubyte: cannot open");
-    ASSERT_ERR_CONTAINS(gan_dataset_load_idx(&ds, dir, NULL), GAN_EIO, "is a directory");
-    ASSERT_ERR_CONTAINS(gan_dataset_load_mnist_dir(&ds, "/nonexistent", 1), GAN_EIO,
+    TU_ASSERT_ERROR(gan_dataset_load_idx(&ds, dir, NULL), GAN_EIO, "is a directory");
+    TU_ASSERT_ERROR(gan_dataset_load_mnist_dir(&ds, "/nonexistent", 1), GAN_EIO,
                         "train-images-idx3-ubyte");
-    ASSERT_ERR_CONTAINS(gan_dataset_load_mnist_dir(&ds, NULL, 1), GAN_EINVAL, "dir");
+    TU_ASSERT_ERROR(gan_dataset_load_mnist_dir(&ds, NULL, 1), GAN_EINVAL, "dir");
     ck_assert_ptr_null(ds);
     unlink(pi);
     unlink(pl);
@@ -593,13 +578,13 @@ START_TEST(test_cifar_mem)
         ck_assert_float_eq(x[(2 * 32 + 5) * 3 + 2], -1.0f);
         gan_dataset_free(ds);
     }
-    ASSERT_ERR_CONTAINS(gan_dataset_load_cifar10_mem(&ds, b.p, b.len - 1), GAN_EFORMAT,
+    TU_ASSERT_ERROR(gan_dataset_load_cifar10_mem(&ds, b.p, b.len - 1), GAN_EFORMAT,
                         "<memory>: offset 6146: truncated CIFAR-10 record");
-    ASSERT_ERR_CONTAINS(gan_dataset_load_cifar10_mem(&ds, b.p, 0), GAN_EFORMAT, "empty");
+    TU_ASSERT_ERROR(gan_dataset_load_cifar10_mem(&ds, b.p, 0), GAN_EFORMAT, "empty");
     b.p[3073] = 10;
-    ASSERT_ERR_CONTAINS(gan_dataset_load_cifar10_mem(&ds, b.p, b.len), GAN_EFORMAT,
+    TU_ASSERT_ERROR(gan_dataset_load_cifar10_mem(&ds, b.p, b.len), GAN_EFORMAT,
                         "offset 3073: label 10 of record 1, expected 0..9");
-    ASSERT_ERR_CONTAINS(gan_dataset_load_cifar10_mem(&ds, NULL, 3073), GAN_EINVAL, "buf");
+    TU_ASSERT_ERROR(gan_dataset_load_cifar10_mem(&ds, NULL, 3073), GAN_EINVAL, "buf");
     ck_assert_ptr_null(ds);
     free(b.p);
 }
@@ -621,7 +606,7 @@ START_TEST(test_cifar_dir)
         free(b.p);
     }
     /* Test batch missing. */
-    ASSERT_ERR_CONTAINS(gan_dataset_load_cifar10(&ds, dir, 0), GAN_EIO, "test_batch.bin");
+    TU_ASSERT_ERROR(gan_dataset_load_cifar10(&ds, dir, 0), GAN_EIO, "test_batch.bin");
     {
         tbuf b = mk_cifar(2, 100);
         paths[5] = join(dir, "test_batch.bin");
@@ -648,11 +633,11 @@ START_TEST(test_cifar_dir)
         write_file(paths[3], b.p, 3000);
         free(b.p);
     }
-    ASSERT_ERR_CONTAINS(gan_dataset_load_cifar10(&ds, dir, 1), GAN_EFORMAT,
+    TU_ASSERT_ERROR(gan_dataset_load_cifar10(&ds, dir, 1), GAN_EFORMAT,
                         "data_batch_4.bin: offset 0: truncated");
     unlink(paths[4]);
-    ASSERT_ERR_CONTAINS(gan_dataset_load_cifar10(&ds, dir, 1), GAN_EFORMAT, "data_batch_4.bin");
-    ASSERT_ERR_CONTAINS(gan_dataset_load_cifar10(&ds, paths[4], 1), GAN_EIO,
+    TU_ASSERT_ERROR(gan_dataset_load_cifar10(&ds, dir, 1), GAN_EFORMAT, "data_batch_4.bin");
+    TU_ASSERT_ERROR(gan_dataset_load_cifar10(&ds, paths[4], 1), GAN_EIO,
                         "data_batch_5.bin: cannot open");
     ck_assert_ptr_null(ds);
     for (int i = 0; i < 6; i++) {
@@ -677,7 +662,7 @@ static int check_consistent(gan_status st, gan_dataset *ds, size_t len_limit)
     }
     {
         size_t n = ds_size(ds), e = ds_elems(ds);
-        float *x = xmalloc(e * sizeof(float));
+        float *x = tu_malloc(e * sizeof(float));
         int32_t label;
         ck_assert_uint_ge(n, 1);
         ck_assert_uint_le(n * e, len_limit);
@@ -729,7 +714,7 @@ START_TEST(test_malformed_table)
        overreads), except that CIFAR-10 has no header, so a cut at a record
        boundary is a valid, shorter file. */
     for (size_t cut = 0; cut < file.len; cut++) {
-        unsigned char *p = xmalloc(cut);
+        unsigned char *p = tu_malloc(cut);
         gan_status st;
         memcpy(p, file.p, cut);
         st = mf_load(kind, &ds, p, cut, kind == KIND_CIFAR ? NULL : &labels);
@@ -747,7 +732,7 @@ START_TEST(test_malformed_table)
     /* Every bit flip of the header (the whole file when compressed or CIFAR):
        an error, or a consistent dataset. */
     for (size_t bit = 0; bit < hdr_bytes * 8; bit++) {
-        unsigned char *p = xmalloc(file.len);
+        unsigned char *p = tu_malloc(file.len);
         gan_status st;
         memcpy(p, file.p, file.len);
         p[bit / 8] ^= (unsigned char)(1u << (bit % 8));
@@ -776,7 +761,7 @@ START_TEST(test_gunzip_cap)
     memset(&b, 0, sizeof b);
     b.data = g.p;
     b.len = g.len;
-    ASSERT_ERR_CONTAINS(gan__gunzip(&b, "bomb.gz", 50000), GAN_EFORMAT,
+    TU_ASSERT_ERROR(gan__gunzip(&b, "bomb.gz", 50000), GAN_EFORMAT,
                         "inflates to more than the limit of 50000 bytes");
     ck_assert_ptr_eq(b.data, g.p);      /* input untouched on error */
     ck_assert_int_eq(gan__gunzip(&b, "ok.gz", 100000), GAN_OK);
@@ -789,7 +774,7 @@ START_TEST(test_gunzip_cap)
     memset(&b, 0, sizeof b);
     b.data = g.p;
     b.len = g.len;
-    ASSERT_ERR_CONTAINS(gan__gunzip(&b, "crc.gz", 200000), GAN_EFORMAT, "crc.gz: offset");
+    TU_ASSERT_ERROR(gan__gunzip(&b, "crc.gz", 200000), GAN_EFORMAT, "crc.gz: offset");
     free(g.p);
     free(zeros);
 }
@@ -847,20 +832,20 @@ START_TEST(test_create_float_and_u8)
         gan_dataset_free(c);
     }
     /* Misuse. */
-    ASSERT_ERR_CONTAINS(gan_dataset_create_float(&a, x, 3, 3, dims, bad, 1), GAN_EINVAL,
+    TU_ASSERT_ERROR(gan_dataset_create_float(&a, x, 3, 3, dims, bad, 1), GAN_EINVAL,
                         "label 1 is -1");
     ck_assert_ptr_null(a);
-    ASSERT_ERR_CONTAINS(gan_dataset_create_float(&a, x, 0, 3, dims, NULL, 1), GAN_EINVAL, "n is 0");
-    ASSERT_ERR_CONTAINS(gan_dataset_create_float(&a, NULL, 3, 3, dims, NULL, 1), GAN_EINVAL,
+    TU_ASSERT_ERROR(gan_dataset_create_float(&a, x, 0, 3, dims, NULL, 1), GAN_EINVAL, "n is 0");
+    TU_ASSERT_ERROR(gan_dataset_create_float(&a, NULL, 3, 3, dims, NULL, 1), GAN_EINVAL,
                         "x is NULL");
-    ASSERT_ERR_CONTAINS(gan_dataset_create_float(&a, x, 3, 2, dims, NULL, 1), GAN_EINVAL, "ndim");
-    ASSERT_ERR_CONTAINS(gan_dataset_create_float(&a, x, 3, 3, NULL, NULL, 1), GAN_EINVAL, "dims");
+    TU_ASSERT_ERROR(gan_dataset_create_float(&a, x, 3, 2, dims, NULL, 1), GAN_EINVAL, "ndim");
+    TU_ASSERT_ERROR(gan_dataset_create_float(&a, x, 3, 3, NULL, NULL, 1), GAN_EINVAL, "dims");
     dims[1] = 0;
-    ASSERT_ERR_CONTAINS(gan_dataset_create_u8(&a, u, 3, 3, dims, NULL), GAN_EINVAL, "dimension 1");
-    ASSERT_ERR_CONTAINS(gan_dataset_create_u8(NULL, u, 3, 3, dims, NULL), GAN_EINVAL, "out");
+    TU_ASSERT_ERROR(gan_dataset_create_u8(&a, u, 3, 3, dims, NULL), GAN_EINVAL, "dimension 1");
+    TU_ASSERT_ERROR(gan_dataset_create_u8(NULL, u, 3, 3, dims, NULL), GAN_EINVAL, "out");
     dims[1] = 1 << 20;
     dims[0] = 1 << 20;
-    ASSERT_ERR_CONTAINS(gan_dataset_create_float(&a, x, 3, 3, dims, NULL, 0), GAN_EINVAL, "2^31");
+    TU_ASSERT_ERROR(gan_dataset_create_float(&a, x, 3, 3, dims, NULL, 0), GAN_EINVAL, "2^31");
     ck_assert_ptr_null(a);
 }
 END_TEST
@@ -887,9 +872,9 @@ START_TEST(test_limit_get_misuse)
     ck_assert_uint_eq(ds_size(ds), 4);
     ck_assert_int_eq(gan_dataset_labels_info(ds, NULL, &ncls), GAN_OK);
     ck_assert_int_eq(ncls, 10);   /* labels 9, 8, 7, 6 */
-    ASSERT_ERR_CONTAINS(gan_dataset_get(ds, 4, y, 2, NULL), GAN_EINVAL, "index 4 out of range");
-    ASSERT_ERR_CONTAINS(gan_dataset_get(ds, 0, y, 3, NULL), GAN_ESHAPE, "expected 2");
-    ASSERT_ERR_CONTAINS(gan_dataset_get(ds, 0, NULL, 2, NULL), GAN_EINVAL, "x != NULL");
+    TU_ASSERT_ERROR(gan_dataset_get(ds, 4, y, 2, NULL), GAN_EINVAL, "index 4 out of range");
+    TU_ASSERT_ERROR(gan_dataset_get(ds, 0, y, 3, NULL), GAN_ESHAPE, "expected 2");
+    TU_ASSERT_ERROR(gan_dataset_get(ds, 0, NULL, 2, NULL), GAN_EINVAL, "x != NULL");
     ck_assert_int_eq(gan_dataset_limit(ds, 0), GAN_OK);
     ck_assert_uint_eq(ds_size(ds), 10);
     ck_assert_int_eq(gan_dataset_limit(ds, 1000), GAN_OK);
@@ -899,28 +884,29 @@ START_TEST(test_limit_get_misuse)
 
     /* NULL handle, and a model passed as a dataset. */
     ck_assert_int_eq(gan_model_create(&m, 1, mdims), GAN_OK);
-    ASSERT_ERR_CONTAINS(gan_dataset_size(NULL, &n), GAN_EINVAL, "NULL");
-    ASSERT_ERR_CONTAINS(gan_dataset_size((gan_dataset *)m, &n), GAN_ESTATE, "not a gan_dataset");
-    ASSERT_ERR_CONTAINS(gan_dataset_shape((gan_dataset *)m, &nd, d), GAN_ESTATE, "gan_dataset");
-    ASSERT_ERR_CONTAINS(gan_dataset_labels_info((gan_dataset *)m, NULL, NULL), GAN_ESTATE, "gan_dataset");
-    ASSERT_ERR_CONTAINS(gan_dataset_limit((gan_dataset *)m, 1), GAN_ESTATE, "gan_dataset");
-    ASSERT_ERR_CONTAINS(gan_dataset_get((gan_dataset *)m, 0, y, 2, NULL), GAN_ESTATE, "gan_dataset");
-    ASSERT_ERR_CONTAINS(gan_dataset_set_batching((gan_dataset *)m, NULL), GAN_ESTATE, "gan_dataset");
-    ASSERT_ERR_CONTAINS(gan_dataset_batches_per_epoch((gan_dataset *)m, &n), GAN_ESTATE, "gan_dataset");
-    ASSERT_ERR_CONTAINS(gan_dataset_next_batch((gan_dataset *)m, y, 2, NULL, &n, NULL), GAN_ESTATE,
+    TU_ASSERT_ERROR(gan_dataset_size(NULL, &n), GAN_EINVAL, "NULL");
+    TU_ASSERT_ERROR(gan_dataset_size((gan_dataset *)m, &n), GAN_ESTATE, "not a gan_dataset");
+    TU_ASSERT_ERROR(gan_dataset_shape((gan_dataset *)m, &nd, d), GAN_ESTATE, "gan_dataset");
+    TU_ASSERT_ERROR(gan_dataset_labels_info((gan_dataset *)m, NULL, NULL), GAN_ESTATE,
+                    "gan_dataset");
+    TU_ASSERT_ERROR(gan_dataset_limit((gan_dataset *)m, 1), GAN_ESTATE, "gan_dataset");
+    TU_ASSERT_ERROR(gan_dataset_get((gan_dataset *)m, 0, y, 2, NULL), GAN_ESTATE, "gan_dataset");
+    TU_ASSERT_ERROR(gan_dataset_set_batching((gan_dataset *)m, NULL), GAN_ESTATE, "gan_dataset");
+    TU_ASSERT_ERROR(gan_dataset_batches_per_epoch((gan_dataset *)m, &n), GAN_ESTATE, "gan_dataset");
+    TU_ASSERT_ERROR(gan_dataset_next_batch((gan_dataset *)m, y, 2, NULL, &n, NULL), GAN_ESTATE,
                         "gan_dataset");
     {
         gan_dataset *o = NULL;
-        ASSERT_ERR_CONTAINS(gan_dataset_convert(&o, (gan_dataset *)m, 2, 2, 1), GAN_ESTATE,
+        TU_ASSERT_ERROR(gan_dataset_convert(&o, (gan_dataset *)m, 2, 2, 1), GAN_ESTATE,
                             "gan_dataset");
         ck_assert_ptr_null(o);
     }
     gan_dataset_free((gan_dataset *)m);   /* wrong type: ignored */
     ck_assert_int_eq(gan_model_layer_count(m, &n), GAN_OK);   /* still a live model */
     gan_model_free(m);
-    ASSERT_ERR_CONTAINS(gan_dataset_size(ds, NULL), GAN_EINVAL, "n != NULL");
-    ASSERT_ERR_CONTAINS(gan_dataset_shape(ds, NULL, d), GAN_EINVAL, "ndim");
-    ASSERT_ERR_CONTAINS(gan_dataset_batches_per_epoch(ds, NULL), GAN_EINVAL, "n != NULL");
+    TU_ASSERT_ERROR(gan_dataset_size(ds, NULL), GAN_EINVAL, "n != NULL");
+    TU_ASSERT_ERROR(gan_dataset_shape(ds, NULL, d), GAN_EINVAL, "ndim");
+    TU_ASSERT_ERROR(gan_dataset_batches_per_epoch(ds, NULL), GAN_EINVAL, "n != NULL");
     gan_dataset_free(ds);
     gan_dataset_free(NULL);
 }
@@ -932,8 +918,8 @@ END_TEST
 static gan_dataset *seq_dataset(size_t n, int with_labels)
 {
     int dims[1] = { 3 };
-    float *x = xmalloc(n * 3 * sizeof(float));
-    int32_t *l = xmalloc(n * sizeof(int32_t));
+    float *x = tu_malloc(n * 3 * sizeof(float));
+    int32_t *l = tu_malloc(n * sizeof(int32_t));
     gan_dataset *ds = NULL;
     for (size_t i = 0; i < n; i++) {
         x[3 * i] = (float)i;
@@ -968,8 +954,8 @@ static size_t run_epoch(gan_dataset *ds, size_t bs, int drop, size_t expect_epoc
                         size_t *n_batches)
 {
     size_t n_ds = ds_size(ds), got, ep, total = 0, batches = 0;
-    float *x = xmalloc(bs * 3 * sizeof(float));
-    int32_t *l = xmalloc(bs * sizeof(int32_t));
+    float *x = tu_malloc(bs * 3 * sizeof(float));
+    int32_t *l = tu_malloc(bs * sizeof(int32_t));
     gan_status st;
     int has;
     ck_assert_int_eq(gan_dataset_labels_info(ds, &has, NULL), GAN_OK);
@@ -1010,7 +996,7 @@ START_TEST(test_batching_counts)
     {
         float x[64 * 3];
         size_t got;
-        ASSERT_ERR_CONTAINS(gan_dataset_next_batch(ds, x, 64 * 3, NULL, &got, NULL), GAN_ESTATE,
+        TU_ASSERT_ERROR(gan_dataset_next_batch(ds, x, 64 * 3, NULL, &got, NULL), GAN_ESTATE,
                             "no batch fits");
     }
     /* drop_remainder: 3 batches of 3, the 10th sample is skipped. */
@@ -1126,9 +1112,9 @@ START_TEST(test_batching_misuse)
     gan_batch_config c;
     float x[30];
     size_t got = 99;
-    ASSERT_ERR_CONTAINS(gan_batch_config_init(NULL, sizeof c), GAN_EINVAL, "cfg");
-    ASSERT_ERR_CONTAINS(gan_batch_config_init(&c, sizeof c - 1), GAN_EINVAL, "struct size");
-    ASSERT_ERR_CONTAINS(gan_batch_config_init(&c, sizeof c + 8), GAN_EINVAL, "struct size");
+    TU_ASSERT_ERROR(gan_batch_config_init(NULL, sizeof c), GAN_EINVAL, "cfg");
+    TU_ASSERT_ERROR(gan_batch_config_init(&c, sizeof c - 1), GAN_EINVAL, "struct size");
+    TU_ASSERT_ERROR(gan_batch_config_init(&c, sizeof c + 8), GAN_EINVAL, "struct size");
     ck_assert_int_eq(GAN_BATCH_CONFIG_INIT(&c), GAN_OK);
     ck_assert_uint_eq(c.struct_size, sizeof c);
     ck_assert_uint_eq(c.batch_size, 64);
@@ -1136,10 +1122,10 @@ START_TEST(test_batching_misuse)
     ck_assert_int_eq(c.drop_remainder, 1);
     ck_assert_uint_eq(c.seed, 0);
     c.batch_size = 0;
-    ASSERT_ERR_CONTAINS(gan_dataset_set_batching(ds, &c), GAN_EINVAL, "batch_size is 0");
+    TU_ASSERT_ERROR(gan_dataset_set_batching(ds, &c), GAN_EINVAL, "batch_size is 0");
     c.batch_size = 4;
     c.struct_size = 3;
-    ASSERT_ERR_CONTAINS(gan_dataset_set_batching(ds, &c), GAN_EINVAL, "struct_size 3");
+    TU_ASSERT_ERROR(gan_dataset_set_batching(ds, &c), GAN_EINVAL, "struct_size 3");
     ck_assert_int_eq(gan_dataset_set_batching(ds, NULL), GAN_OK);   /* defaults */
     set_batching(ds, 10, 0, 1, 99);
     {
@@ -1152,11 +1138,11 @@ START_TEST(test_batching_misuse)
         ck_assert_uint_eq(g.seed, 99);
         ck_assert_uint_eq(g.struct_size, sizeof g);
     }
-    ASSERT_ERR_CONTAINS(gan_dataset_next_batch(ds, x, 29, NULL, &got, NULL), GAN_ESHAPE,
+    TU_ASSERT_ERROR(gan_dataset_next_batch(ds, x, 29, NULL, &got, NULL), GAN_ESHAPE,
                         "x_count is 29, expected at least 30");
-    ASSERT_ERR_CONTAINS(gan_dataset_next_batch(ds, NULL, 30, NULL, &got, NULL), GAN_EINVAL, "x");
-    ASSERT_ERR_CONTAINS(gan_dataset_next_batch(ds, x, 30, NULL, NULL, NULL), GAN_EINVAL, "n");
-    ASSERT_ERR_CONTAINS(gan_dataset_next_batch(NULL, x, 30, NULL, &got, NULL), GAN_EINVAL, "NULL");
+    TU_ASSERT_ERROR(gan_dataset_next_batch(ds, NULL, 30, NULL, &got, NULL), GAN_EINVAL, "x");
+    TU_ASSERT_ERROR(gan_dataset_next_batch(ds, x, 30, NULL, NULL, NULL), GAN_EINVAL, "n");
+    TU_ASSERT_ERROR(gan_dataset_next_batch(NULL, x, 30, NULL, &got, NULL), GAN_EINVAL, "NULL");
     /* The failed calls did not move the iterator. */
     ck_assert_int_eq(gan_dataset_next_batch(ds, x, 30, NULL, &got, NULL), GAN_OK);
     ck_assert_uint_eq(got, 10);
@@ -1228,14 +1214,15 @@ START_TEST(test_convert)
     ck_assert_float_eq(y[2], x3[(1 * 4 + 1) * 3 + 2]);
     gan_dataset_free(b);
     /* Errors. */
-    ASSERT_ERR_CONTAINS(gan_dataset_convert(&b, c, 4, 4, 2), GAN_ESHAPE, "cannot convert 3 channels to 2");
-    ASSERT_ERR_CONTAINS(gan_dataset_convert(&b, c, 0, 4, 3), GAN_EINVAL, "dimension 0");
-    ASSERT_ERR_CONTAINS(gan_dataset_convert(&b, NULL, 4, 4, 3), GAN_EINVAL, "NULL");
-    ASSERT_ERR_CONTAINS(gan_dataset_convert(NULL, c, 4, 4, 3), GAN_EINVAL, "out");
+    TU_ASSERT_ERROR(gan_dataset_convert(&b, c, 4, 4, 2), GAN_ESHAPE,
+                    "cannot convert 3 channels to 2");
+    TU_ASSERT_ERROR(gan_dataset_convert(&b, c, 0, 4, 3), GAN_EINVAL, "dimension 0");
+    TU_ASSERT_ERROR(gan_dataset_convert(&b, NULL, 4, 4, 3), GAN_EINVAL, "NULL");
+    TU_ASSERT_ERROR(gan_dataset_convert(NULL, c, 4, 4, 3), GAN_EINVAL, "out");
     ck_assert_ptr_null(b);
     {
         gan_dataset *v = seq_dataset(3, 0);
-        ASSERT_ERR_CONTAINS(gan_dataset_convert(&b, v, 4, 4, 3), GAN_ESHAPE, "not images");
+        TU_ASSERT_ERROR(gan_dataset_convert(&b, v, 4, 4, 3), GAN_ESHAPE, "not images");
         gan_dataset_free(v);
     }
     gan_dataset_free(a);
@@ -1248,7 +1235,7 @@ START_TEST(test_convert_mnist_to_cifar_shape)
     uint32_t dims[3] = { 2, 28, 28 };
     tbuf im = mk_idx(0x08, 3, dims, 0);
     gan_dataset *a = NULL, *b = NULL;
-    float *y = xmalloc(32 * 32 * 3 * sizeof(float));
+    float *y = tu_malloc(32 * 32 * 3 * sizeof(float));
     ck_assert_int_eq(gan_dataset_load_idx_mem(&a, im.p, im.len, NULL, 0), GAN_OK);
     ck_assert_int_eq(gan_dataset_convert(&b, a, 32, 32, 3), GAN_OK);
     ck_assert_int_eq(gan_dataset_get(b, 1, y, 32 * 32 * 3, NULL), GAN_OK);
@@ -1268,83 +1255,48 @@ END_TEST
 
 /* ---- allocation failures ---------------------------------------------------------------- */
 
-static long oom_countdown = -1;   /* fail when it reaches 0; -1: never */
-static long oom_live;
-
-static void *oom_malloc(size_t n, void *u)
-{
-    (void)u;
-    if (oom_countdown == 0)
-        return NULL;
-    if (oom_countdown > 0)
-        oom_countdown--;
-    oom_live++;
-    return malloc(n);
-}
-
-static void *oom_realloc(void *p, size_t n, void *u)
-{
-    (void)u;
-    if (oom_countdown == 0)
-        return NULL;
-    if (oom_countdown > 0)
-        oom_countdown--;
-    if (!p)
-        oom_live++;
-    return realloc(p, n);
-}
-
-static void oom_free(void *p, void *u)
-{
-    (void)u;
-    if (p)
-        oom_live--;
-    free(p);
-}
-
 START_TEST(test_oom_loop)
 {
-    gan_allocator al = { oom_malloc, oom_realloc, oom_free, NULL };
+    tu_oom o;
     uint32_t dims[3] = { 3, 4, 4 };
     tbuf im = mk_idx(0x08, 3, dims, 2), lb = mk_labels(3, 0);
     tbuf gim = gz(im.p, im.len), cif = mk_cifar(2, 0);
     int done = 0;
-    ck_assert_int_eq(gan_set_allocator(&al), GAN_OK);
+    tu_oom_install(&o);
     for (int which = 0; which < 3; which++) {
         for (long k = 0; k < 1000; k++) {
             gan_dataset *ds = NULL, *cv = NULL;
             gan_status st;
-            oom_live = 0;
-            oom_countdown = k;
+            tu_oom_fail_after(&o, k, 1);
             if (which == 0)
                 st = gan_dataset_load_idx_mem(&ds, gim.p, gim.len, lb.p, lb.len);
             else if (which == 1)
                 st = gan_dataset_load_cifar10_mem(&ds, cif.p, cif.len);
             else {
-                oom_countdown = -1;
+                tu_oom_never(&o);
                 ck_assert_int_eq(gan_dataset_load_idx_mem(&ds, im.p, im.len, NULL, 0), GAN_OK);
-                oom_countdown = k;
+                tu_oom_fail_after(&o, k, 1);
                 st = gan_dataset_convert(&cv, ds, 6, 6, 3);
-                oom_countdown = -1;
+                tu_oom_never(&o);
                 gan_dataset_free(ds);
                 ds = cv;
             }
-            oom_countdown = -1;
+            tu_oom_never(&o);
             if (st == GAN_OK) {
                 gan_dataset_free(ds);
-                ck_assert_int_eq(oom_live, 0);
+                ck_assert_int_eq(o.live, 0);
                 done++;
                 break;
             }
             ck_assert_msg(st == GAN_ENOMEM, "case %d, failing allocation %ld: %d %s", which, k,
                           (int)st, gan_last_error());
             ck_assert_ptr_null(ds);
-            ck_assert_msg(oom_live == 0, "case %d, failing allocation %ld: %ld blocks leaked",
-                          which, k, oom_live);
+            ck_assert_msg(o.live == 0, "case %d, failing allocation %ld: %ld blocks leaked",
+                          which, k, o.live);
         }
     }
     ck_assert_int_eq(done, 3);
-    ck_assert_int_eq(gan_set_allocator(NULL), GAN_OK);
+    tu_oom_uninstall();
     free(im.p);
     free(lb.p);
     free(gim.p);
@@ -1391,10 +1343,5 @@ static Suite *dataset_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(dataset_suite());
-    int failed;
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run_suite(dataset_suite());
 }

@@ -1,8 +1,9 @@
 /*
  * check_gradients.c -- finite-difference checks of every layer's backward
- * pass (inputs and parameters) through the public model API, and the
- * contract of gan_model_backward: accumulation, frozen layers, repeated
- * calls, and the dx == NULL path.
+ * pass (inputs and parameters) through the public model API, one row of
+ * grad_cases per check (model builder, batch, mode, input, tolerances); the
+ * minibatch layers' values; and the contract of gan_model_backward:
+ * accumulation, frozen layers, repeated calls, and the dx == NULL path.
  */
 #include <check.h>
 #include <math.h>
@@ -12,98 +13,29 @@
 #include "gan.h"
 #include "test_util.h"
 
-/* ---- helpers --------------------------------------------------------------- */
+/* ---- models under test ----------------------------------------------------- */
 
-static void add_dense(gan_model *m, int units, int use_bias)
-{
-    gan_dense_config c;
-    gan_status st;
-    ck_assert_int_eq(GAN_DENSE_CONFIG_INIT(&c), GAN_OK);
-    c.units = units;
-    c.use_bias = use_bias;
-    st = gan_model_add_dense(m, &c);
-    ck_assert_msg(st == GAN_OK, "add_dense: %s", gan_last_error());
-}
+/* Each builds one case's model with its parameters (and statistics) set;
+   the input, batch, mode and tolerances are in the table below. */
 
-static void add_conv(gan_model *m, int transpose, int filters, int kh, int kw, int sh, int sw,
-                     gan_padding pad, int use_bias)
-{
-    gan_conv2d_config c;
-    gan_status st;
-    ck_assert_int_eq(GAN_CONV2D_CONFIG_INIT(&c), GAN_OK);
-    c.filters = filters;
-    c.kernel_h = kh;
-    c.kernel_w = kw;
-    c.stride_h = sh;
-    c.stride_w = sw;
-    c.padding = pad;
-    c.use_bias = use_bias;
-    st = transpose ? gan_model_add_conv2d_transpose(m, &c) : gan_model_add_conv2d(m, &c);
-    ck_assert_msg(st == GAN_OK, "add conv: %s", gan_last_error());
-}
-
-/* Input of the model's size for `batch` samples, U[-1, 1). */
-static float *rand_input(gan_model *m, size_t batch, uint64_t seed)
-{
-    size_t n = batch * tu_in_elems(m);
-    float *x = tu_alloc(n);
-    tu_fill(x, n, seed, -1.0f, 1.0f);
-    return x;
-}
-
-static void check_model_eps(gan_model *m, size_t batch, gan_mode mode, const float *x, float eps)
-{
-    tu_gradcheck_opts o;
-    tu_gradcheck_defaults(&o);
-    o.batch = batch;
-    o.mode = mode;
-    o.eps = eps;
-    tu_assert_gradcheck(m, x, &o);
-}
-
-static void check_model(gan_model *m, size_t batch, gan_mode mode, const float *x)
-{
-    check_model_eps(m, batch, mode, x, 1e-2f);
-}
-
-/*
- * Networks where batchnorm feeds a leaky ReLU: perturbing one value moves
- * every normalised value of its channel, so a large eps often carries some
- * of them across the kink at 0.  A smaller step keeps that rare (and the
- * checker skips the few crossings it detects).
- */
-#define NET_EPS 1e-3f
-
-/* ---- dense ----------------------------------------------------------------- */
-
-START_TEST(test_grad_dense_bias)
+static gan_model *dense_bias(int arg)
 {
     gan_model *m = tu_model(1, 7, 0, 0);
-    float *x;
-    add_dense(m, 5, 1);
+    (void)arg;
+    tu_add_dense(m, 5, 1);
     tu_randomize_params(m, 1, 0.5f);
-    x = rand_input(m, 3, 2);
-    check_model(m, 3, GAN_MODE_TRAIN, x);
-    free(x);
-    gan_model_free(m);
+    return m;
 }
-END_TEST
 
-START_TEST(test_grad_dense_nobias)
+static gan_model *dense_nobias(int arg)
 {
     gan_model *m = tu_model(1, 6, 0, 0);
-    float *x;
-    add_dense(m, 4, 0);
+    (void)arg;
+    tu_add_dense(m, 4, 0);
     ck_assert_uint_eq(tu_layer_params(m, 0), 24);
     tu_randomize_params(m, 3, 0.5f);
-    x = rand_input(m, 2, 4);
-    check_model(m, 2, GAN_MODE_INFER, x);
-    free(x);
-    gan_model_free(m);
+    return m;
 }
-END_TEST
-
-/* ---- conv2d and conv2d_transpose ------------------------------------------- */
 
 typedef struct conv_case {
     int h, w, c, filters, kh, kw, sh, sw;
@@ -122,35 +54,32 @@ static const conv_case conv_cases[] = {
     {5, 6, 2, 3, 2, 3, 1, 2, GAN_PADDING_SAME, 1},  /* non-square kernel and stride */
     {4, 4, 3, 2, 5, 5, 1, 1, GAN_PADDING_SAME, 1},  /* kernel larger than the image */
 };
-#define N_CONV_CASES (sizeof conv_cases / sizeof conv_cases[0])
 
-static void grad_conv_case(int transpose, int idx)
+static gan_model *conv_model(int idx, int transpose)
 {
     const conv_case *k = &conv_cases[idx];
     gan_model *m = tu_model(3, k->h, k->w, k->c);
-    float *x;
-    add_conv(m, transpose, k->filters, k->kh, k->kw, k->sh, k->sw, k->pad, k->use_bias);
+    gan_conv2d_config c = tu_conv_config(k->filters, k->kh, k->sh, k->pad);
+    c.kernel_w = k->kw;
+    c.stride_w = k->sw;
+    c.use_bias = k->use_bias;
+    tu_add_conv_config(m, transpose, &c);
     tu_randomize_params(m, 10 + (uint64_t)idx, 0.5f);
-    x = rand_input(m, 2, 20 + (uint64_t)idx);
-    check_model(m, 2, GAN_MODE_TRAIN, x);
-    free(x);
-    gan_model_free(m);
+    return m;
 }
 
-START_TEST(test_grad_conv2d)
+static gan_model *conv2d(int idx)
 {
-    grad_conv_case(0, _i);
+    return conv_model(idx, 0);
 }
-END_TEST
 
-START_TEST(test_grad_conv2d_transpose)
+static gan_model *conv2d_transpose(int idx)
 {
-    grad_conv_case(1, _i);
+    return conv_model(idx, 1);
 }
-END_TEST
 
-/* ---- batchnorm --------------------------------------------------------------- */
-
+/* gamma, beta, moving mean and variance of batchnorm layer `layer` (C
+   channels), from seed. */
 static void set_random_bn(gan_model *m, size_t layer, size_t C, uint64_t seed)
 {
     float *p = tu_alloc(2 * C), *s = tu_alloc(2 * C);
@@ -164,65 +93,240 @@ static void set_random_bn(gan_model *m, size_t layer, size_t C, uint64_t seed)
     free(s);
 }
 
-START_TEST(test_grad_batchnorm_train_image)
-{
-    gan_model *m = tu_model(3, 3, 3, 4);
-    float *x;
-    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
-    set_random_bn(m, 0, 4, 5);
-    x = rand_input(m, 2, 6);
-    check_model(m, 2, GAN_MODE_TRAIN, x);
-    free(x);
-    gan_model_free(m);
-}
-END_TEST
+/* A batchnorm layer alone (epsilon 0: the default), random statistics. */
+static const struct bn_case {
+    size_t ndim;
+    int d0, d1, d2;
+    float epsilon;
+    uint64_t seed;
+} bn_cases[] = {
+    {3, 3, 3, 4, 0.0f, 5},
+    {1, 6, 0, 0, 0.01f, 7},
+    {3, 2, 3, 3, 0.0f, 9},
+};
 
-START_TEST(test_grad_batchnorm_train_vector)
+static gan_model *batchnorm(int idx)
 {
-    gan_model *m = tu_model(1, 6, 0, 0);
-    float *x;
+    const struct bn_case *b = &bn_cases[idx];
+    gan_model *m = tu_model(b->ndim, b->d0, b->d1, b->d2);
     gan_batchnorm_config c;
     ck_assert_int_eq(GAN_BATCHNORM_CONFIG_INIT(&c), GAN_OK);
-    c.epsilon = 0.01f;
+    if (b->epsilon > 0.0f)
+        c.epsilon = b->epsilon;
     ck_assert_int_eq(gan_model_add_batchnorm(m, &c), GAN_OK);
-    set_random_bn(m, 0, 6, 7);
-    x = rand_input(m, 5, 8);
-    check_model(m, 5, GAN_MODE_TRAIN, x);
-    free(x);
-    gan_model_free(m);
+    set_random_bn(m, 0, (size_t)(b->ndim == 3 ? b->d2 : b->d0), b->seed);
+    return m;
 }
-END_TEST
 
-START_TEST(test_grad_batchnorm_infer)
-{
-    gan_model *m = tu_model(3, 2, 3, 3);
-    float *x;
-    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
-    set_random_bn(m, 0, 3, 9);
-    x = rand_input(m, 3, 10);
-    check_model(m, 3, GAN_MODE_INFER, x);
-    free(x);
-    gan_model_free(m);
-}
-END_TEST
-
-/* ---- minibatch standard deviation ------------------------------------------------- */
-
-static void grad_mbstd(size_t ndim, gan_mode mode)
+/* arg: the input's ndim. */
+static gan_model *minibatch_stddev(int ndim)
 {
     gan_model *m = ndim == 3 ? tu_model(3, 2, 3, 2) : tu_model(1, 5, 0, 0);
-    float *x;
     ck_assert_int_eq(gan_model_add_minibatch_stddev(m), GAN_OK);
-    x = rand_input(m, 4, 41 + ndim);
-    check_model(m, 4, mode, x);
-    free(x);
-    gan_model_free(m);
+    return m;
 }
 
-START_TEST(test_grad_minibatch_stddev_image) { grad_mbstd(3, GAN_MODE_TRAIN); }
+static gan_model *minibatch_discrimination(int arg)
+{
+    gan_model *m = tu_model(1, 4, 0, 0);
+    (void)arg;
+    ck_assert_int_eq(gan_model_add_minibatch_discrimination(m, 3, 2), GAN_OK);
+    return m;
+}
+
+/* Nearest-neighbour up-sampling by `factor` of a 2x3x2 image. */
+static gan_model *upsample(int factor)
+{
+    gan_model *m = tu_model(3, 2, 3, 2);
+    ck_assert_int_eq(gan_model_add_upsample(m, factor), GAN_OK);
+    return m;
+}
+
+/* arg: the activation's gan_layer_kind. */
+static gan_status add_leaky_relu(gan_model *m) { return gan_model_add_leaky_relu(m, 0.2f); }
+
+/* The activation builders, by the layer kind a table row names. */
+static const struct { gan_layer_kind kind; gan_status (*add)(gan_model *); } activations[] = {
+    {GAN_LAYER_LEAKY_RELU, add_leaky_relu},
+    {GAN_LAYER_RELU, gan_model_add_relu},
+    {GAN_LAYER_TANH, gan_model_add_tanh},
+    {GAN_LAYER_SIGMOID, gan_model_add_sigmoid},
+};
+
+static gan_model *activation(int kind)
+{
+    gan_model *m = tu_model(3, 2, 3, 2);
+    for (size_t i = 0; i < sizeof activations / sizeof activations[0]; i++)
+        if ((int)activations[i].kind == kind) {
+            ck_assert_int_eq(activations[i].add(m), GAN_OK);
+            return m;
+        }
+    ck_abort_msg("kind %d is not an activation", kind);
+    return m;
+}
+
+/* dense -> dropout -> dense: the mask is fixed by gan_model_set_seed before
+   every forward, so the function is smooth. */
+static gan_model *dropout_between_dense(int arg)
+{
+    gan_model *m = tu_model(1, 5, 0, 0);
+    (void)arg;
+    tu_add_dense(m, 8, 1);
+    ck_assert_int_eq(gan_model_add_dropout(m, 0.4f), GAN_OK);
+    tu_add_dense(m, 3, 1);
+    tu_randomize_params(m, 41, 0.5f);
+    return m;
+}
+
+static gan_model *dropout_only(int arg)
+{
+    gan_model *m = tu_model(1, 9, 0, 0);
+    (void)arg;
+    ck_assert_int_eq(gan_model_add_dropout(m, 0.5f), GAN_OK);
+    return m;
+}
+
+/* Only views: the gradient is passed through unchanged. */
+static gan_model *reshape_only(int arg)
+{
+    int dims[3] = {2, 3, 2};
+    gan_model *m = tu_model(1, 12, 0, 0);
+    (void)arg;
+    ck_assert_int_eq(gan_model_add_reshape(m, 3, dims), GAN_OK);
+    return m;
+}
+
+static gan_model *dense_reshape_conv(int arg)
+{
+    int dims[3] = {3, 3, 2};
+    gan_model *m = tu_model(1, 4, 0, 0);
+    (void)arg;
+    tu_add_dense(m, 18, 1);
+    ck_assert_int_eq(gan_model_add_reshape(m, 3, dims), GAN_OK);
+    tu_add_conv(m, 1, 2, 3, 2);
+    tu_randomize_params(m, 45, 0.5f);
+    return m;
+}
+
+/* A view at the bottom (flatten of the input) and in the middle. */
+static gan_model *flatten_dense(int arg)
+{
+    gan_model *m = tu_model(3, 3, 2, 2);
+    (void)arg;
+    ck_assert_int_eq(gan_model_add_flatten(m), GAN_OK);
+    tu_add_dense(m, 3, 1);
+    tu_randomize_params(m, 47, 0.5f);
+    return m;
+}
+
+/* conv -> batchnorm -> leaky ReLU -> flatten -> dense (also the model of
+   the backward contract's tests). */
+static gan_model *small_net(void)
+{
+    gan_model *m = tu_model(3, 6, 6, 2);
+    tu_add_conv(m, 0, 4, 3, 2);
+    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
+    ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.2f), GAN_OK);
+    ck_assert_int_eq(gan_model_add_flatten(m), GAN_OK);
+    tu_add_dense(m, 2, 1);
+    tu_randomize_params(m, 51, 0.5f);
+    return m;
+}
+
+static gan_model *small_net_random_bn(int arg)
+{
+    gan_model *m = small_net();
+    (void)arg;
+    set_random_bn(m, 1, 4, 53);
+    return m;
+}
+
+/* dense (no bias) -> BN -> lrelu -> reshape -> deconv -> BN -> lrelu ->
+   deconv (stride 1, even kernel) -> tanh: a miniature CIFAR generator. */
+static gan_model *generator_like(int arg)
+{
+    int dims[3] = {2, 2, 3};
+    gan_model *m = tu_model(1, 4, 0, 0);
+    gan_conv2d_config c = tu_conv_config(3, 4, 2, GAN_PADDING_SAME);
+    (void)arg;
+    c.use_bias = 0;
+    tu_add_dense(m, 12, 0);
+    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
+    ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.3f), GAN_OK);
+    ck_assert_int_eq(gan_model_add_reshape(m, 3, dims), GAN_OK);
+    tu_add_conv_config(m, 1, &c);
+    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
+    ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.3f), GAN_OK);
+    c.filters = 2;
+    c.stride_h = c.stride_w = 1;
+    tu_add_conv_config(m, 1, &c);
+    ck_assert_int_eq(gan_model_add_tanh(m), GAN_OK);
+    tu_randomize_params(m, 55, 0.5f);
+    return m;
+}
+
+/* ---- the cases ------------------------------------------------------------------ */
+
+#define TRAIN .mode = GAN_MODE_TRAIN
+#define INFER .mode = GAN_MODE_INFER
+/* Networks where batchnorm feeds a leaky ReLU: perturbing one value moves
+   every normalised value of its channel, so a large eps often carries some
+   of them across the kink at 0.  A smaller step keeps that rare (and the
+   checker skips the few crossings it detects). */
+#define NET_TOL                                                                            \
+    .eps = 1e-3f, .rtol = 2e-3, .atol = 5e-4, .max_checks = 48, .max_skip_frac = 0.05,     \
+    .min_numeric = 1e-3
+#define CONV(i)                                                                            \
+    {"conv2d " #i, conv2d, i, .batch = 2, TRAIN, .input_seed = 20 + i, TU_GRAD_TOL},      \
+    {"conv2d_transpose " #i, conv2d_transpose, i, .batch = 2, TRAIN, .input_seed = 20 + i, \
+     TU_GRAD_TOL}
+/* Activations: inputs with |x| in [0.1, 2), so the kinks at 0 are further
+   than eps. */
+#define ACTIVATION(name, kind, m)                                                          \
+    {name, activation, kind, .batch = 3, m, .input_seed = 31 + kind, .input_away = 1,      \
+     TU_GRAD_TOL}
+
+static const tu_grad_case grad_cases[] = {
+    {"dense", dense_bias, 0, .batch = 3, TRAIN, .input_seed = 2, TU_GRAD_TOL},
+    {"dense without bias", dense_nobias, 0, .batch = 2, INFER, .input_seed = 4, TU_GRAD_TOL},
+    CONV(0), CONV(1), CONV(2), CONV(3), CONV(4), CONV(5), CONV(6), CONV(7), CONV(8),
+    {"batchnorm, training, image", batchnorm, 0, .batch = 2, TRAIN, .input_seed = 6, TU_GRAD_TOL},
+    {"batchnorm, training, vector", batchnorm, 1, .batch = 5, TRAIN, .input_seed = 8, TU_GRAD_TOL},
+    {"batchnorm, inference", batchnorm, 2, .batch = 3, INFER, .input_seed = 10, TU_GRAD_TOL},
+    ACTIVATION("leaky ReLU", GAN_LAYER_LEAKY_RELU, TRAIN),
+    ACTIVATION("ReLU", GAN_LAYER_RELU, INFER),
+    ACTIVATION("tanh", GAN_LAYER_TANH, TRAIN),
+    ACTIVATION("sigmoid", GAN_LAYER_SIGMOID, TRAIN),
+    {"minibatch stddev, image", minibatch_stddev, 3, .batch = 4, TRAIN, .input_seed = 44,
+     TU_GRAD_TOL},
+    {"minibatch stddev, vector", minibatch_stddev, 1, .batch = 4, INFER, .input_seed = 42,
+     TU_GRAD_TOL},
+    {"minibatch discrimination", minibatch_discrimination, 0, .batch = 4, TRAIN,
+     .input_seed = 53, TU_GRAD_TOL},
+    {"dropout, training", dropout_between_dense, 0, .batch = 4, TRAIN, .input_seed = 42,
+     TU_GRAD_TOL},
+    {"dropout, inference", dropout_only, 0, .batch = 2, INFER, .input_seed = 43, TU_GRAD_TOL},
+    {"upsample x2", upsample, 2, .batch = 2, TRAIN, .input_seed = 61, TU_GRAD_TOL},
+    {"upsample x3", upsample, 3, .batch = 1, INFER, .input_seed = 62, TU_GRAD_TOL},
+    {"reshape", reshape_only, 0, .batch = 2, TRAIN, .input_seed = 44, TU_GRAD_TOL},
+    {"dense -> reshape -> conv2d_transpose", dense_reshape_conv, 0, .batch = 2, TRAIN,
+     .input_seed = 46, TU_GRAD_TOL},
+    {"flatten", flatten_dense, 0, .batch = 2, TRAIN, .input_seed = 48, TU_GRAD_TOL},
+    {"small network, training", small_net_random_bn, 0, .batch = 3, TRAIN, .input_seed = 52,
+     NET_TOL},
+    {"small network, inference", small_net_random_bn, 0, .batch = 3, INFER, .input_seed = 52,
+     NET_TOL},
+    {"generator", generator_like, 0, .batch = 4, TRAIN, .input_seed = 56, NET_TOL},
+};
+#define N_GRAD_CASES (sizeof grad_cases / sizeof grad_cases[0])
+
+START_TEST(test_grad_case)
+{
+    tu_run_grad_case(&grad_cases[_i]);
+}
 END_TEST
-START_TEST(test_grad_minibatch_stddev_vector) { grad_mbstd(1, GAN_MODE_INFER); }
-END_TEST
+
+/* ---- minibatch layers: values ------------------------------------------------------- */
 
 /* The forward value against the formula computed here in double. */
 START_TEST(test_minibatch_stddev_values)
@@ -252,20 +356,6 @@ START_TEST(test_minibatch_stddev_values)
                 ck_assert_float_eq(y[(n * H * W + p) * (C + 1) + c], x[(n * H * W + p) * C + c]);
             ck_assert_double_eq_tol(y[(n * H * W + p) * (C + 1) + C], s, 1e-6);
         }
-    gan_model_free(m);
-}
-END_TEST
-
-/* ---- minibatch discrimination -------------------------------------------------------- */
-
-START_TEST(test_grad_minibatch_discrimination)
-{
-    gan_model *m = tu_model(1, 4, 0, 0);
-    float *x;
-    ck_assert_int_eq(gan_model_add_minibatch_discrimination(m, 3, 2), GAN_OK);
-    x = rand_input(m, 4, 53);
-    check_model(m, 4, GAN_MODE_TRAIN, x);
-    free(x);
     gan_model_free(m);
 }
 END_TEST
@@ -310,164 +400,6 @@ START_TEST(test_minibatch_discrimination_values)
 }
 END_TEST
 
-/* ---- activations --------------------------------------------------------------- */
-
-/* Inputs with |x| in [0.1, 2): the kinks at 0 are further than eps. */
-static void grad_activation(gan_layer_kind kind, gan_mode mode)
-{
-    gan_model *m = tu_model(3, 2, 3, 2);
-    float *x;
-    gan_status st = GAN_OK;
-    switch (kind) {
-    case GAN_LAYER_LEAKY_RELU: st = gan_model_add_leaky_relu(m, 0.2f); break;
-    case GAN_LAYER_RELU: st = gan_model_add_relu(m); break;
-    case GAN_LAYER_TANH: st = gan_model_add_tanh(m); break;
-    case GAN_LAYER_SIGMOID: st = gan_model_add_sigmoid(m); break;
-    default: ck_abort_msg("not an activation");
-    }
-    ck_assert_int_eq(st, GAN_OK);
-    x = tu_alloc(3 * tu_in_elems(m));
-    tu_fill_away(x, 3 * tu_in_elems(m), 31 + (uint64_t)kind, 0.1f, 2.0f);
-    check_model(m, 3, mode, x);
-    free(x);
-    gan_model_free(m);
-}
-
-START_TEST(test_grad_leaky_relu) { grad_activation(GAN_LAYER_LEAKY_RELU, GAN_MODE_TRAIN); }
-END_TEST
-START_TEST(test_grad_relu) { grad_activation(GAN_LAYER_RELU, GAN_MODE_INFER); }
-END_TEST
-START_TEST(test_grad_tanh) { grad_activation(GAN_LAYER_TANH, GAN_MODE_TRAIN); }
-END_TEST
-START_TEST(test_grad_sigmoid) { grad_activation(GAN_LAYER_SIGMOID, GAN_MODE_TRAIN); }
-END_TEST
-
-/* ---- dropout, reshape, flatten ------------------------------------------------ */
-
-START_TEST(test_grad_dropout_train)
-{
-    /* dense -> dropout -> dense: the mask is fixed by gan_model_set_seed
-       before every forward, so the function is smooth. */
-    gan_model *m = tu_model(1, 5, 0, 0);
-    float *x;
-    add_dense(m, 8, 1);
-    ck_assert_int_eq(gan_model_add_dropout(m, 0.4f), GAN_OK);
-    add_dense(m, 3, 1);
-    tu_randomize_params(m, 41, 0.5f);
-    x = rand_input(m, 4, 42);
-    check_model(m, 4, GAN_MODE_TRAIN, x);
-    free(x);
-    gan_model_free(m);
-}
-END_TEST
-
-START_TEST(test_grad_dropout_infer)
-{
-    gan_model *m = tu_model(1, 9, 0, 0);
-    float *x;
-    ck_assert_int_eq(gan_model_add_dropout(m, 0.5f), GAN_OK);
-    x = rand_input(m, 2, 43);
-    check_model(m, 2, GAN_MODE_INFER, x);
-    free(x);
-    gan_model_free(m);
-}
-END_TEST
-
-START_TEST(test_grad_reshape_only)
-{
-    /* Only views: the gradient is passed through unchanged. */
-    int dims[3] = {2, 3, 2};
-    gan_model *m = tu_model(1, 12, 0, 0);
-    float *x;
-    ck_assert_int_eq(gan_model_add_reshape(m, 3, dims), GAN_OK);
-    x = rand_input(m, 2, 44);
-    check_model(m, 2, GAN_MODE_TRAIN, x);
-    free(x);
-    gan_model_free(m);
-}
-END_TEST
-
-START_TEST(test_grad_dense_reshape_conv)
-{
-    int dims[3] = {3, 3, 2};
-    gan_model *m = tu_model(1, 4, 0, 0);
-    float *x;
-    add_dense(m, 18, 1);
-    ck_assert_int_eq(gan_model_add_reshape(m, 3, dims), GAN_OK);
-    add_conv(m, 1, 2, 3, 3, 2, 2, GAN_PADDING_SAME, 1);
-    tu_randomize_params(m, 45, 0.5f);
-    x = rand_input(m, 2, 46);
-    check_model(m, 2, GAN_MODE_TRAIN, x);
-    free(x);
-    gan_model_free(m);
-}
-END_TEST
-
-START_TEST(test_grad_flatten)
-{
-    /* A view at the bottom (flatten of the input) and in the middle. */
-    gan_model *m = tu_model(3, 3, 2, 2);
-    float *x;
-    ck_assert_int_eq(gan_model_add_flatten(m), GAN_OK);
-    add_dense(m, 3, 1);
-    tu_randomize_params(m, 47, 0.5f);
-    x = rand_input(m, 2, 48);
-    check_model(m, 2, GAN_MODE_TRAIN, x);
-    free(x);
-    gan_model_free(m);
-}
-END_TEST
-
-/* ---- a small network --------------------------------------------------------- */
-
-static gan_model *small_net(void)
-{
-    gan_model *m = tu_model(3, 6, 6, 2);
-    add_conv(m, 0, 4, 3, 3, 2, 2, GAN_PADDING_SAME, 1);
-    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
-    ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.2f), GAN_OK);
-    ck_assert_int_eq(gan_model_add_flatten(m), GAN_OK);
-    add_dense(m, 2, 1);
-    tu_randomize_params(m, 51, 0.5f);
-    return m;
-}
-
-START_TEST(test_grad_network)
-{
-    gan_model *m = small_net();
-    float *x = rand_input(m, 3, 52);
-    set_random_bn(m, 1, 4, 53);
-    check_model_eps(m, 3, GAN_MODE_TRAIN, x, NET_EPS);
-    check_model_eps(m, 3, GAN_MODE_INFER, x, NET_EPS);
-    free(x);
-    gan_model_free(m);
-}
-END_TEST
-
-START_TEST(test_grad_generator_like)
-{
-    /* dense (no bias) -> BN -> lrelu -> reshape -> deconv -> BN -> lrelu ->
-       deconv (stride 1, even kernel) -> tanh: a miniature CIFAR generator. */
-    int dims[3] = {2, 2, 3};
-    gan_model *m = tu_model(1, 4, 0, 0);
-    float *x;
-    add_dense(m, 12, 0);
-    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
-    ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.3f), GAN_OK);
-    ck_assert_int_eq(gan_model_add_reshape(m, 3, dims), GAN_OK);
-    add_conv(m, 1, 3, 4, 4, 2, 2, GAN_PADDING_SAME, 0);
-    ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
-    ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.3f), GAN_OK);
-    add_conv(m, 1, 2, 4, 4, 1, 1, GAN_PADDING_SAME, 0);
-    ck_assert_int_eq(gan_model_add_tanh(m), GAN_OK);
-    tu_randomize_params(m, 55, 0.5f);
-    x = rand_input(m, 4, 56);
-    check_model_eps(m, 4, GAN_MODE_TRAIN, x, NET_EPS);
-    free(x);
-    gan_model_free(m);
-}
-END_TEST
-
 /* ---- backward contract ----------------------------------------------------- */
 
 /* Forward in training mode on x, then dy = r (seeded). */
@@ -479,22 +411,6 @@ static void fwd(gan_model *m, const float *x, size_t batch, gan_mode mode)
     ck_assert_msg(st == GAN_OK, "forward: %s", gan_last_error());
 }
 
-static float *all_grads(gan_model *m, size_t *count)
-{
-    size_t L = tu_layers(m), total = 0, off = 0;
-    float *g;
-    for (size_t l = 0; l < L; l++)
-        total += tu_layer_params(m, l);
-    g = tu_alloc(total);
-    for (size_t l = 0; l < L; l++) {
-        size_t n = tu_layer_params(m, l);
-        ck_assert_int_eq(gan_model_get_grads(m, l, g + off, n), GAN_OK);
-        off += n;
-    }
-    *count = total;
-    return g;
-}
-
 START_TEST(test_backward_accumulates)
 {
     /* Every layer kind with parameters: dense, conv2d, batchnorm and
@@ -503,21 +419,21 @@ START_TEST(test_backward_accumulates)
     {
         int dims[3] = {1, 1, 2};
         ck_assert_int_eq(gan_model_add_reshape(m, 3, dims), GAN_OK);
-        add_conv(m, 1, 3, 3, 3, 2, 2, GAN_PADDING_SAME, 1);
+        tu_add_conv(m, 1, 3, 3, 2);
         tu_randomize_params(m, 59, 0.5f);
     }
     const size_t B = 3, in = B * tu_in_elems(m), out = B * tu_out_elems(m);
-    float *x = rand_input(m, B, 60), *dy = tu_alloc(out), *dx = tu_alloc(in);
+    float *x = tu_rand_input(m, B, 60), *dy = tu_alloc(out), *dx = tu_alloc(in);
     float *g1, *g2;
     size_t n1, n2;
     tu_fill(dy, out, 61, -1.0f, 1.0f);
     fwd(m, x, B, GAN_MODE_TRAIN);
     ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
     ck_assert_int_eq(gan_model_backward(m, dy, out, dx, in), GAN_OK);
-    g1 = all_grads(m, &n1);
+    g1 = tu_all_grads(m, &n1);
     ck_assert_double_gt(tu_max_abs(g1, n1), 1e-3);
     ck_assert_int_eq(gan_model_backward(m, dy, out, dx, in), GAN_OK);
-    g2 = all_grads(m, &n2);
+    g2 = tu_all_grads(m, &n2);
     ck_assert_uint_eq(n1, n2);
     for (size_t i = 0; i < n1; i++)
         g1[i] *= 2.0f;
@@ -529,7 +445,7 @@ START_TEST(test_backward_accumulates)
     /* zero_grad clears them. */
     ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
     free(g2);
-    g2 = all_grads(m, &n2);
+    g2 = tu_all_grads(m, &n2);
     ck_assert_double_eq(tu_max_abs(g2, n2), 0.0);
     free(g1);
     free(g2);
@@ -547,17 +463,17 @@ START_TEST(test_backward_repeatable)
     gan_model *m = tu_model(3, 6, 6, 2);
     size_t B = 3, in, out, n1, n2;
     float *x, *dy, *dx1, *dx2, *g1, *g2;
-    add_conv(m, 0, 4, 3, 3, 2, 2, GAN_PADDING_SAME, 1);
+    tu_add_conv(m, 0, 4, 3, 2);
     ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
     ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.2f), GAN_OK);
     ck_assert_int_eq(gan_model_add_dropout(m, 0.3f), GAN_OK);
-    add_conv(m, 1, 2, 4, 4, 2, 2, GAN_PADDING_SAME, 1);
+    tu_add_conv(m, 1, 2, 4, 2);
     ck_assert_int_eq(gan_model_add_sigmoid(m), GAN_OK);
     ck_assert_int_eq(gan_model_add_flatten(m), GAN_OK);
-    add_dense(m, 2, 1);
+    tu_add_dense(m, 2, 1);
     in = B * tu_in_elems(m);
     out = B * tu_out_elems(m);
-    x = rand_input(m, B, 62);
+    x = tu_rand_input(m, B, 62);
     dy = tu_alloc(out);
     dx1 = tu_alloc(in);
     dx2 = tu_alloc(in);
@@ -565,11 +481,11 @@ START_TEST(test_backward_repeatable)
     fwd(m, x, B, GAN_MODE_TRAIN);
     ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
     ck_assert_int_eq(gan_model_backward(m, dy, out, dx1, in), GAN_OK);
-    g1 = all_grads(m, &n1);
+    g1 = tu_all_grads(m, &n1);
     for (int rep = 0; rep < 3; rep++) {
         ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
         ck_assert_int_eq(gan_model_backward(m, dy, out, dx2, in), GAN_OK);
-        g2 = all_grads(m, &n2);
+        g2 = tu_all_grads(m, &n2);
         ck_assert_msg(memcmp(dx1, dx2, in * sizeof(float)) == 0, "dx differs on call %d", rep + 2);
         ck_assert_msg(memcmp(g1, g2, n1 * sizeof(float)) == 0, "grads differ on call %d", rep + 2);
         free(g2);
@@ -588,7 +504,8 @@ START_TEST(test_backward_frozen)
 {
     gan_model *m = small_net();
     const size_t B = 2, in = B * tu_in_elems(m), out = B * tu_out_elems(m);
-    float *x = rand_input(m, B, 64), *dy = tu_alloc(out), *dx1 = tu_alloc(in), *dx2 = tu_alloc(in);
+    float *x = tu_rand_input(m, B, 64), *dy = tu_alloc(out);
+    float *dx1 = tu_alloc(in), *dx2 = tu_alloc(in);
     float *g1, *g2;
     size_t n1, n2, conv_n = tu_layer_params(m, 0), bn_n = tu_layer_params(m, 1);
     size_t total = 0;
@@ -596,7 +513,7 @@ START_TEST(test_backward_frozen)
     fwd(m, x, B, GAN_MODE_TRAIN);
     ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
     ck_assert_int_eq(gan_model_backward(m, dy, out, dx1, in), GAN_OK);
-    g1 = all_grads(m, &n1);
+    g1 = tu_all_grads(m, &n1);
 
     /* Freeze the conv layer: its gradients stay at their old values (here
        the accumulated g1), the others accumulate again, dx is unchanged. */
@@ -604,7 +521,7 @@ START_TEST(test_backward_frozen)
     ck_assert_int_eq(gan_model_param_count(m, NULL, &total), GAN_OK);
     ck_assert_uint_eq(total, n1 - conv_n);
     ck_assert_int_eq(gan_model_backward(m, dy, out, dx2, in), GAN_OK);
-    g2 = all_grads(m, &n2);
+    g2 = tu_all_grads(m, &n2);
     ck_assert_msg(memcmp(dx1, dx2, in * sizeof(float)) == 0, "frozen layer changed dx");
     ck_assert_msg(memcmp(g1, g2, conv_n * sizeof(float)) == 0, "frozen layer got gradients");
     for (size_t i = conv_n; i < n1; i++)
@@ -615,7 +532,7 @@ START_TEST(test_backward_frozen)
     ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
     ck_assert_int_eq(gan_model_set_trainable(m, -1, 0), GAN_OK);
     ck_assert_int_eq(gan_model_backward(m, dy, out, dx2, in), GAN_OK);
-    g2 = all_grads(m, &n2);
+    g2 = tu_all_grads(m, &n2);
     ck_assert_double_eq(tu_max_abs(g2, n2), 0.0);
     ck_assert_msg(memcmp(dx1, dx2, in * sizeof(float)) == 0, "frozen model changed dx");
     free(g2);
@@ -623,7 +540,7 @@ START_TEST(test_backward_frozen)
     /* Unfreeze only the batchnorm layer. */
     ck_assert_int_eq(gan_model_set_trainable(m, 1, 1), GAN_OK);
     ck_assert_int_eq(gan_model_backward(m, dy, out, NULL, 0), GAN_OK);
-    g2 = all_grads(m, &n2);
+    g2 = tu_all_grads(m, &n2);
     for (size_t i = 0; i < n2; i++) {
         if (i >= conv_n && i < conv_n + bn_n)
             ck_assert_float_eq(g2[i], g1[i]);
@@ -656,17 +573,17 @@ START_TEST(test_backward_no_dx)
         }
         in = B * tu_in_elems(m);
         out = B * tu_out_elems(m);
-        x = rand_input(m, B, 66);
+        x = tu_rand_input(m, B, 66);
         dy = tu_alloc(out);
         dx = tu_alloc(in);
         tu_fill(dy, out, 67, -1.0f, 1.0f);
         fwd(m, x, B, GAN_MODE_TRAIN);
         ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
         ck_assert_int_eq(gan_model_backward(m, dy, out, dx, in), GAN_OK);
-        g1 = all_grads(m, &n1);
+        g1 = tu_all_grads(m, &n1);
         ck_assert_int_eq(gan_model_zero_grad(m), GAN_OK);
         ck_assert_int_eq(gan_model_backward(m, dy, out, NULL, 0), GAN_OK);
-        g2 = all_grads(m, &n2);
+        g2 = tu_all_grads(m, &n2);
         ck_assert_msg(memcmp(g1, g2, n1 * sizeof(float)) == 0,
                       "variant %d: dx == NULL changed the parameter gradients", variant);
         ck_assert_double_gt(tu_max_abs(g2, n2), 1e-4);
@@ -686,7 +603,7 @@ START_TEST(test_backward_smaller_batch)
        last batch, and gradients match a model that only saw that batch. */
     gan_model *a = small_net(), *b = small_net();
     size_t in1 = 1 * tu_in_elems(a), out1 = 1 * tu_out_elems(a), n1, n2;
-    float *big = rand_input(a, 4, 68), *x = rand_input(a, 1, 69);
+    float *big = tu_rand_input(a, 4, 68), *x = tu_rand_input(a, 1, 69);
     float *dy = tu_alloc(out1), *dxa = tu_alloc(in1), *dxb = tu_alloc(in1), *ga, *gb;
     tu_fill(dy, out1, 70, -1.0f, 1.0f);
     fwd(a, big, 4, GAN_MODE_INFER);
@@ -694,8 +611,8 @@ START_TEST(test_backward_smaller_batch)
     fwd(b, x, 1, GAN_MODE_INFER);
     ck_assert_int_eq(gan_model_backward(a, dy, out1, dxa, in1), GAN_OK);
     ck_assert_int_eq(gan_model_backward(b, dy, out1, dxb, in1), GAN_OK);
-    ga = all_grads(a, &n1);
-    gb = all_grads(b, &n2);
+    ga = tu_all_grads(a, &n1);
+    gb = tu_all_grads(b, &n2);
     ck_assert_msg(memcmp(ga, gb, n1 * sizeof(float)) == 0, "grads depend on an older batch");
     ck_assert_msg(memcmp(dxa, dxb, in1 * sizeof(float)) == 0, "dx depends on an older batch");
     free(ga);
@@ -720,8 +637,8 @@ START_TEST(test_backward_dx_overwritten)
         float *x, *dy, *dx0, *dx1;
         int dims[3] = {2, 8, 2};
         switch (kind) {
-        case 0: add_conv(m, 0, 3, 3, 3, 2, 2, GAN_PADDING_SAME, 1); break;
-        case 1: add_conv(m, 1, 3, 3, 3, 2, 2, GAN_PADDING_SAME, 1); break;
+        case 0: tu_add_conv(m, 0, 3, 3, 2); break;
+        case 1: tu_add_conv(m, 1, 3, 3, 2); break;
         case 2: ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK); break;
         case 3: ck_assert_int_eq(gan_model_add_leaky_relu(m, 0.2f), GAN_OK); break;
         case 4: ck_assert_int_eq(gan_model_add_dropout(m, 0.5f), GAN_OK); break;
@@ -729,12 +646,12 @@ START_TEST(test_backward_dx_overwritten)
         case 6: ck_assert_int_eq(gan_model_add_reshape(m, 3, dims), GAN_OK); break;
         default:
             ck_assert_int_eq(gan_model_add_flatten(m), GAN_OK);
-            add_dense(m, 3, 1);
+            tu_add_dense(m, 3, 1);
             break;
         }
         in = B * tu_in_elems(m);
         out = B * tu_out_elems(m);
-        x = rand_input(m, B, 80);
+        x = tu_rand_input(m, B, 80);
         dy = tu_alloc(out);
         dx0 = tu_alloc(in);
         dx1 = tu_alloc(in);
@@ -759,29 +676,9 @@ static Suite *gradients_suite(void)
 {
     Suite *s = suite_create("gradients");
     TCase *t = tcase_create("layers");
-    tcase_add_test(t, test_grad_dense_bias);
-    tcase_add_test(t, test_grad_dense_nobias);
-    tcase_add_loop_test(t, test_grad_conv2d, 0, (int)N_CONV_CASES);
-    tcase_add_loop_test(t, test_grad_conv2d_transpose, 0, (int)N_CONV_CASES);
-    tcase_add_test(t, test_grad_batchnorm_train_image);
-    tcase_add_test(t, test_grad_batchnorm_train_vector);
-    tcase_add_test(t, test_grad_batchnorm_infer);
-    tcase_add_test(t, test_grad_leaky_relu);
-    tcase_add_test(t, test_grad_relu);
-    tcase_add_test(t, test_grad_tanh);
-    tcase_add_test(t, test_grad_minibatch_stddev_image);
-    tcase_add_test(t, test_grad_minibatch_stddev_vector);
+    tcase_add_loop_test(t, test_grad_case, 0, (int)N_GRAD_CASES);
     tcase_add_test(t, test_minibatch_stddev_values);
-    tcase_add_test(t, test_grad_minibatch_discrimination);
     tcase_add_test(t, test_minibatch_discrimination_values);
-    tcase_add_test(t, test_grad_sigmoid);
-    tcase_add_test(t, test_grad_dropout_train);
-    tcase_add_test(t, test_grad_dropout_infer);
-    tcase_add_test(t, test_grad_reshape_only);
-    tcase_add_test(t, test_grad_dense_reshape_conv);
-    tcase_add_test(t, test_grad_flatten);
-    tcase_add_test(t, test_grad_network);
-    tcase_add_test(t, test_grad_generator_like);
     suite_add_tcase(s, t);
     t = tcase_create("backward");
     tcase_add_test(t, test_backward_accumulates);
@@ -796,10 +693,5 @@ static Suite *gradients_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(gradients_suite());
-    int failed;
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run_suite(gradients_suite());
 }

@@ -14,27 +14,10 @@
 
 #include "gan.h"
 #include "metrics/metrics.h"
+#include "test_util.h"
 
-#define OK(call) ck_assert_msg((call) == GAN_OK, "%s: %s", #call, gan_last_error())
-#define IS_ERR(call, code)                                                     \
-    do {                                                                       \
-        gan_status st_ = (call);                                               \
-        ck_assert_msg(st_ == (code), "%s: got %d, want %d (%s)", #call,       \
-                      (int)st_, (int)(code), gan_last_error());                \
-        ck_assert(gan_last_error()[0] != '\0');                                \
-    } while (0)
-
-static uint64_t rs = 7;
-static double urand(void)
-{
-    rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)((rs >> 11) & ((1ULL << 53) - 1)) / 9007199254740992.0;
-}
-static double nrand(void)
-{
-    double u1 = urand() + 1e-12, u2 = urand();
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
+/* The test's own random numbers (independent of libgan's). */
+static tu_lcg rs = {7};
 
 /* A live handle of another type (a magic mismatch gives GAN_ESTATE). */
 static gan_loss *wrong;
@@ -105,9 +88,9 @@ START_TEST(test_sce_gradient_check)
     float z[B * K], g[B * K], v;
     int32_t y[B];
     for (int i = 0; i < B * K; i++)
-        z[i] = (float)(3.0 * nrand());
+        z[i] = (float)(3.0 * tu_lcg_normal(&rs));
     for (int i = 0; i < B; i++)
-        y[i] = (int32_t)(urand() * K);
+        y[i] = (int32_t)(tu_lcg_uniform(&rs) * K);
     OK(gan_softmax_cross_entropy(z, B * K, B, y, &v, g, NULL));
     for (int i = 0; i < B * K; i++) {
         const float eps = 1e-2f;
@@ -137,14 +120,15 @@ START_TEST(test_sce_misuse)
 {
     float z[4] = {0, 1, 2, 3}, v, nanz[2] = {NAN, 0.0f};
     int32_t y[2] = {0, 1}, bad[2] = {0, 2};
-    IS_ERR(gan_softmax_cross_entropy(NULL, 4, 2, y, &v, NULL, NULL), GAN_EINVAL);
-    IS_ERR(gan_softmax_cross_entropy(z, 4, 2, NULL, &v, NULL, NULL), GAN_EINVAL);
-    IS_ERR(gan_softmax_cross_entropy(z, 4, 2, y, NULL, NULL, NULL), GAN_EINVAL);
-    IS_ERR(gan_softmax_cross_entropy(z, 4, 0, y, &v, NULL, NULL), GAN_ESHAPE);
-    IS_ERR(gan_softmax_cross_entropy(z, 3, 2, y, &v, NULL, NULL), GAN_ESHAPE);
-    IS_ERR(gan_softmax_cross_entropy(z, 4, 4, y, &v, NULL, NULL), GAN_ESHAPE); /* 1 class */
-    IS_ERR(gan_softmax_cross_entropy(z, 4, 2, bad, &v, NULL, NULL), GAN_EINVAL);
-    IS_ERR(gan_softmax_cross_entropy(nanz, 2, 1, y, &v, NULL, NULL), GAN_ENUMERIC);
+    TU_ASSERT_FAILS(gan_softmax_cross_entropy(NULL, 4, 2, y, &v, NULL, NULL), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_softmax_cross_entropy(z, 4, 2, NULL, &v, NULL, NULL), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_softmax_cross_entropy(z, 4, 2, y, NULL, NULL, NULL), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_softmax_cross_entropy(z, 4, 0, y, &v, NULL, NULL), GAN_ESHAPE);
+    TU_ASSERT_FAILS(gan_softmax_cross_entropy(z, 3, 2, y, &v, NULL, NULL), GAN_ESHAPE);
+    /* 1 class */
+    TU_ASSERT_FAILS(gan_softmax_cross_entropy(z, 4, 4, y, &v, NULL, NULL), GAN_ESHAPE);
+    TU_ASSERT_FAILS(gan_softmax_cross_entropy(z, 4, 2, bad, &v, NULL, NULL), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_softmax_cross_entropy(nanz, 2, 1, y, &v, NULL, NULL), GAN_ENUMERIC);
 }
 END_TEST
 
@@ -158,23 +142,17 @@ static void blobs(float *x, int32_t *y, size_t n)
         int k = (int)(i % 3);
         y[i] = k;
         for (int j = 0; j < 4; j++)
-            x[i * 4 + j] = c[k][j] + (float)(0.5 * nrand());
+            x[i * 4 + j] = c[k][j] + (float)(0.5 * tu_lcg_normal(&rs));
     }
 }
 
 static gan_model *mlp(int hidden, int classes)
 {
-    int in = 4;
-    gan_model *m = NULL;
-    gan_dense_config d;
-    OK(gan_model_create(&m, 1, &in));
-    GAN_DENSE_CONFIG_INIT(&d);
-    d.units = hidden;
-    OK(gan_model_add_dense(m, &d));
+    gan_model *m = tu_model(1, 4, 0, 0);
+    tu_add_dense(m, hidden, 1);
     OK(gan_model_add_batchnorm(m, NULL));
     OK(gan_model_add_relu(m));
-    d.units = classes;
-    OK(gan_model_add_dense(m, &d));
+    tu_add_dense(m, classes, 1);
     return m;
 }
 
@@ -225,7 +203,8 @@ START_TEST(test_train_step_nan_changes_nothing)
     OK(gan_model_get_params(m, 0, p0, 8 * 4 + 8));
     OK(gan_model_get_state(m, 1, s0, 16));
     x[5] = NAN;
-    IS_ERR(gan_model_train_classifier_step(m, o, x, N * 4, y, N, NULL, NULL), GAN_ENUMERIC);
+    TU_ASSERT_FAILS(gan_model_train_classifier_step(m, o, x, N * 4, y, N, NULL, NULL),
+                    GAN_ENUMERIC);
     OK(gan_model_get_params(m, 0, p1, 8 * 4 + 8));
     OK(gan_model_get_state(m, 1, s1, 16));
     ck_assert(memcmp(p0, p1, sizeof p0) == 0);
@@ -254,28 +233,29 @@ START_TEST(test_train_step_misuse)
     OK(gan_optimizer_create(&o, m, &oc));
     OK(gan_optimizer_create(&oo, other, &oc));
     OK(gan_optimizer_create(&o1, one, &oc));
-    IS_ERR(gan_model_train_classifier_step(NULL, o, x, 8, y, 2, &v, NULL), GAN_EINVAL);
-    IS_ERR(gan_model_train_classifier_step(m, NULL, x, 8, y, 2, &v, NULL), GAN_EINVAL);
-    IS_ERR(gan_model_train_classifier_step(m, oo, x, 8, y, 2, &v, NULL), GAN_EINVAL);
-    IS_ERR(gan_model_train_classifier_step(m, o, NULL, 8, y, 2, &v, NULL), GAN_EINVAL);
-    IS_ERR(gan_model_train_classifier_step(m, o, x, 8, NULL, 2, &v, NULL), GAN_EINVAL);
-    IS_ERR(gan_model_train_classifier_step(m, o, x, 7, y, 2, &v, NULL), GAN_ESHAPE);
-    IS_ERR(gan_model_train_classifier_step(m, o, x, 8, bad, 2, &v, NULL), GAN_EINVAL);
-    IS_ERR(gan_model_train_classifier_step(m, o, x, 0, y, 0, &v, NULL), GAN_EINVAL);
-    IS_ERR(gan_model_train_classifier_step(one, o1, x, 8, y, 2, &v, NULL), GAN_ESHAPE);
+    TU_ASSERT_FAILS(gan_model_train_classifier_step(NULL, o, x, 8, y, 2, &v, NULL), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_model_train_classifier_step(m, NULL, x, 8, y, 2, &v, NULL), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_model_train_classifier_step(m, oo, x, 8, y, 2, &v, NULL), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_model_train_classifier_step(m, o, NULL, 8, y, 2, &v, NULL), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_model_train_classifier_step(m, o, x, 8, NULL, 2, &v, NULL), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_model_train_classifier_step(m, o, x, 7, y, 2, &v, NULL), GAN_ESHAPE);
+    TU_ASSERT_FAILS(gan_model_train_classifier_step(m, o, x, 8, bad, 2, &v, NULL), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_model_train_classifier_step(m, o, x, 0, y, 0, &v, NULL), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_model_train_classifier_step(one, o1, x, 8, y, 2, &v, NULL), GAN_ESHAPE);
     /* Unlabelled dataset, wrong shape. */
     OK(gan_dataset_create_float(&ds, x, 2, 1, (int[]){4}, NULL, 1));
-    IS_ERR(gan_model_evaluate_classifier(m, ds, 0, &v, NULL), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_model_evaluate_classifier(m, ds, 0, &v, NULL), GAN_EINVAL);
     gan_dataset_free(ds);
     OK(gan_dataset_create_float(&ds, x, 4, 1, (int[]){2}, NULL, 1));
-    IS_ERR(gan_model_evaluate_classifier(m, ds, 0, &v, NULL), GAN_ESHAPE);
+    TU_ASSERT_FAILS(gan_model_evaluate_classifier(m, ds, 0, &v, NULL), GAN_ESHAPE);
     gan_dataset_free(ds);
     gan_optimizer_free(o);
     gan_optimizer_free(oo);
     gan_optimizer_free(o1);
     /* A handle of the wrong type. */
-    IS_ERR(gan_model_train_classifier_step((gan_model *)(void *)ds_wrong_type(), NULL, x, 8, y,
-                                           2, &v, NULL), GAN_ESTATE);
+    TU_ASSERT_FAILS(gan_model_train_classifier_step((gan_model *)(void *)ds_wrong_type(), NULL, x,
+                                                    8, y, 2, &v, NULL),
+                    GAN_ESTATE);
     free_wrong();
     gan_model_free(m);
     gan_model_free(other);
@@ -289,7 +269,7 @@ static void random_spd(double *a, size_t n, double ridge)
 {
     double *b = malloc(n * n * sizeof *b);
     for (size_t i = 0; i < n * n; i++)
-        b[i] = nrand();
+        b[i] = tu_lcg_normal(&rs);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) {
             double s = 0.0;
@@ -406,7 +386,7 @@ START_TEST(test_streaming_equals_one_shot)
     uint64_t cnt;
     /* A large offset: a one-pass sum of squares would lose every digit. */
     for (size_t i = 0; i < N * D; i++)
-        x[i] = (float)(1000.0 + (i % D) + nrand() * (1.0 + (double)(i % D)));
+        x[i] = (float)(1000.0 + (i % D) + tu_lcg_normal(&rs) * (1.0 + (double)(i % D)));
     two_pass(x, N, D, m0, c0);
     OK(gan_fid_stats_create(&one, D));
     OK(gan_fid_stats_add(one, x, N * D, N));
@@ -455,8 +435,8 @@ START_TEST(test_fid_of_gaussians)
     gan_fid_stats *sa = NULL, *sb = NULL;
     double f;
     for (size_t i = 0; i < N * D; i++) {
-        a[i] = (float)nrand();
-        b[i] = (float)(1.0 + 2.0 * nrand());
+        a[i] = (float)tu_lcg_normal(&rs);
+        b[i] = (float)(1.0 + 2.0 * tu_lcg_normal(&rs));
     }
     OK(gan_fid_stats_create(&sa, D));
     OK(gan_fid_stats_create(&sb, D));
@@ -483,7 +463,7 @@ START_TEST(test_stats_save_load)
     char path[] = "/tmp/check_metrics_XXXXXX";
     int fd;
     for (size_t i = 0; i < N * D; i++)
-        x[i] = (float)nrand();
+        x[i] = (float)tu_lcg_normal(&rs);
     OK(gan_fid_stats_create(&s, D));
     OK(gan_fid_stats_add(s, x, N * D, N));
     OK(gan_fid_stats_save_mem(s, (void **)&buf, &len));
@@ -509,11 +489,11 @@ START_TEST(test_stats_save_load)
         ck_assert_msg(st == GAN_EFORMAT || st == GAN_EVERSION, "byte %zu: status %d", i, (int)st);
         ck_assert_ptr_null(t);
     }
-    IS_ERR(gan_fid_stats_load_mem(&t, buf, len - 1), GAN_EFORMAT);
-    IS_ERR(gan_fid_stats_load_mem(&t, buf, 10), GAN_EFORMAT);
+    TU_ASSERT_FAILS(gan_fid_stats_load_mem(&t, buf, len - 1), GAN_EFORMAT);
+    TU_ASSERT_FAILS(gan_fid_stats_load_mem(&t, buf, 10), GAN_EFORMAT);
     memcpy(bad, buf, len);
     bad[8] = 2; /* version 2: a newer format */
-    IS_ERR(gan_fid_stats_load_mem(&t, bad, len), GAN_EVERSION);
+    TU_ASSERT_FAILS(gan_fid_stats_load_mem(&t, bad, len), GAN_EVERSION);
     free(bad);
     /* Files. */
     fd = mkstemp(path);
@@ -525,7 +505,7 @@ START_TEST(test_stats_save_load)
     ck_assert(memcmp(m0, m1, sizeof m0) == 0);
     gan_fid_stats_free(t);
     unlink(path);
-    IS_ERR(gan_fid_stats_load(&t, path), GAN_EIO);
+    TU_ASSERT_FAILS(gan_fid_stats_load(&t, path), GAN_EIO);
     gan_free(buf);
     gan_fid_stats_free(s);
 }
@@ -536,27 +516,27 @@ START_TEST(test_stats_misuse)
     gan_fid_stats *s = NULL, *t = NULL;
     float x[6] = {1, 2, 3, 4, 5, NAN};
     double f, m[3];
-    IS_ERR(gan_fid_stats_create(NULL, 3), GAN_EINVAL);
-    IS_ERR(gan_fid_stats_create(&s, 0), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_fid_stats_create(NULL, 3), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_fid_stats_create(&s, 0), GAN_EINVAL);
     ck_assert_ptr_null(s);
     OK(gan_fid_stats_create(&s, 3));
     OK(gan_fid_stats_create(&t, 2));
-    IS_ERR(gan_fid_stats_add(s, x, 5, 2), GAN_ESHAPE);
-    IS_ERR(gan_fid_stats_add(s, NULL, 6, 2), GAN_EINVAL);
-    IS_ERR(gan_fid_stats_add(s, x, 6, 2), GAN_ENUMERIC);
+    TU_ASSERT_FAILS(gan_fid_stats_add(s, x, 5, 2), GAN_ESHAPE);
+    TU_ASSERT_FAILS(gan_fid_stats_add(s, NULL, 6, 2), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_fid_stats_add(s, x, 6, 2), GAN_ENUMERIC);
     OK(gan_fid_stats_add(s, x, 3, 1));
-    IS_ERR(gan_fid_stats_moments(s, m, 3, m, 3), GAN_ESHAPE);
-    IS_ERR(gan_fid_stats_moments(s, m, 2, NULL, 0), GAN_ESHAPE);
+    TU_ASSERT_FAILS(gan_fid_stats_moments(s, m, 3, m, 3), GAN_ESHAPE);
+    TU_ASSERT_FAILS(gan_fid_stats_moments(s, m, 2, NULL, 0), GAN_ESHAPE);
     OK(gan_fid_stats_moments(s, m, 3, NULL, 0));
     ck_assert(m[0] == 1.0 && m[2] == 3.0);
-    IS_ERR(gan_frechet_distance(s, s, &f), GAN_ESTATE); /* one sample */
-    IS_ERR(gan_frechet_distance(s, t, &f), GAN_ESHAPE);
-    IS_ERR(gan_frechet_distance(s, s, NULL), GAN_EINVAL);
-    IS_ERR(gan_fid_stats_merge(s, t), GAN_ESHAPE);
-    IS_ERR(gan_fid_stats_merge(s, s), GAN_EINVAL);
-    IS_ERR(gan_fid_stats_add((gan_fid_stats *)(void *)&f, x, 3, 1), GAN_ESTATE);
+    TU_ASSERT_FAILS(gan_frechet_distance(s, s, &f), GAN_ESTATE); /* one sample */
+    TU_ASSERT_FAILS(gan_frechet_distance(s, t, &f), GAN_ESHAPE);
+    TU_ASSERT_FAILS(gan_frechet_distance(s, s, NULL), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_fid_stats_merge(s, t), GAN_ESHAPE);
+    TU_ASSERT_FAILS(gan_fid_stats_merge(s, s), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_fid_stats_add((gan_fid_stats *)(void *)&f, x, 3, 1), GAN_ESTATE);
     gan_fid_stats_free(t);
-    IS_ERR(gan_fid_stats_reset((gan_fid_stats *)(void *)ds_wrong_type()), GAN_ESTATE);
+    TU_ASSERT_FAILS(gan_fid_stats_reset((gan_fid_stats *)(void *)ds_wrong_type()), GAN_ESTATE);
     free_wrong();
     gan_fid_stats_free(s);
     gan_fid_stats_free(NULL);
@@ -595,12 +575,12 @@ START_TEST(test_inception_score_bounds)
         OK(gan_inception_score(q, 4, 2, 2, &m, &s));
         ck_assert_double_eq_tol(m, 1.0, 1e-7);
     }
-    IS_ERR(gan_inception_score(NULL, 4, 2, 1, &m, &s), GAN_EINVAL);
-    IS_ERR(gan_inception_score(p, N * K, 5, 10, &m, &s), GAN_EINVAL);
-    IS_ERR(gan_inception_score(p, N * K - 1, N, 10, &m, &s), GAN_ESHAPE);
-    IS_ERR(gan_inception_score(p, N * K, N, -1, &m, &s), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_inception_score(NULL, 4, 2, 1, &m, &s), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_inception_score(p, N * K, 5, 10, &m, &s), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_inception_score(p, N * K - 1, N, 10, &m, &s), GAN_ESHAPE);
+    TU_ASSERT_FAILS(gan_inception_score(p, N * K, N, -1, &m, &s), GAN_EINVAL);
     p[3] = -0.5f;
-    IS_ERR(gan_inception_score(p, N * K, N, 10, &m, &s), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_inception_score(p, N * K, N, 10, &m, &s), GAN_EINVAL);
 }
 END_TEST
 
@@ -644,7 +624,7 @@ START_TEST(test_metrics_run_paths_agree)
     double ma[5], mb[5], ca[25], cb[25];
     gan_dataset *ds = NULL;
     for (size_t i = 0; i < N * 36; i++)
-        x[i] = (float)(2.0 * urand() - 1.0);
+        x[i] = (float)(2.0 * tu_lcg_uniform(&rs) - 1.0);
     OK(gan_metrics_create(&mt, net, -1, 16)); /* batches of 16: 5 passes */
     OK(gan_metrics_dims(mt, &dim, &k, &id));
     ck_assert_uint_eq(dim, 5);
@@ -698,13 +678,9 @@ END_TEST
 
 static gan_model *tiny_generator(void)
 {
-    int latent = 3, shape[3] = {6, 6, 1};
-    gan_model *g = NULL;
-    gan_dense_config d;
-    OK(gan_model_create(&g, 1, &latent));
-    GAN_DENSE_CONFIG_INIT(&d);
-    d.units = 36;
-    OK(gan_model_add_dense(g, &d));
+    int shape[3] = {6, 6, 1};
+    gan_model *g = tu_model(1, 3, 0, 0);
+    tu_add_dense(g, 36, 1);
     OK(gan_model_add_tanh(g));
     OK(gan_model_add_reshape(g, 3, shape));
     return g;
@@ -732,25 +708,25 @@ START_TEST(test_metrics_generator_and_networks)
     ck_assert(memcmp(p, q, sizeof p) != 0);
     /* Another network: its statistics are refused. */
     OK(gan_metrics_run_generator(mt2, g, 11, 40, c, NULL, 0));
-    IS_ERR(gan_frechet_distance(a, c, &f), GAN_ESTATE);
-    IS_ERR(gan_fid_stats_merge(a, c), GAN_ESTATE);
-    IS_ERR(gan_metrics_run_generator(mt, g, 11, 40, c, NULL, 0), GAN_ESTATE);
+    TU_ASSERT_FAILS(gan_frechet_distance(a, c, &f), GAN_ESTATE);
+    TU_ASSERT_FAILS(gan_fid_stats_merge(a, c), GAN_ESTATE);
+    TU_ASSERT_FAILS(gan_metrics_run_generator(mt, g, 11, 40, c, NULL, 0), GAN_ESTATE);
     /* Misuse. */
     {
         gan_metrics *none = NULL;
-        IS_ERR(gan_metrics_create(&none, net, 6, 0), GAN_EINVAL);
-        IS_ERR(gan_metrics_create(&none, net, -2, 0), GAN_EINVAL);
+        TU_ASSERT_FAILS(gan_metrics_create(&none, net, 6, 0), GAN_EINVAL);
+        TU_ASSERT_FAILS(gan_metrics_create(&none, net, -2, 0), GAN_EINVAL);
         ck_assert_ptr_null(none);
     }
-    IS_ERR(gan_metrics_create(NULL, net, -1, 0), GAN_EINVAL);
-    IS_ERR(gan_metrics_run_generator(mt, net2, 1, 4, a, NULL, 0), GAN_ESHAPE);
-    IS_ERR(gan_metrics_run_generator(mt, net, 1, 4, a, NULL, 0), GAN_EINVAL);
-    IS_ERR(gan_metrics_run_generator(mt, g, 1, 0, a, NULL, 0), GAN_EINVAL);
-    IS_ERR(gan_metrics_run_generator(mt, g, 1, 4, a, p, 5), GAN_ESHAPE);
-    IS_ERR(gan_metrics_run(mt, p, 7, 1, a, NULL, 0), GAN_ESHAPE);
+    TU_ASSERT_FAILS(gan_metrics_create(NULL, net, -1, 0), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_metrics_run_generator(mt, net2, 1, 4, a, NULL, 0), GAN_ESHAPE);
+    TU_ASSERT_FAILS(gan_metrics_run_generator(mt, net, 1, 4, a, NULL, 0), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_metrics_run_generator(mt, g, 1, 0, a, NULL, 0), GAN_EINVAL);
+    TU_ASSERT_FAILS(gan_metrics_run_generator(mt, g, 1, 4, a, p, 5), GAN_ESHAPE);
+    TU_ASSERT_FAILS(gan_metrics_run(mt, p, 7, 1, a, NULL, 0), GAN_ESHAPE);
     gan_fid_stats_free(c);
     OK(gan_fid_stats_create(&c, 4));
-    IS_ERR(gan_metrics_run_generator(mt, g, 1, 4, c, NULL, 0), GAN_ESHAPE);
+    TU_ASSERT_FAILS(gan_metrics_run_generator(mt, g, 1, 4, c, NULL, 0), GAN_ESHAPE);
     /* A network without class logits: features yes, probabilities no. */
     {
         gan_dense_config d;
@@ -763,13 +739,13 @@ START_TEST(test_metrics_generator_and_networks)
         OK(gan_model_add_dense(bad, &d));
         OK(gan_model_add_sigmoid(bad));
         OK(gan_metrics_create(&m3, bad, 1, 0));
-        IS_ERR(gan_metrics_run_generator(m3, g, 1, 4, NULL, p, 4), GAN_ESTATE);
+        TU_ASSERT_FAILS(gan_metrics_run_generator(m3, g, 1, 4, NULL, p, 4), GAN_ESTATE);
         gan_metrics_free(m3);
     }
     gan_metrics_free(mt2);
     gan_model_free(net2);
-    IS_ERR(gan_metrics_run_generator((gan_metrics *)(void *)a, g, 1, 4, NULL, NULL, 0),
-           GAN_ESTATE);
+    TU_ASSERT_FAILS(gan_metrics_run_generator((gan_metrics *)(void *)a, g, 1, 4, NULL, NULL, 0),
+                    GAN_ESTATE);
     gan_fid_stats_free(a);
     gan_fid_stats_free(b);
     gan_fid_stats_free(c);
@@ -811,10 +787,5 @@ static Suite *metrics_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(metrics_suite());
-    int failed;
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return tu_run_suite(metrics_suite());
 }

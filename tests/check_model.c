@@ -16,69 +16,6 @@
 #include "nn/nn.h" /* only for the handle magics (wrong-type handles) */
 #include "test_util.h"
 
-/* ---- helpers ------------------------------------------------------------------ */
-
-static gan_model *preset(gan_preset p)
-{
-    gan_model *m = NULL;
-    gan_status st = gan_model_create_preset(&m, p);
-    ck_assert_msg(st == GAN_OK, "preset %d: %s", (int)p, gan_last_error());
-    ck_assert_ptr_nonnull(m);
-    return m;
-}
-
-static gan_conv2d_config conv_cfg(int filters, int k, int s, gan_padding pad)
-{
-    gan_conv2d_config c;
-    ck_assert_int_eq(GAN_CONV2D_CONFIG_INIT(&c), GAN_OK);
-    c.filters = filters;
-    c.kernel_h = c.kernel_w = k;
-    c.stride_h = c.stride_w = s;
-    c.padding = pad;
-    return c;
-}
-
-static gan_dense_config dense_cfg(int units)
-{
-    gan_dense_config c;
-    ck_assert_int_eq(GAN_DENSE_CONFIG_INIT(&c), GAN_OK);
-    c.units = units;
-    return c;
-}
-
-/* All parameters of a model, concatenated. */
-static float *all_params(const gan_model *m, size_t *count)
-{
-    size_t L = tu_layers(m), total = 0, off = 0;
-    float *p;
-    for (size_t l = 0; l < L; l++)
-        total += tu_layer_params(m, l);
-    p = tu_alloc(total);
-    for (size_t l = 0; l < L; l++) {
-        size_t n = tu_layer_params(m, l);
-        ck_assert_int_eq(gan_model_get_params(m, l, p + off, n), GAN_OK);
-        off += n;
-    }
-    *count = total;
-    return p;
-}
-
-static float *all_grads(const gan_model *m, size_t *count)
-{
-    size_t L = tu_layers(m), total = 0, off = 0;
-    float *p;
-    for (size_t l = 0; l < L; l++)
-        total += tu_layer_params(m, l);
-    p = tu_alloc(total);
-    for (size_t l = 0; l < L; l++) {
-        size_t n = tu_layer_params(m, l);
-        ck_assert_int_eq(gan_model_get_grads(m, l, p + off, n), GAN_OK);
-        off += n;
-    }
-    *count = total;
-    return p;
-}
-
 /* ---- the seed networks ------------------------------------------------------- */
 
 typedef struct layer_spec {
@@ -227,7 +164,7 @@ static void expect_shape(const gan_model *m, int layer, const layer_spec *e)
 START_TEST(test_preset_shapes_and_counts)
 {
     const preset_spec *p = &presets[_i];
-    gan_model *m = preset(p->id);
+    gan_model *m = tu_preset(p->id);
     size_t total = 0, trainable = 0;
     gan_preset back;
     ck_assert_uint_eq(tu_layers(m), p->n_layers);
@@ -270,8 +207,8 @@ START_TEST(test_notebook_generator_mismatch)
 {
     /* The verbatim notebook generator emits 14x14x1 = 196 values per sample,
        the discriminator wants 28x28x1 = 784: the mismatch is reported. */
-    gan_model *g = preset(GAN_PRESET_MNIST_NOTEBOOK_GENERATOR);
-    gan_model *d = preset(GAN_PRESET_MNIST_DISCRIMINATOR);
+    gan_model *g = tu_preset(GAN_PRESET_MNIST_NOTEBOOK_GENERATOR);
+    gan_model *d = tu_preset(GAN_PRESET_MNIST_DISCRIMINATOR);
     float z[2 * 100], logits[2];
     const float *img;
     size_t count = 0;
@@ -291,8 +228,8 @@ START_TEST(test_preset_generator_discriminator_pair)
 {
     /* MNIST: generator output feeds the discriminator; outputs are finite
        and tanh-bounded. */
-    gan_model *g = preset(GAN_PRESET_MNIST_GENERATOR);
-    gan_model *d = preset(GAN_PRESET_MNIST_DISCRIMINATOR);
+    gan_model *g = tu_preset(GAN_PRESET_MNIST_GENERATOR);
+    gan_model *d = tu_preset(GAN_PRESET_MNIST_DISCRIMINATOR);
     float z[2 * 100], logits[2], *img = tu_alloc(2 * 784);
     tu_fill(z, 200, 2, -1, 1);
     ck_assert_int_eq(gan_model_forward(g, z, 200, 2, GAN_MODE_TRAIN, img, 2 * 784), GAN_OK);
@@ -311,8 +248,8 @@ END_TEST
 
 START_TEST(test_null_handles)
 {
-    gan_dense_config dc = dense_cfg(3);
-    gan_conv2d_config cc = conv_cfg(3, 3, 1, GAN_PADDING_SAME);
+    gan_dense_config dc = tu_dense_config(3);
+    gan_conv2d_config cc = tu_conv_config(3, 3, 1, GAN_PADDING_SAME);
     float buf[4] = {0};
     const float *cp;
     size_t n;
@@ -360,7 +297,7 @@ END_TEST
 
 START_TEST(test_null_arguments)
 {
-    gan_model *m = preset(GAN_PRESET_WGAN_CRITIC);
+    gan_model *m = tu_preset(GAN_PRESET_WGAN_CRITIC);
     float x[784] = {0}, y[1];
     size_t n;
     int d[3];
@@ -396,7 +333,7 @@ START_TEST(test_wrong_type_handle)
     gan_model *m = (gan_model *)(void *)&fake;
     float buf[4] = {0};
     size_t n;
-    gan_dense_config dc = dense_cfg(2);
+    gan_dense_config dc = tu_dense_config(2);
     const uint32_t magics[] = {GAN__MAGIC_DATASET, GAN__MAGIC_OPTIMIZER, GAN__MAGIC_TRAINER,
                                0x12345678u};
     memset(&fake, 0xab, sizeof fake);
@@ -423,8 +360,8 @@ END_TEST
 START_TEST(test_impossible_shapes)
 {
     gan_model *v = tu_model(1, 10, 0, 0), *im = tu_model(3, 4, 4, 2);
-    gan_conv2d_config cc = conv_cfg(3, 5, 1, GAN_PADDING_VALID);
-    gan_dense_config dc = dense_cfg(3);
+    gan_conv2d_config cc = tu_conv_config(3, 5, 1, GAN_PADDING_VALID);
+    gan_dense_config dc = tu_dense_config(3);
     int bad[3] = {3, 3, 3}, ok[3] = {2, 5, 1};
     size_t before;
 
@@ -462,7 +399,7 @@ START_TEST(test_invalid_settings)
 {
     gan_model *m = tu_model(3, 8, 8, 2), *e = NULL;
     gan_conv2d_config cc;
-    gan_dense_config dc = dense_cfg(0);
+    gan_dense_config dc = tu_dense_config(0);
     gan_batchnorm_config bc;
     int dims0[3] = {0, 4, 4}, dims_big[1] = {(1 << 24) + 1}, d3[3] = {2, 2, 2};
     gan_clear_error();
@@ -477,13 +414,13 @@ START_TEST(test_invalid_settings)
     TU_ASSERT_ERROR(gan_model_add_dense(m, &dc), GAN_EINVAL, "units", "-5");
     gan_model_free(m);
     m = tu_model(3, 8, 8, 2);
-    cc = conv_cfg(0, 3, 1, GAN_PADDING_SAME);
+    cc = tu_conv_config(0, 3, 1, GAN_PADDING_SAME);
     TU_ASSERT_ERROR(gan_model_add_conv2d(m, &cc), GAN_EINVAL, "filters");
-    cc = conv_cfg(2, 0, 1, GAN_PADDING_SAME);
+    cc = tu_conv_config(2, 0, 1, GAN_PADDING_SAME);
     TU_ASSERT_ERROR(gan_model_add_conv2d(m, &cc), GAN_EINVAL, "kernel");
-    cc = conv_cfg(2, 3, 0, GAN_PADDING_SAME);
+    cc = tu_conv_config(2, 3, 0, GAN_PADDING_SAME);
     TU_ASSERT_ERROR(gan_model_add_conv2d_transpose(m, &cc), GAN_EINVAL, "stride");
-    cc = conv_cfg(2, 3, 1, (gan_padding)7);
+    cc = tu_conv_config(2, 3, 1, (gan_padding)7);
     TU_ASSERT_ERROR(gan_model_add_conv2d(m, &cc), GAN_EINVAL, "padding");
     TU_ASSERT_ERROR(gan_model_add_leaky_relu(m, 1.0f), GAN_EINVAL, "alpha");
     TU_ASSERT_ERROR(gan_model_add_leaky_relu(m, -0.1f), GAN_EINVAL, "alpha");
@@ -507,7 +444,7 @@ END_TEST
 START_TEST(test_bad_config_struct_size)
 {
     gan_model *m = tu_model(3, 8, 8, 2);
-    gan_conv2d_config cc = conv_cfg(2, 3, 1, GAN_PADDING_SAME);
+    gan_conv2d_config cc = tu_conv_config(2, 3, 1, GAN_PADDING_SAME);
     gan_batchnorm_config bc;
     gan_dense_config dc;
     gan_clear_error();
@@ -519,7 +456,7 @@ START_TEST(test_bad_config_struct_size)
     bc.struct_size = 3;
     TU_ASSERT_ERROR(gan_model_add_batchnorm(m, &bc), GAN_EINVAL, "struct_size");
     ck_assert_int_eq(gan_model_add_flatten(m), GAN_OK);
-    dc = dense_cfg(4);
+    dc = tu_dense_config(4);
     dc.struct_size = 1000;
     TU_ASSERT_ERROR(gan_model_add_dense(m, &dc), GAN_EINVAL, "struct_size");
     /* The init functions refuse sizes they do not know. */
@@ -537,7 +474,7 @@ END_TEST
 
 START_TEST(test_wrong_counts)
 {
-    gan_model *m = preset(GAN_PRESET_WGAN_CRITIC);
+    gan_model *m = tu_preset(GAN_PRESET_WGAN_CRITIC);
     float *x = tu_alloc(2 * 784 + 1), y[3], dy[3], *dx = tu_alloc(2 * 784 + 1);
     float *p = tu_alloc(204928 + 1);
     gan_clear_error();
@@ -581,7 +518,7 @@ END_TEST
 START_TEST(test_call_order)
 {
     gan_model *m = tu_model(1, 4, 0, 0);
-    gan_dense_config dc = dense_cfg(2);
+    gan_dense_config dc = tu_dense_config(2);
     float x[4] = {1, 2, 3, 4}, y[2], dy[2] = {1, 1};
     const float *out;
     size_t n;
@@ -612,7 +549,7 @@ END_TEST
 START_TEST(test_nonfinite_params)
 {
     gan_model *m = tu_model(1, 3, 0, 0);
-    gan_dense_config dc = dense_cfg(2);
+    gan_dense_config dc = tu_dense_config(2);
     float p[8], q[8], before[8], s[4];
     ck_assert_int_eq(gan_model_add_dense(m, &dc), GAN_OK);
     ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
@@ -683,8 +620,8 @@ END_TEST
 
 START_TEST(test_summary)
 {
-    gan_model *d = preset(GAN_PRESET_DCGAN_CIFAR10_DISCRIMINATOR);
-    gan_model *g = preset(GAN_PRESET_DCGAN_CIFAR10_GENERATOR);
+    gan_model *d = tu_preset(GAN_PRESET_DCGAN_CIFAR10_DISCRIMINATOR);
+    gan_model *g = tu_preset(GAN_PRESET_DCGAN_CIFAR10_GENERATOR);
     size_t need = 0, need2 = 0;
     char *full, small[10];
 
@@ -744,9 +681,43 @@ END_TEST
 
 /* ---- parameters ------------------------------------------------------------------ */
 
+/* Every kind has a stable, distinct name; the summary prints the same. */
+START_TEST(test_layer_kind_names)
+{
+    const int n = gan_layer_kind_count();
+    gan_model *d = NULL;
+    char sum[4096];
+    size_t layers;
+    ck_assert_int_ge(n, GAN_LAYER_NOISE_INJECTION + 1);
+    ck_assert_ptr_null(gan_layer_kind_name((gan_layer_kind)0));
+    ck_assert_ptr_null(gan_layer_kind_name((gan_layer_kind)-1));
+    ck_assert_ptr_null(gan_layer_kind_name((gan_layer_kind)n));
+    ck_assert_str_eq(gan_layer_kind_name(GAN_LAYER_DENSE), "dense");
+    ck_assert_str_eq(gan_layer_kind_name(GAN_LAYER_CONV2D_TRANSPOSE), "conv2d_transpose");
+    ck_assert_str_eq(gan_layer_kind_name(GAN_LAYER_LEAKY_RELU), "leaky_relu");
+    ck_assert_str_eq(gan_layer_kind_name(GAN_LAYER_NOISE_INJECTION), "noise_injection");
+    for (int k = 1; k < n; k++) {
+        const char *a = gan_layer_kind_name((gan_layer_kind)k);
+        ck_assert_msg(a != NULL && a[0] != '\0', "kind %d has no name", k);
+        ck_assert_msg(strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(a), "%s", a);
+        for (int j = 1; j < k; j++)
+            ck_assert_str_ne(a, gan_layer_kind_name((gan_layer_kind)j));
+    }
+    ck_assert_int_eq(gan_model_create_preset(&d, GAN_PRESET_MNIST_GENERATOR), GAN_OK);
+    ck_assert_int_eq(gan_model_summary(d, sum, sizeof sum, NULL), GAN_OK);
+    ck_assert_int_eq(gan_model_layer_count(d, &layers), GAN_OK);
+    for (size_t i = 0; i < layers; i++) {
+        gan_layer_kind k;
+        ck_assert_int_eq(gan_model_layer_kind(d, i, &k), GAN_OK);
+        ck_assert_ptr_nonnull(strstr(sum, gan_layer_kind_name(k)));
+    }
+    gan_model_free(d);
+}
+END_TEST
+
 START_TEST(test_params_round_trip)
 {
-    gan_model *m = preset(GAN_PRESET_MNIST_NOTEBOOK_GENERATOR);
+    gan_model *m = tu_preset(GAN_PRESET_MNIST_NOTEBOOK_GENERATOR);
     size_t L = tu_layers(m);
     for (size_t l = 0; l < L; l++) {
         size_t np = 0, ns = 0;
@@ -783,8 +754,8 @@ END_TEST
 static gan_model *build_mixed(int init_first, uint64_t seed)
 {
     gan_model *m = tu_model(3, 6, 6, 2);
-    gan_conv2d_config cc = conv_cfg(4, 3, 2, GAN_PADDING_SAME);
-    gan_dense_config dc = dense_cfg(5);
+    gan_conv2d_config cc = tu_conv_config(4, 3, 2, GAN_PADDING_SAME);
+    gan_dense_config dc = tu_dense_config(5);
     if (init_first)
         ck_assert_int_eq(gan_model_init_params(m, seed), GAN_OK);
     ck_assert_int_eq(gan_model_add_conv2d(m, &cc), GAN_OK);
@@ -801,11 +772,11 @@ static gan_model *build_mixed(int init_first, uint64_t seed)
 START_TEST(test_init_determinism)
 {
     gan_model *a = build_mixed(0, 7), *b = build_mixed(0, 7), *c = build_mixed(1, 7);
-    gan_model *d = build_mixed(0, 8), *p1 = preset(GAN_PRESET_MNIST_DISCRIMINATOR);
-    gan_model *p2 = preset(GAN_PRESET_MNIST_DISCRIMINATOR);
+    gan_model *d = build_mixed(0, 8), *p1 = tu_preset(GAN_PRESET_MNIST_DISCRIMINATOR);
+    gan_model *p2 = tu_preset(GAN_PRESET_MNIST_DISCRIMINATOR);
     size_t na, nb, nc, nd;
-    float *pa = all_params(a, &na), *pb = all_params(b, &nb), *pc = all_params(c, &nc);
-    float *pd = all_params(d, &nd), *q1, *q2;
+    float *pa = tu_all_params(a, &na), *pb = tu_all_params(b, &nb), *pc = tu_all_params(c, &nc);
+    float *pd = tu_all_params(d, &nd), *q1, *q2;
     ck_assert_uint_eq(na, nb);
     ck_assert_msg(memcmp(pa, pb, na * sizeof(float)) == 0, "same seed, different weights");
     ck_assert_msg(memcmp(pa, pc, na * sizeof(float)) == 0,
@@ -833,13 +804,13 @@ START_TEST(test_init_determinism)
     tu_randomize_params(a, 5, 1.0f);
     ck_assert_int_eq(gan_model_init_params(a, 7), GAN_OK);
     free(pa);
-    pa = all_params(a, &na);
+    pa = tu_all_params(a, &na);
     ck_assert(memcmp(pa, pb, na * sizeof(float)) == 0);
     /* Presets start from seed 0: two builds are identical, and equal to an
        explicit init_params(0). */
-    q1 = all_params(p1, &na);
+    q1 = tu_all_params(p1, &na);
     ck_assert_int_eq(gan_model_init_params(p2, 0), GAN_OK);
-    q2 = all_params(p2, &nb);
+    q2 = tu_all_params(p2, &nb);
     ck_assert(memcmp(q1, q2, na * sizeof(float)) == 0);
     /* Different layers of one model do not share a stream: the second conv
        kernel does not start as a rescaled copy of the first. */
@@ -896,8 +867,8 @@ static void check_glorot(const gan_model *m, size_t layer, size_t n_kernel, doub
 
 START_TEST(test_glorot_init)
 {
-    gan_model *g = preset(GAN_PRESET_MNIST_GENERATOR);
-    gan_model *d = preset(GAN_PRESET_DCGAN_CIFAR10_DISCRIMINATOR);
+    gan_model *g = tu_preset(GAN_PRESET_MNIST_GENERATOR);
+    gan_model *d = tu_preset(GAN_PRESET_DCGAN_CIFAR10_DISCRIMINATOR);
     float bn[256], st[256];
     check_glorot(g, 0, 100 * 12544, 100, 12544, 0);
     check_glorot(g, 4, 25 * 128 * 256, 25 * 128, 25 * 256, 0);  /* transpose 256 -> 128 */
@@ -1149,56 +1120,6 @@ END_TEST
 
 /* ---- allocation failures -------------------------------------------------------- */
 
-typedef struct oom_ctx {
-    long count;      /* allocations attempted */
-    long fail_at;    /* index of the first failing one, -1: none */
-    int persistent;  /* fail every allocation from fail_at on */
-    long live;       /* blocks currently allocated */
-    long failures;
-} oom_ctx;
-
-static int oom_should_fail(oom_ctx *o)
-{
-    long k = o->count++;
-    int fail = o->fail_at >= 0 && (o->persistent ? k >= o->fail_at : k == o->fail_at);
-    if (fail)
-        o->failures++;
-    return fail;
-}
-
-static void *oom_malloc(size_t n, void *user)
-{
-    oom_ctx *o = user;
-    void *p;
-    if (oom_should_fail(o))
-        return NULL;
-    p = malloc(n);
-    if (p)
-        o->live++;
-    return p;
-}
-
-static void *oom_realloc(void *p, size_t n, void *user)
-{
-    oom_ctx *o = user;
-    void *q;
-    if (oom_should_fail(o))
-        return NULL;
-    q = realloc(p, n);
-    if (q && !p)
-        o->live++;
-    return q;
-}
-
-static void oom_free(void *p, void *user)
-{
-    oom_ctx *o = user;
-    if (p) {
-        o->live--;
-        free(p);
-    }
-}
-
 /* A model with every layer kind. */
 static gan_status build_all_kinds(gan_model **out)
 {
@@ -1237,8 +1158,7 @@ static gan_status build_all_kinds(gan_model **out)
 
 static void oom_sweep(int which, int persistent)
 {
-    oom_ctx o;
-    gan_allocator a = {oom_malloc, oom_realloc, oom_free, &o};
+    tu_oom o;
     long k;
     int finished = 0;
     for (k = 0; k < 10000 && !finished; k++) {
@@ -1246,10 +1166,8 @@ static void oom_sweep(int which, int persistent)
         gan_status st;
         size_t in_n, out_n, batch = 3;
         float *x, *y, *dy, *dx;
-        memset(&o, 0, sizeof o);
-        o.fail_at = k;
-        o.persistent = persistent;
-        ck_assert_int_eq(gan_set_allocator(&a), GAN_OK);
+        tu_oom_install(&o);
+        tu_oom_fail_after(&o, k, persistent);
         gan_clear_error();
         st = which == 0 ? gan_model_create_preset(&m, GAN_PRESET_MNIST_DISCRIMINATOR)
                         : build_all_kinds(&m);
@@ -1259,7 +1177,7 @@ static void oom_sweep(int which, int persistent)
             ck_assert_ptr_null(m);
             ck_assert_msg(gan_last_error()[0] != '\0', "k=%ld: ENOMEM without a message", k);
             ck_assert_msg(o.live == 0, "k=%ld: %ld blocks leaked by a failed build", k, o.live);
-            ck_assert_int_eq(gan_set_allocator(NULL), GAN_OK);
+            tu_oom_uninstall();
             continue;
         }
         in_n = batch * tu_in_elems(m);
@@ -1278,7 +1196,7 @@ static void oom_sweep(int which, int persistent)
             /* No forward happened: backward is refused, not undefined. */
             ck_assert_int_eq(gan_model_backward(m, dy, out_n, dx, in_n), GAN_ESTATE);
             /* The model stays usable once memory is back. */
-            o.fail_at = -1;
+            tu_oom_never(&o);
             st = gan_model_forward(m, x, in_n, batch, GAN_MODE_TRAIN, y, out_n);
             ck_assert_msg(st == GAN_OK, "k=%ld: model unusable after ENOMEM: %s", k,
                           gan_last_error());
@@ -1290,7 +1208,7 @@ static void oom_sweep(int which, int persistent)
             finished = 1; /* k is past the last allocation: everything ran */
         gan_model_free(m);
         ck_assert_msg(o.live == 0, "k=%ld: %ld blocks leaked", k, o.live);
-        ck_assert_int_eq(gan_set_allocator(NULL), GAN_OK);
+        tu_oom_uninstall();
         free(x);
         free(y);
         free(dy);
@@ -1313,27 +1231,23 @@ START_TEST(test_oom_reserve_keeps_model)
 {
     /* A failed reserve of a larger batch leaves the smaller buffers and the
        last forward intact. */
-    oom_ctx o;
-    gan_allocator a = {oom_malloc, oom_realloc, oom_free, &o};
+    tu_oom o;
     gan_model *m;
     float x[2 * 6], y[2 * 12], y2[2 * 12], dy[2 * 12];
-    memset(&o, 0, sizeof o);
-    o.fail_at = -1;
-    ck_assert_int_eq(gan_set_allocator(&a), GAN_OK);
+    tu_oom_install(&o);
     ck_assert_int_eq(build_all_kinds(&m), GAN_OK);
     tu_fill(x, 12, 3, -1, 1);
     tu_fill(dy, 24, 4, -1, 1);
     ck_assert_int_eq(gan_model_forward(m, x, 12, 2, GAN_MODE_INFER, y, 24), GAN_OK);
-    o.fail_at = o.count;
-    o.persistent = 1;
+    tu_oom_fail_after(&o, 0, 1);
     TU_ASSERT_ERROR(gan_model_reserve(m, 64), GAN_ENOMEM, "64");
     ck_assert_int_eq(gan_model_backward(m, dy, 24, NULL, 0), GAN_OK);
     ck_assert_int_eq(gan_model_forward(m, x, 12, 2, GAN_MODE_INFER, y2, 24), GAN_OK);
     ck_assert(memcmp(y, y2, sizeof y) == 0);
-    o.fail_at = -1;
+    tu_oom_never(&o);
     gan_model_free(m);
     ck_assert_int_eq(o.live, 0);
-    ck_assert_int_eq(gan_set_allocator(NULL), GAN_OK);
+    tu_oom_uninstall();
 }
 END_TEST
 
@@ -1341,21 +1255,18 @@ START_TEST(test_oom_add_layer_keeps_model)
 {
     /* Adding a layer when memory runs out at any of its allocations returns
        GAN_ENOMEM and leaves the model exactly as it was, and usable. */
-    oom_ctx o;
-    gan_allocator a = {oom_malloc, oom_realloc, oom_free, &o};
-    gan_conv2d_config cc = conv_cfg(3, 3, 1, GAN_PADDING_SAME);
-    gan_dense_config dc = dense_cfg(7);
+    tu_oom o;
+    gan_conv2d_config cc = tu_conv_config(3, 3, 1, GAN_PADDING_SAME);
+    gan_dense_config dc = tu_dense_config(7);
     int dims[3] = {6, 6, 2};
-    memset(&o, 0, sizeof o);
-    o.fail_at = -1;
-    ck_assert_int_eq(gan_set_allocator(&a), GAN_OK);
+    tu_oom_install(&o);
     for (int kind = 0; kind < 4; kind++) {
         for (long k = 0; k < 50; k++) {
             gan_model *m = NULL;
             size_t n0, n1, np0, np1;
             float *p0, *p1, x[72], y0[7 * 1], y1[7];
             gan_status st;
-            o.fail_at = -1;
+            tu_oom_never(&o);
             ck_assert_int_eq(gan_model_create(&m, 3, dims), GAN_OK);
             ck_assert_int_eq(gan_model_add_conv2d(m, &cc), GAN_OK);
             ck_assert_int_eq(gan_model_add_batchnorm(m, NULL), GAN_OK);
@@ -1364,15 +1275,13 @@ START_TEST(test_oom_add_layer_keeps_model)
             tu_fill(x, 72, 7, -1, 1);
             ck_assert_int_eq(gan_model_forward(m, x, 72, 1, GAN_MODE_INFER, y0, 7), GAN_OK);
             n0 = tu_layers(m);
-            p0 = all_params(m, &np0);
-            o.fail_at = o.count + k;
-            o.persistent = 0;
-            o.failures = 0;
+            p0 = tu_all_params(m, &np0);
+            tu_oom_fail_after(&o, k, 0);
             st = kind == 0 ? gan_model_add_dense(m, &dc)
                : kind == 1 ? gan_model_add_batchnorm(m, NULL)
                : kind == 2 ? gan_model_add_relu(m)
                : gan_model_add_dropout(m, 0.5f);
-            o.fail_at = -1;
+            tu_oom_never(&o);
             if (o.failures == 0) {
                 ck_assert_int_eq(st, GAN_OK);
                 free(p0);
@@ -1381,7 +1290,7 @@ START_TEST(test_oom_add_layer_keeps_model)
             }
             ck_assert_msg(st == GAN_ENOMEM, "kind %d k=%ld: %s", kind, k, gan_status_str(st));
             n1 = tu_layers(m);
-            p1 = all_params(m, &np1);
+            p1 = tu_all_params(m, &np1);
             ck_assert_uint_eq(n1, n0);
             ck_assert_uint_eq(np1, np0);
             ck_assert(memcmp(p0, p1, np0 * sizeof(float)) == 0);
@@ -1394,7 +1303,7 @@ START_TEST(test_oom_add_layer_keeps_model)
         }
     }
     ck_assert_int_eq(o.live, 0);
-    ck_assert_int_eq(gan_set_allocator(NULL), GAN_OK);
+    tu_oom_uninstall();
 }
 END_TEST
 
@@ -1454,16 +1363,17 @@ static void run_pair(gan_model *g, gan_model *d, float **out_img, float **out_lo
     *out_img = img;
     *out_logit = logit;
     *out_dz = dz;
-    *out_gg = all_grads(g, ng);
-    *out_dg = all_grads(d, nd);
+    *out_gg = tu_all_grads(g, ng);
+    *out_dg = tu_all_grads(d, nd);
     free(dimg);
 }
 
 START_TEST(test_determinism)
 {
-    gan_model *g1 = preset(GAN_PRESET_MNIST_GENERATOR), *g2 = preset(GAN_PRESET_MNIST_GENERATOR);
-    gan_model *d1 = preset(GAN_PRESET_MNIST_DISCRIMINATOR);
-    gan_model *d2 = preset(GAN_PRESET_MNIST_DISCRIMINATOR);
+    gan_model *g1 = tu_preset(GAN_PRESET_MNIST_GENERATOR);
+    gan_model *g2 = tu_preset(GAN_PRESET_MNIST_GENERATOR);
+    gan_model *d1 = tu_preset(GAN_PRESET_MNIST_DISCRIMINATOR);
+    gan_model *d2 = tu_preset(GAN_PRESET_MNIST_DISCRIMINATOR);
     float *i1, *l1, *z1, *gg1, *dg1, *i2, *l2, *z2, *gg2, *dg2;
     size_t ng1, nd1, ng2, nd2;
     ck_assert_int_eq(gan_model_init_params(g1, 42), GAN_OK);
@@ -1496,7 +1406,8 @@ END_TEST
 START_TEST(test_determinism_threads)
 {
     /* With two BLAS threads, repeated runs are still bit-identical. */
-    gan_model *g = preset(GAN_PRESET_MNIST_GENERATOR), *d = preset(GAN_PRESET_MNIST_DISCRIMINATOR);
+    gan_model *g = tu_preset(GAN_PRESET_MNIST_GENERATOR);
+    gan_model *d = tu_preset(GAN_PRESET_MNIST_DISCRIMINATOR);
     float *i1, *l1, *z1, *gg1, *dg1, *i2, *l2, *z2, *gg2, *dg2;
     size_t ng, nd;
     ck_assert_int_eq(gan_set_threads(2), GAN_OK);
@@ -1521,8 +1432,8 @@ START_TEST(test_cifar_forward_backward)
 {
     /* The big seed pair once, at batch 2: finite outputs of the right size,
        non-zero gradients everywhere that should have them. */
-    gan_model *g = preset(GAN_PRESET_DCGAN_CIFAR10_GENERATOR);
-    gan_model *d = preset(GAN_PRESET_DCGAN_CIFAR10_DISCRIMINATOR);
+    gan_model *g = tu_preset(GAN_PRESET_DCGAN_CIFAR10_GENERATOR);
+    gan_model *d = tu_preset(GAN_PRESET_DCGAN_CIFAR10_DISCRIMINATOR);
     const size_t B = 2, img_n = B * 32 * 32 * 3;
     float z[2 * 128], logit[2], dl[2] = {1, -1}, *img = tu_alloc(img_n), *dimg = tu_alloc(img_n);
     float dz[2 * 128];
@@ -1581,6 +1492,7 @@ static Suite *model_suite(void)
     t = tcase_create("api");
     tcase_set_timeout(t, 120);
     tcase_add_test(t, test_summary);
+    tcase_add_test(t, test_layer_kind_names);
     tcase_add_test(t, test_params_round_trip);
     tcase_add_test(t, test_init_determinism);
     tcase_add_test(t, test_glorot_init);
@@ -1607,10 +1519,5 @@ static Suite *model_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(model_suite());
-    int failed;
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run_suite(model_suite());
 }

@@ -18,13 +18,6 @@
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static gan_model *preset(gan_preset p)
-{
-    gan_model *m = NULL;
-    ck_assert_msg(gan_model_create_preset(&m, p) == GAN_OK, "%s", gan_last_error());
-    return m;
-}
-
 static gan_sampler *sampler(const gan_model *m, uint64_t seed, size_t max_batch)
 {
     gan_sampler *s = NULL;
@@ -32,23 +25,6 @@ static gan_sampler *sampler(const gan_model *m, uint64_t seed, size_t max_batch)
     ck_assert_msg(st == GAN_OK, "gan_sampler_create: %s", gan_last_error());
     ck_assert_ptr_nonnull(s);
     return s;
-}
-
-/* Non-trivial batchnorm running statistics for every batchnorm layer. */
-static void randomize_bn_state(gan_model *m, uint64_t seed)
-{
-    for (size_t i = 0; i < tu_layers(m); i++) {
-        size_t np, ns;
-        float *st;
-        ck_assert_int_eq(gan_model_layer_sizes(m, i, &np, &ns), GAN_OK);
-        if (!ns)
-            continue;
-        st = tu_alloc(ns);
-        tu_fill(st, ns / 2, seed + i, -0.5f, 0.5f);          /* moving mean */
-        tu_fill(st + ns / 2, ns / 2, seed + 7 * i, 0.5f, 2.0f); /* moving variance */
-        ck_assert_int_eq(gan_model_set_state(m, i, st, ns), GAN_OK);
-        free(st);
-    }
 }
 
 /*
@@ -82,7 +58,7 @@ static gan_model *bn_dropout_generator(void)
     ck_assert_int_eq(gan_model_add_conv2d(m, &cc), GAN_OK);
     ck_assert_int_eq(gan_model_add_tanh(m), GAN_OK);
     tu_randomize_params(m, 11, 0.5f);
-    randomize_bn_state(m, 5);
+    tu_randomize_bn_state(m, 5);
     return m;
 }
 
@@ -119,11 +95,11 @@ static void assert_matches_forward(gan_model *m, size_t n, size_t max_batch)
 
 START_TEST(test_matches_forward_presets)
 {
-    gan_model *cifar = preset(GAN_PRESET_DCGAN_CIFAR10_GENERATOR);
-    gan_model *mnist = preset(GAN_PRESET_MNIST_GENERATOR);
-    gan_model *nb = preset(GAN_PRESET_MNIST_NOTEBOOK_GENERATOR);
-    randomize_bn_state(cifar, 1);
-    randomize_bn_state(mnist, 2);
+    gan_model *cifar = tu_preset(GAN_PRESET_DCGAN_CIFAR10_GENERATOR);
+    gan_model *mnist = tu_preset(GAN_PRESET_MNIST_GENERATOR);
+    gan_model *nb = tu_preset(GAN_PRESET_MNIST_NOTEBOOK_GENERATOR);
+    tu_randomize_bn_state(cifar, 1);
+    tu_randomize_bn_state(mnist, 2);
     assert_matches_forward(cifar, 3, 0);
     assert_matches_forward(mnist, 2, 0);
     assert_matches_forward(mnist, 1, 1);
@@ -202,7 +178,7 @@ static void assert_close_u8(const uint8_t *a, const uint8_t *b, size_t n, const 
 START_TEST(test_chunking_equals_one_pass)
 {
     gan_model *m = bn_dropout_generator();
-    gan_model *g = preset(GAN_PRESET_MNIST_GENERATOR);
+    gan_model *g = tu_preset(GAN_PRESET_MNIST_GENERATOR);
     gan_model *models[2] = {m, g};
     for (int k = 0; k < 2; k++) {
         const size_t n = k == 0 ? 11 : 5;
@@ -308,8 +284,8 @@ START_TEST(test_u8_values)
     gan_model_free(m);
 
     /* On a real generator u8 is exactly the conversion of the floats. */
-    g = preset(GAN_PRESET_MNIST_GENERATOR);
-    randomize_bn_state(g, 3);
+    g = tu_preset(GAN_PRESET_MNIST_GENERATOR);
+    tu_randomize_bn_state(g, 3);
     {
         gan_sampler *a = sampler(g, 8, 0);
         float *img = tu_alloc(3 * 784);
@@ -417,7 +393,7 @@ END_TEST
 START_TEST(test_sampler_misuse)
 {
     gan_model *g = bn_dropout_generator();
-    gan_model *d = preset(GAN_PRESET_MNIST_DISCRIMINATOR);
+    gan_model *d = tu_preset(GAN_PRESET_MNIST_DISCRIMINATOR);
     gan_model *empty = tu_model(1, 4, 0, 0);
     gan_sampler *s = (gan_sampler *)&s, *ok;
     float z[16], img[2 * 192];
@@ -516,48 +492,14 @@ END_TEST
 
 /* ---- allocation failures ---------------------------------------------------------- */
 
-typedef struct oom_ctx {
-    long count, fail_at, live;
-} oom_ctx;
-
-static void *oom_malloc(size_t n, void *user)
-{
-    oom_ctx *o = user;
-    void *p;
-    if (o->fail_at >= 0 && o->count++ == o->fail_at)
-        return NULL;
-    p = malloc(n);
-    o->live += p != NULL;
-    return p;
-}
-
-static void *oom_realloc(void *p, size_t n, void *user)
-{
-    oom_ctx *o = user;
-    void *q;
-    if (o->fail_at >= 0 && o->count++ == o->fail_at)
-        return NULL;
-    q = realloc(p, n);
-    o->live += q != NULL && p == NULL;
-    return q;
-}
-
-static void oom_free(void *p, void *user)
-{
-    oom_ctx *o = user;
-    o->live -= p != NULL;
-    free(p);
-}
-
 START_TEST(test_oom)
 {
     /* Fail the k-th allocation of create + generate_u8 + PNG encode for
        every k: each fails cleanly with GAN_ENOMEM and leaks nothing. */
-    oom_ctx o = {0, -1, 0};
-    gan_allocator a = {oom_malloc, oom_realloc, oom_free, &o};
+    tu_oom o;
     gan_model *m;
     int done = 0;
-    ck_assert_int_eq(gan_set_allocator(&a), GAN_OK);
+    tu_oom_install(&o);
     m = bn_dropout_generator();
     for (long k = 0; !done && k < 200; k++) {
         gan_sampler *s = NULL;
@@ -566,8 +508,7 @@ START_TEST(test_oom)
         size_t len = 0;
         gan_status st;
         long live0 = o.live;
-        o.count = 0;
-        o.fail_at = k;
+        tu_oom_fail_after(&o, k, 0);
         st = gan_sampler_create(&s, m, 1, 2);
         if (st == GAN_OK)
             st = gan_sampler_generate_u8(s, NULL, 0, 3, px, sizeof px);
@@ -575,7 +516,7 @@ START_TEST(test_oom)
             st = gan_png_encode_grid(px, 3, 8, 8, 3, 0, 1, &buf, &len);
         ck_assert_msg(st == GAN_OK || st == GAN_ENOMEM, "k=%ld: %s", k, gan_last_error());
         if (st == GAN_OK) {
-            ck_assert_msg(o.count <= k, "k=%ld: succeeded although an allocation failed", k);
+            ck_assert_msg(o.failures == 0, "k=%ld: succeeded although an allocation failed", k);
             done = 1;
         } else if (s == NULL) {
             ck_assert_int_eq(o.live, live0);
@@ -585,10 +526,10 @@ START_TEST(test_oom)
         ck_assert_msg(o.live == live0, "k=%ld: %ld blocks leaked", k, o.live - live0);
     }
     ck_assert(done);
-    o.fail_at = -1;
+    tu_oom_never(&o);
     gan_model_free(m);
     ck_assert_int_eq(o.live, 0);
-    ck_assert_int_eq(gan_set_allocator(NULL), GAN_OK);
+    tu_oom_uninstall();
 }
 END_TEST
 
@@ -619,10 +560,5 @@ static Suite *sample_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(sample_suite());
-    int failed;
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(sample_suite());
 }

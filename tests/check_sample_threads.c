@@ -51,26 +51,13 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+/* The MNIST generator with random weights and running statistics that are
+   not the identity. */
 static gan_model *shared_generator(void)
 {
-    gan_model *g = NULL;
-    size_t L;
-    ck_assert_int_eq(gan_model_create_preset(&g, GAN_PRESET_MNIST_GENERATOR), GAN_OK);
+    gan_model *g = tu_preset(GAN_PRESET_MNIST_GENERATOR);
     tu_randomize_params(g, 3, 0.1f);
-    /* Running statistics that are not the identity. */
-    L = tu_layers(g);
-    for (size_t i = 0; i < L; i++) {
-        size_t np, ns;
-        float *st;
-        ck_assert_int_eq(gan_model_layer_sizes(g, i, &np, &ns), GAN_OK);
-        if (!ns)
-            continue;
-        st = tu_alloc(ns);
-        tu_fill(st, ns / 2, 10 + i, -0.2f, 0.2f);
-        tu_fill(st + ns / 2, ns / 2, 20 + i, 0.5f, 1.5f);
-        ck_assert_int_eq(gan_model_set_state(g, i, st, ns), GAN_OK);
-        free(st);
-    }
+    tu_randomize_bn_state(g, 10);
     return g;
 }
 
@@ -132,14 +119,8 @@ int main(void)
 {
     Suite *s = suite_create("sample_threads");
     TCase *t = tcase_create("threads");
-    SRunner *sr;
-    int failed;
     tcase_set_timeout(t, 600);
     tcase_add_test(t, test_threads_match_single_thread);
     suite_add_tcase(s, t);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s);
 }

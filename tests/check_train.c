@@ -13,21 +13,11 @@
 #include <string.h>
 
 #include "gan.h"
+#include "test_util.h"
 
-#define OK(call) ck_assert_msg((call) == GAN_OK, "%s: %s", #call, gan_last_error())
-
-/* The test's own random numbers (independent of libgan's). */
-static uint64_t rs_state = 1;
-static double urand(void)
-{
-    rs_state = rs_state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)((rs_state >> 11) & ((1ULL << 53) - 1)) / 9007199254740992.0;
-}
-static double nrand(void)
-{
-    double u1 = urand() + 1e-12, u2 = urand();
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
+/* The test's own random numbers (independent of libgan's); each test seeds
+   them. */
+static tu_lcg rs = {1};
 
 static gan_loss *make_loss(gan_loss_kind kind, float real_label, int minimax, float clip)
 {
@@ -84,16 +74,47 @@ START_TEST(test_bce_stable_for_huge_logits)
 }
 END_TEST
 
-/* Central-difference check of d_real, d_fake and the G gradient. */
-static void check_loss_grads(gan_loss *l, int has_g)
+/* A loss whose gradients are checked by central differences: the
+   discriminator's (d_real, d_fake) and, with has_g, the generator's.  A
+   point passes when |numeric - analytic| <= atol + rtol |analytic|. */
+typedef struct loss_case {
+    const char *name;
+    gan_loss_kind kind;
+    float real_label;
+    int minimax;
+    int has_g;
+    float eps;
+    double atol, rtol;
+} loss_case;
+
+#define LOSS_TOL .eps = 1e-2f, .atol = 2e-3, .rtol = 1e-2
+
+static const loss_case loss_cases[] = {
+    {"BCE", GAN_LOSS_BCE, 1.0f, 0, 1, LOSS_TOL},
+    {"BCE, minimax G", GAN_LOSS_BCE, 1.0f, 1, 1, LOSS_TOL},
+    {"Wasserstein", GAN_LOSS_WASSERSTEIN, 1.0f, 0, 1, LOSS_TOL},
+    {"Wasserstein, minimax G", GAN_LOSS_WASSERSTEIN, 1.0f, 1, 1, LOSS_TOL},
+    {"hinge", GAN_LOSS_HINGE, 1.0f, 0, 1, LOSS_TOL},
+    {"hinge, minimax G", GAN_LOSS_HINGE, 1.0f, 1, 1, LOSS_TOL},
+    {"least squares", GAN_LOSS_LEAST_SQUARES, 1.0f, 0, 1, LOSS_TOL},
+    {"least squares, minimax G", GAN_LOSS_LEAST_SQUARES, 1.0f, 1, 1, LOSS_TOL},
+    {"BCE, one-sided label smoothing", GAN_LOSS_BCE, 0.9f, 0, 1, LOSS_TOL},
+    {"feature matching (D side is BCE)", GAN_LOSS_FEATURE_MATCHING, 1.0f, 0, 0, LOSS_TOL},
+};
+#define N_LOSS_CASES (sizeof loss_cases / sizeof loss_cases[0])
+
+START_TEST(test_loss_gradients)
 {
     enum { NR = 5, NF = 4 };
+    const loss_case *c = &loss_cases[_i];
+    gan_loss *l = make_loss(c->kind, c->real_label, c->minimax, 0.0f);
     float r[NR], f[NF], gr[NR], gf[NF], gg[NF], v, vp, vm;
-    const float eps = 1e-2f;
+    const float eps = c->eps;
+    rs.s = 7;
     for (int i = 0; i < NR; i++)
-        r[i] = (float)(urand() * 6.0 - 3.0);
+        r[i] = (float)(tu_lcg_uniform(&rs) * 6.0 - 3.0);
     for (int i = 0; i < NF; i++)
-        f[i] = (float)(urand() * 6.0 - 3.0);
+        f[i] = (float)(tu_lcg_uniform(&rs) * 6.0 - 3.0);
     /* Keep away from the hinge kinks at +-1. */
     for (int i = 0; i < NR; i++)
         if (fabsf(fabsf(r[i]) - 1.0f) < 0.1f)
@@ -111,47 +132,25 @@ static void check_loss_grads(gan_loss *l, int has_g)
         OK(gan_loss_discriminator(l, r, NR, f, NF, &vm, NULL, NULL));
         *p = keep;
         num = ((double)vp - vm) / (2.0 * eps);
-        ck_assert_msg(fabs(num - ana) <= 2e-3 + 1e-2 * fabs(ana), "D grad %d: analytic %g numeric %g",
-                      i, ana, num);
+        ck_assert_msg(fabs(num - ana) <= c->atol + c->rtol * fabs(ana),
+                      "%s: D grad %d: analytic %g numeric %g", c->name, i, ana, num);
     }
-    if (!has_g)
-        return;
-    OK(gan_loss_generator(l, f, NF, &v, gg));
-    for (int i = 0; i < NF; i++) {
-        float keep = f[i];
-        double num;
-        f[i] = keep + eps;
-        OK(gan_loss_generator(l, f, NF, &vp, NULL));
-        f[i] = keep - eps;
-        OK(gan_loss_generator(l, f, NF, &vm, NULL));
-        f[i] = keep;
-        num = ((double)vp - vm) / (2.0 * eps);
-        ck_assert_msg(fabs(num - gg[i]) <= 2e-3 + 1e-2 * fabs(gg[i]), "G grad %d: analytic %g numeric %g",
-                      i, (double)gg[i], num);
-    }
-}
-
-START_TEST(test_loss_gradients)
-{
-    static const gan_loss_kind kinds[] = {GAN_LOSS_BCE, GAN_LOSS_WASSERSTEIN, GAN_LOSS_HINGE,
-                                          GAN_LOSS_LEAST_SQUARES};
-    rs_state = 7;
-    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
-        for (int minimax = 0; minimax <= 1; minimax++) {
-            gan_loss *l = make_loss(kinds[k], 1.0f, minimax, 0.0f);
-            check_loss_grads(l, 1);
-            gan_loss_free(l);
+    if (c->has_g) {
+        OK(gan_loss_generator(l, f, NF, &v, gg));
+        for (int i = 0; i < NF; i++) {
+            float keep = f[i];
+            double num;
+            f[i] = keep + eps;
+            OK(gan_loss_generator(l, f, NF, &vp, NULL));
+            f[i] = keep - eps;
+            OK(gan_loss_generator(l, f, NF, &vm, NULL));
+            f[i] = keep;
+            num = ((double)vp - vm) / (2.0 * eps);
+            ck_assert_msg(fabs(num - gg[i]) <= c->atol + c->rtol * fabs(gg[i]),
+                          "%s: G grad %d: analytic %g numeric %g", c->name, i, (double)gg[i], num);
         }
-    {   /* one-sided label smoothing */
-        gan_loss *l = make_loss(GAN_LOSS_BCE, 0.9f, 0, 0.0f);
-        check_loss_grads(l, 1);
-        gan_loss_free(l);
     }
-    {   /* feature matching: D side is BCE */
-        gan_loss *l = make_loss(GAN_LOSS_FEATURE_MATCHING, 1.0f, 0, 0.0f);
-        check_loss_grads(l, 0);
-        gan_loss_free(l);
-    }
+    gan_loss_free(l);
 }
 END_TEST
 
@@ -194,11 +193,11 @@ START_TEST(test_feature_matching)
     float r[NR * D], f[NF * D], g[NF * D], v, vp, vm;
     gan_loss *l = make_loss(GAN_LOSS_FEATURE_MATCHING, 1.0f, 0, 0.0f);
     double want = 0.0;
-    rs_state = 11;
+    rs.s = 11;
     for (int i = 0; i < NR * D; i++)
-        r[i] = (float)nrand();
+        r[i] = (float)tu_lcg_normal(&rs);
     for (int i = 0; i < NF * D; i++)
-        f[i] = (float)nrand();
+        f[i] = (float)tu_lcg_normal(&rs);
     for (int j = 0; j < D; j++) {
         double mr = 0, mf = 0;
         for (int i = 0; i < NR; i++)
@@ -422,122 +421,39 @@ END_TEST
 
 /* ---- trainer ---------------------------------------------------------------- */
 
-typedef struct pair {
-    gan_model *g, *d;
-    gan_optimizer *go, *dop;
-    gan_loss *loss;
-    gan_trainer *t;
-} pair;
-
-/* A small MLP GAN on 2-D points: latent 8 -> 128 -> 128 -> 2; D 2 -> 128 -> 128 -> 1. */
-static void make_mlp_pair(pair *p, gan_loss_kind kind, int n_critic, float clip, int bn, uint64_t seed)
+/* A small MLP GAN on 2-D points: latent 8 -> 128 -> 128 -> 2; D 2 -> 128 -> 128 -> 1.
+   Adam(1e-3, 0.5), or for the Wasserstein loss RMSprop(5e-5). */
+static void make_mlp_pair(tu_pair *p, gan_loss_kind kind, int n_critic, float clip, int bn,
+                          uint64_t seed)
 {
-    int lat[1] = {8}, pt[1] = {2};
-    gan_dense_config dc;
-    gan_optimizer_config oc;
-    gan_trainer_config tc;
-    memset(p, 0, sizeof *p);
-    OK(gan_model_create(&p->g, 1, lat));
-    OK(gan_model_create(&p->d, 1, pt));
-    OK(GAN_DENSE_CONFIG_INIT(&dc));
-    dc.units = 128;
-    for (int i = 0; i < 2; i++) {
-        OK(gan_model_add_dense(p->g, &dc));
-        if (bn)
-            OK(gan_model_add_batchnorm(p->g, NULL));
-        OK(gan_model_add_relu(p->g));
-        OK(gan_model_add_dense(p->d, &dc));
-        OK(gan_model_add_leaky_relu(p->d, 0.2f));
-    }
-    dc.units = 2;
-    OK(gan_model_add_dense(p->g, &dc));
-    dc.units = 1;
-    OK(gan_model_add_dense(p->d, &dc));
-    OK(gan_model_init_params(p->g, seed));
-    OK(gan_model_init_params(p->d, seed + 1));
-    OK(GAN_OPTIMIZER_CONFIG_INIT(&oc));
-    oc.lr = 1e-3f;
-    oc.beta1 = 0.5f;
+    tu_pair_config c;
+    tu_pair_config_init(&c);
+    c.latent = 8;
+    c.hidden = 128;
+    c.depth = 2;
+    c.g_batchnorm = bn;
+    c.g_seed = seed;
+    c.d_seed = seed + 1;
+    c.opt.lr = 1e-3f;
+    c.opt.beta1 = 0.5f;
     if (kind == GAN_LOSS_WASSERSTEIN) {
-        oc.kind = GAN_OPTIM_RMSPROP;
-        oc.lr = 5e-5f;
+        c.opt.kind = GAN_OPTIM_RMSPROP;
+        c.opt.lr = 5e-5f;
     }
-    OK(gan_optimizer_create(&p->go, p->g, &oc));
-    OK(gan_optimizer_create(&p->dop, p->d, &oc));
-    p->loss = make_loss(kind, 1.0f, 0, clip);
-    OK(GAN_TRAINER_CONFIG_INIT(&tc));
-    tc.seed = seed + 2;
-    tc.n_critic = n_critic;
-    OK(gan_trainer_create(&p->t, p->g, p->d, p->go, p->dop, p->loss, &tc));
-}
-
-static void free_pair(pair *p)
-{
-    gan_trainer_free(p->t);
-    gan_optimizer_free(p->go);
-    gan_optimizer_free(p->dop);
-    gan_loss_free(p->loss);
-    gan_model_free(p->g);
-    gan_model_free(p->d);
-}
-
-/* n points of the 8-Gaussian ring: radius 2, standard deviation sd. */
-static void ring_batch(float *x, size_t n, double sd)
-{
-    for (size_t i = 0; i < n; i++) {
-        int k = (int)(urand() * 8);
-        double a = k * 6.283185307179586 / 8;
-        x[2 * i] = (float)(2 * cos(a) + sd * nrand());
-        x[2 * i + 1] = (float)(2 * sin(a) + sd * nrand());
-    }
+    c.loss.kind = kind;
+    c.loss.clip = clip;
+    c.trainer.seed = seed + 2;
+    c.trainer.n_critic = n_critic;
+    OK(tu_pair_create(p, &c));
 }
 
 START_TEST(test_ring_of_gaussians_covers_modes)
 {
-    enum { B = 256, STEPS = 3000, N = 2000 };
-    const double sd = 0.05;
-    pair p;
-    float *x = malloc(sizeof(float) * B * 2), *z = malloc(sizeof(float) * N * 8),
-          *y = malloc(sizeof(float) * N * 2);
-    int count[8] = {0}, near = 0, modes = 0;
-    ck_assert(x && z && y);
-    rs_state = 42;
+    tu_pair p;
+    rs.s = 42;
     make_mlp_pair(&p, GAN_LOSS_BCE, 1, 0.0f, 0, 1);
-    for (int s = 0; s < STEPS; s++) {
-        gan_step_stats st;
-        GAN_STEP_STATS_INIT(&st);
-        ring_batch(x, B, sd);
-        OK(gan_trainer_step(p.t, x, B * 2, B, &st));
-    }
-    for (int i = 0; i < N * 8; i++)
-        z[i] = (float)nrand();
-    OK(gan_model_forward(p.g, z, N * 8, N, GAN_MODE_INFER, y, N * 2));
-    for (int i = 0; i < N; i++) {
-        int best = 0;
-        double bd = 1e9;
-        for (int k = 0; k < 8; k++) {
-            double a = k * 6.283185307179586 / 8, dx = y[2 * i] - 2 * cos(a), dy = y[2 * i + 1] - 2 * sin(a);
-            double dd = sqrt(dx * dx + dy * dy);
-            if (dd < bd) {
-                bd = dd;
-                best = k;
-            }
-        }
-        if (bd < 3 * sd) {
-            near++;
-            count[best]++;
-        }
-    }
-    /* A mode is covered when it holds at least a fifth of its fair share. */
-    for (int k = 0; k < 8; k++)
-        modes += count[k] >= N / 8 / 5;
-    ck_assert_msg(modes >= 7, "only %d of 8 modes covered (%d %d %d %d %d %d %d %d)", modes, count[0],
-                  count[1], count[2], count[3], count[4], count[5], count[6], count[7]);
-    ck_assert_msg(near > N / 2, "only %d of %d samples within 3 sd of a mode", near, N);
-    free_pair(&p);
-    free(x);
-    free(z);
-    free(y);
+    tu_assert_ring_learned(&p, &rs, 3000, 256, 0.05, 2000);
+    tu_pair_free(&p);
 }
 END_TEST
 
@@ -546,12 +462,12 @@ START_TEST(test_reproducible_from_seed)
     enum { B = 32 };
     float x[B * 2], w1[128 * 2 + 128], w2[128 * 2 + 128];
     gan_step_stats s1, s2;
-    pair a, b;
+    tu_pair a, b;
     make_mlp_pair(&a, GAN_LOSS_BCE, 1, 0.0f, 1, 5);
     make_mlp_pair(&b, GAN_LOSS_BCE, 1, 0.0f, 1, 5);
-    rs_state = 3;
+    rs.s = 3;
     for (int s = 0; s < 20; s++) {
-        ring_batch(x, B, 0.05);
+        tu_ring_batch(&rs, x, B, 0.05);
         GAN_STEP_STATS_INIT(&s1);
         GAN_STEP_STATS_INIT(&s2);
         OK(gan_trainer_step(a.t, x, B * 2, B, &s1));
@@ -561,8 +477,8 @@ START_TEST(test_reproducible_from_seed)
     OK(gan_model_get_params(a.d, 0, w1, 128 * 2 + 128));
     OK(gan_model_get_params(b.d, 0, w2, 128 * 2 + 128));
     ck_assert_mem_eq(w1, w2, sizeof(float) * (128 * 2 + 128));
-    free_pair(&a);
-    free_pair(&b);
+    tu_pair_free(&a);
+    tu_pair_free(&b);
 }
 END_TEST
 
@@ -587,14 +503,14 @@ static void check_nan_step_is_undone(int n_critic)
 {
     enum { B = 16 };
     float x[4 * B * 2];
-    pair p;
+    tu_pair p;
     gan_step_stats st;
     size_t ng, nd;
     float *g0, *d0, *g1, *d1;
     uint64_t step;
     make_mlp_pair(&p, GAN_LOSS_BCE, n_critic, 0.0f, 1, 9);
-    rs_state = 5;
-    ring_batch(x, (size_t)n_critic * B, 0.05);
+    rs.s = 5;
+    tu_ring_batch(&rs, x, (size_t)n_critic * B, 0.05);
     OK(gan_trainer_step(p.t, x, (size_t)n_critic * B * 2, B, NULL));
     ng = snapshot(p.g, NULL);
     nd = snapshot(p.d, NULL);
@@ -617,13 +533,13 @@ static void check_nan_step_is_undone(int n_critic)
     OK(gan_trainer_progress(p.t, &step, NULL));
     ck_assert_uint_eq(step, 1);
     /* Training goes on from there. */
-    ring_batch(x, (size_t)n_critic * B, 0.05);
+    tu_ring_batch(&rs, x, (size_t)n_critic * B, 0.05);
     OK(gan_trainer_step(p.t, x, (size_t)n_critic * B * 2, B, NULL));
     free(g0);
     free(g1);
     free(d0);
     free(d1);
-    free_pair(&p);
+    tu_pair_free(&p);
 }
 
 START_TEST(test_nan_step_is_undone)
@@ -637,12 +553,12 @@ START_TEST(test_wgan_clipping_and_n_critic)
 {
     enum { B = 32, NC = 5 };
     float x[NC * B * 2], w[2 * 128 + 128];
-    pair p;
+    tu_pair p;
     gan_step_stats st;
     make_mlp_pair(&p, GAN_LOSS_WASSERSTEIN, NC, 0.01f, 0, 2);
-    rs_state = 8;
+    rs.s = 8;
     for (int s = 0; s < 3; s++) {
-        ring_batch(x, NC * B, 0.05);
+        tu_ring_batch(&rs, x, NC * B, 0.05);
         GAN_STEP_STATS_INIT(&st);
         OK(gan_trainer_step(p.t, x, NC * B * 2, B, &st));
         ck_assert(isfinite(st.d_loss) && isfinite(st.g_loss));
@@ -652,7 +568,7 @@ START_TEST(test_wgan_clipping_and_n_critic)
         ck_assert(fabsf(w[i]) <= 0.01f);
     /* real must hold n_critic batches */
     ck_assert_int_eq(gan_trainer_step(p.t, x, B * 2, B, &st), GAN_ESHAPE);
-    free_pair(&p);
+    tu_pair_free(&p);
 }
 END_TEST
 
@@ -660,7 +576,7 @@ START_TEST(test_feature_matching_trains)
 {
     enum { B = 64 };
     float x[B * 2];
-    pair p;
+    tu_pair p;
     gan_trainer_config tc;
     gan_step_stats st;
     make_mlp_pair(&p, GAN_LOSS_BCE, 1, 0.0f, 0, 4);
@@ -668,15 +584,15 @@ START_TEST(test_feature_matching_trains)
     gan_loss_free(p.loss);
     p.loss = make_loss(GAN_LOSS_FEATURE_MATCHING, 1.0f, 0, 0.0f);
     OK(GAN_TRAINER_CONFIG_INIT(&tc));
-    OK(gan_trainer_create(&p.t, p.g, p.d, p.go, p.dop, p.loss, &tc));
-    rs_state = 2;
+    OK(gan_trainer_create(&p.t, p.g, p.d, p.g_opt, p.d_opt, p.loss, &tc));
+    rs.s = 2;
     for (int s = 0; s < 50; s++) {
-        ring_batch(x, B, 0.05);
+        tu_ring_batch(&rs, x, B, 0.05);
         GAN_STEP_STATS_INIT(&st);
         OK(gan_trainer_step(p.t, x, B * 2, B, &st));
         ck_assert(isfinite(st.g_loss) && st.g_loss >= 0.0f);
     }
-    free_pair(&p);
+    tu_pair_free(&p);
 }
 END_TEST
 
@@ -712,15 +628,6 @@ START_TEST(test_notebook_generator_shape_error)
 }
 END_TEST
 
-static int count_steps(const gan_step_stats *s, uint64_t step, void *user)
-{
-    int *n = user;
-    (void)s;
-    (void)step;
-    n[0]++;
-    return 0;
-}
-
 static int stop_after_two(uint64_t epoch, const gan_step_stats *mean, void *user)
 {
     int *n = user;
@@ -737,15 +644,15 @@ START_TEST(test_fit_epochs_and_callbacks)
     gan_dataset *ds = NULL;
     gan_batch_config bc;
     uint64_t step, epoch;
-    pair p;
-    rs_state = 4;
-    ring_batch(x, N, 0.05);
+    tu_pair p;
+    rs.s = 4;
+    tu_ring_batch(&rs, x, N, 0.05);
     OK(gan_dataset_create_float(&ds, x, N, 1, dims, NULL, 1));
     OK(GAN_BATCH_CONFIG_INIT(&bc));
     bc.batch_size = 32; /* 3 full batches per epoch, remainder dropped */
     OK(gan_dataset_set_batching(ds, &bc));
     make_mlp_pair(&p, GAN_LOSS_BCE, 1, 0.0f, 0, 6);
-    ck_assert_int_eq(gan_trainer_fit(p.t, ds, 5, count_steps, stop_after_two, calls), GAN_DONE);
+    ck_assert_int_eq(gan_trainer_fit(p.t, ds, 5, tu_count_steps, stop_after_two, calls), GAN_DONE);
     ck_assert_int_eq(calls[0], 6);
     ck_assert_int_eq(calls[1], 2);
     OK(gan_trainer_progress(p.t, &step, &epoch));
@@ -755,7 +662,7 @@ START_TEST(test_fit_epochs_and_callbacks)
     OK(gan_trainer_progress(p.t, &step, &epoch));
     ck_assert_uint_eq(step, 9);
     ck_assert_uint_eq(epoch, 3);
-    free_pair(&p);
+    tu_pair_free(&p);
     gan_dataset_free(ds);
 }
 END_TEST
@@ -765,12 +672,12 @@ START_TEST(test_fit_rejects_wrong_samples)
     float x[10 * 3] = {0};
     int dims[1] = {3};
     gan_dataset *ds = NULL;
-    pair p;
+    tu_pair p;
     OK(gan_dataset_create_float(&ds, x, 10, 1, dims, NULL, 1));
     make_mlp_pair(&p, GAN_LOSS_BCE, 1, 0.0f, 0, 6);
     ck_assert_int_eq(gan_trainer_fit(p.t, ds, 1, NULL, NULL, NULL), GAN_ESHAPE);
     ck_assert(strstr(gan_last_error(), "(3)") && strstr(gan_last_error(), "(2)"));
-    free_pair(&p);
+    tu_pair_free(&p);
     gan_dataset_free(ds);
 }
 END_TEST
@@ -782,35 +689,24 @@ END_TEST
 START_TEST(test_seed_mnist_gan_steps)
 {
     enum { B = 16 };
-    gan_model *g = NULL, *d = NULL;
-    gan_optimizer *go = NULL, *dop = NULL;
-    gan_optimizer_config oc;
-    gan_loss *l = make_loss(GAN_LOSS_BCE, 1.0f, 0, 0.0f);
-    gan_trainer *t = NULL;
+    tu_pair p;
+    tu_pair_config c;
     gan_step_stats st;
-    float *x = malloc(sizeof(float) * B * 28 * 28);
-    rs_state = 9;
+    float *x = tu_alloc(B * 28 * 28);
+    rs.s = 9;
     for (int i = 0; i < B * 28 * 28; i++)
-        x[i] = (float)(urand() * 2 - 1);
-    OK(gan_model_create_preset(&g, GAN_PRESET_MNIST_GENERATOR));
-    OK(gan_model_create_preset(&d, GAN_PRESET_MNIST_DISCRIMINATOR));
-    OK(GAN_OPTIMIZER_CONFIG_INIT(&oc));
-    oc.lr = 1e-4f;
-    OK(gan_optimizer_create(&go, g, &oc));
-    OK(gan_optimizer_create(&dop, d, &oc));
-    OK(gan_trainer_create(&t, g, d, go, dop, l, NULL));
+        x[i] = (float)(tu_lcg_uniform(&rs) * 2 - 1);
+    tu_pair_config_init(&c);   /* BCE, non-saturating G */
+    c.opt.lr = 1e-4f;
+    OK(tu_pair_create_models(&p, tu_preset(GAN_PRESET_MNIST_GENERATOR),
+                             tu_preset(GAN_PRESET_MNIST_DISCRIMINATOR), &c));
     for (int s = 0; s < 3; s++) {
         GAN_STEP_STATS_INIT(&st);
-        OK(gan_trainer_step(t, x, B * 28 * 28, B, &st));
+        OK(gan_trainer_step(p.t, x, B * 28 * 28, B, &st));
         ck_assert_msg(st.d_loss > 0.5f && st.d_loss < 2.5f, "d_loss %g", (double)st.d_loss);
         ck_assert_msg(st.g_loss > 0.2f && st.g_loss < 2.0f, "g_loss %g", (double)st.g_loss);
     }
-    gan_trainer_free(t);
-    gan_optimizer_free(go);
-    gan_optimizer_free(dop);
-    gan_loss_free(l);
-    gan_model_free(g);
-    gan_model_free(d);
+    tu_pair_free(&p);
     free(x);
 }
 END_TEST
@@ -830,11 +726,8 @@ static int keep_mean(uint64_t epoch, const gan_step_stats *mean, void *user)
 START_TEST(test_mnist_gan_epoch_on_fashion_mnist)
 {
     gan_dataset *ds = NULL;
-    gan_model *g = NULL, *d = NULL;
-    gan_optimizer *go = NULL, *dop = NULL;
-    gan_optimizer_config oc;
-    gan_loss *l = make_loss(GAN_LOSS_BCE, 1.0f, 0, 0.0f);
-    gan_trainer *t = NULL;
+    tu_pair p;
+    tu_pair_config c;
     gan_batch_config bc;
     gan_step_stats mean;
     ck_assert_msg(gan_dataset_load_mnist_dir(&ds, GAN_FASHION_MNIST_DIR, 1) == GAN_OK,
@@ -844,23 +737,15 @@ START_TEST(test_mnist_gan_epoch_on_fashion_mnist)
     OK(GAN_BATCH_CONFIG_INIT(&bc));
     bc.batch_size = 64;
     OK(gan_dataset_set_batching(ds, &bc));
-    OK(gan_model_create_preset(&g, GAN_PRESET_MNIST_GENERATOR));
-    OK(gan_model_create_preset(&d, GAN_PRESET_MNIST_DISCRIMINATOR));
-    OK(GAN_OPTIMIZER_CONFIG_INIT(&oc));
-    oc.lr = 1e-4f;
-    OK(gan_optimizer_create(&go, g, &oc));
-    OK(gan_optimizer_create(&dop, d, &oc));
-    OK(gan_trainer_create(&t, g, d, go, dop, l, NULL));
+    tu_pair_config_init(&c);   /* BCE, non-saturating G */
+    c.opt.lr = 1e-4f;
+    OK(tu_pair_create_models(&p, tu_preset(GAN_PRESET_MNIST_GENERATOR),
+                             tu_preset(GAN_PRESET_MNIST_DISCRIMINATOR), &c));
     GAN_STEP_STATS_INIT(&mean);
-    OK(gan_trainer_fit(t, ds, 1, NULL, keep_mean, &mean));
+    OK(gan_trainer_fit(p.t, ds, 1, NULL, keep_mean, &mean));
     ck_assert_msg(mean.d_loss > 0.3f && mean.d_loss < 2.0f, "D loss %g out of band", (double)mean.d_loss);
     ck_assert_msg(mean.g_loss > 0.2f && mean.g_loss < 3.0f, "G loss %g out of band", (double)mean.g_loss);
-    gan_trainer_free(t);
-    gan_optimizer_free(go);
-    gan_optimizer_free(dop);
-    gan_loss_free(l);
-    gan_model_free(g);
-    gan_model_free(d);
+    tu_pair_free(&p);
     gan_dataset_free(ds);
 }
 END_TEST
@@ -871,7 +756,7 @@ static Suite *train_suite(void)
     TCase *tc = tcase_create("losses");
     tcase_add_test(tc, test_bce_values_closed_form);
     tcase_add_test(tc, test_bce_stable_for_huge_logits);
-    tcase_add_test(tc, test_loss_gradients);
+    tcase_add_loop_test(tc, test_loss_gradients, 0, (int)N_LOSS_CASES);
     tcase_add_test(tc, test_label_smoothing_value);
     tcase_add_test(tc, test_other_loss_values);
     tcase_add_test(tc, test_feature_matching);
@@ -900,10 +785,5 @@ static Suite *train_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(train_suite());
-    int failed;
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(train_suite());
 }

@@ -65,14 +65,36 @@ gan_status gan__check_handle(const void *h, uint32_t magic, const char *what, co
 
 /* ---- config structs (config.c) -------------------------------------------- */
 
+/* One public config struct of gan.h: what the size handshake needs. */
+typedef struct gan__config_type {
+    const char *name;          /* "gan_dense_config" */
+    const char *init_macro;    /* "GAN_DENSE_CONFIG_INIT" */
+    size_t v1_size;            /* its size in release 1.0 (frozen) */
+    size_t size;               /* its sizeof in this library */
+    const void *defaults;      /* a full struct of its documented defaults */
+} gan__config_type;
+
+extern const gan__config_type gan__dense_config_type;
+extern const gan__config_type gan__conv2d_config_type;
+extern const gan__config_type gan__batchnorm_config_type;
+extern const gan__config_type gan__batch_config_type;
+extern const gan__config_type gan__loss_config_type;
+extern const gan__config_type gan__optimizer_config_type;
+extern const gan__config_type gan__trainer_config_type;
+extern const gan__config_type gan__image_config_type;
+
 /*
- * Fill the first `size` bytes of a caller's config from `defaults` (a full
- * struct of `full` bytes) and set its struct_size: the *_config_init
- * functions.  size must be in min..full, min being the struct's size in
- * the first release (older programs pass smaller sizes).
+ * The config-struct size handshake, the only place it is written:
+ * dst (dst_size bytes) gets the defaults of `type`, overlaid with the
+ * first src->struct_size bytes of the caller's src (NULL: defaults only),
+ * and dst->struct_size = dst_size.  Both dst_size and src->struct_size must
+ * lie between the struct's release-1.0 size and its size in this library,
+ * else GAN_EINVAL naming func, the struct and the sizes (nothing written).
+ *   entry points:  gan__config_read(&gan__x_config_type, &c, sizeof c, cfg, __func__)
+ *   *_config_init: gan__config_read(&gan__x_config_type, cfg, size, NULL, __func__)
  */
-gan_status gan__config_init(void *cfg, size_t size, const void *defaults, size_t full,
-                            size_t min, const char *func);
+gan_status gan__config_read(const gan__config_type *type, void *dst, size_t dst_size,
+                            const void *src, const char *func);
 
 /* ---- memory (alloc.c) ------------------------------------------------------ */
 

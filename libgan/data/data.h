@@ -1,7 +1,8 @@
 /*
  * data/data.h -- private declarations shared by the dataset sources:
  * dataset.c (the handle, batching, convert), dataset_idx.c and
- * dataset_cifar.c (parsers).  Builds on core/ and io/ (file reads).
+ * dataset_cifar.c (parsers), images.c and its helpers (image.h: folders
+ * of PNG and JPEG images).  Builds on core/ and io/ (file reads).
  *
  * Parsers never trust a header: every size is overflow-checked and compared
  * with the real length before anything is allocated.  Error messages have
@@ -30,7 +31,23 @@ struct gan_dataset {
     size_t epoch;                /* current epoch */
     size_t pos;                  /* next position in perm */
     int perm_ready;              /* perm holds the order of `epoch` */
+    /* Augmentation in batches (gan_dataset_set_flip_x). */
+    int flip_x;
+    /* Class names and the load report of image datasets, or NULL. */
+    struct gan__image_info *img;
 };
+
+/* What an image dataset keeps of its load (images.c). */
+typedef struct gan__image_info {
+    size_t n_classes;
+    char **class_names;          /* n_classes strings */
+    gan_image_report report;
+} gan__image_info;
+
+void gan__image_info_free(gan__image_info *info);
+/* A deep copy (NULL for NULL); GAN_ENOMEM naming func. */
+gan_status gan__image_info_copy(const gan__image_info *src, gan__image_info **out,
+                                const char *func);
 
 /*
  * A new dataset that owns x (n * elems floats) and labels (n or NULL),

@@ -19,12 +19,7 @@
 
 static void gan__ds_default_batching(gan_batch_config *c)
 {
-    memset(c, 0, sizeof *c);
-    c->struct_size = (uint32_t)sizeof *c;
-    c->batch_size = 64;
-    c->shuffle = 1;
-    c->drop_remainder = 1;
-    c->seed = 0;
+    *c = *(const gan_batch_config *)gan__batch_config_type.defaults;
 }
 
 static void gan__ds_update_classes(gan_dataset *ds)
@@ -189,6 +184,7 @@ void gan_dataset_free(gan_dataset *ds)
     gan__free(ds->x_owned);
     gan__free(ds->labels_owned);
     gan__free(ds->perm);
+    gan__image_info_free(ds->img);
     ds->magic = GAN__MAGIC_DEAD;
     gan__free(ds);
     gan__handle_freed();
@@ -278,8 +274,14 @@ gan_status gan_dataset_convert(gan_dataset **out, const gan_dataset *src, int h,
     if (lb)
         memcpy(lb, src->labels, n * sizeof(int32_t));
     st = gan__dataset_wrap(out, &shape, n, x, lb, __func__);
-    if (st == GAN_OK)
-        (*out)->cfg = src->cfg;
+    if (st != GAN_OK)
+        return st;
+    (*out)->cfg = src->cfg;
+    (*out)->flip_x = src->flip_x;
+    if ((st = gan__image_info_copy(src->img, &(*out)->img, __func__)) != GAN_OK) {
+        gan_dataset_free(*out);
+        *out = NULL;
+    }
     return st;
 }
 
@@ -351,29 +353,19 @@ gan_status gan_dataset_get(const gan_dataset *ds, size_t index, float *x, size_t
 
 gan_status gan_batch_config_init(gan_batch_config *cfg, size_t size)
 {
-    gan_batch_config d;
-    gan__ds_default_batching(&d);
-    return gan__config_init(cfg, size, &d, sizeof d, sizeof d, __func__);
+    return gan__config_read(&gan__batch_config_type, cfg, size, NULL, __func__);
 }
 
 gan_status gan_dataset_set_batching(gan_dataset *ds, const gan_batch_config *cfg)
 {
     gan_batch_config c;
-    uint32_t sz;
+    gan_status st;
     GAN__CHECK_HANDLE(ds, GAN__MAGIC_DATASET, "gan_dataset");
-    gan__ds_default_batching(&c);
-    if (cfg) {
-        /* Read only struct_size bytes: older callers get defaults for the rest. */
-        memcpy(&sz, cfg, sizeof sz);
-        if (sz < sizeof c || sz > sizeof c)
-            return gan__err(GAN_EINVAL, "%s: batch config has struct_size %u; initialise it "
-                            "with GAN_BATCH_CONFIG_INIT", __func__, (unsigned)sz);
-        memcpy(&c, cfg, sz);
-    }
+    if ((st = gan__config_read(&gan__batch_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
+        return st;   /* cfg NULL: the defaults */
     if (c.batch_size < 1 || c.batch_size > GAN__MAX_BATCH)
         return gan__err(GAN_EINVAL, "%s: batch_size is %zu, must be in 1..%zu", __func__,
                         c.batch_size, GAN__MAX_BATCH);
-    c.struct_size = (uint32_t)sizeof c;
     c.shuffle = c.shuffle != 0;
     c.drop_remainder = c.drop_remainder != 0;
     ds->cfg = c;
@@ -410,6 +402,36 @@ gan_status gan_dataset_batches_per_epoch(const gan_dataset *ds, size_t *n)
     GAN__CHECK_ARG(n != NULL);
     *n = gan__ds_batches(ds);
     return GAN_OK;
+}
+
+gan_status gan_dataset_set_flip_x(gan_dataset *ds, int on)
+{
+    char s1[48];
+    GAN__CHECK_HANDLE(ds, GAN__MAGIC_DATASET, "gan_dataset");
+    if (on && ds->shape.ndim != 3)
+        return gan__err(GAN_ESHAPE, "%s: samples of shape %s are not images (h, w, c): "
+                        "nothing to mirror", __func__, gan__shape_str(&ds->shape, s1, sizeof s1));
+    ds->flip_x = on != 0;
+    return GAN_OK;
+}
+
+/* Whether sample s is mirrored in epoch `epoch`: a hash of (seed, epoch, s),
+   so it needs no state and survives a resume. */
+static int gan__ds_flips(const gan_dataset *ds, size_t s)
+{
+    uint64_t h = ds->cfg.seed ^ 0x6a09e667f3bcc909ull;
+    h = gan__splitmix64(&h) ^ (0x9e3779b97f4a7c15ull * ((uint64_t)ds->epoch + 1));
+    h = gan__splitmix64(&h) ^ (0xbf58476d1ce4e5b9ull * ((uint64_t)s + 1));
+    return (int)(gan__splitmix64(&h) >> 63);
+}
+
+/* One sample, mirrored left-right: (h, w, c) rows reversed pixel by pixel. */
+static void gan__ds_copy_flipped(const gan_dataset *ds, float *dst, const float *src)
+{
+    size_t h = (size_t)ds->shape.d[0], w = (size_t)ds->shape.d[1], c = (size_t)ds->shape.d[2];
+    for (size_t y = 0; y < h; y++)
+        for (size_t x = 0; x < w; x++)
+            memcpy(dst + (y * w + x) * c, src + (y * w + (w - 1 - x)) * c, c * sizeof(float));
 }
 
 /* The order of epoch `epoch`: a function of (seed, epoch, n) only. */
@@ -462,7 +484,10 @@ gan_status gan_dataset_next_batch(gan_dataset *ds, float *x, size_t x_count, int
     }
     for (size_t i = 0; i < take; i++) {
         size_t s = ds->perm[ds->pos + i];
-        memcpy(x + i * ds->elems, ds->x + s * ds->elems, ds->elems * sizeof(float));
+        if (ds->flip_x && gan__ds_flips(ds, s))
+            gan__ds_copy_flipped(ds, x + i * ds->elems, ds->x + s * ds->elems);
+        else
+            memcpy(x + i * ds->elems, ds->x + s * ds->elems, ds->elems * sizeof(float));
         if (labels)
             labels[i] = ds->labels ? ds->labels[s] : -1;
     }

@@ -47,6 +47,13 @@ void gan__wb_u64(gan__wbuf *b, uint64_t v)
     gan__wb_u32(b, (uint32_t)(v >> 32));
 }
 
+void gan__wb_shape(gan__wbuf *b, const gan__shape *s)
+{
+    gan__wb_u32(b, (uint32_t)s->ndim);
+    for (int i = 0; i < 3; i++)
+        gan__wb_u32(b, (uint32_t)(i < s->ndim ? s->d[i] : 0));
+}
+
 void gan__wb_f32(gan__wbuf *b, float f)
 {
     uint32_t v;
@@ -123,6 +130,14 @@ int32_t gan__rb_i32(gan__rbuf *r)
     int32_t v;
     memcpy(&v, &u, 4);
     return v;
+}
+
+gan_status gan__rb_shape(gan__rbuf *r, size_t *ndim, int dims[3])
+{
+    *ndim = gan__rb_u32(r);
+    for (int i = 0; i < 3; i++)
+        dims[i] = gan__rb_i32(r);
+    return r->st;
 }
 
 float gan__rb_f32(gan__rbuf *r)

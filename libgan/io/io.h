@@ -165,6 +165,11 @@ void gan__wb_u32(gan__wbuf *b, uint32_t v);
 
 void gan__wb_u64(gan__wbuf *b, uint64_t v);
 
+/* A shape as ndim, then 3 dimensions (0 past ndim), all u32; reading
+   gives the raw values for gan__shape_from_dims to check, and r->st. */
+void gan__wb_shape(gan__wbuf *b, const gan__shape *s);
+gan_status gan__rb_shape(gan__rbuf *r, size_t *ndim, int dims[3]);
+
 gan_status gan__parse_header(const unsigned char *b, size_t len, const char *name, gan__container *c);
 
 const gan__section *gan__find_section(const gan__container *c, uint32_t type, uint32_t slot);

@@ -71,7 +71,7 @@ struct gan_metrics {
     uint32_t magic;
     gan_model *net;            /* borrowed */
     size_t n_layers;           /* at creation, to detect changes */
-    int layer;                 /* feature layer */
+    size_t layer;              /* feature layer */
     size_t in_elems, dim, classes;
     size_t max_batch;
     uint32_t net_id;
@@ -106,13 +106,13 @@ static uint32_t gan__net_id(const gan_model *net, int layer)
     return c ? (uint32_t)c : 1u;
 }
 
-gan_status gan_metrics_create(gan_metrics **out, gan_model *net, int feature_layer,
+gan_status gan_metrics_create(gan_metrics **out, gan_model *net, size_t feature_layer,
                               size_t max_batch)
 {
     gan_metrics *m;
     gan_status st;
     const gan__shape *o;
-    int k = feature_layer;
+    size_t k = feature_layer;
     GAN__CHECK_ARG(out != NULL);
     *out = NULL;
     GAN__CHECK_HANDLE(net, GAN__MAGIC_MODEL, "gan_model");
@@ -127,16 +127,20 @@ gan_status gan_metrics_create(gan_metrics **out, gan_model *net, int feature_lay
     if (net->n_classes)
         return gan__err(GAN_EINVAL, "gan_metrics_create: the feature network is conditional (it "
                         "takes class labels); a feature network sees images only");
-    if (k == -1) {
+    if (k == GAN_DEFAULT_FEATURE_LAYER) {
         /* The input of the last layer that is not a reshape/flatten. */
         size_t last = net->n_layers - 1;
         while (last > 0 && net->layers[last].ops->is_view)
             last--;
-        k = (int)last - 1;
+        if (last == 0)
+            return gan__err(GAN_EINVAL, "gan_metrics_create: GAN_DEFAULT_FEATURE_LAYER: no layer "
+                            "before the last one that is not a reshape or flatten");
+        k = last - 1;
     }
-    if (k < 0 || (size_t)k >= net->n_layers)
-        return gan__err(GAN_EINVAL, "gan_metrics_create: feature layer %d must be in 0..%zu, or "
-                        "-1 for the input of the last layer", feature_layer, net->n_layers - 1);
+    if (k >= net->n_layers)
+        return gan__err(GAN_EINVAL, "gan_metrics_create: feature layer %zu must be in 0..%zu, or "
+                        "GAN_DEFAULT_FEATURE_LAYER for the input of the last layer", k,
+                        net->n_layers - 1);
     m = gan__calloc(1, sizeof *m);
     if (!m)
         return gan__err(GAN_ENOMEM, "gan_metrics_create: out of memory");
@@ -144,7 +148,7 @@ gan_status gan_metrics_create(gan_metrics **out, gan_model *net, int feature_lay
     m->net = net;
     m->n_layers = net->n_layers;
     m->layer = k;
-    gan__model_keep_output(net, (size_t)k);    /* features read after forward */
+    gan__model_keep_output(net, k);    /* features read after forward */
     m->in_elems = gan__shape_elems(&net->in);
     m->dim = gan__shape_elems(&net->layers[k].out);
     o = &net->layers[net->n_layers - 1].out;

@@ -33,18 +33,7 @@ static double sigmoid(double x)
 
 gan_status gan_loss_config_init(gan_loss_config *cfg, size_t size)
 {
-    gan_loss_config d;
-    memset(&d, 0, sizeof d);
-    d.kind = GAN_LOSS_BCE;
-    d.generator_minimax = 0;
-    d.real_label = 1.0f;
-    d.clip = 0.0f;
-    d.feature_layer = -1;
-    d.gradient_penalty = 0.0f;
-    d.r1_gamma = 0.0f;
-    /* Release 1.0's struct ended before gradient_penalty. */
-    return gan__config_init(cfg, size, &d, sizeof d, offsetof(gan_loss_config, gradient_penalty),
-                            __func__);
+    return gan__config_read(&gan__loss_config_type, cfg, size, NULL, __func__);
 }
 
 const char *gan_loss_kind_name(gan_loss_kind kind)
@@ -63,16 +52,12 @@ gan_status gan_loss_create(gan_loss **out, const gan_loss_config *cfg)
 {
     gan_loss *l;
     gan_loss_config c;
-    uint32_t sz;
+    gan_status st;
     GAN__CHECK_ARG(out != NULL);
     *out = NULL;
     GAN__CHECK_ARG(cfg != NULL);
-    gan_loss_config_init(&c, sizeof c);
-    memcpy(&sz, cfg, sizeof sz);
-    if (sz < offsetof(gan_loss_config, gradient_penalty) || sz > sizeof c)
-        return gan__err(GAN_EINVAL, "gan_loss_create: config struct_size %u; initialise it with "
-                        "GAN_LOSS_CONFIG_INIT", (unsigned)sz);
-    memcpy(&c, cfg, sz);
+    if ((st = gan__config_read(&gan__loss_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
+        return st;
     if (gan_loss_kind_name(c.kind) == NULL)
         return gan__err(GAN_EINVAL, "gan_loss_create: unknown loss kind %d", (int)c.kind);
     if (!(c.real_label > 0.0f && c.real_label <= 1.0f))
@@ -94,7 +79,6 @@ gan_status gan_loss_create(gan_loss **out, const gan_loss_config *cfg)
         return gan__err(GAN_ENOMEM, "gan_loss_create: out of memory");
     l->magic = GAN__MAGIC_LOSS;
     l->cfg = c;
-    l->cfg.struct_size = sizeof c;
     gan__handle_created();
     *out = l;
     return GAN_OK;

@@ -23,18 +23,7 @@ struct gan_optimizer {
 
 gan_status gan_optimizer_config_init(gan_optimizer_config *cfg, size_t size)
 {
-    gan_optimizer_config d;
-    memset(&d, 0, sizeof d);
-    d.kind = GAN_OPTIM_ADAM;
-    d.lr = 1e-3f;
-    d.beta1 = 0.9f;
-    d.beta2 = 0.999f;
-    d.eps = 1e-7f;
-    d.rho = 0.9f;
-    d.momentum = 0.0f;
-    d.nesterov = 0;
-    d.weight_decay = 0.0f;
-    return gan__config_init(cfg, size, &d, sizeof d, sizeof d, __func__);
+    return gan__config_read(&gan__optimizer_config_type, cfg, size, NULL, __func__);
 }
 
 static size_t gan__slots(const gan_optimizer_config *c)
@@ -59,19 +48,13 @@ gan_status gan_optimizer_create(gan_optimizer **out, gan_model *model, const gan
     gan_optimizer *o;
     gan_optimizer_config c;
     gan_status st;
-    uint32_t sz;
     size_t slots;
     GAN__CHECK_ARG(out != NULL);
     *out = NULL;
     GAN__CHECK_HANDLE(model, GAN__MAGIC_MODEL, "gan_model");
     GAN__CHECK_ARG(cfg != NULL);
-    gan_optimizer_config_init(&c, sizeof c);
-    memcpy(&sz, cfg, sizeof sz);
-    if (sz < 2 * sizeof(uint32_t) || sz > sizeof c)
-        return gan__err(GAN_EINVAL, "gan_optimizer_create: config struct_size %u; initialise it "
-                        "with GAN_OPTIMIZER_CONFIG_INIT", (unsigned)sz);
-    memcpy(&c, cfg, sz);
-    c.struct_size = sizeof c;
+    if ((st = gan__config_read(&gan__optimizer_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
+        return st;
     if (c.kind != GAN_OPTIM_SGD && c.kind != GAN_OPTIM_ADAM && c.kind != GAN_OPTIM_RMSPROP)
         return gan__err(GAN_EINVAL, "gan_optimizer_create: unknown optimizer kind %d", (int)c.kind);
     if ((st = gan__check_lr(c.lr, __func__)) != GAN_OK)

@@ -70,4 +70,45 @@ gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const floa
                                  const int32_t *labels, size_t n, int r1, float weight,
                                  double *value);
 
+/* ---- the trainer handle (trainer.c; the step in train_step.c) ---- */
+
+struct gan_trainer {
+    uint32_t magic;
+    gan_model *g, *d;
+    gan_optimizer *g_opt, *d_opt;
+    const gan_loss *loss;
+    gan_trainer_config cfg;
+    gan__rng rng;              /* latent noise */
+    uint64_t step, epoch;
+    size_t latent, sample;     /* G input and D input elements per sample */
+    int n_classes;             /* of both models when conditional, else 0 */
+    int feat_layer;            /* feature matching: D layer, else -1 */
+    size_t feat_dim;
+    /* Buffers sized for cap samples. */
+    size_t cap;
+    float *z;                  /* (cap, latent) */
+    float *logits_real, *logits_fake, *g_real, *g_fake, *g_gen; /* (cap) */
+    float *g_feat;             /* (cap, feat_dim) */
+    float *d_img;              /* (cap, sample): dLoss_G / d fake images */
+    float *xhat;               /* (cap, sample): WGAN-GP interpolates */
+    int32_t *fake_labels;      /* (cap): classes of the generated batch */
+    gan__penalty_buf *penalty; /* buffers of the gradient penalties */
+    double *feat_mean, *feat_scratch;
+    /* Snapshots for the all-or-nothing rule. */
+    float *snap_g_state, *snap_d_state, *snap_d_params, *snap_d_opt;
+    size_t snap_d_opt_n;
+    int owns_handles;          /* made by gan_trainer_load: free them too */
+    uint64_t g_generation, d_generation; /* the models' layouts it was made for */
+    float *ema;                /* EMA of the generator's parameters, or NULL */
+};
+
+/* One step; labels (n_critic * batch validated classes) for a conditional
+   pair, else NULL.  No argument checks: the public calls (train_step.c)
+   and the epoch loop (fit.c) make them. */
+gan_status gan__trainer_step(gan_trainer *t, const float *real, size_t real_count,
+                             const int32_t *labels, size_t labels_count, size_t batch,
+                             gan_step_stats *stats, const char *func);
+/* Grow the trainer's buffers to `batch` samples (GAN_ENOMEM). */
+gan_status gan__trainer_reserve(gan_trainer *t, size_t batch);
+
 #endif /* GAN_TRAIN_H */

@@ -11,7 +11,15 @@
 #      gan.h, in both directions (the header is the source of truth: there is
 #      no hard-coded list);
 #   4. `pkg-config --validate` accepts the generated gan.pc (default: the one
-#      beside the library, i.e. <build>/gan.pc).
+#      beside the library, i.e. <build>/gan.pc);
+#   5. abidiff finds no difference at all between the library's ABI (its
+#      functions and the public types they reach, dumped by abidw.sh) and the
+#      committed baseline tests/abi/libgan.so.1.abi (GAN_ABI_BASELINE
+#      overrides it).  An incompatible change fails; so does a compatible one
+#      (an added function, an appended config field, a new enumerator) until
+#      the baseline is regenerated deliberately with update_baseline.sh.
+#      Skipped, with a note, for a library without DWARF (-g) or built for
+#      another architecture than the baseline's.
 # Prints every difference it finds and exits 1 if there is any.
 set -uo pipefail
 
@@ -20,11 +28,13 @@ if (($# < 2 || $# > 3)); then
   exit 2
 fi
 lib=$1 header=$2 pc=${3:-$(dirname "$1")/gan.pc}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+baseline=${GAN_ABI_BASELINE:-$here/libgan.so.1.abi}
 expected_soname=libgan.so.1
 for f in "$lib" "$header" "$pc"; do
   [[ -f $f ]] || { echo "abi: no such file: $f" >&2; exit 2; }
 done
-for t in readelf nm perl pkg-config; do
+for t in readelf nm perl pkg-config abidw abidiff; do
   command -v "$t" >/dev/null || { echo "abi: '$t' is not installed" >&2; exit 2; }
 done
 
@@ -93,10 +103,53 @@ if ! out=$(pkg-config --validate "$pc" 2>&1); then
   echo "$out" | sed 's/^/    /'
 fi
 
+# 5. the ABI against the committed baseline (abigail).  abidiff's exit code
+#    is a bit mask: 1 error, 2 usage, 4 a change, 8 an incompatible change.
+#    --harmless reports what abidiff would otherwise filter (e.g. a new
+#    enumerator), so any difference fails.
+layout="layout = baseline"
+update="bash tests/abi/update_baseline.sh $(dirname "$lib")"
+hdirs=("$(dirname "$header")")
+[[ -d $(dirname "$lib")/include ]] && hdirs+=("$(dirname "$lib")/include")
+if [[ ! -f $baseline ]]; then
+  bad "no ABI baseline $baseline; create it with: $update"
+else
+  bash "$here/abidw.sh" "$lib" "$tmp/current.abi" "${hdirs[@]}" 2>"$tmp/abidw.err"
+  rc=$?
+  arch_base=$(grep -o -m1 "architecture='[^']*'" "$baseline")
+  arch_lib=$(grep -o -m1 "architecture='[^']*'" "$tmp/current.abi" 2>/dev/null)
+  if ((rc == 3)); then
+    layout="layout NOT checked: $(cat "$tmp/abidw.err")"
+    echo "abi: note: $layout"
+  elif ((rc != 0)); then
+    bad "abidw.sh failed (exit $rc):"
+    sed 's/^/    /' "$tmp/abidw.err"
+  elif [[ $arch_base != "$arch_lib" ]]; then
+    layout="layout NOT checked: the baseline is for $arch_base, the library $arch_lib"
+    echo "abi: note: $layout"
+  else
+    report=$(abidiff --harmless "$baseline" "$tmp/current.abi" 2>&1)
+    rc=$?
+    if ((rc & 3)); then
+      bad "abidiff failed (exit $rc):"
+    elif ((rc & 8)); then
+      bad "INCOMPATIBLE ABI change against ${baseline#"$PWD"/} (abidiff exit $rc): a removed" \
+        "function or a changed signature or layout breaks every program built against" \
+        "libgan.so.1; undo it (or it needs libgan.so.2).  abidiff's report:"
+    elif ((rc & 4)); then
+      bad "the ABI differs from ${baseline#"$PWD"/} (abidiff exit $rc).  If this is a" \
+        "deliberate addition (a new function with its GAN_1.x node, a field appended to a" \
+        "config struct, a new enumerator), regenerate the baseline with: $update, and commit" \
+        "it with the change.  Anything else breaks the ABI promise (docs/ABI.md).  abidiff's report:"
+    fi
+    ((rc != 0)) && printf '%s\n' "$report" | sed 's/^/    /'
+  fi
+fi
+
 n_exp=$(wc -l <"$tmp/exported") n_decl=$(wc -l <"$tmp/declared")
 versions=$(awk '{ n = $2; sub(/^[^@]*@+/, "", n); print n }' "$tmp/dynsyms" | sort -u | tr '\n' ' ')
 if ((fail)); then
   echo "abi: FAILED ($n_exp exported, $n_decl declared; nodes: ${versions:-none})"
   exit 1
 fi
-echo "abi: OK: SONAME $soname, $n_exp exported functions = $n_decl GAN_API declarations, nodes: ${versions}"
+echo "abi: OK: SONAME $soname, $n_exp exported functions = $n_decl GAN_API declarations, nodes: ${versions}; $layout"

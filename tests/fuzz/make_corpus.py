@@ -7,12 +7,19 @@
   tests/fuzz/corpus/fuzz_idx_plain/  the same IDX files uncompressed, each
                                      prefixed by the harness' control byte
   tests/fuzz/corpus/fuzz_cifar/      CIFAR-10 batches of 1-3 records
+  tests/fuzz/corpus/fuzz_image/      small PNGs of every colour type and bit
+                                     depth (written here byte by byte), JPEGs
+                                     (PIL: gray, RGB 4:2:0 and 4:4:4,
+                                     progressive, CMYK), each prefixed by the
+                                     harness' control byte
 
 Run: /usr/bin/python3 tests/fuzz/make_corpus.py  (from the repository root)
 """
 import gzip
+import io
 import os
 import struct
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ESIZE = {0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8}
@@ -57,6 +64,102 @@ def main():
                                                  for c in range(3) for p in range(1024))
         write('fuzz_cifar', 'cifar_%d.bin' % n, rec)
     write('fuzz_cifar', 'cifar_short.bin', bytes(3072))
+    images()
+
+
+def png_chunk(kind, data):
+    return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+
+
+def png(w, h, color_type, depth, samples, plte=None, trns=None, interlace=0):
+    """A PNG with filter 0 rows (Adam7 passes when interlaced)."""
+    ch = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[color_type]
+
+    def rows(xs, ys):
+        out = b''
+        for y in ys:
+            bits = []
+            for x in xs:
+                bits.extend(samples[(y * w + x) * ch + k] for k in range(ch))
+            if depth == 16:
+                line = b''.join(struct.pack('>H', v) for v in bits)
+            elif depth == 8:
+                line = bytes(bits)
+            else:
+                per = 8 // depth
+                line = bytearray()
+                for i in range(0, len(bits), per):
+                    b = 0
+                    for j in range(per):
+                        v = bits[i + j] if i + j < len(bits) else 0
+                        b |= v << (8 - depth * (j + 1))
+                    line.append(b)
+                line = bytes(line)
+            out += b'\x00' + line
+        return out
+
+    if interlace:
+        raw = b''
+        for x0, y0, dx, dy in ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4),
+                               (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)):
+            xs, ys = range(x0, w, dx), range(y0, h, dy)
+            if len(xs) and len(ys):
+                raw += rows(xs, ys)
+    else:
+        raw = rows(range(w), range(h))
+    out = b'\x89PNG\r\n\x1a\n'
+    out += png_chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, depth, color_type, 0, 0, interlace))
+    if plte:
+        out += png_chunk(b'PLTE', plte)
+    if trns is not None:
+        out += png_chunk(b'tRNS', trns)
+    out += png_chunk(b'IDAT', zlib.compress(raw, 9)) + png_chunk(b'IEND', b'')
+    return out
+
+
+def images():
+    """Seeds of fuzz_image: control byte + file."""
+    w, h = 7, 5
+    n = w * h
+    seeds = {}
+    for ct, depths in ((0, (1, 2, 4, 8, 16)), (2, (8, 16)), (3, (1, 2, 4, 8)),
+                       (4, (8, 16)), (6, (8, 16))):
+        ch = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[ct]
+        for d in depths:
+            mx = (1 << d) - 1
+            s = [((i * 37 + k * 101) * 7) % (mx + 1) for i in range(n) for k in range(ch)]
+            plte = bytes((i * 37 + k * 50) & 255 for i in range(1 << d) for k in range(3)) \
+                if ct == 3 else None
+            seeds['png_ct%d_d%d.png' % (ct, d)] = png(w, h, ct, d, s, plte)
+            if ct == 3:
+                seeds['png_ct3_d%d_trns.png' % d] = png(w, h, ct, d, s, plte,
+                                                        bytes(range(0, 256, 256 >> d))[:1 << d])
+            if ct in (0, 2) and d in (8, 16):
+                key = struct.pack('>H', s[0]) if ct == 0 else struct.pack('>HHH', *s[:3])
+                seeds['png_ct%d_d%d_trns.png' % (ct, d)] = png(w, h, ct, d, s, None, key)
+            if d == 8 and ct in (3, 6):
+                seeds['png_ct%d_d8_adam7.png' % ct] = png(w + 4, h + 6, ct, d,
+                                                          [v for v in s] * 4, plte, None, 1)
+    try:
+        from PIL import Image
+        img = Image.new('RGB', (16, 12))
+        img.putdata([((x * 16) & 255, (y * 20) & 255, (x * y * 3) & 255)
+                     for y in range(12) for x in range(16)])
+        for name, im, kw in (('gray.jpg', img.convert('L'), {}),
+                             ('rgb420.jpg', img, {'subsampling': 2}),
+                             ('rgb444.jpg', img, {'subsampling': 0, 'quality': 95}),
+                             ('progressive.jpg', img, {'progressive': True}),
+                             ('cmyk.jpg', img.convert('CMYK'), {})):
+            b = io.BytesIO()
+            im.save(b, 'JPEG', **kw)
+            seeds[name] = b.getvalue()
+    except ImportError:
+        pass
+    ctl = 0
+    for name in sorted(seeds):
+        # vary target, channels and fit over the seeds
+        write('fuzz_image', name, bytes([ctl & 0xff]) + seeds[name])
+        ctl += 0x25
 
 
 if __name__ == '__main__':

@@ -3,7 +3,7 @@
 # (ASan + UBSan) directly against the library sources, replay the committed
 # seed corpus, then fuzz each target for GAN_FUZZ_SECONDS.
 #
-#   tests/fuzz/run_fuzzers.sh [target ...]     (default: all three)
+#   tests/fuzz/run_fuzzers.sh [target ...]     (default: all five)
 #
 # Environment:
 #   GAN_FUZZ_SECONDS  seconds per target [30]
@@ -21,11 +21,12 @@ jobs=${GAN_FUZZ_JOBS:-2}
 out=${GAN_FUZZ_OUT:-${TMPDIR:-/tmp}/gan-fuzz}
 cc=${CLANG:-$(command -v clang || command -v clang-14)}
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_idx fuzz_idx_plain fuzz_cifar fuzz_checkpoint)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_idx fuzz_idx_plain fuzz_cifar fuzz_checkpoint fuzz_image)
 [ -n "$cc" ] || { echo "run_fuzzers: clang not found" >&2; exit 2; }
 
-# The library sources the parsers need (nothing of the layer engine).
-srcs=(alloc.c config.c error.c rng.c shape.c dataset.c dataset_cifar.c dataset_idx.c dataset_io.c)
+# The library sources the parsers need: the floors core/, io/ and data/
+# (nothing of the layer engine).
+srcs=("$root"/libgan/core/*.c "$root"/libgan/io/*.c "$root"/libgan/data/*.c)
 mkdir -p "$out/include" "$out/bin" || exit 2
 ver=$(sed -n 's/^project(libgan VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
 IFS=. read -r vmaj vmin vpat <<<"$ver"
@@ -37,17 +38,17 @@ flags=(-g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -DFUZZING_BUILD_MODE_UNSAFE_FOR
        -fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all
        -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter -Werror
        -I"$root/include" -I"$out/include" -I"$root/libgan")
-lib=()
-for s in "${srcs[@]}"; do lib+=("$root/libgan/$s"); done
+lib=("${srcs[@]}")
 # The checkpoint loader rebuilds whole models and trainers: every source
 # (GEMM through the reference loop; no BLAS in fuzz builds).
-all=("$root"/libgan/*.c "$root"/libgan/layers/*.c)
+all=("$root"/libgan/*/*.c "$root"/libgan/nn/layers/*.c)
 
 status=0
 for t in "${targets[@]}"; do
   echo "== build $t"
   if [ "$t" = fuzz_checkpoint ]; then srcs_t=("${all[@]}"); else srcs_t=("${lib[@]}"); fi
-  "$cc" "${flags[@]}" "$here/$t.c" "${srcs_t[@]}" -lz -lm -lpthread -o "$out/bin/$t" || { status=1; continue; }
+  "$cc" "${flags[@]}" "$here/$t.c" "${srcs_t[@]}" -lpng -ljpeg -lz -lm -lpthread -o "$out/bin/$t" \
+      || { status=1; continue; }
   mkdir -p "$out/$t/corpus"
   # Regression: every committed seed must run clean.
   echo "== replay $t seeds"

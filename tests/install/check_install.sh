@@ -2,7 +2,7 @@
 # check_install.sh -- install libgan from a build tree into a temporary prefix
 # and use it the ways users do, with nothing on LD_LIBRARY_PATH:
 #   - a program built with pkg-config (only the prefix's gan.pc reachable, so
-#     no zlib or OpenBLAS .pc files are needed) and with CMake's
+#     no zlib, OpenBLAS, libpng or libjpeg .pc files are needed) and with CMake's
 #     find_package(gan); both run;
 #   - the installed gan: --version, gan train, gan eval finding its
 #     classifier and statistics in <prefix>/share/libgan, gan report;
@@ -69,7 +69,7 @@ fi
 
 # 1. pkg-config, with only the installed prefix's .pc files reachable
 #    (PKG_CONFIG_LIBDIR replaces the system directories): gan.pc must not
-#    need zlib.pc or openblas.pc.
+#    need zlib.pc, openblas.pc, libpng.pc or libjpeg.pc.
 export PKG_CONFIG_LIBDIR=$prefix/$libdir/pkgconfig PKG_CONFIG_PATH=
 pkg-config --validate gan || die "pkg-config --validate gan failed"
 pc_flags=$(pkg-config --cflags --libs gan) ||

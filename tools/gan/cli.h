@@ -99,9 +99,10 @@ typedef struct cli_fid {
 } cli_fid;
 
 /* Load the classifier (clf_path, NULL: the shipped one; feature `layer`,
-   -1: penultimate) and the reference statistics (ref_path, else the
-   shipped t10k statistics, else computed from data's t10k set).  0, or the printed error's exit code. */
-int cli_fid_open(cli_fid *f, const char *cmd, const char *clf_path, int layer, const char *ref_path,
+   GAN_DEFAULT_FEATURE_LAYER: penultimate) and the reference statistics
+   (ref_path, else the shipped t10k statistics, else computed from data's
+   t10k set).  0, or the printed error's exit code. */
+int cli_fid_open(cli_fid *f, const char *cmd, const char *clf_path, size_t layer, const char *ref_path,
                  int explicit_ref, const char *data);
 /* FID and IS of n samples of gen from latent seed. */
 int cli_fid_measure(cli_fid *f, const char *cmd, gan_model *gen, uint64_t seed, size_t n, double *fid,

@@ -153,7 +153,9 @@ int cmd_eval(int argc, char **argv)
         return cli_error(CMD, "%s: no such file", argv[optind]);
     if (gan_model_load(&gen, argv[optind]) != GAN_OK)
         return cli_lib_error(CMD, argv[optind]);
-    if ((rc = cli_fid_open(&f, CMD, clf_path, (int)layer_plus1 - 1, ref_path, explicit_ref, data)) != 0) {
+    if ((rc = cli_fid_open(&f, CMD, clf_path,
+                           layer_plus1 ? (size_t)layer_plus1 - 1 : GAN_DEFAULT_FEATURE_LAYER,
+                           ref_path, explicit_ref, data)) != 0) {
         gan_model_free(gen);
         return rc;
     }

@@ -246,7 +246,7 @@ static int open_generator(sample_run *r, const sample_args *a)
     if (gan_model_load(&r->g, r->model_path) != GAN_OK)
         return cli_lib_error(CMD, r->model_path);
     if (gan_model_layer_count(r->g, &layers) != GAN_OK ||
-        gan_model_shape(r->g, (int)layers - 1, &ndim, r->dims) != GAN_OK || ndim != 3)
+        gan_model_shape(r->g, layers - 1, &ndim, r->dims) != GAN_OK || ndim != 3)
         return cli_error(CMD, "%s: the network's output is not an image", r->model_path);
     gan_model_num_classes(r->g, &r->classes);
     if (a->cls != CLASS_NONE && r->classes == 0)

@@ -27,100 +27,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runfile.h"
+#include "train_args.h"
 
-/* The quick start: `gan train` without --preset (the README main job)
-   trains mnist-gan with the DCGAN paper's optimizer settings (Adam 2e-4,
-   beta1 0.5) at batch 64 for 5 epochs of 20,000 images: 1,565 steps, about
-   5.5 minutes on 2 cores (~300 img/s), 9 minutes with the machine shared.
-   Measured: 939 steps still gave striped silhouettes (FID 198); 1,565 steps
-   give recognisable tops, pullovers, trousers and bags (FID 59.7, IS 3.86).
-   The notebook's Adam 1e-4 at batch 256 needs many more images (235 steps
-   per 60,000 images); batch 64 gives 4 times the updates for the same
-   images and time.
-   Flags override each value; --preset mnist-gan alone is the notebook's. */
-#define DEFAULT_EPOCHS 3
-#define QUICK_EPOCHS 5
-#define QUICK_LIMIT 20000
-#define QUICK_BATCH 64
-#define QUICK_LR 2e-4f
-#define QUICK_BETA1 0.5f
-#define DEFAULT_OUT "out"
 #define SAMPLE_GRID 16 /* 4x4, like the seed's generate_and_save_images */
 #define CLASS_GRID_COLS 8 /* a conditional generator: one row of 8 per class */
-
-static const char *const train_usage =
-    "Usage: gan train [OPTIONS]\n"
-    "       gan train --resume DIR_OR_CHECKPOINT [--epochs N] [--steps N] ...\n"
-    "\n"
-    "Train a GAN preset.  Without --preset: the quick start, mnist-gan with\n"
-    "Adam 2e-4 beta1 0.5, batch 64, 5 epochs of the first 20,000 images of\n"
-    "Fashion-MNIST from " GAN_FASHION_MNIST_DIR " (about 6 minutes on 2 cores),\n"
-    "into out/.  With --preset: the seed notebook's settings, %d epochs, all images.\n"
-    "\n"
-    "Model and data:\n"
-    "  -p, --preset NAME         training preset, one of:\n"
-    "%s"
-    "  -d, --data PATH           MNIST-format directory, IDX images file, or CIFAR-10\n"
-    "                            .bin file / directory (default: Fashion-MNIST)\n"
-    "      --format FMT          auto (default), mnist (directory), idx (file), cifar10\n"
-    "      --limit N             use only the first N samples (0: all)\n"
-    "Length:\n"
-    "  -e, --epochs N            epochs in all (default 3; 0 with --steps: no limit)\n"
-    "      --steps N             stop after step N of the run\n"
-    "Hyper-parameters (default: the preset's):\n"
-    "  -b, --batch N             batch size\n"
-    "      --lr X                learning rate of both networks\n"
-    "      --g-lr X, --d-lr X    learning rate of the generator / discriminator\n"
-    "      --beta1 X             Adam beta1\n"
-    "      --optimizer NAME      adam, rmsprop or sgd\n"
-    "      --loss NAME           bce, wasserstein, hinge, least-squares, feature-matching\n"
-    "      --clip X              Wasserstein critic weight clipping (0: off)\n"
-    "      --label-smoothing X   BCE target for real images (e.g. 0.9; default 1)\n"
-    "      --beta2 X             Adam beta2\n"
-    "      --gradient-penalty X  WGAN-GP lambda (e.g. 10; 0: off)\n"
-    "      --r1 X                R1 penalty gamma on real images (0: off)\n"
-    "      --ema X               keep a moving average of the generator's weights\n"
-    "                            (e.g. 0.999) and sample/export it (0: off)\n"
-    "      --spectral-norm       spectral normalisation of every dense and convolution\n"
-    "                            layer of the discriminator (Miyato et al.)\n"
-    "      --n-critic N          discriminator updates per generator update\n"
-    "  -s, --seed N              seed of weights, shuffling, noise and samples (default 0)\n"
-    "Run:\n"
-    "  -t, --threads N           threads (default 0: one per core)\n"
-    "  -o, --out DIR             output directory (default " DEFAULT_OUT ")\n"
-    "      --sample-every N      sample grid every N epochs (default 1; 0: only at the end)\n"
-    "      --checkpoint-every N  checkpoint every N epochs (default 1; 0: only at the end)\n"
-    "      --keep N              keep the N newest epoch checkpoints (default 5; 0: all)\n"
-    "      --log-every N         without a terminal, a log line every N steps\n"
-    "                            (default: every 10 seconds)\n"
-    "      --fid-every N         FID and Inception Score of the generator every N\n"
-    "                            epochs and at the end, appended to OUT/metrics.csv\n"
-    "                            (docs/metrics.md protocol; 0: never, the default)\n"
-    "      --fid-samples N       generated images per measurement (default 2000)\n"
-    "  -q, --quiet               only the per-epoch lines\n"
-    "  -r, --resume PATH         continue the run in directory PATH (its\n"
-    "                            checkpoint.gan) or from checkpoint file PATH\n"
-    "  -h, --help                this help\n"
-    "\n"
-    "Ctrl-C saves OUT/checkpoint.gan and exits (status 130); resume with\n"
-    "'gan train --resume OUT'.  Every run ends by writing OUT/report.html\n"
-    "(gan report OUT).\n";
-
-static void print_help(void)
-{
-    char list[2048] = "";
-    size_t used = 0;
-    for (size_t i = 0; cli_preset_at(i); i++) {
-        const cli_preset *p = cli_preset_at(i);
-        int n = snprintf(list + used, sizeof list - used, "                              %-14s %s\n",
-                         p->name, p->description);
-        if (n < 0 || (size_t)n >= sizeof list - used)
-            break;
-        used += (size_t)n;
-    }
-    printf(train_usage, DEFAULT_EPOCHS, list);
-}
 
 /* ---- Ctrl-C ---- */
 static volatile sig_atomic_t stop_signal;
@@ -338,7 +248,7 @@ static int build_new(train_ctx *c, const cli_preset *p)
     tc.ema_decay = c->r.ema_decay;
     if (gan_model_create_preset(&c->g, p->generator) != GAN_OK ||
         gan_model_create_preset(&c->d, p->discriminator) != GAN_OK ||
-        (c->r.spectral_norm && gan_model_set_spectral_norm(c->d, -1, 1) != GAN_OK) ||
+        (c->r.spectral_norm && gan_model_set_spectral_norm(c->d, GAN_ALL_LAYERS, 1) != GAN_OK) ||
         gan_model_init_params(c->g, c->r.seed) != GAN_OK ||
         gan_model_init_params(c->d, c->r.seed + 1) != GAN_OK ||
         gan_model_set_seed(c->g, c->r.seed + 2) != GAN_OK ||
@@ -374,7 +284,7 @@ static int write_samples(train_ctx *c, const char *name, uint64_t step)
     if ((g = shown_generator(c, &owned)) == NULL)
         return -1;
     gan_model_layer_count(g, &ndim);
-    gan_model_shape(g, (int)ndim - 1, &ndim, dims);
+    gan_model_shape(g, ndim - 1, &ndim, dims);
     gan_model_num_classes(g, &classes);
     if (classes) {
         /* A conditional generator: one row per class. */
@@ -416,18 +326,6 @@ done:
     return rc;
 }
 
-static uint64_t ckpt_number(const char *name)
-{
-    /* "ckpt_epoch_NNN.gan" -> NNN, else UINT64_MAX */
-    const char *pre = "ckpt_epoch_";
-    char *end;
-    unsigned long long v;
-    size_t n = strlen(pre);
-    if (strncmp(name, pre, n) != 0 || name[n] < '0' || name[n] > '9')
-        return UINT64_MAX;
-    v = strtoull(name + n, &end, 10);
-    return strcmp(end, ".gan") == 0 ? (uint64_t)v : UINT64_MAX;
-}
 
 /* Keep the `keep` newest ckpt_epoch_N.gan files. */
 static void rotate(train_ctx *c)
@@ -550,351 +448,6 @@ static int on_epoch(uint64_t epoch, const gan_step_stats *m, void *user)
     return c->failed || stop_signal;
 }
 
-/* ---- options ---- */
-
-enum {
-    OPT_FORMAT = 256, OPT_LIMIT, OPT_STEPS, OPT_LR, OPT_G_LR, OPT_D_LR, OPT_BETA1, OPT_OPTIMIZER,
-    OPT_LOSS, OPT_CLIP, OPT_SMOOTH, OPT_N_CRITIC, OPT_SAMPLE_EVERY, OPT_CKPT_EVERY, OPT_KEEP,
-    OPT_LOG_EVERY, OPT_FID_EVERY, OPT_FID_SAMPLES, OPT_BETA2, OPT_GP, OPT_R1, OPT_EMA, OPT_SN
-};
-
-static const struct option long_opts[] = {
-    {"preset", required_argument, NULL, 'p'},
-    {"data", required_argument, NULL, 'd'},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"limit", required_argument, NULL, OPT_LIMIT},
-    {"epochs", required_argument, NULL, 'e'},
-    {"steps", required_argument, NULL, OPT_STEPS},
-    {"batch", required_argument, NULL, 'b'},
-    {"lr", required_argument, NULL, OPT_LR},
-    {"g-lr", required_argument, NULL, OPT_G_LR},
-    {"d-lr", required_argument, NULL, OPT_D_LR},
-    {"beta1", required_argument, NULL, OPT_BETA1},
-    {"beta2", required_argument, NULL, OPT_BETA2},
-    {"gradient-penalty", required_argument, NULL, OPT_GP},
-    {"r1", required_argument, NULL, OPT_R1},
-    {"ema", required_argument, NULL, OPT_EMA},
-    {"spectral-norm", no_argument, NULL, OPT_SN},
-    {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
-    {"loss", required_argument, NULL, OPT_LOSS},
-    {"clip", required_argument, NULL, OPT_CLIP},
-    {"label-smoothing", required_argument, NULL, OPT_SMOOTH},
-    {"n-critic", required_argument, NULL, OPT_N_CRITIC},
-    {"seed", required_argument, NULL, 's'},
-    {"threads", required_argument, NULL, 't'},
-    {"out", required_argument, NULL, 'o'},
-    {"sample-every", required_argument, NULL, OPT_SAMPLE_EVERY},
-    {"checkpoint-every", required_argument, NULL, OPT_CKPT_EVERY},
-    {"keep", required_argument, NULL, OPT_KEEP},
-    {"log-every", required_argument, NULL, OPT_LOG_EVERY},
-    {"fid-every", required_argument, NULL, OPT_FID_EVERY},
-    {"fid-samples", required_argument, NULL, OPT_FID_SAMPLES},
-    {"quiet", no_argument, NULL, 'q'},
-    {"resume", required_argument, NULL, 'r'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-/* What the command line said, before the preset or run.txt fill the rest. */
-typedef struct train_args {
-    run_settings r;             /* only fields whose flag is set */
-    unsigned char set[OPT_SN + 1];
-    const char *out, *resume;
-    uint64_t threads, log_every;
-    int quiet;
-    uint64_t fid_every, fid_samples;
-} train_args;
-
-#define U64_MAX_FLAG ((uint64_t)1 << 62)
-#define ARG(field) offsetof(train_args, field)
-
-/* The flags with a number value (--lr, which sets two, is parse_flag's). */
-static const cli_num_flag num_flags[] = {
-    {.opt = OPT_LIMIT, .name = "--limit", .max = U64_MAX_FLAG, .offset = ARG(r.limit)},
-    {.opt = 'e', .name = "--epochs", .max = U64_MAX_FLAG, .offset = ARG(r.epochs)},
-    {.opt = OPT_STEPS, .name = "--steps", .min = 1, .max = U64_MAX_FLAG, .offset = ARG(r.steps)},
-    {.opt = 'b', .name = "--batch", .min = 1, .max = 65536, .offset = ARG(r.batch)},
-    {.opt = OPT_N_CRITIC, .name = "--n-critic", .min = 1, .max = 100, .offset = ARG(r.n_critic)},
-    {.opt = 's', .name = "--seed", .max = UINT64_MAX, .offset = ARG(r.seed)},
-    {.opt = 't', .name = "--threads", .max = 1024, .offset = ARG(threads)},
-    {.opt = OPT_SAMPLE_EVERY, .name = "--sample-every", .max = U64_MAX_FLAG,
-     .offset = ARG(r.sample_every)},
-    {.opt = OPT_CKPT_EVERY, .name = "--checkpoint-every", .max = U64_MAX_FLAG,
-     .offset = ARG(r.checkpoint_every)},
-    {.opt = OPT_KEEP, .name = "--keep", .max = 1000, .offset = ARG(r.keep)},
-    {.opt = OPT_LOG_EVERY, .name = "--log-every", .min = 1, .max = 1u << 30,
-     .offset = ARG(log_every)},
-    {.opt = OPT_FID_EVERY, .name = "--fid-every", .max = 1u << 30, .offset = ARG(fid_every)},
-    {.opt = OPT_FID_SAMPLES, .name = "--fid-samples", .min = 10, .max = 1u << 20,
-     .offset = ARG(fid_samples)},
-    {.opt = OPT_BETA1, .name = "--beta1", .is_float = 1, .fmax = 0.999999f, .offset = ARG(r.beta1)},
-    {.opt = OPT_BETA2, .name = "--beta2", .is_float = 1, .fmax = 0.999999f, .offset = ARG(r.beta2)},
-    {.opt = OPT_CLIP, .name = "--clip", .is_float = 1, .fmax = 1e6f, .offset = ARG(r.clip)},
-    {.opt = OPT_GP, .name = "--gradient-penalty", .is_float = 1, .fmax = 1e6f,
-     .offset = ARG(r.gradient_penalty)},
-    {.opt = OPT_R1, .name = "--r1", .is_float = 1, .fmax = 1e6f, .offset = ARG(r.r1_gamma)},
-    {.opt = OPT_EMA, .name = "--ema", .is_float = 1, .fmax = 0.999999f, .offset = ARG(r.ema_decay)},
-    {.opt = OPT_SMOOTH, .name = "--label-smoothing", .is_float = 1, .fmin = 1e-6f, .fmax = 1.0f,
-     .offset = ARG(r.real_label)},
-};
-
-/* --lr sets both networks' rates, --g-lr and --d-lr one each. */
-static int parse_lr(train_args *a, int ch, const char *value)
-{
-    float f;
-    if (cli_parse_float(CMD, ch == OPT_LR ? "--lr" : ch == OPT_G_LR ? "--g-lr" : "--d-lr", value,
-                        1e-12f, 10.0f, &f))
-        return CLI_EXIT_USAGE;
-    if (ch != OPT_D_LR)
-        a->r.g_lr = f, a->set[OPT_G_LR] = 1;
-    if (ch != OPT_G_LR)
-        a->r.d_lr = f, a->set[OPT_D_LR] = 1;
-    return 0;
-}
-
-/* The flags whose value is a name or a path. */
-static int parse_name_flag(train_args *a, int ch, const char *value)
-{
-    switch (ch) {
-    case 'p':
-        if (!cli_preset_find(value))
-            return cli_usage_error(CMD, "--preset: unknown preset '%s'", value);
-        snprintf(a->r.preset, sizeof a->r.preset, "%s", value);
-        return 0;
-    case 'd':
-        if (strlen(value) >= sizeof a->r.data)
-            return cli_usage_error(CMD, "--data: path too long");
-        memcpy(a->r.data, value, strlen(value) + 1);
-        return 0;
-    case OPT_FORMAT:
-        if (strcmp(value, "auto") && strcmp(value, "mnist") && strcmp(value, "idx") &&
-            strcmp(value, "cifar10"))
-            return cli_usage_error(CMD, "--format: '%s' is not auto, mnist, idx or cifar10", value);
-        snprintf(a->r.format, sizeof a->r.format, "%s", value);
-        return 0;
-    case OPT_OPTIMIZER:
-        if (run_optimizer_from_name(value, &a->r.optimizer) != 0)
-            return cli_usage_error(CMD, "--optimizer: '%s' is not adam, rmsprop or sgd", value);
-        return 0;
-    default: /* OPT_LOSS */
-        if (run_loss_from_name(value, &a->r.loss) != 0)
-            return cli_usage_error(CMD, "--loss: unknown loss '%s' (bce, wasserstein, hinge, "
-                                   "least-squares, feature-matching)", value);
-        return 0;
-    }
-}
-
-/* One flag: 0, -1 after --help, or the usage error's exit code. */
-static int parse_flag(train_args *a, int ch, char **argv)
-{
-    int rc = cli_parse_num_flag(CMD, num_flags, sizeof num_flags / sizeof num_flags[0], ch, optarg,
-                                a);
-    if (rc >= 0)
-        return rc;
-    switch (ch) {
-    case 'h':
-        print_help();
-        return -1;
-    case OPT_LR:
-    case OPT_G_LR:
-    case OPT_D_LR:
-        return parse_lr(a, ch, optarg);
-    case 'p':
-    case 'd':
-    case OPT_FORMAT:
-    case OPT_OPTIMIZER:
-    case OPT_LOSS:
-        return parse_name_flag(a, ch, optarg);
-    case OPT_SN:
-        a->r.spectral_norm = 1;
-        return 0;
-    case 'o':
-        a->out = optarg;
-        return 0;
-    case 'q':
-        a->quiet = 1;
-        return 0;
-    case 'r':
-        a->resume = optarg;
-        return 0;
-    default:
-        if (ch != ':' && optopt)
-            return cli_usage_error(CMD, "unknown option '-%c'", optopt);
-        return cli_option_error(CMD, ch, argv);
-    }
-}
-
-static int parse_args(int argc, char **argv, train_args *a)
-{
-    int ch, rc;
-    memset(a, 0, sizeof *a);
-    opterr = 0;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, ":p:d:e:b:s:t:o:r:qh", long_opts, NULL)) != -1) {
-        if (ch > 0 && ch < (int)sizeof a->set)
-            a->set[ch] = 1;
-        if ((rc = parse_flag(a, ch, argv)) != 0)
-            return rc;
-    }
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    return 0;
-}
-
-/* Fill the settings of a new run: the preset, then the flags. */
-static int settings_new(const train_args *a, run_settings *r)
-{
-    const cli_preset *p = cli_preset_find(a->set['p'] ? a->r.preset : CLI_DEFAULT_PRESET);
-    int quick = !a->set['p'];
-    memset(r, 0, sizeof *r);
-    snprintf(r->preset, sizeof r->preset, "%s", p->name);
-    memcpy(r->data, a->r.data, sizeof r->data);
-    snprintf(r->format, sizeof r->format, "%s", a->set[OPT_FORMAT] ? a->r.format : "auto");
-    r->epochs = a->set['e'] ? a->r.epochs : a->set[OPT_STEPS] ? 0 : quick ? QUICK_EPOCHS : DEFAULT_EPOCHS;
-    r->steps = a->r.steps;
-    r->batch = a->set['b'] ? a->r.batch : quick ? QUICK_BATCH : p->batch;
-    r->limit = a->set[OPT_LIMIT] ? a->r.limit : quick && !a->set['d'] ? QUICK_LIMIT : 0;
-    r->seed = a->r.seed;
-    r->sample_seed = a->r.seed;
-    r->optimizer = a->set[OPT_OPTIMIZER] ? a->r.optimizer : p->optimizer;
-    r->g_lr = a->set[OPT_G_LR] ? a->r.g_lr : quick ? QUICK_LR : p->lr;
-    r->d_lr = a->set[OPT_D_LR] ? a->r.d_lr : quick ? QUICK_LR : p->d_lr > 0.0f ? p->d_lr : p->lr;
-    r->beta1 = a->set[OPT_BETA1] ? a->r.beta1 : quick ? QUICK_BETA1 : p->beta1;
-    r->loss = a->set[OPT_LOSS] ? a->r.loss : p->loss;
-    r->clip = a->set[OPT_CLIP] ? a->r.clip : p->clip;
-    r->real_label = a->set[OPT_SMOOTH] ? a->r.real_label : p->real_label;
-    r->beta2 = a->set[OPT_BETA2] ? a->r.beta2 : p->beta2;
-    r->gradient_penalty = a->set[OPT_GP] ? a->r.gradient_penalty : p->gradient_penalty;
-    r->r1_gamma = a->set[OPT_R1] ? a->r.r1_gamma : p->r1_gamma;
-    r->ema_decay = a->set[OPT_EMA] ? a->r.ema_decay : 0.0f;
-    r->spectral_norm = a->set[OPT_SN] || p->spectral_norm;
-    r->n_critic = a->set[OPT_N_CRITIC] ? a->r.n_critic : (uint64_t)p->n_critic;
-    r->drop_remainder = p->drop_remainder || r->n_critic > 1;
-    r->sample_every = a->set[OPT_SAMPLE_EVERY] ? a->r.sample_every : 1;
-    r->checkpoint_every = a->set[OPT_CKPT_EVERY] ? a->r.checkpoint_every : 1;
-    r->keep = a->set[OPT_KEEP] ? a->r.keep : 5;
-    if (r->epochs == 0 && r->steps == 0)
-        return cli_usage_error(CMD, "--epochs 0 needs --steps N");
-    return 0;
-}
-
-/* Flags that define the run cannot change on --resume; length, output
-   frequencies and rotation can. */
-static int settings_resume(const train_args *a, run_settings *r)
-{
-    static const struct { int opt; const char *name; } fixed[] = {
-        {'p', "--preset"}, {OPT_FORMAT, "--format"}, {OPT_LIMIT, "--limit"}, {'b', "--batch"},
-        {OPT_G_LR, "--lr/--g-lr"}, {OPT_D_LR, "--lr/--d-lr"}, {OPT_BETA1, "--beta1"},
-        {OPT_OPTIMIZER, "--optimizer"}, {OPT_LOSS, "--loss"}, {OPT_CLIP, "--clip"},
-        {OPT_SMOOTH, "--label-smoothing"}, {OPT_N_CRITIC, "--n-critic"}, {'s', "--seed"},
-        {OPT_BETA2, "--beta2"}, {OPT_GP, "--gradient-penalty"}, {OPT_R1, "--r1"}, {OPT_EMA, "--ema"},
-        {OPT_SN, "--spectral-norm"},
-    };
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        if (a->set[fixed[i].opt])
-            return cli_usage_error(CMD, "%s cannot change on --resume (the run's settings are "
-                                   "in its run.txt)", fixed[i].name);
-    if (a->set['d'])
-        memcpy(r->data, a->r.data, sizeof r->data); /* the same data, moved */
-    if (a->set['e'])
-        r->epochs = a->r.epochs;
-    if (a->set[OPT_STEPS])
-        r->steps = a->r.steps;
-    if (a->set[OPT_SAMPLE_EVERY])
-        r->sample_every = a->r.sample_every;
-    if (a->set[OPT_CKPT_EVERY])
-        r->checkpoint_every = a->r.checkpoint_every;
-    if (a->set[OPT_KEEP])
-        r->keep = a->r.keep;
-    if (r->epochs == 0 && r->steps == 0)
-        return cli_usage_error(CMD, "--epochs 0 needs --steps N");
-    return 0;
-}
-
-/* --resume PATH: the checkpoint file and the run directory holding run.txt
-   (PATH itself, or the checkpoint's directory or its parent for
-   OUT/checkpoints/ckpt_epoch_N.gan). */
-static int find_resume(const char *path, char *ckpt, char *dir, size_t cap)
-{
-    char buf[RUN_PATH_MAX], probe[RUN_PATH_MAX + 16];
-    if (cli_is_dir(path)) {
-        if (cli_path(ckpt, cap, "%s/checkpoint.gan", path) != 0 ||
-            cli_path(dir, cap, "%s", path) != 0)
-            return cli_error(CMD, "--resume: %s: path too long", path);
-        if (!cli_is_file(ckpt))
-            return cli_error(CMD, "--resume: %s: no checkpoint.gan in this directory", path);
-        return 0;
-    }
-    if (!cli_is_file(path))
-        return cli_error(CMD, "--resume: %s: %s", path, strerror(errno));
-    if (cli_path(ckpt, cap, "%s", path) != 0 || cli_path(buf, sizeof buf, "%s", path) != 0)
-        return cli_error(CMD, "--resume: %s: path too long", path);
-    for (int up = 0; up < 2; up++) {
-        char *slash = strrchr(buf, '/');
-        if (slash)
-            *slash = '\0';
-        else
-            snprintf(buf, sizeof buf, "%s", up ? ".." : ".");
-        if (cli_path(probe, sizeof probe, "%s/run.txt", buf) == 0 && cli_is_file(probe))
-            return cli_path(dir, cap, "%s", buf) != 0 ? cli_error(CMD, "path too long") : 0;
-        if (!slash)
-            break;
-    }
-    return cli_error(CMD, "--resume: no run.txt next to %s or in its parent directory "
-                     "(was it written by gan train?)", path);
-}
-
-/* A new run in a directory that holds an old one: remove the old run's
-   checkpoints and samples (only files of the names gan train writes). */
-static void clear_old_run(const char *out)
-{
-    static const char *const subdirs[] = {"checkpoints", "samples"};
-    char dir[RUN_PATH_MAX + 16], path[RUN_PATH_MAX + 300];
-    int announced = 0;
-    for (size_t i = 0; i < 2; i++) {
-        DIR *dp;
-        struct dirent *e;
-        if (cli_path(dir, sizeof dir, "%s/%s", out, subdirs[i]) != 0 || (dp = opendir(dir)) == NULL)
-            continue;
-        while ((e = readdir(dp)) != NULL) {
-            const char *n = e->d_name;
-            size_t len = strlen(n);
-            int ours = i == 0 ? ckpt_number(n) != UINT64_MAX
-                              : len > 4 && strcmp(n + len - 4, ".png") == 0 &&
-                                    (strncmp(n, "epoch_", 6) == 0 || strncmp(n, "step_", 5) == 0);
-            if (!ours || cli_path(path, sizeof path, "%s/%s", dir, n) != 0)
-                continue;
-            if (!announced++)
-                printf("%s holds an earlier run: replacing it (use --resume %s to continue one)\n",
-                       out, out);
-            remove(path);
-        }
-        closedir(dp);
-    }
-    if (cli_path(path, sizeof path, "%s/checkpoint.gan", out) == 0)
-        remove(path);
-    /* and its FID log and report, which a run without --fid-every would
-       otherwise leave behind */
-    if (cli_path(path, sizeof path, "%s/metrics.csv", out) == 0)
-        remove(path);
-    if (cli_path(path, sizeof path, "%s/report.html", out) == 0)
-        remove(path);
-}
-
-static int prepare_out(const char *out)
-{
-    char sub[RUN_PATH_MAX + 16];
-    if (cli_mkdirs(out) != 0)
-        return cli_error(CMD, "--out: %s: %s", out, strerror(errno));
-    for (int i = 0; i < 2; i++) {
-        if (cli_path(sub, sizeof sub, "%s/%s", out, i ? "checkpoints" : "samples") != 0)
-            return cli_error(CMD, "--out: %s: path too long", out);
-        if (cli_mkdirs(sub) != 0)
-            return cli_error(CMD, "--out: %s: %s", sub, strerror(errno));
-    }
-    return 0;
-}
-
 /* ---- the command: settings -> open -> fit -> finish, one cleanup ---- */
 
 /* The run's settings and output directory: run.txt's for --resume (with
@@ -904,17 +457,17 @@ static int train_settings(train_ctx *c, const train_args *a)
     char path[RUN_PATH_MAX + 32], err[RUN_PATH_MAX + 256];
     int rc;
     if (!a->resume) {
-        if ((rc = settings_new(a, &c->r)) != 0)
+        if ((rc = train_settings_new(a, &c->r)) != 0)
             return rc;
         snprintf(c->out, sizeof c->out, "%s", a->out ? a->out : DEFAULT_OUT);
         return 0;
     }
-    if ((rc = find_resume(a->resume, c->ckpt, c->out, sizeof c->out)) != 0)
+    if ((rc = train_find_resume(a->resume, c->ckpt, c->out, sizeof c->out)) != 0)
         return rc;
     if (cli_path(path, sizeof path, "%s/run.txt", c->out) != 0 ||
         run_read(&c->r, path, err, sizeof err) != 0)
         return cli_error(CMD, "--resume: %s", err);
-    if ((rc = settings_resume(a, &c->r)) != 0)
+    if ((rc = train_settings_resume(a, &c->r)) != 0)
         return rc;
     if (a->out && strcmp(a->out, c->out) != 0) {
         /* Continue into another directory: copy the settings there. */
@@ -932,7 +485,7 @@ static int discriminator_input(const cli_preset *p, int dims[3])
     size_t ndim;
     int rc = 0;
     if (gan_model_create_preset(&d, p->discriminator) != GAN_OK ||
-        gan_model_shape(d, -1, &ndim, dims) != GAN_OK)
+        gan_model_shape(d, GAN_MODEL_INPUT, &ndim, dims) != GAN_OK)
         rc = cli_lib_error(CMD, "discriminator");
     gan_model_free(d);
     return rc;
@@ -943,7 +496,7 @@ static int discriminator_input(const cli_preset *p, int dims[3])
 static int open_trainer(train_ctx *c, const train_args *a, const cli_preset *p)
 {
     if (!a->resume) {
-        clear_old_run(c->out);
+        train_clear_old_run(c->out);
         return build_new(c, p) != 0 ? CLI_EXIT_RUNTIME : 0;
     }
     if (gan_trainer_load(&c->t, c->ds, c->ckpt) != GAN_OK)
@@ -963,7 +516,7 @@ static int open_fid(train_ctx *c, const train_args *a)
     c->fid_samples = a->fid_samples ? a->fid_samples : 2000;
     if (!a->fid_every)
         return 0;
-    if ((rc = cli_fid_open(&c->fid, CMD, NULL, -1, NULL,
+    if ((rc = cli_fid_open(&c->fid, CMD, NULL, GAN_DEFAULT_FEATURE_LAYER, NULL,
                            0, GAN_FASHION_MNIST_DIR)) != 0)
         return rc;
     c->fid_every = a->fid_every; /* the classifier is open: ctx_free closes it */
@@ -1004,7 +557,7 @@ static int train_open(train_ctx *c, const train_args *a)
         return rc;
     if (load_data(c, dims) != 0)
         return CLI_EXIT_RUNTIME;
-    if ((rc = prepare_out(c->out)) != 0 || (rc = open_trainer(c, a, p)) != 0)
+    if ((rc = train_prepare_out(c->out)) != 0 || (rc = open_trainer(c, a, p)) != 0)
         return rc;
     return open_logs(c, a);
 }
@@ -1135,7 +688,7 @@ int cmd_train(int argc, char **argv)
     train_args a;
     train_ctx c;
     int rc;
-    if ((rc = parse_args(argc, argv, &a)) != 0)
+    if ((rc = train_parse_args(argc, argv, &a)) != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
     memset(&c, 0, sizeof c);
     c.last_ckpt_step = c.last_sample_step = UINT64_MAX;
@@ -1154,3 +707,4 @@ int cmd_train(int argc, char **argv)
     ctx_free(&c);
     return rc;
 }
+

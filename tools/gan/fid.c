@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_fid_open(cli_fid *f, const char *cmd, const char *clf_path, int layer, const char *ref_path,
+int cli_fid_open(cli_fid *f, const char *cmd, const char *clf_path, size_t layer, const char *ref_path,
                  int explicit_ref, const char *data)
 {
     uint64_t ref_n = 0;

@@ -18,7 +18,7 @@ from ._errors import (ClosedError, FormatError, GanError, GanIOError, InternalEr
 from ._errors import (GanFileNotFoundError, GanIsADirectoryError, GanNotADirectoryError,
                       GanPermissionError)
 from ._handle import live_handles
-from .data import FASHION_MNIST_DIR, Dataset
+from .data import FASHION_MNIST_DIR, Dataset, load_images
 from .files import file_info, file_probe
 from .model import LAYER_KINDS, Model, preset_latent_dim, preset_names
 from .sampling import Sampler, encode_png_grid, latent_interpolate, to_uint8, write_png_grid
@@ -98,6 +98,7 @@ __all__ = [
     "Model", "Dataset", "Loss", "Optimizer", "Adam", "RMSprop", "SGD", "Trainer", "Sampler",
     "latent_interpolate", "write_png_grid", "encode_png_grid", "to_uint8", "file_info",
     "file_probe", "preset_names", "preset_latent_dim", "LAYER_KINDS", "FASHION_MNIST_DIR",
+    "load_images",
     "GanError", "NoMemoryError", "InvalidArgumentError", "ShapeError", "StateError",
     "ClosedError", "GanIOError", "FormatError", "VersionError", "NumericError",
     "UnsupportedError", "InternalError", "StopTraining", "HAVE_NUMPY", "live_handles",

@@ -25,6 +25,7 @@ from ._errors import VersionError as VersionError
 from ._handle import live_handles as live_handles
 from .data import FASHION_MNIST_DIR as FASHION_MNIST_DIR
 from .data import Dataset as Dataset
+from .data import load_images as load_images
 from .files import file_info as file_info
 from .files import file_probe as file_probe
 from .metrics import FidStats as FidStats

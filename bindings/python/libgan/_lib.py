@@ -170,6 +170,10 @@ class sampler_p(ctypes.c_void_p):
     """gan_sampler *"""
 
 
+# Layer indices are size_t; (size_t)-1 is the special index of gan.h
+# (GAN_ALL_LAYERS, GAN_MODEL_INPUT, GAN_DEFAULT_FEATURE_LAYER).
+LAYER_SPECIAL = c_size_t(-1).value
+
 # Size-prefixed config structs, mirrored field by field from gan.h.  Enums
 # are C ints.  struct_size is set by the library's *_config_init().
 
@@ -214,6 +218,23 @@ class TrainerConfig(ctypes.Structure):
 class StepStats(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("d_loss", c_float), ("g_loss", c_float),
                 ("d_real", c_float), ("d_fake", c_float)]
+
+
+IMAGE_PROGRESS = ctypes.CFUNCTYPE(None, c_size_t, c_size_t, c_char_p, c_void_p)
+
+
+class ImageConfig(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("height", c_int), ("width", c_int),
+                ("channels", c_int), ("fit", c_int), ("background", ctypes.c_uint32),
+                ("labels", c_int), ("on_error", c_int), ("flip_x", c_int),
+                ("max_pixels", c_uint64), ("cache_path", c_char_p),
+                ("progress", IMAGE_PROGRESS), ("progress_user", c_void_p)]
+
+
+class ImageReport(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("files", c_size_t), ("loaded", c_size_t),
+                ("skipped", c_size_t), ("ignored", c_size_t), ("cache", c_int),
+                ("first_error", ctypes.c_char * 512), ("cache_note", ctypes.c_char * 512)]
 
 
 STEP_CALLBACK = ctypes.CFUNCTYPE(c_int, P(StepStats), c_uint64, c_void_p)
@@ -271,6 +292,7 @@ _PROTOTYPES = [
     ("gan_model_add_dropout", STATUS, [model_p, c_float]),
     ("gan_model_add_reshape", STATUS, [model_p, c_size_t, P(c_int)]),
     ("gan_model_add_flatten", STATUS, [model_p]),
+    ("gan_model_add_upsample", STATUS, [model_p, c_int]),
     ("gan_model_add_minibatch_stddev", STATUS, [model_p]),
     ("gan_model_add_minibatch_discrimination", STATUS, [model_p, c_int, c_int]),
     ("gan_model_add_style_input", STATUS, [model_p, c_int, c_int, c_int]),
@@ -288,11 +310,13 @@ _PROTOTYPES = [
     ("gan_model_output", STATUS, [model_p, P(c_void_p), P(c_size_t)]),
     ("gan_model_backward", STATUS, [model_p, _fp, c_size_t, _fp, c_size_t]),
     ("gan_model_zero_grad", STATUS, [model_p]),
-    ("gan_model_set_trainable", STATUS, [model_p, c_int, c_int]),
-    ("gan_model_set_spectral_norm", STATUS, [model_p, c_int, c_int]),
+    ("gan_model_set_trainable", STATUS, [model_p, c_size_t, c_int]),
+    ("gan_model_set_spectral_norm", STATUS, [model_p, c_size_t, c_int]),
     ("gan_model_layer_count", STATUS, [model_p, P(c_size_t)]),
     ("gan_model_layer_kind", STATUS, [model_p, c_size_t, P(c_int)]),
-    ("gan_model_shape", STATUS, [model_p, c_int, P(c_size_t), P(c_int)]),
+    ("gan_layer_kind_name", c_char_p, [c_int]),
+    ("gan_layer_kind_count", c_int, []),
+    ("gan_model_shape", STATUS, [model_p, c_size_t, P(c_size_t), P(c_int)]),
     ("gan_model_param_count", STATUS, [model_p, P(c_size_t), P(c_size_t)]),
     ("gan_model_layer_sizes", STATUS, [model_p, c_size_t, P(c_size_t), P(c_size_t)]),
     ("gan_model_get_params", STATUS, [model_p, c_size_t, _fp, c_size_t]),
@@ -323,6 +347,14 @@ _PROTOTYPES = [
     ("gan_dataset_batches_per_epoch", STATUS, [dataset_p, P(c_size_t)]),
     ("gan_dataset_next_batch", STATUS,
      [dataset_p, _fp, c_size_t, c_void_p, P(c_size_t), P(c_size_t)]),
+    ("gan_dataset_set_flip_x", STATUS, [dataset_p, c_int]),
+    ("gan_image_config_init", STATUS, [P(ImageConfig), c_size_t]),
+    ("gan_dataset_load_images", STATUS, [P(dataset_p), c_char_p, P(ImageConfig)]),
+    ("gan_dataset_load_images_mem", STATUS,
+     [P(dataset_p), P(c_void_p), P(c_size_t), P(c_char_p), c_size_t, P(ImageConfig)]),
+    ("gan_dataset_class_count", STATUS, [dataset_p, P(c_size_t)]),
+    ("gan_dataset_class_name", STATUS, [dataset_p, c_size_t, c_char_p, c_size_t, P(c_size_t)]),
+    ("gan_dataset_image_report", STATUS, [dataset_p, P(ImageReport)]),
     # losses
     ("gan_loss_config_init", STATUS, [P(LossConfig), c_size_t]),
     ("gan_loss_create", STATUS, [P(loss_p), P(LossConfig)]),

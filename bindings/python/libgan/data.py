@@ -1,4 +1,5 @@
-"""gan_dataset: samples in memory or from IDX / CIFAR-10 files, and batching."""
+"""gan_dataset: samples in memory, from IDX / CIFAR-10 files or folders of
+PNG / JPEG images, and batching."""
 
 import ctypes
 import os
@@ -6,10 +7,85 @@ import os
 from . import _buffers as B
 from . import _errors
 from ._handle import Handle
-from ._lib import BatchConfig, cstr, dataset_p, fn
+from ._lib import (IMAGE_PROGRESS, BatchConfig, ImageConfig, ImageReport, cstr, dataset_p,
+                   fn)
 
 #: Where Debian's dataset-fashion-mnist package puts Fashion-MNIST.
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+
+_FITS = {"crop": 0, "pad": 1, "stretch": 2}
+_LABELS = {"auto": 0, "none": 1, "folders": 2}
+_ON_ERROR = {"fail": 0, "skip": 1}
+_CACHE_STATES = {0: "off", 1: "hit", 2: "written", 3: "write_failed"}
+
+
+def _choice(value, table, what):
+    if value not in table:
+        raise _errors.InvalidArgumentError("%s must be one of %s, not %r"
+                                           % (what, ", ".join(sorted(table)), value),
+                                           _errors.EINVAL)
+    return table[value]
+
+
+def _image_config(size, channels, fit, background, labels, on_error, flip_x, max_pixels,
+                  cache):
+    """A gan_image_config from load_images' keyword arguments."""
+    c = ImageConfig()
+    fn.gan_image_config_init(ctypes.byref(c), ctypes.sizeof(c))
+    if size is not None:
+        if isinstance(size, int):
+            c.height = c.width = size
+        else:
+            h, w = size
+            c.height, c.width = int(h), int(w)
+    c.channels = int(channels)
+    c.fit = _choice(fit, _FITS, "fit")
+    if isinstance(background, int):
+        c.background = background
+    else:
+        r, g, b = (int(v) for v in background)
+        if not all(0 <= v <= 255 for v in (r, g, b)):
+            raise _errors.InvalidArgumentError("background values must be in 0..255",
+                                               _errors.EINVAL)
+        c.background = (r << 16) | (g << 8) | b
+    c.labels = _choice(labels, _LABELS, "labels")
+    c.on_error = _choice(on_error, _ON_ERROR, "on_error")
+    c.flip_x = 1 if flip_x else 0
+    if max_pixels is not None:
+        c.max_pixels = int(max_pixels)
+    if cache is not None:
+        c.cache_path = cstr(cache)
+    return c
+
+
+def _with_progress(c, progress, call):
+    """Run call() with c.progress calling progress(done, total, name); an
+    exception raised by progress is raised again after the load."""
+    failure = []
+    c_progress = IMAGE_PROGRESS(0)
+    if progress is not None:
+        def _progress(done, total, name, user):
+            if failure:
+                return
+            try:
+                progress(int(done), int(total),
+                         name.decode("utf-8", "replace") if name is not None else None)
+            except BaseException as e:  # noqa: B902 - re-raised after the load
+                failure.append(e)
+        c_progress = IMAGE_PROGRESS(_progress)
+    c.progress = c_progress
+    try:
+        result = call()
+    except _errors.GanError:
+        if failure:
+            raise failure[0] from None
+        raise
+    finally:
+        c.progress = IMAGE_PROGRESS(0)
+        del c_progress
+    if failure:
+        raise failure[0]
+    return result
 
 
 def _sample_shape(arr_shape, shape, what):
@@ -44,7 +120,8 @@ class Dataset(Handle):
     """Samples (float32, NHWC, one shape) with optional labels, and an
     iterator over shuffled mini-batches.  Use the constructors:
     from_array, from_uint8, load_idx, load_idx_bytes, load_mnist_dir,
-    load_cifar10, load_cifar10_bytes; and convert().
+    load_cifar10, load_cifar10_bytes, load_images, load_images_bytes (or
+    the module function load_images); and convert().
 
     Iterating (``for x, labels in ds``) yields the batches of one epoch under
     the current batching (set_batching); labels is None without labels.
@@ -147,6 +224,60 @@ class Dataset(Handle):
         return cls._wrap(h)
 
     @classmethod
+    def load_images(cls, directory, size=None, channels=3, fit="crop", background=(0, 0, 0),
+                    labels="auto", on_error="fail", flip_x=False, max_pixels=None, cache=None,
+                    progress=None):
+        """The PNG and JPEG images under a folder (recursively, in byte order
+        of their relative paths), as (height, width, channels) images in
+        [-1, 1].  See gan.h, gan_dataset_load_images, for every rule.
+
+        size: None (every image must have the first one's size), an int
+        (square) or (height, width): the images are resized (area when
+        shrinking, bilinear when growing) after fit = "crop" (centred, to
+        the target's aspect ratio), "pad" (centred on background, or
+        transparent with 4 channels) or "stretch".  channels: 1, 3 (alpha
+        composited on background, an (r, g, b) tuple or 0xRRGGBB) or 4
+        (alpha kept).  labels: "auto" (first-level sub-folders as classes
+        when every image is in one and there are at least two), "folders"
+        (required) or "none"; class_names gives the names.  on_error:
+        "fail" (raise at the first bad file, naming it) or "skip" (skip and
+        count; image_report has the first error).  flip_x: random
+        left-right mirroring in batches.  max_pixels: the largest image
+        accepted (default 2**25).  cache: a file path for the cache of the
+        preprocessed set (rebuilt when a file, its time or a setting
+        changes).  progress: progress(done, total, name) after each file
+        (name None on a cache hit)."""
+        c = _image_config(size, channels, fit, background, labels, on_error, flip_x,
+                          max_pixels, cache)
+        h = dataset_p()
+        path = cstr(directory)
+        _with_progress(c, progress,
+                       lambda: fn.gan_dataset_load_images(ctypes.byref(h), path, ctypes.byref(c)))
+        return cls._wrap(h)
+
+    @classmethod
+    def load_images_bytes(cls, files, size=None, channels=3, fit="crop", background=(0, 0, 0),
+                          labels="auto", on_error="fail", flip_x=False, max_pixels=None,
+                          cache=None, progress=None):
+        """The same from encoded PNG / JPEG files in memory: a list of
+        (name, bytes) pairs or a dict {name: bytes}, in that order (names
+        are relative paths: "cat/1.png" has the class "cat")."""
+        items = list(files.items()) if isinstance(files, dict) else list(files)
+        if not items:
+            raise _errors.InvalidArgumentError("files is empty", _errors.EINVAL)
+        n = len(items)
+        bufs = [B.u8_in(data, "files[%d]" % i) for i, (_, data) in enumerate(items)]
+        c_bufs = (ctypes.c_void_p * n)(*[b.ptr for b in bufs])
+        c_lens = (ctypes.c_size_t * n)(*[b.count for b in bufs])
+        c_names = (ctypes.c_char_p * n)(*[os.fsencode(name) for name, _ in items])
+        c = _image_config(size, channels, fit, background, labels, on_error, flip_x,
+                          max_pixels, cache)
+        h = dataset_p()
+        _with_progress(c, progress, lambda: fn.gan_dataset_load_images_mem(
+            ctypes.byref(h), c_bufs, c_lens, c_names, n, ctypes.byref(c)))
+        return cls._wrap(h)
+
+    @classmethod
     def load(cls, path, train=True):
         """A directory of IDX files or CIFAR-10 batches, or one file of either."""
         path = os.fspath(path)
@@ -189,6 +320,38 @@ class Dataset(Handle):
     def n_classes(self):
         """The number of classes (1 + the largest label; 0 without labels)."""
         return self._labels_info()[1]
+
+    @property
+    def class_names(self):
+        """The class names, label k naming class k ([] without names)."""
+        count = ctypes.c_size_t()
+        fn.gan_dataset_class_count(self._h, ctypes.byref(count))
+        names = []
+        for k in range(count.value):
+            need = ctypes.c_size_t()
+            fn.gan_dataset_class_name(self._h, k, None, 0, ctypes.byref(need))
+            buf = ctypes.create_string_buffer(need.value + 1)
+            fn.gan_dataset_class_name(self._h, k, buf, len(buf), None)
+            names.append(buf.value.decode("utf-8", "replace"))
+        return names
+
+    @property
+    def image_report(self):
+        """How the load from images went, as a dict: files, loaded, skipped,
+        ignored, cache ("off", "hit", "written", "write_failed"),
+        first_error, cache_note.  InvalidArgumentError for other datasets."""
+        r = ImageReport()
+        r.struct_size = ctypes.sizeof(r)
+        fn.gan_dataset_image_report(self._h, ctypes.byref(r))
+        return {"files": r.files, "loaded": r.loaded, "skipped": r.skipped,
+                "ignored": r.ignored, "cache": _CACHE_STATES.get(r.cache, str(r.cache)),
+                "first_error": r.first_error.decode("utf-8", "replace"),
+                "cache_note": r.cache_note.decode("utf-8", "replace")}
+
+    def set_flip_x(self, on=True):
+        """Mirror images left-right at random in batches (see gan.h)."""
+        fn.gan_dataset_set_flip_x(self._h, 1 if on else 0)
+        return self
 
     def _labels_info(self):
         hl, nc = ctypes.c_int(), ctypes.c_int()
@@ -280,3 +443,9 @@ class Dataset(Handle):
 
     def __iter__(self):
         return self.batches()
+
+
+def load_images(directory, size=None, channels=3, **options):
+    """Dataset.load_images: a dataset of the PNG and JPEG images under a
+    folder, e.g. load_images("sprites/", size=64, channels=4, cache="s.cache")."""
+    return Dataset.load_images(directory, size=size, channels=channels, **options)

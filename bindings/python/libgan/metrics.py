@@ -75,7 +75,7 @@ _PROTOTYPES = [
     ("gan_fid_stats_load_mem", _STATUS, [P(_fid_stats_p), c_void_p, c_size_t]),
     ("gan_inception_score", _STATUS,
      [_fp, c_size_t, c_size_t, c_int, P(ctypes.c_double), P(ctypes.c_double)]),
-    ("gan_metrics_create", _STATUS, [P(_metrics_p), model_p, c_int, c_size_t]),
+    ("gan_metrics_create", _STATUS, [P(_metrics_p), model_p, c_size_t, c_size_t]),
     ("gan_metrics_free", None, [_metrics_p]),
     ("gan_metrics_dims", _STATUS, [_metrics_p, P(c_size_t), P(c_size_t), P(ctypes.c_uint32)]),
     ("gan_metrics_run", _STATUS,
@@ -427,7 +427,8 @@ class Metrics(Handle):
             network = load_classifier()
         self.network = network
         h = _metrics_p()
-        fn.gan_metrics_create(ctypes.byref(h), network._h, int(feature_layer), int(max_batch))
+        fn.gan_metrics_create(ctypes.byref(h), network._h, network._layer_or_special(feature_layer),
+                              int(max_batch))
         self._adopt(h, fn.gan_metrics_free)
         self._depend_on(network)
 

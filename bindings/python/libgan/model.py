@@ -5,14 +5,25 @@ import ctypes
 from . import _buffers as B
 from . import _errors
 from ._handle import Handle
-from ._lib import (BatchNormConfig, Conv2DConfig, DenseConfig, cstr, fn, model_p)
+from ._lib import (LAYER_SPECIAL, BatchNormConfig, Conv2DConfig, DenseConfig, cstr, fn, has,
+                   model_p)
 
-LAYER_KINDS = {
-    1: "dense", 2: "conv2d", 3: "conv2d_transpose", 4: "batchnorm", 5: "leaky_relu",
-    6: "relu", 7: "tanh", 8: "sigmoid", 9: "dropout", 10: "reshape", 11: "flatten",
-    12: "minibatch_stddev", 13: "minibatch_discrimination", 14: "class_embedding",
-    15: "class_projection", 16: "style_input", 17: "adain", 18: "noise_injection",
-}
+
+def _layer_kinds():
+    """{gan_layer_kind value: stable name}, as the library names its kinds
+    (gan_layer_kind_name), so a kind added to libgan needs no edit here."""
+    if not has("gan_layer_kind_count"):
+        return {}
+    kinds = {}
+    for k in range(1, fn.gan_layer_kind_count()):
+        name = fn.gan_layer_kind_name(k)
+        if name:
+            kinds[k] = name.decode("ascii")
+    return kinds
+
+
+#: {gan_layer_kind value: name} ("dense", "conv2d", ...), read from the library.
+LAYER_KINDS = _layer_kinds()
 
 PRESETS = {
     "dcgan-cifar10-generator": 1, "dcgan-cifar10-discriminator": 2, "mnist-generator": 3,
@@ -226,6 +237,12 @@ class Model(Handle):
         fn.gan_model_add_flatten(self._h)
         return self
 
+    def add_upsample(self, factor):
+        """Nearest-neighbour up-sampling of an image by an integer factor
+        (1..64): (h, w, c) -> (h * factor, w * factor, c)."""
+        fn.gan_model_add_upsample(self._h, int(factor))
+        return self
+
     def add_minibatch_stddev(self):
         """One more channel (or feature) holding the batch's mean feature
         standard deviation (Karras et al.), against mode collapse."""
@@ -303,7 +320,7 @@ class Model(Handle):
 
     def set_trainable(self, trainable=True, layer=-1):
         """Freeze (False) or unfreeze one layer, or every layer (layer=-1)."""
-        fn.gan_model_set_trainable(self._h, int(layer), 1 if trainable else 0)
+        fn.gan_model_set_trainable(self._h, self._layer_or_special(layer), 1 if trainable else 0)
         return self
 
     def set_spectral_norm(self, on=True, layer=-1):
@@ -312,7 +329,7 @@ class Model(Handle):
         training forward runs one power iteration on the layer's state u
         (get_state); inference forwards only read it.  Trainers and samplers
         made before the switch refuse to run."""
-        fn.gan_model_set_spectral_norm(self._h, int(layer), 1 if on else 0)
+        fn.gan_model_set_spectral_norm(self._h, self._layer_or_special(layer), 1 if on else 0)
         return self
 
     def zero_grad(self):
@@ -346,7 +363,7 @@ class Model(Handle):
         """Per-sample shape of the input (layer=-1) or of layer `layer`'s output."""
         ndim = ctypes.c_size_t()
         dims = (ctypes.c_int * 3)()
-        fn.gan_model_shape(self._h, int(layer), ctypes.byref(ndim), dims)
+        fn.gan_model_shape(self._h, self._layer_or_special(layer), ctypes.byref(ndim), dims)
         return tuple(dims[i] for i in range(ndim.value))
 
     @property
@@ -401,6 +418,12 @@ class Model(Handle):
             raise _errors.InvalidArgumentError("layer index %d is negative" % layer,
                                                _errors.EINVAL)
         return layer
+
+    def _layer_or_special(self, layer):
+        """A layer index, or -1 for the call's special index (every layer,
+        or the input): (size_t)-1 in C."""
+        layer = int(layer)
+        return LAYER_SPECIAL if layer == -1 else self._layer(layer)
 
     # ---- tensors ------------------------------------------------------------
     @staticmethod

@@ -1,0 +1,381 @@
+/*
+ * train_step.c -- one adversarial training step.
+ *
+ * The exact sequence of forward and backward passes is documented in gan.h
+ * (gan_trainer).  Two properties shape this file:
+ *
+ *  - One D forward serves two backward passes: the D loss's (accumulating
+ *    D's gradients) and the G loss's (accum = 0: D's gradients untouched,
+ *    only the gradient w.r.t. the fake images).  Backward never modifies the
+ *    cached forward state, so both see the same activations, dropout masks
+ *    and batch statistics, as the seed's GradientTape step does.
+ *
+ *  - A step is all-or-nothing.  Everything that can change (the state
+ *    arenas, updated by training forwards: batchnorm running statistics and
+ *    spectral normalisation's u; with n_critic > 1 also D's weights
+ *    and optimizer state, which are updated before G's gradients exist) is
+ *    snapshotted first and restored if a loss or gradient is not finite.
+ */
+#include <math.h>
+#include <stddef.h>
+
+#include "train/train.h"
+
+static void gan__copy(float *dst, const float *src, size_t n)
+{
+    if (n)
+        memcpy(dst, src, n * sizeof(float));
+}
+
+static void gan__snapshot(gan_trainer *t, uint64_t *d_opt_step)
+{
+    gan__copy(t->snap_g_state, t->g->state, t->g->n_state);
+    gan__copy(t->snap_d_state, t->d->state, t->d->n_state);
+    *d_opt_step = 0;
+    if (t->cfg.n_critic > 1) {
+        gan__copy(t->snap_d_params, t->d->params, t->d->n_params);
+        gan_optimizer_get_state(t->d_opt, t->snap_d_opt, t->snap_d_opt_n, d_opt_step);
+    }
+}
+
+static gan_status gan__restore(gan_trainer *t, uint64_t d_opt_step)
+{
+    gan__copy(t->g->state, t->snap_g_state, t->g->n_state);
+    gan__copy(t->d->state, t->snap_d_state, t->d->n_state);
+    if (t->cfg.n_critic > 1) {
+        gan__copy(t->d->params, t->snap_d_params, t->d->n_params);
+        gan_optimizer_set_state(t->d_opt, t->snap_d_opt, t->snap_d_opt_n, d_opt_step);
+    }
+    return GAN_ENUMERIC;
+}
+
+/* Clip every trainable critic weight to [-c, c] (the original WGAN). */
+static void gan__clip(gan_model *d, float c)
+{
+    for (size_t i = 0; i < d->n_layers; i++) {
+        const gan__layer *l = &d->layers[i];
+        float *w = d->params + l->param_off;
+        if (!l->trainable)
+            continue;
+        for (size_t j = 0; j < l->n_params; j++)
+            w[j] = w[j] > c ? c : w[j] < -c ? -c : w[j];
+    }
+}
+
+static double gan__mean_output(const gan_loss_config *lc, const float *x, size_t n)
+{
+    double s = 0.0;
+    int prob = lc->kind == GAN_LOSS_BCE || lc->kind == GAN_LOSS_FEATURE_MATCHING;
+    for (size_t i = 0; i < n; i++)
+        s += prob ? 1.0 / (1.0 + exp(-(double)x[i])) : (double)x[i];
+    return s / (double)n;
+}
+
+/* Latent noise (then, for a conditional pair, the classes of the batch,
+   uniform) and a training-mode generator forward. */
+static gan_status gan__generate(gan_trainer *t, size_t batch)
+{
+    gan__rng_fill_normal(&t->rng, t->z, batch * t->latent);
+    for (size_t i = 0; t->n_classes && i < batch; i++)
+        t->fake_labels[i] = (int32_t)gan__rng_below(&t->rng, (size_t)t->n_classes);
+    return gan__model_forward(t->g, t->z, t->fake_labels, batch, GAN_MODE_TRAIN);
+}
+
+static const float *gan__d_output(const gan_model *d)
+{
+    return d->act[d->n_layers];
+}
+
+static const float *gan__g_output(const gan_model *g)
+{
+    return g->act[g->n_layers];
+}
+
+/*
+ * Discriminator part of a step: D(real) and D(fake) forwards, D-loss
+ * backwards (accumulating D's gradients).  Leaves D's cache on the fake
+ * batch.  *d_loss gets the loss.  labels: the real batch's classes (NULL
+ * for an unconditional pair).
+ */
+static gan_status gan__d_pass(gan_trainer *t, const float *real, const int32_t *labels, size_t batch,
+                              double *d_loss)
+{
+    const gan_loss_config *lc = gan__loss_config(t->loss);
+    gan_status st;
+    double lr, lf;
+    if ((st = gan__model_forward(t->d, real, labels, batch, GAN_MODE_TRAIN)) != GAN_OK)
+        return st;
+    memcpy(t->logits_real, gan__d_output(t->d), batch * sizeof(float));
+    if (t->feat_layer >= 0)
+        gan__batch_mean(t->d->act[t->feat_layer + 1], batch, t->feat_dim, t->feat_mean);
+    lr = gan__loss_d_side(lc, t->logits_real, batch, 1, t->g_real);
+    if ((st = gan__model_backward_from(t->d, t->d->n_layers, t->g_real, NULL, 1)) != GAN_OK)
+        return st;
+    if ((st = gan__model_forward(t->d, gan__g_output(t->g), t->fake_labels, batch,
+                                 GAN_MODE_TRAIN)) != GAN_OK)
+        return st;
+    memcpy(t->logits_fake, gan__d_output(t->d), batch * sizeof(float));
+    lf = gan__loss_d_side(lc, t->logits_fake, batch, 0, t->g_fake);
+    if ((st = gan__model_backward_from(t->d, t->d->n_layers, t->g_fake, NULL, 1)) != GAN_OK)
+        return st;
+    *d_loss = lr + lf;
+    return GAN_OK;
+}
+
+/*
+ * Generator part: with D's cache on the fake batch, backpropagate the G
+ * loss through D (D's gradients untouched) and then through G.
+ */
+static gan_status gan__g_pass(gan_trainer *t, size_t batch, double *g_loss)
+{
+    const gan_loss_config *lc = gan__loss_config(t->loss);
+    gan_status st;
+    if (t->feat_layer >= 0) {
+        *g_loss = gan__feature_matching(t->feat_mean, t->d->act[t->feat_layer + 1], batch,
+                                        t->feat_dim, t->feat_scratch, t->g_feat);
+        st = gan__model_backward_from(t->d, (size_t)t->feat_layer + 1, t->g_feat, t->d_img, 0);
+    } else {
+        *g_loss = gan__loss_g(lc, t->logits_fake, batch, t->g_gen);
+        st = gan__model_backward_from(t->d, t->d->n_layers, t->g_gen, t->d_img, 0);
+    }
+    if (st != GAN_OK)
+        return st;
+    return gan__model_backward(t->g, t->d_img, NULL);
+}
+
+/*
+ * The critic's gradient penalties, added to D's gradients and to *d_loss.
+ * They run their own D forwards, so call this when D's cache is no longer
+ * needed: after the generator pass in the shared-forward step.  fake is the
+ * generator's output of this critic update.  A conditional critic scores
+ * every penalty point with the real batch's labels.
+ */
+static gan_status gan__d_penalties(gan_trainer *t, const float *real, const int32_t *labels,
+                                   const float *fake, size_t batch, double *d_loss)
+{
+    const gan_loss_config *lc = gan__loss_config(t->loss);
+    gan_status st;
+    double v;
+    if (lc->gradient_penalty > 0.0f) {
+        /* x_hat = e real + (1 - e) fake, one e ~ U[0, 1) per sample. */
+        for (size_t n = 0; n < batch; n++) {
+            const float e = gan__rng_uniform(&t->rng);
+            const float *r = real + n * t->sample, *f = fake + n * t->sample;
+            float *x = t->xhat + n * t->sample;
+            for (size_t j = 0; j < t->sample; j++)
+                x[j] = e * r[j] + (1.0f - e) * f[j];
+        }
+        if ((st = gan__gradient_penalty(t->d, &t->penalty, t->xhat, labels, batch, 0,
+                                        lc->gradient_penalty, &v)) != GAN_OK)
+            return st;
+        *d_loss += v;
+    }
+    if (lc->r1_gamma > 0.0f) {
+        if ((st = gan__gradient_penalty(t->d, &t->penalty, real, labels, batch, 1, lc->r1_gamma,
+                                        &v)) != GAN_OK)
+            return st;
+        *d_loss += v;
+    }
+    return GAN_OK;
+}
+
+static gan_status gan__check_finite(const gan_trainer *t, double d_loss, double g_loss, int check_g)
+{
+    gan_status st;
+    if (!isfinite(d_loss))
+        return gan__err(GAN_ENUMERIC, "discriminator loss is %g", d_loss);
+    if (check_g && !isfinite(g_loss))
+        return gan__err(GAN_ENUMERIC, "generator loss is %g", g_loss);
+    if ((st = gan__optimizer_check_grads(t->d_opt)) != GAN_OK) {
+        gan__err_prefix("discriminator");
+        return st;
+    }
+    if (check_g && (st = gan__optimizer_check_grads(t->g_opt)) != GAN_OK) {
+        gan__err_prefix("generator");
+        return st;
+    }
+    return GAN_OK;
+}
+
+/* ema = d ema + (1 - d) w over every generator parameter (frozen ones too:
+   their w does not move, so their average converges to it). */
+static void gan__ema_update(gan_trainer *t)
+{
+    const float d = t->cfg.ema_decay, e = 1.0f - d;
+    const float *w = t->g->params;
+    if (!t->ema)
+        return;
+    for (size_t i = 0; i < t->g->n_params; i++)
+        t->ema[i] = d * t->ema[i] + e * w[i];
+}
+
+float *gan__trainer_ema(const gan_trainer *t, size_t *n)
+{
+    if (n)
+        *n = t->ema ? t->g->n_params : 0;
+    return t->ema;
+}
+
+gan_status gan_trainer_ema_generator(const gan_trainer *t, gan_model **out)
+{
+    gan_status st;
+    GAN__CHECK_ARG(out != NULL);
+    *out = NULL;
+    GAN__CHECK_HANDLE(t, GAN__MAGIC_TRAINER, "gan_trainer");
+    if (!t->ema)
+        return gan__err(GAN_ESTATE, "gan_trainer_ema_generator: the trainer keeps no moving average "
+                        "(ema_decay is 0)");
+    /* A copy of the generator, then the averaged weights. */
+    if ((st = gan__model_clone(t->g, out)) != GAN_OK)
+        return st;
+    memcpy((*out)->params, t->ema, t->g->n_params * sizeof(float));
+    return GAN_OK;
+}
+
+/*
+ * One step; labels (n_critic * batch validated classes) for a conditional
+ * pair, else NULL.  The public calls check their arguments first.
+ */
+gan_status gan__trainer_step(gan_trainer *t, const float *real, size_t real_count,
+                                    const int32_t *labels, size_t labels_count, size_t batch,
+                                    gan_step_stats *stats, const char *func)
+{
+    const gan_loss_config *lc;
+    gan_status st;
+    double d_loss = 0.0, g_loss = 0.0;
+    uint64_t d_opt_step = 0;
+    const int nc = t->cfg.n_critic;
+    if (real == NULL)
+        return gan__err(GAN_EINVAL, "%s: invalid argument: 'real != NULL'", func);
+    if (batch == 0 || batch > GAN__MAX_BATCH)
+        return gan__err(GAN_EINVAL, "%s: batch %zu must be in 1..%zu", func, batch, GAN__MAX_BATCH);
+    if (real_count != (size_t)nc * batch * t->sample)
+        return gan__err(GAN_ESHAPE, "%s: real has %zu floats, expected %zu "
+                        "(n_critic %d x batch %zu x %zu per sample)", func, real_count,
+                        (size_t)nc * batch * t->sample, nc, batch, t->sample);
+    if (t->g->magic != GAN__MAGIC_MODEL || t->d->magic != GAN__MAGIC_MODEL)
+        return gan__err(GAN_ESTATE, "%s: a model of this trainer was freed", func);
+    if (t->n_classes) {
+        if (labels_count != (size_t)nc * batch)
+            return gan__err(GAN_ESHAPE, "%s: labels has %zu values, expected %zu (n_critic %d x "
+                            "batch %zu)", func, labels_count, (size_t)nc * batch, nc, batch);
+        if ((st = gan__check_labels(labels, labels_count, t->n_classes, func)) != GAN_OK)
+            return st;
+    }
+    /* Its snapshots are sized for the layouts the models had then. */
+    if (t->g->generation != t->g_generation || t->d->generation != t->d_generation)
+        return gan__err(GAN_ESTATE, "%s: the %s was changed (layers added or "
+                        "spectral normalisation switched) after the trainer was created", func,
+                        t->g->generation != t->g_generation ? "generator" : "discriminator");
+    if ((st = gan__trainer_reserve(t, batch)) != GAN_OK)
+        return st;
+    lc = gan__loss_config(t->loss);
+    gan__snapshot(t, &d_opt_step);
+
+    if (nc == 1) {
+        /* The seed's step: one generator forward feeds both losses. */
+        gan_model_zero_grad(t->d);
+        gan_model_zero_grad(t->g);
+        if ((st = gan__generate(t, batch)) != GAN_OK ||
+            (st = gan__d_pass(t, real, labels, batch, &d_loss)) != GAN_OK ||
+            (st = gan__g_pass(t, batch, &g_loss)) != GAN_OK ||
+            (st = gan__d_penalties(t, real, labels, gan__g_output(t->g), batch, &d_loss)) != GAN_OK)
+            return st;
+        if ((st = gan__check_finite(t, d_loss, g_loss, 1)) != GAN_OK) {
+            gan__err_prefix("gan_trainer_step %llu: training diverged; the step was undone",
+                            (unsigned long long)t->step + 1);
+            return gan__restore(t, d_opt_step);
+        }
+        /* The gradients were scanned by gan__check_finite just above. */
+        if ((st = gan__optimizer_apply(t->d_opt)) != GAN_OK || (st = gan__optimizer_apply(t->g_opt)) != GAN_OK)
+            return st;
+        gan__ema_update(t);
+        if (lc->clip > 0.0f)
+            gan__clip(t->d, lc->clip);
+    } else {
+        for (int i = 0; i < nc; i++) {
+            gan_model_zero_grad(t->d);
+            const float *slice = real + (size_t)i * batch * t->sample;
+            const int32_t *lslice = labels ? labels + (size_t)i * batch : NULL;
+            if ((st = gan__generate(t, batch)) != GAN_OK ||
+                (st = gan__d_pass(t, slice, lslice, batch, &d_loss)) != GAN_OK ||
+                (st = gan__d_penalties(t, slice, lslice, gan__g_output(t->g), batch, &d_loss)) != GAN_OK)
+                return st;
+            if ((st = gan__check_finite(t, d_loss, 0.0, 0)) != GAN_OK) {
+                gan__err_prefix("gan_trainer_step %llu: critic update %d diverged; the step was undone",
+                                (unsigned long long)t->step + 1, i + 1);
+                return gan__restore(t, d_opt_step);
+            }
+            if ((st = gan__optimizer_apply(t->d_opt)) != GAN_OK)
+                return st;
+            if (lc->clip > 0.0f)
+                gan__clip(t->d, lc->clip);
+        }
+        /* Generator update from fresh noise through the updated critic. */
+        gan_model_zero_grad(t->g);
+        if (t->feat_layer >= 0) {
+            /* Feature matching needs real features of the current D. */
+            const float *last = real + (size_t)(nc - 1) * batch * t->sample;
+            const int32_t *llast = labels ? labels + (size_t)(nc - 1) * batch : NULL;
+            if ((st = gan__model_forward(t->d, last, llast, batch, GAN_MODE_TRAIN)) != GAN_OK)
+                return st;
+            gan__batch_mean(t->d->act[t->feat_layer + 1], batch, t->feat_dim, t->feat_mean);
+        }
+        if ((st = gan__generate(t, batch)) != GAN_OK ||
+            (st = gan__model_forward(t->d, gan__g_output(t->g), t->fake_labels, batch,
+                                     GAN_MODE_TRAIN)) != GAN_OK)
+            return st;
+        memcpy(t->logits_fake, gan__d_output(t->d), batch * sizeof(float));
+        if ((st = gan__g_pass(t, batch, &g_loss)) != GAN_OK)
+            return st;
+        if (!isfinite(g_loss) || gan__optimizer_check_grads(t->g_opt) != GAN_OK) {
+            if (isfinite(g_loss))
+                gan__err_prefix("generator");
+            else
+                gan__err(GAN_ENUMERIC, "generator loss is %g", g_loss);
+            gan__err_prefix("gan_trainer_step %llu: training diverged; the step was undone",
+                            (unsigned long long)t->step + 1);
+            return gan__restore(t, d_opt_step);
+        }
+        if ((st = gan__optimizer_apply(t->g_opt)) != GAN_OK)
+            return st;
+        gan__ema_update(t);
+    }
+    t->step++;
+    if (stats) {
+        gan_step_stats s;
+        size_t n = stats->struct_size < sizeof s ? stats->struct_size : sizeof s;
+        s.struct_size = stats->struct_size;
+        s.d_loss = (float)d_loss;
+        s.g_loss = (float)g_loss;
+        s.d_real = (float)gan__mean_output(lc, t->logits_real, batch);
+        s.d_fake = (float)gan__mean_output(lc, t->logits_fake, batch);
+        if (n >= sizeof(uint32_t))
+            memcpy(stats, &s, n);
+    }
+    return GAN_OK;
+}
+
+gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count, size_t batch,
+                            gan_step_stats *stats)
+{
+    GAN__CHECK_HANDLE(t, GAN__MAGIC_TRAINER, "gan_trainer");
+    if (t->n_classes)
+        return gan__err(GAN_EINVAL, "gan_trainer_step: the models are conditional (%d classes): "
+                        "pass the real samples' labels with gan_trainer_step_labeled",
+                        t->n_classes);
+    return gan__trainer_step(t, real, real_count, NULL, 0, batch, stats, __func__);
+}
+
+gan_status gan_trainer_step_labeled(gan_trainer *t, const float *real, size_t real_count,
+                                    const int32_t *labels, size_t labels_count, size_t batch,
+                                    gan_step_stats *stats)
+{
+    GAN__CHECK_HANDLE(t, GAN__MAGIC_TRAINER, "gan_trainer");
+    GAN__CHECK_ARG(labels != NULL);
+    if (!t->n_classes)
+        return gan__err(GAN_EINVAL, "gan_trainer_step_labeled: the models have no class layers "
+                        "and take no labels; use gan_trainer_step");
+    return gan__trainer_step(t, real, real_count, labels, labels_count, batch, stats, __func__);
+}
+

@@ -4,7 +4,8 @@
 #
 #   1. build them from a copy of the source tree with
 #      dpkg-buildpackage -b -us -uc (DEB_BUILD_OPTIONS=nocheck, -Pnocheck:
-#      the test suite runs in the other stages), in a clean PATH;
+#      the test suite runs in the other stages), in a clean PATH; the
+#      exported symbols must equal debian/libgan1.symbols;
 #   2. lintian: no error (warnings are printed);
 #   3. install them with apt-get (dependencies from the installed system);
 #   4. smoke test from outside the tree, against /usr only: gan --version and
@@ -84,9 +85,14 @@ else
   (cd "$root" && tar --exclude='./build*' --exclude=./out --exclude=./.git -cf - .) | tar -C "$src" -xf -
 fi
 step "dpkg-buildpackage -b -us -uc in $src"
-(cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=$jobs" dpkg-buildpackage -b -us -uc -Pnocheck \
-   >"$tmp/build.log" 2>&1) || { tail -n 60 "$tmp/build.log" >&2; die "dpkg-buildpackage failed"; }
-grep -E '^dpkg-gensymbols: warning' -A8 "$tmp/build.log" || true
+# DPKG_GENSYMBOLS_CHECK_LEVEL=4: a symbol added to or removed from
+# libgan.so.1 without its line in debian/libgan1.symbols fails the build
+# (docs/install.md says how to add it).
+(cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=$jobs" DPKG_GENSYMBOLS_CHECK_LEVEL=4 \
+   dpkg-buildpackage -b -us -uc -Pnocheck >"$tmp/build.log" 2>&1) || {
+  grep -E '^dpkg-gensymbols: (warning|error)' -A40 "$tmp/build.log" >&2 || tail -n 60 "$tmp/build.log" >&2
+  die "dpkg-buildpackage failed"
+}
 debs=()
 for p in "${packages[@]}"; do
   f=$(ls "$tmp/${p}_${version}_"*.deb 2>/dev/null | head -1)

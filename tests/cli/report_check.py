@@ -112,7 +112,13 @@ def check_structure(p, run, where):
     check(p.scripts == 0, "%s: no script" % where)
     check(not p.external, "%s: no external resource (%s)" % (where, p.external))
     text = " ".join(p.text)
-    check("preset" in text and "mnist-gan" in text, "%s: the settings of run.txt" % where)
+    preset = "?"
+    with open(os.path.join(run, "run.txt"), encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("preset ="):
+                preset = line.split("=", 1)[1].strip()
+    check("preset" in text and preset in text, "%s: the settings of run.txt (preset %s)"
+          % (where, preset))
     check("Epochs and timings" in text and "img/s" in text, "%s: the timings" % where)
 
 

@@ -273,6 +273,8 @@ static void chart(FILE *f, const char *id, const char *title, const series *s, s
     if (fr.x1 - fr.x0 < 1) /* one point: one step either side */
         fr.x0 -= 1, fr.x1 += 1;
     axis(&fr.x0, &fr.x1, 8, &xs);
+    if (xs < 1) /* steps are whole numbers */
+        xs = 1, fr.x0 = floor(fr.x0), fr.x1 = ceil(fr.x1);
     axis(&fr.y0, &fr.y1, 6, &ys);
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
             "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"%s\">\n", CW, CH, CW, CH, title);
@@ -404,7 +406,7 @@ static const char style[] =
     "table{border-collapse:collapse;font-size:13px}td,th{padding:3px 10px;border-bottom:1px solid "
     "#e6e6e6;text-align:right}th{background:#f6f6f6}td.k,th.k{text-align:left}\n"
     ".settings{columns:3 300px;column-gap:28px}.settings div{break-inside:avoid;display:flex;"
-    "justify-content:space-between;border-bottom:1px solid #eee;padding:1px 0}.settings span"
+    "justify-content:space-between;gap:12px;border-bottom:1px solid #eee;padding:1px 0}.settings span"
     "{color:#555}\n"
     "pre{background:#f6f6f6;padding:10px;overflow:auto;font-size:12px}.none{color:#777}\n"
     "</style>\n";
@@ -621,8 +623,8 @@ static void files(FILE *f, const report_data *d)
         esc(f, c->name);
         fprintf(f, "</td><td>%s</td></tr>\n", bytes(b, sizeof b, c->size));
     }
-    fprintf(f, "<tr><td class=\"k\">samples/*.png</td><td>%zu grids</td></tr>\n</table>\n",
-            d->ngrids);
+    fprintf(f, "<tr><td class=\"k\">samples/*.png</td><td>%zu grid%s</td></tr>\n</table>\n",
+            d->ngrids, d->ngrids == 1 ? "" : "s");
     if (d->networks) {
         fprintf(f, "<details><summary>Networks, optimizers and loss (<code>gan info %s</code>)"
                 "</summary>\n<pre>", d->networks_file);

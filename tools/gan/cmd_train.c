@@ -560,8 +560,7 @@ static int open_fid(train_ctx *c, const train_args *a)
     c->fid_samples = a->fid_samples ? a->fid_samples : 2000;
     if (!a->fid_every)
         return 0;
-    if ((rc = cli_fid_open(&c->fid, CMD, GAN_MODELS_DIR "/fashion_mnist_classifier.gan",
-                           GAN_DEFAULT_FEATURE_LAYER, NULL,
+    if ((rc = cli_fid_open(&c->fid, CMD, NULL, GAN_DEFAULT_FEATURE_LAYER, NULL,
                            0, GAN_FASHION_MNIST_DIR)) != 0)
         return rc;
     c->fid_every = a->fid_every; /* the classifier is open: ctx_free closes it */
@@ -783,6 +782,10 @@ int cmd_train(int argc, char **argv)
         rc = train_fit(&c, &a);
         if (rc == 0)
             rc = train_finish(&c);
+        /* OUT/report.html (gan report); a failure to write it is reported
+           but does not fail the run, whose files are all saved. */
+        if (rc == CLI_EXIT_OK || rc == CLI_EXIT_INTERRUPTED)
+            cli_report_write(CMD, c.out, NULL, a.quiet);
     }
     ctx_free(&c);
     return rc;

@@ -106,7 +106,8 @@ static const char *const train_usage =
     "  -h, --help                this help\n"
     "\n"
     "Ctrl-C saves OUT/checkpoint.gan and exits (status 130); resume with\n"
-    "'gan train --resume OUT'.\n";
+    "'gan train --resume OUT'.  Every run ends by writing OUT/report.html\n"
+    "(gan report OUT).\n";
 
 static void print_help(void)
 {
@@ -435,6 +436,12 @@ void train_clear_old_run(const char *out)
         closedir(dp);
     }
     if (cli_path(path, sizeof path, "%s/checkpoint.gan", out) == 0)
+        remove(path);
+    /* and its FID log and report, which a run without --fid-every would
+       otherwise leave behind */
+    if (cli_path(path, sizeof path, "%s/metrics.csv", out) == 0)
+        remove(path);
+    if (cli_path(path, sizeof path, "%s/report.html", out) == 0)
         remove(path);
 }
 

@@ -73,6 +73,27 @@ def _build_tree_candidates():
         d = parent
 
 
+def _prefix_candidates():
+    """libgan.so.1 of the installation this package belongs to.
+
+    A package installed under a prefix P (P/lib/pythonX.Y/site-packages,
+    P/lib/python3/dist-packages, a venv that is P) looks for the library in
+    P/lib, P/lib64 and P/lib/<multiarch>: `cmake --install --prefix P` and
+    `pip install --prefix P` (or into the venv P) then work together, with
+    nothing on LD_LIBRARY_PATH.
+    """
+    import sysconfig
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    d = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # site-packages
+    for _ in range(4):
+        d = os.path.dirname(d)
+        for sub in ("lib", "lib64", os.path.join("lib", multiarch) if multiarch else None):
+            if sub:
+                p = os.path.join(d, sub, "libgan.so.%d" % ABI_MAJOR)
+                if os.path.isfile(p):
+                    yield p
+
+
 def _load():
     tried = []
     env = os.environ.get("GAN_LIBRARY")
@@ -83,6 +104,11 @@ def _load():
             return ctypes.CDLL(env), env
         except OSError as e:
             raise ImportError("libgan: GAN_LIBRARY=%s could not be loaded: %s" % (env, e)) from e
+    for p in _prefix_candidates():
+        try:
+            return ctypes.CDLL(p), p
+        except OSError as e:
+            tried.append("%s (%s)" % (p, e))
     for p in _build_tree_candidates():
         try:
             return ctypes.CDLL(p), p

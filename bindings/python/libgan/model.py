@@ -193,6 +193,7 @@ class Model(Handle):
         return self
 
     def add_batchnorm(self, momentum=0.99, epsilon=1e-3):
+        """Keras BatchNormalization(momentum, epsilon)."""
         c = BatchNormConfig()
         fn.gan_batchnorm_config_init(ctypes.byref(c), ctypes.sizeof(c))
         c.momentum = float(momentum)
@@ -206,27 +207,33 @@ class Model(Handle):
         return self
 
     def add_relu(self):
+        """ReLU activation."""
         fn.gan_model_add_relu(self._h)
         return self
 
     def add_tanh(self):
+        """tanh activation (the generators' output, in [-1, 1])."""
         fn.gan_model_add_tanh(self._h)
         return self
 
     def add_sigmoid(self):
+        """Logistic sigmoid activation."""
         fn.gan_model_add_sigmoid(self._h)
         return self
 
     def add_dropout(self, rate):
+        """Keras Dropout(rate): active only in training forwards."""
         fn.gan_model_add_dropout(self._h, float(rate))
         return self
 
     def add_reshape(self, shape):
+        """Reshape each sample to `shape` (same number of values)."""
         _, dims = _dims(shape)
         fn.gan_model_add_reshape(self._h, len(dims), dims)
         return self
 
     def add_flatten(self):
+        """Flatten each sample to a vector."""
         fn.gan_model_add_flatten(self._h)
         return self
 
@@ -307,6 +314,7 @@ class Model(Handle):
         return self
 
     def reserve(self, max_batch):
+        """Allocate the buffers for batches of up to max_batch samples now."""
         fn.gan_model_reserve(self._h, int(max_batch))
         return self
 
@@ -325,6 +333,7 @@ class Model(Handle):
         return self
 
     def zero_grad(self):
+        """Clear the accumulated parameter gradients (backward adds to them)."""
         fn.gan_model_zero_grad(self._h)
         return self
 
@@ -336,6 +345,7 @@ class Model(Handle):
 
     @property
     def num_layers(self):
+        """The number of layers (len(model))."""
         return len(self)
 
     def layer_kind(self, layer):
@@ -346,6 +356,7 @@ class Model(Handle):
 
     @property
     def layer_kinds(self):
+        """The kind of every layer, in order."""
         return [self.layer_kind(i) for i in range(len(self))]
 
     def shape(self, layer=-1):
@@ -357,10 +368,12 @@ class Model(Handle):
 
     @property
     def input_shape(self):
+        """Per-sample input shape, e.g. (100,) or (28, 28, 1)."""
         return self.shape(-1)
 
     @property
     def output_shape(self):
+        """Per-sample output shape."""
         n = len(self)
         return self.shape(n - 1) if n else self.shape(-1)
 
@@ -373,6 +386,7 @@ class Model(Handle):
 
     @property
     def trainable_param_count(self):
+        """Parameters the optimizers update (without batchnorm statistics)."""
         t = ctypes.c_size_t()
         fn.gan_model_param_count(self._h, None, ctypes.byref(t))
         return t.value
@@ -517,6 +531,7 @@ class Model(Handle):
         return self._get(fn.gan_model_get_state, layer, "state")
 
     def set_state(self, layer, values):
+        """Replace layer `layer`'s state (as get_state returns it)."""
         return self._set(fn.gan_model_set_state, layer, values, "state")
 
     def get_weights(self):
@@ -525,6 +540,7 @@ class Model(Handle):
         return [self.get_params(i) for i in range(len(self))]
 
     def set_weights(self, weights):
+        """Set every layer's parameters from get_weights()'s list."""
         for i, w in enumerate(weights):
             if self.layer_sizes(i)[0]:
                 self.set_params(i, w)

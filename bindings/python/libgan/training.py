@@ -68,6 +68,7 @@ class Loss(Handle):
 
     @property
     def kind(self):
+        """The loss kind's name ('bce', 'wasserstein', ...)."""
         k = ctypes.c_int()
         fn.gan_loss_kind_of(self._h, ctypes.byref(k))
         name = fn.gan_loss_kind_name(k.value)
@@ -161,6 +162,7 @@ class Optimizer(Handle):
 
     @property
     def lr(self):
+        """The learning rate (settable between steps)."""
         v = ctypes.c_float()
         fn.gan_optimizer_get_lr(self._h, ctypes.byref(v))
         return v.value
@@ -171,6 +173,7 @@ class Optimizer(Handle):
 
     @property
     def state_size(self):
+        """Floats of optimizer state (moments) get_state returns."""
         n = ctypes.c_size_t()
         fn.gan_optimizer_state_size(self._h, ctypes.byref(n))
         return n.value
@@ -184,6 +187,7 @@ class Optimizer(Handle):
         return a, step.value
 
     def set_state(self, values, step):
+        """Restore the moments and step count get_state returned."""
         vb = B.floats_in(values, "values")
         fn.gan_optimizer_set_state(self._h, vb.ptr, vb.count, int(step))
 
@@ -195,10 +199,12 @@ def Adam(model, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7, weight_decay=0.0):
 
 
 def RMSprop(model, lr=1e-3, rho=0.9, eps=1e-7, weight_decay=0.0):
+    """RMSprop (Keras' defaults; the WGAN notebook uses lr=5e-5)."""
     return Optimizer(model, "rmsprop", lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
 
 
 def SGD(model, lr=1e-2, momentum=0.0, nesterov=False, weight_decay=0.0):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum."""
     return Optimizer(model, "sgd", lr=lr, momentum=momentum, nesterov=nesterov,
                      weight_decay=weight_decay)
 
@@ -287,6 +293,7 @@ class Trainer(Handle):
 
     @classmethod
     def load_bytes(cls, data, dataset=None, n_critic=None):
+        """A trainer restored from the bytes of a checkpoint (see load)."""
         b = B.u8_in(data, "data")
         h = trainer_p()
         fn.gan_trainer_load_mem(ctypes.byref(h), dataset._h if dataset is not None else None,
@@ -305,6 +312,7 @@ class Trainer(Handle):
         fn.gan_trainer_save(self._h, dataset._h if dataset is not None else None, cstr(path))
 
     def to_bytes(self, dataset=None):
+        """The bytes of the checkpoint save() would write."""
         p = ctypes.c_void_p()
         n = ctypes.c_size_t()
         fn.gan_trainer_save_mem(self._h, dataset._h if dataset is not None else None,
@@ -329,10 +337,12 @@ class Trainer(Handle):
 
     @property
     def step_count(self):
+        """Steps done so far."""
         return self.progress[0]
 
     @property
     def epoch(self):
+        """The current epoch (progress[1])."""
         return self.progress[1]
 
     def set_seed(self, seed):

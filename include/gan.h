@@ -287,7 +287,11 @@ typedef enum gan_layer_kind {
     GAN_LAYER_STYLE_INPUT = 16,
     GAN_LAYER_ADAIN = 17,
     GAN_LAYER_NOISE_INJECTION = 18,
-    GAN_LAYER_UPSAMPLE = 19
+    GAN_LAYER_UPSAMPLE = 19,
+    GAN_LAYER_RESIDUAL_BEGIN = 20,
+    GAN_LAYER_RESIDUAL_ADD = 21,
+    GAN_LAYER_RESIDUAL_CONV = 22,
+    GAN_LAYER_AVGPOOL = 23
 } gan_layer_kind;
 
 /** Padding of convolutions; both follow Keras exactly. */
@@ -414,6 +418,51 @@ GAN_API gan_status gan_model_add_flatten(gan_model *model);
  * range, GAN_ESHAPE for a vector input or an output side over 2^24.
  */
 GAN_API gan_status gan_model_add_upsample(gan_model *model, int factor);
+
+/**
+ * Method of gan_model: average pooling of an image input (h, w, c) over
+ * non-overlapping f x f blocks, f in 1..64 dividing h and w, to
+ * (h / f, w / f, c) (Keras' AveragePooling2D with pool_size = strides = f):
+ * y[i, j] = the mean of x over the block (i f.., j f..); backward spreads
+ * dy / f^2 over the block.  No parameters; the same in training and
+ * inference.  The down-sampling of SN-ResNet discriminators.
+ * Gradient-checked; supported by the gradient penalties (it is linear).
+ * GAN_EINVAL for a factor out of range, GAN_ESHAPE for a vector input or
+ * a side that f does not divide.
+ */
+GAN_API gan_status gan_model_add_avgpool(gan_model *model, int factor);
+
+/**
+ * Method of gan_model: residual blocks, y = branch(s) + shortcut(s), built
+ * in the sequential model by bracketing the branch's layers.
+ *
+ *     gan_model_add_residual_begin(m);          // s = the current output
+ *     ... the branch: any layers (h, w, C) -> (H, W, F) ...
+ *     gan_model_add_residual_conv(m, 2, 1, 1);  // + up-sampled 1x1 conv of s
+ *
+ * gan_model_add_residual_begin opens a block on an image output (it passes
+ * it on unchanged and keeps it as the shortcut's input); blocks do not
+ * nest (GAN_EINVAL while one is open).  The block ends with one of:
+ *
+ * - gan_model_add_residual_add: y = x + R(s), the identity shortcut (the
+ *   branch keeps the channel count: C = F);
+ * - gan_model_add_residual_conv: y = x + R(s K + b), a 1x1 convolution
+ *   shortcut with kernel K (C, F) (conv2d's layout with a 1x1 kernel) and,
+ *   if use_bias is 1, bias b (F); it may be spectrally normalised.
+ *
+ * x is the branch's output and R resamples the shortcut to its resolution:
+ * nearest up-sampling by `up` (h up = H) or average pooling by `down`
+ * (h = H down); both 1: none.  up and down are in 1..8, at most one above
+ * 1.  The layer's output is (H, W, F).  Gradient-checked; supported by the
+ * gradient penalties (the shortcut is linear), spectral normalisation
+ * (residual_conv), EMA copies and samplers (each gan_sampler keeps its own
+ * copy of the shortcut: thread-safe).  GAN_EINVAL without an open block or
+ * for factors out of range, GAN_ESHAPE when the shortcut's shape does not
+ * match the branch's output.
+ */
+GAN_API gan_status gan_model_add_residual_begin(gan_model *model);
+GAN_API gan_status gan_model_add_residual_add(gan_model *model, int up, int down);
+GAN_API gan_status gan_model_add_residual_conv(gan_model *model, int up, int down, int use_bias);
 
 /**
  * Method of gan_model: minibatch standard deviation (Karras et al. 2018), a

@@ -1143,6 +1143,14 @@ static gan_status build_all_kinds(gan_model **out)
         (st = gan_model_add_reshape(m, 3, shp)) != GAN_OK ||
         (st = gan_model_add_conv2d_transpose(m, &cc)) != GAN_OK ||
         (st = gan_model_add_tanh(m)) != GAN_OK ||
+        (st = gan_model_add_residual_begin(m)) != GAN_OK ||
+        (st = gan_model_add_upsample(m, 2)) != GAN_OK ||
+        (st = gan_model_add_avgpool(m, 2)) != GAN_OK ||
+        (st = gan_model_add_residual_add(m, 1, 1)) != GAN_OK ||
+        (st = gan_model_add_residual_begin(m)) != GAN_OK ||
+        (st = gan_model_add_avgpool(m, 2)) != GAN_OK ||
+        (st = gan_model_add_residual_conv(m, 1, 2, 1)) != GAN_OK ||
+        (st = gan_model_add_upsample(m, 2)) != GAN_OK ||
         (st = gan_model_add_conv2d(m, &cc)) != GAN_OK ||
         (st = gan_model_add_leaky_relu(m, 0.3f)) != GAN_OK ||
         (st = gan_model_add_dropout(m, 0.3f)) != GAN_OK ||

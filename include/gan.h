@@ -2055,7 +2055,27 @@ typedef enum gan_preset {
        have no bias; AdaIN epsilon 1e-5; all same padding.  Trained with
        GAN_PRESET_WGAN_CRITIC and the WGAN-GP penalty (examples/style_gan.c,
        gan train --preset style). */
-    GAN_PRESET_STYLE_GENERATOR = 9
+    GAN_PRESET_STYLE_GENERATOR = 9,
+    /* Not from the notebooks: an SN-ResNet-style pair for 28x28x1 (Miyato
+       et al. 2018's ResNet networks, scaled down).  Generator: noise 128 ->
+       Dense 7*7*64, Reshape; two up blocks (64 then 32 channels) of
+       residual_begin, BN, ReLU, upsample x2, Conv2D 3x3, BN, ReLU, Conv2D
+       3x3, residual_conv (up 2); then BN, ReLU, Conv2D 1 (3x3) + tanh.
+       All convolutions 3x3 (shortcuts 1x1), same padding, with bias. */
+    GAN_PRESET_RESNET_GENERATOR = 10,
+    /* Discriminator, input 28x28x1: residual blocks of two Conv2D 3x3 with
+       ReLUs: 32 channels with average pooling 2 (the first block without
+       the leading ReLU), 64 with pooling 2 (both with 1x1-conv shortcuts
+       pooled by 2), 64 at 7x7 (identity shortcut); ReLU, global average
+       pooling (avgpool 7), Flatten, Dense 1.  Trained with spectral
+       normalisation of every kernel (gan train --preset sngan-resnet). */
+    GAN_PRESET_RESNET_DISCRIMINATOR = 11,
+    /* The conditional pair on Fashion-MNIST's 10 classes: the ResNet
+       generator after a class embedding of 50 (input 128 + 50), and the
+       ResNet discriminator with a class projection over 10 classes instead
+       of its Dense 1 (gan train --preset cgan-resnet). */
+    GAN_PRESET_RESNET_CGAN_GENERATOR = 12,
+    GAN_PRESET_RESNET_CGAN_DISCRIMINATOR = 13
 } gan_preset;
 
 /**

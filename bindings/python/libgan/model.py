@@ -29,6 +29,8 @@ PRESETS = {
     "dcgan-cifar10-generator": 1, "dcgan-cifar10-discriminator": 2, "mnist-generator": 3,
     "mnist-discriminator": 4, "mnist-notebook-generator": 5, "wgan-critic": 6,
     "cgan-generator": 7, "cgan-discriminator": 8, "style-generator": 9,
+    "resnet-generator": 10, "resnet-discriminator": 11, "resnet-cgan-generator": 12,
+    "resnet-cgan-discriminator": 13,
 }
 
 _PADDING = {"valid": 0, "same": 1}

@@ -291,7 +291,8 @@ typedef enum gan_layer_kind {
     GAN_LAYER_RESIDUAL_BEGIN = 20,
     GAN_LAYER_RESIDUAL_ADD = 21,
     GAN_LAYER_RESIDUAL_CONV = 22,
-    GAN_LAYER_AVGPOOL = 23
+    GAN_LAYER_AVGPOOL = 23,
+    GAN_LAYER_CLASS_AFFINE = 24
 } gan_layer_kind;
 
 /** Padding of convolutions; both follow Keras exactly. */
@@ -463,6 +464,20 @@ GAN_API gan_status gan_model_add_avgpool(gan_model *model, int factor);
 GAN_API gan_status gan_model_add_residual_begin(gan_model *model);
 GAN_API gan_status gan_model_add_residual_add(gan_model *model, int up, int down);
 GAN_API gan_status gan_model_add_residual_conv(gan_model *model, int up, int down, int use_bias);
+
+/**
+ * Method of gan_model: a per-class, per-channel affine map (channels last),
+ *     y[n, ..., c] = x[n, ..., c] (1 + G[y_n, c]) + B[y_n, c],
+ * with parameters G (n_classes, C) then B (n_classes, C), both starting at
+ * 0 (the identity).  After a batchnorm it makes the class-conditional
+ * batch normalisation of BigGAN-style generators (per-class gain and
+ * bias).  It makes the model conditional, as the class layers do: its
+ * forward needs the labels (gan_model_forward_labeled), n_classes in
+ * 1..65536 must agree with the model's other class layers.
+ * Gradient-checked; supported by the gradient penalties (linear for fixed
+ * labels).  GAN_EINVAL for n_classes out of range or disagreeing.
+ */
+GAN_API gan_status gan_model_add_class_affine(gan_model *model, int n_classes);
 
 /**
  * Method of gan_model: minibatch standard deviation (Karras et al. 2018), a
@@ -2070,10 +2085,11 @@ typedef enum gan_preset {
        pooling (avgpool 7), Flatten, Dense 1.  Trained with spectral
        normalisation of every kernel (gan train --preset sngan-resnet). */
     GAN_PRESET_RESNET_DISCRIMINATOR = 11,
-    /* The conditional pair on Fashion-MNIST's 10 classes: the ResNet
-       generator after a class embedding of 50 (input 128 + 50), and the
-       ResNet discriminator with a class projection over 10 classes instead
-       of its Dense 1 (gan train --preset cgan-resnet). */
+    /* The conditional pair on Fashion-MNIST's 10 classes, BigGAN-style:
+       the ResNet generator with class-conditional batchnorm (every
+       batchnorm followed by a class_affine over 10 classes: per-class gain
+       and bias), and the ResNet discriminator with a class projection over
+       10 classes instead of its Dense 1 (gan train --preset cgan-resnet). */
     GAN_PRESET_RESNET_CGAN_GENERATOR = 12,
     GAN_PRESET_RESNET_CGAN_DISCRIMINATOR = 13
 } gan_preset;

@@ -170,6 +170,20 @@ static gan_model *residual(int arg)
     return m;
 }
 
+/* Class-conditional affine map (nn/layers/class_affine.c) after a
+   convolution (arg 0: image) or a dense layer (arg 1: vector), 3 classes. */
+static gan_model *class_affine(int arg)
+{
+    gan_model *m = arg == 0 ? tu_model(3, 3, 2, 2) : tu_model(1, 4, 0, 0);
+    if (arg == 0)
+        tu_add_conv(m, 0, 3, 3, 1);
+    else
+        tu_add_dense(m, 5, 1);
+    ck_assert_int_eq(gan_model_add_class_affine(m, 3), GAN_OK);
+    tu_randomize_params(m, 29 + (uint64_t)arg, 0.5f);
+    return m;
+}
+
 /* arg: the activation's gan_layer_kind. */
 static gan_status add_leaky_relu(gan_model *m) { return gan_model_add_leaky_relu(m, 0.2f); }
 
@@ -343,6 +357,10 @@ static const tu_grad_case grad_cases[] = {
      TU_GRAD_TOL},
     {"residual, conv shortcut, down", residual, 2, .batch = 2, INFER, .input_seed = 67,
      TU_GRAD_TOL},
+    {"class_affine, image", class_affine, 0, .batch = 4, TRAIN, .input_seed = 68, .classes = 3,
+     .label_seed = 5, TU_GRAD_TOL},
+    {"class_affine, vector", class_affine, 1, .batch = 5, INFER, .input_seed = 69, .classes = 3,
+     .label_seed = 6, TU_GRAD_TOL},
     {"reshape", reshape_only, 0, .batch = 2, TRAIN, .input_seed = 44, TU_GRAD_TOL},
     {"dense -> reshape -> conv2d_transpose", dense_reshape_conv, 0, .batch = 2, TRAIN,
      .input_seed = 46, TU_GRAD_TOL},

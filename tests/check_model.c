@@ -129,7 +129,26 @@ static const layer_spec wgan_c[] = {
     I(GAN_LAYER_RELU, 7, 7, 64), I(GAN_LAYER_AVGPOOL, 1, 1, 64), V(GAN_LAYER_FLATTEN, 64)
 static const layer_spec resnet_g[] = {RES_G_BODY};
 static const layer_spec resnet_d[] = {RES_D_BODY, V(GAN_LAYER_DENSE, 1)};
-static const layer_spec resnet_cg[] = {V(GAN_LAYER_CLASS_EMBEDDING, 178), RES_G_BODY};
+static const layer_spec resnet_cg[] = {
+    V(GAN_LAYER_DENSE, 3136), I(GAN_LAYER_RESHAPE, 7, 7, 64),
+    I(GAN_LAYER_RESIDUAL_BEGIN, 7, 7, 64), I(GAN_LAYER_BATCHNORM, 7, 7, 64),
+    I(GAN_LAYER_CLASS_AFFINE, 7, 7, 64),
+    I(GAN_LAYER_RELU, 7, 7, 64), I(GAN_LAYER_UPSAMPLE, 14, 14, 64),
+    I(GAN_LAYER_CONV2D, 14, 14, 64), I(GAN_LAYER_BATCHNORM, 14, 14, 64),
+    I(GAN_LAYER_CLASS_AFFINE, 14, 14, 64),
+    I(GAN_LAYER_RELU, 14, 14, 64), I(GAN_LAYER_CONV2D, 14, 14, 64),
+    I(GAN_LAYER_RESIDUAL_CONV, 14, 14, 64),
+    I(GAN_LAYER_RESIDUAL_BEGIN, 14, 14, 64), I(GAN_LAYER_BATCHNORM, 14, 14, 64),
+    I(GAN_LAYER_CLASS_AFFINE, 14, 14, 64),
+    I(GAN_LAYER_RELU, 14, 14, 64), I(GAN_LAYER_UPSAMPLE, 28, 28, 64),
+    I(GAN_LAYER_CONV2D, 28, 28, 32), I(GAN_LAYER_BATCHNORM, 28, 28, 32),
+    I(GAN_LAYER_CLASS_AFFINE, 28, 28, 32),
+    I(GAN_LAYER_RELU, 28, 28, 32), I(GAN_LAYER_CONV2D, 28, 28, 32),
+    I(GAN_LAYER_RESIDUAL_CONV, 28, 28, 32),
+    I(GAN_LAYER_BATCHNORM, 28, 28, 32), I(GAN_LAYER_CLASS_AFFINE, 28, 28, 32),
+    I(GAN_LAYER_RELU, 28, 28, 32),
+    I(GAN_LAYER_CONV2D, 28, 28, 1), I(GAN_LAYER_TANH, 28, 28, 1),
+};
 static const layer_spec resnet_cd[] = {RES_D_BODY, V(GAN_LAYER_CLASS_PROJECTION, 1)};
 
 typedef struct preset_spec {
@@ -169,8 +188,8 @@ typedef struct preset_spec {
  *   (78,528); block 32: BN 256, conv 3*3*64*32+32 = 18,464, BN 128, conv
  *   3*3*32*32+32 = 9,248, shortcut 64*32+32 = 2,080 (30,176); BN 128, conv
  *   3*3*32+1 = 289.  Total 513,665, non-trainable 2*(64+64+64+32+32) = 512.
- *   Conditional: embedding 10*50 = 500 and the dense from 178 inputs
- *   (178*3136+3136 = 561,344): 670,965.
+ *   Conditional: a class_affine of 2*10*C after each of the five
+ *   batchnorms, 2*10*(64+64+64+32+32) = 5,120: 518,785.
  * ResNet D: conv 3*3*1*32+32 = 320, 3*3*32*32+32 = 9,248, shortcut 1*32+32
  *   = 64; conv 3*3*32*64+64 = 18,496, 3*3*64*64+64 = 36,928, shortcut
  *   32*64+64 = 2,112; 2 x 36,928; dense 65.  Total 141,089.  Conditional:
@@ -196,7 +215,7 @@ static const preset_spec presets[] = {
     {GAN_PRESET_RESNET_DISCRIMINATOR, "resnet-discriminator", 0, I(0, 28, 28, 1), resnet_d,
      sizeof resnet_d / sizeof resnet_d[0], 141089, 141089},
     {GAN_PRESET_RESNET_CGAN_GENERATOR, "resnet-cgan-generator", 128, V(0, 128), resnet_cg,
-     sizeof resnet_cg / sizeof resnet_cg[0], 670965, 670453},
+     sizeof resnet_cg / sizeof resnet_cg[0], 518785, 518273},
     {GAN_PRESET_RESNET_CGAN_DISCRIMINATOR, "resnet-cgan-discriminator", 0, I(0, 28, 28, 1),
      resnet_cd, sizeof resnet_cd / sizeof resnet_cd[0], 141729, 141729},
 };

@@ -59,6 +59,9 @@ typedef struct block {
     int n, k, s;       /* filters or units; kernel; stride */
     int dims[3];       /* BLOCK_PROJECT, BLOCK_STYLE_INPUT: h, w, c */
     float rate;        /* BLOCK_DOWN: dropout, 0: none */
+    int classes;       /* BLOCK_RES_UP, BLOCK_RES_OUT: > 0, each batchnorm is
+                          followed by a class_affine of that many classes
+                          (class-conditional batchnorm) */
 } block;
 
 /* ---- the networks (gan.h documents each) ---- */
@@ -161,12 +164,12 @@ static const block resnet_discriminator[] = {
     {.kind = BLOCK_END},
 };
 
+/* BigGAN-style: class-conditional batchnorm (batchnorm + class_affine). */
 static const block resnet_cgan_generator[] = {
-    {.kind = BLOCK_EMBED},
     {.kind = BLOCK_RES_PROJECT, .dims = {7, 7, 64}},
-    {.kind = BLOCK_RES_UP, .n = 64},
-    {.kind = BLOCK_RES_UP, .n = 32},
-    {.kind = BLOCK_RES_OUT, .n = 1},
+    {.kind = BLOCK_RES_UP, .n = 64, .classes = CGAN_CLASSES},
+    {.kind = BLOCK_RES_UP, .n = 32, .classes = CGAN_CLASSES},
+    {.kind = BLOCK_RES_OUT, .n = 1, .classes = CGAN_CLASSES},
     {.kind = BLOCK_END},
 };
 
@@ -288,6 +291,16 @@ static gan_status add_conv3(gan_model *m, int n)
     return add_conv(m, &b, 0, 1);
 }
 
+/* Batchnorm, class-conditional (followed by a class_affine) when
+   classes > 0. */
+static gan_status add_bn(gan_model *m, int classes)
+{
+    gan_status st = gan_model_add_batchnorm(m, NULL);
+    if (st == GAN_OK && classes > 0)
+        st = gan_model_add_class_affine(m, classes);
+    return st;
+}
+
 /* The layers of block b, in the notebooks' order. */
 static gan_status add_block(gan_model *m, const block *b)
 {
@@ -346,17 +359,17 @@ static gan_status add_block(gan_model *m, const block *b)
         return st;
     case BLOCK_RES_UP:
         TRY(gan_model_add_residual_begin(m));
-        TRY(gan_model_add_batchnorm(m, NULL));
+        TRY(add_bn(m, b->classes));
         TRY(gan_model_add_relu(m));
         TRY(gan_model_add_upsample(m, 2));
         TRY(add_conv3(m, b->n));
-        TRY(gan_model_add_batchnorm(m, NULL));
+        TRY(add_bn(m, b->classes));
         TRY(gan_model_add_relu(m));
         TRY(add_conv3(m, b->n));
         TRY(gan_model_add_residual_conv(m, 2, 1, 1));
         return st;
     case BLOCK_RES_OUT:
-        TRY(gan_model_add_batchnorm(m, NULL));
+        TRY(add_bn(m, b->classes));
         TRY(gan_model_add_relu(m));
         TRY(add_conv3(m, b->n));
         TRY(gan_model_add_tanh(m));

@@ -297,6 +297,7 @@ _PROTOTYPES = [
     ("gan_model_add_residual_begin", STATUS, [model_p]),
     ("gan_model_add_residual_add", STATUS, [model_p, c_int, c_int]),
     ("gan_model_add_residual_conv", STATUS, [model_p, c_int, c_int, c_int]),
+    ("gan_model_add_class_affine", STATUS, [model_p, c_int]),
     ("gan_model_add_minibatch_stddev", STATUS, [model_p]),
     ("gan_model_add_minibatch_discrimination", STATUS, [model_p, c_int, c_int]),
     ("gan_model_add_style_input", STATUS, [model_p, c_int, c_int, c_int]),

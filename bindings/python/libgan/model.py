@@ -267,6 +267,13 @@ class Model(Handle):
         fn.gan_model_add_residual_add(self._h, int(up), int(down))
         return self
 
+    def add_class_affine(self, n_classes):
+        """Per-class, per-channel affine map y = x (1 + G[label]) + B[label]
+        (channels last; G and B start at 0).  After add_batchnorm: BigGAN's
+        class-conditional batchnorm.  Makes the model conditional."""
+        fn.gan_model_add_class_affine(self._h, int(n_classes))
+        return self
+
     def add_residual_conv(self, up=1, down=1, use_bias=True, spectral_norm=False):
         """Close the open residual block with a 1x1-convolution shortcut
         (kernel (C, F), then the bias if use_bias): y = branch + R(s K + b);

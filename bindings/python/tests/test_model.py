@@ -116,6 +116,17 @@ def test_residual_blocks():
     back.close()
 
 
+def test_class_affine_and_resnet_presets():
+    m = libgan.Model((2, 2, 3)).add_batchnorm().add_class_affine(4)
+    assert m.layer_kinds == ["batchnorm", "class_affine"] and libgan.LAYER_KINDS[24] == "class_affine"
+    assert m.layer_sizes(1)[0] == 2 * 4 * 3
+    for name, n in (("resnet-generator", 513665), ("resnet-discriminator", 141089),
+                    ("resnet-cgan-generator", 518785), ("resnet-cgan-discriminator", 141729)):
+        with libgan.Model.preset(name) as g:
+            assert g.param_count == n
+    m.close()
+
+
 def test_presets_param_counts():
     with libgan.Model.preset("mnist-generator") as g:
         assert g.input_shape == (100,) and g.output_shape == (28, 28, 1)

@@ -701,15 +701,15 @@ GAN_API gan_status gan_model_set_trainable(gan_model *model, size_t layer, int t
 /**
  * Method of gan_model: spectral normalisation (Miyato et al. 2018, as
  * PyTorch's torch.nn.utils.spectral_norm) of layer `layer`'s kernel, on
- * (1) or off (0), or of every dense, conv2d and conv2d_transpose layer when
- * layer == GAN_ALL_LAYERS.  The same as building the layer with the config's
+ * (1) or off (0), or of every dense, conv2d, conv2d_transpose and
+ * residual_conv layer when layer == GAN_ALL_LAYERS.  The same as building the layer with the config's
  * spectral_norm = 1.
  *
  * The layer then computes with W / sigma instead of its kernel W, sigma
  * being an estimate of W's largest singular value, W viewed as a matrix
  * with one row per output unit or filter (dense: units x in; conv2d:
  * filters x kh*kw*in_channels; conv2d_transpose: filters x
- * kh*kw*in_channels).  The bias is not normalised.  The estimate comes from
+ * kh*kw*in_channels; residual_conv's 1x1 shortcut: out x in channels).  The bias is not normalised.  The estimate comes from
  * a unit vector u (one value per output unit or filter) kept as the layer's
  * state, after its batchnorm-like "non-trainable" values: gan_model_get_state
  * returns it and checkpoints save it.  Each GAN_MODE_TRAIN forward performs
@@ -1943,6 +1943,25 @@ GAN_API gan_status gan_fid_stats_load_mem(gan_fid_stats **out, const void *buf, 
  */
 GAN_API gan_status gan_inception_score(const float *probs, size_t probs_count, size_t n,
                                        int splits, double *mean, double *std);
+
+/**
+ * Improved precision and recall (Kynkaanniemi et al. 2019) of a generated
+ * set against a real one, on feature vectors (e.g. gan_metrics_features of
+ * the FID classifier): real is n_real rows of dim floats (real_count =
+ * n_real * dim), fake n_fake rows.  Each set's manifold is the union of
+ * balls around its points, of radius the distance to the point's k-th
+ * nearest neighbour in its own set (the paper uses k = 3);
+ * *precision = the share of generated points inside the real manifold
+ * (quality), *recall = the share of real points inside the generated
+ * manifold (coverage).  Either pointer may be NULL.  Costs
+ * O((n_real + n_fake)^2 dim) time, O(256 (n_real + n_fake)) memory.
+ * GAN_EINVAL (NULL sets, k outside 1..1024 or not below both counts, dim
+ * outside 1..65536), GAN_ESHAPE (counts), GAN_ENUMERIC (a value not
+ * finite), GAN_ENOMEM.
+ */
+GAN_API gan_status gan_precision_recall(const float *real, size_t real_count, size_t n_real,
+                                        const float *fake, size_t fake_count, size_t n_fake,
+                                        size_t dim, int k, double *precision, double *recall);
 
 /**
  * gan_metrics runs a feature network over images and feeds gan_fid_stats

@@ -86,6 +86,29 @@ void gan__rng_fill_normal(gan__rng *r, float *x, size_t n)
         x[i] = gan__rng_normal(r);
 }
 
+void gan__rng_skip_normal(gan__rng *r, size_t n)
+{
+    float a, b;
+    size_t pairs;
+    if (n && r->has_spare) {
+        r->has_spare = 0;
+        n--;
+    }
+    if (n == 0)
+        return;
+    /* ceil(n / 2) pairs: all but the last as two raw draws each; the last
+       one computed, because gan__rng_normal leaves its second value in
+       `spare` (live when n is odd, stale otherwise, and saved either way). */
+    pairs = n / 2 + n % 2;
+    for (size_t i = 0; i + 1 < pairs; i++) {
+        gan__rng_next(r);
+        gan__rng_next(r);
+    }
+    gan__normal_pair(r, &a, &b);
+    r->spare = b;
+    r->has_spare = (int)(n % 2);
+}
+
 void gan__glorot_uniform(gan__rng *r, float *w, size_t n, size_t fan_in, size_t fan_out)
 {
     float limit = (float)sqrt(6.0 / (double)(fan_in + fan_out));

@@ -221,6 +221,14 @@ END_TEST
 START_TEST(test_one_worker_reducer_matches_baseline)
 {
     const recipe *r = &recipes[_i];
+    /* Under GAN_TEST_SCALE=tiny (the sanitizer stage) five recipes cover
+       batchnorm, dropout and EMA (mnist-gan), clipping with n_critic 3
+       (wgan), the gradient penalty (wgan-gp), spectral normalisation
+       (sngan) and labels (cgan). */
+    const char *scale = getenv("GAN_TEST_SCALE");
+    if (scale && strcmp(scale, "tiny") == 0 && _i != 0 && _i != 2 && _i != 3 && _i != 4 &&
+        _i != 6)
+        return;
     gan__blas_force_ref = 1;
     ck_assert_int_eq(gan_set_threads(1), GAN_OK);
     with_reducer = 1;

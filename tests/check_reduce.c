@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core.h"   /* the noise stream's jumps */
 #include "gan.h"
 #include "test_util.h"
 
@@ -604,6 +605,42 @@ START_TEST(test_reducer_arguments)
 }
 END_TEST
 
+/* ---- the noise stream's jumps ---------------------------------------------------------- */
+
+/* gan__rng_advance(n) == n draws, gan__rng_skip_normal(n) == n normals,
+   spare and all, from states with and without a spare. */
+START_TEST(test_rng_jumps)
+{
+    static const uint64_t ns[] = {0, 1, 2, 3, 127, 128, 129, 255, 256, 257, 1000, 65537,
+                                  1234567, 5000011};
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+        for (int spare = 0; spare < 2; spare++) {
+            gan__rng a, b;
+            gan__rng_seed(&a, 17 + i);
+            if (spare)
+                gan__rng_normal(&a);
+            b = a;
+            for (uint64_t k = 0; k < ns[i]; k++)
+                gan__rng_next(&a);
+            gan__rng_advance(&b, ns[i]);
+            ck_assert_msg(memcmp(&a, &b, sizeof a) == 0, "advance(%llu) differs",
+                          (unsigned long long)ns[i]);
+            gan__rng_seed(&a, 99 + i);
+            if (spare)
+                gan__rng_normal(&a);
+            b = a;
+            for (uint64_t k = 0; k < ns[i] && k < 300000; k++)
+                gan__rng_normal(&a);
+            gan__rng_skip_normal(&b, ns[i] < 300000 ? ns[i] : 300000);
+            ck_assert_msg(memcmp(a.s, b.s, sizeof a.s) == 0 && a.has_spare == b.has_spare &&
+                          memcmp(&a.spare, &b.spare, sizeof a.spare) == 0,
+                          "skip_normal(%llu) differs (spare %d)", (unsigned long long)ns[i],
+                          spare);
+        }
+    }
+}
+END_TEST
+
 /* ---- shards ---------------------------------------------------------------------------- */
 
 static gan_dataset *numbered(size_t n)
@@ -808,6 +845,7 @@ int main(void)
     tcase_add_test(tc, test_nan_on_one_worker_stops_all);
     tcase_add_test(tc, test_different_trainers_refused);
     tcase_add_test(tc, test_reducer_arguments);
+    tcase_add_test(tc, test_rng_jumps);
     tcase_add_test(tc, test_shards_are_slices);
     tcase_add_test(tc, test_shard_arguments);
     tcase_add_loop_test(tc, test_fit_over_shards, 0, 2);

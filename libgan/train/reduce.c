@@ -21,8 +21,9 @@
  *  - The noise of the global batch is drawn from the trainer's one stream in
  *    the order of one process (all latent vectors, then all classes; the
  *    WGAN-GP weights of a critic update in sample order); a worker keeps
- *    samples offset..offset+b_k-1 and skips the others, which costs raw
- *    draws only (gan__rng_skip_normal).  Every worker's stream thus ends
+ *    samples offset..offset+b_k-1 and jumps over the others in O(log n)
+ *    (gan__rng_skip_normal, gan__rng_advance; the classes, drawn by
+ *    rejection, are drawn one by one).  Every worker's stream thus ends
  *    the step where one process's would: the noise is independent of the
  *    number of workers, and a checkpoint resumes on any number.
  *
@@ -391,12 +392,10 @@ void gan__dist_uniforms(gan_trainer *t, float *e, size_t batch)
 {
     const gan__dist *d = t->dist;
     const size_t after = d->global - d->offset - batch;
-    for (size_t i = 0; i < d->offset; i++)
-        gan__rng_next(&t->rng);
+    gan__rng_advance(&t->rng, d->offset);          /* one draw per uniform */
     for (size_t i = 0; i < batch; i++)
         e[i] = gan__rng_uniform(&t->rng);
-    for (size_t i = 0; i < after; i++)
-        gan__rng_next(&t->rng);
+    gan__rng_advance(&t->rng, after);
 }
 
 /* ---- gradient buckets ----------------------------------------------------------- */

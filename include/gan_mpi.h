@@ -141,6 +141,8 @@ typedef struct gan_mpi_stats {
     uint64_t waits;            /**< waits (one per optimizer update) */
     uint64_t scalar_sums;      /**< blocking sums of doubles (agreement, losses) */
     double scalar_seconds;     /**< their time */
+    double window_seconds;     /**< from each update's first bucket to its wait: the
+                                  compute that communication can hide behind */
     /* new fields are only ever appended here */
 } gan_mpi_stats;
 

@@ -37,6 +37,7 @@ struct gan_mpi {
     int broken;                 /* out_of_step was called */
     MPI_Request *req;
     size_t n_req, cap_req;
+    double first_start;         /* of the buckets since the last wait; 0: none */
     gan_mpi_stats st;
 };
 
@@ -87,6 +88,8 @@ static gan_status cb_sum_start(float *buf, size_t count, void *user)
     int rc;
     if (m->overlap && (st = grow_requests(m, count / GAN_MPI_CHUNK + 1)) != GAN_OK)
         return st;
+    if (m->first_start == 0.0)
+        m->first_start = t0;
     for (size_t off = 0; off < count && st == GAN_OK; off += GAN_MPI_CHUNK) {
         const int n = (int)(count - off < GAN_MPI_CHUNK ? count - off : GAN_MPI_CHUNK);
         if (m->overlap)
@@ -126,6 +129,9 @@ static gan_status cb_sum_wait(void *user)
     m->n_req = 0;
     m->st.waits++;
     m->st.wait_seconds += now() - t0;
+    if (m->first_start != 0.0)
+        m->st.window_seconds += t0 - m->first_start;
+    m->first_start = 0.0;
     return rc == MPI_SUCCESS ? GAN_OK : mpi_failed("MPI_Waitall", rc);
 }
 

@@ -26,6 +26,9 @@ packages=(
   pngcheck abigail-tools cppcheck
   # the default data set: Fashion-MNIST IDX gz in /usr/share/datasets/fashion-mnist/
   dataset-fashion-mnist
+  # data-parallel training over MPI (libgan_mpi, docs/distributed.md) and its
+  # tests: Open MPI, its headers, mpi4py for the Python bindings
+  openmpi-bin libopenmpi-dev python3-mpi4py
 )
 
 # Optional, never in CI's test path: PyTorch for bench/compare.sh (issue 9),

@@ -2,17 +2,22 @@
  * mpi_bench.c -- the loopback measurements of docs/distributed.md (not a
  * test; ctest only builds it).
  *
- *   mpi_bench PRESET BATCH STEPS [THREADS]
+ *   mpi_bench PRESET BATCH STEPS [THREADS [BUCKET_BYTES]]
  *       Under mpirun: every rank trains the preset pair (mnist-gan,
  *       dcgan-cifar10, wgan-gp) on BATCH random images per step (the
- *       GLOBAL batch; each rank gets its share) for STEPS steps after 2
- *       warm-up steps, once with overlap (MPI_Iallreduce per bucket as the
- *       backward pass finishes it) and once without (a blocking
- *       MPI_Allreduce per bucket at the same point), then times the
- *       reduction alone (gan_mpi_time_reduction).  Rank 0 prints one line
- *       per mode: seconds per step (the slowest rank's), images/s, the
- *       time blocked waiting for the buckets, the reduction alone, the
- *       share of it hidden behind compute, bytes per step.
+ *       GLOBAL batch; each rank gets its share).  STEPS times (after
+ *       warm-up) it makes three kinds of step, interleaved so that the load
+ *       of a shared machine weighs on each alike: a second pair alone (no
+ *       reducer: the compute of a step, every rank computing at once), the
+ *       pair through libgan_mpi with overlap (MPI_Iallreduce per bucket as
+ *       the backward pass finishes it) and without (a blocking
+ *       MPI_Allreduce per bucket at the same points), and it times the
+ *       reduction alone (gan_mpi_time_reduction).  Rank 0 prints each
+ *       kind's median step (each step's slowest rank), images/s, what it
+ *       adds to compute alone, the reduction alone and the share of it
+ *       that overlap hides: (step without overlap - step with overlap) /
+ *       reduction alone; both also wait for the slowest rank, which no
+ *       overlap can hide.
  *   mpi_bench PRESET BATCH STEPS THREADS plain
  *       The same pair in one process without MPI, THREADS threads.
  */
@@ -100,14 +105,40 @@ static void free_pair(bench_pair *p)
     gan_model_free(p->d);
 }
 
-/* steps steps on b random images each (n_critic batches); seconds. */
-static double run(bench_pair *p, size_t b, int steps, float *x)
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *t, int n)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+/* steps steps on b random images each (n_critic batches); with mpi, each
+   step starts at a barrier and takes the slowest rank's time.  The times
+   go to out[0..steps) (may be NULL); returns their median. */
+static double step_times(bench_pair *p, size_t b, int steps, float *x, int mpi, double *out)
 {
     const size_t n = (size_t)p->n_critic * b * p->sample;
-    double t0 = wall();
-    for (int s = 0; s < steps; s++)
+    double *t = malloc((size_t)steps * sizeof *t), med;
+    for (int s = 0; s < steps; s++) {
+        double t0;
+        if (mpi)
+            MPI_Barrier(MPI_COMM_WORLD);
+        t0 = wall();
         CHECK(gan_trainer_step(p->t, x, n, b, NULL));
-    return wall() - t0;
+        t[s] = wall() - t0;
+        if (mpi)
+            MPI_Allreduce(MPI_IN_PLACE, &t[s], 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        if (out)
+            out[s] = t[s];
+    }
+    med = median(t, steps);
+    free(t);
+    return med;
 }
 
 int main(int argc, char **argv)
@@ -132,8 +163,8 @@ int main(int argc, char **argv)
         x = malloc((size_t)p.n_critic * global * p.sample * sizeof *x);
         for (size_t i = 0; i < (size_t)p.n_critic * global * p.sample; i++)
             x[i] = (float)((i * 2654435761u) % 2001) / 1000.0f - 1.0f;
-        run(&p, global, 2, x);
-        dt = run(&p, global, steps, x) / steps;
+        step_times(&p, global, 2, x, 0, NULL);
+        dt = step_times(&p, global, steps, x, 0, NULL);
         printf("%s plain 1 process x %d thread(s), batch %zu: %.1f ms/step, %.0f img/s "
                "(G %zu + D %zu parameters)\n", argv[1], threads, global, 1e3 * dt,
                (double)global * p.n_critic / dt, params_g, params_d);
@@ -145,9 +176,15 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     {
+        /* Three kinds of step, interleaved so that the load of a shared
+           machine weighs on all three alike: q alone (no reducer: the
+           compute), p through libgan_mpi with overlap, p without. */
         gan_mpi *m = NULL;
-        gan_mpi_stats s;
-        double comm = 0.0, bytes = 0.0;
+        gan_mpi_stats s0, s1;
+        bench_pair q;
+        double *t[3], med[3], *comm, wait = 0.0, window = 0.0, bytes = 0.0;
+        const char *names[3] = {"compute alone (no reducer)", "overlap on", "overlap off"};
+        make_pair(&q, argv[1]);
         b = global / (size_t)size + ((size_t)rank < global % (size_t)size);
         x = malloc((size_t)p.n_critic * b * p.sample * sizeof *x);
         for (size_t i = 0; i < (size_t)p.n_critic * b * p.sample; i++)
@@ -155,38 +192,59 @@ int main(int argc, char **argv)
         CHECK(gan_mpi_attach(&m, p.t, NULL, MPI_COMM_WORLD));
         if (argc > 5)
             CHECK(gan_mpi_set_bucket_bytes(m, (size_t)atol(argv[5])));
-        CHECK(gan_mpi_time_reduction(m, 3, &comm, &bytes));
-        CHECK(gan_mpi_time_reduction(m, 10, &comm, &bytes));
-        for (int overlap = 1; overlap >= 0; overlap--) {
-            double dt, worst = 0.0, wait = 0.0;
-            CHECK(gan_mpi_set_overlap(m, overlap));
-            run(&p, b, 2, x);
-            CHECK(gan_mpi_reset_stats(m));
-            MPI_Barrier(MPI_COMM_WORLD);
-            dt = run(&p, b, steps, x) / steps;
-            MPI_Allreduce(&dt, &worst, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-            GAN_MPI_STATS_INIT(&s);
-            CHECK(gan_mpi_get_stats(m, &s));
-            wait = overlap ? s.wait_seconds / steps : s.start_seconds / steps;
-            MPI_Allreduce(MPI_IN_PLACE, &wait, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-            if (rank == 0) {
-                /* One step reduces G once and D n_critic times. */
-                const double per_step = comm * (params_g + (double)p.n_critic * params_d) /
-                                        (double)(params_g + params_d);
-                printf("%s %d ranks x %d thread(s), global batch %zu, overlap %s: %.1f ms/step, "
-                       "%.0f img/s; %s %.2f ms/step, reduction alone %.2f ms/step (%.2f MB), "
-                       "hidden %.0f%%; %.1f buckets/step, agreement+loss sums %.2f ms/step\n",
-                       argv[1], size, threads, global, overlap ? "on" : "off", 1e3 * worst,
-                       (double)global * p.n_critic / worst,
-                       overlap ? "waiting" : "blocking sums", 1e3 * wait, 1e3 * per_step,
-                       bytes * (params_g + (double)p.n_critic * params_d) /
-                           (double)(params_g + params_d) / 1e6,
-                       overlap ? 100.0 * (1.0 - wait / per_step) : 0.0,
-                       (double)s.buckets / steps, 1e3 * s.scalar_seconds / steps);
-                fflush(stdout);
-            }
+        for (int k = 0; k < 3; k++)
+            t[k] = malloc((size_t)steps * sizeof(double));
+        comm = malloc((size_t)steps * sizeof(double));
+        step_times(&q, b, 1, x, 1, NULL);
+        step_times(&p, b, 2, x, 1, NULL);
+        for (int i = 0; i < steps; i++) {
+            step_times(&q, b, 1, x, 1, &t[0][i]);
+            CHECK(gan_mpi_set_overlap(m, 1));
+            GAN_MPI_STATS_INIT(&s0);
+            CHECK(gan_mpi_get_stats(m, &s0));
+            step_times(&p, b, 1, x, 1, &t[1][i]);
+            GAN_MPI_STATS_INIT(&s1);
+            CHECK(gan_mpi_get_stats(m, &s1));
+            wait += s1.wait_seconds - s0.wait_seconds;
+            window += s1.window_seconds - s0.window_seconds;
+            CHECK(gan_mpi_set_overlap(m, 0));
+            step_times(&p, b, 1, x, 1, &t[2][i]);
+            CHECK(gan_mpi_time_reduction(m, 1, &comm[i], &bytes));
         }
+        for (int k = 0; k < 3; k++)
+            med[k] = median(t[k], steps);
+        {
+            /* One step reduces G once and D n_critic times. */
+            const double scale = (params_g + (double)p.n_critic * params_d) /
+                                 (double)(params_g + params_d);
+            const double c = median(comm, steps) * scale;
+            MPI_Allreduce(MPI_IN_PLACE, &wait, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+            MPI_Allreduce(MPI_IN_PLACE, &window, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+            /* What overlap hides: the time it saves against the same sums
+               made blocking at the same points (both also wait for the
+               slowest rank, which no overlap can hide), over the
+               reduction alone. */
+            double hidden = (med[2] - med[1]) / c;
+            hidden = hidden < 0.0 ? 0.0 : hidden > 1.0 ? 1.0 : hidden;
+            for (int k = 0; rank == 0 && k < 3; k++) {
+                printf("%s %d ranks x %d thread(s), global batch %zu, %s: %.1f ms/step, %.0f img/s",
+                       argv[1], size, threads, global, names[k], 1e3 * med[k],
+                       (double)global * p.n_critic / med[k]);
+                if (k > 0)
+                    printf("; %.1f ms more than compute alone", 1e3 * (med[k] - med[0]));
+                if (k == 1)
+                    printf("; reduction alone %.1f ms (%.2f MB/step), hidden %.0f%%; waiting "
+                           "%.1f ms, window %.1f ms per step", 1e3 * c, bytes * scale / 1e6,
+                           100.0 * hidden, 1e3 * wait / steps, 1e3 * window / steps);
+                printf("\n");
+            }
+            fflush(stdout);
+        }
+        for (int k = 0; k < 3; k++)
+            free(t[k]);
+        free(comm);
         gan_mpi_free(m);
+        free_pair(&q);
     }
     free(x);
     free_pair(&p);

@@ -41,7 +41,7 @@ class MpiStats(ctypes.Structure):
     _fields_ = [("struct_size", c_uint32), ("buckets", c_uint64), ("bytes", c_double),
                 ("start_seconds", c_double), ("progress_seconds", c_double),
                 ("wait_seconds", c_double), ("waits", c_uint64), ("scalar_sums", c_uint64),
-                ("scalar_seconds", c_double)]
+                ("scalar_seconds", c_double), ("window_seconds", c_double)]
 
 
 _PROTOTYPES = [

@@ -81,7 +81,9 @@ GAN_MPI_API gan_status gan_mpi_attach_f(gan_mpi **out, gan_trainer *t, gan_datas
 /**
  * Destructor, collective: remove the reducer from the trainer (which then
  * trains alone again) and free the duplicated communicator.  Call it
- * before freeing the trainer.  NULL is a no-op.
+ * before freeing the trainer.  The data set stays sharded
+ * (gan_dataset_set_shard(ds, 0, 1) reads whole batches again).  NULL is a
+ * no-op.
  */
 GAN_MPI_API void gan_mpi_free(gan_mpi *m);
 

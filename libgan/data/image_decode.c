@@ -102,9 +102,22 @@ static void gan__png_warning(png_structp png, png_const_charp msg)
     (void)msg;          /* warnings are not errors, and libgan never prints */
 }
 
+/*
+ * libpng's own buffers (a row, zlib's window, one ancillary chunk of at most
+ * its 8 MB chunk limit) stay far below this; the pixels are ours.  A chunk
+ * whose header claims more (a 2 GB sPLT in a 60-byte file, found by
+ * fuzz_image) passes libpng's length check with only a warning, and the
+ * chunk reader then asks for it whole: refused here, libpng skips the
+ * chunk as a benign error.
+ */
+#define GAN__PNG_ALLOC_MAX ((png_alloc_size_t)32 << 20)
+
 static png_voidp gan__png_malloc(png_structp png, png_alloc_size_t n)
 {
-    void *p = gan__malloc(n);
+    void *p;
+    if (n > GAN__PNG_ALLOC_MAX)
+        return NULL;
+    p = gan__malloc(n);
     if (!p) {
         gan__png_run *r = png_get_mem_ptr(png);
         r->oom = 1;

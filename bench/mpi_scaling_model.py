@@ -49,14 +49,13 @@ sys.path.insert(0, os.path.join(HERE, "..", "bindings", "python"))
 
 # ---- measured ------------------------------------------------------------------
 # bench/mpi_loopback.sh on the 2-core test VM (Debian 12, OpenBLAS with
-# OPENBLAS_CORETYPE=Haswell; medians; the machine was shared with other
-# jobs, load average 4-6): compute_ms is "plain 1 process x 2 thread(s),
-# batch 64"; window_frac is mpi_bench's "window" over "compute alone" (2
-# ranks x 32).
+# OPENBLAS_CORETYPE=Haswell; medians of 3 runs, load average 0.6-1.9):
+# compute_ms is "plain 1 process x 2 thread(s), batch 64"; window_frac is
+# mpi_bench's "window" over "compute alone" (2 ranks x 32).
 MEASURED = {
-    "mnist-gan": dict(compute_ms=401.0, window_frac=0.50, latent=100, n_critic=1),
-    "dcgan-cifar10": dict(compute_ms=1067.0, window_frac=0.54, latent=100, n_critic=1),
-    "wgan-gp": dict(compute_ms=2308.0, window_frac=0.007, latent=100, n_critic=5),
+    "mnist-gan": dict(compute_ms=159.0, window_frac=0.47, latent=100, n_critic=1),
+    "dcgan-cifar10": dict(compute_ms=322.0, window_frac=0.52, latent=100, n_critic=1),
+    "wgan-gp": dict(compute_ms=765.0, window_frac=0.009, latent=100, n_critic=5),
 }
 # gan__rng_skip_normal over 3.3 million values on the same machine, 2000
 # times: 2.5 us each (drawing the values would cost about 60 ns each).

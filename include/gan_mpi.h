@@ -35,7 +35,7 @@
  * Every call marked collective must be made by every rank of the
  * communicator, in the same order.  MPI must be initialised; calls come
  * from the thread that makes the trainer's calls (MPI_THREAD_FUNNELED is
- * enough).
+ * enough, MPI_THREAD_MULTIPLE for gan_mpi_set_progress_thread).
  */
 #ifndef GAN_MPI_H
 #define GAN_MPI_H
@@ -125,6 +125,21 @@ GAN_MPI_API gan_status gan_mpi_save(gan_mpi *m, const gan_dataset *ds, const cha
  */
 GAN_MPI_API gan_status gan_mpi_set_overlap(gan_mpi *m, int on);
 
+/**
+ * Collective: drive the buckets from a progress thread (on) or from the
+ * trainer's thread, MPI_Testall between layers (off, the default).  The
+ * thread posts each bucket's MPI_Iallreduce and polls it every 50 us while
+ * the trainer computes, so the sums advance even inside a long layer; it
+ * wants a core of its own (on the 2-core test machine with 2 ranks it cost
+ * 10% of the step for nothing, docs/distributed.md) and MPI_THREAD_MULTIPLE
+ * on every rank (MPI_Init_thread; mpi4py asks for it): GAN_EUNSUPPORTED
+ * without it.
+ */
+GAN_MPI_API gan_status gan_mpi_set_progress_thread(gan_mpi *m, int on);
+
+/** 1 while the progress thread runs.  Not collective. */
+GAN_MPI_API int gan_mpi_progress_thread(const gan_mpi *m);
+
 /** Collective: gradient bucket size in bytes (default 4 MiB; 4 .. 2^30). */
 GAN_MPI_API gan_status gan_mpi_set_bucket_bytes(gan_mpi *m, size_t bytes);
 
@@ -145,6 +160,10 @@ typedef struct gan_mpi_stats {
     double scalar_seconds;     /**< their time */
     double window_seconds;     /**< from each update's first bucket to its wait: the
                                   compute that communication can hide behind */
+    double hidden_bytes;       /**< bytes of the buckets whose sum had completed
+                                  when the wait began (with overlap): the share
+                                  of the reduction hidden behind compute is
+                                  hidden_bytes / bytes */
     /* new fields are only ever appended here */
 } gan_mpi_stats;
 

@@ -11,14 +11,23 @@
  *   sum_wait     MPI_Waitall; the time blocked here is the communication
  *                the backward pass did not hide
  *   sum_doubles  MPI_Allreduce on doubles (the step's agreement, losses)
+ * With MPI_THREAD_MULTIPLE a progress thread can do sum_start's and
+ * progress's work instead (gan_mpi_set_progress_thread; off by default):
+ * it posts the buckets' MPI_Iallreduce and polls them (MPI_Testsome, then
+ * a 50 us sleep) while the trainer's thread computes, and sum_wait waits
+ * for it on a condition variable.  The
+ * buckets travel on a communicator of their own (gcomm), so the thread's
+ * calls never interleave with the trainer's collectives on comm.
  * Counts are chunked below INT_MAX.  Every MPI call's result is checked;
  * with the default error handler (MPI_ERRORS_ARE_FATAL) MPI ends the job
  * itself on a failure, which is also what happens when a rank dies.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gan_mpi.h"
 
@@ -29,15 +38,31 @@
 
 struct gan_mpi {
     uint32_t magic;
-    MPI_Comm comm;
+    MPI_Comm comm;              /* the agreement, losses, attach, save */
+    MPI_Comm gcomm;             /* the gradient buckets */
     int rank, size;
     gan_trainer *t;
     int overlap;
     size_t bucket_bytes;
     int broken;                 /* out_of_step was called */
     MPI_Request *req;
+    double *req_bytes;          /* bytes of each pending request */
+    int *done;                  /* MPI_Testsome's indices */
     size_t n_req, cap_req;
     double first_start;         /* of the buckets since the last wait; 0: none */
+    /* The progress thread.  Under mu: the queue of buckets to post
+       (q_buf, q_n; q_next handed to MPI), finished (requests completed)
+       and finished_bytes, quit, thread_rc.  req, req_bytes and done are
+       the thread's alone while it runs. */
+    int threaded;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done_cv;
+    float **q_buf;
+    size_t *q_n;
+    size_t q_len, q_next, q_cap, finished;
+    double finished_bytes;
+    int quit, thread_rc;
     gan_mpi_stats st;
 };
 
@@ -68,16 +93,152 @@ static gan_status set_errorf(gan_status st, const char *fmt, const char *a)
 static gan_status grow_requests(gan_mpi *m, size_t need)
 {
     MPI_Request *r;
+    double *b;
+    int *d;
     size_t cap;
     if (m->n_req + need <= m->cap_req)
         return GAN_OK;
     cap = (m->n_req + need) * 2;
     r = realloc(m->req, cap * sizeof *r);
-    if (!r)
+    if (r)
+        m->req = r;
+    b = realloc(m->req_bytes, cap * sizeof *b);
+    if (b)
+        m->req_bytes = b;
+    d = realloc(m->done, cap * sizeof *d);
+    if (d)
+        m->done = d;
+    if (!r || !b || !d)
         return gan_set_error(GAN_ENOMEM, "libgan_mpi: out of memory for MPI requests");
-    m->req = r;
     m->cap_req = cap;
     return GAN_OK;
+}
+
+/* ---- the progress thread ---------------------------------------------------------- */
+
+static void *progress_main(void *arg)
+{
+    gan_mpi *m = arg;
+    const struct timespec poll = {0, 50000};   /* 50 us between polls */
+    pthread_mutex_lock(&m->mu);
+    for (;;) {
+        while (!m->quit && m->q_next == m->q_len && m->n_req == 0)
+            pthread_cond_wait(&m->work, &m->mu);
+        if (m->quit && m->q_next == m->q_len && m->n_req == 0)
+            break;
+        /* Post what was queued, in order (the same on every rank). */
+        while (m->q_next < m->q_len) {
+            float *buf = m->q_buf[m->q_next];
+            const int n = (int)m->q_n[m->q_next];
+            MPI_Request r;
+            int rc;
+            m->q_next++;
+            if (grow_requests(m, 1) != GAN_OK) {
+                m->thread_rc = MPI_ERR_NO_MEM;
+                break;
+            }
+            pthread_mutex_unlock(&m->mu);
+            rc = MPI_Iallreduce(MPI_IN_PLACE, buf, n, MPI_FLOAT, MPI_SUM, m->gcomm, &r);
+            pthread_mutex_lock(&m->mu);
+            if (rc != MPI_SUCCESS) {
+                m->thread_rc = rc;
+                m->finished++;                  /* nothing to wait for */
+                continue;
+            }
+            m->req[m->n_req] = r;
+            m->req_bytes[m->n_req++] = (double)n * sizeof(float);
+        }
+        if (m->n_req) {
+            int k = 0, rc;
+            size_t j = 0;
+            pthread_mutex_unlock(&m->mu);
+            rc = MPI_Testsome((int)m->n_req, m->req, &k, m->done, MPI_STATUSES_IGNORE);
+            pthread_mutex_lock(&m->mu);
+            if (rc != MPI_SUCCESS)
+                m->thread_rc = rc;
+            for (int i = 0; rc == MPI_SUCCESS && k != MPI_UNDEFINED && i < k; i++) {
+                m->finished++;
+                m->finished_bytes += m->req_bytes[m->done[i]];
+            }
+            /* Keep the pending requests (MPI set the finished ones to NULL). */
+            for (size_t i = 0; i < m->n_req; i++)
+                if (m->req[i] != MPI_REQUEST_NULL) {
+                    m->req[j] = m->req[i];
+                    m->req_bytes[j++] = m->req_bytes[i];
+                }
+            m->n_req = rc == MPI_SUCCESS ? j : 0;
+        }
+        if (m->finished == m->q_len)
+            pthread_cond_broadcast(&m->done_cv);
+        if (m->n_req && !m->quit) {
+            pthread_mutex_unlock(&m->mu);
+            nanosleep(&poll, NULL);
+            pthread_mutex_lock(&m->mu);
+        }
+    }
+    pthread_mutex_unlock(&m->mu);
+    return NULL;
+}
+
+/* Queue one chunk for the thread (under mu). */
+static gan_status enqueue(gan_mpi *m, float *buf, size_t n)
+{
+    if (m->q_len == m->q_cap) {
+        const size_t cap = m->q_cap ? 2 * m->q_cap : 64;
+        float **b = realloc(m->q_buf, cap * sizeof *b);
+        size_t *c;
+        if (!b)
+            return gan_set_error(GAN_ENOMEM, "libgan_mpi: out of memory for the bucket queue");
+        m->q_buf = b;
+        if (!(c = realloc(m->q_n, cap * sizeof *c)))
+            return gan_set_error(GAN_ENOMEM, "libgan_mpi: out of memory for the bucket queue");
+        m->q_n = c;
+        m->q_cap = cap;
+    }
+    m->q_buf[m->q_len] = buf;
+    m->q_n[m->q_len++] = n;
+    return GAN_OK;
+}
+
+static void stop_thread(gan_mpi *m)
+{
+    if (!m->threaded)
+        return;
+    pthread_mutex_lock(&m->mu);
+    m->quit = 1;
+    pthread_cond_signal(&m->work);
+    pthread_mutex_unlock(&m->mu);
+    pthread_join(m->thread, NULL);
+    pthread_mutex_destroy(&m->mu);
+    pthread_cond_destroy(&m->work);
+    pthread_cond_destroy(&m->done_cv);
+    m->threaded = 0;
+    m->quit = 0;
+}
+
+/* Start the thread on every rank or on none (0 or 1 on every rank). */
+static int start_thread(gan_mpi *m)
+{
+    int provided = MPI_THREAD_SINGLE, ok, all = 0;
+    MPI_Query_thread(&provided);
+    ok = provided == MPI_THREAD_MULTIPLE;
+    if (ok && (pthread_mutex_init(&m->mu, NULL) != 0 ||
+               pthread_cond_init(&m->work, NULL) != 0 || pthread_cond_init(&m->done_cv, NULL) != 0))
+        ok = 0;
+    m->q_len = m->q_next = m->finished = 0;
+    m->finished_bytes = 0.0;
+    m->quit = m->thread_rc = 0;
+    if (ok && pthread_create(&m->thread, NULL, progress_main, m) != 0) {
+        pthread_mutex_destroy(&m->mu);
+        pthread_cond_destroy(&m->work);
+        pthread_cond_destroy(&m->done_cv);
+        ok = 0;
+    }
+    m->threaded = ok;
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, m->comm);
+    if (ok && !all)
+        stop_thread(m);
+    return all;
 }
 
 static gan_status cb_sum_start(float *buf, size_t count, void *user)
@@ -86,17 +247,30 @@ static gan_status cb_sum_start(float *buf, size_t count, void *user)
     const double t0 = now();
     gan_status st = GAN_OK;
     int rc;
-    if (m->overlap && (st = grow_requests(m, count / GAN_MPI_CHUNK + 1)) != GAN_OK)
-        return st;
     if (m->first_start == 0.0)
         m->first_start = t0;
+    if (m->overlap && m->threaded) {
+        pthread_mutex_lock(&m->mu);
+        for (size_t off = 0; off < count && st == GAN_OK; off += GAN_MPI_CHUNK)
+            st = enqueue(m, buf + off, count - off < GAN_MPI_CHUNK ? count - off : GAN_MPI_CHUNK);
+        pthread_cond_signal(&m->work);
+        pthread_mutex_unlock(&m->mu);
+        m->st.buckets++;
+        m->st.bytes += (double)count * sizeof(float);
+        m->st.start_seconds += now() - t0;
+        return st;
+    }
+    if (m->overlap && (st = grow_requests(m, count / GAN_MPI_CHUNK + 1)) != GAN_OK)
+        return st;
     for (size_t off = 0; off < count && st == GAN_OK; off += GAN_MPI_CHUNK) {
         const int n = (int)(count - off < GAN_MPI_CHUNK ? count - off : GAN_MPI_CHUNK);
-        if (m->overlap)
-            rc = MPI_Iallreduce(MPI_IN_PLACE, buf + off, n, MPI_FLOAT, MPI_SUM, m->comm,
+        if (m->overlap) {
+            m->req_bytes[m->n_req] = (double)n * sizeof(float);
+            rc = MPI_Iallreduce(MPI_IN_PLACE, buf + off, n, MPI_FLOAT, MPI_SUM, m->gcomm,
                                 &m->req[m->n_req++]);
+        }
         else
-            rc = MPI_Allreduce(MPI_IN_PLACE, buf + off, n, MPI_FLOAT, MPI_SUM, m->comm);
+            rc = MPI_Allreduce(MPI_IN_PLACE, buf + off, n, MPI_FLOAT, MPI_SUM, m->gcomm);
         if (rc != MPI_SUCCESS)
             st = mpi_failed(m->overlap ? "MPI_Iallreduce" : "MPI_Allreduce", rc);
     }
@@ -111,11 +285,14 @@ static void cb_progress(void *user)
     gan_mpi *m = user;
     int flag = 0;
     double t0;
-    if (!m->n_req)
-        return;
+    if (m->threaded || !m->n_req)
+        return;                 /* the thread polls */
     t0 = now();
-    if (MPI_Testall((int)m->n_req, m->req, &flag, MPI_STATUSES_IGNORE) == MPI_SUCCESS && flag)
-        m->n_req = 0;           /* all done (and freed by MPI_Testall) */
+    if (MPI_Testall((int)m->n_req, m->req, &flag, MPI_STATUSES_IGNORE) == MPI_SUCCESS && flag) {
+        for (size_t i = 0; i < m->n_req; i++)    /* all done behind compute */
+            m->st.hidden_bytes += m->req_bytes[i];
+        m->n_req = 0;
+    }
     m->st.progress_seconds += now() - t0;
 }
 
@@ -123,7 +300,30 @@ static gan_status cb_sum_wait(void *user)
 {
     gan_mpi *m = user;
     const double t0 = now();
-    int rc = MPI_SUCCESS;
+    int rc = MPI_SUCCESS, n_done = 0;
+    if (m->threaded) {
+        pthread_mutex_lock(&m->mu);
+        m->st.hidden_bytes += m->finished_bytes;     /* done before the wait */
+        while (m->finished < m->q_len && !m->thread_rc)
+            pthread_cond_wait(&m->done_cv, &m->mu);
+        rc = m->thread_rc;
+        m->q_len = m->q_next = m->finished = 0;
+        m->finished_bytes = 0.0;
+        pthread_mutex_unlock(&m->mu);
+        m->st.waits++;
+        m->st.wait_seconds += now() - t0;
+        if (m->first_start != 0.0)
+            m->st.window_seconds += t0 - m->first_start;
+        m->first_start = 0.0;
+        if (rc == MPI_ERR_NO_MEM)
+            return gan_set_error(GAN_ENOMEM, "libgan_mpi: out of memory for MPI requests");
+        return rc == MPI_SUCCESS ? GAN_OK : mpi_failed("MPI_Iallreduce", rc);
+    }
+    /* What already arrived was hidden behind compute; the rest is waited. */
+    if (m->n_req &&
+        MPI_Testsome((int)m->n_req, m->req, &n_done, m->done, MPI_STATUSES_IGNORE) == MPI_SUCCESS)
+        for (int i = 0; i < n_done && n_done != MPI_UNDEFINED; i++)
+            m->st.hidden_bytes += m->req_bytes[m->done[i]];
     if (m->n_req)
         rc = MPI_Waitall((int)m->n_req, m->req, MPI_STATUSES_IGNORE);
     m->n_req = 0;
@@ -293,6 +493,7 @@ gan_status gan_mpi_attach(gan_mpi **out, gan_trainer *t, gan_dataset *ds, MPI_Co
     }
     m->magic = GAN_MPI_MAGIC;
     m->comm = dup;
+    m->gcomm = MPI_COMM_NULL;
     m->rank = rank;
     m->size = size;
     m->t = t;
@@ -310,11 +511,19 @@ gan_status gan_mpi_attach(gan_mpi **out, gan_trainer *t, gan_dataset *ds, MPI_Co
             st = install(m);
         st = agree_on(dup, rank, size, st);
     }
+    if (st == GAN_OK) {
+        /* The buckets' own communicator (the progress thread's, when
+           gan_mpi_set_progress_thread starts one). */
+        if ((rc = MPI_Comm_dup(dup, &m->gcomm)) != MPI_SUCCESS)
+            st = mpi_failed("MPI_Comm_dup", rc);
+    }
     if (st != GAN_OK) {
         gan_trainer_set_reducer(t, NULL);
         if (ds)
             gan_dataset_set_shard(ds, 0, 1);
         free(m->req);
+        free(m->req_bytes);
+        free(m->done);
         m->magic = GAN_MPI_DEAD;
         free(m);
         MPI_Comm_free(&dup);
@@ -335,12 +544,21 @@ void gan_mpi_free(gan_mpi *m)
     if (m == NULL || m->magic != GAN_MPI_MAGIC)
         return;
     gan_trainer_set_reducer(m->t, NULL);
+    /* An idle progress thread waits on a condition variable, with no MPI
+       call pending: stopping it is safe even after MPI_Finalize. */
+    stop_thread(m);
     if (MPI_Finalized(&fin) == MPI_SUCCESS && !fin) {
         if (m->n_req)
             MPI_Waitall((int)m->n_req, m->req, MPI_STATUSES_IGNORE);
+        if (m->gcomm != MPI_COMM_NULL)
+            MPI_Comm_free(&m->gcomm);
         MPI_Comm_free(&m->comm);
     }
+    free(m->q_buf);
+    free(m->q_n);
     free(m->req);
+    free(m->req_bytes);
+    free(m->done);
     m->magic = GAN_MPI_DEAD;
     free(m);
 }
@@ -380,6 +598,23 @@ gan_status gan_mpi_set_overlap(gan_mpi *m, int on)
         return st;
     m->overlap = on != 0;
     return GAN_OK;
+}
+
+gan_status gan_mpi_set_progress_thread(gan_mpi *m, int on)
+{
+    gan_status st;
+    if ((st = check(m, __func__)) != GAN_OK)
+        return st;
+    stop_thread(m);
+    if (on && !start_thread(m))
+        return gan_set_error(GAN_EUNSUPPORTED, "gan_mpi_set_progress_thread: MPI does not "
+                             "provide MPI_THREAD_MULTIPLE on every rank (MPI_Init_thread)");
+    return GAN_OK;
+}
+
+int gan_mpi_progress_thread(const gan_mpi *m)
+{
+    return m != NULL && m->magic == GAN_MPI_MAGIC && m->threaded;
 }
 
 gan_status gan_mpi_set_bucket_bytes(gan_mpi *m, size_t bytes)

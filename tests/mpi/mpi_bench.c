@@ -2,7 +2,7 @@
  * mpi_bench.c -- the loopback measurements of docs/distributed.md (not a
  * test; ctest only builds it).
  *
- *   mpi_bench PRESET BATCH STEPS [THREADS [BUCKET_BYTES]]
+ *   mpi_bench PRESET BATCH STEPS [THREADS [BUCKET_BYTES [thread]]]
  *       Under mpirun: every rank trains the preset pair (mnist-gan,
  *       dcgan-cifar10, wgan-gp) on BATCH random images per step (the
  *       GLOBAL batch; each rank gets its share).  STEPS times (after
@@ -14,10 +14,9 @@
  *       MPI_Allreduce per bucket at the same points), and it times the
  *       reduction alone (gan_mpi_time_reduction).  Rank 0 prints each
  *       kind's median step (each step's slowest rank), images/s, what it
- *       adds to compute alone, the reduction alone and the share of it
- *       that overlap hides: (step without overlap - step with overlap) /
- *       reduction alone; both also wait for the slowest rank, which no
- *       overlap can hide.
+ *       adds to compute alone, the reduction alone and the share of the
+ *       reduced bytes whose sums had completed when the update's wait
+ *       began (hidden behind compute; gan_mpi_stats.hidden_bytes).
  *   mpi_bench PRESET BATCH STEPS THREADS plain
  *       The same pair in one process without MPI, THREADS threads.
  */
@@ -172,7 +171,10 @@ int main(int argc, char **argv)
         free_pair(&p);
         return 0;
     }
-    MPI_Init(&argc, &argv);
+    {
+        int provided;
+        MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+    }
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     {
@@ -182,7 +184,7 @@ int main(int argc, char **argv)
         gan_mpi *m = NULL;
         gan_mpi_stats s0, s1;
         bench_pair q;
-        double *t[3], med[3], *comm, wait = 0.0, window = 0.0, bytes = 0.0;
+        double *t[3], med[3], *comm, wait = 0.0, window = 0.0, bytes = 0.0, hid = 0.0, sent = 0.0;
         const char *names[3] = {"compute alone (no reducer)", "overlap on", "overlap off"};
         make_pair(&q, argv[1]);
         b = global / (size_t)size + ((size_t)rank < global % (size_t)size);
@@ -192,6 +194,11 @@ int main(int argc, char **argv)
         CHECK(gan_mpi_attach(&m, p.t, NULL, MPI_COMM_WORLD));
         if (argc > 5)
             CHECK(gan_mpi_set_bucket_bytes(m, (size_t)atol(argv[5])));
+        if (argc > 6 && strcmp(argv[6], "thread") == 0)
+            CHECK(gan_mpi_set_progress_thread(m, 1));
+        if (rank == 0)
+            printf("(gradient sums driven by %s)\n", gan_mpi_progress_thread(m)
+                   ? "libgan_mpi's progress thread" : "MPI_Testall between layers");
         for (int k = 0; k < 3; k++)
             t[k] = malloc((size_t)steps * sizeof(double));
         comm = malloc((size_t)steps * sizeof(double));
@@ -207,6 +214,8 @@ int main(int argc, char **argv)
             CHECK(gan_mpi_get_stats(m, &s1));
             wait += s1.wait_seconds - s0.wait_seconds;
             window += s1.window_seconds - s0.window_seconds;
+            hid += s1.hidden_bytes - s0.hidden_bytes;
+            sent += s1.bytes - s0.bytes;
             CHECK(gan_mpi_set_overlap(m, 0));
             step_times(&p, b, 1, x, 1, &t[2][i]);
             CHECK(gan_mpi_time_reduction(m, 1, &comm[i], &bytes));
@@ -220,12 +229,10 @@ int main(int argc, char **argv)
             const double c = median(comm, steps) * scale;
             MPI_Allreduce(MPI_IN_PLACE, &wait, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
             MPI_Allreduce(MPI_IN_PLACE, &window, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-            /* What overlap hides: the time it saves against the same sums
-               made blocking at the same points (both also wait for the
-               slowest rank, which no overlap can hide), over the
-               reduction alone. */
-            double hidden = (med[2] - med[1]) / c;
-            hidden = hidden < 0.0 ? 0.0 : hidden > 1.0 ? 1.0 : hidden;
+            /* What overlap hid: the buckets whose sum had arrived when the
+               wait began (gan_mpi_stats.hidden_bytes; the slowest rank's). */
+            double hidden = sent > 0.0 ? hid / sent : 0.0;
+            MPI_Allreduce(MPI_IN_PLACE, &hidden, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
             for (int k = 0; rank == 0 && k < 3; k++) {
                 printf("%s %d ranks x %d thread(s), global batch %zu, %s: %.1f ms/step, %.0f img/s",
                        argv[1], size, threads, global, names[k], 1e3 * med[k],

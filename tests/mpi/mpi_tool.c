@@ -2,7 +2,7 @@
  * mpi_tool.c -- the MPI tests' program (tests/mpi/run_mpi_tests.sh runs it
  * under mpirun on loopback).  Public API only: gan.h and gan_mpi.h.
  *
- *   mpi_tool equal KIND [BUCKET_BYTES]
+ *   mpi_tool equal KIND [BUCKET_BYTES [thread]]
  *       (any number of ranks) Each rank trains its slice of every global
  *       batch of 64 through gan_mpi; rank 0 also trains a second pair alone
  *       on the whole batches and compares: the gradients of the last update
@@ -10,6 +10,8 @@
  *       losses and scores to 1e-5; and every rank's weights, statistics and
  *       streams must be bit-identical.  KIND: bce, wgan-gp (n_critic 2),
  *       cgan (conditional), bn (batchnorm and dropout: replicas only).
+ *       The buckets are driven by MPI_Testall between layers, or with
+ *       thread by libgan_mpi's progress thread.
  *   mpi_tool train KIND DIR PHASE
  *       fit on a data set over the communicator.  PHASE a: 2 epochs from
  *       scratch, rank 0 saving DIR/ckpt.gan after the first (gan_mpi_save);
@@ -356,7 +358,7 @@ static gan_status step(pair *p, int s, size_t first, size_t b, gan_step_stats *s
     return st;
 }
 
-static int cmd_equal(int kind, size_t bucket)
+static int cmd_equal(int kind, size_t bucket, int thread)
 {
     pair p;
     gan_mpi *m = NULL;
@@ -369,6 +371,11 @@ static int cmd_equal(int kind, size_t bucket)
     CHECK(gan_mpi_attach(&m, p.t, NULL, MPI_COMM_WORLD));
     if (bucket)
         CHECK(gan_mpi_set_bucket_bytes(m, bucket));
+    if (thread) {
+        CHECK(gan_mpi_set_progress_thread(m, 1));
+        if (!gan_mpi_progress_thread(m))
+            fail_msg("no progress thread under MPI_THREAD_MULTIPLE");
+    }
     for (int s = 0; s < steps; s++)
         CHECK(step(&p, s, first, b, &ss));
     assert_replicas_equal(p.t, "the ranks' networks differ");
@@ -566,12 +573,16 @@ int main(int argc, char **argv)
         gan_set_threads(1);
         return cmd_train(kind_of(argv[2]), argv[3], "b", 0);
     }
-    MPI_Init(&argc, &argv);
+    {
+        int provided;
+        MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+    }
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     gan_set_threads(1);
     if (argc >= 3 && strcmp(argv[1], "equal") == 0)
-        rc = cmd_equal(kind_of(argv[2]), argc > 3 ? (size_t)atol(argv[3]) : 0);
+        rc = cmd_equal(kind_of(argv[2]), argc > 3 ? (size_t)atol(argv[3]) : 0,
+                       argc > 4 && strcmp(argv[4], "thread") == 0);
     else if (argc == 5 && strcmp(argv[1], "train") == 0)
         rc = cmd_train(kind_of(argv[2]), argv[3], argv[4], 1);
     else if (argc == 3 && strcmp(argv[1], "fail") == 0)

@@ -62,6 +62,14 @@ for np in 2 3; do
     fi
   done
 done
+# The buckets driven by libgan_mpi's progress thread.
+for kind in bce wgan-gp; do
+  if run_np 3 120 "$tool" equal "$kind" 2048 thread; then
+    ok "equal $kind on 3 ranks with the progress thread"
+  else
+    bad "equal $kind on 3 ranks with the progress thread"
+  fi
+done
 
 echo "== 2. checkpoints: resume on 2, 1 and 3 ranks"
 for kind in bce bn; do

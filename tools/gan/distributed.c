@@ -37,7 +37,9 @@ static gan_mpi *mpi;
 int dist_init(void)
 {
     int provided = 0;
-    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+    /* MULTIPLE lets libgan_mpi drive the gradient sums from its progress
+       thread; with less it drives them between layers. */
+    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS)
         return cli_error(CMD, "--distributed: MPI_Init failed");
     on = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);

@@ -41,7 +41,8 @@ class MpiStats(ctypes.Structure):
     _fields_ = [("struct_size", c_uint32), ("buckets", c_uint64), ("bytes", c_double),
                 ("start_seconds", c_double), ("progress_seconds", c_double),
                 ("wait_seconds", c_double), ("waits", c_uint64), ("scalar_sums", c_uint64),
-                ("scalar_seconds", c_double), ("window_seconds", c_double)]
+                ("scalar_seconds", c_double), ("window_seconds", c_double),
+                ("hidden_bytes", c_double)]
 
 
 _PROTOTYPES = [
@@ -53,6 +54,7 @@ _PROTOTYPES = [
     ("gan_mpi_save", [mpi_p, _lib.dataset_p, ctypes.c_char_p]),
     ("gan_mpi_set_overlap", [mpi_p, c_int]),
     ("gan_mpi_set_bucket_bytes", [mpi_p, c_size_t]),
+    ("gan_mpi_set_progress_thread", [mpi_p, c_int]),
     ("gan_mpi_get_stats", [mpi_p, P(MpiStats)]),
     ("gan_mpi_reset_stats", [mpi_p]),
     ("gan_mpi_time_reduction", [mpi_p, c_int, P(c_double), P(c_double)]),
@@ -185,6 +187,12 @@ class Distributed(Handle):
 
     def set_bucket_bytes(self, n):
         self._mpi.gan_mpi_set_bucket_bytes(self._h, int(n))
+
+    def set_progress_thread(self, on):
+        """Drive the gradient sums from a thread of libgan_mpi's (needs a
+        spare core and MPI_THREAD_MULTIPLE, which mpi4py provides) instead
+        of from the trainer between layers (the default)."""
+        self._mpi.gan_mpi_set_progress_thread(self._h, 1 if on else 0)
 
     def stats(self, reset=False):
         """What the reducer did on this rank (gan_mpi_stats) as a dict; not

@@ -66,7 +66,13 @@
  *
  *   Threads.  Calls on different handles may run in parallel on different
  *   threads.  One handle must not be used by two threads at once unless its
- *   documentation says so.  The only global state is the per-thread error
+ *   documentation says so.  The calls that write a handle's buffers
+ *   (gan_model_forward[_labeled], gan_model_backward, gan_sampler_generate*
+ *   and gan_sampler_latent, gan_trainer_step* and the steps of
+ *   gan_trainer_fit, gan_optimizer_step) detect a second thread using the
+ *   same handle at the same time and return GAN_ESTATE ("... is in use by
+ *   another thread") instead of wrong numbers; this costs one atomic
+ *   operation per call and is a diagnostic, not a lock.  The only global state is the per-thread error
  *   message, the allocator (set before any handle exists) and the thread
  *   count.
  *
@@ -288,7 +294,8 @@ typedef enum gan_layer_kind {
     GAN_LAYER_CLASS_PROJECTION = 15,
     GAN_LAYER_STYLE_INPUT = 16,
     GAN_LAYER_ADAIN = 17,
-    GAN_LAYER_NOISE_INJECTION = 18
+    GAN_LAYER_NOISE_INJECTION = 18,
+    GAN_LAYER_UPSAMPLE = 19
 } gan_layer_kind;
 
 /** Padding of convolutions; both follow Keras exactly. */
@@ -402,6 +409,19 @@ GAN_API gan_status gan_model_add_sigmoid(gan_model *model);
 GAN_API gan_status gan_model_add_dropout(gan_model *model, float rate);
 GAN_API gan_status gan_model_add_reshape(gan_model *model, size_t ndim, const int *dims);
 GAN_API gan_status gan_model_add_flatten(gan_model *model);
+
+/**
+ * Method of gan_model: nearest-neighbour up-sampling of an image input
+ * (h, w, c) by an integer factor f in 1..64, to (h f, w f, c) (Keras'
+ * UpSampling2D): every pixel becomes an f x f block of copies, and the
+ * backward pass sums each block's gradients.  No parameters; the same in
+ * training and inference.  An up-sampling followed by a stride-1
+ * convolution is the usual alternative to conv2d_transpose in generators
+ * (no checkerboard artefacts).  Gradient-checked; supported by the
+ * gradient penalties (it is linear).  GAN_EINVAL for a factor out of
+ * range, GAN_ESHAPE for a vector input or an output side over 2^24.
+ */
+GAN_API gan_status gan_model_add_upsample(gan_model *model, int factor);
 
 /**
  * Method of gan_model: minibatch standard deviation (Karras et al. 2018), a
@@ -668,6 +688,26 @@ GAN_API gan_status gan_model_num_classes(const gan_model *model, int *n_classes)
 
 /** Kind of layer `layer` in *kind. GAN_EINVAL for an index out of range. */
 GAN_API gan_status gan_model_layer_kind(const gan_model *model, size_t layer, gan_layer_kind *kind);
+
+/**
+ * The stable name of a layer kind, as summaries, error messages and
+ * `gan info` print it ("dense", "conv2d", "conv2d_transpose", "batchnorm",
+ * "leaky_relu", "relu", "tanh", "sigmoid", "dropout", "reshape",
+ * "flatten", ...): lower case, the suffix of its gan_model_add_* builder.
+ * Names never change once released.  Returns a static string, or NULL for
+ * a value that is no kind of this library (0, negative, too new).  Thread
+ * safe.
+ */
+GAN_API const char *gan_layer_kind_name(gan_layer_kind kind);
+
+/**
+ * One past the largest gan_layer_kind this library knows: the kinds are
+ * 1..gan_layer_kind_count() - 1 (gan_layer_kind_name() of each, NULL for
+ * a value without a kind).  A newer library may return more than the
+ * GAN_LAYER_* constants of the header a program was built with; bindings
+ * use it to list the kinds without copying them.  Thread safe.
+ */
+GAN_API int gan_layer_kind_count(void);
 
 /**
  * The per-sample shape of the model's input (layer == GAN_MODEL_INPUT) or
@@ -1609,7 +1649,9 @@ GAN_API gan_status gan_model_save_mem(const gan_model *model, void **buf, size_t
 
 /**
  * Constructor: a model from a model file (or the generator of a training
- * checkpoint).  The model is ready for inference: it carries no gradient
+ * checkpoint; the checkpoint's other sections are checked too, sizes and
+ * CRCs, so damage anywhere in it is GAN_EFORMAT, though only the
+ * generator's bytes are kept).  The model is ready for inference: it carries no gradient
  * or training buffers until it is trained.  GAN_EIO, GAN_EFORMAT (what is
  * wrong and where), GAN_EVERSION (a newer format), GAN_ENUMERIC (non-finite
  * weights), GAN_ENOMEM.
@@ -1697,7 +1739,8 @@ GAN_API gan_status gan_file_info(const char *path, char *buf, size_t cap, size_t
  * Thread safety: any number of samplers may use the same model at the same
  * time from different threads; they only read its weights.  The model must
  * not be trained, changed or freed while samplers use it.  One sampler is
- * used by one thread at a time.  For many sampling threads, gan_set_threads(1)
+ * used by one thread at a time: a call that finds it in use by another
+ * thread returns GAN_ESTATE without touching the output.  For many sampling threads, gan_set_threads(1)
  * avoids threads within threads.
  */
 typedef struct gan_sampler gan_sampler;

@@ -26,6 +26,13 @@ packages=(
   pngcheck abigail-tools cppcheck
   # the default data set: Fashion-MNIST IDX gz in /usr/share/datasets/fashion-mnist/
   dataset-fashion-mnist
+  # installed like a real library (issue 19): manual pages, bash completion,
+  # the Debian packages (debhelper, pybuild, lintian), pip in a venv, type
+  # checks, gan report in headless Chromium
+  help2man man-db bash-completion
+  debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools lintian
+  python3-pip python3-venv python3-mypy
+  chromium fonts-dejavu-core
   # data-parallel training over MPI (libgan_mpi, docs/distributed.md) and its
   # tests: Open MPI, its headers, mpi4py for the Python bindings
   openmpi-bin libopenmpi-dev python3-mpi4py

@@ -24,3 +24,6 @@ out=${GAN_OUT:-out}
 "$build/tools/gan/gan" train --out "$out" "$@"
 last=$(ls -t "$out"/samples/*.png | head -1)
 echo "main job done: the last sample grid is $(realpath "$last")"
+if [[ -f $out/report.html ]]; then
+  echo "the run's report (open it in a browser): $(realpath "$out/report.html")"
+fi

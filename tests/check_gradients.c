@@ -134,19 +134,34 @@ static gan_model *minibatch_discrimination(int arg)
     return m;
 }
 
+/* Nearest-neighbour up-sampling by `factor` of a 2x3x2 image. */
+static gan_model *upsample(int factor)
+{
+    gan_model *m = tu_model(3, 2, 3, 2);
+    ck_assert_int_eq(gan_model_add_upsample(m, factor), GAN_OK);
+    return m;
+}
+
 /* arg: the activation's gan_layer_kind. */
+static gan_status add_leaky_relu(gan_model *m) { return gan_model_add_leaky_relu(m, 0.2f); }
+
+/* The activation builders, by the layer kind a table row names. */
+static const struct { gan_layer_kind kind; gan_status (*add)(gan_model *); } activations[] = {
+    {GAN_LAYER_LEAKY_RELU, add_leaky_relu},
+    {GAN_LAYER_RELU, gan_model_add_relu},
+    {GAN_LAYER_TANH, gan_model_add_tanh},
+    {GAN_LAYER_SIGMOID, gan_model_add_sigmoid},
+};
+
 static gan_model *activation(int kind)
 {
     gan_model *m = tu_model(3, 2, 3, 2);
-    gan_status st = GAN_OK;
-    switch (kind) {
-    case GAN_LAYER_LEAKY_RELU: st = gan_model_add_leaky_relu(m, 0.2f); break;
-    case GAN_LAYER_RELU: st = gan_model_add_relu(m); break;
-    case GAN_LAYER_TANH: st = gan_model_add_tanh(m); break;
-    case GAN_LAYER_SIGMOID: st = gan_model_add_sigmoid(m); break;
-    default: ck_abort_msg("not an activation");
-    }
-    ck_assert_int_eq(st, GAN_OK);
+    for (size_t i = 0; i < sizeof activations / sizeof activations[0]; i++)
+        if ((int)activations[i].kind == kind) {
+            ck_assert_int_eq(activations[i].add(m), GAN_OK);
+            return m;
+        }
+    ck_abort_msg("kind %d is not an activation", kind);
     return m;
 }
 
@@ -291,6 +306,8 @@ static const tu_grad_case grad_cases[] = {
     {"dropout, training", dropout_between_dense, 0, .batch = 4, TRAIN, .input_seed = 42,
      TU_GRAD_TOL},
     {"dropout, inference", dropout_only, 0, .batch = 2, INFER, .input_seed = 43, TU_GRAD_TOL},
+    {"upsample x2", upsample, 2, .batch = 2, TRAIN, .input_seed = 61, TU_GRAD_TOL},
+    {"upsample x3", upsample, 3, .batch = 1, INFER, .input_seed = 62, TU_GRAD_TOL},
     {"reshape", reshape_only, 0, .batch = 2, TRAIN, .input_seed = 44, TU_GRAD_TOL},
     {"dense -> reshape -> conv2d_transpose", dense_reshape_conv, 0, .batch = 2, TRAIN,
      .input_seed = 46, TU_GRAD_TOL},

@@ -681,6 +681,40 @@ END_TEST
 
 /* ---- parameters ------------------------------------------------------------------ */
 
+/* Every kind has a stable, distinct name; the summary prints the same. */
+START_TEST(test_layer_kind_names)
+{
+    const int n = gan_layer_kind_count();
+    gan_model *d = NULL;
+    char sum[4096];
+    size_t layers;
+    ck_assert_int_ge(n, GAN_LAYER_NOISE_INJECTION + 1);
+    ck_assert_ptr_null(gan_layer_kind_name((gan_layer_kind)0));
+    ck_assert_ptr_null(gan_layer_kind_name((gan_layer_kind)-1));
+    ck_assert_ptr_null(gan_layer_kind_name((gan_layer_kind)n));
+    ck_assert_str_eq(gan_layer_kind_name(GAN_LAYER_DENSE), "dense");
+    ck_assert_str_eq(gan_layer_kind_name(GAN_LAYER_CONV2D_TRANSPOSE), "conv2d_transpose");
+    ck_assert_str_eq(gan_layer_kind_name(GAN_LAYER_LEAKY_RELU), "leaky_relu");
+    ck_assert_str_eq(gan_layer_kind_name(GAN_LAYER_NOISE_INJECTION), "noise_injection");
+    for (int k = 1; k < n; k++) {
+        const char *a = gan_layer_kind_name((gan_layer_kind)k);
+        ck_assert_msg(a != NULL && a[0] != '\0', "kind %d has no name", k);
+        ck_assert_msg(strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(a), "%s", a);
+        for (int j = 1; j < k; j++)
+            ck_assert_str_ne(a, gan_layer_kind_name((gan_layer_kind)j));
+    }
+    ck_assert_int_eq(gan_model_create_preset(&d, GAN_PRESET_MNIST_GENERATOR), GAN_OK);
+    ck_assert_int_eq(gan_model_summary(d, sum, sizeof sum, NULL), GAN_OK);
+    ck_assert_int_eq(gan_model_layer_count(d, &layers), GAN_OK);
+    for (size_t i = 0; i < layers; i++) {
+        gan_layer_kind k;
+        ck_assert_int_eq(gan_model_layer_kind(d, i, &k), GAN_OK);
+        ck_assert_ptr_nonnull(strstr(sum, gan_layer_kind_name(k)));
+    }
+    gan_model_free(d);
+}
+END_TEST
+
 START_TEST(test_params_round_trip)
 {
     gan_model *m = tu_preset(GAN_PRESET_MNIST_NOTEBOOK_GENERATOR);
@@ -1458,6 +1492,7 @@ static Suite *model_suite(void)
     t = tcase_create("api");
     tcase_set_timeout(t, 120);
     tcase_add_test(t, test_summary);
+    tcase_add_test(t, test_layer_kind_names);
     tcase_add_test(t, test_params_round_trip);
     tcase_add_test(t, test_init_determinism);
     tcase_add_test(t, test_glorot_init);

@@ -8,7 +8,8 @@
  * conv2d, conv2d_transpose, leaky ReLU, ReLU and flatten layers, and of
  * conditional critics (class embedding at the input, class projection at
  * the output) scored with fixed labels, and of critics with spectral
- * normalisation.  There every evaluation starts from the same u
+ * normalisation, and of a critic with up-sampling layers.  There every
+ * evaluation of the normalised critics starts from the same u
  * (restored before each forward), taken at the power iteration's fixed
  * point, where treating u and v as constants is the exact derivative.
  */
@@ -230,6 +231,33 @@ static gan_model *cond_critic(int kind)
     return m;
 }
 
+/* Up-sampling (nn/layers/upsample.c) between convolutions, a leaky ReLU
+   run in place over its output: its J u is the up-sampling of u, and the
+   weights below it get their penalty gradient through it. */
+static gan_model *upsample_critic(int arg)
+{
+    gan_model *m = tu_model(3, 3, 3, 2);
+    gan_conv2d_config c;
+    (void)arg;
+    OK(GAN_CONV2D_CONFIG_INIT(&c));
+    c.filters = 2;
+    c.kernel_h = c.kernel_w = 2;
+    c.padding = GAN_PADDING_SAME;
+    OK(gan_model_add_conv2d(m, &c));
+    OK(gan_model_add_upsample(m, 2));
+    OK(gan_model_add_leaky_relu(m, 0.2f));
+    c.filters = 3;
+    c.kernel_h = c.kernel_w = 3;
+    c.stride_h = c.stride_w = 2;
+    OK(gan_model_add_conv2d(m, &c));
+    OK(gan_model_add_relu(m));
+    OK(gan_model_add_upsample(m, 2));
+    OK(gan_model_add_flatten(m));
+    tu_add_dense(m, 1, 1);
+    OK(gan_model_init_params(m, 17));
+    return m;
+}
+
 #define TOL .eps = 2e-3f, .atol = 2e-3, .rtol = 2e-2, .max_skip_frac = 0.15
 
 static const critic_case critic_cases[] = {
@@ -254,6 +282,9 @@ static const critic_case critic_cases[] = {
      .spectral_norm = 1, TOL},
     {"R1, conv2d_transpose, spectral norm", conv_critic, 1, .batch = 2, .r1 = 1,
      .spectral_norm = 1, TOL},
+    /* Layer kinds added since (docs/layers.md). */
+    {"WGAN-GP, upsample", upsample_critic, 0, .batch = 2, TOL},
+    {"R1, upsample", upsample_critic, 0, .batch = 2, .r1 = 1, TOL},
 };
 #define N_CRITIC_CASES (sizeof critic_cases / sizeof critic_cases[0])
 

@@ -43,6 +43,11 @@ typedef struct gan__ckpt {
 uint32_t gan__model_flags(const gan_model *m);
 
 gan_status gan__load_model_slot(const gan__container *c, uint32_t slot, gan_model **out);
+/* The two halves of gan__load_model_slot: the layers with counts only (no
+   arenas), then the weights (sizes checked, streams verified, arenas
+   allocated and filled; on error *m is freed and NULL). */
+gan_status gan__load_model_arch(const gan__container *c, uint32_t slot, gan_model **out);
+gan_status gan__load_model_weights(const gan__container *c, uint32_t slot, gan_model **m);
 
 gan_status gan__encode_model(gan__wbuf *file, const gan_model *m, uint32_t slot);
 

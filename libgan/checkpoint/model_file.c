@@ -27,6 +27,7 @@
  * makes "resume is exact" testable by comparing files.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,16 +37,14 @@
 
 /* ---- models -------------------------------------------------------------------- */
 
-static void encode_shape(gan__wbuf *b, const gan__shape *s)
-{
-    gan__wb_u32(b, (uint32_t)s->ndim);
-    for (int i = 0; i < 3; i++)
-        gan__wb_u32(b, (uint32_t)(i < s->ndim ? s->d[i] : 0));
-}
-
+/*
+ * The architecture section: the input shape, the layer count, then one
+ * record per layer: u32 kind, u32 flags (GAN__GANC_LAYER_*), u32 use_bias,
+ * and the kind's own fields, which its ops encode and decode (nn/layers/).
+ */
 static void encode_arch(gan__wbuf *b, const gan_model *m)
 {
-    encode_shape(b, &m->in);
+    gan__wb_shape(b, &m->in);
     gan__wb_u32(b, (uint32_t)m->n_layers);
     for (size_t i = 0; i < m->n_layers; i++) {
         const gan__layer *l = &m->layers[i];
@@ -53,62 +52,9 @@ static void encode_arch(gan__wbuf *b, const gan_model *m)
         gan__wb_u32(b, (l->trainable ? GAN__GANC_LAYER_TRAINABLE : 0u) |
                       (l->spectral_norm ? GAN__GANC_LAYER_SPECTRAL_NORM : 0u));
         gan__wb_u32(b, (uint32_t)l->use_bias);
-        switch (l->kind) {
-        case GAN_LAYER_DENSE:
-            gan__wb_u32(b, (uint32_t)l->u.dense.units);
-            break;
-        case GAN_LAYER_CONV2D:
-        case GAN_LAYER_CONV2D_TRANSPOSE:
-            gan__wb_u32(b, (uint32_t)l->u.conv.filters);
-            gan__wb_u32(b, (uint32_t)l->u.conv.g.kh);
-            gan__wb_u32(b, (uint32_t)l->u.conv.g.kw);
-            gan__wb_u32(b, (uint32_t)l->u.conv.g.sh);
-            gan__wb_u32(b, (uint32_t)l->u.conv.g.sw);
-            gan__wb_u32(b, (uint32_t)l->u.conv.padding);
-            break;
-        case GAN_LAYER_BATCHNORM:
-            gan__wb_f32(b, l->u.bn.momentum);
-            gan__wb_f32(b, l->u.bn.epsilon);
-            break;
-        case GAN_LAYER_LEAKY_RELU:
-            gan__wb_f32(b, l->u.act.alpha);
-            break;
-        case GAN_LAYER_DROPOUT:
-            gan__wb_f32(b, l->u.drop.rate);
-            break;
-        case GAN_LAYER_RESHAPE:
-            encode_shape(b, &l->out);
-            break;
-        case GAN_LAYER_MINIBATCH_DISCRIMINATION:
-            gan__wb_u32(b, (uint32_t)l->u.mbd.kernels);
-            gan__wb_u32(b, (uint32_t)l->u.mbd.dims);
-            break;
-        case GAN_LAYER_STYLE_INPUT:
-            for (int k = 0; k < 3; k++)
-                gan__wb_u32(b, (uint32_t)l->out.d[k]);
-            break;
-        case GAN_LAYER_ADAIN:
-            gan__wb_f32(b, l->u.adain.epsilon);
-            break;
-        case GAN_LAYER_CLASS_EMBEDDING:
-            gan__wb_u32(b, (uint32_t)l->u.cls.classes);
-            gan__wb_u32(b, (uint32_t)l->u.cls.dim);
-            break;
-        case GAN_LAYER_CLASS_PROJECTION:
-            gan__wb_u32(b, (uint32_t)l->u.cls.classes);
-            break;
-        default:
-            break;
-        }
+        if (l->ops->encode)
+            l->ops->encode(b, l);
     }
-}
-
-static gan_status read_shape(gan__rbuf *r, size_t *ndim, int dims[3])
-{
-    *ndim = gan__rb_u32(r);
-    for (int i = 0; i < 3; i++)
-        dims[i] = gan__rb_i32(r);
-    return r->st;
 }
 
 /* The header flags a file holding model m needs. */
@@ -120,7 +66,28 @@ uint32_t gan__model_flags(const gan_model *m)
     return 0;
 }
 
-/* Rebuild a model from its architecture section with the builder calls;
+/* One layer record after its kind, flags and use_bias words: the kind's
+   fields, then the layer rebuilt by the kind's builder. */
+static gan_status decode_layer(gan__rbuf *r, gan_model *m, uint32_t kind, int sn, uint32_t use_bias)
+{
+    const gan__layer_ops *ops = gan__layer_ops_for((gan_layer_kind)kind);
+    char func[64];
+    gan__layer t;
+    gan_status st;
+    if (ops == NULL)
+        return gan__err(GAN_EFORMAT, "unknown layer kind %u", kind);
+    gan__layer_blank(&t, (gan_layer_kind)kind);
+    t.spectral_norm = sn;
+    if (ops->decode && (st = ops->decode(r, use_bias, &t)) != GAN_OK)
+        return st;
+    if (r->st != GAN_OK)
+        return r->st;
+    /* Messages name the builder a program would have called. */
+    snprintf(func, sizeof func, "gan_model_add_%s", ops->name);
+    return ops->build(m, &t, func);
+}
+
+/* Rebuild a model from its architecture section with the builders;
    file_flags are the header's required flags. */
 static gan_status decode_arch(gan__rbuf *r, uint32_t file_flags, gan_model **out)
 {
@@ -130,26 +97,22 @@ static gan_status decode_arch(gan__rbuf *r, uint32_t file_flags, gan_model **out
     int dims[3];
     uint32_t n;
     *out = NULL;
-    if ((st = read_shape(r, &ndim, dims)) != GAN_OK)
+    if ((st = gan__rb_shape(r, &ndim, dims)) != GAN_OK)
         return st;
     if ((st = gan_model_create(&m, ndim, dims)) != GAN_OK) {
         gan__err_prefix("%s: architecture: input shape", r->name);
         return st == GAN_EINVAL ? GAN_EFORMAT : st;
     }
+    m->defer_arenas = 1;   /* layer counts only; decode_weights allocates */
     n = gan__rb_u32(r);
     if (r->st == GAN_OK && n > GAN__GANC_MAX_LAYERS)
         r->st = gan__err(GAN_EFORMAT, "%s: architecture: %u layers, at most %u allowed", r->name, n,
                          GAN__GANC_MAX_LAYERS);
     for (uint32_t i = 0; i < n && r->st == GAN_OK; i++) {
         uint32_t kind = gan__rb_u32(r), lflags = gan__rb_u32(r), use_bias = gan__rb_u32(r);
+        const gan__layer_ops *ops = gan__layer_ops_for((gan_layer_kind)kind);
         const uint32_t trainable = lflags & GAN__GANC_LAYER_TRAINABLE;
         const int sn = (lflags & GAN__GANC_LAYER_SPECTRAL_NORM) != 0;
-        gan_dense_config dc;
-        gan_conv2d_config cc;
-        gan_batchnorm_config bc;
-        gan_dense_config_init(&dc, sizeof dc);
-        gan_conv2d_config_init(&cc, sizeof cc);
-        gan_batchnorm_config_init(&bc, sizeof bc);
         if (r->st != GAN_OK)
             break;
         if (lflags > (GAN__GANC_LAYER_TRAINABLE | GAN__GANC_LAYER_SPECTRAL_NORM) || use_bias > 1) {
@@ -162,90 +125,13 @@ static gan_status decode_arch(gan__rbuf *r, uint32_t file_flags, gan_model **out
                              "file without the header's flag %#x", r->name, i, GAN__GANC_FLAG_SPECTRAL_NORM);
             break;
         }
-        if (sn && gan__sn_ops_for((gan_layer_kind)kind) == NULL) {
+        if (sn && (ops == NULL || ops->sn_dims == NULL)) {
             r->st = gan__err(GAN_EFORMAT, "%s: architecture layer %u: spectral normalisation of a "
-                             "layer of kind %u (only dense, conv2d and conv2d_transpose)", r->name, i,
-                             kind);
+                             "layer of kind %u (%s), which has no such option", r->name, i, kind,
+                             ops ? ops->name : "unknown");
             break;
         }
-        dc.spectral_norm = sn;
-        cc.spectral_norm = sn;
-        switch (kind) {
-        case GAN_LAYER_DENSE:
-            dc.units = gan__rb_i32(r);
-            dc.use_bias = (int)use_bias;
-            st = r->st ? r->st : gan_model_add_dense(m, &dc);
-            break;
-        case GAN_LAYER_CONV2D:
-        case GAN_LAYER_CONV2D_TRANSPOSE:
-            cc.filters = gan__rb_i32(r);
-            cc.kernel_h = gan__rb_i32(r);
-            cc.kernel_w = gan__rb_i32(r);
-            cc.stride_h = gan__rb_i32(r);
-            cc.stride_w = gan__rb_i32(r);
-            cc.padding = (gan_padding)gan__rb_i32(r);
-            cc.use_bias = (int)use_bias;
-            st = r->st ? r->st
-                       : kind == GAN_LAYER_CONV2D ? gan_model_add_conv2d(m, &cc)
-                                                  : gan_model_add_conv2d_transpose(m, &cc);
-            break;
-        case GAN_LAYER_BATCHNORM:
-            bc.momentum = gan__rb_f32(r);
-            bc.epsilon = gan__rb_f32(r);
-            st = r->st ? r->st : gan_model_add_batchnorm(m, &bc);
-            break;
-        case GAN_LAYER_LEAKY_RELU: {
-            float a = gan__rb_f32(r);
-            st = r->st ? r->st : gan_model_add_leaky_relu(m, a);
-            break;
-        }
-        case GAN_LAYER_RELU: st = gan_model_add_relu(m); break;
-        case GAN_LAYER_TANH: st = gan_model_add_tanh(m); break;
-        case GAN_LAYER_SIGMOID: st = gan_model_add_sigmoid(m); break;
-        case GAN_LAYER_FLATTEN: st = gan_model_add_flatten(m); break;
-        case GAN_LAYER_MINIBATCH_STDDEV: st = gan_model_add_minibatch_stddev(m); break;
-        case GAN_LAYER_NOISE_INJECTION: st = gan_model_add_noise_injection(m); break;
-        case GAN_LAYER_MINIBATCH_DISCRIMINATION: {
-            int kn = gan__rb_i32(r), kd = gan__rb_i32(r);
-            st = r->st ? r->st : gan_model_add_minibatch_discrimination(m, kn, kd);
-            break;
-        }
-        case GAN_LAYER_STYLE_INPUT: {
-            int h = gan__rb_i32(r), w = gan__rb_i32(r), c = gan__rb_i32(r);
-            st = r->st ? r->st : gan_model_add_style_input(m, h, w, c);
-            break;
-        }
-        case GAN_LAYER_ADAIN: {
-            float eps = gan__rb_f32(r);
-            st = r->st ? r->st : gan_model_add_adain(m, eps);
-            break;
-        }
-        case GAN_LAYER_CLASS_EMBEDDING: {
-            int classes = gan__rb_i32(r), dim = gan__rb_i32(r);
-            st = r->st ? r->st : gan_model_add_class_embedding(m, classes, dim);
-            break;
-        }
-        case GAN_LAYER_CLASS_PROJECTION: {
-            int classes = gan__rb_i32(r);
-            if (r->st == GAN_OK && use_bias != 1)
-                st = gan__err(GAN_EFORMAT, "class_projection with use_bias %u (always 1)", use_bias);
-            else
-                st = r->st ? r->st : gan_model_add_class_projection(m, classes);
-            break;
-        }
-        case GAN_LAYER_DROPOUT: {
-            float rate = gan__rb_f32(r);
-            st = r->st ? r->st : gan_model_add_dropout(m, rate);
-            break;
-        }
-        case GAN_LAYER_RESHAPE:
-            if ((st = read_shape(r, &ndim, dims)) == GAN_OK)
-                st = gan_model_add_reshape(m, ndim, dims);
-            break;
-        default:
-            st = gan__err(GAN_EFORMAT, "unknown layer kind %u", kind);
-            break;
-        }
+        st = decode_layer(r, m, kind, sn, use_bias);
         if (st == GAN_OK && !trainable)
             st = gan_model_set_trainable(m, i, 0);
         if (st != GAN_OK && r->st == GAN_OK) {
@@ -265,35 +151,39 @@ static gan_status decode_arch(gan__rbuf *r, uint32_t file_flags, gan_model **out
     return GAN_OK;
 }
 
+/* The section (type, slot) exists and declares exactly n floats. */
+static gan_status check_float_section(const gan__container *c, uint32_t type, uint32_t slot, size_t n,
+                                      const gan__section **out)
+{
+    const gan__section *s = gan__find_section(c, type, slot);
+    *out = s;
+    if (!s)
+        return gan__err(GAN_EFORMAT, "%s: the %s section%s is missing", c->name, gan__sec_names[type],
+                        slot ? " of the discriminator" : "");
+    if (n > SIZE_MAX / 4 || s->raw_len != n * 4)
+        return gan__err(GAN_EFORMAT, "%s: %s section has %zu bytes, the architecture needs %zu "
+                        "(%zu floats)", c->name, gan__sec_names[type], s->raw_len, n * 4, n);
+    return GAN_OK;
+}
+
 /* Parameters and state (batchnorm statistics, spectral normalisation u) of
-   model slot `slot` into m. */
+   model slot `slot` into m, whose layers were appended with defer_arenas:
+   the sections' declared sizes are compared with the architecture's counts,
+   then the streams are verified (size, CRC32, finite values) in 64 KiB
+   chunks, and only then are the arenas allocated and filled. */
 static gan_status decode_weights(const gan__container *c, uint32_t slot, gan_model *m)
 {
-    unsigned char *raw = NULL;
-    gan__rbuf r;
+    const gan__section *ps, *ss;
     gan_status st;
-    if ((st = gan__open_section(c, GAN__SEC_PARAMS, slot, &raw, &r)) != GAN_OK)
+    if ((st = check_float_section(c, GAN__SEC_PARAMS, slot, m->n_params, &ps)) != GAN_OK ||
+        (st = check_float_section(c, GAN__SEC_STATE, slot, m->n_state, &ss)) != GAN_OK ||
+        (st = gan__verify_section(c, ps, 0)) != GAN_OK || (st = gan__verify_section(c, ss, 0)) != GAN_OK ||
+        (st = gan__model_alloc_arenas(m)) != GAN_OK ||
+        (st = gan__inflate_split(c, ps, NULL, 0, (unsigned char *)m->params)) != GAN_OK ||
+        (st = gan__inflate_split(c, ss, NULL, 0, (unsigned char *)m->state)) != GAN_OK)
         return st;
-    if (r.len != m->n_params * 4)
-        st = gan__err(GAN_EFORMAT, "%s: parameters section has %zu bytes, the architecture needs %zu "
-                      "(%zu floats)", c->name, r.len, m->n_params * 4, m->n_params);
-    else {
-        gan__rb_floats(&r, m->params, m->n_params);
-        st = gan__rb_end(&r);
-    }
-    gan__free(raw);
-    if (st != GAN_OK)
-        return st;
-    if ((st = gan__open_section(c, GAN__SEC_STATE, slot, &raw, &r)) != GAN_OK)
-        return st;
-    if (r.len != m->n_state * 4)
-        st = gan__err(GAN_EFORMAT, "%s: state section has %zu bytes, the architecture needs %zu",
-                      c->name, r.len, m->n_state * 4);
-    else {
-        gan__rb_floats(&r, m->state, m->n_state);
-        st = gan__rb_end(&r);
-    }
-    gan__free(raw);
+    gan__floats_from_le(m->params, m->n_params);
+    gan__floats_from_le(m->state, m->n_state);
     for (size_t i = 0; st == GAN_OK && i < m->n_layers; i++) {
         const gan__layer *l = &m->layers[i];
         if (l->n_state && gan__check_state(l, m->state + l->state_off) != GAN_OK) {
@@ -304,27 +194,37 @@ static gan_status decode_weights(const gan__container *c, uint32_t slot, gan_mod
     return st;
 }
 
-gan_status gan__load_model_slot(const gan__container *c, uint32_t slot, gan_model **out)
+gan_status gan__load_model_arch(const gan__container *c, uint32_t slot, gan_model **out)
 {
     unsigned char *raw = NULL;
     gan__rbuf r;
     gan_status st;
-    gan_model *m = NULL;
     *out = NULL;
+    /* gan__open_section refuses an architecture over GAN__GANC_MAX_ARCH
+       before inflating it. */
     if ((st = gan__open_section(c, GAN__SEC_ARCH, slot, &raw, &r)) != GAN_OK)
         return st;
-    if (r.len > GAN__GANC_MAX_ARCH)
-        st = gan__err(GAN_EFORMAT, "%s: architecture section of %zu bytes exceeds %zu", c->name, r.len,
-                      GAN__GANC_MAX_ARCH);
-    else
-        st = decode_arch(&r, c->flags, &m);
+    st = decode_arch(&r, c->flags, out);
     gan__free(raw);
-    if (st == GAN_OK && (st = decode_weights(c, slot, m)) != GAN_OK) {
-        gan_model_free(m);
-        m = NULL;
-    }
-    *out = m;
     return st;
+}
+
+gan_status gan__load_model_weights(const gan__container *c, uint32_t slot, gan_model **m)
+{
+    gan_status st = decode_weights(c, slot, *m);
+    if (st != GAN_OK) {
+        gan_model_free(*m);
+        *m = NULL;
+    }
+    return st;
+}
+
+gan_status gan__load_model_slot(const gan__container *c, uint32_t slot, gan_model **out)
+{
+    gan_status st;
+    if ((st = gan__load_model_arch(c, slot, out)) != GAN_OK)
+        return st;
+    return gan__load_model_weights(c, slot, out);
 }
 
 gan_status gan__encode_model(gan__wbuf *file, const gan_model *m, uint32_t slot)
@@ -379,6 +279,26 @@ gan_status gan_model_save(const gan_model *m, const char *path)
     return st;
 }
 
+/* A model read from a training checkpoint uses the generator's sections
+   only; the others (discriminator, optimizers, trainer, dataset, EMA) are
+   still checked, streaming and without keeping their bytes (size, CRC32),
+   so a damaged checkpoint is refused whichever part is read. */
+static gan_status verify_unused_sections(const gan__container *c)
+{
+    gan_status st;
+    if (c->kind != GAN_FILE_CHECKPOINT)
+        return GAN_OK;
+    for (uint32_t i = 0; i < c->n; i++) {
+        const gan__section *s = &c->sec[i];
+        if (s->slot == 0 && (s->type == GAN__SEC_ARCH || s->type == GAN__SEC_PARAMS ||
+                             s->type == GAN__SEC_STATE))
+            continue;
+        if ((st = gan__verify_section(c, s, SIZE_MAX)) != GAN_OK)
+            return st;
+    }
+    return GAN_OK;
+}
+
 gan_status gan_model_load_mem(gan_model **out, const void *buf, size_t len)
 {
     gan__container c;
@@ -386,7 +306,8 @@ gan_status gan_model_load_mem(gan_model **out, const void *buf, size_t len)
     GAN__CHECK_ARG(out != NULL);
     *out = NULL;
     GAN__CHECK_ARG(buf != NULL || len == 0);
-    if ((st = gan__parse_container(buf, len, GAN__MEM_NAME, &c)) != GAN_OK)
+    if ((st = gan__parse_container(buf, len, GAN__MEM_NAME, &c)) != GAN_OK ||
+        (st = verify_unused_sections(&c)) != GAN_OK)
         return st;
     if ((st = gan__load_model_slot(&c, 0, out)) != GAN_OK)
         return st;
@@ -405,6 +326,7 @@ gan_status gan_model_load(gan_model **out, const char *path)
     if ((st = gan__read_file(path, &b)) != GAN_OK)
         return st;
     if ((st = gan__parse_container(b.data, b.len, path, &c)) == GAN_OK &&
+        (st = verify_unused_sections(&c)) == GAN_OK &&
         (st = gan__load_model_slot(&c, 0, out)) == GAN_OK)
         gan__model_drop_grads(*out);
     gan__blob_free(&b);

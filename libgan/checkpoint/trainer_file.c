@@ -64,14 +64,44 @@ static gan_status encode_optimizer(gan__wbuf *file, const gan_optimizer *o, uint
 }
 
 
+/* The optimizer section: a 52-byte record, then n state floats, n being
+   0, n_params or 2 n_params.  The declared size is checked against those
+   before inflating, the stream verified (size, CRC32, finite state) before
+   the state is allocated. */
+#define OPT_HEAD 52u
 static gan_status decode_optimizer(const gan__container *c, uint32_t slot, size_t n_params, gan__opt_rec *o)
 {
-    unsigned char *raw = NULL;
+    unsigned char head[OPT_HEAD];
+    const gan__section *s = gan__find_section(c, GAN__SEC_OPTIM, slot);
     gan__rbuf r;
     gan_status st;
+    size_t n;
     memset(o, 0, sizeof *o);
-    if ((st = gan__open_section(c, GAN__SEC_OPTIM, slot, &raw, &r)) != GAN_OK)
+    if (!s)
+        return gan__err(GAN_EFORMAT, "%s: the optimizer section%s is missing", c->name,
+                        slot ? " of the discriminator" : "");
+    n = s->raw_len >= OPT_HEAD ? (s->raw_len - OPT_HEAD) / 4 : 0;
+    if (s->raw_len < OPT_HEAD || (s->raw_len - OPT_HEAD) % 4 != 0 ||
+        (n != 0 && n != n_params && n != 2 * n_params))
+        return gan__err(GAN_EFORMAT, "%s: optimizer %u section has %zu bytes; the model's %zu parameters "
+                        "need %u + 4 x 0, %zu or %zu", c->name, slot, s->raw_len, n_params, OPT_HEAD,
+                        n_params, 2 * n_params);
+    if ((st = gan__verify_section(c, s, OPT_HEAD)) != GAN_OK)
         return st;
+    if (n && !(o->state = gan__malloc(n * sizeof(float))))
+        return gan__err(GAN_ENOMEM, "%s: out of memory for optimizer state", c->name);
+    if ((st = gan__inflate_split(c, s, head, OPT_HEAD, (unsigned char *)o->state)) != GAN_OK) {
+        gan__free(o->state);
+        o->state = NULL;
+        return st;
+    }
+    gan__floats_from_le(o->state, n);
+    r.p = head;
+    r.len = OPT_HEAD;
+    r.off = 0;
+    r.name = c->name;
+    r.what = gan__sec_names[GAN__SEC_OPTIM];
+    r.st = GAN_OK;
     gan_optimizer_config_init(&o->cfg, sizeof o->cfg);
     o->cfg.kind = (gan_optimizer_kind)gan__rb_u32(&r);
     o->cfg.lr = gan__rb_f32(&r);
@@ -84,18 +114,10 @@ static gan_status decode_optimizer(const gan__container *c, uint32_t slot, size_
     o->cfg.weight_decay = gan__rb_f32(&r);
     o->step = gan__rb_u64(&r);
     o->n = gan__rb_u64(&r);
-    if (r.st == GAN_OK && o->n != 0 && o->n != n_params && o->n != 2 * (uint64_t)n_params)
-        r.st = gan__err(GAN_EFORMAT, "%s: optimizer %u holds %llu state values; the model has %zu "
-                        "parameters", c->name, slot, (unsigned long long)o->n, n_params);
-    if (r.st == GAN_OK && o->n) {
-        o->state = gan__malloc((size_t)o->n * sizeof(float));
-        if (!o->state)
-            r.st = gan__err(GAN_ENOMEM, "%s: out of memory for optimizer state", c->name);
-        else
-            gan__rb_floats(&r, o->state, (size_t)o->n);
-    }
+    if (r.st == GAN_OK && o->n != n)
+        r.st = gan__err(GAN_EFORMAT, "%s: optimizer %u holds %llu state values in %zu bytes", c->name,
+                        slot, (unsigned long long)o->n, s->raw_len);
     st = gan__rb_end(&r);
-    gan__free(raw);
     if (st != GAN_OK) {
         gan__free(o->state);
         o->state = NULL;
@@ -307,8 +329,7 @@ void gan__ckpt_free(gan__ckpt *k)
    generator parameter. */
 static gan_status decode_ema(const gan__container *c, gan__ckpt *k)
 {
-    unsigned char *raw = NULL;
-    gan__rbuf r;
+    const gan__section *s;
     gan_status st;
     const int has = gan__find_section(c, GAN__SEC_EMA, 0) != NULL;
     if (has != (k->tr.ts.ema_decay > 0.0f))
@@ -316,19 +337,42 @@ static gan_status decode_ema(const gan__container *c, gan__ckpt *k)
                         (double)k->tr.ts.ema_decay, has ? "but" : "without");
     if (!has)
         return GAN_OK;
-    if ((st = gan__open_section(c, GAN__SEC_EMA, 0, &raw, &r)) != GAN_OK)
+    s = gan__find_section(c, GAN__SEC_EMA, 0);
+    if (s->raw_len != k->g->n_params * 4)
+        return gan__err(GAN_EFORMAT, "%s: generator EMA section has %zu bytes, the generator needs %zu",
+                        c->name, s->raw_len, k->g->n_params * 4);
+    if ((st = gan__verify_section(c, s, 0)) != GAN_OK)
         return st;
-    if (r.len != k->g->n_params * 4)
-        st = gan__err(GAN_EFORMAT, "%s: generator EMA section has %zu bytes, the generator needs %zu",
-                      c->name, r.len, k->g->n_params * 4);
-    else if (!(k->ema = gan__malloc(k->g->n_params * sizeof(float) + 1)))
-        st = gan__err(GAN_ENOMEM, "%s: out of memory for the generator EMA", c->name);
-    else {
-        gan__rb_floats(&r, k->ema, k->g->n_params);
-        st = gan__rb_end(&r);
-    }
-    gan__free(raw);
+    if (!(k->ema = gan__malloc(k->g->n_params * sizeof(float) + 1)))
+        return gan__err(GAN_ENOMEM, "%s: out of memory for the generator EMA", c->name);
+    if ((st = gan__inflate_split(c, s, NULL, 0, (unsigned char *)k->ema)) == GAN_OK)
+        gan__floats_from_le(k->ema, k->g->n_params);
     return st;
+}
+
+/* Every float section's declared size against the architectures, before
+   anything is inflated or allocated. */
+static gan_status check_declared_sizes(const gan__container *c, const gan_model *g, const gan_model *d)
+{
+    for (uint32_t i = 0; i < c->n; i++) {
+        const gan__section *s = &c->sec[i];
+        const gan_model *m = s->slot ? d : g;
+        size_t want = SIZE_MAX;
+        if (s->type == GAN__SEC_PARAMS || (s->type == GAN__SEC_EMA && s->slot == 0))
+            want = m->n_params * 4;
+        else if (s->type == GAN__SEC_STATE)
+            want = m->n_state * 4;
+        else if (s->type == GAN__SEC_OPTIM) {
+            if (s->raw_len == OPT_HEAD + 8 * m->n_params || s->raw_len == OPT_HEAD + 4 * m->n_params)
+                continue;
+            want = OPT_HEAD;
+        }
+        if (want != SIZE_MAX && s->raw_len != want)
+            return gan__err(GAN_EFORMAT, "%s: offset %zu: %s section%s declares %zu bytes, the "
+                            "architecture needs %zu", c->name, s->offset + 8, gan__sec_names[s->type],
+                            s->slot ? " of the discriminator" : "", s->raw_len, want);
+    }
+    return GAN_OK;
 }
 
 gan_status gan__ckpt_decode(const unsigned char *buf, size_t len, const char *name, gan__ckpt *k)
@@ -341,10 +385,18 @@ gan_status gan__ckpt_decode(const unsigned char *buf, size_t len, const char *na
     if (c.kind != GAN_FILE_CHECKPOINT)
         return gan__err(GAN_EFORMAT, "%s: a model file, not a training checkpoint (load it with "
                         "gan_model_load)", name);
-    if ((st = gan__load_model_slot(&c, 0, &k->g)) == GAN_OK && (st = gan__load_model_slot(&c, 1, &k->d)) == GAN_OK &&
+    /* Both architectures first (counts only), then every float section's
+       declared size against them, then the small trainer and dataset
+       records (at most 1 MiB each), and only then any arena: a file that
+       fails any check of these allocates nothing large. */
+    if ((st = gan__load_model_arch(&c, 0, &k->g)) == GAN_OK &&
+        (st = gan__load_model_arch(&c, 1, &k->d)) == GAN_OK &&
+        (st = check_declared_sizes(&c, k->g, k->d)) == GAN_OK &&
+        (st = decode_trainer(&c, &k->tr)) == GAN_OK && (st = decode_dataset(&c, &k->ds)) == GAN_OK &&
+        (st = gan__load_model_weights(&c, 0, &k->g)) == GAN_OK &&
+        (st = gan__load_model_weights(&c, 1, &k->d)) == GAN_OK &&
         (st = decode_optimizer(&c, 0, k->g->n_params, &k->og)) == GAN_OK &&
-        (st = decode_optimizer(&c, 1, k->d->n_params, &k->od)) == GAN_OK &&
-        (st = decode_trainer(&c, &k->tr)) == GAN_OK && (st = decode_dataset(&c, &k->ds)) == GAN_OK)
+        (st = decode_optimizer(&c, 1, k->d->n_params, &k->od)) == GAN_OK)
         st = decode_ema(&c, k);
     if (st != GAN_OK)
         gan__ckpt_free(k);

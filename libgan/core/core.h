@@ -63,6 +63,32 @@ gan_status gan__check_handle(const void *h, uint32_t magic, const char *what, co
             return st_;                                                        \
     } while (0)
 
+/*
+ * In-use flag of a handle (issue 18, item 10).  The calls that write a
+ * handle's buffers (a model's forward and backward, a sampler's generate,
+ * a trainer's step, an optimizer's step) set it on entry and clear it on
+ * return, so a second thread using the same handle at the same time gets
+ * GAN_ESTATE instead of silently wrong numbers.  One atomic exchange per
+ * call; calls on different handles (many samplers on one const model)
+ * never touch a shared flag.  Zero (calloc) is "free".
+ */
+#include <stdatomic.h>
+typedef atomic_int gan__busy;
+
+/* 1 when the caller now holds the flag, 0 when another call holds it. */
+static inline int gan__busy_enter(gan__busy *b)
+{
+    return atomic_exchange_explicit(b, 1, memory_order_acquire) == 0;
+}
+
+static inline void gan__busy_leave(gan__busy *b)
+{
+    atomic_store_explicit(b, 0, memory_order_release);
+}
+
+/* GAN_ESTATE: "func: this <what> is in use by another thread; <hint>". */
+gan_status gan__busy_err(const char *func, const char *what, const char *hint);
+
 /* ---- config structs (config.c) -------------------------------------------- */
 
 /* One public config struct of gan.h: what the size handshake needs. */

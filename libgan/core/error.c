@@ -93,3 +93,8 @@ gan_status gan__check_handle(const void *h, uint32_t magic, const char *what, co
         return gan__err(GAN_ESTATE, "%s: not a %s handle (wrong type or corrupted)", func, what);
     return GAN_OK;
 }
+
+gan_status gan__busy_err(const char *func, const char *what, const char *hint)
+{
+    return gan__err(GAN_ESTATE, "%s: this %s is in use by another thread; %s", func, what, hint);
+}

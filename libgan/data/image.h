@@ -107,4 +107,31 @@ gan_status gan__image_cache_read(const char *path, const unsigned char *key, siz
 gan_status gan__image_cache_write(const char *path, const unsigned char *key, size_t key_len,
                                   const gan__image_set *s);
 
+/* ---- the folder scan (image_scan.c) ---- */
+
+/* Deepest folder nesting followed, and most files listed. */
+#define GAN__IMAGE_MAX_DEPTH 64
+#define GAN__IMAGE_MAX_FILES ((size_t)1 << 26)
+
+typedef struct gan__img_entry {
+    char *rel;                   /* relative path, '/'-separated (or the buffer's name) */
+    char *path;                  /* for messages and reading: dir/rel, or the name */
+    uint64_t size;
+    int64_t mtime_s;             /* modification time; for buffers, 0 */
+    uint32_t mtime_ns;           /* ... nanoseconds; for buffers, their CRC-32 */
+    gan_status bad;              /* a problem found by the scan (GAN_OK: none) */
+    char *bad_msg;               /* its message */
+    const unsigned char *mem;    /* the bytes of a buffer entry */
+} gan__img_entry;
+
+typedef struct gan__img_list {
+    gan__img_entry *e;
+    size_t n, cap;
+    size_t ignored;
+} gan__img_list;
+
+gan_status gan__img_scan(gan__img_list *L, const char *dir, char **root_out);
+void gan__img_list_free(gan__img_list *L);
+gan__img_entry *gan__img_list_add(gan__img_list *L);
+
 #endif /* GAN_DATA_IMAGE_H */

@@ -104,10 +104,11 @@ static void gan__png_warning(png_structp png, png_const_charp msg)
 
 /*
  * libpng's own buffers (a row, zlib's window, one ancillary chunk of at most
- * its 8 MB chunk limit) stay far below this; the pixels are ours.  A chunk
- * whose header claims more (a 2 GB sPLT in a 60-byte file, found by
- * fuzz_image) passes libpng's length check with only a warning, and the
- * chunk reader then asks for it whole: refused here, libpng skips the
+ * its 8 MB chunk limit) stay far below this; the pixels are ours.
+ * gan__png_walk_chunks already bounds every chunk by the bytes present, so
+ * a tiny file cannot declare a huge chunk; this cap also bounds a large
+ * file's (a 100 MB PNG with one 90 MB text chunk, which libpng 1.6 would
+ * allocate whole after only a warning): refused here, libpng skips the
  * chunk as a benign error.
  */
 #define GAN__PNG_ALLOC_MAX ((png_alloc_size_t)32 << 20)
@@ -156,6 +157,10 @@ static int gan__png_run_decode(gan__png_run *r)
 #  endif
 #endif
     png_set_user_limits(r->png, GAN__IMAGE_MAX_SIDE, GAN__IMAGE_MAX_SIDE);
+    /* Ancillary chunks (sPLT, text, iCCP...) are capped so a tiny file cannot
+       make libpng allocate without bound; pixel memory is capped above. */
+    png_set_chunk_malloc_max(r->png, (png_alloc_size_t)8 << 20);
+    png_set_chunk_cache_max(r->png, 1000);
     png_set_read_fn(r->png, r, gan__png_read);
     png_read_info(r->png, r->info);
     png_get_IHDR(r->png, r->info, &w, &h, &depth, &type, NULL, NULL, NULL);
@@ -191,11 +196,46 @@ static int gan__png_run_decode(gan__png_run *r)
     return 0;
 }
 
+static char gan__png_printable(unsigned char c)
+{
+    return (c >= 0x21 && c < 0x7f) ? (char)c : '?';
+}
+
+/* Walks the chunk list before libpng does: every chunk must fit in the bytes
+   that are there. libpng 1.6 treats an ancillary chunk over its malloc limit
+   as a benign error (a warning when reading) and allocates the declared
+   length anyway, so a 62-byte file declaring a 512 MiB sPLT chunk would
+   allocate 512 MiB. Bounding each chunk by the file bounds every allocation
+   libpng makes for chunk data by the file's size. */
+static gan_status gan__png_walk_chunks(const unsigned char *buf, size_t len, const char *name)
+{
+    size_t off = 8;                     /* after the signature */
+    while (off < len) {
+        if (len - off < 12)
+            return gan__err(GAN_EFORMAT, "%s: offset %zu: PNG chunk header needs 12 bytes, "
+                            "%zu remain (the file is truncated)", name, off, len - off);
+        uint32_t n = (uint32_t)buf[off] << 24 | (uint32_t)buf[off + 1] << 16 |
+                     (uint32_t)buf[off + 2] << 8 | buf[off + 3];
+        if (n > len - off - 12)
+            return gan__err(GAN_EFORMAT, "%s: offset %zu: PNG chunk '%c%c%c%c' declares %lu "
+                            "bytes of data, the file has %zu left (truncated or corrupt)",
+                            name, off, gan__png_printable(buf[off + 4]),
+                            gan__png_printable(buf[off + 5]), gan__png_printable(buf[off + 6]),
+                            gan__png_printable(buf[off + 7]), (unsigned long)n, len - off - 12);
+        if (memcmp(buf + off + 4, "IEND", 4) == 0)
+            return GAN_OK;
+        off += 12 + (size_t)n;
+    }
+    return GAN_OK;                      /* no IEND: libpng says so, with its offset */
+}
+
 static gan_status gan__png_decode(const unsigned char *buf, size_t len, const char *name,
                                   uint64_t max_pixels, gan__image *out)
 {
     gan__png_run r;
-    gan_status st = GAN_OK;
+    gan_status st = gan__png_walk_chunks(buf, len, name);
+    if (st != GAN_OK)
+        return st;
     memset(&r, 0, sizeof r);
     r.buf = buf;
     r.len = len;

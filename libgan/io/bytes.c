@@ -47,6 +47,13 @@ void gan__wb_u64(gan__wbuf *b, uint64_t v)
     gan__wb_u32(b, (uint32_t)(v >> 32));
 }
 
+void gan__wb_shape(gan__wbuf *b, const gan__shape *s)
+{
+    gan__wb_u32(b, (uint32_t)s->ndim);
+    for (int i = 0; i < 3; i++)
+        gan__wb_u32(b, (uint32_t)(i < s->ndim ? s->d[i] : 0));
+}
+
 void gan__wb_f32(gan__wbuf *b, float f)
 {
     uint32_t v;
@@ -125,6 +132,14 @@ int32_t gan__rb_i32(gan__rbuf *r)
     return v;
 }
 
+gan_status gan__rb_shape(gan__rbuf *r, size_t *ndim, int dims[3])
+{
+    *ndim = gan__rb_u32(r);
+    for (int i = 0; i < 3; i++)
+        dims[i] = gan__rb_i32(r);
+    return r->st;
+}
+
 float gan__rb_f32(gan__rbuf *r)
 {
     uint32_t u = gan__rb_u32(r);
@@ -142,6 +157,15 @@ void gan__rb_floats(gan__rbuf *r, float *dst, size_t n)
         dst[i] = gan__rb_f32(r);
     if (gan__has_nonfinite(dst, n))
         r->st = gan__err(GAN_ENUMERIC, "%s: %s section holds NaN or infinite values", r->name, r->what);
+}
+
+void gan__floats_from_le(float *x, size_t n)
+{
+    unsigned char *b = (unsigned char *)x;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v = gan__get_le32(b + 4 * i);
+        memcpy(x + i, &v, 4);
+    }
 }
 
 gan_status gan__rb_end(gan__rbuf *r)

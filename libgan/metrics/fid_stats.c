@@ -337,7 +337,7 @@ static gan_status gan__fid_check_covariance(const gan_fid_stats *s, const char *
         for (size_t j = i + 1; j < d; j++) {
             const double x = s->m2[i * d + j], y = s->m2[j * d + i];
             const double scale = sqrt(s->m2[i * d + i] * s->m2[j * d + j]);
-            if (fabs(x - y) > 1e-9 * scale + 1e-300)
+            if (fabs(x - y) > 1e-9 * (scale + fabs(x) + fabs(y)) + 1e-300)
                 return gan__err(GAN_EFORMAT, "%s: covariance is not symmetric (entry %zu,%zu is %g, "
                                 "entry %zu,%zu is %g)", name, i, j, x, j, i, y);
         }

@@ -61,7 +61,7 @@ gan_status gan__infer_buf_init(gan__infer_buf *b, const gan_model *m, size_t max
         a = max_batch * l->aux_per_sample + l->aux_fixed;
         if (a > aux)
             aux = a;
-        w = l->ops->workspace(l, max_batch);
+        w = gan__layer_workspace(l, max_batch);
         if (w > ws)
             ws = w;
     }
@@ -124,7 +124,7 @@ gan_status gan__infer(const gan_model *m, gan__infer_buf *b, const float *x,
             cx.style_dim = m->style_dim;
             /* Read-only and the caller's: threads share nothing here. */
             cx.labels = m->n_classes ? labels + n0 : NULL;
-            l->ops->forward(l, &cx, b->act[cur], b->act[cur ^ 1]);
+            gan__layer_run(l)->forward(l, &cx, b->act[cur], b->act[cur ^ 1]);
             cur ^= 1;
         }
         memcpy(y + n0 * b->out_elems, b->act[cur], nb * b->out_elems * sizeof(float));

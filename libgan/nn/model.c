@@ -1,5 +1,7 @@
 /*
  * model.c -- the gan_model handle: building, buffers, forward and backward.
+ * The gan_model_add_* builders live with their kinds in nn/layers/ and end
+ * in gan__model_append here.
  *
  * Memory plan.  Building a model only grows three arenas: parameters, their
  * gradients (same size, same offsets) and non-trainable state (batchnorm
@@ -13,7 +15,6 @@
  * backward then never allocate.
  */
 #include <stddef.h>
-#include <stdio.h>
 
 #include "nn/nn.h"
 
@@ -113,8 +114,8 @@ gan_status gan__model_clone(const gan_model *src, gan_model **out)
         for (size_t i = 0; i < src->n_layers; i++)
             m->layers[i].keep_out = 0;
         m->n_layers = m->cap_layers = src->n_layers;
-        m->n_params = src->n_params;
-        m->n_state = src->n_state;
+        m->n_params = m->cap_params = src->n_params;
+        m->n_state = m->cap_state = src->n_state;
         if (m->n_params)
             memcpy(m->params, src->params, m->n_params * sizeof(float));
         if (m->n_state)
@@ -133,15 +134,28 @@ static const gan__shape *gan__model_out_shape(const gan_model *m)
     return m->n_layers ? &m->layers[m->n_layers - 1].out : &m->in;
 }
 
-/* Grow an aligned float arena from n_old to n_new floats, keeping contents. */
-static float *gan__grow_arena(float *old, size_t n_old, size_t n_new)
+/* Make room for n_new floats in an aligned arena of *cap floats holding
+   n_old, keeping contents and zeroing the rest: capacity at least doubles,
+   so building N layers copies O(total) floats, not O(N * total). */
+static float *gan__grow_arena(float *old, size_t n_old, size_t n_new, size_t cap, size_t *new_cap)
 {
-    float *p = gan__aligned_alloc(n_new * sizeof(float));
+    float *p;
+    size_t c = cap;
+    if (n_new <= cap && old) {
+        *new_cap = cap;
+        return old;
+    }
+    if (c < 64)
+        c = 64;
+    while (c < n_new)
+        c = c > SIZE_MAX / 2 / sizeof(float) ? n_new : 2 * c;
+    p = gan__aligned_alloc(c * sizeof(float));
     if (!p)
         return NULL;
     if (n_old)
         memcpy(p, old, n_old * sizeof(float));
-    memset(p + n_old, 0, (n_new - n_old) * sizeof(float));
+    memset(p + n_old, 0, (c - n_old) * sizeof(float));
+    *new_cap = c;
     return p;
 }
 
@@ -157,17 +171,24 @@ static void gan__init_layer(gan_model *m, size_t i)
 {
     gan__layer *l = &m->layers[i];
     gan__rng r;
+    const gan__layer_ops *ops = gan__layer_run(l);
     gan__layer_init_rng(&r, m->init_seed, i);
     /* Arenas are NULL while empty: no arithmetic on them then (UB). */
-    l->ops->init(l, l->n_params ? m->params + l->param_off : NULL,
-                 l->n_state ? m->state + l->state_off : NULL, &r);
+    if (ops->init)
+        ops->init(l, l->n_params ? m->params + l->param_off : NULL,
+                  l->n_state ? m->state + l->state_off : NULL, &r);
 }
 
-/*
- * Append layer *t (kind, ops and settings filled in; shapes not yet).
- * All-or-nothing: on any failure the model is unchanged.
- */
-static gan_status gan__add_layer(gan_model *m, gan__layer *t, const char *func)
+void gan__layer_blank(gan__layer *t, gan_layer_kind kind)
+{
+    memset(t, 0, sizeof *t);
+    t->kind = kind;
+    t->ops = gan__layer_ops_for(kind);
+}
+
+/* All or nothing (nn.h); the kind's build op calls it once the settings
+   are checked. */
+gan_status gan__model_append(gan_model *m, gan__layer *t, const char *func)
 {
     char s[64];
     gan_status st;
@@ -178,7 +199,7 @@ static gan_status gan__add_layer(gan_model *m, gan__layer *t, const char *func)
     t->in = *gan__model_out_shape(m);
     t->trainable = 1;
     t->n_params = t->n_state = t->aux_per_sample = t->aux_fixed = 0;
-    if ((st = t->ops->setup(t)) != GAN_OK) {
+    if ((st = gan__layer_run(t)->setup(t)) != GAN_OK) {
         gan__err_prefix("%s: layer %zu (%s) with input %s", func, idx, t->ops->name,
                         gan__shape_str(&t->in, s, sizeof s));
         return st;
@@ -196,47 +217,84 @@ static gan_status gan__add_layer(gan_model *m, gan__layer *t, const char *func)
         m->layers = nl;
         m->cap_layers = cap;
     }
+    t->param_off = m->n_params;
+    t->state_off = m->n_state;
+    if (m->defer_arenas) {
+        /* A file load: counts only; gan__model_alloc_arenas follows once
+           the file's sections are checked against them. */
+        m->n_params += t->n_params;
+        m->n_state += t->n_state;
+        m->layers[idx] = *t;
+        m->n_layers++;
+        m->generation++;
+        return GAN_OK;
+    }
     /* The gradient arena grows with the parameters unless it was dropped
        (a model loaded for inference); then it is made when needed. */
     const int with_grads = m->grads != NULL || m->n_params == 0;
+    size_t pcap = m->cap_params, gcap = m->cap_params, scap = m->cap_state;
     if (t->n_params) {
-        np = gan__grow_arena(m->params, m->n_params, m->n_params + t->n_params);
-        if (with_grads)
-            ng = gan__grow_arena(m->grads, m->n_params, m->n_params + t->n_params);
+        np = gan__grow_arena(m->params, m->n_params, m->n_params + t->n_params, m->cap_params, &pcap);
+        if (np && with_grads)
+            ng = gan__grow_arena(m->grads, m->n_params, m->n_params + t->n_params, m->cap_params, &gcap);
     }
     if (t->n_state)
-        ns = gan__grow_arena(m->state, m->n_state, m->n_state + t->n_state);
+        ns = gan__grow_arena(m->state, m->n_state, m->n_state + t->n_state, m->cap_state, &scap);
     if ((t->n_params && (!np || (with_grads && !ng))) || (t->n_state && !ns)) {
-        gan__aligned_free(np);
-        gan__aligned_free(ng);
-        gan__aligned_free(ns);
+        if (np != m->params)
+            gan__aligned_free(np);
+        if (ng != m->grads)
+            gan__aligned_free(ng);
+        if (ns != m->state)
+            gan__aligned_free(ns);
         return gan__err(GAN_ENOMEM, "%s: out of memory for %zu parameters", func, t->n_params);
     }
-    t->param_off = m->n_params;
-    t->state_off = m->n_state;
     if (np) {
-        gan__aligned_free(m->params);
+        if (np != m->params)
+            gan__aligned_free(m->params);
         m->params = np;
         if (with_grads) {
-            gan__aligned_free(m->grads);
+            if (ng != m->grads)
+                gan__aligned_free(m->grads);
             m->grads = ng;
         }
+        m->cap_params = pcap;
         m->n_params += t->n_params;
     }
     if (ns) {
-        gan__aligned_free(m->state);
+        if (ns != m->state)
+            gan__aligned_free(m->state);
         m->state = ns;
+        m->cap_state = scap;
         m->n_state += t->n_state;
     }
     m->layers[idx] = *t;
     m->n_layers++;
-    if (gan__kind_uses_labels(t->kind))
-        m->n_classes = t->u.cls.classes;
     m->generation++;
     gan__init_layer(m, idx);
-    gan__plan_layers(m);
+    /* Appending changes the plan of the last two layers only. */
+    gan__plan_layers_from(m, idx ? idx - 1 : 0);
     /* Batch buffers were planned for the old layer list. */
     gan__free_batch_buffers(m);
+    return GAN_OK;
+}
+
+gan_status gan__model_alloc_arenas(gan_model *m)
+{
+    m->defer_arenas = 0;
+    if (m->n_params)
+        m->params = gan__aligned_alloc(m->n_params * sizeof(float));
+    if (m->n_state)
+        m->state = gan__aligned_alloc(m->n_state * sizeof(float));
+    if ((m->n_params && !m->params) || (m->n_state && !m->state))
+        return gan__err(GAN_ENOMEM, "out of memory for a model of %zu parameters", m->n_params);
+    m->cap_params = m->n_params;
+    m->cap_state = m->n_state;
+    if (m->n_params)
+        memset(m->params, 0, m->n_params * sizeof(float));
+    if (m->n_state)
+        memset(m->state, 0, m->n_state * sizeof(float));
+    gan__plan_layers(m);
     return GAN_OK;
 }
 
@@ -249,232 +307,7 @@ void gan__model_keep_output(gan_model *m, size_t k)
         gan__free_batch_buffers(m);   /* planned with buffers now aliased */
 }
 
-gan_status gan_dense_config_init(gan_dense_config *cfg, size_t size)
-{
-    return gan__config_read(&gan__dense_config_type, cfg, size, NULL, __func__);
-}
-
-gan_status gan_conv2d_config_init(gan_conv2d_config *cfg, size_t size)
-{
-    return gan__config_read(&gan__conv2d_config_type, cfg, size, NULL, __func__);
-}
-
-gan_status gan_batchnorm_config_init(gan_batchnorm_config *cfg, size_t size)
-{
-    return gan__config_read(&gan__batchnorm_config_type, cfg, size, NULL, __func__);
-}
-
-gan_status gan_model_add_dense(gan_model *m, const gan_dense_config *cfg)
-{
-    gan_dense_config c;
-    gan__layer t;
-    gan_status st;
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    GAN__CHECK_ARG(cfg != NULL);
-    if ((st = gan__config_read(&gan__dense_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
-        return st;
-    if (c.units < 1 || c.units > GAN__MAX_DIM)
-        return gan__err(GAN_EINVAL, "%s: units is %d, must be in 1..%d", __func__, c.units, GAN__MAX_DIM);
-    memset(&t, 0, sizeof t);
-    t.kind = GAN_LAYER_DENSE;
-    t.spectral_norm = c.spectral_norm != 0;
-    t.ops = t.spectral_norm ? gan__sn_ops_for(GAN_LAYER_DENSE) : &gan__dense_ops;
-    t.use_bias = c.use_bias != 0;
-    t.u.dense.units = c.units;
-    return gan__add_layer(m, &t, __func__);
-}
-
-static gan_status gan__add_conv(gan_model *m, const gan_conv2d_config *cfg, int transpose,
-                                const char *func)
-{
-    gan_conv2d_config c;
-    gan__layer t;
-    gan_status st;
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if (cfg == NULL)
-        return gan__err(GAN_EINVAL, "%s: invalid argument: 'cfg != NULL'", func);
-    if ((st = gan__config_read(&gan__conv2d_config_type, &c, sizeof c, cfg, func)) != GAN_OK)
-        return st;
-    if (c.filters < 1 || c.filters > GAN__MAX_DIM)
-        return gan__err(GAN_EINVAL, "%s: filters is %d, must be in 1..%d", func, c.filters, GAN__MAX_DIM);
-    if (c.kernel_h < 1 || c.kernel_w < 1 || c.kernel_h > 64 || c.kernel_w > 64)
-        return gan__err(GAN_EINVAL, "%s: kernel %dx%d, each side must be in 1..64", func,
-                        c.kernel_h, c.kernel_w);
-    if (c.stride_h < 1 || c.stride_w < 1 || c.stride_h > 64 || c.stride_w > 64)
-        return gan__err(GAN_EINVAL, "%s: stride %dx%d, each must be in 1..64", func,
-                        c.stride_h, c.stride_w);
-    if (c.padding != GAN_PADDING_VALID && c.padding != GAN_PADDING_SAME)
-        return gan__err(GAN_EINVAL, "%s: padding %d is neither GAN_PADDING_VALID nor GAN_PADDING_SAME",
-                        func, (int)c.padding);
-    memset(&t, 0, sizeof t);
-    t.kind = transpose ? GAN_LAYER_CONV2D_TRANSPOSE : GAN_LAYER_CONV2D;
-    t.spectral_norm = c.spectral_norm != 0;
-    t.ops = t.spectral_norm ? gan__sn_ops_for(t.kind) : gan__layer_ops_for(t.kind);
-    t.use_bias = c.use_bias != 0;
-    t.u.conv.filters = c.filters;
-    t.u.conv.padding = c.padding;
-    t.u.conv.g.kh = c.kernel_h;
-    t.u.conv.g.kw = c.kernel_w;
-    t.u.conv.g.sh = c.stride_h;
-    t.u.conv.g.sw = c.stride_w;
-    return gan__add_layer(m, &t, func);
-}
-
-gan_status gan_model_add_conv2d(gan_model *m, const gan_conv2d_config *cfg)
-{
-    return gan__add_conv(m, cfg, 0, __func__);
-}
-
-gan_status gan_model_add_conv2d_transpose(gan_model *m, const gan_conv2d_config *cfg)
-{
-    return gan__add_conv(m, cfg, 1, __func__);
-}
-
-gan_status gan_model_add_batchnorm(gan_model *m, const gan_batchnorm_config *cfg)
-{
-    gan_batchnorm_config c;
-    gan__layer t;
-    gan_status st;
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if ((st = gan__config_read(&gan__batchnorm_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
-        return st;   /* cfg NULL: the defaults */
-    if (!(c.momentum >= 0.0f && c.momentum <= 1.0f))
-        return gan__err(GAN_EINVAL, "%s: momentum %g must be in [0, 1]", __func__, (double)c.momentum);
-    if (!(c.epsilon > 0.0f && c.epsilon < 1.0f))
-        return gan__err(GAN_EINVAL, "%s: epsilon %g must be in (0, 1)", __func__, (double)c.epsilon);
-    memset(&t, 0, sizeof t);
-    t.kind = GAN_LAYER_BATCHNORM;
-    t.ops = &gan__batchnorm_ops;
-    t.u.bn.momentum = c.momentum;
-    t.u.bn.epsilon = c.epsilon;
-    return gan__add_layer(m, &t, __func__);
-}
-
-static gan_status gan__add_simple(gan_model *m, gan_layer_kind kind, float param, const char *func)
-{
-    gan__layer t;
-    memset(&t, 0, sizeof t);
-    t.kind = kind;
-    t.ops = gan__layer_ops_for(kind);
-    t.u.act.alpha = param; /* alpha or rate: both are one float */
-    if (kind == GAN_LAYER_DROPOUT)
-        t.u.drop.rate = param;
-    return gan__add_layer(m, &t, func);
-}
-
-gan_status gan_model_add_leaky_relu(gan_model *m, float alpha)
-{
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if (!(alpha >= 0.0f && alpha < 1.0f))
-        return gan__err(GAN_EINVAL, "%s: alpha %g must be in [0, 1)", __func__, (double)alpha);
-    return gan__add_simple(m, GAN_LAYER_LEAKY_RELU, alpha, __func__);
-}
-
-gan_status gan_model_add_relu(gan_model *m)
-{
-    return gan__add_simple(m, GAN_LAYER_RELU, 0.0f, __func__);
-}
-
-gan_status gan_model_add_tanh(gan_model *m)
-{
-    return gan__add_simple(m, GAN_LAYER_TANH, 0.0f, __func__);
-}
-
-gan_status gan_model_add_sigmoid(gan_model *m)
-{
-    return gan__add_simple(m, GAN_LAYER_SIGMOID, 0.0f, __func__);
-}
-
-gan_status gan_model_add_dropout(gan_model *m, float rate)
-{
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if (!(rate >= 0.0f && rate < 1.0f))
-        return gan__err(GAN_EINVAL, "%s: rate %g must be in [0, 1)", __func__, (double)rate);
-    return gan__add_simple(m, GAN_LAYER_DROPOUT, rate, __func__);
-}
-
-gan_status gan_model_add_reshape(gan_model *m, size_t ndim, const int *dims)
-{
-    gan__layer t;
-    gan_status st;
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    memset(&t, 0, sizeof t);
-    if ((st = gan__shape_from_dims(ndim, dims, &t.out, __func__)) != GAN_OK)
-        return st;
-    t.kind = GAN_LAYER_RESHAPE;
-    t.ops = &gan__reshape_ops;
-    return gan__add_layer(m, &t, __func__);
-}
-
-gan_status gan_model_add_flatten(gan_model *m)
-{
-    return gan__add_simple(m, GAN_LAYER_FLATTEN, 0.0f, __func__);
-}
-
-gan_status gan_model_add_minibatch_stddev(gan_model *m)
-{
-    return gan__add_simple(m, GAN_LAYER_MINIBATCH_STDDEV, 0.0f, __func__);
-}
-
-gan_status gan_model_add_minibatch_discrimination(gan_model *m, int kernels, int kernel_dim)
-{
-    gan__layer t;
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if (kernels < 1 || kernels > 1024 || kernel_dim < 1 || kernel_dim > 1024)
-        return gan__err(GAN_EINVAL, "%s: kernels %d and kernel_dim %d must be in 1..1024", __func__,
-                        kernels, kernel_dim);
-    memset(&t, 0, sizeof t);
-    t.kind = GAN_LAYER_MINIBATCH_DISCRIMINATION;
-    t.ops = &gan__minibatch_discrimination_ops;
-    t.u.mbd.kernels = kernels;
-    t.u.mbd.dims = kernel_dim;
-    return gan__add_layer(m, &t, __func__);
-}
-
-gan_status gan_model_add_style_input(gan_model *m, int h, int w, int c)
-{
-    gan__layer t;
-    gan_status st;
-    const int dims[3] = {h, w, c};
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if (m->style_dim)
-        return gan__err(GAN_EINVAL, "%s: layer %zu is already a style input; a model has at most "
-                        "one (every adain layer reads its style vector)", __func__, m->style_layer);
-    memset(&t, 0, sizeof t);
-    if ((st = gan__shape_from_dims(3, dims, &t.out, __func__)) != GAN_OK)
-        return st;
-    t.kind = GAN_LAYER_STYLE_INPUT;
-    t.ops = &gan__style_input_ops;
-    if ((st = gan__add_layer(m, &t, __func__)) != GAN_OK)
-        return st;
-    m->style_layer = m->n_layers - 1;
-    m->style_dim = gan__shape_elems(&m->layers[m->style_layer].in);
-    return GAN_OK;
-}
-
-gan_status gan_model_add_adain(gan_model *m, float epsilon)
-{
-    gan__layer t;
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if (!(epsilon > 0.0f && epsilon < 1.0f))
-        return gan__err(GAN_EINVAL, "%s: epsilon %g must be in (0, 1)", __func__, (double)epsilon);
-    if (!m->style_dim)
-        return gan__err(GAN_EINVAL, "%s: adain needs a style input layer before it "
-                        "(gan_model_add_style_input): it has no style vector to read", __func__);
-    memset(&t, 0, sizeof t);
-    t.kind = GAN_LAYER_ADAIN;
-    t.ops = &gan__adain_ops;
-    t.u.adain.epsilon = epsilon;
-    t.u.adain.style_dim = (int)m->style_dim; /* < GAN__MAX_ELEMS: fits */
-    return gan__add_layer(m, &t, __func__);
-}
-
-gan_status gan_model_add_noise_injection(gan_model *m)
-{
-    return gan__add_simple(m, GAN_LAYER_NOISE_INJECTION, 0.0f, __func__);
-}
-
-/* ---- class layers (conditional models) ------------------------------------------ */
+/* ---- class layers (conditional models: nn/layers/class_*.c) -------------------- */
 
 gan_status gan__check_labels(const int32_t *labels, size_t n, int n_classes, const char *func)
 {
@@ -485,8 +318,7 @@ gan_status gan__check_labels(const int32_t *labels, size_t n, int n_classes, con
     return GAN_OK;
 }
 
-/* A new class layer must agree with the model's existing ones. */
-static gan_status gan__check_classes(const gan_model *m, int n_classes, const char *func)
+gan_status gan__check_classes(const gan_model *m, int n_classes, const char *func)
 {
     if (n_classes < 1 || n_classes > GAN__MAX_CLASSES)
         return gan__err(GAN_EINVAL, "%s: n_classes %d must be in 1..%d", func, n_classes,
@@ -495,39 +327,6 @@ static gan_status gan__check_classes(const gan_model *m, int n_classes, const ch
         return gan__err(GAN_EINVAL, "%s: n_classes %d differs from the %d classes of the model's "
                         "other class layers", func, n_classes, m->n_classes);
     return GAN_OK;
-}
-
-gan_status gan_model_add_class_embedding(gan_model *m, int n_classes, int dim)
-{
-    gan__layer t;
-    gan_status st;
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if ((st = gan__check_classes(m, n_classes, __func__)) != GAN_OK)
-        return st;
-    if (dim < 0 || dim > GAN__MAX_CLASSES)
-        return gan__err(GAN_EINVAL, "%s: dim %d must be in 0..%d (0: one-hot)", __func__, dim,
-                        GAN__MAX_CLASSES);
-    memset(&t, 0, sizeof t);
-    t.kind = GAN_LAYER_CLASS_EMBEDDING;
-    t.ops = &gan__class_embedding_ops;
-    t.u.cls.classes = n_classes;
-    t.u.cls.dim = dim;
-    return gan__add_layer(m, &t, __func__);
-}
-
-gan_status gan_model_add_class_projection(gan_model *m, int n_classes)
-{
-    gan__layer t;
-    gan_status st;
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if ((st = gan__check_classes(m, n_classes, __func__)) != GAN_OK)
-        return st;
-    memset(&t, 0, sizeof t);
-    t.kind = GAN_LAYER_CLASS_PROJECTION;
-    t.ops = &gan__class_projection_ops;
-    t.use_bias = 1;
-    t.u.cls.classes = n_classes;
-    return gan__add_layer(m, &t, __func__);
 }
 
 gan_status gan_model_num_classes(const gan_model *m, int *n_classes)
@@ -588,7 +387,7 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
         if (!gan__layer_aliases_input(l))
             act_total += gan__round64(max_batch * e);
         aux_total += gan__round64(max_batch * l->aux_per_sample + l->aux_fixed);
-        w = l->ops->workspace(l, max_batch);
+        w = gan__layer_workspace(l, max_batch);
         if (w > ws)
             ws = w;
     }
@@ -704,7 +503,7 @@ gan_status gan__model_forward(gan_model *m, const float *x, const int32_t *label
         if (gan__layer_skipped(l))
             continue;
         gan__layer_ctx(m, i, batch, mode == GAN_MODE_TRAIN, &cx);
-        l->ops->forward(l, &cx, m->act[i], m->act[i + 1]);
+        gan__layer_run(l)->forward(l, &cx, m->act[i], m->act[i + 1]);
     }
     m->last_batch = batch;
     m->last_mode = mode;
@@ -759,7 +558,7 @@ gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, f
             target = gan__grad_target(m, l, batch, &end);
         else
             target = NULL;                       /* lowest layer, no dx wanted */
-        l->ops->backward(l, &cx, m->act[i], m->act[i + 1], cur, target);
+        gan__layer_run(l)->backward(l, &cx, m->act[i], m->act[i + 1], cur, target);
         if (m->backward_hook)
             m->backward_hook(m->backward_hook_user, i, cx.dw != NULL);
         if (target == NULL || target == dx)
@@ -773,6 +572,10 @@ gan_status gan__model_backward(gan_model *m, const float *dy, float *dx)
 {
     return gan__model_backward_from(m, m->n_layers, dy, dx, 1);
 }
+
+/* Concurrent forward/backward calls on one model (issue 18, item 10). */
+#define GAN__MODEL_HINT "a model's forward and backward serve one thread at a time (use a " \
+                        "gan_sampler per thread to generate from a shared model)"
 
 /* The checks and the copy-out shared by gan_model_forward[_labeled]. */
 static gan_status gan__forward_public(gan_model *m, const float *x, size_t x_count,
@@ -810,24 +613,34 @@ static gan_status gan__forward_public(gan_model *m, const float *x, size_t x_cou
 gan_status gan_model_forward(gan_model *m, const float *x, size_t x_count, size_t batch,
                              gan_mode mode, float *y, size_t y_count)
 {
+    gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
     if (m->n_classes)
         return gan__err(GAN_EINVAL, "gan_model_forward: the model is conditional (%d classes): "
                         "pass the class labels of the batch with gan_model_forward_labeled",
                         m->n_classes);
-    return gan__forward_public(m, x, x_count, NULL, batch, mode, y, y_count, __func__);
+    if (!gan__busy_enter(&m->busy))
+        return gan__busy_err(__func__, "model", GAN__MODEL_HINT);
+    st = gan__forward_public(m, x, x_count, NULL, batch, mode, y, y_count, __func__);
+    gan__busy_leave(&m->busy);
+    return st;
 }
 
 gan_status gan_model_forward_labeled(gan_model *m, const float *x, size_t x_count,
                                      const int32_t *labels, size_t batch, gan_mode mode, float *y,
                                      size_t y_count)
 {
+    gan_status st;
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
     GAN__CHECK_ARG(labels != NULL);
     if (m->n_classes == 0)
         return gan__err(GAN_EINVAL, "gan_model_forward_labeled: the model has no class layer and "
                         "takes no labels; use gan_model_forward");
-    return gan__forward_public(m, x, x_count, labels, batch, mode, y, y_count, __func__);
+    if (!gan__busy_enter(&m->busy))
+        return gan__busy_err(__func__, "model", GAN__MODEL_HINT);
+    st = gan__forward_public(m, x, x_count, labels, batch, mode, y, y_count, __func__);
+    gan__busy_leave(&m->busy);
+    return st;
 }
 
 gan_status gan_model_output(const gan_model *m, const float **y, size_t *count)
@@ -861,19 +674,24 @@ gan_status gan_model_backward(gan_model *m, const float *dy, size_t dy_count, fl
     if (dx && dx_count != m->last_batch * in_e)
         return gan__err(GAN_ESHAPE, "gan_model_backward: dx has room for %zu elements, expected %zu",
                         dx_count, m->last_batch * in_e);
-    if ((st = gan__model_ensure_grads(m)) != GAN_OK)
-        return st;
-    return gan__model_backward(m, dy, dx);
+    if (!gan__busy_enter(&m->busy))
+        return gan__busy_err(__func__, "model", GAN__MODEL_HINT);
+    if ((st = gan__model_ensure_grads(m)) == GAN_OK)
+        st = gan__model_backward(m, dy, dx);
+    gan__busy_leave(&m->busy);
+    return st;
 }
 
 gan_status gan__model_ensure_grads(gan_model *m)
 {
     if (m->grads != NULL || m->n_params == 0)
         return GAN_OK;
-    m->grads = gan__aligned_alloc(m->n_params * sizeof(float));
+    if (m->cap_params < m->n_params)
+        m->cap_params = m->n_params;
+    m->grads = gan__aligned_alloc(m->cap_params * sizeof(float));
     if (!m->grads)
         return gan__err(GAN_ENOMEM, "out of memory for the gradients of %zu parameters", m->n_params);
-    memset(m->grads, 0, m->n_params * sizeof(float));
+    memset(m->grads, 0, m->cap_params * sizeof(float));
     return GAN_OK;
 }
 
@@ -894,7 +712,6 @@ gan_status gan_model_zero_grad(gan_model *m)
     return GAN_OK;
 }
 
-/* A layer index or GAN_ALL_LAYERS. */
 static gan_status gan__check_layer_or_all(const gan_model *m, size_t layer, const char *func)
 {
     if (layer != GAN_ALL_LAYERS && layer >= m->n_layers)
@@ -915,6 +732,11 @@ gan_status gan_model_set_trainable(gan_model *m, size_t layer, int trainable)
     return GAN_OK;
 }
 
+static int gan__has_sn(const gan__layer_ops *ops)
+{
+    return ops->sn_dims != NULL;
+}
+
 /*
  * Spectral normalisation on or off after the layers were built: the layers
  * that change are set up again (their state and saved-forward sizes
@@ -930,10 +752,12 @@ gan_status gan_model_set_spectral_norm(gan_model *m, size_t layer, int on)
     GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
     if ((st = gan__check_layer_or_all(m, layer, __func__)) != GAN_OK)
         return st;
-    if (layer != GAN_ALL_LAYERS && gan__sn_ops_for(m->layers[layer].kind) == NULL)
-        return gan__err(GAN_EINVAL, "%s: layer %zu is %s; spectral normalisation applies to dense, "
-                        "conv2d and conv2d_transpose layers", __func__, layer,
-                        m->layers[layer].ops->name);
+    if (layer != GAN_ALL_LAYERS && m->layers[layer].ops->sn_dims == NULL) {
+        char kinds[256];
+        return gan__err(GAN_EINVAL, "%s: layer %zu is %s; spectral normalisation applies to %s "
+                        "layers", __func__, layer, m->layers[layer].ops->name,
+                        gan__layer_kinds_where(gan__has_sn, kinds, sizeof kinds));
+    }
     on = on != 0;
     if (m->n_layers == 0)
         return GAN_OK;
@@ -942,13 +766,12 @@ gan_status gan_model_set_spectral_norm(gan_model *m, size_t layer, int on)
     memcpy(nl, m->layers, m->n_layers * sizeof *nl);
     for (size_t i = 0; i < m->n_layers; i++) {
         gan__layer *t = &nl[i];
-        if ((layer == GAN_ALL_LAYERS || layer == i) && gan__sn_ops_for(t->kind) != NULL &&
+        if ((layer == GAN_ALL_LAYERS || layer == i) && t->ops->sn_dims != NULL &&
             t->spectral_norm != on) {
             t->spectral_norm = on;
-            t->ops = on ? gan__sn_ops_for(t->kind) : gan__layer_ops_for(t->kind);
             t->n_params = t->n_state = t->aux_per_sample = t->aux_fixed = 0;
             /* The same input shape and settings as when it was added. */
-            if ((st = t->ops->setup(t)) != GAN_OK) {
+            if ((st = gan__layer_run(t)->setup(t)) != GAN_OK) {
                 gan__free(nl);
                 gan__err_prefix("%s: layer %zu", __func__, i);
                 return st;
@@ -990,35 +813,8 @@ gan_status gan_model_set_spectral_norm(gan_model *m, size_t layer, int on)
     return GAN_OK;
 }
 
-/* ---- introspection -------------------------------------------------------------- */
-
-static gan_status gan__check_layer(const gan_model *m, size_t layer, const char *func)
-{
-    if (layer >= m->n_layers)
-        return gan__err(GAN_EINVAL, "%s: layer %zu out of range (the model has %zu)", func, layer,
-                        m->n_layers);
-    return GAN_OK;
-}
-
-gan_status gan_model_layer_count(const gan_model *m, size_t *n)
-{
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    GAN__CHECK_ARG(n != NULL);
-    *n = m->n_layers;
-    return GAN_OK;
-}
-
-gan_status gan_model_layer_kind(const gan_model *m, size_t layer, gan_layer_kind *kind)
-{
-    gan_status st;
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    GAN__CHECK_ARG(kind != NULL);
-    if ((st = gan__check_layer(m, layer, __func__)) != GAN_OK)
-        return st;
-    *kind = m->layers[layer].kind;
-    return GAN_OK;
-}
-
+/* Per-sample shape of the input (GAN_MODEL_INPUT) or of a layer's output; the
+   rest of the introspection is in model_info.c. */
 gan_status gan_model_shape(const gan_model *m, size_t layer, size_t *ndim, int dims[3])
 {
     const gan__shape *s;
@@ -1032,220 +828,5 @@ gan_status gan_model_shape(const gan_model *m, size_t layer, size_t *ndim, int d
     *ndim = (size_t)s->ndim;
     for (int i = 0; i < 3; i++)
         dims[i] = i < s->ndim ? s->d[i] : 0;
-    return GAN_OK;
-}
-
-gan_status gan_model_param_count(const gan_model *m, size_t *total, size_t *trainable)
-{
-    size_t tr = 0;
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    for (size_t i = 0; i < m->n_layers; i++)
-        if (m->layers[i].trainable)
-            tr += m->layers[i].n_params;
-    if (total)
-        *total = m->n_params + m->n_state;
-    if (trainable)
-        *trainable = tr;
-    return GAN_OK;
-}
-
-gan_status gan_model_layer_sizes(const gan_model *m, size_t layer, size_t *n_params, size_t *n_state)
-{
-    gan_status st;
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if ((st = gan__check_layer(m, layer, __func__)) != GAN_OK)
-        return st;
-    if (n_params)
-        *n_params = m->layers[layer].n_params;
-    if (n_state)
-        *n_state = m->layers[layer].n_state;
-    return GAN_OK;
-}
-
-/* Which of a layer's arrays a copy call addresses. */
-enum { GAN__PARAMS, GAN__GRADS, GAN__STATE };
-
-static gan_status gan__layer_array(const gan_model *m, size_t layer, int which, size_t count,
-                                   float **arr, const char *func)
-{
-    gan_status st;
-    const gan__layer *l;
-    size_t n;
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if ((st = gan__check_layer(m, layer, func)) != GAN_OK)
-        return st;
-    l = &m->layers[layer];
-    n = which == GAN__STATE ? l->n_state : l->n_params;
-    if (count != n)
-        return gan__err(GAN_ESHAPE, "%s: layer %zu (%s) has %zu %s, count is %zu", func, layer,
-                        l->ops->name, n, which == GAN__STATE ? "state values" : "parameters", count);
-    if (n == 0)
-        *arr = NULL; /* empty arenas may be NULL: no arithmetic on them */
-    else
-        *arr = which == GAN__PARAMS ? m->params + l->param_off
-             : which == GAN__GRADS ? m->grads + l->param_off : m->state + l->state_off;
-    return GAN_OK;
-}
-
-static gan_status gan__copy_out(const gan_model *m, size_t layer, int which, float *dst,
-                                size_t count, const char *func)
-{
-    float *a;
-    gan_status st = gan__layer_array(m, layer, which, count, &a, func);
-    if (st != GAN_OK || count == 0)
-        return st;
-    if (dst == NULL)
-        return gan__err(GAN_EINVAL, "%s: invalid argument: 'dst != NULL'", func);
-    memcpy(dst, a, count * sizeof(float));
-    return GAN_OK;
-}
-
-gan_status gan_model_get_params(const gan_model *m, size_t layer, float *dst, size_t count)
-{
-    return gan__copy_out(m, layer, GAN__PARAMS, dst, count, __func__);
-}
-
-gan_status gan_model_get_grads(const gan_model *m, size_t layer, float *dst, size_t count)
-{
-    gan_status st;
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if (m->grads == NULL && m->n_params) {
-        /* No gradient arena yet (an inference model): all gradients are 0. */
-        float *unused;
-        if ((st = gan__layer_array(m, layer, GAN__PARAMS, count, &unused, __func__)) != GAN_OK)
-            return st;
-        if (count && dst == NULL)
-            return gan__err(GAN_EINVAL, "%s: invalid argument: 'dst != NULL'", __func__);
-        if (count)
-            memset(dst, 0, count * sizeof(float));
-        return GAN_OK;
-    }
-    return gan__copy_out(m, layer, GAN__GRADS, dst, count, __func__);
-}
-
-gan_status gan_model_get_state(const gan_model *m, size_t layer, float *dst, size_t count)
-{
-    return gan__copy_out(m, layer, GAN__STATE, dst, count, __func__);
-}
-
-gan_status gan_model_set_params(gan_model *m, size_t layer, const float *src, size_t count)
-{
-    float *a;
-    gan_status st = gan__layer_array(m, layer, GAN__PARAMS, count, &a, __func__);
-    if (st != GAN_OK || count == 0)
-        return st;
-    GAN__CHECK_ARG(src != NULL);
-    if (gan__has_nonfinite(src, count))
-        return gan__err(GAN_ENUMERIC, "gan_model_set_params: layer %zu: values contain NaN or "
-                        "infinity; nothing was changed", layer);
-    memcpy(a, src, count * sizeof(float));
-    return GAN_OK;
-}
-
-gan_status gan__check_state(const gan__layer *l, const float *state)
-{
-    if (l->kind == GAN_LAYER_BATCHNORM) {
-        for (size_t i = l->n_state / 2; i < l->n_state; i++)
-            if (state[i] < 0.0f)
-                return gan__err(GAN_EINVAL, "moving variance %zu is negative (%g)",
-                                i - l->n_state / 2, (double)state[i]);
-    } else if (l->spectral_norm) {
-        size_t i = 0;
-        while (i < l->n_state && state[i] == 0.0f)
-            i++;
-        if (i == l->n_state)
-            return gan__err(GAN_EINVAL, "the spectral normalisation vector u is all zero");
-    }
-    return GAN_OK;
-}
-
-gan_status gan_model_set_state(gan_model *m, size_t layer, const float *src, size_t count)
-{
-    float *a;
-    gan_status st = gan__layer_array(m, layer, GAN__STATE, count, &a, __func__);
-    if (st != GAN_OK || count == 0)
-        return st;
-    GAN__CHECK_ARG(src != NULL);
-    if (gan__has_nonfinite(src, count))
-        return gan__err(GAN_ENUMERIC, "gan_model_set_state: layer %zu: values contain NaN or "
-                        "infinity; nothing was changed", layer);
-    if ((st = gan__check_state(&m->layers[layer], src)) != GAN_OK) {
-        gan__err_prefix("gan_model_set_state: layer %zu", layer);
-        return st;
-    }
-    memcpy(a, src, count * sizeof(float));
-    return GAN_OK;
-}
-
-/* ---- summary ------------------------------------------------------------------ */
-
-typedef struct gan__sbuf {
-    char *buf;
-    size_t cap, len;
-} gan__sbuf;
-
-static void gan__sbuf_printf(gan__sbuf *b, const char *fmt, ...) GAN__PRINTF(2, 3);
-
-#include <stdarg.h>
-static void gan__sbuf_printf(gan__sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    char *dst = b->len < b->cap ? b->buf + b->len : NULL;
-    size_t room = b->len < b->cap ? b->cap - b->len : 0;
-    va_start(ap, fmt);
-    n = vsnprintf(dst, room, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        b->len += (size_t)n;
-}
-
-/* 1234567 -> "1,234,567" */
-static const char *gan__commas(size_t v, char *buf, size_t cap)
-{
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%zu", v), o = 0;
-    for (int i = 0; i < n && (size_t)o + 2 < cap; i++) {
-        if (i > 0 && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = tmp[i];
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
-gan_status gan_model_summary(const gan_model *m, char *buf, size_t cap, size_t *needed)
-{
-    gan__sbuf b;
-    char s[64], c1[32], c2[32], c3[32];
-    size_t total, trainable;
-    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
-    if (buf == NULL && cap != 0)
-        return gan__err(GAN_EINVAL, "gan_model_summary: buf is NULL but cap is %zu", cap);
-    b.buf = buf;
-    b.cap = cap;
-    b.len = 0;
-    gan_model_param_count(m, &total, &trainable);
-    gan__sbuf_printf(&b, "Model: %zu layers, input %s\n", m->n_layers,
-                     gan__shape_str(&m->in, s, sizeof s));
-    gan__sbuf_printf(&b, "%-4s %-20s %-20s %12s\n", "#", "Layer (type)", "Output Shape", "Param #");
-    gan__sbuf_printf(&b, "%.*s\n", 59, "============================================================");
-    for (size_t i = 0; i < m->n_layers; i++) {
-        const gan__layer *l = &m->layers[i];
-        char name[40];
-        snprintf(name, sizeof name, "%s%s%s", l->ops->name, l->spectral_norm ? " (sn)" : "",
-                 l->trainable ? "" : " (frozen)");
-        gan__sbuf_printf(&b, "%-4zu %-20s %-20s %12s\n", i, name,
-                         gan__shape_str(&l->out, s, sizeof s),
-                         gan__commas(l->n_params + l->n_state, c1, sizeof c1));
-    }
-    gan__sbuf_printf(&b, "%.*s\n", 59, "============================================================");
-    gan__sbuf_printf(&b, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n",
-                     gan__commas(total, c1, sizeof c1), gan__commas(trainable, c2, sizeof c2),
-                     gan__commas(total - trainable, c3, sizeof c3));
-    if (m->n_classes)
-        gan__sbuf_printf(&b, "Conditional: class labels in 0..%d\n", m->n_classes - 1);
-    if (needed)
-        *needed = b.len;
     return GAN_OK;
 }

@@ -1,12 +1,14 @@
 /*
  * nn/nn.h -- layers, models and inference: the layer ops table, the model
  * struct and its arenas, the execution plan, spectral normalisation and
- * gan__infer.  Builds on core/, kernels/ and io/ (a layer's file record).
+ * gan__infer.  Builds on core/, kernels/ and io/ (the byte cursor of a
+ * layer's file record).
  */
 #ifndef GAN_NN_H
 #define GAN_NN_H
 
 #include "core/core.h"
+#include "io/io.h"
 #include "kernels/kernels.h"
 
 /* ---- layers ---------------------------------------------------------------- */
@@ -42,17 +44,89 @@ typedef struct gan__ctx {
                                NULL for a model without class layers */
 } gan__ctx;
 
+/*
+ * The gradient penalties' double backpropagation (train/penalty.c has the
+ * maths) needs two things of each layer k whose backward map
+ * B_k(g) = J_k^T g does not depend on its input x_k beyond what the forward
+ * just run fixed (piecewise-linear slopes, dropout masks, labels):
+ *   jvp    out = J_k u, the layer's Jacobian at that forward applied to u
+ *          (cx->batch samples), biases left out.  x is the layer's input
+ *          buffer of the forward (for an activation run in place, its
+ *          output: the same signs).
+ *   wgrad  cx->dw += d<u, B_k(g)>/dW for input u and output gradient g.
+ * cx is the layer's context of that forward, with dw NULL for jvp; for a
+ * spectrally normalised layer jvp gets the plain layer's context with
+ * W / sigma (gan__sn_base_ctx) and wgrad the full one.  The types live
+ * here, not in train/, so layer files provide them without including train/.
+ */
+typedef void (*gan__penalty_jvp_fn)(const gan__layer *l, const gan__ctx *cx, const float *x,
+                                    const float *u, float *out);
+typedef void (*gan__penalty_wgrad_fn)(const gan__layer *l, const gan__ctx *cx, const float *u,
+                                      const float *g);
+
+/* The kernel of a spectrally normalisable layer as a matrix of O rows (one
+   per output unit or filter), stored W[a][o][b]: see spectral_norm.c. */
+typedef struct gan__sn_dims {
+    size_t a, o, b;
+} gan__sn_dims;
+
+/* Traits of a kind for the execution plan (plan.c), or-ed into .plan. */
+enum {
+    /* An element-wise rectifier y = x (x > 0), a x (x <= 0), slope a >= 0
+       in u.act.alpha: a GAN__PLAN_FUSES_RECTIFIER layer before it may run
+       it (the rectifier is then absorbed). */
+    GAN__PLAN_RECTIFIER = 1u << 0,
+    /* Runs a GAN__PLAN_RECTIFIER layer that follows it in its own forward
+       and backward (fused_act, fused_alpha: batchnorm). */
+    GAN__PLAN_FUSES_RECTIFIER = 1u << 1,
+    /* An element-wise activation that differentiates through its output:
+       may run in place, y over x (forward with x == y, backward with x
+       being y). */
+    GAN__PLAN_ACT_IN_PLACE = 1u << 2,
+    /* Backward never reads the layer's output: a GAN__PLAN_ACT_IN_PLACE
+       layer after it may overwrite that output. */
+    GAN__PLAN_OUTPUT_UNREAD = 1u << 3,
+    /* Backward may write dx over dy (element-wise: each element of dy is
+       read before that element of dx is written). */
+    GAN__PLAN_GRAD_IN_PLACE = 1u << 4
+};
+
+/*
+ * Everything about one layer kind, defined with designated initialisers in
+ * the kind's file under libgan/nn/layers/ and listed in layer_table.c
+ * (docs/layers.md: how to add one).  Optional members are NULL or 0.
+ */
 typedef struct gan__layer_ops {
-    const char *name;       /* stable: summaries, errors, files */
-    /*
+    const char *name;       /* stable: summaries, errors, gan_layer_kind_name */
+
+    /* -- building --
+     * The body behind gan_model_add_<name>: check the settings in t (kind,
+     * ops, u, use_bias, spectral_norm filled in by the public call or by
+     * decode below; shapes not yet), append t with gan__model_append and
+     * keep any model-wide bookkeeping.  func names the public call in
+     * messages.  Kinds without settings use gan__model_append itself. */
+    gan_status (*build)(gan_model *m, gan__layer *t, const char *func);
+
+    /* -- the layer's record in a model file's architecture section --
+     * After the common kind, flags and use_bias words (model_file.c,
+     * docs/checkpoint-format.md).  encode appends the kind's own fields
+     * (NULL: none); decode reads them back into t's settings, with
+     * use_bias the record's flag (0 or 1) for the kinds that have a bias
+     * (NULL: no fields).  decode leaves read errors in r->st or returns a
+     * status with a message; the file is then GAN_EFORMAT.  The layer is
+     * rebuilt with build, so a file can describe nothing the builder
+     * refuses. */
+    void (*encode)(gan__wbuf *b, const gan__layer *l);
+    gan_status (*decode)(gan__rbuf *r, uint32_t use_bias, gan__layer *t);
+
+    /* -- running --
      * Validate the layer against its input shape l->in and fill l->out,
      * l->n_params, l->n_state and l->aux_per_sample/aux_fixed.  The only
-     * op that can fail (GAN_ESHAPE or GAN_EINVAL, with a message).
-     */
+     * op that can fail (GAN_ESHAPE or GAN_EINVAL, with a message). */
     gan_status (*setup)(gan__layer *l);
-    /* Workspace bytes needed for a batch of `batch` samples. */
+    /* Workspace bytes needed for a batch of `batch` samples (NULL: none). */
     size_t (*workspace)(const gan__layer *l, size_t batch);
-    /* Initialise parameters and state. */
+    /* Initialise parameters and state (NULL: nothing to initialise). */
     void (*init)(gan__layer *l, float *params, float *state, gan__rng *rng);
     /* y = f(x); x is (batch, in), y is (batch, out).  Never allocates. */
     void (*forward)(gan__layer *l, const gan__ctx *cx, const float *x, float *y);
@@ -62,13 +136,35 @@ typedef struct gan__layer_ops {
      */
     void (*backward)(gan__layer *l, const gan__ctx *cx, const float *x,
                      const float *y, const float *dy, float *dx);
-    /* 1 when the layer only relabels the shape (no data movement). */
+    /* Are these state values acceptable (set_state, loading)?  GAN_EINVAL
+       with a message if not; NULL: any finite values are. */
+    gan_status (*check_state)(const gan__layer *l, const float *state);
+
+    /* -- the execution plan (plan.c) -- */
+    /* 1 when the layer only relabels the shape (no data movement, no
+       forward or backward: the loops skip it). */
     int is_view;
+    unsigned plan;          /* GAN__PLAN_* traits */
+
+    /* -- gradient penalties (train/penalty.c) --
+     * NULL penalty_jvp: the penalties refuse a critic with this layer
+     * (GAN_EUNSUPPORTED naming it), unless it is a view.  NULL
+     * penalty_wgrad: its parameters get no penalty gradient (B_k does not
+     * involve them). */
+    gan__penalty_jvp_fn penalty_jvp;
+    gan__penalty_wgrad_fn penalty_wgrad;
+
+    /* -- spectral normalisation (spectral_norm.c) --
+     * The kernel's matrix view; NULL: the option does not apply.  The
+     * kernel must come first in the parameters, the layer must have no
+     * state of its own, and forward/backward must take the kernel from
+     * cx->w (the wrapper passes W / sigma). */
+    void (*sn_dims)(const gan__layer *l, gan__sn_dims *d);
 } gan__layer_ops;
 
 struct gan__layer {
     gan_layer_kind kind;
-    const gan__layer_ops *ops;
+    const gan__layer_ops *ops;    /* its kind's: gan__layer_ops_for(kind) */
     gan__shape in, out;
     size_t param_off, n_params;   /* into the model's parameter arena */
     size_t state_off, n_state;    /* into the model's state arena */
@@ -76,16 +172,18 @@ struct gan__layer {
     size_t aux_fixed;             /* plus this many bytes per batch */
     int trainable;
     int use_bias;
-    int spectral_norm;            /* ops are the spectral_norm.c wrapper */
+    int spectral_norm;            /* runs through the spectral_norm.c
+                                     wrapper (gan__layer_run) */
     /*
      * Execution plan (plan.c), derived from the layer list and never saved.
      * A batchnorm directly followed by a leaky ReLU or ReLU runs both in one
      * pass (fused_act = 1, fused_alpha its slope): the activation layer is
      * then `absorbed` (the loops skip it, its output buffer is the
      * batchnorm's) and the batchnorm's backward takes the gradient of the
-     * activation's output.  An activation after a dense or convolution whose
-     * backward does not read its output runs `in_place` (its output
-     * overwrites its input buffer).  keep_out pins this layer's output: it
+     * activation's output.  An activation after a layer whose backward
+     * does not read its output (dense, the convolutions, upsample: the
+     * GAN__PLAN_* traits) runs `in_place` (its output overwrites its input
+     * buffer).  keep_out pins this layer's output: it
      * stays readable in act[i + 1] after forward (feature layers), so no
      * later layer fuses or overwrites it.
      */
@@ -101,15 +199,12 @@ struct gan__layer {
         struct { int kernels, dims; } mbd;
         struct { float epsilon; int style_dim; } adain;
         struct { int classes, dim; } cls;   /* class embedding/projection */
+        /* Settings of the kinds added since, named in their own file
+           (upsample.c: factor = i[0]), so a new kind needs no member
+           here. */
+        struct { int i[4]; float f[4]; } p;
     } u;
 };
-
-/* 1 for the layer kinds that read cx->labels (class embedding and
-   projection): they make a model conditional. */
-static inline int gan__kind_uses_labels(gan_layer_kind k)
-{
-    return k == GAN_LAYER_CLASS_EMBEDDING || k == GAN_LAYER_CLASS_PROJECTION;
-}
 
 /* GAN_EINVAL "func: label i is v, expected 0..K-1" for the first label of
    labels[0..n) outside 0..n_classes-1 (what = "label", "sample", ...). */
@@ -126,43 +221,79 @@ static inline int gan__layer_aliases_input(const gan__layer *l)
     return l->ops->is_view || l->absorbed || l->in_place;
 }
 
-extern const gan__layer_ops gan__dense_ops;
-extern const gan__layer_ops gan__conv2d_ops;
-extern const gan__layer_ops gan__conv2d_transpose_ops;
-extern const gan__layer_ops gan__batchnorm_ops;
-extern const gan__layer_ops gan__leaky_relu_ops;
-extern const gan__layer_ops gan__relu_ops;
-extern const gan__layer_ops gan__tanh_ops;
-extern const gan__layer_ops gan__sigmoid_ops;
-extern const gan__layer_ops gan__dropout_ops;
-extern const gan__layer_ops gan__reshape_ops;
-extern const gan__layer_ops gan__flatten_ops;
-extern const gan__layer_ops gan__minibatch_stddev_ops;
-extern const gan__layer_ops gan__minibatch_discrimination_ops;
-extern const gan__layer_ops gan__style_input_ops;
-extern const gan__layer_ops gan__adain_ops;
-extern const gan__layer_ops gan__noise_injection_ops;
-extern const gan__layer_ops gan__class_embedding_ops;
-extern const gan__layer_ops gan__class_projection_ops;
+/* Ops of a layer kind, NULL for an unknown kind (layer_table.c). */
+const gan__layer_ops *gan__layer_ops_for(gan_layer_kind kind);
+/* One past the largest kind the table knows (layer_table.c). */
+int gan__layer_kind_end(void);
+/* "a, b and c": the names of the kinds whose ops satisfy has(), in kind
+   order, into buf (truncated to cap); returns buf.  For messages that list
+   what a feature supports. */
+const char *gan__layer_kinds_where(int (*has)(const gan__layer_ops *ops), char *buf, size_t cap);
+
+/* ---- building (model.c) ------------------------------------------------------ */
+
+/* A blank layer of `kind` for a builder to fill: every setting 0, ops its
+   kind's. */
+void gan__layer_blank(gan__layer *t, gan_layer_kind kind);
+/*
+ * Append layer *t (kind, ops and settings filled in; shapes not yet): set
+ * it up against the model's output shape, grow the arenas, initialise it.
+ * All or nothing: on any failure the model is unchanged.  Checks m's handle.
+ */
+gan_status gan__model_append(gan_model *m, gan__layer *t, const char *func);
+/* A new class layer of n_classes must agree with the model's existing
+   ones (and n_classes be in 1..GAN__MAX_CLASSES); GAN_EINVAL. */
+gan_status gan__check_classes(const gan_model *m, int n_classes, const char *func);
+
+/* ---- ops shared by several kinds (layer_common.c) ------------------------------ */
+
+/* The gradient penalties' ops of a layer linear in its input apart from
+   its bias (dense, convolutions, class projection): jvp is its forward
+   with use_bias 0 in inference mode, wgrad its backward with use_bias 0
+   (through the spectral normalisation wrapper if it has it). */
+void gan__penalty_jvp_linear(const gan__layer *l, const gan__ctx *cx, const float *x,
+                             const float *u, float *out);
+void gan__penalty_wgrad_linear(const gan__layer *l, const gan__ctx *cx, const float *u,
+                               const float *g);
 
 /* ---- spectral normalisation (spectral_norm.c) ------------------------------ */
 
 /*
- * Ops of a spectrally normalised layer of `kind` (dense, conv2d,
- * conv2d_transpose), or NULL for a kind it does not apply to.  They wrap the
- * plain layer's ops: the kernel divided by sigma goes into the layer's
+ * The wrapper that runs a spectrally normalised layer (setup, workspace,
+ * init, forward, backward, check_state) around its kind's ops, for the
+ * kinds with sn_dims: the kernel divided by sigma goes into the layer's
  * saved forward data and the plain kernels run on it; u is the layer's
  * state (see gan_model_set_spectral_norm in gan.h).
  */
-const gan__layer_ops *gan__sn_ops_for(gan_layer_kind kind);
+extern const gan__layer_ops gan__sn_ops;
+/* The ops that run layer l: its kind's, or that wrapper around them. */
+static inline const gan__layer_ops *gan__layer_run(const gan__layer *l)
+{
+    return l->spectral_norm ? &gan__sn_ops : l->ops;
+}
+/* Workspace bytes layer l runs with for `batch` samples. */
+static inline size_t gan__layer_workspace(const gan__layer *l, size_t batch)
+{
+    const gan__layer_ops *ops = gan__layer_run(l);
+    return ops->workspace ? ops->workspace(l, batch) : 0;
+}
 /* Fill u (the layer's state) with the random unit vector drawn from the
    layer's initialisation stream (as it is before the kernel is drawn). */
 void gan__sn_init_u(const gan__layer *l, float *u, const gan__rng *layer_rng);
-/* The plain layer's ops and its context for the forward just run: w is the
-   normalised kernel (then the bias), aux and ws the plain layer's parts,
-   dw NULL.  For the gradient penalties' Jacobian-vector products. */
-const gan__layer_ops *gan__sn_base_ops(const gan__layer *l);
+/* The plain layer's context for the forward just run: w is the normalised
+   kernel (then the bias), aux and ws the plain layer's parts, dw NULL.
+   For the gradient penalties' Jacobian-vector products. */
 void gan__sn_base_ctx(const gan__layer *l, const gan__ctx *cx, gan__ctx *base);
+
+/* ---- convolutions (conv2d.c; conv2d_transpose.c shares its building) ------ */
+
+/* gan_model_add_conv2d[_transpose]: the config into a layer of `kind`,
+   checked (gan__conv_build) and appended. */
+gan_status gan__conv_add(gan_model *m, gan_layer_kind kind, const gan_conv2d_config *cfg,
+                         const char *func);
+gan_status gan__conv_build(gan_model *m, gan__layer *t, const char *func);
+void gan__conv_encode(gan__wbuf *b, const gan__layer *l);
+gan_status gan__conv_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t);
 
 /*
  * Naive twins of the convolution kernels (test oracles): the sums written
@@ -181,10 +312,6 @@ void gan__deconv2d_backward_ref(const gan__conv_geom *g, int C, int n, const flo
                                 const float *w, const float *dy, float *dw, float *dbias,
                                 float *dx);
 
-/* Ops of a layer kind, NULL for an unknown kind (layer_table.c). */
-const gan__layer_ops *gan__layer_ops_for(gan_layer_kind kind);
-
-
 /* ---- model internals that the trainer and optimizers use -------------------- */
 
 struct gan_model {
@@ -195,6 +322,12 @@ struct gan_model {
     /* One arena each: parameters, their gradients, non-trainable state. */
     float *params, *grads, *state;
     size_t n_params, n_state;
+    /* Their allocated lengths in floats (grads, when present, has
+       cap_params): building grows them geometrically, so an N-layer model
+       costs O(N) copies.  defer_arenas (file loads): layers are appended
+       with counts only; gan__model_alloc_arenas then allocates once. */
+    size_t cap_params, cap_state;
+    int defer_arenas;
     uint64_t init_seed;
     gan__rng rng;
     int n_classes;           /* of its class layers; 0: not conditional */
@@ -226,6 +359,9 @@ struct gan_model {
        while the layers below still run (train/reduce.c).  NULL: none. */
     void (*backward_hook)(void *user, size_t layer, int accum);
     void *backward_hook_user;
+    /* Set while gan_model_forward/backward or a trainer step writes the
+       batch buffers (core.h); samplers only read the model and ignore it. */
+    gan__busy busy;
 };
 
 /* Internal forward/backward without argument checks or copies: x is not
@@ -250,6 +386,9 @@ gan_status gan__check_state(const gan__layer *l, const float *state);
 /* Set the plan fields of every layer (plan.c); called whenever the layer
    list or a keep_out pin changes.  Returns 1 if any layer's plan changed. */
 int gan__plan_layers(gan_model *m);
+/* The same for layers from..n_layers-1 (appending a layer changes the
+   plan of the previous layer and the new one only). */
+int gan__plan_layers_from(gan_model *m, size_t from);
 /*
  * Gradient buffer plan (plan.c).  Backward writes each layer's input
  * gradient at the end of the gradient buffer opposite to its output
@@ -314,6 +453,10 @@ gan_status gan__model_clone(const gan_model *src, gan_model **out);
 /* The gradient arena exists only once something needs it: models loaded for
    inference carry none.  GAN_ENOMEM if it cannot be allocated. */
 gan_status gan__model_ensure_grads(gan_model *m);
+/* After building with defer_arenas set (file loads): allocate the
+   parameter and state arenas (zeroed, exactly sized; gradients are made
+   when needed) and plan the layers.  Clears defer_arenas. */
+gan_status gan__model_alloc_arenas(gan_model *m);
 /* Drop the gradient arena (a model loaded for inference). */
 void gan__model_drop_grads(gan_model *m);
 

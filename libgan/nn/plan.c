@@ -10,52 +10,51 @@
  * two, and the results are bit-identical to the separate layers.
  *
  * In place: an activation (leaky ReLU, ReLU, tanh, sigmoid) directly after a
- * dense or convolution layer overwrites that layer's output, which only the
- * activation reads (those layers' backward passes need their inputs, never
- * their outputs, and the activations differentiate through their own
- * output).
+ * dense, convolution or upsample layer overwrites that layer's output, which
+ * only the activation reads (those layers' backward passes need their
+ * inputs or nothing, never their outputs, and the activations differentiate
+ * through their own output).
  *
  * A pinned layer (keep_out: a feature layer read after forward) keeps its
  * output: its batchnorm is not fused and the layer above it does not run in
  * place.
+ *
+ * The rules read only the kinds' GAN__PLAN_* traits (nn.h): batchnorm
+ * FUSES_RECTIFIER; leaky ReLU and ReLU are RECTIFIERs; the four
+ * activations ACT_IN_PLACE; dense, the convolutions and upsample
+ * OUTPUT_UNREAD.
  */
 #include "nn/nn.h"
 
-static int gan__is_rectifier(gan_layer_kind k)
+static int gan__has(const gan__layer *l, unsigned trait)
 {
-    return k == GAN_LAYER_LEAKY_RELU || k == GAN_LAYER_RELU;
-}
-
-static int gan__is_pointwise_activation(gan_layer_kind k)
-{
-    return gan__is_rectifier(k) || k == GAN_LAYER_TANH || k == GAN_LAYER_SIGMOID;
-}
-
-/* Layers whose backward never reads their own output. */
-static int gan__output_unread_by_backward(gan_layer_kind k)
-{
-    return k == GAN_LAYER_DENSE || k == GAN_LAYER_CONV2D || k == GAN_LAYER_CONV2D_TRANSPOSE;
+    return (l->ops->plan & trait) != 0;
 }
 
 int gan__plan_layers(gan_model *m)
 {
+    return gan__plan_layers_from(m, 0);
+}
+
+int gan__plan_layers_from(gan_model *m, size_t from)
+{
     int changed = 0;
-    for (size_t i = 0; i < m->n_layers; i++) {
+    for (size_t i = from; i < m->n_layers; i++) {
         gan__layer *l = &m->layers[i];
         const gan__layer *prev = i > 0 ? &m->layers[i - 1] : NULL;
         const gan__layer *next = i + 1 < m->n_layers ? &m->layers[i + 1] : NULL;
         unsigned char fused = 0, absorbed = 0, in_place = 0;
         float alpha = 0.0f;
-        if (l->kind == GAN_LAYER_BATCHNORM && !l->keep_out && next &&
-            gan__is_rectifier(next->kind)) {
+        if (gan__has(l, GAN__PLAN_FUSES_RECTIFIER) && !l->keep_out && next &&
+            gan__has(next, GAN__PLAN_RECTIFIER)) {
             fused = 1;
             alpha = next->u.act.alpha;
         }
-        if (prev && prev->kind == GAN_LAYER_BATCHNORM && !prev->keep_out &&
-            gan__is_rectifier(l->kind))
+        if (prev && gan__has(prev, GAN__PLAN_FUSES_RECTIFIER) && !prev->keep_out &&
+            gan__has(l, GAN__PLAN_RECTIFIER))
             absorbed = 1;
-        else if (prev && gan__is_pointwise_activation(l->kind) && !prev->keep_out &&
-                 gan__output_unread_by_backward(prev->kind))
+        else if (prev && gan__has(l, GAN__PLAN_ACT_IN_PLACE) && !prev->keep_out &&
+                 gan__has(prev, GAN__PLAN_OUTPUT_UNREAD))
             in_place = 1;
         if (l->fused_act != fused || l->absorbed != absorbed || l->in_place != in_place ||
             l->fused_alpha != alpha)
@@ -71,11 +70,11 @@ int gan__plan_layers(gan_model *m)
 /* ---- gradient buffer ---------------------------------------------------------- */
 
 /* Layers whose backward may write dx over dy (element-wise: each element
-   of dy is read before that element of dx is written). */
+   of dy is read before that element of dx is written: batchnorm, dropout,
+   the activations). */
 static int gan__grad_in_place(const gan__layer *l)
 {
-    return l->kind == GAN_LAYER_BATCHNORM || l->kind == GAN_LAYER_DROPOUT ||
-           gan__is_pointwise_activation(l->kind);
+    return gan__has(l, GAN__PLAN_GRAD_IN_PLACE);
 }
 
 /* Floats of n elements rounded up to 64 bytes (ends stay aligned). */

@@ -21,7 +21,10 @@ struct gan_sampler {
     size_t latent, image;   /* floats per latent vector / per image */
     float *z;               /* (max_batch, latent): drawn latents */
     float *img;             /* (max_batch, image): floats before u8 */
+    gan__busy busy;         /* set while a call writes the buffers above */
 };
+
+#define GAN__SAMPLER_HINT "use one sampler per thread"
 
 #define GAN__SAMPLER_DEFAULT_BATCH 64
 
@@ -86,7 +89,10 @@ void gan_sampler_free(gan_sampler *s)
 gan_status gan_sampler_set_seed(gan_sampler *s, uint64_t seed)
 {
     GAN__CHECK_HANDLE(s, GAN__MAGIC_SAMPLER, "gan_sampler");
+    if (!gan__busy_enter(&s->busy))
+        return gan__busy_err(__func__, "sampler", GAN__SAMPLER_HINT);
     gan__rng_seed(&s->rng, seed);
+    gan__busy_leave(&s->busy);
     return GAN_OK;
 }
 
@@ -123,7 +129,10 @@ gan_status gan_sampler_latent(gan_sampler *s, size_t n, float *z, size_t z_count
     if (z_count != want)
         return gan__err(GAN_ESHAPE, "%s: z has %zu elements, expected %zu (%zu vectors x %zu)",
                         __func__, z_count, want, n, s->latent);
+    if (!gan__busy_enter(&s->busy))
+        return gan__busy_err(__func__, "sampler", GAN__SAMPLER_HINT);
     gan__rng_fill_normal(&s->rng, z, want);
+    gan__busy_leave(&s->busy);
     return GAN_OK;
 }
 
@@ -191,14 +200,17 @@ static gan_status gan__generate(gan_sampler *s, const float *z, size_t z_count,
     GAN__CHECK_HANDLE(s, GAN__MAGIC_SAMPLER, "gan_sampler");
     if ((st = gan__check_generate(s, z, z_count, labels, labeled, n, out, out_count, func)) != GAN_OK)
         return st;
+    if (!gan__busy_enter(&s->busy))
+        return gan__busy_err(func, "sampler", GAN__SAMPLER_HINT);
     for (size_t n0 = 0; n0 < n; n0 += s->buf.max_batch) {
         const size_t nb = n - n0 < s->buf.max_batch ? n - n0 : s->buf.max_batch;
         if ((st = gan__generate_chunk(s, z, labels, n0, nb, out + n0 * s->image)) != GAN_OK) {
             gan__err_prefix("%s", func);
-            return st;
+            break;
         }
     }
-    return GAN_OK;
+    gan__busy_leave(&s->busy);
+    return st;
 }
 
 gan_status gan_sampler_generate(gan_sampler *s, const float *z, size_t z_count, size_t n,
@@ -233,17 +245,20 @@ static gan_status gan__generate_u8(gan_sampler *s, const float *z, size_t z_coun
     GAN__CHECK_HANDLE(s, GAN__MAGIC_SAMPLER, "gan_sampler");
     if ((st = gan__check_generate(s, z, z_count, labels, labeled, n, out, out_count, func)) != GAN_OK)
         return st;
+    if (!gan__busy_enter(&s->busy))
+        return gan__busy_err(func, "sampler", GAN__SAMPLER_HINT);
     for (size_t n0 = 0; n0 < n; n0 += s->buf.max_batch) {
         const size_t nb = n - n0 < s->buf.max_batch ? n - n0 : s->buf.max_batch;
         uint8_t *o = out + n0 * s->image;
         if ((st = gan__generate_chunk(s, z, labels, n0, nb, s->img)) != GAN_OK) {
             gan__err_prefix("%s", func);
-            return st;
+            break;
         }
         for (size_t i = 0; i < nb * s->image; i++)
             o[i] = gan__to_u8(s->img[i]);
     }
-    return GAN_OK;
+    gan__busy_leave(&s->busy);
+    return st;
 }
 
 gan_status gan_sampler_generate_u8(gan_sampler *s, const float *z, size_t z_count, size_t n,

@@ -1,12 +1,14 @@
 /*
  * spectral_norm.c -- spectral normalisation (Miyato et al. 2018, as
- * PyTorch's torch.nn.utils.spectral_norm) as an option of dense, conv2d and
- * conv2d_transpose layers.
+ * PyTorch's torch.nn.utils.spectral_norm) as an option of the layer kinds
+ * whose ops have sn_dims (dense, conv2d and conv2d_transpose): one wrapper,
+ * gan__sn_ops, runs any of them (gan__layer_run).
  *
  * The layer computes with W / sigma, sigma an estimate of the largest
  * singular value of the kernel W viewed as a matrix with one row per output
  * unit or filter (O rows).  Every kernel layout stores that matrix as
- * W[a][o][b], index (a*O + o)*B + b, row o, column j = a*B + b:
+ * W[a][o][b], index (a*O + o)*B + b, row o, column j = a*B + b; the kind's
+ * sn_dims gives A, O and B:
  *   dense             (in, units)       A = in            O = units  B = 1
  *   conv2d            (kh, kw, C, F)    A = kh*kw*C       O = F      B = 1
  *   conv2d_transpose  (kh, kw, F, C)    A = kh*kw         O = F      B = C
@@ -37,9 +39,7 @@
 
 #include "nn/nn.h"
 
-typedef struct sn_dims {
-    size_t a, o, b;
-} sn_dims;
+typedef gan__sn_dims sn_dims;
 
 typedef struct sn_hdr {
     double sigma;
@@ -58,34 +58,16 @@ static size_t sn_round64(size_t n)
     return (n + 63) & ~(size_t)63;
 }
 
+/* The plain layer's ops: its kind's. */
 static const gan__layer_ops *sn_base(const gan__layer *l)
 {
-    return gan__layer_ops_for(l->kind);
+    return l->ops;
 }
 
 static sn_dims sn_dims_of(const gan__layer *l)
 {
     sn_dims d = {0, 0, 0};
-    const gan__conv_geom *g = &l->u.conv.g;
-    switch (l->kind) {
-    case GAN_LAYER_DENSE:
-        d.a = (size_t)l->in.d[0];
-        d.o = (size_t)l->u.dense.units;
-        d.b = 1;
-        break;
-    case GAN_LAYER_CONV2D:
-        d.a = (size_t)g->kh * g->kw * g->ic;
-        d.o = (size_t)l->u.conv.filters;
-        d.b = 1;
-        break;
-    case GAN_LAYER_CONV2D_TRANSPOSE:
-        d.a = (size_t)g->kh * g->kw;
-        d.o = (size_t)l->u.conv.filters;
-        d.b = (size_t)l->in.d[2];
-        break;
-    default:
-        break;
-    }
+    l->ops->sn_dims(l, &d);
     return d;
 }
 
@@ -222,7 +204,8 @@ static gan_status sn_setup(gan__layer *l)
 
 static size_t sn_workspace(const gan__layer *l, size_t batch)
 {
-    return sn_round64(l->n_params * sizeof(float)) + sn_base(l)->workspace(l, batch);
+    const gan__layer_ops *base = sn_base(l);
+    return sn_round64(l->n_params * sizeof(float)) + (base->workspace ? base->workspace(l, batch) : 0);
 }
 
 void gan__sn_init_u(const gan__layer *l, float *u, const gan__rng *layer_rng)
@@ -245,7 +228,8 @@ void gan__sn_init_u(const gan__layer *l, float *u, const gan__rng *layer_rng)
 static void sn_init(gan__layer *l, float *w, float *state, gan__rng *r)
 {
     gan__sn_init_u(l, state, r);
-    sn_base(l)->init(l, w, NULL, r);
+    if (sn_base(l)->init)
+        sn_base(l)->init(l, w, NULL, r);
 }
 
 static void sn_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)
@@ -313,9 +297,16 @@ static void sn_backward(gan__layer *l, const gan__ctx *cx, const float *x, const
     sn_chain(l, &a, g, cx->dw);
 }
 
-const gan__layer_ops *gan__sn_base_ops(const gan__layer *l)
+/* u (the state) must not be all zero: the power iteration could not
+   leave it. */
+static gan_status sn_check_state(const gan__layer *l, const float *u)
 {
-    return sn_base(l);
+    size_t i = 0;
+    while (i < l->n_state && u[i] == 0.0f)
+        i++;
+    if (i == l->n_state)
+        return gan__err(GAN_EINVAL, "the spectral normalisation vector u is all zero");
+    return GAN_OK;
 }
 
 void gan__sn_base_ctx(const gan__layer *l, const gan__ctx *cx, gan__ctx *base)
@@ -324,22 +315,13 @@ void gan__sn_base_ctx(const gan__layer *l, const gan__ctx *cx, gan__ctx *base)
     sn_ctx(l, cx, &a, base);
 }
 
-static const gan__layer_ops gan__dense_sn_ops = {
-    "dense", sn_setup, sn_workspace, sn_init, sn_forward, sn_backward, 0
+/* Only what runs a layer: everything else about it is its kind's. */
+const gan__layer_ops gan__sn_ops = {
+    .name = "spectral_norm",
+    .setup = sn_setup,
+    .workspace = sn_workspace,
+    .init = sn_init,
+    .forward = sn_forward,
+    .backward = sn_backward,
+    .check_state = sn_check_state,
 };
-static const gan__layer_ops gan__conv2d_sn_ops = {
-    "conv2d", sn_setup, sn_workspace, sn_init, sn_forward, sn_backward, 0
-};
-static const gan__layer_ops gan__conv2d_transpose_sn_ops = {
-    "conv2d_transpose", sn_setup, sn_workspace, sn_init, sn_forward, sn_backward, 0
-};
-
-const gan__layer_ops *gan__sn_ops_for(gan_layer_kind kind)
-{
-    switch (kind) {
-    case GAN_LAYER_DENSE: return &gan__dense_sn_ops;
-    case GAN_LAYER_CONV2D: return &gan__conv2d_sn_ops;
-    case GAN_LAYER_CONV2D_TRANSPOSE: return &gan__conv2d_transpose_sn_ops;
-    default: return NULL;
-    }
-}

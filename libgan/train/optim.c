@@ -19,6 +19,7 @@ struct gan_optimizer {
     float *slot1;             /* momentum buffer / Adam m / RMSprop v */
     float *slot2;             /* Adam v */
     uint64_t step;
+    gan__busy busy;           /* set during gan_optimizer_step (core.h) */
 };
 
 gan_status gan_optimizer_config_init(gan_optimizer_config *cfg, size_t size)
@@ -223,11 +224,15 @@ gan_status gan_optimizer_step(gan_optimizer *o)
     GAN__CHECK_HANDLE(o, GAN__MAGIC_OPTIMIZER, "gan_optimizer");
     if ((st = gan__check_model(o, __func__)) != GAN_OK)
         return st;
-    if ((st = gan__optimizer_check_grads(o)) != GAN_OK) {
+    if (!gan__busy_enter(&o->busy))
+        return gan__busy_err(__func__, "optimizer", "one optimizer is stepped by one thread at a "
+                             "time");
+    if ((st = gan__optimizer_check_grads(o)) != GAN_OK)
         gan__err_prefix("gan_optimizer_step: nothing was updated");
-        return st;
-    }
-    return gan__optimizer_apply(o);
+    else
+        st = gan__optimizer_apply(o);
+    gan__busy_leave(&o->busy);
+    return st;
 }
 
 gan_status gan_optimizer_set_lr(gan_optimizer *o, float lr)

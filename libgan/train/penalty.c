@@ -13,7 +13,8 @@
  * The backward pass is a chain of maps linear in the gradient:
  *   g_k = B_k(g_{k+1}),  B_k = J_k^T  (J_k the Jacobian of layer k at x_k).
  * For the layers allowed here (dense, conv2d, conv2d_transpose, leaky ReLU,
- * ReLU, dropout with its fixed mask, reshape, flatten) B_k depends on the
+ * ReLU, dropout with its fixed mask, reshape, flatten, ...: the kinds with
+ * penalty ops, see below) B_k depends on the
  * weights W_k but not on x_k (the activations are piecewise linear, so
  * their slopes are constant almost everywhere).  With u_k = dP/dg_k:
  *   u_0     = dP/dg_0                       (closed form above)
@@ -37,30 +38,28 @@
  * W_sn = W / sigma of the step's forward (u and v constants, as in its
  * ordinary backward): J_k and B_k use W_sn, and the weight gradient with
  * respect to W_sn is carried to W by the layer's own backward.
+ *
+ * Each kind provides its J u and its d<u, B(g)>/dW as penalty_jvp and
+ * penalty_wgrad in its ops (nn/nn.h; the linear layers share
+ * nn/layer_common.c's); a kind without penalty_jvp is refused.
  */
 #include <math.h>
 
 #include "train/train.h"
 
+static int gan__penalty_kind(const gan__layer_ops *ops)
+{
+    return ops->is_view || ops->penalty_jvp != NULL;
+}
+
 gan_status gan__penalty_supported(const gan_model *d)
 {
     for (size_t i = 0; i < d->n_layers; i++) {
-        switch (d->layers[i].kind) {
-        case GAN_LAYER_DENSE:
-        case GAN_LAYER_CONV2D:
-        case GAN_LAYER_CONV2D_TRANSPOSE:
-        case GAN_LAYER_LEAKY_RELU:
-        case GAN_LAYER_RELU:
-        case GAN_LAYER_DROPOUT:
-        case GAN_LAYER_RESHAPE:
-        case GAN_LAYER_FLATTEN:
-        case GAN_LAYER_CLASS_EMBEDDING:
-        case GAN_LAYER_CLASS_PROJECTION:
-            break;
-        default:
-            return gan__err(GAN_EUNSUPPORTED, "gradient penalties need a critic of dense, conv2d, "
-                            "conv2d_transpose, leaky_relu, relu, dropout, reshape, flatten, "
-                            "class_embedding and class_projection layers; layer %zu is %s", i,
+        if (!gan__penalty_kind(d->layers[i].ops)) {
+            char kinds[512];
+            return gan__err(GAN_EUNSUPPORTED, "gradient penalties need a critic of %s layers; "
+                            "layer %zu is %s",
+                            gan__layer_kinds_where(gan__penalty_kind, kinds, sizeof kinds), i,
                             d->layers[i].ops->name);
         }
     }
@@ -121,77 +120,18 @@ gan_status gan__penalty_reserve(gan__penalty_buf **pb, const gan_model *d, size_
     return GAN_OK;
 }
 
-/* u_out = J u_in for one layer (a forward pass without bias). */
+/* u_out = J u_in for one layer. */
 static void gan__jvp(const gan__layer *l, const gan__ctx *cx, const float *x, const float *u,
                      float *out)
 {
-    const size_t n = cx->batch;
-    const gan__layer_ops *ops = l->ops;
     gan__ctx plain;
     if (l->spectral_norm) {
         /* The layer is the plain one with the kernel W / sigma of the
            forward just run (u, v and sigma are constants of the step). */
         gan__sn_base_ctx(l, cx, &plain);
         cx = &plain;
-        ops = gan__sn_base_ops(l);
     }
-    switch (l->kind) {
-    case GAN_LAYER_DENSE: {
-        const int D = l->in.d[0], U = l->u.dense.units;
-        gan__sgemm(0, 0, (int)n, U, D, 1.0f, u, D, cx->w, U, 0.0f, out, U);
-        break;
-    }
-    case GAN_LAYER_CONV2D:
-    case GAN_LAYER_CONV2D_TRANSPOSE:
-    case GAN_LAYER_CLASS_PROJECTION: {
-        gan__layer nb = *l;
-        gan__ctx c2 = *cx;
-        nb.use_bias = 0;
-        c2.training = 0;
-        ops->forward(&nb, &c2, u, out);
-        break;
-    }
-    case GAN_LAYER_CLASS_EMBEDDING: {
-        /* [u, 0] at every position. */
-        const size_t P = n * gan__shape_spatial(&l->in), C = (size_t)gan__shape_channels(&l->in);
-        const size_t E = (size_t)gan__shape_channels(&l->out) - C;
-        for (size_t p = 0; p < P; p++) {
-            memcpy(out + p * (C + E), u + p * C, C * sizeof(float));
-            memset(out + p * (C + E) + C, 0, E * sizeof(float));
-        }
-        break;
-    }
-    case GAN_LAYER_LEAKY_RELU:
-    case GAN_LAYER_RELU: {
-        const size_t e = n * gan__shape_elems(&l->in);
-        const float a = l->u.act.alpha;
-        for (size_t i = 0; i < e; i++)
-            out[i] = x[i] > 0.0f ? u[i] : a * u[i];
-        break;
-    }
-    case GAN_LAYER_DROPOUT: {
-        const size_t e = n * gan__shape_elems(&l->in);
-        const unsigned char *mask = cx->aux;
-        const float scale = cx->training ? (float)(1.0 / (1.0 - l->u.drop.rate)) : 1.0f;
-        for (size_t i = 0; i < e; i++)
-            out[i] = mask[i] ? u[i] * scale : 0.0f;
-        break;
-    }
-    default: /* views are skipped by the caller */
-        break;
-    }
-}
-
-/* dW += the weight gradient of layer l with input u and output gradient g
-   (for a spectrally normalised layer, through W / sigma to W). */
-static void gan__kernel_grad(const gan__layer *l, const gan__ctx *cx, const float *u, const float *g)
-{
-    gan__layer nb = *l;
-    gan__ctx c2 = *cx;
-    if (l->kind == GAN_LAYER_CLASS_EMBEDDING)
-        return; /* its backward map does not involve the table */
-    nb.use_bias = 0; /* biases do not enter the backward map */
-    l->ops->backward(&nb, &c2, u, NULL, g, NULL);
+    l->ops->penalty_jvp(l, cx, x, u, out);
 }
 
 /* The context of layer k for the training-mode forward just run on n
@@ -242,7 +182,7 @@ gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const floa
             continue;
         }
         gan__penalty_ctx(d, k, n, &cx);
-        l->ops->backward(l, &cx, d->act[k], d->act[k + 1], gout, gin);
+        gan__layer_run(l)->backward(l, &cx, d->act[k], d->act[k + 1], gout, gin);
     }
     /* u_0 = dP/dg_0, and the penalty itself. */
     {
@@ -273,9 +213,9 @@ gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const floa
         if (l->ops->is_view)
             continue;
         gan__penalty_ctx(d, k, n, &cx);
-        if (l->trainable && l->n_params) {
+        if (l->trainable && l->n_params && l->ops->penalty_wgrad) {
             cx.dw = d->grads + l->param_off;
-            gan__kernel_grad(l, &cx, b->u[cur], gout);
+            l->ops->penalty_wgrad(l, &cx, b->u[cur], gout);
             cx.dw = NULL;
         }
         if (k + 1 < d->n_layers) {

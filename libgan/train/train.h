@@ -103,6 +103,7 @@ struct gan_trainer {
     uint64_t g_generation, d_generation; /* the models' layouts it was made for */
     float *ema;                /* EMA of the generator's parameters, or NULL */
     struct gan__dist *dist;    /* data-parallel state (reduce.c), or NULL */
+    gan__busy busy;            /* set during a step (core.h) */
 };
 
 /* One step; labels (n_critic * batch validated classes) for a conditional

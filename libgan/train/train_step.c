@@ -422,9 +422,9 @@ static gan_status gan__step_body(gan_trainer *t, const float *real, const int32_
  * whose checks fail still takes part in it, so the others return its
  * error instead of waiting for it.
  */
-gan_status gan__trainer_step(gan_trainer *t, const float *real, size_t real_count,
-                             const int32_t *labels, size_t labels_count, size_t batch,
-                             gan_step_stats *stats, const char *func)
+static gan_status gan__trainer_step_run(gan_trainer *t, const float *real, size_t real_count,
+                                        const int32_t *labels, size_t labels_count,
+                                        size_t batch, gan_step_stats *stats, const char *func)
 {
     gan_status st = gan__step_check(t, real, real_count, labels, labels_count, batch, func);
     if (!t->dist)
@@ -439,6 +439,37 @@ gan_status gan__trainer_step(gan_trainer *t, const float *real, size_t real_coun
     else if (st != GAN_OK)
         st = gan__dist_broken(t, st);
     gan__dist_end(t);
+    return st;
+}
+
+/* A step holds the trainer's in-use flag and those of its two models (a
+   concurrent gan_model_forward on one of them would overwrite the step's
+   activations): another thread gets GAN_ESTATE (issue 18, item 10).  That
+   misuse is refused before any agreement with other workers: the thread
+   that owns the trainer is the one in its collective calls. */
+gan_status gan__trainer_step(gan_trainer *t, const float *real, size_t real_count,
+                             const int32_t *labels, size_t labels_count, size_t batch,
+                             gan_step_stats *stats, const char *func)
+{
+    gan_status st;
+    if (t->g->magic != GAN__MAGIC_MODEL || t->d->magic != GAN__MAGIC_MODEL)
+        return gan__err(GAN_ESTATE, "%s: a model of this trainer was freed", func);
+    if (!gan__busy_enter(&t->busy))
+        return gan__busy_err(func, "trainer", "one trainer is driven by one thread at a time");
+    if (!gan__busy_enter(&t->g->busy)) {
+        gan__busy_leave(&t->busy);
+        return gan__busy_err(func, "trainer's generator", "do not run it while the trainer steps");
+    }
+    if (!gan__busy_enter(&t->d->busy)) {
+        gan__busy_leave(&t->g->busy);
+        gan__busy_leave(&t->busy);
+        return gan__busy_err(func, "trainer's discriminator", "do not run it while the trainer "
+                             "steps");
+    }
+    st = gan__trainer_step_run(t, real, real_count, labels, labels_count, batch, stats, func);
+    gan__busy_leave(&t->d->busy);
+    gan__busy_leave(&t->g->busy);
+    gan__busy_leave(&t->busy);
     return st;
 }
 

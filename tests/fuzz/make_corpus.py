@@ -7,6 +7,12 @@
   tests/fuzz/corpus/fuzz_idx_plain/  the same IDX files uncompressed, each
                                      prefixed by the harness' control byte
   tests/fuzz/corpus/fuzz_cifar/      CIFAR-10 batches of 1-3 records
+  tests/fuzz/corpus/fuzz_ganc_struct/ the fuzz_checkpoint seeds (.gan files)
+                                     as fuzz_ganc_struct input: control byte,
+                                     lie byte, then (type, slot, u16 length,
+                                     raw bytes) per section
+  tests/fuzz/corpus/fuzz_fid_stats/  FID statistics (d = 1, 2, 3, 8) without
+                                     their CRC (the harness appends it)
   tests/fuzz/corpus/fuzz_image/      small PNGs of every colour type and bit
                                      depth (written here byte by byte), JPEGs
                                      (PIL: gray, RGB 4:2:0 and 4:4:4,
@@ -65,6 +71,44 @@ def main():
         write('fuzz_cifar', 'cifar_%d.bin' % n, rec)
     write('fuzz_cifar', 'cifar_short.bin', bytes(3072))
     images()
+    ganc_struct()
+    fid_stats()
+
+
+def ganc_struct():
+    """fuzz_checkpoint's .gan seeds with their sections in the clear."""
+    src = os.path.join(HERE, 'corpus', 'fuzz_checkpoint')
+    for name in sorted(os.listdir(src)):
+        b = open(os.path.join(src, name), 'rb').read()
+        flags, kind, n = struct.unpack_from('<I', b, 8)[0], struct.unpack_from('<I', b, 12)[0], \
+            struct.unpack_from('<I', b, 20)[0]
+        out = bytes([(kind == 2) | ((flags & 1) << 1), 0])
+        off = 32
+        ok = True
+        for _ in range(n):
+            typ, slot, raw, stored = struct.unpack_from('<IIQQ', b, off)
+            data = zlib.decompress(b[off + 32:off + 32 + stored])
+            if len(data) > 65535:
+                ok = False
+                break
+            out += struct.pack('<BBH', typ, slot, len(data)) + data
+            off += 32 + stored
+        if ok:
+            write('fuzz_ganc_struct', name.replace('.gan', '.sec'), out)
+
+
+def fid_stats():
+    """Valid statistics files without the trailing CRC."""
+    for d in (1, 2, 3, 8):
+        mean = [0.25 * (i + 1) - 0.5 for i in range(d)]
+        cov = [[(1.0 + i) if i == j else 0.1 / (1 + abs(i - j)) for j in range(d)] for i in range(d)]
+        body = b'GANFSTAT' + struct.pack('<IIQII', 1, d, 100, 0, 0)
+        body += b''.join(struct.pack('<d', v) for v in mean)
+        body += b''.join(struct.pack('<d', v) for row in cov for v in row)
+        write('fuzz_fid_stats', 'stats_d%d' % d, body)
+    body = b'GANFSTAT' + struct.pack('<IIQII', 1, 2, 1, 0x1234abcd, 0) + struct.pack('<2d', 1.0, -1.0) \
+        + bytes(32)
+    write('fuzz_fid_stats', 'stats_one_sample', body)
 
 
 def png_chunk(kind, data):

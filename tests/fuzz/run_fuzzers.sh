@@ -3,7 +3,7 @@
 # (ASan + UBSan) directly against the library sources, replay the committed
 # seed corpus, then fuzz each target for GAN_FUZZ_SECONDS.
 #
-#   tests/fuzz/run_fuzzers.sh [target ...]     (default: all five)
+#   tests/fuzz/run_fuzzers.sh [target ...]     (default: all seven)
 #
 # Environment:
 #   GAN_FUZZ_SECONDS  seconds per target [30]
@@ -21,7 +21,7 @@ jobs=${GAN_FUZZ_JOBS:-2}
 out=${GAN_FUZZ_OUT:-${TMPDIR:-/tmp}/gan-fuzz}
 cc=${CLANG:-$(command -v clang || command -v clang-14)}
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_idx fuzz_idx_plain fuzz_cifar fuzz_checkpoint fuzz_image)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_idx fuzz_idx_plain fuzz_cifar fuzz_checkpoint fuzz_image fuzz_ganc_struct fuzz_fid_stats)
 [ -n "$cc" ] || { echo "run_fuzzers: clang not found" >&2; exit 2; }
 
 # The library sources the parsers need: the floors core/, io/ and data/
@@ -39,14 +39,18 @@ flags=(-g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -DFUZZING_BUILD_MODE_UNSAFE_FOR
        -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter -Werror
        -I"$root/include" -I"$out/include" -I"$root/libgan")
 lib=("${srcs[@]}")
-# The checkpoint loader rebuilds whole models and trainers: every source
-# (GEMM through the reference loop; no BLAS in fuzz builds).
+# The checkpoint loaders rebuild whole models and trainers, and FID
+# statistics need the metrics floor: every source (GEMM through the
+# reference loop; no BLAS in fuzz builds).
 all=("$root"/libgan/*/*.c "$root"/libgan/nn/layers/*.c)
 
 status=0
 for t in "${targets[@]}"; do
   echo "== build $t"
-  if [ "$t" = fuzz_checkpoint ]; then srcs_t=("${all[@]}"); else srcs_t=("${lib[@]}"); fi
+  case $t in
+    fuzz_checkpoint|fuzz_ganc_struct|fuzz_fid_stats) srcs_t=("${all[@]}") ;;
+    *) srcs_t=("${lib[@]}") ;;
+  esac
   "$cc" "${flags[@]}" "$here/$t.c" "${srcs_t[@]}" -lpng -ljpeg -lz -lm -lpthread -o "$out/bin/$t" \
       || { status=1; continue; }
   mkdir -p "$out/$t/corpus"

@@ -26,6 +26,7 @@ int cmd_sample(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* ---- util.c ---- */
 
@@ -71,24 +72,36 @@ int cli_mkdirs(const char *path);
 int cli_is_dir(const char *path);
 int cli_is_file(const char *path);
 
-#ifndef GAN_MODELS_DIR
-#  define GAN_MODELS_DIR "models"
-#endif
+/* The shipped models' directory (datadir.c): $GAN_DATA_DIR, else
+   share/libgan beside the installed tool, else the configured install
+   directory.  cli_data_file: "<that dir>/name" into buf (0, or -1 if it
+   does not fit). */
+const char *cli_data_dir(void);
+int cli_data_file(char *buf, size_t cap, const char *name);
+#define CLI_CLASSIFIER_FILE "fashion_mnist_classifier.gan"
+#define CLI_REFERENCE_FILE "fashion_mnist_t10k.fidstats"
+
+/* report.c: OUT/report.html (or out_path) from the run directory dir; 0,
+   or the printed error's exit code. */
+int cli_report_write(const char *cmd, const char *dir, const char *out_path, int quiet);
 
 /* FID and IS under the protocol of docs/metrics.md (fid.c). */
 typedef struct cli_fid {
     const char *clf_path;
+    char clf_default[4096];    /* the shipped classifier's path (clf_path NULL) */
+    char ref_default[4096];    /* the shipped reference statistics' path */
     gan_model *clf;
     gan_metrics *mt;
     gan_fid_stats *ref;
     size_t dim, k;             /* features, classes */
     uint32_t id;               /* the feature network's id */
-    char ref_desc[1024];
+    char ref_desc[4160];
 } cli_fid;
 
-/* Load the classifier (feature `layer`, GAN_DEFAULT_FEATURE_LAYER: penultimate) and the reference
-   statistics (ref_path, else the shipped t10k statistics, else computed
-   from data's t10k set).  0, or the printed error's exit code. */
+/* Load the classifier (clf_path, NULL: the shipped one; feature `layer`,
+   GAN_DEFAULT_FEATURE_LAYER: penultimate) and the reference statistics
+   (ref_path, else the shipped t10k statistics, else computed from data's
+   t10k set).  0, or the printed error's exit code. */
 int cli_fid_open(cli_fid *f, const char *cmd, const char *clf_path, size_t layer, const char *ref_path,
                  int explicit_ref, const char *data);
 /* FID and IS of n samples of gen from latent seed. */

@@ -23,12 +23,13 @@ static const char usage[] =
     "\n"
     "  -n, --samples N       generated images (default 10000)\n"
     "  -s, --seed S          latent seed (default 0)\n"
-    "      --classifier FILE feature network (default " GAN_MODELS_DIR
-    "/fashion_mnist_classifier.gan)\n"
+    "      --classifier FILE feature network (default: " CLI_CLASSIFIER_FILE " in the\n"
+    "                        data directory: $GAN_DATA_DIR, else share/libgan of the\n"
+    "                        installation; 'gan --version' prints it)\n"
     "      --layer L         its feature layer (default -1: input of the last layer)\n"
-    "      --reference FILE  reference statistics (default " GAN_MODELS_DIR
-    "/fashion_mnist_t10k.fidstats\n"
-    "                        when it matches the classifier, else computed from --data)\n"
+    "      --reference FILE  reference statistics (default: " CLI_REFERENCE_FILE "\n"
+    "                        in the data directory, when it matches the classifier;\n"
+    "                        else computed from --data)\n"
     "      --data DIR        MNIST-format directory whose t10k set is the reference\n"
     "                        (default " GAN_FASHION_MNIST_DIR ")\n"
     "  -h, --help            this help\n";
@@ -109,7 +110,7 @@ int cmd_eval(int argc, char **argv)
         {"data", required_argument, NULL, OPT_DATA},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *clf_path = GAN_MODELS_DIR "/fashion_mnist_classifier.gan";
+    const char *clf_path = NULL; /* the shipped classifier */
     const char *ref_path = NULL, *data = GAN_FASHION_MNIST_DIR;
     uint64_t n = 10000, seed = 0, layer_plus1 = 0;
     int ch, rc = CLI_EXIT_RUNTIME, explicit_ref = 0, classes = 0;
@@ -171,7 +172,7 @@ int cmd_eval(int argc, char **argv)
     if (rc == CLI_EXIT_OK) {
         printf("model:      %s\n", argv[optind]);
         printf("protocol:   feature network %s (id %08x, %zu features, %zu classes); reference "
-               "%s; %llu samples, latent seed %llu; IS over 10 splits\n", clf_path, (unsigned)f.id,
+               "%s; %llu samples, latent seed %llu; IS over 10 splits\n", f.clf_path, (unsigned)f.id,
                f.dim, f.k, f.ref_desc, (unsigned long long)n, (unsigned long long)seed);
         if (classes)
             printf("classes:    conditional generator of %d classes; image i of class i mod %d\n",
@@ -181,7 +182,7 @@ int cmd_eval(int argc, char **argv)
     }
     if (rc == CLI_EXIT_OK && classes) {
         /* The shipped classifier's classes are Fashion-MNIST's: name them. */
-        const int named = strcmp(clf_path, GAN_MODELS_DIR "/fashion_mnist_classifier.gan") == 0;
+        const int named = clf_path == NULL;
         double sum = 0.0;
         printf("class accuracy (the classifier's argmax on the images generated for each "
                "class):\n");

@@ -7,7 +7,9 @@
  *   log.csv                       one row per step
  *   samples/epoch_003.png         4x4 grid from fixed noise (and step_N.png)
  *   checkpoints/ckpt_epoch_003.gan  every --checkpoint-every epochs, --keep N
- *   checkpoint.gan                the latest checkpoint (what --resume DIR loads)
+ *   checkpoint.gan                the latest checkpoint (what --resume DIR loads);
+ *                                 also after the first step and every
+ *                                 --checkpoint-seconds (60)
  *   generator.gan                 the generator alone, for `gan sample`
  *
  * Exactness of --resume: a checkpoint carries the weights, optimizer
@@ -78,7 +80,11 @@ typedef struct train_ctx {
     uint64_t fid_every, fid_samples;
     cli_fid fid;                  /* open when fid_every > 0 */
     FILE *metrics;                /* OUT/metrics.csv */
+    uint64_t ckpt_seconds;        /* --checkpoint-seconds (0: off) */
+    double last_ckpt_time;        /* cli_now() of the last checkpoint */
 } train_ctx;
+
+#define DEFAULT_CKPT_SECONDS 60
 
 static const char *CMD = "train";
 
@@ -389,6 +395,7 @@ static int save_checkpoint(train_ctx *c, uint64_t epoch, uint64_t step)
         rotate(c);
     }
     c->last_ckpt_step = step;
+    c->last_ckpt_time = cli_now();
     return 0;
 }
 
@@ -409,6 +416,30 @@ static int save_generator(train_ctx *c)
     return rc;
 }
 
+/* Remove what kills left of the atomic writer (".NAME.tmp-XXXXXX") and of
+   the checkpoint link in OUT, OUT/samples and OUT/checkpoints: a resumed
+   run owns the directory (one gan train per directory). */
+static void sweep_temporaries(const train_ctx *c)
+{
+    static const char *const subdirs[] = {"", "/samples", "/checkpoints"};
+    char dir[RUN_PATH_MAX + 16], path[RUN_PATH_MAX + 300];
+    for (size_t i = 0; i < 3; i++) {
+        DIR *dp;
+        struct dirent *e;
+        if (cli_path(dir, sizeof dir, "%s%s", c->out, subdirs[i]) != 0 ||
+            (dp = opendir(dir)) == NULL)
+            continue;
+        while ((e = readdir(dp)) != NULL) {
+            const char *n = e->d_name;
+            if (n[0] != '.' || (strstr(n, ".tmp-") == NULL && strcmp(n, ".checkpoint.gan.link") != 0))
+                continue;
+            if (cli_path(path, sizeof path, "%s/%s", dir, n) == 0 && remove(path) == 0)
+                printf("removed %s, left by an interrupted write\n", path);
+        }
+        closedir(dp);
+    }
+}
+
 /* ---- callbacks ---- */
 
 static int on_step(const gan_step_stats *s, uint64_t step, void *user)
@@ -418,8 +449,25 @@ static int on_step(const gan_step_stats *s, uint64_t step, void *user)
     gan_trainer_progress(c->t, NULL, &epoch);
     cli_csv_row(&c->csv, step, epoch + 1, s);
     cli_progress_step(&c->prog, step, epoch + 1, s);
-    /* Distributed, every rank stops after the same step. */
-    return dist_any(stop_signal || (c->r.steps && step >= c->r.steps));
+    {
+        int stop = stop_signal != 0;
+        /* Early and timed checkpoints (issue 18, item 5): after a new run's
+           first step, then every --checkpoint-seconds, so a kill before the
+           first epoch's checkpoint leaves a run to resume.  Saving only
+           reads the trainer: the run's results are the same with or
+           without.  Distributed, rank 0 alone saves (save_checkpoint). */
+        if (!stop && c->ckpt_seconds &&
+            ((c->last_ckpt_step == UINT64_MAX && c->start_step == 0) ||
+             cli_now() - c->last_ckpt_time >= (double)c->ckpt_seconds)) {
+            cli_progress_clear(&c->prog);
+            if (save_checkpoint(c, 0, step) != 0) {
+                c->failed = 1;
+                stop = 1;
+            }
+        }
+        /* Distributed, every rank stops after the same step. */
+        return dist_any(stop || (c->r.steps && step >= c->r.steps));
+    }
 }
 
 static int on_epoch(uint64_t epoch, const gan_step_stats *m, void *user)
@@ -510,6 +558,7 @@ static int open_trainer(train_ctx *c, const train_args *a, const cli_preset *p)
     if (gan_trainer_load(&c->t, c->ds, c->ckpt) != GAN_OK)
         return cli_lib_error(CMD, "--resume");
     c->t_owns = 1;
+    sweep_temporaries(c);
     gan_trainer_progress(c->t, &c->start_step, &c->start_epoch);
     printf("resuming %s from %s: step %llu, epoch %llu done\n", c->out, c->ckpt,
            (unsigned long long)c->start_step, (unsigned long long)c->start_epoch);
@@ -524,8 +573,7 @@ static int open_fid(train_ctx *c, const train_args *a)
     c->fid_samples = a->fid_samples ? a->fid_samples : 2000;
     if (!a->fid_every)
         return 0;
-    if ((rc = cli_fid_open(&c->fid, CMD, GAN_MODELS_DIR "/fashion_mnist_classifier.gan",
-                           GAN_DEFAULT_FEATURE_LAYER, NULL,
+    if ((rc = cli_fid_open(&c->fid, CMD, NULL, GAN_DEFAULT_FEATURE_LAYER, NULL,
                            0, GAN_FASHION_MNIST_DIR)) != 0)
         return rc;
     c->fid_every = a->fid_every; /* the classifier is open: ctx_free closes it */
@@ -633,15 +681,50 @@ static int plan_run(train_ctx *c)
     return 0;
 }
 
-/* A resumed run that has nothing left to do says so. */
+/* A resumed run that has nothing left to train (finish_complete). */
 static int run_complete(const train_ctx *c)
 {
-    if (c->remaining != 0 && !(c->r.steps && c->start_step >= c->r.steps))
-        return 0;
+    return c->remaining == 0 || (c->r.steps && c->start_step >= c->r.steps);
+}
+
+/* The sample grid an uninterrupted run writes last: its final epoch's grid
+   when it ended on an epoch that on_epoch samples, else step_N.png. */
+static void final_sample_name(const train_ctx *c, uint64_t step, uint64_t epoch, char *name,
+                              size_t cap)
+{
+    int at_epoch = c->steps_per_epoch && epoch && step == epoch * c->steps_per_epoch;
+    int last = c->r.epochs && epoch >= c->r.epochs;
+    if (at_epoch && (last || (c->r.sample_every && epoch % c->r.sample_every == 0)))
+        snprintf(name, cap, "epoch_%03llu.png", (unsigned long long)epoch);
+    else
+        snprintf(name, cap, "step_%06llu.png", (unsigned long long)step);
+}
+
+/* A resumed run with nothing left to train: a kill after its last
+   checkpoint (inside the write of generator.gan or of the last grid) may
+   have left those outputs missing or stale, and a temporary of the atomic
+   writer behind.  Write them again from the checkpoint (the same bytes an
+   uninterrupted run writes; each save sweeps its own stale temporaries),
+   then say the run is complete. */
+static int finish_complete(train_ctx *c)
+{
+    uint64_t step = 0, epoch = 0;
+    char name[64], path[RUN_PATH_MAX + 96];
+    gan_trainer_progress(c->t, &step, &epoch);
+    if (save_generator(c) != 0)
+        return CLI_EXIT_RUNTIME;
+    final_sample_name(c, step, epoch, name, sizeof name);
+    if (cli_path(path, sizeof path, "%s/samples/%s", c->out, name) != 0)
+        return cli_error(CMD, "%s: path too long", c->out), CLI_EXIT_RUNTIME;
+    if (!cli_is_file(path)) {
+        if (write_samples(c, name, step) != 0)
+            return CLI_EXIT_RUNTIME;
+        printf("wrote the missing final samples %s\n", path);
+    }
     printf("the run is already complete (step %llu, epoch %llu); give a larger --epochs or "
-           "--steps to continue it\n", (unsigned long long)c->start_step,
-           (unsigned long long)c->start_epoch);
-    return 1;
+           "--steps to continue it\n", (unsigned long long)step, (unsigned long long)epoch);
+    printf("outputs in place: %s/checkpoint.gan, %s/generator.gan, %s\n", c->out, c->out, path);
+    return CLI_EXIT_OK;
 }
 
 /* Train until the epochs or steps are done, a save fails or Ctrl-C. */
@@ -652,6 +735,8 @@ static int train_fit(train_ctx *c, const train_args *a)
                       (size_t)(c->r.batch * c->r.n_critic), (unsigned)a->log_every, a->quiet);
     c->epoch_t0 = cli_now();
     c->epoch_step0 = c->start_step;
+    c->ckpt_seconds = a->set[OPT_CKPT_SECONDS] ? a->checkpoint_seconds : DEFAULT_CKPT_SECONDS;
+    c->last_ckpt_time = c->epoch_t0;
     stop_signal = 0;
     install_signals();
     st = gan_trainer_fit(c->t, c->ds, c->remaining, on_step, on_epoch, c);
@@ -718,10 +803,16 @@ int cmd_train(int argc, char **argv)
         rc = plan_run(&c);
     if ((rc = dist_agree_rc(rc)) == 0)
         rc = dist_attach(c.t, c.ds);
-    if (rc == 0 && !run_complete(&c)) {
+    if (rc == 0 && run_complete(&c)) {
+        rc = finish_complete(&c);
+    } else if (rc == 0) {
         rc = train_fit(&c, &a);
         if (rc == 0)
             rc = train_finish(&c);
+        /* OUT/report.html (gan report); a failure to write it is reported
+           but does not fail the run, whose files are all saved. */
+        if (rc == CLI_EXIT_OK || rc == CLI_EXIT_INTERRUPTED)
+            cli_report_write(CMD, c.out, NULL, a.quiet);
     }
     ctx_free(&c);
     return dist_finish(rc);

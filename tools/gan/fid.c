@@ -16,7 +16,10 @@ int cli_fid_open(cli_fid *f, const char *cmd, const char *clf_path, size_t layer
     uint64_t ref_n = 0;
     uint32_t ref_id;
     memset(f, 0, sizeof *f);
-    f->clf_path = clf_path;
+    if (cli_data_file(f->clf_default, sizeof f->clf_default, CLI_CLASSIFIER_FILE) != 0 ||
+        cli_data_file(f->ref_default, sizeof f->ref_default, CLI_REFERENCE_FILE) != 0)
+        return cli_error(cmd, "the data directory's path is too long: %s", cli_data_dir());
+    f->clf_path = clf_path = clf_path ? clf_path : f->clf_default;
     if (gan_model_load(&f->clf, clf_path) != GAN_OK)
         return cli_lib_error(cmd, clf_path);
     if (gan_metrics_create(&f->mt, f->clf, layer, 0) != GAN_OK ||
@@ -25,12 +28,13 @@ int cli_fid_open(cli_fid *f, const char *cmd, const char *clf_path, size_t layer
         return cli_lib_error(cmd, "classifier");
     }
     if (f->k == 0) {
+        cli_error(cmd, "%s: the classifier does not output class logits", clf_path);
         cli_fid_close(f);
-        return cli_error(cmd, "%s: the classifier does not output class logits", clf_path);
+        return CLI_EXIT_RUNTIME;
     }
     /* Reference statistics: a file of the same network, else t10k. */
-    if (!ref_path && cli_is_file(GAN_MODELS_DIR "/fashion_mnist_t10k.fidstats"))
-        ref_path = GAN_MODELS_DIR "/fashion_mnist_t10k.fidstats";
+    if (!ref_path && cli_is_file(f->ref_default))
+        ref_path = f->ref_default;
     if (ref_path) {
         if (gan_fid_stats_load(&f->ref, ref_path) != GAN_OK) {
             cli_fid_close(f);

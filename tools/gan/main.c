@@ -17,6 +17,7 @@ static const struct {
     {"export", cmd_export, "write the generator of a checkpoint as a model file"},
     {"info", cmd_info, "describe a model file or checkpoint"},
     {"eval", cmd_eval, "FID and Inception Score of a generator (docs/metrics.md)"},
+    {"report", cmd_report, "write a run's report: one self-contained HTML page"},
 };
 
 static void usage(FILE *f)
@@ -41,7 +42,7 @@ int main(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-        printf("gan (libgan) %s\n", gan_version());
+        printf("gan (libgan) %s\ndata directory: %s\n", gan_version(), cli_data_dir());
         return CLI_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

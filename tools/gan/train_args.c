@@ -91,6 +91,9 @@ static const char *const train_usage =
     "      --sample-every N      sample grid every N epochs (default 1; 0: only at the end)\n"
     "      --checkpoint-every N  checkpoint every N epochs (default 1; 0: only at the end)\n"
     "      --keep N              keep the N newest epoch checkpoints (default 5; 0: all)\n"
+    "      --checkpoint-seconds N  also save OUT/checkpoint.gan after the first step\n"
+    "                            and then every N seconds (default 60; 0: off), so a\n"
+    "                            killed run can be resumed\n"
     "      --log-every N         without a terminal, a log line every N steps\n"
     "                            (default: every 10 seconds)\n"
     "      --fid-every N         FID and Inception Score of the generator every N\n"
@@ -106,7 +109,8 @@ static const char *const train_usage =
     "  -h, --help                this help\n"
     "\n"
     "Ctrl-C saves OUT/checkpoint.gan and exits (status 130); resume with\n"
-    "'gan train --resume OUT'.\n";
+    "'gan train --resume OUT'.  Every run ends by writing OUT/report.html\n"
+    "(gan report OUT).\n";
 
 static void print_help(void)
 {
@@ -155,6 +159,7 @@ static const struct option long_opts[] = {
     {"sample-every", required_argument, NULL, OPT_SAMPLE_EVERY},
     {"checkpoint-every", required_argument, NULL, OPT_CKPT_EVERY},
     {"keep", required_argument, NULL, OPT_KEEP},
+    {"checkpoint-seconds", required_argument, NULL, OPT_CKPT_SECONDS},
     {"log-every", required_argument, NULL, OPT_LOG_EVERY},
     {"fid-every", required_argument, NULL, OPT_FID_EVERY},
     {"fid-samples", required_argument, NULL, OPT_FID_SAMPLES},
@@ -182,6 +187,8 @@ static const cli_num_flag num_flags[] = {
     {.opt = OPT_CKPT_EVERY, .name = "--checkpoint-every", .max = U64_MAX_FLAG,
      .offset = ARG(r.checkpoint_every)},
     {.opt = OPT_KEEP, .name = "--keep", .max = 1000, .offset = ARG(r.keep)},
+    {.opt = OPT_CKPT_SECONDS, .name = "--checkpoint-seconds", .max = 1u << 30,
+     .offset = ARG(checkpoint_seconds)},
     {.opt = OPT_LOG_EVERY, .name = "--log-every", .min = 1, .max = 1u << 30,
      .offset = ARG(log_every)},
     {.opt = OPT_FID_EVERY, .name = "--fid-every", .max = 1u << 30, .offset = ARG(fid_every)},
@@ -432,6 +439,12 @@ void train_clear_old_run(const char *out)
         closedir(dp);
     }
     if (cli_path(path, sizeof path, "%s/checkpoint.gan", out) == 0)
+        remove(path);
+    /* and its FID log and report, which a run without --fid-every would
+       otherwise leave behind */
+    if (cli_path(path, sizeof path, "%s/metrics.csv", out) == 0)
+        remove(path);
+    if (cli_path(path, sizeof path, "%s/report.html", out) == 0)
         remove(path);
 }
 

@@ -14,17 +14,19 @@
 enum {
     OPT_FORMAT = 256, OPT_LIMIT, OPT_STEPS, OPT_LR, OPT_G_LR, OPT_D_LR, OPT_BETA1, OPT_OPTIMIZER,
     OPT_LOSS, OPT_CLIP, OPT_SMOOTH, OPT_N_CRITIC, OPT_SAMPLE_EVERY, OPT_CKPT_EVERY, OPT_KEEP,
-    OPT_LOG_EVERY, OPT_FID_EVERY, OPT_FID_SAMPLES, OPT_BETA2, OPT_GP, OPT_R1, OPT_EMA, OPT_SN
+    OPT_LOG_EVERY, OPT_FID_EVERY, OPT_FID_SAMPLES, OPT_BETA2, OPT_GP, OPT_R1, OPT_EMA, OPT_SN,
+    OPT_CKPT_SECONDS
 };
 
 /* What the command line said, before the preset or run.txt fill the rest. */
 typedef struct train_args {
     run_settings r;             /* only fields whose flag is set */
-    unsigned char set[OPT_SN + 1];
+    unsigned char set[OPT_CKPT_SECONDS + 1];
     const char *out, *resume;
     uint64_t threads, log_every;
     int quiet;
     uint64_t fid_every, fid_samples;
+    uint64_t checkpoint_seconds; /* --checkpoint-seconds (set[] says if given) */
 } train_args;
 
 /* Parse argv into *a: 0, or the exit status (usage errors, --help). */

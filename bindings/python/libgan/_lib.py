@@ -73,6 +73,27 @@ def _build_tree_candidates():
         d = parent
 
 
+def _prefix_candidates():
+    """libgan.so.1 of the installation this package belongs to.
+
+    A package installed under a prefix P (P/lib/pythonX.Y/site-packages,
+    P/lib/python3/dist-packages, a venv that is P) looks for the library in
+    P/lib, P/lib64 and P/lib/<multiarch>: `cmake --install --prefix P` and
+    `pip install --prefix P` (or into the venv P) then work together, with
+    nothing on LD_LIBRARY_PATH.
+    """
+    import sysconfig
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    d = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # site-packages
+    for _ in range(4):
+        d = os.path.dirname(d)
+        for sub in ("lib", "lib64", os.path.join("lib", multiarch) if multiarch else None):
+            if sub:
+                p = os.path.join(d, sub, "libgan.so.%d" % ABI_MAJOR)
+                if os.path.isfile(p):
+                    yield p
+
+
 def _load():
     tried = []
     env = os.environ.get("GAN_LIBRARY")
@@ -83,6 +104,11 @@ def _load():
             return ctypes.CDLL(env), env
         except OSError as e:
             raise ImportError("libgan: GAN_LIBRARY=%s could not be loaded: %s" % (env, e)) from e
+    for p in _prefix_candidates():
+        try:
+            return ctypes.CDLL(p), p
+        except OSError as e:
+            tried.append("%s (%s)" % (p, e))
     for p in _build_tree_candidates():
         try:
             return ctypes.CDLL(p), p
@@ -284,6 +310,7 @@ _PROTOTYPES = [
     ("gan_model_add_dropout", STATUS, [model_p, c_float]),
     ("gan_model_add_reshape", STATUS, [model_p, c_size_t, P(c_int)]),
     ("gan_model_add_flatten", STATUS, [model_p]),
+    ("gan_model_add_upsample", STATUS, [model_p, c_int]),
     ("gan_model_add_minibatch_stddev", STATUS, [model_p]),
     ("gan_model_add_minibatch_discrimination", STATUS, [model_p, c_int, c_int]),
     ("gan_model_add_style_input", STATUS, [model_p, c_int, c_int, c_int]),
@@ -305,6 +332,8 @@ _PROTOTYPES = [
     ("gan_model_set_spectral_norm", STATUS, [model_p, c_size_t, c_int]),
     ("gan_model_layer_count", STATUS, [model_p, P(c_size_t)]),
     ("gan_model_layer_kind", STATUS, [model_p, c_size_t, P(c_int)]),
+    ("gan_layer_kind_name", c_char_p, [c_int]),
+    ("gan_layer_kind_count", c_int, []),
     ("gan_model_shape", STATUS, [model_p, c_size_t, P(c_size_t), P(c_int)]),
     ("gan_model_param_count", STATUS, [model_p, P(c_size_t), P(c_size_t)]),
     ("gan_model_layer_sizes", STATUS, [model_p, c_size_t, P(c_size_t), P(c_size_t)]),

@@ -193,6 +193,7 @@ class Dataset(Handle):
 
     @classmethod
     def load_idx_bytes(cls, images, labels=None):
+        """The same as load_idx from the bytes of the images (and labels) files."""
         ib = B.u8_in(images, "images")
         lb = B.u8_in(labels, "labels") if labels is not None else None
         h = dataset_p()
@@ -216,6 +217,7 @@ class Dataset(Handle):
 
     @classmethod
     def load_cifar10_bytes(cls, data):
+        """CIFAR-10 from the bytes of one binary batch file."""
         b = B.u8_in(data, "data")
         h = dataset_p()
         fn.gan_dataset_load_cifar10_mem(ctypes.byref(h), b.ptr, b.count)
@@ -311,10 +313,12 @@ class Dataset(Handle):
 
     @property
     def has_labels(self):
+        """True if the samples have class labels."""
         return self._labels_info()[0]
 
     @property
     def n_classes(self):
+        """The number of classes (1 + the largest label; 0 without labels)."""
         return self._labels_info()[1]
 
     @property
@@ -403,6 +407,7 @@ class Dataset(Handle):
 
     @property
     def batches_per_epoch(self):
+        """Batches in one epoch under the current batching."""
         n = ctypes.c_size_t()
         fn.gan_dataset_batches_per_epoch(self._h, ctypes.byref(n))
         return n.value

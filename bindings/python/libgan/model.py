@@ -5,14 +5,25 @@ import ctypes
 from . import _buffers as B
 from . import _errors
 from ._handle import Handle
-from ._lib import (LAYER_SPECIAL, BatchNormConfig, Conv2DConfig, DenseConfig, cstr, fn, model_p)
+from ._lib import (LAYER_SPECIAL, BatchNormConfig, Conv2DConfig, DenseConfig, cstr, fn, has,
+                   model_p)
 
-LAYER_KINDS = {
-    1: "dense", 2: "conv2d", 3: "conv2d_transpose", 4: "batchnorm", 5: "leaky_relu",
-    6: "relu", 7: "tanh", 8: "sigmoid", 9: "dropout", 10: "reshape", 11: "flatten",
-    12: "minibatch_stddev", 13: "minibatch_discrimination", 14: "class_embedding",
-    15: "class_projection", 16: "style_input", 17: "adain", 18: "noise_injection",
-}
+
+def _layer_kinds():
+    """{gan_layer_kind value: stable name}, as the library names its kinds
+    (gan_layer_kind_name), so a kind added to libgan needs no edit here."""
+    if not has("gan_layer_kind_count"):
+        return {}
+    kinds = {}
+    for k in range(1, fn.gan_layer_kind_count()):
+        name = fn.gan_layer_kind_name(k)
+        if name:
+            kinds[k] = name.decode("ascii")
+    return kinds
+
+
+#: {gan_layer_kind value: name} ("dense", "conv2d", ...), read from the library.
+LAYER_KINDS = _layer_kinds()
 
 PRESETS = {
     "dcgan-cifar10-generator": 1, "dcgan-cifar10-discriminator": 2, "mnist-generator": 3,
@@ -182,6 +193,7 @@ class Model(Handle):
         return self
 
     def add_batchnorm(self, momentum=0.99, epsilon=1e-3):
+        """Keras BatchNormalization(momentum, epsilon)."""
         c = BatchNormConfig()
         fn.gan_batchnorm_config_init(ctypes.byref(c), ctypes.sizeof(c))
         c.momentum = float(momentum)
@@ -195,28 +207,40 @@ class Model(Handle):
         return self
 
     def add_relu(self):
+        """ReLU activation."""
         fn.gan_model_add_relu(self._h)
         return self
 
     def add_tanh(self):
+        """tanh activation (the generators' output, in [-1, 1])."""
         fn.gan_model_add_tanh(self._h)
         return self
 
     def add_sigmoid(self):
+        """Logistic sigmoid activation."""
         fn.gan_model_add_sigmoid(self._h)
         return self
 
     def add_dropout(self, rate):
+        """Keras Dropout(rate): active only in training forwards."""
         fn.gan_model_add_dropout(self._h, float(rate))
         return self
 
     def add_reshape(self, shape):
+        """Reshape each sample to `shape` (same number of values)."""
         _, dims = _dims(shape)
         fn.gan_model_add_reshape(self._h, len(dims), dims)
         return self
 
     def add_flatten(self):
+        """Flatten each sample to a vector."""
         fn.gan_model_add_flatten(self._h)
+        return self
+
+    def add_upsample(self, factor):
+        """Nearest-neighbour up-sampling of an image by an integer factor
+        (1..64): (h, w, c) -> (h * factor, w * factor, c)."""
+        fn.gan_model_add_upsample(self._h, int(factor))
         return self
 
     def add_minibatch_stddev(self):
@@ -290,6 +314,7 @@ class Model(Handle):
         return self
 
     def reserve(self, max_batch):
+        """Allocate the buffers for batches of up to max_batch samples now."""
         fn.gan_model_reserve(self._h, int(max_batch))
         return self
 
@@ -308,6 +333,7 @@ class Model(Handle):
         return self
 
     def zero_grad(self):
+        """Clear the accumulated parameter gradients (backward adds to them)."""
         fn.gan_model_zero_grad(self._h)
         return self
 
@@ -319,6 +345,7 @@ class Model(Handle):
 
     @property
     def num_layers(self):
+        """The number of layers (len(model))."""
         return len(self)
 
     def layer_kind(self, layer):
@@ -329,6 +356,7 @@ class Model(Handle):
 
     @property
     def layer_kinds(self):
+        """The kind of every layer, in order."""
         return [self.layer_kind(i) for i in range(len(self))]
 
     def shape(self, layer=-1):
@@ -340,10 +368,12 @@ class Model(Handle):
 
     @property
     def input_shape(self):
+        """Per-sample input shape, e.g. (100,) or (28, 28, 1)."""
         return self.shape(-1)
 
     @property
     def output_shape(self):
+        """Per-sample output shape."""
         n = len(self)
         return self.shape(n - 1) if n else self.shape(-1)
 
@@ -356,6 +386,7 @@ class Model(Handle):
 
     @property
     def trainable_param_count(self):
+        """Parameters the optimizers update (without batchnorm statistics)."""
         t = ctypes.c_size_t()
         fn.gan_model_param_count(self._h, None, ctypes.byref(t))
         return t.value
@@ -500,6 +531,7 @@ class Model(Handle):
         return self._get(fn.gan_model_get_state, layer, "state")
 
     def set_state(self, layer, values):
+        """Replace layer `layer`'s state (as get_state returns it)."""
         return self._set(fn.gan_model_set_state, layer, values, "state")
 
     def get_weights(self):
@@ -508,6 +540,7 @@ class Model(Handle):
         return [self.get_params(i) for i in range(len(self))]
 
     def set_weights(self, weights):
+        """Set every layer's parameters from get_weights()'s list."""
         for i, w in enumerate(weights):
             if self.layer_sizes(i)[0]:
                 self.set_params(i, w)
@@ -527,3 +560,25 @@ class Model(Handle):
             return ctypes.string_at(p.value, n.value)
         finally:
             fn.gan_free(p)
+
+    # ---- copies ---------------------------------------------------------------
+    def __copy__(self):
+        """An independent model: what to_bytes() and load_bytes() give (layers,
+        weights, batchnorm statistics; no gradients, a random stream reset to
+        seed 0).  copy.copy and copy.deepcopy are the same."""
+        return type(self).load_bytes(self.to_bytes())
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
+
+    def __reduce_ex__(self, protocol):
+        # pickle: the model file's bytes.
+        return (_model_from_bytes, (self.to_bytes(),))
+
+    def __reduce__(self):
+        return self.__reduce_ex__(2)
+
+
+def _model_from_bytes(data):
+    """pickle's constructor of a Model (its model-file bytes)."""
+    return Model.load_bytes(data)

@@ -20,6 +20,7 @@ class Sampler(Handle):
     """
 
     _kind = "sampler"
+    _copy_hint = "; make another Sampler of the same model"
 
     def __init__(self, model, seed=0, max_batch=0):
         if not isinstance(model, Model):
@@ -42,6 +43,7 @@ class Sampler(Handle):
 
     @property
     def latent_dim(self):
+        """The size of one latent vector."""
         return self._dims()[0]
 
     def latent(self, n):
@@ -89,6 +91,7 @@ class Sampler(Handle):
         return img
 
     def generate_u8(self, n=None, z=None, out=None, labels=None):
+        """generate(..., uint8=True): 8-bit pixels."""
         return self.generate(n, z, uint8=True, out=out, labels=labels)
 
     def interpolate(self, z0, z1, steps, spherical=True, uint8=False, labels=None):

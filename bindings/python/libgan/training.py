@@ -1,10 +1,12 @@
 """Losses, optimizers and the trainer (fit with Python callbacks, checkpoints)."""
 
 import ctypes
+import signal
+import threading
 
 from . import _buffers as B
 from . import _errors
-from ._handle import Handle
+from ._handle import Handle, in_use
 from ._lib import (EPOCH_CALLBACK, STEP_CALLBACK, LossConfig, OptimizerConfig, StepStats,
                    TrainerConfig, cstr, fn, loss_p, model_p, optimizer_p, trainer_p)
 from .model import Model, labels_for
@@ -66,6 +68,7 @@ class Loss(Handle):
 
     @property
     def kind(self):
+        """The loss kind's name ('bce', 'wasserstein', ...)."""
         k = ctypes.c_int()
         fn.gan_loss_kind_of(self._h, ctypes.byref(k))
         name = fn.gan_loss_kind_name(k.value)
@@ -159,6 +162,7 @@ class Optimizer(Handle):
 
     @property
     def lr(self):
+        """The learning rate (settable between steps)."""
         v = ctypes.c_float()
         fn.gan_optimizer_get_lr(self._h, ctypes.byref(v))
         return v.value
@@ -169,6 +173,7 @@ class Optimizer(Handle):
 
     @property
     def state_size(self):
+        """Floats of optimizer state (moments) get_state returns."""
         n = ctypes.c_size_t()
         fn.gan_optimizer_state_size(self._h, ctypes.byref(n))
         return n.value
@@ -182,6 +187,7 @@ class Optimizer(Handle):
         return a, step.value
 
     def set_state(self, values, step):
+        """Restore the moments and step count get_state returned."""
         vb = B.floats_in(values, "values")
         fn.gan_optimizer_set_state(self._h, vb.ptr, vb.count, int(step))
 
@@ -193,10 +199,12 @@ def Adam(model, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7, weight_decay=0.0):
 
 
 def RMSprop(model, lr=1e-3, rho=0.9, eps=1e-7, weight_decay=0.0):
+    """RMSprop (Keras' defaults; the WGAN notebook uses lr=5e-5)."""
     return Optimizer(model, "rmsprop", lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
 
 
 def SGD(model, lr=1e-2, momentum=0.0, nesterov=False, weight_decay=0.0):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum."""
     return Optimizer(model, "sgd", lr=lr, momentum=momentum, nesterov=nesterov,
                      weight_decay=weight_decay)
 
@@ -228,6 +236,7 @@ class Trainer(Handle):
     """
 
     _kind = "trainer"
+    _copy_hint = "; use to_bytes() and Trainer.load_bytes()"
 
     def __init__(self, generator, discriminator, g_opt, d_opt, loss, n_critic=1, seed=0,
                  ema_decay=0.0):
@@ -284,6 +293,7 @@ class Trainer(Handle):
 
     @classmethod
     def load_bytes(cls, data, dataset=None, n_critic=None):
+        """A trainer restored from the bytes of a checkpoint (see load)."""
         b = B.u8_in(data, "data")
         h = trainer_p()
         fn.gan_trainer_load_mem(ctypes.byref(h), dataset._h if dataset is not None else None,
@@ -302,6 +312,7 @@ class Trainer(Handle):
         fn.gan_trainer_save(self._h, dataset._h if dataset is not None else None, cstr(path))
 
     def to_bytes(self, dataset=None):
+        """The bytes of the checkpoint save() would write."""
         p = ctypes.c_void_p()
         n = ctypes.c_size_t()
         fn.gan_trainer_save_mem(self._h, dataset._h if dataset is not None else None,
@@ -326,10 +337,12 @@ class Trainer(Handle):
 
     @property
     def step_count(self):
+        """Steps done so far."""
         return self.progress[0]
 
     @property
     def epoch(self):
+        """The current epoch (progress[1])."""
         return self.progress[1]
 
     def set_seed(self, seed):
@@ -374,35 +387,75 @@ class Trainer(Handle):
         h = self._h
         ds = dataset._h
         failure = []
+        interrupted = []
+        use = in_use(self, self.generator, self.discriminator, self.g_opt, self.d_opt,
+                     self.loss, dataset)
+
+        def stop_now():
+            # Ctrl-C arrived, or a callback closed a handle fit is using.
+            return bool(interrupted) or use.close_requested()
 
         def guard(call):
             try:
-                return 1 if call() else 0
+                return 1 if call() or stop_now() else 0
             except _errors.StopTraining:
                 return 1
             except BaseException as e:  # noqa: B902 - re-raised after fit returns
                 failure.append(e)
                 return 1
 
-        c_step = STEP_CALLBACK(0)
-        c_epoch = EPOCH_CALLBACK(0)
-        if on_step is not None:
-            def _step(stats, step, user):
+        # A step callback always runs, so Ctrl-C (below) stops fit promptly
+        # even without on_step.
+        def _step(stats, step, user):
+            try:
+                if stop_now():
+                    return 1
+                if on_step is None:
+                    return 0
                 return guard(lambda: on_step(int(step), _stats(stats.contents)))
-            c_step = STEP_CALLBACK(_step)
+            except BaseException as e:  # noqa: B902 - never lost inside ctypes
+                failure.append(e)
+                return 1
+        c_step = STEP_CALLBACK(_step)
+        c_epoch = EPOCH_CALLBACK(0)
         if on_epoch is not None:
             def _epoch(epoch, mean, user):
-                return guard(lambda: on_epoch(int(epoch), _stats(mean.contents)))
+                try:
+                    if stop_now():
+                        return 1
+                    return guard(lambda: on_epoch(int(epoch), _stats(mean.contents)))
+                except BaseException as e:  # noqa: B902
+                    failure.append(e)
+                    return 1
             c_epoch = EPOCH_CALLBACK(_epoch)
+
+        # Ctrl-C: while the C loop runs, a KeyboardInterrupt raised inside a
+        # ctypes callback would be printed and ignored, and none is raised
+        # while no Python code runs.  So SIGINT only sets a flag here; the
+        # next step callback stops training and fit re-raises
+        # KeyboardInterrupt once the library has returned.
+        old_handler = None
+        if (threading.current_thread() is threading.main_thread() and
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            old_handler = signal.signal(signal.SIGINT,
+                                        lambda signum, frame: interrupted.append(signum))
         # c_step / c_epoch stay referenced (locals) until fit returns.
         try:
-            status = fn.gan_trainer_fit(h, ds, int(epochs), c_step, c_epoch, None)
-        except _errors.GanError:
-            if failure:
-                raise failure[0] from None
-            raise
+            with use:
+                try:
+                    status = fn.gan_trainer_fit(h, ds, int(epochs), c_step, c_epoch, None)
+                except _errors.GanError:
+                    if failure:
+                        raise failure[0] from None
+                    raise
         finally:
+            if old_handler is not None:
+                signal.signal(signal.SIGINT, old_handler)
             del c_step, c_epoch
+        if interrupted:
+            raise KeyboardInterrupt
         if failure:
             raise failure[0]
+        if use.close_requested():
+            return False
         return status == _errors.OK

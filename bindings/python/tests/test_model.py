@@ -47,6 +47,33 @@ def test_layer_by_layer_matches_keras_shapes_and_counts():
     d.close()
 
 
+def test_layer_kind_names_come_from_the_library():
+    kinds = libgan.LAYER_KINDS
+    assert kinds[1] == "dense" and kinds[3] == "conv2d_transpose" and kinds[18] == "noise_injection"
+    assert len(set(kinds.values())) == len(kinds) and 0 not in kinds
+    with libgan.Model.preset("mnist-generator") as g:
+        assert set(g.layer_kinds) <= set(kinds.values())
+
+
+def test_upsample():
+    m = libgan.Model((2, 3, 1)).add_upsample(2)
+    assert m.output_shape == (4, 6, 1) and m.layer_kinds == ["upsample"]
+    assert libgan.LAYER_KINDS[19] == "upsample" and m.layer_sizes(0) == (0, 0)
+    x = np.arange(2 * 6, dtype=np.float32).reshape(2, 2, 3, 1)
+    y = m.forward(x)
+    assert np.array_equal(np.asarray(y).reshape(2, 4, 6, 1), x.repeat(2, axis=1).repeat(2, axis=2))
+    dx = m.backward(np.ones((2, 4, 6, 1), dtype=np.float32))
+    assert np.array_equal(np.asarray(dx).reshape(x.shape), np.full(x.shape, 4.0, np.float32))
+    back = libgan.Model.load_bytes(m.to_bytes())
+    assert back.layer_kinds == ["upsample"] and back.output_shape == (4, 6, 1)
+    with pytest.raises(libgan.InvalidArgumentError, match="factor 0"):
+        m.add_upsample(0)
+    with pytest.raises(libgan.ShapeError):
+        libgan.Model(4).add_upsample(2)
+    m.close()
+    back.close()
+
+
 def test_presets_param_counts():
     with libgan.Model.preset("mnist-generator") as g:
         assert g.input_shape == (100,) and g.output_shape == (28, 28, 1)

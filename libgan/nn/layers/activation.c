@@ -20,17 +20,6 @@ static gan_status act_setup(gan__layer *l)
     return GAN_OK;
 }
 
-static size_t act_workspace(const gan__layer *l, size_t batch)
-{
-    (void)l; (void)batch;
-    return 0;
-}
-
-static void act_init(gan__layer *l, float *w, float *state, gan__rng *r)
-{
-    (void)l; (void)w; (void)state; (void)r;
-}
-
 static size_t act_count(const gan__layer *l, const gan__ctx *cx)
 {
     return cx->batch * gan__shape_elems(&l->in);
@@ -248,15 +237,110 @@ static void sigmoid_backward(gan__layer *l, const gan__ctx *cx, const float *x,
             dx[i] = dy[i] * y[i] * (1.0f - y[i]);
 }
 
+/* ---- gradient penalties: a rectifier's J u at the forward just run ---------- */
+
+/* x > 0 exactly where the forward's output is (slope a >= 0), so x may be
+   the in-place output. */
+static void leaky_penalty_jvp(const gan__layer *l, const gan__ctx *cx, const float *x,
+                              const float *u, float *out)
+{
+    const size_t e = cx->batch * gan__shape_elems(&l->in);
+    const float a = l->u.act.alpha;
+    for (size_t i = 0; i < e; i++)
+        out[i] = x[i] > 0.0f ? u[i] : a * u[i];
+}
+
+/* ---- building and the file record ---------------------------------------- */
+
+static gan_status leaky_build(gan_model *m, gan__layer *t, const char *func)
+{
+    if (!(t->u.act.alpha >= 0.0f && t->u.act.alpha < 1.0f))
+        return gan__err(GAN_EINVAL, "%s: alpha %g must be in [0, 1)", func, (double)t->u.act.alpha);
+    return gan__model_append(m, t, func);
+}
+
+gan_status gan_model_add_leaky_relu(gan_model *m, float alpha)
+{
+    gan__layer t;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    gan__layer_blank(&t, GAN_LAYER_LEAKY_RELU);
+    t.u.act.alpha = alpha;
+    return leaky_build(m, &t, __func__);
+}
+
+/* Record: f32 alpha. */
+static void leaky_encode(gan__wbuf *b, const gan__layer *l)
+{
+    gan__wb_f32(b, l->u.act.alpha);
+}
+
+static gan_status leaky_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
+{
+    (void)use_bias;
+    t->u.act.alpha = gan__rb_f32(r);
+    return r->st;
+}
+
+/* relu, tanh and sigmoid have no settings and no record fields. */
+static gan_status act_add(gan_model *m, gan_layer_kind kind, const char *func)
+{
+    gan__layer t;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    gan__layer_blank(&t, kind);    /* relu: leaky_relu with alpha 0 */
+    return gan__model_append(m, &t, func);
+}
+
+gan_status gan_model_add_relu(gan_model *m)
+{
+    return act_add(m, GAN_LAYER_RELU, __func__);
+}
+
+gan_status gan_model_add_tanh(gan_model *m)
+{
+    return act_add(m, GAN_LAYER_TANH, __func__);
+}
+
+gan_status gan_model_add_sigmoid(gan_model *m)
+{
+    return act_add(m, GAN_LAYER_SIGMOID, __func__);
+}
+
+/* All four differentiate through their output (ACT_IN_PLACE) and may write
+   dx over dy; the rectifiers fuse into a batchnorm before them.  tanh and
+   sigmoid are not piecewise linear: the gradient penalties refuse them. */
 const gan__layer_ops gan__leaky_relu_ops = {
-    "leaky_relu", act_setup, act_workspace, act_init, leaky_forward, leaky_backward, 0
+    .name = "leaky_relu",
+    .build = leaky_build,
+    .encode = leaky_encode,
+    .decode = leaky_decode,
+    .setup = act_setup,
+    .forward = leaky_forward,
+    .backward = leaky_backward,
+    .plan = GAN__PLAN_RECTIFIER | GAN__PLAN_ACT_IN_PLACE | GAN__PLAN_GRAD_IN_PLACE,
+    .penalty_jvp = leaky_penalty_jvp,
 };
 const gan__layer_ops gan__relu_ops = {
-    "relu", act_setup, act_workspace, act_init, leaky_forward, leaky_backward, 0
+    .name = "relu",
+    .build = gan__model_append,
+    .setup = act_setup,
+    .forward = leaky_forward,
+    .backward = leaky_backward,
+    .plan = GAN__PLAN_RECTIFIER | GAN__PLAN_ACT_IN_PLACE | GAN__PLAN_GRAD_IN_PLACE,
+    .penalty_jvp = leaky_penalty_jvp,
 };
 const gan__layer_ops gan__tanh_ops = {
-    "tanh", act_setup, act_workspace, act_init, tanh_forward, tanh_backward, 0
+    .name = "tanh",
+    .build = gan__model_append,
+    .setup = act_setup,
+    .forward = tanh_forward,
+    .backward = tanh_backward,
+    .plan = GAN__PLAN_ACT_IN_PLACE | GAN__PLAN_GRAD_IN_PLACE,
 };
 const gan__layer_ops gan__sigmoid_ops = {
-    "sigmoid", act_setup, act_workspace, act_init, sigmoid_forward, sigmoid_backward, 0
+    .name = "sigmoid",
+    .build = gan__model_append,
+    .setup = act_setup,
+    .forward = sigmoid_forward,
+    .backward = sigmoid_backward,
+    .plan = GAN__PLAN_ACT_IN_PLACE | GAN__PLAN_GRAD_IN_PLACE,
 };

@@ -146,6 +146,51 @@ static void adain_backward(gan__layer *l, const gan__ctx *cx, const float *x, co
                    cx->dstyle, (int)D);
 }
 
+/* ---- building and the file record ---------------------------------------- */
+
+static gan_status adain_build(gan_model *m, gan__layer *t, const char *func)
+{
+    if (!(t->u.adain.epsilon > 0.0f && t->u.adain.epsilon < 1.0f))
+        return gan__err(GAN_EINVAL, "%s: epsilon %g must be in (0, 1)", func,
+                        (double)t->u.adain.epsilon);
+    if (!m->style_dim)
+        return gan__err(GAN_EINVAL, "%s: adain needs a style input layer before it "
+                        "(gan_model_add_style_input): it has no style vector to read", func);
+    t->u.adain.style_dim = (int)m->style_dim; /* < GAN__MAX_ELEMS: fits */
+    return gan__model_append(m, t, func);
+}
+
+gan_status gan_model_add_adain(gan_model *m, float epsilon)
+{
+    gan__layer t;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    gan__layer_blank(&t, GAN_LAYER_ADAIN);
+    t.u.adain.epsilon = epsilon;
+    return adain_build(m, &t, __func__);
+}
+
+/* Record: f32 epsilon (style_dim is the model's). */
+static void adain_encode(gan__wbuf *b, const gan__layer *l)
+{
+    gan__wb_f32(b, l->u.adain.epsilon);
+}
+
+static gan_status adain_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
+{
+    (void)use_bias;
+    t->u.adain.epsilon = gan__rb_f32(r);
+    return r->st;
+}
+
+/* A generator layer: the gradient penalties refuse it. */
 const gan__layer_ops gan__adain_ops = {
-    "adain", adain_setup, adain_workspace, adain_init, adain_forward, adain_backward, 0
+    .name = "adain",
+    .build = adain_build,
+    .encode = adain_encode,
+    .decode = adain_decode,
+    .setup = adain_setup,
+    .workspace = adain_workspace,
+    .init = adain_init,
+    .forward = adain_forward,
+    .backward = adain_backward,
 };

@@ -304,6 +304,73 @@ static void bn_backward(gan__layer *l, const gan__ctx *cx, const float *x,
     }
 }
 
+/* Moving variances (the second half of the state) must be >= 0. */
+static gan_status bn_check_state(const gan__layer *l, const float *state)
+{
+    for (size_t i = l->n_state / 2; i < l->n_state; i++)
+        if (state[i] < 0.0f)
+            return gan__err(GAN_EINVAL, "moving variance %zu is negative (%g)", i - l->n_state / 2,
+                            (double)state[i]);
+    return GAN_OK;
+}
+
+/* ---- building and the file record ---------------------------------------- */
+
+gan_status gan_batchnorm_config_init(gan_batchnorm_config *cfg, size_t size)
+{
+    return gan__config_read(&gan__batchnorm_config_type, cfg, size, NULL, __func__);
+}
+
+static gan_status bn_build(gan_model *m, gan__layer *t, const char *func)
+{
+    if (!(t->u.bn.momentum >= 0.0f && t->u.bn.momentum <= 1.0f))
+        return gan__err(GAN_EINVAL, "%s: momentum %g must be in [0, 1]", func, (double)t->u.bn.momentum);
+    if (!(t->u.bn.epsilon > 0.0f && t->u.bn.epsilon < 1.0f))
+        return gan__err(GAN_EINVAL, "%s: epsilon %g must be in (0, 1)", func, (double)t->u.bn.epsilon);
+    return gan__model_append(m, t, func);
+}
+
+gan_status gan_model_add_batchnorm(gan_model *m, const gan_batchnorm_config *cfg)
+{
+    gan_batchnorm_config c;
+    gan__layer t;
+    gan_status st;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if ((st = gan__config_read(&gan__batchnorm_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
+        return st;   /* cfg NULL: the defaults */
+    gan__layer_blank(&t, GAN_LAYER_BATCHNORM);
+    t.u.bn.momentum = c.momentum;
+    t.u.bn.epsilon = c.epsilon;
+    return bn_build(m, &t, __func__);
+}
+
+/* Record: f32 momentum, f32 epsilon. */
+static void bn_encode(gan__wbuf *b, const gan__layer *l)
+{
+    gan__wb_f32(b, l->u.bn.momentum);
+    gan__wb_f32(b, l->u.bn.epsilon);
+}
+
+static gan_status bn_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
+{
+    (void)use_bias;
+    t->u.bn.momentum = gan__rb_f32(r);
+    t->u.bn.epsilon = gan__rb_f32(r);
+    return r->st;
+}
+
+/* Not supported by the gradient penalties: its backward map depends on
+   the batch statistics of its input. */
 const gan__layer_ops gan__batchnorm_ops = {
-    "batchnorm", bn_setup, bn_workspace, bn_init, bn_forward, bn_backward, 0
+    .name = "batchnorm",
+    .build = bn_build,
+    .encode = bn_encode,
+    .decode = bn_decode,
+    .setup = bn_setup,
+    .workspace = bn_workspace,
+    .init = bn_init,
+    .forward = bn_forward,
+    .backward = bn_backward,
+    .check_state = bn_check_state,
+    .plan = GAN__PLAN_FUSES_RECTIFIER | GAN__PLAN_GRAD_IN_PLACE,
 };

@@ -28,13 +28,6 @@ static gan_status cemb_setup(gan__layer *l)
     return GAN_OK;
 }
 
-static size_t cemb_workspace(const gan__layer *l, size_t batch)
-{
-    (void)l;
-    (void)batch;
-    return 0;
-}
-
 static void cemb_init(gan__layer *l, float *w, float *state, gan__rng *r)
 {
     (void)state;
@@ -82,6 +75,69 @@ static void cemb_backward(gan__layer *l, const gan__ctx *cx, const float *x, con
     }
 }
 
+/* Gradient penalties: J u = [u, 0] at every position.  B(g) = g[:C] does
+   not involve the table, so it gets no penalty gradient (no wgrad). */
+static void cemb_penalty_jvp(const gan__layer *l, const gan__ctx *cx, const float *x,
+                             const float *u, float *out)
+{
+    const size_t P = cx->batch * gan__shape_spatial(&l->in), C = (size_t)gan__shape_channels(&l->in);
+    const size_t E = (size_t)gan__shape_channels(&l->out) - C;
+    (void)x;
+    for (size_t p = 0; p < P; p++) {
+        memcpy(out + p * (C + E), u + p * C, C * sizeof(float));
+        memset(out + p * (C + E) + C, 0, E * sizeof(float));
+    }
+}
+
+/* ---- building and the file record ---------------------------------------- */
+
+static gan_status cemb_build(gan_model *m, gan__layer *t, const char *func)
+{
+    gan_status st;
+    if ((st = gan__check_classes(m, t->u.cls.classes, func)) != GAN_OK)
+        return st;
+    if (t->u.cls.dim < 0 || t->u.cls.dim > GAN__MAX_CLASSES)
+        return gan__err(GAN_EINVAL, "%s: dim %d must be in 0..%d (0: one-hot)", func, t->u.cls.dim,
+                        GAN__MAX_CLASSES);
+    if ((st = gan__model_append(m, t, func)) != GAN_OK)
+        return st;
+    m->n_classes = t->u.cls.classes;    /* the model is conditional now */
+    return GAN_OK;
+}
+
+gan_status gan_model_add_class_embedding(gan_model *m, int n_classes, int dim)
+{
+    gan__layer t;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    gan__layer_blank(&t, GAN_LAYER_CLASS_EMBEDDING);
+    t.u.cls.classes = n_classes;
+    t.u.cls.dim = dim;
+    return cemb_build(m, &t, __func__);
+}
+
+/* Record: u32 n_classes, u32 dim. */
+static void cemb_encode(gan__wbuf *b, const gan__layer *l)
+{
+    gan__wb_u32(b, (uint32_t)l->u.cls.classes);
+    gan__wb_u32(b, (uint32_t)l->u.cls.dim);
+}
+
+static gan_status cemb_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
+{
+    (void)use_bias;
+    t->u.cls.classes = gan__rb_i32(r);
+    t->u.cls.dim = gan__rb_i32(r);
+    return r->st;
+}
+
 const gan__layer_ops gan__class_embedding_ops = {
-    "class_embedding", cemb_setup, cemb_workspace, cemb_init, cemb_forward, cemb_backward, 0
+    .name = "class_embedding",
+    .build = cemb_build,
+    .encode = cemb_encode,
+    .decode = cemb_decode,
+    .setup = cemb_setup,
+    .init = cemb_init,
+    .forward = cemb_forward,
+    .backward = cemb_backward,
+    .penalty_jvp = cemb_penalty_jvp,
 };

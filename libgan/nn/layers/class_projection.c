@@ -26,13 +26,6 @@ static gan_status cproj_setup(gan__layer *l)
     return GAN_OK;
 }
 
-static size_t cproj_workspace(const gan__layer *l, size_t batch)
-{
-    (void)l;
-    (void)batch;
-    return 0;
-}
-
 static void cproj_init(gan__layer *l, float *w, float *state, gan__rng *r)
 {
     const size_t F = (size_t)l->in.d[0], K = (size_t)l->u.cls.classes;
@@ -85,6 +78,55 @@ static void cproj_backward(gan__layer *l, const gan__ctx *cx, const float *x, co
         }
 }
 
+/* ---- building and the file record ---------------------------------------- */
+
+static gan_status cproj_build(gan_model *m, gan__layer *t, const char *func)
+{
+    gan_status st;
+    if ((st = gan__check_classes(m, t->u.cls.classes, func)) != GAN_OK)
+        return st;
+    t->use_bias = 1;
+    if ((st = gan__model_append(m, t, func)) != GAN_OK)
+        return st;
+    m->n_classes = t->u.cls.classes;    /* the model is conditional now */
+    return GAN_OK;
+}
+
+gan_status gan_model_add_class_projection(gan_model *m, int n_classes)
+{
+    gan__layer t;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    gan__layer_blank(&t, GAN_LAYER_CLASS_PROJECTION);
+    t.u.cls.classes = n_classes;
+    return cproj_build(m, &t, __func__);
+}
+
+/* Record: u32 n_classes; the record's use_bias is always 1. */
+static void cproj_encode(gan__wbuf *b, const gan__layer *l)
+{
+    gan__wb_u32(b, (uint32_t)l->u.cls.classes);
+}
+
+static gan_status cproj_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
+{
+    t->u.cls.classes = gan__rb_i32(r);
+    if (r->st == GAN_OK && use_bias != 1)
+        return gan__err(GAN_EFORMAT, "class_projection with use_bias %u (always 1)", use_bias);
+    return r->st;
+}
+
+/* For fixed labels it is linear in h apart from b, and its backward map
+   B(g) = g (w + V[y]) is linear in the weights: a linear layer for the
+   gradient penalties (J u = <w + V[y], u>). */
 const gan__layer_ops gan__class_projection_ops = {
-    "class_projection", cproj_setup, cproj_workspace, cproj_init, cproj_forward, cproj_backward, 0
+    .name = "class_projection",
+    .build = cproj_build,
+    .encode = cproj_encode,
+    .decode = cproj_decode,
+    .setup = cproj_setup,
+    .init = cproj_init,
+    .forward = cproj_forward,
+    .backward = cproj_backward,
+    .penalty_jvp = gan__penalty_jvp_linear,
+    .penalty_wgrad = gan__penalty_wgrad_linear,
 };

@@ -10,6 +10,8 @@
  * whole batch for the seed networks at batch 64), so each GEMM has
  * n*oh*ow rows: never per-image GEMMs on 4x4 maps.
  */
+#include <stddef.h>
+
 #include "nn/nn.h"
 
 static gan_status conv2d_setup(gan__layer *l)
@@ -107,8 +109,103 @@ static void conv2d_backward(gan__layer *l, const gan__ctx *cx, const float *x,
     }
 }
 
+/* The kernel (kh*kw*C, F) as the spectral normaliser's matrix: F rows. */
+static void conv2d_sn_dims(const gan__layer *l, gan__sn_dims *d)
+{
+    const gan__conv_geom *g = &l->u.conv.g;
+    d->a = (size_t)g->kh * g->kw * g->ic;
+    d->o = (size_t)l->u.conv.filters;
+    d->b = 1;
+}
+
+/* ---- building and the file record (conv2d_transpose.c shares them) --------- */
+
+gan_status gan_conv2d_config_init(gan_conv2d_config *cfg, size_t size)
+{
+    return gan__config_read(&gan__conv2d_config_type, cfg, size, NULL, __func__);
+}
+
+gan_status gan__conv_build(gan_model *m, gan__layer *t, const char *func)
+{
+    const gan__conv_geom *g = &t->u.conv.g;
+    if (t->u.conv.filters < 1 || t->u.conv.filters > GAN__MAX_DIM)
+        return gan__err(GAN_EINVAL, "%s: filters is %d, must be in 1..%d", func, t->u.conv.filters,
+                        GAN__MAX_DIM);
+    if (g->kh < 1 || g->kw < 1 || g->kh > 64 || g->kw > 64)
+        return gan__err(GAN_EINVAL, "%s: kernel %dx%d, each side must be in 1..64", func, g->kh, g->kw);
+    if (g->sh < 1 || g->sw < 1 || g->sh > 64 || g->sw > 64)
+        return gan__err(GAN_EINVAL, "%s: stride %dx%d, each must be in 1..64", func, g->sh, g->sw);
+    if (t->u.conv.padding != GAN_PADDING_VALID && t->u.conv.padding != GAN_PADDING_SAME)
+        return gan__err(GAN_EINVAL, "%s: padding %d is neither GAN_PADDING_VALID nor GAN_PADDING_SAME",
+                        func, (int)t->u.conv.padding);
+    return gan__model_append(m, t, func);
+}
+
+gan_status gan__conv_add(gan_model *m, gan_layer_kind kind, const gan_conv2d_config *cfg,
+                         const char *func)
+{
+    gan_conv2d_config c;
+    gan__layer t;
+    gan_status st;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    if (cfg == NULL)
+        return gan__err(GAN_EINVAL, "%s: invalid argument: 'cfg != NULL'", func);
+    if ((st = gan__config_read(&gan__conv2d_config_type, &c, sizeof c, cfg, func)) != GAN_OK)
+        return st;
+    gan__layer_blank(&t, kind);
+    t.spectral_norm = c.spectral_norm != 0;
+    t.use_bias = c.use_bias != 0;
+    t.u.conv.filters = c.filters;
+    t.u.conv.padding = c.padding;
+    t.u.conv.g.kh = c.kernel_h;
+    t.u.conv.g.kw = c.kernel_w;
+    t.u.conv.g.sh = c.stride_h;
+    t.u.conv.g.sw = c.stride_w;
+    return gan__conv_build(m, &t, func);
+}
+
+gan_status gan_model_add_conv2d(gan_model *m, const gan_conv2d_config *cfg)
+{
+    return gan__conv_add(m, GAN_LAYER_CONV2D, cfg, __func__);
+}
+
+/* Record: u32 filters, kernel_h, kernel_w, stride_h, stride_w, padding. */
+void gan__conv_encode(gan__wbuf *b, const gan__layer *l)
+{
+    gan__wb_u32(b, (uint32_t)l->u.conv.filters);
+    gan__wb_u32(b, (uint32_t)l->u.conv.g.kh);
+    gan__wb_u32(b, (uint32_t)l->u.conv.g.kw);
+    gan__wb_u32(b, (uint32_t)l->u.conv.g.sh);
+    gan__wb_u32(b, (uint32_t)l->u.conv.g.sw);
+    gan__wb_u32(b, (uint32_t)l->u.conv.padding);
+}
+
+gan_status gan__conv_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
+{
+    t->u.conv.filters = gan__rb_i32(r);
+    t->u.conv.g.kh = gan__rb_i32(r);
+    t->u.conv.g.kw = gan__rb_i32(r);
+    t->u.conv.g.sh = gan__rb_i32(r);
+    t->u.conv.g.sw = gan__rb_i32(r);
+    t->u.conv.padding = (gan_padding)gan__rb_i32(r);
+    t->use_bias = (int)use_bias;
+    return r->st;
+}
+
 const gan__layer_ops gan__conv2d_ops = {
-    "conv2d", conv2d_setup, conv2d_workspace, conv2d_init, conv2d_forward, conv2d_backward, 0
+    .name = "conv2d",
+    .build = gan__conv_build,
+    .encode = gan__conv_encode,
+    .decode = gan__conv_decode,
+    .setup = conv2d_setup,
+    .workspace = conv2d_workspace,
+    .init = conv2d_init,
+    .forward = conv2d_forward,
+    .backward = conv2d_backward,
+    .plan = GAN__PLAN_OUTPUT_UNREAD,
+    .penalty_jvp = gan__penalty_jvp_linear,
+    .penalty_wgrad = gan__penalty_wgrad_linear,
+    .sn_dims = conv2d_sn_dims,
 };
 
 /*

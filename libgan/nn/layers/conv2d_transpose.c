@@ -141,9 +141,36 @@ static void deconv_backward(gan__layer *l, const gan__ctx *cx, const float *x,
     }
 }
 
+/* The kernel (kh, kw, F, C) as the spectral normaliser's matrix: the F
+   filters are its rows (PyTorch's dim=1 for ConvTranspose). */
+static void deconv_sn_dims(const gan__layer *l, gan__sn_dims *d)
+{
+    const gan__conv_geom *g = &l->u.conv.g;
+    d->a = (size_t)g->kh * g->kw;
+    d->o = (size_t)l->u.conv.filters;
+    d->b = (size_t)l->in.d[2];
+}
+
+/* Built and recorded as conv2d (conv2d.c): the same config and fields. */
+gan_status gan_model_add_conv2d_transpose(gan_model *m, const gan_conv2d_config *cfg)
+{
+    return gan__conv_add(m, GAN_LAYER_CONV2D_TRANSPOSE, cfg, __func__);
+}
+
 const gan__layer_ops gan__conv2d_transpose_ops = {
-    "conv2d_transpose", deconv_setup, deconv_workspace, deconv_init, deconv_forward,
-    deconv_backward, 0
+    .name = "conv2d_transpose",
+    .build = gan__conv_build,
+    .encode = gan__conv_encode,
+    .decode = gan__conv_decode,
+    .setup = deconv_setup,
+    .workspace = deconv_workspace,
+    .init = deconv_init,
+    .forward = deconv_forward,
+    .backward = deconv_backward,
+    .plan = GAN__PLAN_OUTPUT_UNREAD,
+    .penalty_jvp = gan__penalty_jvp_linear,
+    .penalty_wgrad = gan__penalty_wgrad_linear,
+    .sn_dims = deconv_sn_dims,
 };
 
 /*

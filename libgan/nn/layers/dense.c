@@ -6,6 +6,8 @@
  *
  * The whole batch is one GEMM in each direction.
  */
+#include <stddef.h>
+
 #include "nn/nn.h"
 
 static gan_status dense_setup(gan__layer *l)
@@ -18,12 +20,6 @@ static gan_status dense_setup(gan__layer *l)
     l->out.d[0] = l->u.dense.units;
     l->n_params = (size_t)l->in.d[0] * l->u.dense.units + (l->use_bias ? (size_t)l->u.dense.units : 0);
     return GAN_OK;
-}
-
-static size_t dense_workspace(const gan__layer *l, size_t batch)
-{
-    (void)l; (void)batch;
-    return 0;
 }
 
 static void dense_init(gan__layer *l, float *w, float *state, gan__rng *r)
@@ -57,6 +53,69 @@ static void dense_backward(gan__layer *l, const gan__ctx *cx, const float *x,
         gan__sgemm(0, 1, N, D, U, 1.0f, dy, U, cx->w, U, 0.0f, dx, D);
 }
 
+/* The kernel (D, U) as the spectral normaliser's matrix: U rows. */
+static void dense_sn_dims(const gan__layer *l, gan__sn_dims *d)
+{
+    d->a = (size_t)l->in.d[0];
+    d->o = (size_t)l->u.dense.units;
+    d->b = 1;
+}
+
+/* ---- building and the file record ---------------------------------------- */
+
+gan_status gan_dense_config_init(gan_dense_config *cfg, size_t size)
+{
+    return gan__config_read(&gan__dense_config_type, cfg, size, NULL, __func__);
+}
+
+static gan_status dense_build(gan_model *m, gan__layer *t, const char *func)
+{
+    if (t->u.dense.units < 1 || t->u.dense.units > GAN__MAX_DIM)
+        return gan__err(GAN_EINVAL, "%s: units is %d, must be in 1..%d", func, t->u.dense.units,
+                        GAN__MAX_DIM);
+    return gan__model_append(m, t, func);
+}
+
+gan_status gan_model_add_dense(gan_model *m, const gan_dense_config *cfg)
+{
+    gan_dense_config c;
+    gan__layer t;
+    gan_status st;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    GAN__CHECK_ARG(cfg != NULL);
+    if ((st = gan__config_read(&gan__dense_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
+        return st;
+    gan__layer_blank(&t, GAN_LAYER_DENSE);
+    t.spectral_norm = c.spectral_norm != 0;
+    t.use_bias = c.use_bias != 0;
+    t.u.dense.units = c.units;
+    return dense_build(m, &t, __func__);
+}
+
+/* Record: u32 units. */
+static void dense_encode(gan__wbuf *b, const gan__layer *l)
+{
+    gan__wb_u32(b, (uint32_t)l->u.dense.units);
+}
+
+static gan_status dense_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
+{
+    t->u.dense.units = gan__rb_i32(r);
+    t->use_bias = (int)use_bias;
+    return r->st;
+}
+
 const gan__layer_ops gan__dense_ops = {
-    "dense", dense_setup, dense_workspace, dense_init, dense_forward, dense_backward, 0
+    .name = "dense",
+    .build = dense_build,
+    .encode = dense_encode,
+    .decode = dense_decode,
+    .setup = dense_setup,
+    .init = dense_init,
+    .forward = dense_forward,
+    .backward = dense_backward,
+    .plan = GAN__PLAN_OUTPUT_UNREAD,
+    .penalty_jvp = gan__penalty_jvp_linear,
+    .penalty_wgrad = gan__penalty_wgrad_linear,
+    .sn_dims = dense_sn_dims,
 };

@@ -106,17 +106,6 @@ static gan_status dropout_setup(gan__layer *l)
     return GAN_OK;
 }
 
-static size_t dropout_workspace(const gan__layer *l, size_t batch)
-{
-    (void)l; (void)batch;
-    return 0;
-}
-
-static void dropout_init(gan__layer *l, float *w, float *state, gan__rng *r)
-{
-    (void)l; (void)w; (void)state; (void)r;
-}
-
 static void dropout_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)
 {
     const size_t n = cx->batch * gan__shape_elems(&l->in);
@@ -148,7 +137,57 @@ static void dropout_backward(gan__layer *l, const gan__ctx *cx, const float *x,
         gan__dropout_apply(n, scale, mask, dy, dx);
 }
 
+/* J u with the forward's mask: dropout is linear for a fixed mask. */
+static void dropout_penalty_jvp(const gan__layer *l, const gan__ctx *cx, const float *x,
+                                const float *u, float *out)
+{
+    const size_t e = cx->batch * gan__shape_elems(&l->in);
+    const unsigned char *mask = cx->aux;
+    const float scale = cx->training ? (float)(1.0 / (1.0 - l->u.drop.rate)) : 1.0f;
+    (void)x;
+    for (size_t i = 0; i < e; i++)
+        out[i] = mask[i] ? u[i] * scale : 0.0f;
+}
+
+/* ---- building and the file record ---------------------------------------- */
+
+static gan_status dropout_build(gan_model *m, gan__layer *t, const char *func)
+{
+    if (!(t->u.drop.rate >= 0.0f && t->u.drop.rate < 1.0f))
+        return gan__err(GAN_EINVAL, "%s: rate %g must be in [0, 1)", func, (double)t->u.drop.rate);
+    return gan__model_append(m, t, func);
+}
+
+gan_status gan_model_add_dropout(gan_model *m, float rate)
+{
+    gan__layer t;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    gan__layer_blank(&t, GAN_LAYER_DROPOUT);
+    t.u.drop.rate = rate;
+    return dropout_build(m, &t, __func__);
+}
+
+/* Record: f32 rate. */
+static void dropout_encode(gan__wbuf *b, const gan__layer *l)
+{
+    gan__wb_f32(b, l->u.drop.rate);
+}
+
+static gan_status dropout_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
+{
+    (void)use_bias;
+    t->u.drop.rate = gan__rb_f32(r);
+    return r->st;
+}
+
 const gan__layer_ops gan__dropout_ops = {
-    "dropout", dropout_setup, dropout_workspace, dropout_init, dropout_forward,
-    dropout_backward, 0
+    .name = "dropout",
+    .build = dropout_build,
+    .encode = dropout_encode,
+    .decode = dropout_decode,
+    .setup = dropout_setup,
+    .forward = dropout_forward,
+    .backward = dropout_backward,
+    .plan = GAN__PLAN_GRAD_IN_PLACE,
+    .penalty_jvp = dropout_penalty_jvp,
 };

@@ -107,6 +107,50 @@ static void mbd_backward(gan__layer *l, const gan__ctx *cx, const float *x, cons
     }
 }
 
+/* ---- building and the file record ---------------------------------------- */
+
+static gan_status mbd_build(gan_model *m, gan__layer *t, const char *func)
+{
+    if (t->u.mbd.kernels < 1 || t->u.mbd.kernels > 1024 || t->u.mbd.dims < 1 || t->u.mbd.dims > 1024)
+        return gan__err(GAN_EINVAL, "%s: kernels %d and kernel_dim %d must be in 1..1024", func,
+                        t->u.mbd.kernels, t->u.mbd.dims);
+    return gan__model_append(m, t, func);
+}
+
+gan_status gan_model_add_minibatch_discrimination(gan_model *m, int kernels, int kernel_dim)
+{
+    gan__layer t;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    gan__layer_blank(&t, GAN_LAYER_MINIBATCH_DISCRIMINATION);
+    t.u.mbd.kernels = kernels;
+    t.u.mbd.dims = kernel_dim;
+    return mbd_build(m, &t, __func__);
+}
+
+/* Record: u32 kernels, u32 kernel_dim. */
+static void mbd_encode(gan__wbuf *b, const gan__layer *l)
+{
+    gan__wb_u32(b, (uint32_t)l->u.mbd.kernels);
+    gan__wb_u32(b, (uint32_t)l->u.mbd.dims);
+}
+
+static gan_status mbd_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
+{
+    (void)use_bias;
+    t->u.mbd.kernels = gan__rb_i32(r);
+    t->u.mbd.dims = gan__rb_i32(r);
+    return r->st;
+}
+
+/* Mixes the samples of the batch: the gradient penalties refuse it. */
 const gan__layer_ops gan__minibatch_discrimination_ops = {
-    "minibatch_discrimination", mbd_setup, mbd_workspace, mbd_init, mbd_forward, mbd_backward, 0
+    .name = "minibatch_discrimination",
+    .build = mbd_build,
+    .encode = mbd_encode,
+    .decode = mbd_decode,
+    .setup = mbd_setup,
+    .workspace = mbd_workspace,
+    .init = mbd_init,
+    .forward = mbd_forward,
+    .backward = mbd_backward,
 };

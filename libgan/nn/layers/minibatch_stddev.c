@@ -35,11 +35,6 @@ static size_t mbstd_workspace(const gan__layer *l, size_t batch)
     return 2 * gan__shape_elems(&l->in) * sizeof(double);
 }
 
-static void mbstd_init(gan__layer *l, float *w, float *state, gan__rng *r)
-{
-    (void)l; (void)w; (void)state; (void)r;
-}
-
 static void mbstd_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)
 {
     const size_t N = cx->batch, F = gan__shape_elems(&l->in);
@@ -95,6 +90,21 @@ static void mbstd_backward(gan__layer *l, const gan__ctx *cx, const float *x, co
             }
 }
 
+gan_status gan_model_add_minibatch_stddev(gan_model *m)
+{
+    gan__layer t;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    gan__layer_blank(&t, GAN_LAYER_MINIBATCH_STDDEV);
+    return gan__model_append(m, &t, __func__);
+}
+
+/* No settings, no record fields.  Mixes the samples of the batch: the
+   gradient penalties refuse it. */
 const gan__layer_ops gan__minibatch_stddev_ops = {
-    "minibatch_stddev", mbstd_setup, mbstd_workspace, mbstd_init, mbstd_forward, mbstd_backward, 0
+    .name = "minibatch_stddev",
+    .build = gan__model_append,
+    .setup = mbstd_setup,
+    .workspace = mbstd_workspace,
+    .forward = mbstd_forward,
+    .backward = mbstd_backward,
 };

@@ -32,13 +32,6 @@ static gan_status noise_setup(gan__layer *l)
     return GAN_OK;
 }
 
-static size_t noise_workspace(const gan__layer *l, size_t batch)
-{
-    (void)l;
-    (void)batch;
-    return 0;
-}
-
 static void noise_init(gan__layer *l, float *w, float *state, gan__rng *r)
 {
     (void)state;
@@ -90,6 +83,21 @@ static void noise_backward(gan__layer *l, const gan__ctx *cx, const float *x, co
         memcpy(dx, dy, N * P * C * sizeof(float));
 }
 
+gan_status gan_model_add_noise_injection(gan_model *m)
+{
+    gan__layer t;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    gan__layer_blank(&t, GAN_LAYER_NOISE_INJECTION);
+    return gan__model_append(m, &t, __func__);
+}
+
+/* No settings, no record fields.  A generator layer: the gradient
+   penalties refuse it. */
 const gan__layer_ops gan__noise_injection_ops = {
-    "noise_injection", noise_setup, noise_workspace, noise_init, noise_forward, noise_backward, 0
+    .name = "noise_injection",
+    .build = gan__model_append,
+    .setup = noise_setup,
+    .init = noise_init,
+    .forward = noise_forward,
+    .backward = noise_backward,
 };

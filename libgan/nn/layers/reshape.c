@@ -24,20 +24,57 @@ static gan_status flatten_setup(gan__layer *l)
     return GAN_OK;
 }
 
-static size_t view_workspace(const gan__layer *l, size_t batch)
+/* ---- building and the file record ---------------------------------------- */
+
+gan_status gan_model_add_reshape(gan_model *m, size_t ndim, const int *dims)
 {
-    (void)l; (void)batch;
-    return 0;
+    gan__layer t;
+    gan_status st;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    gan__layer_blank(&t, GAN_LAYER_RESHAPE);
+    if ((st = gan__shape_from_dims(ndim, dims, &t.out, __func__)) != GAN_OK)
+        return st;
+    return gan__model_append(m, &t, __func__);
 }
 
-static void view_init(gan__layer *l, float *w, float *state, gan__rng *r)
+/* Record: the target shape (u32 ndim, 3 x u32). */
+static void reshape_encode(gan__wbuf *b, const gan__layer *l)
 {
-    (void)l; (void)w; (void)state; (void)r;
+    gan__wb_shape(b, &l->out);
 }
 
+static gan_status reshape_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
+{
+    size_t ndim;
+    int dims[3];
+    gan_status st;
+    (void)use_bias;
+    if ((st = gan__rb_shape(r, &ndim, dims)) != GAN_OK)
+        return st;
+    return gan__shape_from_dims(ndim, dims, &t->out, "gan_model_add_reshape");
+}
+
+gan_status gan_model_add_flatten(gan_model *m)
+{
+    gan__layer t;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    gan__layer_blank(&t, GAN_LAYER_FLATTEN);
+    return gan__model_append(m, &t, __func__);
+}
+
+/* Views: the loops skip them, so no forward or backward; linear, so the
+   gradient penalties pass through them. */
 const gan__layer_ops gan__reshape_ops = {
-    "reshape", reshape_setup, view_workspace, view_init, NULL, NULL, 1
+    .name = "reshape",
+    .build = gan__model_append,
+    .encode = reshape_encode,
+    .decode = reshape_decode,
+    .setup = reshape_setup,
+    .is_view = 1,
 };
 const gan__layer_ops gan__flatten_ops = {
-    "flatten", flatten_setup, view_workspace, view_init, NULL, NULL, 1
+    .name = "flatten",
+    .build = gan__model_append,
+    .setup = flatten_setup,
+    .is_view = 1,
 };

@@ -23,13 +23,6 @@ static gan_status style_input_setup(gan__layer *l)
     return GAN_OK;
 }
 
-static size_t style_input_workspace(const gan__layer *l, size_t batch)
-{
-    (void)l;
-    (void)batch;
-    return 0;
-}
-
 static void style_input_init(gan__layer *l, float *w, float *state, gan__rng *r)
 {
     (void)state;
@@ -58,7 +51,59 @@ static void style_input_backward(gan__layer *l, const gan__ctx *cx, const float 
         memcpy(dx, cx->dstyle, N * cx->style_dim * sizeof(float));
 }
 
+/* ---- building and the file record ---------------------------------------- */
+
+/* t->out.d holds the caller's (h, w, c), not yet checked. */
+static gan_status style_input_build(gan_model *m, gan__layer *t, const char *func)
+{
+    const int dims[3] = {t->out.d[0], t->out.d[1], t->out.d[2]};
+    gan_status st;
+    if (m->style_dim)
+        return gan__err(GAN_EINVAL, "%s: layer %zu is already a style input; a model has at most "
+                        "one (every adain layer reads its style vector)", func, m->style_layer);
+    if ((st = gan__shape_from_dims(3, dims, &t->out, func)) != GAN_OK)
+        return st;
+    if ((st = gan__model_append(m, t, func)) != GAN_OK)
+        return st;
+    m->style_layer = m->n_layers - 1;
+    m->style_dim = gan__shape_elems(&m->layers[m->style_layer].in);
+    return GAN_OK;
+}
+
+gan_status gan_model_add_style_input(gan_model *m, int h, int w, int c)
+{
+    gan__layer t;
+    GAN__CHECK_HANDLE(m, GAN__MAGIC_MODEL, "gan_model");
+    gan__layer_blank(&t, GAN_LAYER_STYLE_INPUT);
+    t.out.d[0] = h;
+    t.out.d[1] = w;
+    t.out.d[2] = c;
+    return style_input_build(m, &t, __func__);
+}
+
+/* Record: u32 h, w, c of the constant. */
+static void style_input_encode(gan__wbuf *b, const gan__layer *l)
+{
+    for (int k = 0; k < 3; k++)
+        gan__wb_u32(b, (uint32_t)l->out.d[k]);
+}
+
+static gan_status style_input_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
+{
+    (void)use_bias;
+    for (int k = 0; k < 3; k++)
+        t->out.d[k] = gan__rb_i32(r);
+    return r->st;
+}
+
+/* A generator layer: the gradient penalties refuse it. */
 const gan__layer_ops gan__style_input_ops = {
-    "style_input", style_input_setup, style_input_workspace, style_input_init,
-    style_input_forward, style_input_backward, 0
+    .name = "style_input",
+    .build = style_input_build,
+    .encode = style_input_encode,
+    .decode = style_input_decode,
+    .setup = style_input_setup,
+    .init = style_input_init,
+    .forward = style_input_forward,
+    .backward = style_input_backward,
 };

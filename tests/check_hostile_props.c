@@ -1,0 +1,602 @@
+/*
+ * check_hostile_props.c -- properties of the readers over generated
+ * hostile files with VALID checksums (issue 18):
+ *
+ *   - a rejected file never makes the reader's peak memory exceed
+ *     16 MiB + 8x the file's size (measured with a counting allocator
+ *     through gan_set_allocator: live bytes and their peak; libgan's
+ *     aligned allocations go through it too; zlib's own ~40 KiB inflate
+ *     state does not),
+ *   - nor take more than a second,
+ *   - and building an N-layer model, or loading one, is linear in N
+ *     (bytes allocated for 1000 vs 8000 layers, and 500 vs 4000 for
+ *     files: not wall time, so a loaded machine cannot make it flake).
+ *
+ * The files: thousands of tiny layers with a wrong parameter section,
+ * huge input dimensions, parameter/state/optimizer/EMA sections whose
+ * declared raw size lies (within and beyond what deflate can produce),
+ * sections of the right declared size whose stream is short, long, has a
+ * wrong CRC or holds NaNs, and random byte changes to the architecture
+ * record, all re-encoded with fresh CRCs.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "checkpoint/checkpoint.h"
+#include "gan.h"
+
+/* ---- the counting allocator ------------------------------------------------- */
+
+static size_t g_live, g_peak, g_total;
+#define HDR 16
+
+static void *c_malloc(size_t n, void *u)
+{
+    (void)u;
+    unsigned char *p = malloc(n + HDR);
+    if (!p)
+        return NULL;
+    memcpy(p, &n, sizeof n);
+    g_live += n;
+    g_total += n;
+    if (g_live > g_peak)
+        g_peak = g_live;
+    return p + HDR;
+}
+
+static void c_free(void *q, void *u)
+{
+    (void)u;
+    if (!q)
+        return;
+    unsigned char *p = (unsigned char *)q - HDR;
+    size_t n;
+    memcpy(&n, p, sizeof n);
+    g_live -= n;
+    free(p);
+}
+
+static void *c_realloc(void *q, size_t n, void *u)
+{
+    if (!q)
+        return c_malloc(n, u);
+    unsigned char *p = (unsigned char *)q - HDR, *np;
+    size_t old;
+    memcpy(&old, p, sizeof old);
+    np = realloc(p, n + HDR);
+    if (!np)
+        return NULL;
+    memcpy(np, &n, sizeof n);
+    g_live = g_live - old + n;
+    g_total += n;
+    if (g_live > g_peak)
+        g_peak = g_live;
+    return np + HDR;
+}
+
+static void counting_on(void)
+{
+    gan_allocator a = {c_malloc, c_realloc, c_free, NULL};
+    ck_assert_int_eq(gan_set_allocator(&a), GAN_OK);
+}
+
+static void counting_off(void)
+{
+    ck_assert_int_eq(gan_set_allocator(NULL), GAN_OK);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- building files --------------------------------------------------------- */
+
+typedef struct {
+    uint32_t type, slot;
+    unsigned char *raw;
+    size_t len;
+} sec;
+
+typedef struct {
+    uint32_t kind, flags, n;
+    sec s[16];
+} file;
+
+static void file_from(const void *buf, size_t len, file *f)
+{
+    gan__container c;
+    ck_assert_int_eq(gan__parse_container(buf, len, "t", &c), GAN_OK);
+    memset(f, 0, sizeof *f);
+    f->kind = c.kind;
+    f->flags = c.flags;
+    f->n = c.n;
+    ck_assert_uint_le(c.n, 16);
+    for (uint32_t i = 0; i < c.n; i++) {
+        f->s[i].type = c.sec[i].type;
+        f->s[i].slot = c.sec[i].slot;
+        f->s[i].len = c.sec[i].raw_len;
+        ck_assert_int_eq(gan__inflate_section(&c, &c.sec[i], &f->s[i].raw), GAN_OK);
+    }
+}
+
+static void file_free(file *f)
+{
+    for (uint32_t i = 0; i < f->n; i++)
+        gan_free(f->s[i].raw);
+}
+
+static sec *find(file *f, uint32_t type, uint32_t slot)
+{
+    for (uint32_t i = 0; i < f->n; i++)
+        if (f->s[i].type == type && f->s[i].slot == slot)
+            return &f->s[i];
+    ck_abort_msg("no section %u/%u", (unsigned)type, (unsigned)slot);
+    return NULL;
+}
+
+static void set_raw(sec *s, const void *p, size_t len)
+{
+    gan_free(s->raw);
+    s->raw = gan__malloc(len ? len : 1);
+    ck_assert_ptr_nonnull(s->raw);
+    if (len)
+        memcpy(s->raw, p, len);
+    s->len = len;
+}
+
+/* Lies applied after encoding section `lie_index`: its declared raw size
+   and/or CRC replaced (with the header CRC recomputed). */
+typedef struct {
+    int index;             /* -1: none */
+    int set_raw;
+    uint64_t raw;
+    int flip_crc;
+} lie;
+
+static unsigned char *encode(const file *f, lie l, size_t *out_len)
+{
+    gan__wbuf w = {0};
+    gan__put_header(&w, f->kind, f->n, f->flags);
+    for (uint32_t i = 0; i < f->n; i++) {
+        size_t at = w.len;
+        gan__wbuf r = {.p = f->s[i].raw, .len = f->s[i].len, .cap = f->s[i].len};
+        ck_assert_int_eq(gan__put_section(&w, f->s[i].type, f->s[i].slot, &r), GAN_OK);
+        if ((int)i == l.index) {
+            unsigned char *h = w.p + at;
+            if (l.set_raw) {
+                gan__put_le32(h + 8, (uint32_t)l.raw);
+                gan__put_le32(h + 12, (uint32_t)(l.raw >> 32));
+            }
+            if (l.flip_crc)
+                h[24] ^= 1;
+            gan__put_le32(h + 28, (uint32_t)crc32(0L, h, 28));
+        }
+    }
+    ck_assert(!w.failed);
+    *out_len = w.len;
+    return w.p;
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* ---- the property ----------------------------------------------------------- */
+
+static size_t n_checked, n_rejected, worst_peak, worst_file;
+static double worst_time;
+
+/* Every reader on buf: rejected files stay within the memory and time
+   budget.  Must be called with the counting allocator on and no handles. */
+static void check_readers(const unsigned char *buf, size_t len)
+{
+    const size_t budget = ((size_t)16 << 20) + 8 * len;
+    for (int reader = 0; reader < 3; reader++) {
+        size_t base = g_live;
+        gan_status st;
+        g_peak = g_live;
+        double t0 = now_s();
+        if (reader == 0) {
+            gan_model *m = NULL;
+            st = gan_model_load_mem(&m, buf, len);
+            gan_model_free(m);
+        } else if (reader == 1) {
+            gan_trainer *t = NULL;
+            st = gan_trainer_load_mem(&t, NULL, buf, len);
+            if (st == GAN_OK)
+                gan_trainer_free(t);   /* owns its models */
+        } else {
+            gan__ckpt k;
+            st = gan__ckpt_decode(buf, len, "t", &k);
+            if (st == GAN_OK)
+                gan__ckpt_free(&k);
+        }
+        double dt = now_s() - t0;
+        size_t peak = g_peak - base;
+        n_checked++;
+        if (st == GAN_OK)
+            continue;
+        n_rejected++;
+        if (peak > worst_peak) {
+            worst_peak = peak;
+            worst_file = len;
+        }
+        if (dt > worst_time)
+            worst_time = dt;
+        ck_assert_msg(peak <= budget, "reader %d: rejected %zu-byte file (%s) peaked at %zu bytes, "
+                      "budget %zu", reader, len, gan_last_error(), peak, budget);
+        ck_assert_msg(dt < 1.0, "reader %d: rejected %zu-byte file took %.3f s (%s)", reader, len, dt,
+                      gan_last_error());
+    }
+}
+
+static void report(const char *what)
+{
+    fprintf(stderr, "%s: %zu reader runs, %zu rejected; worst rejected peak %zu bytes (file %zu "
+            "bytes); slowest rejection %.4f s\n", what, n_checked, n_rejected, worst_peak, worst_file,
+            worst_time);
+}
+
+static void check_file(const file *f, lie l)
+{
+    size_t len;
+    unsigned char *buf = encode(f, l, &len);
+    check_readers(buf, len);
+    gan_free(buf);
+}
+
+static const lie NO_LIE = {-1, 0, 0, 0};
+
+static int sec_index(const file *f, uint32_t type, uint32_t slot)
+{
+    for (uint32_t i = 0; i < f->n; i++)
+        if (f->s[i].type == type && f->s[i].slot == slot)
+            return (int)i;
+    return -1;
+}
+
+/* A dense G (in -> units) and D (units -> 1) checkpoint, Adam, with EMA. */
+static void *make_checkpoint(int in, int units, int n_layers, size_t *len)
+{
+    gan_model *g = NULL, *d = NULL;
+    gan_optimizer *go = NULL, *dop = NULL;
+    gan_loss *loss = NULL;
+    gan_trainer *t = NULL;
+    gan_dense_config dc;
+    gan_optimizer_config oc;
+    gan_loss_config lc;
+    gan_trainer_config tc;
+    void *buf = NULL;
+    ck_assert_int_eq(gan_model_create(&g, 1, &in), GAN_OK);
+    ck_assert_int_eq(gan_model_create(&d, 1, &units), GAN_OK);
+    ck_assert_int_eq(GAN_DENSE_CONFIG_INIT(&dc), GAN_OK);
+    dc.units = units;
+    for (int i = 0; i < n_layers; i++)
+        ck_assert_int_eq(gan_model_add_dense(g, &dc), GAN_OK);
+    dc.units = 1;
+    ck_assert_int_eq(gan_model_add_dense(d, &dc), GAN_OK);
+    ck_assert_int_eq(GAN_OPTIMIZER_CONFIG_INIT(&oc), GAN_OK);
+    ck_assert_int_eq(gan_optimizer_create(&go, g, &oc), GAN_OK);
+    ck_assert_int_eq(gan_optimizer_create(&dop, d, &oc), GAN_OK);
+    ck_assert_int_eq(GAN_LOSS_CONFIG_INIT(&lc), GAN_OK);
+    ck_assert_int_eq(gan_loss_create(&loss, &lc), GAN_OK);
+    ck_assert_int_eq(GAN_TRAINER_CONFIG_INIT(&tc), GAN_OK);
+    tc.ema_decay = 0.99f;
+    ck_assert_int_eq(gan_trainer_create(&t, g, d, go, dop, loss, &tc), GAN_OK);
+    ck_assert_int_eq(gan_trainer_save_mem(t, NULL, &buf, len), GAN_OK);
+    gan_trainer_free(t);
+    gan_loss_free(loss);
+    gan_optimizer_free(go);
+    gan_optimizer_free(dop);
+    gan_model_free(g);
+    gan_model_free(d);
+    return buf;
+}
+
+/* Section lies: every float section of a checkpoint, declared sizes and
+   streams that do not match the architecture or themselves. */
+START_TEST(test_section_lies)
+{
+    size_t len;
+    void *buf = make_checkpoint(4, 3, 2, &len);
+    file f;
+    file_from(buf, len, &f);
+    gan_free(buf);
+    counting_on();
+    check_file(&f, NO_LIE);  /* the valid file loads */
+    static const uint32_t types[] = {GAN__SEC_ARCH, GAN__SEC_PARAMS, GAN__SEC_STATE, GAN__SEC_OPTIM,
+                                     GAN__SEC_TRAINER, GAN__SEC_DATASET, GAN__SEC_EMA};
+    for (size_t ti = 0; ti < sizeof types / sizeof *types; ti++)
+        for (uint32_t slot = 0; slot < 2; slot++) {
+            int i = sec_index(&f, types[ti], slot);
+            if (i < 0)
+                continue;
+            static const uint64_t raws[] = {0, 1, 3, 4, 1000, (uint64_t)1 << 20, (uint64_t)1 << 28,
+                                            (uint64_t)1 << 30, ((uint64_t)1 << 30) + 4, (uint64_t)1 << 40,
+                                            UINT64_MAX};
+            for (size_t k = 0; k < sizeof raws / sizeof *raws; k++) {
+                lie l = {i, 1, raws[k], 0};
+                check_file(&f, l);
+                l.raw = f.s[i].len + raws[k] % 64 + 1;
+                check_file(&f, l);
+            }
+            lie l = {i, 0, 0, 1};
+            check_file(&f, l);
+            /* The right size, the wrong stream: a huge zero (or NaN) body
+               whose CRC is wrong, after a declared size the arch agrees
+               with only for the generator's parameters below. */
+        }
+    report("section_lies");
+    counting_off();
+    file_free(&f);
+}
+END_TEST
+
+/* Huge architectures over small or lying sections: the declared counts
+   must be refused before any arena exists. */
+START_TEST(test_huge_dims)
+{
+    size_t len;
+    void *buf = make_checkpoint(4, 3, 1, &len);
+    file f;
+    file_from(buf, len, &f);
+    gan_free(buf);
+    counting_on();
+    for (int it = 0; it < 300; it++) {
+        file h = f;
+        sec *a = find(&h, GAN__SEC_ARCH, (uint32_t)(it & 1));
+        unsigned char *orig = a->raw, *raw = gan__malloc(a->len);
+        memcpy(raw, orig, a->len);
+        a->raw = raw;
+        /* The input dims (words 1..3) and the dense units (the last word). */
+        uint32_t big = (uint32_t)(1u << (8 + rnd() % 23)) + (uint32_t)(rnd() % 7);
+        if (it % 3 == 0)
+            gan__put_le32(raw + 4, big);
+        else if (it % 3 == 1)
+            gan__put_le32(raw + a->len - 4 * (1 + rnd() % 3), big);
+        else {
+            gan__put_le32(raw + 4, big);
+            gan__put_le32(raw + a->len - 4, (uint32_t)(rnd() % 100000 + 1));
+        }
+        lie l = NO_LIE;
+        if (it % 4 == 3) {   /* and a parameter section declaring what the arch wants */
+            l.index = sec_index(&h, GAN__SEC_PARAMS, (uint32_t)(it & 1));
+            l.set_raw = 1;
+            l.raw = (uint64_t)big * 4 * (1 + rnd() % 64);
+        }
+        check_file(&h, l);
+        a->raw = orig;
+        gan_free(raw);
+    }
+    report("huge_dims");
+    counting_off();
+    file_free(&f);
+}
+END_TEST
+
+/* The right declared size for a huge architecture, the stream made to
+   inflate to it, but rejected: wrong CRC, NaNs, one byte short, one long.
+   The reader must verify before allocating the arenas. */
+START_TEST(test_huge_valid_streams)
+{
+    size_t len;
+    void *buf = make_checkpoint(4, 3, 1, &len);
+    file f;
+    file_from(buf, len, &f);
+    gan_free(buf);
+    /* G: input 4 -> dense 3; make the input 2^20 wide: 3 * 2^20 + 3
+       parameters, 12 MiB of floats. */
+    sec *a = find(&f, GAN__SEC_ARCH, 0);
+    const uint32_t in = 1u << 20;
+    gan__put_le32(a->raw + 4, in);
+    const size_t n = (size_t)in * 3 + 3, bytes = n * 4;
+    unsigned char *body = calloc(bytes + 4, 1);
+    ck_assert_ptr_nonnull(body);
+    sec *p = find(&f, GAN__SEC_PARAMS, 0);
+    for (int variant = 0; variant < 6; variant++) {
+        size_t blen = bytes;
+        lie l = NO_LIE;
+        memset(body, 0, bytes + 4);
+        if (variant == 0) {       /* wrong CRC */
+            l.index = sec_index(&f, GAN__SEC_PARAMS, 0);
+            l.flip_crc = 1;
+        } else if (variant == 1) { /* a NaN at the end */
+            memset(body + bytes - 4, 0xff, 4);
+        } else if (variant == 2) { /* one float short, declared as full */
+            blen = bytes - 4;
+            l.index = sec_index(&f, GAN__SEC_PARAMS, 0);
+            l.set_raw = 1;
+            l.raw = bytes;
+        } else if (variant == 3) { /* one float long, declared as full */
+            blen = bytes + 4;
+            l.index = sec_index(&f, GAN__SEC_PARAMS, 0);
+            l.set_raw = 1;
+            l.raw = bytes;
+        } else if (variant == 4) { /* all NaN */
+            memset(body, 0xff, bytes);
+        }   /* 5: a valid generator; the optimizer and EMA sections do not
+               fit it: a checkpoint reader refuses before any arena */
+        set_raw(p, body, blen);
+        size_t flen;
+        unsigned char *fb = encode(&f, l, &flen);
+        counting_on();
+        check_readers(fb, flen);
+        counting_off();
+        gan_free(fb);
+    }
+    report("huge_valid_streams");
+    free(body);
+    file_free(&f);
+}
+END_TEST
+
+/* Random changes to the architecture record, with fresh CRCs. */
+START_TEST(test_arch_mutations)
+{
+    size_t len;
+    void *buf = make_checkpoint(4, 3, 3, &len);
+    file f;
+    file_from(buf, len, &f);
+    gan_free(buf);
+    counting_on();
+    for (int it = 0; it < 3000; it++) {
+        file h = f;
+        sec *a = find(&h, GAN__SEC_ARCH, (uint32_t)(rnd() & 1));
+        unsigned char *orig = a->raw, *raw = gan__malloc(a->len);
+        memcpy(raw, orig, a->len);
+        a->raw = raw;
+        int edits = 1 + (int)(rnd() % 3);
+        for (int e = 0; e < edits; e++) {
+            size_t at = (size_t)(rnd() % a->len);
+            switch (rnd() % 4) {
+            case 0: raw[at] ^= (unsigned char)(1u << (rnd() % 8)); break;
+            case 1: raw[at] = (unsigned char)rnd(); break;
+            case 2: if (at + 4 <= a->len) gan__put_le32(raw + at, (uint32_t)rnd()); break;
+            default: if (at + 4 <= a->len) gan__put_le32(raw + at, 0xffffffffu >> (rnd() % 32)); break;
+            }
+        }
+        check_file(&h, NO_LIE);
+        a->raw = orig;
+        gan_free(raw);
+    }
+    report("arch_mutations");
+    counting_off();
+    file_free(&f);
+}
+END_TEST
+
+/* Thousands of tiny layers with a parameter section that does not fit:
+   refused quickly and without arenas. */
+START_TEST(test_many_layers_rejected)
+{
+    size_t len;
+    void *buf = make_checkpoint(1, 1, 4000, &len);
+    file f;
+    file_from(buf, len, &f);
+    gan_free(buf);
+    counting_on();
+    for (int v = 0; v < 4; v++) {
+        file h = f;
+        lie l = NO_LIE;
+        l.index = sec_index(&h, v < 2 ? GAN__SEC_PARAMS : GAN__SEC_STATE, 0);
+        if (v % 2 == 0) {
+            l.flip_crc = 1;
+        } else {
+            l.set_raw = 1;
+            l.raw = h.s[l.index].len + 4;
+        }
+        check_file(&h, l);
+    }
+    report("many_layers_rejected");
+    counting_off();
+    file_free(&f);
+}
+END_TEST
+
+/* Bytes allocated while building, and loading, N one-unit dense layers. */
+static size_t build_bytes(int n, int load)
+{
+    gan_model *m = NULL;
+    gan_dense_config dc;
+    const int one = 1;
+    void *buf = NULL;
+    size_t len = 0, total;
+    ck_assert_int_eq(GAN_DENSE_CONFIG_INIT(&dc), GAN_OK);
+    dc.units = 1;
+    if (load) {
+        ck_assert_int_eq(gan_model_create(&m, 1, &one), GAN_OK);
+        for (int i = 0; i < n; i++)
+            ck_assert_int_eq(gan_model_add_dense(m, &dc), GAN_OK);
+        ck_assert_int_eq(gan_model_save_mem(m, &buf, &len), GAN_OK);
+        gan_model_free(m);
+        m = NULL;
+    }
+    g_total = 0;
+    double t0 = now_s();
+    if (load) {
+        ck_assert_int_eq(gan_model_load_mem(&m, buf, len), GAN_OK);
+    } else {
+        ck_assert_int_eq(gan_model_create(&m, 1, &one), GAN_OK);
+        for (int i = 0; i < n; i++)
+            ck_assert_int_eq(gan_model_add_dense(m, &dc), GAN_OK);
+    }
+    total = g_total;
+    fprintf(stderr, "%s %d layers: %zu bytes allocated, %.3f s\n", load ? "loading" : "building", n,
+            total, now_s() - t0);
+    gan_model_free(m);
+    gan_free(buf);
+    return total;
+}
+
+START_TEST(test_linear_build)
+{
+    counting_on();
+    size_t a = build_bytes(1000, 0), b = build_bytes(8000, 0);
+    size_t la = build_bytes(500, 1), lb = build_bytes(4000, 1);
+    counting_off();
+    /* Linear: 8x the layers, 8x the bytes (a quadratic build: 64x). */
+    ck_assert_msg(b < 16 * a, "building 8000 layers allocated %zu bytes, 1000 layers %zu", b, a);
+    ck_assert_msg(lb < 16 * la, "loading 4000 layers allocated %zu bytes, 500 layers %zu", lb, la);
+}
+END_TEST
+
+/* gan_model_load of a checkpoint checks the sections it does not keep. */
+START_TEST(test_model_load_checks_whole_checkpoint)
+{
+    size_t len;
+    void *buf = make_checkpoint(4, 3, 1, &len);
+    file f;
+    gan_model *m = NULL;
+    file_from(buf, len, &f);
+    ck_assert_int_eq(gan_model_load_mem(&m, buf, len), GAN_OK);
+    gan_model_free(m);
+    gan_free(buf);
+    for (uint32_t i = 0; i < f.n; i++) {
+        lie l = {(int)i, 0, 0, 1};
+        size_t blen;
+        unsigned char *b = encode(&f, l, &blen);
+        m = NULL;
+        ck_assert_msg(gan_model_load_mem(&m, b, blen) == GAN_EFORMAT,
+                      "a bad CRC in section %u/%u was not noticed", (unsigned)f.s[i].type,
+                      (unsigned)f.s[i].slot);
+        ck_assert_ptr_null(m);
+        ck_assert_ptr_nonnull(strstr(gan_last_error(), "CRC32 mismatch"));
+        gan_free(b);
+    }
+    file_free(&f);
+}
+END_TEST
+
+
+int main(void)
+{
+    Suite *s = suite_create("hostile_props");
+    TCase *tc = tcase_create("props");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_section_lies);
+    tcase_add_test(tc, test_huge_dims);
+    tcase_add_test(tc, test_huge_valid_streams);
+    tcase_add_test(tc, test_arch_mutations);
+    tcase_add_test(tc, test_many_layers_rejected);
+    tcase_add_test(tc, test_linear_build);
+    tcase_add_test(tc, test_model_load_checks_whole_checkpoint);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -130,9 +130,10 @@ GAN_MPI_API gan_status gan_mpi_set_overlap(gan_mpi *m, int on);
  * trainer's thread, MPI_Testall between layers (off, the default).  The
  * thread posts each bucket's MPI_Iallreduce and polls it every 50 us while
  * the trainer computes, so the sums advance even inside a long layer; it
- * wants a core of its own (on the 2-core test machine with 2 ranks it cost
- * 10% of the step for nothing, docs/distributed.md) and MPI_THREAD_MULTIPLE
- * on every rank (MPI_Init_thread; mpi4py asks for it): GAN_EUNSUPPORTED
+ * wants a core of its own (on the 2-core test machine, 2 ranks and no spare
+ * core, it hid 11-20% of the reduced bytes against 8-15% without it, within
+ * that machine's noise: docs/distributed.md) and MPI_THREAD_MULTIPLE on
+ * every rank (MPI_Init_thread; mpi4py asks for it): GAN_EUNSUPPORTED
  * without it.
  */
 GAN_MPI_API gan_status gan_mpi_set_progress_thread(gan_mpi *m, int on);

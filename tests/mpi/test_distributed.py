@@ -76,6 +76,27 @@ with Distributed(t, comm, dataset=ds, bucket_bytes=1024) as dist:
         print("python: %d ranks, %d steps, max weight difference %.3g lr, last losses %.4f/%.4f"
               % (size, len(steps), err, steps[-1]["d_loss"], steps[-1]["g_loss"]))
         check(err < 0.01, "the ranks' fit differs from one process's by %g lr" % err)
+    # a second epoch with the sums driven by the progress thread (mpi4py
+    # initialises MPI with MPI_THREAD_MULTIPLE): the same result
+    check(MPI.Query_thread() == MPI.THREAD_MULTIPLE, "mpi4py did not get MPI_THREAD_MULTIPLE")
+    dist.set_progress_thread(True)
+    check(dist.progress_thread, "no progress thread")
+    dist.stats(reset=True)
+    t.fit(ds, epochs=1)
+    st = dist.stats()
+    check(st["waits"] == 7 and 0.0 <= st["hidden_bytes"] <= st["bytes"], "thread stats: %r" % st)
+    w = weights(t)
+    everyone = comm.allgather(w.tobytes())
+    check(all(b == everyone[0] for b in everyone), "the ranks' weights differ (progress thread)")
+    if rank == 0:
+        ref.fit(rds, epochs=1)
+        err = np.max(np.abs(w - weights(ref))) / 2e-3
+        print("python: progress thread, 2nd epoch, max weight difference %.3g lr, "
+              "hidden %.0f%% of %.0f bytes" % (err, 100.0 * st["hidden_bytes"] / st["bytes"],
+                                                st["bytes"]))
+        check(err < 0.02, "progress thread: the ranks' fit differs by %g lr" % err)
+    dist.set_progress_thread(False)
+    check(not dist.progress_thread, "the progress thread did not stop")
     # rank 0 saves, everyone learns the outcome
     path = comm.bcast(tempfile.mkdtemp() if rank == 0 else None)
     dist.save(os.path.join(path, "ckpt.gan"))

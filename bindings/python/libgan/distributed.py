@@ -55,6 +55,7 @@ _PROTOTYPES = [
     ("gan_mpi_set_overlap", [mpi_p, c_int]),
     ("gan_mpi_set_bucket_bytes", [mpi_p, c_size_t]),
     ("gan_mpi_set_progress_thread", [mpi_p, c_int]),
+    ("gan_mpi_progress_thread", None),
     ("gan_mpi_get_stats", [mpi_p, P(MpiStats)]),
     ("gan_mpi_reset_stats", [mpi_p]),
     ("gan_mpi_time_reduction", [mpi_p, c_int, P(c_double), P(c_double)]),
@@ -98,7 +99,7 @@ def _load():
         f = getattr(lib, name)
         if name == "gan_mpi_free":
             f.argtypes, f.restype = [mpi_p], None
-        elif name == "gan_mpi_in_step":
+        elif name in ("gan_mpi_in_step", "gan_mpi_progress_thread"):
             f.argtypes, f.restype = [mpi_p], c_int
         else:
             f.argtypes, f.restype, f.errcheck = argtypes, c_int, _lib._check
@@ -193,6 +194,12 @@ class Distributed(Handle):
         spare core and MPI_THREAD_MULTIPLE, which mpi4py provides) instead
         of from the trainer between layers (the default)."""
         self._mpi.gan_mpi_set_progress_thread(self._h, 1 if on else 0)
+
+    @property
+    def progress_thread(self):
+        """True while libgan_mpi's progress thread drives the sums (not
+        collective)."""
+        return bool(self._mpi.gan_mpi_progress_thread(self._h))
 
     def stats(self, reset=False):
         """What the reducer did on this rank (gan_mpi_stats) as a dict; not

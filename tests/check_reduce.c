@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"   /* the noise stream's jumps */
 #include "gan.h"
@@ -829,6 +830,76 @@ START_TEST(test_fit_over_shards)
 }
 END_TEST
 
+/* gan_trainer_restore_mem (what gan_mpi_attach broadcasts): the bytes of a
+   saved checkpoint restore the same state as the file, the run goes on
+   bit-identically; truncated or absent bytes are refused and change
+   nothing.  And gan_set_error (a binding's message for the agreement). */
+START_TEST(test_restore_mem_and_set_error)
+{
+    tu_pair a, b;
+    tu_pair_config c;
+    char path[] = "/tmp/check_reduce_ckpt_XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f;
+    long len;
+    unsigned char *buf;
+    size_t n, nb;
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    pair_config(PAIR_BCE, &c);
+    OK(tu_pair_create(&a, &c));
+    OK(tu_pair_create(&b, &c));
+    OK(train_steps(&a, PAIR_BCE, 2, 0, 0, NULL));
+    OK(gan_trainer_save(a.t, NULL, path));
+    ck_assert_ptr_nonnull(f = fopen(path, "rb"));
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    ck_assert_int_gt(len = ftell(f), 0);
+    rewind(f);
+    buf = tu_malloc((size_t)len);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    remove(path);
+
+    float *before = snapshot(&b, &nb);
+    const size_t cuts[] = {0, 1, 12, (size_t)len / 2, (size_t)len - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        gan_status st = gan_trainer_restore_mem(b.t, NULL, cuts[i] ? buf : NULL, cuts[i]);
+        ck_assert_msg(st != GAN_OK, "%zu of %ld bytes restored", cuts[i], len);
+        ck_assert_msg(strlen(gan_last_error()) > 0, "no message for %zu bytes", cuts[i]);
+        float *now = snapshot(&b, &n);
+        ck_assert_uint_eq(n, nb);
+        ck_assert_msg(memcmp(now, before, n * sizeof(float)) == 0,
+                      "a refused restore of %zu bytes changed the trainer", cuts[i]);
+        free(now);
+    }
+    ck_assert_int_ne(gan_trainer_restore_mem(NULL, NULL, buf, (size_t)len), GAN_OK);
+    ck_assert_int_ne(gan_trainer_restore_mem(b.t, NULL, NULL, 5), GAN_OK);
+
+    OK(gan_trainer_restore_mem(b.t, NULL, buf, (size_t)len));
+    float *sa = snapshot(&a, &n), *sb = snapshot(&b, &nb);
+    ck_assert_uint_eq(n, nb);
+    ck_assert_msg(memcmp(sa, sb, n * sizeof(float)) == 0, "restored state differs");
+    free(sa);
+    free(sb);
+    /* The streams and optimizer moments came along: one more step each. */
+    OK(train_steps(&a, PAIR_BCE, 1, 0, 0, NULL));
+    OK(train_steps(&b, PAIR_BCE, 1, 0, 0, NULL));
+    sa = snapshot(&a, &n);
+    sb = snapshot(&b, &nb);
+    ck_assert_msg(memcmp(sa, sb, n * sizeof(float)) == 0, "the next step differs after restore");
+
+    ck_assert_int_eq(gan_set_error(GAN_EFORMAT, "rank 1 of 2: bad data"), GAN_EFORMAT);
+    ck_assert_str_eq(gan_last_error(), "rank 1 of 2: bad data");
+
+    free(sa);
+    free(sb);
+    free(before);
+    free(buf);
+    tu_pair_free(&a);
+    tu_pair_free(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("reduce");
@@ -849,6 +920,7 @@ int main(void)
     tcase_add_test(tc, test_shards_are_slices);
     tcase_add_test(tc, test_shard_arguments);
     tcase_add_loop_test(tc, test_fit_over_shards, 0, 2);
+    tcase_add_test(tc, test_restore_mem_and_set_error);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -28,7 +28,7 @@ rows=$(($(wc -l <"$out/run/log.csv") - 1))
 [[ $n_done == 1 ]] || bad "expected one 'done:' line (rank 0's), found $n_done"
 [[ $rows == 8 ]] || bad "log.csv has $rows rows, expected 8 (one per step, rank 0 only)"
 for f in run.txt checkpoint.gan generator.gan checkpoints/ckpt_epoch_001.gan \
-         checkpoints/ckpt_epoch_002.gan samples/epoch_002.png; do
+         checkpoints/ckpt_epoch_002.gan samples/epoch_002.png report.html; do
   [[ -s $out/run/$f ]] || bad "$f missing"
 done
 grep -q '^distributed: 2 ranks' "$out/run.log" || bad "no 'distributed: 2 ranks' line"

@@ -810,8 +810,9 @@ int cmd_train(int argc, char **argv)
         if (rc == 0)
             rc = train_finish(&c);
         /* OUT/report.html (gan report); a failure to write it is reported
-           but does not fail the run, whose files are all saved. */
-        if (rc == CLI_EXIT_OK || rc == CLI_EXIT_INTERRUPTED)
+           but does not fail the run, whose files are all saved.
+           Distributed, rank 0 alone writes it. */
+        if ((rc == CLI_EXIT_OK || rc == CLI_EXIT_INTERRUPTED) && dist_writer())
             cli_report_write(CMD, c.out, NULL, a.quiet);
     }
     ctx_free(&c);

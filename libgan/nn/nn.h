@@ -42,6 +42,18 @@ typedef struct gan__ctx {
     size_t style_dim;
     const int32_t *labels;  /* (batch) class of each sample, validated;
                                NULL for a model without class layers */
+    /*
+     * Residual blocks (nn/layers/residual.c): skip is the block's shortcut
+     * input, the output of its residual_begin layer, for the layer that
+     * ends the block (GAN__PLAN_SKIP_SINK); in gan__infer the begin layer
+     * (GAN__PLAN_SKIP_SOURCE) copies it there (the ping-pong buffers do not
+     * keep it).  In the penalties' tangent sweep it is the shortcut's
+     * tangent.  dskip: the shortcut's gradient, written by the end layer's
+     * backward and added by the begin layer's; NULL when there is none
+     * (a backward pass that started inside the block).
+     */
+    float *skip;
+    float *dskip;
 } gan__ctx;
 
 /*
@@ -88,8 +100,20 @@ enum {
     GAN__PLAN_OUTPUT_UNREAD = 1u << 3,
     /* Backward may write dx over dy (element-wise: each element of dy is
        read before that element of dx is written). */
-    GAN__PLAN_GRAD_IN_PLACE = 1u << 4
+    GAN__PLAN_GRAD_IN_PLACE = 1u << 4,
+    /* Opens a residual block: its output is the block's shortcut input
+       (the loops pass it to the block's end in cx->skip) and its backward
+       adds the shortcut's gradient cx->dskip. */
+    GAN__PLAN_SKIP_SOURCE = 1u << 5,
+    /* Ends a residual block: reads the shortcut from cx->skip, writes its
+       gradient into cx->dskip. */
+    GAN__PLAN_SKIP_SINK = 1u << 6
 };
+
+/* The index of the residual_begin layer whose block layer i ends or is in:
+   the nearest GAN__PLAN_SKIP_SOURCE layer below i (model.c); SIZE_MAX if
+   none. */
+size_t gan__skip_source(const gan_model *m, size_t i);
 
 /*
  * Everything about one layer kind, defined with designated initialisers in
@@ -350,6 +374,9 @@ struct gan_model {
        are (max_batch, style_dim) batch buffers (see gan__ctx). */
     size_t style_dim, style_layer;
     float *style, *dstyle;
+    /* Residual blocks: the shortcut's gradient (max_batch, largest
+       residual_begin output), see gan__ctx dskip; NULL without blocks. */
+    float *skip_grad;
     /* Bumped whenever the layer list or a layer's state layout changes, so
        trainers and inference buffers planned earlier can refuse to run. */
     uint64_t generation;
@@ -429,6 +456,8 @@ typedef struct gan__infer_buf {
     void *ws;
     size_t ws_bytes;
     float *style;           /* (max_batch, style_dim), NULL without a style input */
+    float *skip;            /* (max_batch, largest residual shortcut), NULL
+                               without residual blocks */
 } gan__infer_buf;
 
 /* Plan and allocate for m and max_batch (1..GAN__MAX_BATCH); *b zeroed on

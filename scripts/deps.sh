@@ -33,6 +33,9 @@ packages=(
   debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools lintian
   python3-pip python3-venv python3-mypy
   chromium fonts-dejavu-core
+  # ONNX export (issue 20): onnx.checker, and node + npm for onnxruntime-node,
+  # which scripts/onnxruntime.sh installs from npm after the apt packages
+  python3-onnx nodejs npm
 )
 
 # Optional, never in CI's test path: PyTorch for bench/compare.sh (issue 9),
@@ -50,6 +53,11 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# The ONNX export's runtime check (onnxruntime-node from npm, into a cache
+# directory; idempotent and quick when present).  Run after apt, always.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+trap 'if [[ $? == 0 ]]; then bash "$here/onnxruntime.sh"; fi' EXIT
+
 if ((${#missing[@]} == 0)); then
   echo "deps: all ${#packages[@]} packages already installed"
   exit 0

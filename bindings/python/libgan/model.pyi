@@ -1,7 +1,7 @@
 # Type hints of libgan.model (PEP 561 stub; the module is untyped Python).
 import array
 import os
-from typing import Dict, List, Optional, Sequence, Tuple, Type, TypeVar, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Type, TypeVar, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -104,4 +104,8 @@ class Model(Handle):
     # files
     def save(self, path: _Path) -> None: ...
     def to_bytes(self) -> bytes: ...
+    @overload
+    def export_onnx(self, path: None = ...) -> bytes: ...
+    @overload
+    def export_onnx(self, path: _Path) -> None: ...
 

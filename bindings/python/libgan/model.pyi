@@ -1,7 +1,7 @@
 # Type hints of libgan.model (PEP 561 stub; the module is untyped Python).
 import array
 import os
-from typing import Dict, List, Optional, Sequence, Tuple, Type, TypeVar, Union, overload
+from typing import Dict, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -104,8 +104,5 @@ class Model(Handle):
     # files
     def save(self, path: _Path) -> None: ...
     def to_bytes(self) -> bytes: ...
-    @overload
-    def export_onnx(self, path: None = ...) -> bytes: ...
-    @overload
-    def export_onnx(self, path: _Path) -> None: ...
+    def export_onnx(self, path: Optional[_Path] = None) -> Optional[bytes]: ...
 

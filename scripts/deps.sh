@@ -33,10 +33,15 @@ packages=(
   debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools lintian
   python3-pip python3-venv python3-mypy
   chromium fonts-dejavu-core
-  # ONNX export (issue 20): onnx.checker, and node + npm for onnxruntime-node,
+  # ONNX export (issue 20): onnx.checker, and node for onnxruntime-node,
   # which scripts/onnxruntime.sh installs from npm after the apt packages
-  python3-onnx nodejs npm
+  python3-onnx nodejs
 )
+# npm: Debian's package, unless the installed node brings its own (NodeSource's
+# nodejs does, and conflicts with Debian's npm).
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
+fi
 
 # Optional, never in CI's test path: PyTorch for bench/compare.sh (issue 9),
 # about 1 GB installed.  Only with GAN_DEPS_BENCH=1.
@@ -53,14 +58,14 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-# The ONNX export's runtime check (onnxruntime-node from npm, into a cache
-# directory; idempotent and quick when present).  Run after apt, always.
+# After the apt packages, always: the ONNX export's runtime check,
+# onnxruntime-node from npm into a cache directory (idempotent, quick when
+# present).
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-trap 'if [[ $? == 0 ]]; then bash "$here/onnxruntime.sh"; fi' EXIT
 
 if ((${#missing[@]} == 0)); then
   echo "deps: all ${#packages[@]} packages already installed"
-  exit 0
+  exec bash "$here/onnxruntime.sh"
 fi
 
 sudo=()
@@ -87,3 +92,4 @@ if ! "${sudo[@]}" apt-get "${apt_opts[@]}" update >>"$log" 2>&1 ||
   exit 1
 fi
 echo "deps: done in $((SECONDS - start)) s"
+exec bash "$here/onnxruntime.sh"

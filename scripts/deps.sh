@@ -33,6 +33,9 @@ packages=(
   debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools lintian
   python3-pip python3-venv python3-mypy
   chromium fonts-dejavu-core
+  # data-parallel training over MPI (libgan_mpi, docs/distributed.md) and its
+  # tests: Open MPI, its headers, mpi4py for the Python bindings
+  openmpi-bin libopenmpi-dev python3-mpi4py
   # ONNX export (issue 20): onnx.checker, and node for onnxruntime-node,
   # which scripts/onnxruntime.sh installs from npm after the apt packages
   python3-onnx nodejs

@@ -1723,6 +1723,35 @@ GAN_API gan_status gan_model_save_mem(const gan_model *model, void **buf, size_t
 GAN_API gan_status gan_model_load(gan_model **out, const char *path);
 GAN_API gan_status gan_model_load_mem(gan_model **out, const void *buf, size_t len);
 
+/**
+ * Method of gan_model: write the network as an ONNX model to path,
+ * atomically as gan_model_save (docs/embedding.md), for onnxruntime, Unity
+ * Sentis, Unreal NNE and the other ONNX runtimes.  The inference
+ * computation only: batchnorm with its running statistics, dropout as the
+ * identity, spectrally normalised kernels already divided by sigma, noise
+ * injection with the fixed noise map libgan's inference uses (not a graph
+ * input), so a runtime gives the images gan_sampler gives for the same
+ * latent vectors and labels (to float rounding).
+ *
+ * The graph: ONNX IR version 7, opset 13.  Inputs "latent" (N, D) float (or
+ * "input" (N, H, W, C) for a model whose input is an image) and, for a
+ * conditional model, "labels" (N) int64 (0..classes-1); output "image" (N,
+ * H, W, C) float (or "output" (N, D)): NHWC like libgan, N symbolic.
+ * The same model gives the same bytes.
+ *
+ * GAN_EUNSUPPORTED naming the layer and its index for a kind with no ONNX
+ * form (minibatch_stddev, minibatch_discrimination, class_projection: the
+ * discriminator layers); GAN_ESTATE for a model without layers; GAN_EIO as
+ * gan_model_save, leaving any existing file at path unchanged; GAN_ENOMEM.
+ */
+GAN_API gan_status gan_model_export_onnx(const gan_model *model, const char *path);
+
+/**
+ * The same into a buffer the library allocates: *buf (free it with
+ * gan_free()) and its length *len.
+ */
+GAN_API gan_status gan_model_export_onnx_mem(const gan_model *model, void **buf, size_t *len);
+
 /** Free memory the library returned (gan_model_save_mem, ...).  NULL is a no-op. */
 GAN_API void gan_free(void *p);
 

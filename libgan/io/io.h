@@ -171,6 +171,20 @@ void gan__wb_u32(gan__wbuf *b, uint32_t v);
 
 void gan__wb_u64(gan__wbuf *b, uint64_t v);
 
+/* ---- protocol buffer fields (protobuf.c), for the ONNX export ------------------- */
+
+/* A base-128 varint. */
+void gan__pb_varint(gan__wbuf *b, uint64_t v);
+/* Field `field` as a varint (int32/int64/enum; negative: ten bytes). */
+void gan__pb_int(gan__wbuf *b, uint32_t field, int64_t v);
+/* Field `field` as a fixed32 float. */
+void gan__pb_float(gan__wbuf *b, uint32_t field, float f);
+/* Field `field` length-delimited: bytes, a string, an embedded message
+   (msg's bytes; its failure flag carries over). */
+void gan__pb_bytes(gan__wbuf *b, uint32_t field, const void *p, size_t n);
+void gan__pb_str(gan__wbuf *b, uint32_t field, const char *s);
+void gan__pb_msg(gan__wbuf *b, uint32_t field, const gan__wbuf *msg);
+
 /* A shape as ndim, then 3 dimensions (0 past ndim), all u32; reading
    gives the raw values for gan__shape_from_dims to check, and r->st. */
 void gan__wb_shape(gan__wbuf *b, const gan__shape *s);

@@ -14,6 +14,7 @@
 /* ---- layers ---------------------------------------------------------------- */
 
 typedef struct gan__layer gan__layer;
+typedef struct gan__onnx gan__onnx;
 
 /* What a forward or backward call needs besides its tensors. */
 typedef struct gan__ctx {
@@ -184,6 +185,17 @@ typedef struct gan__layer_ops {
      * state of its own, and forward/backward must take the kernel from
      * cx->w (the wrapper passes W / sigma). */
     void (*sn_dims)(const gan__layer *l, gan__sn_dims *d);
+
+    /* -- ONNX export (onnx.c) --
+     * Append the layer's inference computation to the graph g: nodes
+     * reading gan__onnx_in(g), initializers for its parameters, then
+     * gan__onnx_out(g, name) with its output (see "ONNX export" below).  w
+     * is the layer's parameters (a spectrally normalised kernel already
+     * divided by sigma), state its state (batchnorm statistics; NULL for
+     * a spectrally normalised layer).  NULL: the kind has no ONNX form and
+     * the export is GAN_EUNSUPPORTED naming the layer.  A view or
+     * identity layer that emits no node still sets its output. */
+    gan_status (*onnx)(const gan__layer *l, gan__onnx *g, const float *w, const float *state);
 } gan__layer_ops;
 
 struct gan__layer {
@@ -253,6 +265,64 @@ int gan__layer_kind_end(void);
    order, into buf (truncated to cap); returns buf.  For messages that list
    what a feature supports. */
 const char *gan__layer_kinds_where(int (*has)(const gan__layer_ops *ops), char *buf, size_t cap);
+
+/* ---- ONNX export (onnx.c) --------------------------------------------------------- */
+
+/*
+ * The graph a gan__layer_ops.onnx op appends to.  Inside the graph an image
+ * tensor is NCHW (N, C, H, W), ONNX's layout; a vector is (N, D) and a
+ * 2-D sample (N, A, B) as libgan has it.  The graph's input and output are
+ * libgan's NHWC (Transpose nodes at the edges).  Tensor names are made by
+ * the builder; names up to GAN__ONNX_NAME - 1 bytes.
+ */
+#define GAN__ONNX_NAME 48
+
+/* A node attribute: type 'i' (INT i), 'f' (FLOAT f), 'I' (INTS ints[0..n)),
+   's' (STRING s).  Pass them sorted by name (onnx.helper's order). */
+typedef struct gan__onnx_attr {
+    const char *name;
+    char type;
+    int64_t i;
+    float f;
+    const int64_t *ints;
+    size_t n;
+    const char *s;
+} gan__onnx_attr;
+
+struct gan__onnx {
+    gan__wbuf nodes, inits;     /* GraphProto fields 1 and 5, serialised */
+    unsigned next;              /* tensor name counter */
+    size_t layer;               /* index of the layer being emitted */
+    char cur[GAN__ONNX_NAME];   /* the current layer's input tensor */
+    char style[GAN__ONNX_NAME]; /* the style vector (style_input's input) */
+    int uses_labels;            /* a class layer read the "labels" input */
+    gan_status st;              /* first error (then every call is a no-op) */
+};
+
+/* The current layer's input tensor (layout above). */
+const char *gan__onnx_in(const gan__onnx *g);
+/* The layer's output is tensor `name` (may be its input: a no-op layer). */
+void gan__onnx_out(gan__onnx *g, const char *name);
+/* A node op(in[0..n_in)) -> out, a fresh name written to out
+   (GAN__ONNX_NAME bytes).  An empty input name is an omitted optional
+   input. */
+void gan__onnx_node(gan__onnx *g, const char *op, const char *const *in, size_t n_in,
+                    const gan__onnx_attr *attrs, size_t n_attrs, char *out);
+/* Float and int64 initializers named "l<layer>.<what>" (the name written
+   to name, GAN__ONNX_NAME bytes).  nd dims; data dims' product values. */
+void gan__onnx_init_f32(gan__onnx *g, const char *what, const int64_t *dims, size_t nd,
+                        const float *data, char *name);
+void gan__onnx_init_i64(gan__onnx *g, const char *what, const int64_t *dims, size_t nd,
+                        const int64_t *data, char *name);
+/* x (NCHW image of shape s) as libgan's NHWC and back: Transpose nodes. */
+void gan__onnx_to_nhwc(gan__onnx *g, const char *x, char *out);
+void gan__onnx_to_nchw(gan__onnx *g, const char *x, char *out);
+/* Records a failure (GAN_ENOMEM) for the caller's own allocations. */
+gan_status gan__onnx_fail(gan__onnx *g, gan_status st);
+
+/* W / sigma of a spectrally normalised layer as its inference forward
+   computes it (then the bias, unchanged): n_params floats into out. */
+gan_status gan__sn_weights(const gan__layer *l, const float *w, const float *state, float *out);
 
 /* ---- building (model.c) ------------------------------------------------------ */
 

@@ -421,6 +421,8 @@ _PROTOTYPES = [
     # model files and checkpoints
     ("gan_model_save", STATUS, [model_p, c_char_p]),
     ("gan_model_save_mem", STATUS, [model_p, P(c_void_p), P(c_size_t)]),
+    ("gan_model_export_onnx", STATUS, [model_p, c_char_p]),
+    ("gan_model_export_onnx_mem", STATUS, [model_p, P(c_void_p), P(c_size_t)]),
     ("gan_model_load", STATUS, [P(model_p), c_char_p]),
     ("gan_model_load_mem", STATUS, [P(model_p), c_void_p, c_size_t]),
     ("gan_free", None, [c_void_p]),

@@ -602,6 +602,22 @@ class Model(Handle):
         finally:
             fn.gan_free(p)
 
+    def export_onnx(self, path=None):
+        """The network as an ONNX model (opset 13, NHWC "latent"/"labels" in,
+        "image" out: docs/embedding.md): written to path atomically, or
+        returned as bytes when path is None.  LibganError
+        (GAN_EUNSUPPORTED) naming the first layer with no ONNX form."""
+        if path is not None:
+            fn.gan_model_export_onnx(self._h, cstr(path))
+            return None
+        p = ctypes.c_void_p()
+        n = ctypes.c_size_t()
+        fn.gan_model_export_onnx_mem(self._h, ctypes.byref(p), ctypes.byref(n))
+        try:
+            return ctypes.string_at(p.value, n.value)
+        finally:
+            fn.gan_free(p)
+
     # ---- copies ---------------------------------------------------------------
     def __copy__(self):
         """An independent model: what to_bytes() and load_bytes() give (layers,

@@ -581,6 +581,194 @@ START_TEST(test_model_load_checks_whole_checkpoint)
 END_TEST
 
 
+/* ---- files refused late: everything valid but one semantic value ------------ */
+
+/* G: in -> dense 3 -> batchnorm, D: dense 1 with spectral normalisation,
+   Adam for both, an EMA, a BCE loss. */
+static void *make_bn_sn_checkpoint(size_t *len)
+{
+    gan_model *g = NULL, *d = NULL;
+    gan_optimizer *go = NULL, *dop = NULL;
+    gan_loss *loss = NULL;
+    gan_trainer *t = NULL;
+    gan_dense_config dc;
+    gan_batchnorm_config bc;
+    gan_optimizer_config oc;
+    gan_loss_config lc;
+    gan_trainer_config tc;
+    const int in = 4, units = 3;
+    void *buf = NULL;
+    ck_assert_int_eq(gan_model_create(&g, 1, &in), GAN_OK);
+    ck_assert_int_eq(gan_model_create(&d, 1, &units), GAN_OK);
+    ck_assert_int_eq(GAN_DENSE_CONFIG_INIT(&dc), GAN_OK);
+    dc.units = units;
+    ck_assert_int_eq(gan_model_add_dense(g, &dc), GAN_OK);
+    ck_assert_int_eq(GAN_BATCHNORM_CONFIG_INIT(&bc), GAN_OK);
+    ck_assert_int_eq(gan_model_add_batchnorm(g, &bc), GAN_OK);
+    dc.units = 1;
+    ck_assert_int_eq(gan_model_add_dense(d, &dc), GAN_OK);
+    ck_assert_int_eq(gan_model_set_spectral_norm(d, 0, 1), GAN_OK);
+    ck_assert_int_eq(GAN_OPTIMIZER_CONFIG_INIT(&oc), GAN_OK);
+    oc.kind = GAN_OPTIM_ADAM;
+    ck_assert_int_eq(gan_optimizer_create(&go, g, &oc), GAN_OK);
+    ck_assert_int_eq(gan_optimizer_create(&dop, d, &oc), GAN_OK);
+    ck_assert_int_eq(GAN_LOSS_CONFIG_INIT(&lc), GAN_OK);
+    lc.kind = GAN_LOSS_BCE;
+    ck_assert_int_eq(gan_loss_create(&loss, &lc), GAN_OK);
+    ck_assert_int_eq(GAN_TRAINER_CONFIG_INIT(&tc), GAN_OK);
+    tc.ema_decay = 0.99f;
+    ck_assert_int_eq(gan_trainer_create(&t, g, d, go, dop, loss, &tc), GAN_OK);
+    ck_assert_int_eq(gan_trainer_save_mem(t, NULL, &buf, len), GAN_OK);
+    gan_trainer_free(t);
+    gan_loss_free(loss);
+    gan_optimizer_free(go);
+    gan_optimizer_free(dop);
+    gan_model_free(g);
+    gan_model_free(d);
+    return buf;
+}
+
+static void put_f32(unsigned char *p, float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    gan__put_le32(p, u);
+}
+
+/* A private copy of section (type, slot) of h, to edit; *owned collects
+   it for freeing. */
+static unsigned char *edit(file *h, uint32_t type, uint32_t slot, unsigned char **owned)
+{
+    sec *x = find(h, type, slot);
+    unsigned char *p = malloc(x->len ? x->len : 1);
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, x->raw, x->len);
+    x->raw = p;
+    *owned = p;
+    return p;
+}
+
+/*
+ * A checkpoint whose generator has 3 x 2^21 + 9 parameters (25 MiB of
+ * floats, their Adam moments 50 MiB, the EMA 25 MiB), all zero so the file
+ * is ~100 KB, and that loads; then the same file with one value wrong that
+ * only a later check sees: the discriminator's parameters (NaN), a
+ * batchnorm variance < 0, a spectral normalisation u of zeros, an
+ * optimizer record that gan_optimizer_create refuses, an Adam second
+ * moment < 0, an optimizer kind whose state count differs, NaN optimizer
+ * state or EMA, a loss that gan_loss_create refuses, a feature-matching
+ * layer the discriminator lacks, a discriminator input that is not the
+ * generator's output.  Each is refused within 16 MiB + 8x its size: the
+ * reader allocates no arena (25 MiB) before every check has passed.
+ */
+START_TEST(test_late_rejections)
+{
+    size_t len;
+    void *buf = make_bn_sn_checkpoint(&len);
+    file f;
+    file_from(buf, len, &f);
+    gan_free(buf);
+    const uint32_t in = 1u << 21;
+    const size_t gp = (size_t)in * 3 + 3 + 6;   /* dense, batchnorm gamma and beta */
+    unsigned char *zero = calloc(3 * gp * 4 + 64, 1);
+    ck_assert_ptr_nonnull(zero);
+    gan__put_le32(find(&f, GAN__SEC_ARCH, 0)->raw + 4, in);
+    set_raw(find(&f, GAN__SEC_PARAMS, 0), zero, gp * 4);
+    {   /* Adam: the record, then m and v (zero) */
+        sec *o = find(&f, GAN__SEC_OPTIM, 0);
+        unsigned char head[52];
+        memcpy(head, o->raw, 52);
+        gan__put_le32(head + 44, (uint32_t)(2 * gp));
+        gan__put_le32(head + 48, 0);
+        memcpy(zero, head, 52);
+        set_raw(o, zero, 52 + 8 * gp);
+        memset(zero, 0, 52);
+    }
+    set_raw(find(&f, GAN__SEC_EMA, 0), zero, gp * 4);
+    {   /* the batchnorm state: moving means 0, variances 1 */
+        sec *st = find(&f, GAN__SEC_STATE, 0);
+        ck_assert_uint_eq(st->len, 24);
+        for (int i = 3; i < 6; i++)
+            put_f32(st->raw + 4 * i, 1.0f);
+    }
+    size_t flen;
+    unsigned char *fb = encode(&f, NO_LIE, &flen);
+    gan_trainer *t = NULL;
+    ck_assert_msg(gan_trainer_load_mem(&t, NULL, fb, flen) == GAN_OK, "the base file does not load: %s",
+                  gan_last_error());
+    gan_trainer_free(t);
+    fprintf(stderr, "late_rejections: base file %zu bytes, generator %zu parameters\n", flen, gp);
+    gan_free(fb);
+
+    for (int v = 0; v < 14; v++) {
+        file h = f;
+        unsigned char *owned[3] = {NULL, NULL, NULL}, *p;
+        const char *want;
+        switch (v) {
+        case 0: p = edit(&h, GAN__SEC_PARAMS, 1, &owned[0]); gan__put_le32(p, 0x7fc00000u);
+            want = "NaN"; break;
+        case 1: p = edit(&h, GAN__SEC_STATE, 0, &owned[0]); put_f32(p + 16, -1.0f);
+            want = "moving variance 1 is negative"; break;
+        case 2: p = edit(&h, GAN__SEC_STATE, 1, &owned[0]); memset(p, 0, find(&h, GAN__SEC_STATE, 1)->len);
+            want = "all zero"; break;
+        case 3: p = edit(&h, GAN__SEC_OPTIM, 0, &owned[0]); put_f32(p + 4, -1.0f);
+            want = "learning rate"; break;
+        case 4: p = edit(&h, GAN__SEC_OPTIM, 1, &owned[0]); put_f32(p + 8, 2.0f);
+            want = "beta1"; break;
+        case 5: p = edit(&h, GAN__SEC_OPTIM, 0, &owned[0]); put_f32(p + 52 + 4 * (gp + 7), -1.0f);
+            want = "second moment 7 is negative"; break;
+        case 6: p = edit(&h, GAN__SEC_OPTIM, 0, &owned[0]); gan__put_le32(p, GAN_OPTIM_SGD);
+            want = "state values"; break;
+        case 7: p = edit(&h, GAN__SEC_OPTIM, 0, &owned[0]); gan__put_le32(p + 52 + 4 * (2 * gp - 1), 0x7f800000u);
+            want = "NaN"; break;
+        case 8: p = edit(&h, GAN__SEC_EMA, 0, &owned[0]); gan__put_le32(p + 4 * (gp - 1), 0xff800000u);
+            want = "NaN"; break;
+        case 9: p = edit(&h, GAN__SEC_TRAINER, 0, &owned[0]); put_f32(p + 160, 0.5f);
+            want = "weight clipping"; break;
+        case 10: p = edit(&h, GAN__SEC_TRAINER, 0, &owned[0]); put_f32(p + 156, 0.0f);
+            want = "real_label"; break;
+        case 11: p = edit(&h, GAN__SEC_TRAINER, 0, &owned[0]); gan__put_le32(p + 148, GAN_LOSS_FEATURE_MATCHING);
+            want = "feature layer"; break;
+        case 12: p = edit(&h, GAN__SEC_TRAINER, 0, &owned[0]); put_f32(p + 172, -1.0f);
+            want = "r1_gamma"; break;
+        default: {   /* D's input 4 wide, its sections resized to fit it */
+            static unsigned char dp[20], dopt[52 + 40];
+            p = edit(&h, GAN__SEC_ARCH, 1, &owned[0]);
+            gan__put_le32(p + 4, 4);
+            memset(dp, 0, sizeof dp);
+            find(&h, GAN__SEC_PARAMS, 1)->raw = dp;
+            find(&h, GAN__SEC_PARAMS, 1)->len = sizeof dp;
+            memset(dopt, 0, sizeof dopt);
+            memcpy(dopt, find(&f, GAN__SEC_OPTIM, 1)->raw, 44);
+            gan__put_le32(dopt + 44, 10);
+            find(&h, GAN__SEC_OPTIM, 1)->raw = dopt;
+            find(&h, GAN__SEC_OPTIM, 1)->len = sizeof dopt;
+            want = "does not match the discriminator's input";
+            break;
+        }
+        }
+        fb = encode(&h, NO_LIE, &flen);
+        t = NULL;
+        ck_assert_int_ne(gan_trainer_load_mem(&t, NULL, fb, flen), GAN_OK);
+        ck_assert_ptr_null(t);
+        ck_assert_msg(strstr(gan_last_error(), want) != NULL, "variant %d: '%s' does not say '%s'", v,
+                      gan_last_error(), want);
+        counting_on();
+        const size_t before = n_rejected;
+        check_readers(fb, flen);
+        counting_off();
+        ck_assert_uint_ge(n_rejected, before + 1);   /* the trainer readers refused it */
+        gan_free(fb);
+        for (int i = 0; i < 3; i++)
+            free(owned[i]);
+    }
+    report("late_rejections");
+    free(zero);
+    file_free(&f);
+}
+END_TEST
+
+
 int main(void)
 {
     Suite *s = suite_create("hostile_props");
@@ -593,6 +781,7 @@ int main(void)
     tcase_add_test(tc, test_many_layers_rejected);
     tcase_add_test(tc, test_linear_build);
     tcase_add_test(tc, test_model_load_checks_whole_checkpoint);
+    tcase_add_test(tc, test_late_rejections);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

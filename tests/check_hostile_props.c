@@ -17,9 +17,13 @@
  * declared raw size lies (within and beyond what deflate can produce),
  * sections of the right declared size whose stream is short, long, has a
  * wrong CRC or holds NaNs, and random byte changes to the architecture
- * record, all re-encoded with fresh CRCs.
+ * record, all re-encoded with fresh CRCs; a checkpoint with a 25 MiB
+ * generator that loads, then made wrong in one value that only a late
+ * check sees (test_late_rejections: no arena before every check); and FID
+ * statistics of many dimensions made wrong in one way each.
  */
 #include <check.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -769,6 +773,87 @@ START_TEST(test_late_rejections)
 END_TEST
 
 
+static void put64(unsigned char *p, uint64_t u)
+{
+    gan__put_le32(p, (uint32_t)u);
+    gan__put_le32(p + 4, (uint32_t)(u >> 32));
+}
+
+/* FID statistics with valid CRCs: 34 dimensions from 1 to ~400 (the
+   length must match it exactly, so the file is ~8 dim^2 bytes), made
+   wrong in one way each -- a non-finite value, a negative variance, an
+   asymmetric or indefinite covariance, a reserved field -- and refused
+   within 16 MiB + 8x the file's size, in under a second. */
+START_TEST(test_fid_stats_hostile)
+{
+    size_t worst = 0, worst_len = 0, n_refused = 0;
+    double slowest = 0.0;
+    for (size_t dim = 1; dim <= 400; dim += 1 + dim / 8) {
+        gan_fid_stats *st = NULL;
+        float *x = malloc(dim * 8 * sizeof *x);
+        void *buf = NULL;
+        size_t len = 0;
+        ck_assert_ptr_nonnull(x);
+        for (size_t i = 0; i < dim * 8; i++)
+            x[i] = (float)((rnd() % 2001) / 1000.0 - 1.0);
+        ck_assert_int_eq(gan_fid_stats_create(&st, dim), GAN_OK);
+        ck_assert_int_eq(gan_fid_stats_add(st, x, dim * 8, 8), GAN_OK);
+        ck_assert_int_eq(gan_fid_stats_save_mem(st, &buf, &len), GAN_OK);
+        gan_fid_stats_free(st);
+        free(x);
+        unsigned char *p = buf;
+        for (int v = 0; v < 6; v++) {
+            unsigned char *q = malloc(len);
+            ck_assert_ptr_nonnull(q);
+            memcpy(q, p, len);
+            const size_t cov = 32 + 8 * dim, at = rnd() % dim;
+            double val;
+            uint64_t u;
+            switch (v) {
+            case 0: val = NAN; memcpy(&u, &val, 8); put64(q + 32 + 8 * at, u); break;
+            case 1: val = -1.0; memcpy(&u, &val, 8); put64(q + cov + 8 * (at * dim + at), u); break;
+            case 2: if (dim < 2) { free(q); continue; }
+                val = 1e3; memcpy(&u, &val, 8); put64(q + cov + 8 * 1, u); break;  /* (0,1) only */
+            case 3: if (dim < 2) { free(q); continue; }
+                /* (0,1) and (1,0) both far beyond sqrt(var0 var1): indefinite */
+                val = 1e3; memcpy(&u, &val, 8);
+                put64(q + cov + 8 * 1, u);
+                put64(q + cov + 8 * dim, u);
+                break;
+            case 4: gan__put_le32(q + 28, 1); break;
+            default: val = INFINITY; memcpy(&u, &val, 8); put64(q + cov + 8 * (dim * dim - 1), u); break;
+            }
+            gan__put_le32(q + len - 4, (uint32_t)crc32(0L, q, (uInt)(len - 4)));
+            counting_on();
+            const size_t base = g_live;
+            g_peak = g_live;
+            gan_fid_stats *out = NULL;
+            double t0 = now_s();
+            gan_status r = gan_fid_stats_load_mem(&out, q, len);
+            double dt = now_s() - t0;
+            size_t peak = g_peak - base;
+            counting_off();
+            ck_assert_msg(r == GAN_EFORMAT, "dim %zu variant %d loaded (%d)", dim, v, (int)r);
+            ck_assert_ptr_null(out);
+            ck_assert_msg(peak <= ((size_t)16 << 20) + 8 * len, "dim %zu variant %d: peak %zu bytes for a "
+                          "%zu-byte file", dim, v, peak, len);
+            ck_assert_msg(dt < 1.0, "dim %zu variant %d: %.3f s", dim, v, dt);
+            if (peak > worst) {
+                worst = peak;
+                worst_len = len;
+            }
+            if (dt > slowest)
+                slowest = dt;
+            n_refused++;
+            free(q);
+        }
+        gan_free(buf);
+    }
+    fprintf(stderr, "fid_stats_hostile: %zu files refused; worst peak %zu bytes (file %zu bytes); "
+            "slowest %.4f s\n", n_refused, worst, worst_len, slowest);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hostile_props");
@@ -782,6 +867,7 @@ int main(void)
     tcase_add_test(tc, test_linear_build);
     tcase_add_test(tc, test_model_load_checks_whole_checkpoint);
     tcase_add_test(tc, test_late_rejections);
+    tcase_add_test(tc, test_fid_stats_hostile);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -19,31 +19,6 @@ source "$(dirname "$0")/lib.sh"
 "$GAN" train "${COMMON[@]}" --epochs 1 --out one >one.log
 cmp one/samples/epoch_001.png straight/samples/epoch_001.png || fail "epoch 1 grids differ"
 
-# watch PID PATTERN DELAY: poll (~20 us a round) for a file matching
-# PATTERN, then wait DELAY seconds (busy) and kill -9 PID.  Exit 2 if PID
-# ended first.
-watch() {
-  /usr/bin/python3 - "$@" <<'EOF'
-import glob, os, signal, sys, time
-pid, pattern, delay = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
-def alive():
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
-deadline, n = time.monotonic() + 120, 0
-while not glob.glob(pattern):
-    n += 1
-    if n % 256 == 0 and (not alive() or time.monotonic() > deadline):
-        sys.exit(2)
-t = time.perf_counter() + delay
-while time.perf_counter() < t:
-    pass
-os.kill(pid, signal.SIGKILL)
-EOF
-}
-
 # Delays after the temporary appears: at once, then into the write and
 # its fsync (a late one may land after the rename: not inside, still a
 # kill to resume from).
@@ -68,7 +43,7 @@ for case in first rewrite; do
     "$GAN" train --resume cut --epochs 2 --threads 1 --log-every 1 >cut.log 2>&1 &
     pid=$!
     rc=0
-    watch "$pid" "cut/samples/.epoch_002.png.tmp-*" "$delay" || rc=$?
+    kill_at "$pid" "cut/samples/.epoch_002.png.tmp-*" "$delay" || rc=$?
     wait "$pid" 2>/dev/null || true
     ((rc == 0 || rc == 2)) || fail "$case: watcher failed ($rc)"
     landed=no

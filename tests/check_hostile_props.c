@@ -854,6 +854,82 @@ START_TEST(test_fid_stats_hostile)
 }
 END_TEST
 
+/* The layers' state checks run on the state section while it streams
+   (64 KiB pieces): a dense layer of 20000 units with spectral
+   normalisation (u: 20000 floats) and a batchnorm after it (40000
+   floats), 240 KB of state in four pieces.  A u that is zero but for its
+   first or last value loads (the "not all zero" check carries across
+   pieces); one
+   all zero is refused; a negative variance is found in any piece and
+   named by its index and layer, as gan_model_set_state would. */
+START_TEST(test_state_checks_stream)
+{
+    gan_model *m = NULL;
+    gan_dense_config dc;
+    gan_batchnorm_config bc;
+    const int one = 1;
+    const size_t U = 20000;
+    void *buf = NULL;
+    size_t len;
+    file f;
+    ck_assert_int_eq(gan_model_create(&m, 1, &one), GAN_OK);
+    ck_assert_int_eq(GAN_DENSE_CONFIG_INIT(&dc), GAN_OK);
+    dc.units = (int)U;
+    ck_assert_int_eq(gan_model_add_dense(m, &dc), GAN_OK);
+    ck_assert_int_eq(gan_model_set_spectral_norm(m, 0, 1), GAN_OK);
+    ck_assert_int_eq(GAN_BATCHNORM_CONFIG_INIT(&bc), GAN_OK);
+    ck_assert_int_eq(gan_model_add_batchnorm(m, &bc), GAN_OK);
+    ck_assert_int_eq(gan_model_save_mem(m, &buf, &len), GAN_OK);
+    gan_model_free(m);
+    file_from(buf, len, &f);
+    gan_free(buf);
+    sec *st = find(&f, GAN__SEC_STATE, 0);
+    ck_assert_uint_eq(st->len, 4 * 3 * U);
+    unsigned char *orig = st->raw;
+    static const struct { size_t at; float v; int zero_u; const char *want; } cases[] = {
+        {0, 0, 0, NULL},                                   /* as saved */
+        {SIZE_MAX, 0, 1, NULL},                            /* u zero but its last value */
+        {SIZE_MAX, 0, 3, NULL},                            /* u zero but its first value */
+        {SIZE_MAX, 0, 2, "layer 0: the spectral normalisation vector u is all zero"},
+        {2 * 20000 + 15000, -1.0f, 0, "layer 1: moving variance 15000 is negative"},
+        {2 * 20000, -0.5f, 0, "layer 1: moving variance 0 is negative"},
+        {3 * 20000 - 1, -2.0f, 0, "layer 1: moving variance 19999 is negative"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        unsigned char *raw = malloc(st->len);
+        ck_assert_ptr_nonnull(raw);
+        memcpy(raw, orig, st->len);
+        if (cases[c].zero_u) {
+            memset(raw, 0, 4 * U);
+            if (cases[c].zero_u == 1)
+                put_f32(raw + 4 * (U - 1), 0.25f);
+            if (cases[c].zero_u == 3)
+                put_f32(raw, -0.25f);
+        }
+        if (cases[c].at != SIZE_MAX && cases[c].v != 0.0f)
+            put_f32(raw + 4 * cases[c].at, cases[c].v);
+        st->raw = raw;
+        size_t flen;
+        unsigned char *fb = encode(&f, NO_LIE, &flen);
+        gan_model *out = NULL;
+        gan_status r = gan_model_load_mem(&out, fb, flen);
+        if (cases[c].want == NULL) {
+            ck_assert_msg(r == GAN_OK, "case %zu: %s", c, gan_last_error());
+            gan_model_free(out);
+        } else {
+            ck_assert_int_eq(r, GAN_EFORMAT);
+            ck_assert_ptr_null(out);
+            ck_assert_msg(strstr(gan_last_error(), cases[c].want) != NULL, "case %zu: '%s'", c,
+                          gan_last_error());
+        }
+        gan_free(fb);
+        free(raw);
+    }
+    st->raw = orig;
+    file_free(&f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hostile_props");
@@ -868,6 +944,7 @@ int main(void)
     tcase_add_test(tc, test_model_load_checks_whole_checkpoint);
     tcase_add_test(tc, test_late_rejections);
     tcase_add_test(tc, test_fid_stats_hostile);
+    tcase_add_test(tc, test_state_checks_stream);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -202,6 +202,15 @@ gan_status gan__put_section(gan__wbuf *file, uint32_t type, uint32_t slot, const
    Readers of large sections call it before allocating for them. */
 gan_status gan__verify_section(const gan__container *c, const gan__section *s, size_t float_from);
 
+/* The same, handing the inflated bytes to fn(ctx, offset, bytes, n) in
+   order as they stream (offset and n multiples of 4 but for a last piece
+   of a size that is not).  The first error fn returns stops the calls; it
+   is returned once the section's size and CRC32 have checked out (a
+   damaged stream is reported as damaged, not as what fn saw). */
+typedef gan_status (*gan__chunk_fn)(void *ctx, size_t off, const unsigned char *p, size_t n);
+gan_status gan__verify_section_with(const gan__container *c, const gan__section *s, size_t float_from,
+                                    gan__chunk_fn fn, void *ctx);
+
 /* Inflate s into head[0..n_head) then body[0..raw_len-n_head), capped at
    the declared size, checking its CRC32. */
 gan_status gan__inflate_split(const gan__container *c, const gan__section *s, unsigned char *head,

@@ -162,8 +162,13 @@ typedef struct gan__layer_ops {
     void (*backward)(gan__layer *l, const gan__ctx *cx, const float *x,
                      const float *y, const float *dy, float *dx);
     /* Are these state values acceptable (set_state, loading)?  GAN_EINVAL
-       with a message if not; NULL: any finite values are. */
-    gan_status (*check_state)(const gan__layer *l, const float *state);
+       with a message if not; NULL: any finite values are.  Called over the
+       layer's state in order and in pieces, so that a file's state can be
+       checked while it streams, before anything is allocated for it:
+       v[0..n) are the values from index `from` on; a last call with
+       n == 0 and from == l->n_state ends the layer.  *acc starts at 0 and
+       carries what the kind needs from piece to piece. */
+    gan_status (*check_state)(const gan__layer *l, size_t from, const float *v, size_t n, uint32_t *acc);
 
     /* -- the execution plan (plan.c) -- */
     /* 1 when the layer only relabels the shape (no data movement, no
@@ -480,6 +485,18 @@ gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, f
 /* A layer's state values are acceptable (batchnorm variances >= 0, a
    spectral normalisation u not all zero); GAN_EINVAL with a message. */
 gan_status gan__check_state(const gan__layer *l, const float *state);
+/* The same over a whole model's state arriving in pieces, in order (a
+   file's state section while it inflates): begin, part for consecutive
+   pieces (from: the index of v[0] in the model's state), end.  Errors
+   name the layer. */
+typedef struct gan__state_check {
+    const gan_model *m;
+    size_t layer;
+    uint32_t acc;
+} gan__state_check;
+void gan__state_check_begin(gan__state_check *sc, const gan_model *m);
+gan_status gan__state_check_part(gan__state_check *sc, size_t from, const float *v, size_t n);
+gan_status gan__state_check_end(gan__state_check *sc);
 /* Set the plan fields of every layer (plan.c); called whenever the layer
    list or a keep_out pin changes.  Returns 1 if any layer's plan changed. */
 int gan__plan_layers(gan_model *m);

@@ -299,12 +299,11 @@ static void sn_backward(gan__layer *l, const gan__ctx *cx, const float *x, const
 
 /* u (the state) must not be all zero: the power iteration could not
    leave it. */
-static gan_status sn_check_state(const gan__layer *l, const float *u)
+static gan_status sn_check_state(const gan__layer *l, size_t from, const float *u, size_t n, uint32_t *acc)
 {
-    size_t i = 0;
-    while (i < l->n_state && u[i] == 0.0f)
-        i++;
-    if (i == l->n_state)
+    for (size_t i = 0; i < n && !*acc; i++)
+        *acc = u[i] != 0.0f;   /* a non-zero value seen */
+    if (n == 0 && from == l->n_state && !*acc)
         return gan__err(GAN_EINVAL, "the spectral normalisation vector u is all zero");
     return GAN_OK;
 }

@@ -305,12 +305,13 @@ static void bn_backward(gan__layer *l, const gan__ctx *cx, const float *x,
 }
 
 /* Moving variances (the second half of the state) must be >= 0. */
-static gan_status bn_check_state(const gan__layer *l, const float *state)
+static gan_status bn_check_state(const gan__layer *l, size_t from, const float *v, size_t n, uint32_t *acc)
 {
-    for (size_t i = l->n_state / 2; i < l->n_state; i++)
-        if (state[i] < 0.0f)
-            return gan__err(GAN_EINVAL, "moving variance %zu is negative (%g)", i - l->n_state / 2,
-                            (double)state[i]);
+    (void)acc;
+    for (size_t i = 0; i < n; i++)
+        if (from + i >= l->n_state / 2 && v[i] < 0.0f)
+            return gan__err(GAN_EINVAL, "moving variance %zu is negative (%g)", from + i - l->n_state / 2,
+                            (double)v[i]);
     return GAN_OK;
 }
 

@@ -33,6 +33,10 @@ packages=(
   debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools lintian
   python3-pip python3-venv python3-mypy
   chromium fonts-dejavu-core
+  # the generator in a web page (issue 20): libgan built with Emscripten
+  # (examples/web/build.sh; zlib compiled from Debian's source, below);
+  # dpkg-dev unpacks that source
+  emscripten dpkg-dev
 )
 
 # Optional, never in CI's test path: PyTorch for bench/compare.sh (issue 9),
@@ -50,8 +54,19 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# Debian's zlib source for the WebAssembly build (scripts/web-zlib-source.sh:
+# emscripten's own zlib port would download it at build time).
+web_zlib() {
+  local as=()
+  ((EUID == 0)) || ! command -v sudo >/dev/null 2>&1 || as=(sudo -n)
+  if ! "${as[@]}" bash "$(dirname "${BASH_SOURCE[0]}")/web-zlib-source.sh"; then
+    echo "deps: Debian's zlib source for examples/web could not be fetched" >&2
+    exit 1
+  fi
+}
 if ((${#missing[@]} == 0)); then
   echo "deps: all ${#packages[@]} packages already installed"
+  web_zlib
   exit 0
 fi
 
@@ -78,4 +93,5 @@ if ! "${sudo[@]}" apt-get "${apt_opts[@]}" update >>"$log" 2>&1 ||
   tail -n 40 "$log" >&2
   exit 1
 fi
+web_zlib
 echo "deps: done in $((SECONDS - start)) s"

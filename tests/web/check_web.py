@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The generator in a web page (issue 20) in headless Chromium.
 
-  check_web.py WEB_DIR WORK_DIR [--docs OUT.png MODEL.gan] [--bench N] [--models NAMES]
+  check_web.py WEB_DIR WORK_DIR [--docs OUT.png MODEL.gan [--docs-query Q]] [--bench N]
+               [--models NAMES]
 
 WEB_DIR is examples/web/build.sh's output (index.html, app.js, gan.js,
 gan.wasm); libgan's Python bindings must find the native library
@@ -181,7 +182,7 @@ def contrast(m, gain=25.0):
             return
 
 
-def screenshot(server, model_name, out_png, width=1000, height=640):
+def screenshot(server, model_name, query, out_png, width=960, height=600):
     """A screenshot of the page with model_name loaded, reduced to a small PNG."""
     from PIL import Image
     profile = tempfile.mkdtemp(prefix="gan-web-chromium-")
@@ -190,7 +191,7 @@ def screenshot(server, model_name, out_png, width=1000, height=640):
         r = subprocess.run([chromium()] + CHROMIUM_FLAGS +
                            ["--user-data-dir=" + profile, "--virtual-time-budget=20000",
                             "--window-size=%d,%d" % (width, height), "--screenshot=" + tmp,
-                            server.url("model=%s&seed=3&class=7" % model_name)],
+                            server.url("model=%s&%s" % (model_name, query))],
                            capture_output=True, timeout=180)
         ok = r.returncode == 0 and os.path.isfile(tmp)
         check(ok, "chromium --screenshot of the page%s"
@@ -210,6 +211,8 @@ def main():
     ap.add_argument("web")
     ap.add_argument("work")
     ap.add_argument("--docs", nargs=2, metavar=("OUT.png", "MODEL.gan"))
+    ap.add_argument("--docs-query", default="seed=3&class=9",
+                    help="the page's query for the screenshot (seed, class)")
     ap.add_argument("--bench", type=int, default=0)
     ap.add_argument("--models", default="mnist-generator,cgan-generator,dcgan-cifar10-generator,style-generator")
     a = ap.parse_args()
@@ -251,7 +254,7 @@ def main():
                 check(False, "the bench run reported no timings: %s" % res)
         if a.docs:
             shutil.copy(a.docs[1], os.path.join(root, "docs-model.gan"))
-            screenshot(server, "docs-model.gan", a.docs[0])
+            screenshot(server, "docs-model.gan", a.docs_query, a.docs[0])
     finally:
         server.close()
     if failures:

@@ -59,9 +59,10 @@ done
 web_zlib() {
   local as=()
   ((EUID == 0)) || ! command -v sudo >/dev/null 2>&1 || as=(sudo -n)
+  # A failure here only fails ctest's web_page test (it names the missing
+  # source), not every other stage.
   if ! "${as[@]}" bash "$(dirname "${BASH_SOURCE[0]}")/web-zlib-source.sh"; then
-    echo "deps: Debian's zlib source for examples/web could not be fetched" >&2
-    exit 1
+    echo "deps: warning: Debian's zlib source for examples/web could not be fetched" >&2
   fi
 }
 if ((${#missing[@]} == 0)); then

@@ -207,9 +207,11 @@
     for (let i = 0; i < n; i++)
       for (let k = 0; k < info.c; k++)
         shown[i * info.c + k] = rgba[i * 4 + k];
-    const bits = new Uint32Array(Float32Array.from(z).buffer);
-    const result = { info, label, latent: Array.from(bits, (b) => b.toString(16)),
-                     wasm: b64(generate(z, 1)), canvas: b64(shown),
+    const hex = (v) => Array.from(new Uint32Array(Float32Array.from(v).buffer), (b) => b.toString(16));
+    // The slider's middle position between A (seed) and B (seed + 1).
+    const mid = path.slice(50 * info.latent, 51 * info.latent);
+    const result = { info, label, latent: hex(z), wasm: b64(generate(z, 1)), canvas: b64(shown),
+                     mid_latent: hex(mid), mid_wasm: b64(generate(mid, 1)),
                      simd: WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96,
                        0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11])),
                      userAgent: navigator.userAgent };

@@ -126,14 +126,24 @@ def run_page(server, query, rid, timeout=180):
 
 
 def native(model_path, seed, label):
-    """The native sampler's latent at seed and its u8 image (libgan bindings)."""
+    """The native sampler's latent at seed and its u8 image (libgan bindings),
+    and the same for the middle of the page's A -> B slider (A at seed, B at
+    seed + 1, 101 spherical steps, index 50)."""
     import libgan
+    import numpy as np
     m = libgan.Model.load(model_path)
     s = libgan.Sampler(m, seed=seed, max_batch=1)
     z = s.latent(1)
+    s.set_seed(seed + 1)
+    zb = s.latent(1)
+    mid = np.asarray(libgan.latent_interpolate(z[0], zb[0], 101, spherical=True))[50][None, :]
     labels = None if label < 0 else [label]
-    px = s.generate_u8(z=z, labels=labels)
-    return z, px
+    return z, s.generate_u8(z=z, labels=labels), mid, s.generate_u8(z=mid, labels=labels)
+
+
+def floats(hexes):
+    import numpy as np
+    return np.array([struct.unpack("<f", struct.pack("<I", int(h, 16)))[0] for h in hexes], np.float32)
 
 
 def compare(name, model_path, server, seed, label):
@@ -145,11 +155,21 @@ def compare(name, model_path, server, seed, label):
     if "error" in res:
         check(False, "%s: the page failed: %s" % (name, res["error"]))
         return None
-    z, px = native(model_path, seed, label)
+    z, px, mid, mid_px = native(model_path, seed, label)
     z = np.asarray(z, np.float32).reshape(-1)
     px = np.asarray(px, np.uint8).reshape(-1)
-    wz = np.array([struct.unpack("<f", struct.pack("<I", int(h, 16)))[0] for h in res["latent"]],
-                  np.float32)
+    wz = floats(res["latent"])
+    # The interpolation: gan_latent_interpolate in both (float ops in the
+    # same order: equal up to libm's last bit), the images within 1.
+    mid = np.asarray(mid, np.float32).reshape(-1)
+    wmid = floats(res["mid_latent"])
+    mpx = np.asarray(mid_px, np.uint8).reshape(-1).astype(np.int16)
+    wmpx = np.frombuffer(base64.b64decode(res["mid_wasm"]), np.uint8).astype(np.int16)
+    dz = float(np.abs(wmid - mid).max()) if wmid.shape == mid.shape else float("inf")
+    dm = int(np.abs(wmpx - mpx).max()) if wmpx.shape == mpx.shape else 999
+    check(dz <= 1e-6 and dm <= 1,
+          "%s: the slider's midpoint A -> B (spherical): latent within %.2g of native "
+          "gan_latent_interpolate (<= 1e-6), image max |diff| %d (<= 1)" % (name, dz, dm))
     check(wz.shape == z.shape and np.array_equal(wz.view(np.uint32), z.view(np.uint32)),
           "%s: the page's latent at seed %d is the native stream's, bit for bit (%d floats)"
           % (name, seed, z.size))

@@ -118,7 +118,9 @@
       input.max = SLIDER_RANGE;
       input.step = 0.01;
       input.addEventListener('input', () => { z[i] = parseFloat(input.value); schedule(); });
-      label.append('z' + i, input);
+      const name = document.createElement('span');
+      name.textContent = 'z' + i;
+      label.append(name, input);
       box.append(label);
     }
   }

@@ -183,7 +183,8 @@
     $('t').value = 0;
     status(name + ': ' + info.w + 'x' + info.h + 'x' + info.c + ' from ' + info.latent +
            '-d latents' + (info.classes ? ', ' + info.classes + ' classes' : '') +
-           ' (libgan ' + M.UTF8ToString(M._ganw_version()) + ', WebAssembly)');
+           ' (libgan ' + M.UTF8ToString(M._ganw_version()) + ', WebAssembly' +
+           (M._ganw_simd() ? ' SIMD)' : ')'));
   }
 
   function b64(bytes) {
@@ -214,8 +215,7 @@
     const mid = path.slice(50 * info.latent, 51 * info.latent);
     const result = { info, label, latent: hex(z), wasm: b64(generate(z, 1)), canvas: b64(shown),
                      mid_latent: hex(mid), mid_wasm: b64(generate(mid, 1)),
-                     simd: WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96,
-                       0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11])),
+                     simd: M._ganw_simd() === 1,
                      userAgent: navigator.userAgent };
     const bench = parseInt(params.get('bench') || '0', 10);
     if (bench > 0) {

@@ -110,6 +110,16 @@ EMSCRIPTEN_KEEPALIVE const char *ganw_error(void)
     return message;
 }
 
+/* 1 when this module was built with WebAssembly SIMD (GAN_WEB_SIMD). */
+EMSCRIPTEN_KEEPALIVE int ganw_simd(void)
+{
+#if defined(__wasm_simd128__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 EMSCRIPTEN_KEEPALIVE const char *ganw_version(void)
 {
     return gan_version();

@@ -267,7 +267,7 @@ def main():
                 print("bench: %s in Chromium (%s), WebAssembly%s: batch 1: median %.3f ms "
                       "(p10 %.3f, p90 %.3f, mean %.3f, n %d); batch 8: median %.3f ms per image"
                       % (name, res["userAgent"].split("Chrome/")[-1].split(" ")[0],
-                         " SIMD" if res.get("simd") else "", b["batch1_ms"]["median"],
+                         " SIMD" if res.get("simd") else " (scalar build)", b["batch1_ms"]["median"],
                          b["batch1_ms"]["p10"], b["batch1_ms"]["p90"], b["batch1_ms"]["mean"],
                          b["batch1_ms"]["n"], b["batch8_ms_per_image"]["median"]))
             else:

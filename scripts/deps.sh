@@ -37,6 +37,9 @@ packages=(
   # (examples/web/build.sh; zlib compiled from Debian's source, below);
   # dpkg-dev unpacks that source
   emscripten dpkg-dev
+  # data-parallel training over MPI (libgan_mpi, docs/distributed.md) and its
+  # tests: Open MPI, its headers, mpi4py for the Python bindings
+  openmpi-bin libopenmpi-dev python3-mpi4py
 )
 
 # Optional, never in CI's test path: PyTorch for bench/compare.sh (issue 9),

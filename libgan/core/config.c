@@ -44,6 +44,8 @@
     GAN__ROUND_UP(GAN__END_OF(gan_trainer_config, ema_decay), _Alignof(uint64_t))
 #define GAN__IMAGE_CONFIG_V1_SIZE \
     GAN__ROUND_UP(GAN__END_OF(gan_image_config, progress_user), _Alignof(uint64_t))
+#define GAN__REDUCER_CONFIG_V1_SIZE \
+    GAN__ROUND_UP(GAN__END_OF(gan_reducer_config, user), _Alignof(void *))
 
 /* Release 1.0 is this library: each struct is still exactly its 1.0 size.
    When a field is appended, replace the struct's assert as described above. */
@@ -57,6 +59,8 @@ _Static_assert(sizeof(gan_optimizer_config) == GAN__OPTIMIZER_CONFIG_V1_SIZE,
                "gan_optimizer_config grew");
 _Static_assert(sizeof(gan_trainer_config) == GAN__TRAINER_CONFIG_V1_SIZE, "gan_trainer_config grew");
 _Static_assert(sizeof(gan_image_config) == GAN__IMAGE_CONFIG_V1_SIZE, "gan_image_config grew");
+_Static_assert(sizeof(gan_reducer_config) == GAN__REDUCER_CONFIG_V1_SIZE,
+               "gan_reducer_config grew");
 
 /* ---- the defaults (gan.h documents them in brackets) ---------------------- */
 
@@ -140,6 +144,19 @@ static const gan_trainer_config gan__trainer_defaults = {
     .ema_decay = 0.0f,
 };
 
+static const gan_reducer_config gan__reducer_defaults = {
+    .struct_size = sizeof(gan_reducer_config),
+    .rank = 0,
+    .size = 1,
+    .sum_start = NULL,    /* required */
+    .sum_wait = NULL,     /* required */
+    .sum_doubles = NULL,  /* required */
+    .progress = NULL,
+    .out_of_step = NULL,
+    .bucket_bytes = (size_t)4 << 20,
+    .user = NULL,
+};
+
 #define GAN__CONFIG_TYPE(type, v1, defaults, init)                                            \
     { #type, #init, v1, sizeof(type), &defaults }
 
@@ -167,6 +184,9 @@ const gan__config_type gan__optimizer_config_type =
 const gan__config_type gan__trainer_config_type =
     GAN__CONFIG_TYPE(gan_trainer_config, GAN__TRAINER_CONFIG_V1_SIZE, gan__trainer_defaults,
                      GAN_TRAINER_CONFIG_INIT);
+const gan__config_type gan__reducer_config_type =
+    GAN__CONFIG_TYPE(gan_reducer_config, GAN__REDUCER_CONFIG_V1_SIZE, gan__reducer_defaults,
+                     GAN_REDUCER_CONFIG_INIT);
 
 /* ---- the handshake --------------------------------------------------------- */
 

@@ -33,6 +33,10 @@ packages=(
   debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools lintian
   python3-pip python3-venv python3-mypy
   chromium fonts-dejavu-core
+  # the generator in a web page (issue 20): libgan built with Emscripten
+  # (examples/web/build.sh; zlib compiled from Debian's source, below);
+  # dpkg-dev unpacks that source
+  emscripten dpkg-dev
   # data-parallel training over MPI (libgan_mpi, docs/distributed.md) and its
   # tests: Open MPI, its headers, mpi4py for the Python bindings
   openmpi-bin libopenmpi-dev python3-mpi4py
@@ -61,13 +65,24 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-# After the apt packages, always: the ONNX export's runtime check,
+# After the apt packages, always: Debian's zlib source for the WebAssembly
+# build (scripts/web-zlib-source.sh: emscripten's own zlib port would
+# download it at build time), then the ONNX export's runtime check,
 # onnxruntime-node from npm into a cache directory (idempotent, quick when
 # present).
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-
+web_zlib() {
+  local as=()
+  ((EUID == 0)) || ! command -v sudo >/dev/null 2>&1 || as=(sudo -n)
+  # A failure here only fails ctest's web_page test (it names the missing
+  # source), not every other stage.
+  if ! "${as[@]}" bash "$here/web-zlib-source.sh"; then
+    echo "deps: warning: Debian's zlib source for examples/web could not be fetched" >&2
+  fi
+}
 if ((${#missing[@]} == 0)); then
   echo "deps: all ${#packages[@]} packages already installed"
+  web_zlib
   exec bash "$here/onnxruntime.sh"
 fi
 
@@ -94,5 +109,6 @@ if ! "${sudo[@]}" apt-get "${apt_opts[@]}" update >>"$log" 2>&1 ||
   tail -n 40 "$log" >&2
   exit 1
 fi
+web_zlib
 echo "deps: done in $((SECONDS - start)) s"
 exec bash "$here/onnxruntime.sh"

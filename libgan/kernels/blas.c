@@ -87,6 +87,10 @@ void gan__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
                 trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb,
                 beta, c, ldc);
 #else
+#  if defined(__wasm_simd128__)
+    if (gan__sgemm_wasm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+        return;
+#  endif
     gan__sgemm_ref(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #endif
 }

@@ -25,6 +25,14 @@ void gan__sgemm_ref(int trans_a, int trans_b, int m, int n, int k, float alpha,
                     const float *a, int lda, const float *b, int ldb, float beta,
                     float *c, int ldc);
 
+#if defined(__wasm_simd128__)
+/* WebAssembly SIMD builds (gemm_wasm.c): op(A) = A with op(B) = B or B^T,
+   returns 0 without touching C for anything else (then use the reference);
+   tested against gan__sgemm_ref by tests/web/check_wasm_kernels.c. */
+int gan__sgemm_wasm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                    int lda, const float *b, int ldb, float beta, float *c, int ldc);
+#endif
+
 /* ---- convolution geometry and im2col (im2col.c) ----------------------------- */
 
 /*

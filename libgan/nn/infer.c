@@ -43,8 +43,11 @@ void gan__infer_buf_free(gan__infer_buf *b)
 
 gan_status gan__infer_buf_init(gan__infer_buf *b, const gan_model *m, size_t max_batch)
 {
-    size_t max_elems, aux = 0, ws = 0, act, skip_e = 0;
-    const size_t cap = (size_t)1 << 40; /* bytes, as gan_model_reserve */
+    /* Counted in 64 bits, so a 32-bit size_t (WebAssembly, examples/web)
+       cannot wrap; the cap is 1 TiB (as gan_model_reserve) or what a
+       32-bit address space can hold. */
+    uint64_t max_elems, aux = 0, ws = 0, act, skip_e = 0;
+    const uint64_t cap = SIZE_MAX > ((uint64_t)1 << 40) ? (uint64_t)1 << 40 : SIZE_MAX / 8;
     memset(b, 0, sizeof *b);
     if (max_batch == 0 || max_batch > GAN__MAX_BATCH)
         return gan__err(GAN_EINVAL, "batch %zu must be in 1..%zu", max_batch, GAN__MAX_BATCH);
@@ -55,23 +58,24 @@ gan_status gan__infer_buf_init(gan__infer_buf *b, const gan_model *m, size_t max
     max_elems = gan__shape_elems(&m->in);
     for (size_t i = 0; i < m->n_layers; i++) {
         const gan__layer *l = &m->layers[i];
-        size_t e = gan__shape_elems(&l->out), a, w;
+        uint64_t e = gan__shape_elems(&l->out), a, w;
         if (e > max_elems)
             max_elems = e;
         if ((l->ops->plan & GAN__PLAN_SKIP_SOURCE) && e > skip_e)
             skip_e = e;
         if (gan__layer_skipped(l))
             continue;
-        a = max_batch * l->aux_per_sample + l->aux_fixed;
+        a = (uint64_t)max_batch * l->aux_per_sample + l->aux_fixed;
         if (a > aux)
             aux = a;
         w = gan__layer_workspace(l, max_batch);
         if (w > ws)
             ws = w;
     }
-    act = gan__round64(max_batch * max_elems);
+    act = ((uint64_t)max_batch * max_elems + 63) / 64 * 64;
     if (act > cap / sizeof(float) || aux > cap || ws > cap)
-        return gan__err(GAN_ENOMEM, "batch %zu needs more than 1 TiB", max_batch);
+        return gan__err(GAN_ENOMEM, "batch %zu needs more than %s", max_batch,
+                        cap == (uint64_t)1 << 40 ? "1 TiB" : "this address space holds");
     b->act[0] = gan__aligned_alloc(act * sizeof(float));
     b->act[1] = gan__aligned_alloc(act * sizeof(float));
     b->aux = gan__aligned_alloc(aux ? gan__round64(aux) : 64);

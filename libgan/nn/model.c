@@ -396,7 +396,7 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
         if ((l->ops->plan & GAN__PLAN_SKIP_SOURCE) && e > skip_e)
             skip_e = e;
     }
-    if (act_total > ((size_t)1 << 40) / sizeof(float) || aux_total > ((size_t)1 << 40))
+    if ((uint64_t)act_total > ((uint64_t)1 << 40) / sizeof(float) || (uint64_t)aux_total > ((uint64_t)1 << 40))
         return gan__err(GAN_ENOMEM, "gan_model_reserve: batch %zu needs more than 1 TiB", max_batch);
 
     act_arena = gan__aligned_alloc(act_total * sizeof(float));

@@ -2028,6 +2028,71 @@ GAN_API gan_status gan_preset_from_name(const char *name, gan_preset *preset);
  */
 GAN_API int gan_preset_latent_dim(gan_preset preset);
 
+/* ======================================================================== */
+/* Networks for any image size                                              */
+/* ======================================================================== */
+
+/**
+ * A family of networks: one generator or discriminator for any image size,
+ * channel count and number of classes (gan_model_create_family), for
+ * training on one's own images (gan_dataset_load_images).  Append-only.
+ *
+ * The side `size` must be 4, 5, 6 or 7 times a power of two (at least 2),
+ * within 8..256: s = s0 * 2^k, s0 in 4..7, k >= 1 (8, 10, 12, 14, 16, 20,
+ * 24, 28, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256).  The
+ * feature maps at resolution s / 2^j have W(j) = min(max_width,
+ * width * 2^j) channels.  LeakyReLU slope 0.2, all convolutions same
+ * padding; batchnorm and initialisation as the builder calls' defaults.
+ */
+typedef enum gan_family_kind {
+    /* latent -> [class embedding (classes, class_dim), concatenated, when
+       classes > 0] -> Dense s0*s0*W(k) (no bias), BN, LReLU, Reshape
+       s0 x s0 x W(k) -> for j = k-1 .. 0: Conv2DTranspose W(j) (4x4,
+       stride 2, no bias), BN, LReLU -> Conv2D channels (3x3, stride 1,
+       bias) + tanh: size x size x channels in [-1, 1]. */
+    GAN_FAMILY_DCGAN_GENERATOR = 1,
+    /* size x size x channels -> for j = 0 .. k-1: Conv2D W(j) (4x4,
+       stride 2, bias), LReLU, [Dropout when dropout > 0] -> Flatten ->
+       Dense 1 (a logit or score), or a class projection over `classes`
+       when classes > 0 (conditional: gan_model_add_class_projection).
+       With spectral_norm, every convolution and the dense layer are
+       spectrally normalised (SN-GAN). */
+    GAN_FAMILY_DCGAN_DISCRIMINATOR = 2
+} gan_family_kind;
+
+/** Settings of gan_model_create_family.  Defaults in brackets. */
+typedef struct gan_family_config {
+    uint32_t struct_size;  /**< set by gan_family_config_init(); do not touch */
+    int size;              /**< image side, see gan_family_kind [32] */
+    int channels;          /**< 1 (gray), 3 (RGB) or 4 (RGBA); 2 is accepted [3] */
+    int width;             /**< channels at full resolution, 1..4096 [32] */
+    int max_width;         /**< cap on the channels, width..4096 [256] */
+    int latent;            /**< generator input size, 1..65536 [128] */
+    int classes;           /**< 0: unconditional; K in 1..65536: a conditional
+                                pair over K classes [0] */
+    int class_dim;         /**< generator's class embedding size; 0: one-hot
+                                (see gan_model_add_class_embedding) [32] */
+    int spectral_norm;     /**< discriminator: spectral normalisation of every
+                                convolution and dense layer [0] */
+    float dropout;         /**< discriminator: dropout after each LReLU, [0, 1)
+                                [0] */
+    /* new fields are only ever appended here */
+} gan_family_config;
+
+GAN_API gan_status gan_family_config_init(gan_family_config *cfg, size_t size);
+#define GAN_FAMILY_CONFIG_INIT(c) gan_family_config_init((c), sizeof *(c))
+
+/**
+ * Constructor: a network of the family `kind` (see gan_family_kind) as cfg
+ * says (NULL: the defaults, a 32x32 RGB pair), initialised from weight seed
+ * 0 (gan_model_init_params to change it).  A generator and a
+ * discriminator made from the same cfg fit each other (gan_trainer_create).
+ * Returns GAN_EINVAL for an unknown kind or a setting out of range (the
+ * message names the field and the accepted values), GAN_ENOMEM.
+ */
+GAN_API gan_status gan_model_create_family(gan_model **out, gan_family_kind kind,
+                                           const gan_family_config *cfg);
+
 #ifdef __cplusplus
 }
 #endif

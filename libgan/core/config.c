@@ -44,6 +44,9 @@
     GAN__ROUND_UP(GAN__END_OF(gan_trainer_config, ema_decay), _Alignof(uint64_t))
 #define GAN__IMAGE_CONFIG_V1_SIZE \
     GAN__ROUND_UP(GAN__END_OF(gan_image_config, progress_user), _Alignof(uint64_t))
+/* gan_family_config came in 1.0 too: its first size is frozen the same way. */
+#define GAN__FAMILY_CONFIG_V1_SIZE \
+    GAN__ROUND_UP(GAN__END_OF(gan_family_config, dropout), _Alignof(int))
 
 /* Release 1.0 is this library: each struct is still exactly its 1.0 size.
    When a field is appended, replace the struct's assert as described above. */
@@ -57,6 +60,7 @@ _Static_assert(sizeof(gan_optimizer_config) == GAN__OPTIMIZER_CONFIG_V1_SIZE,
                "gan_optimizer_config grew");
 _Static_assert(sizeof(gan_trainer_config) == GAN__TRAINER_CONFIG_V1_SIZE, "gan_trainer_config grew");
 _Static_assert(sizeof(gan_image_config) == GAN__IMAGE_CONFIG_V1_SIZE, "gan_image_config grew");
+_Static_assert(sizeof(gan_family_config) == GAN__FAMILY_CONFIG_V1_SIZE, "gan_family_config grew");
 
 /* ---- the defaults (gan.h documents them in brackets) ---------------------- */
 
@@ -109,6 +113,19 @@ static const gan_image_config gan__image_defaults = {
     .progress_user = NULL,
 };
 
+static const gan_family_config gan__family_defaults = {
+    .struct_size = sizeof(gan_family_config),
+    .size = 32,
+    .channels = 3,
+    .width = 32,
+    .max_width = 256,
+    .latent = 128,
+    .classes = 0,
+    .class_dim = 32,
+    .spectral_norm = 0,
+    .dropout = 0.0f,
+};
+
 static const gan_loss_config gan__loss_defaults = {
     .struct_size = sizeof(gan_loss_config),
     .kind = GAN_LOSS_BCE,
@@ -158,6 +175,9 @@ const gan__config_type gan__batch_config_type =
 const gan__config_type gan__image_config_type =
     GAN__CONFIG_TYPE(gan_image_config, GAN__IMAGE_CONFIG_V1_SIZE, gan__image_defaults,
                      GAN_IMAGE_CONFIG_INIT);
+const gan__config_type gan__family_config_type =
+    GAN__CONFIG_TYPE(gan_family_config, GAN__FAMILY_CONFIG_V1_SIZE, gan__family_defaults,
+                     GAN_FAMILY_CONFIG_INIT);
 const gan__config_type gan__loss_config_type =
     GAN__CONFIG_TYPE(gan_loss_config, GAN__LOSS_CONFIG_V1_SIZE, gan__loss_defaults,
                      GAN_LOSS_CONFIG_INIT);

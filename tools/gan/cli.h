@@ -141,6 +141,9 @@ typedef struct cli_preset {
     float r1_gamma;     /* R1 penalty on real images, 0: off */
     int spectral_norm;         /* of every dense and convolution layer of D */
     float d_lr;                /* the discriminator's learning rate, 0: lr */
+    int family;                /* networks of gan_model_create_family for the
+                                  run's image size (generator/discriminator
+                                  unused), trained on an image folder */
 } cli_preset;
 
 const cli_preset *cli_preset_find(const char *name);

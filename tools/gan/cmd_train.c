@@ -157,6 +157,42 @@ static const char *data_path(const train_ctx *c)
     return c->r.data[0] ? c->r.data : GAN_FASHION_MNIST_DIR;
 }
 
+/* An image folder at the run's size, decoded once into OUT/images.cache
+   (keyed by the files and the settings, so a second run or a --resume
+   starts at once); bad files are skipped and reported. */
+static int open_images(train_ctx *c, const char *path)
+{
+    char cache[RUN_PATH_MAX + 32];
+    gan_image_config ic;
+    gan_image_report rep;
+    size_t n = 0, classes = 0;
+    double t0 = cli_now();
+    GAN_IMAGE_CONFIG_INIT(&ic);
+    ic.height = ic.width = (int)c->r.image_size;
+    ic.channels = (int)c->r.image_channels;
+    ic.labels = c->r.conditional ? GAN_IMAGE_LABELS_FOLDERS : GAN_IMAGE_LABELS_NONE;
+    ic.on_error = GAN_IMAGE_SKIP;
+    ic.flip_x = c->r.flip_x;
+    if (cli_mkdirs(c->out) == 0 && cli_path(cache, sizeof cache, "%s/images.cache", c->out) == 0)
+        ic.cache_path = cache;
+    if (gan_dataset_load_images(&c->ds, path, &ic) != GAN_OK)
+        return cli_lib_error(CMD, "--images"), -1;
+    GAN_IMAGE_REPORT_INIT(&rep);
+    gan_dataset_image_report(c->ds, &rep);
+    gan_dataset_size(c->ds, &n);
+    gan_dataset_class_count(c->ds, &classes);
+    printf("images: %zu from %s in %.1f s (%s)", n, path, cli_now() - t0,
+           rep.cache == GAN_IMAGE_CACHE_HIT ? "cache" : "decoded");
+    if (classes)
+        printf(", %zu classes", classes);
+    printf("\n");
+    if (rep.skipped)
+        printf("images: skipped %zu bad files; the first: %s\n", rep.skipped, rep.first_error);
+    if (rep.cache == GAN_IMAGE_CACHE_WRITE_FAILED)
+        printf("images: cache not written: %s\n", rep.cache_note);
+    return 0;
+}
+
 /* The data set run.txt names, into c->ds; *fmt: its format. */
 static int open_data(train_ctx *c, const char **fmt)
 {
@@ -169,6 +205,8 @@ static int open_data(train_ctx *c, const char **fmt)
         return -1;
     }
     *fmt = c->r.format;
+    if (strcmp(*fmt, "images") == 0)
+        return open_images(c, path);
     if (strcmp(*fmt, "auto") == 0)
         *fmt = looks_cifar(path) ? "cifar10" : cli_is_dir(path) ? "mnist" : "idx";
     if (strcmp(*fmt, "cifar10") == 0)
@@ -252,9 +290,25 @@ static int build_new(train_ctx *c, const cli_preset *p)
     tc.n_critic = (int)c->r.n_critic;
     tc.seed = c->r.seed;
     tc.ema_decay = c->r.ema_decay;
-    if (gan_model_create_preset(&c->g, p->generator) != GAN_OK ||
-        gan_model_create_preset(&c->d, p->discriminator) != GAN_OK ||
-        (c->r.spectral_norm && gan_model_set_spectral_norm(c->d, GAN_ALL_LAYERS, 1) != GAN_OK) ||
+    if (p->family) {
+        gan_family_config fc;
+        size_t classes = 0;
+        GAN_FAMILY_CONFIG_INIT(&fc);
+        fc.size = (int)c->r.image_size;
+        fc.channels = (int)c->r.image_channels;
+        fc.width = (int)c->r.width;
+        if (fc.max_width < fc.width)
+            fc.max_width = fc.width;
+        if (c->r.conditional)
+            gan_dataset_class_count(c->ds, &classes);
+        fc.classes = (int)classes;
+        if (gan_model_create_family(&c->g, GAN_FAMILY_DCGAN_GENERATOR, &fc) != GAN_OK ||
+            gan_model_create_family(&c->d, GAN_FAMILY_DCGAN_DISCRIMINATOR, &fc) != GAN_OK)
+            return cli_lib_error(CMD, "building the networks");
+    } else if (gan_model_create_preset(&c->g, p->generator) != GAN_OK ||
+               gan_model_create_preset(&c->d, p->discriminator) != GAN_OK)
+        return cli_lib_error(CMD, "building the networks");
+    if ((c->r.spectral_norm && gan_model_set_spectral_norm(c->d, GAN_ALL_LAYERS, 1) != GAN_OK) ||
         gan_model_init_params(c->g, c->r.seed) != GAN_OK ||
         gan_model_init_params(c->d, c->r.seed + 1) != GAN_OK ||
         gan_model_set_seed(c->g, c->r.seed + 2) != GAN_OK ||
@@ -522,11 +576,24 @@ static int train_settings(train_ctx *c, const train_args *a)
 }
 
 /* The shape of the images the preset's discriminator takes. */
-static int discriminator_input(const cli_preset *p, int dims[3])
+static int discriminator_input(const train_ctx *c, const cli_preset *p, int dims[3])
 {
     gan_model *d = NULL;
     size_t ndim;
     int rc = 0;
+    if (p->family) {   /* the family takes the size it is built for */
+        gan_family_config fc;
+        GAN_FAMILY_CONFIG_INIT(&fc);
+        fc.size = (int)c->r.image_size;
+        fc.channels = (int)c->r.image_channels;
+        fc.width = 1;   /* only the validation and the input shape matter */
+        fc.max_width = 1;
+        if (gan_model_create_family(&d, GAN_FAMILY_DCGAN_DISCRIMINATOR, &fc) != GAN_OK)
+            return cli_lib_error(CMD, "--size");
+        rc = gan_model_shape(d, GAN_MODEL_INPUT, &ndim, dims) != GAN_OK;
+        gan_model_free(d);
+        return rc;
+    }
     if (gan_model_create_preset(&d, p->discriminator) != GAN_OK ||
         gan_model_shape(d, GAN_MODEL_INPUT, &ndim, dims) != GAN_OK)
         rc = cli_lib_error(CMD, "discriminator");
@@ -597,7 +664,7 @@ static int train_open(train_ctx *c, const train_args *a)
         return rc;
     if ((p = cli_preset_find(c->r.preset)) == NULL)
         return cli_error(CMD, "run.txt names an unknown preset '%s'", c->r.preset);
-    if ((rc = discriminator_input(p, dims)) != 0)
+    if ((rc = discriminator_input(c, p, dims)) != 0)
         return rc;
     if (load_data(c, dims) != 0)
         return CLI_EXIT_RUNTIME;

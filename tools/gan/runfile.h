@@ -27,6 +27,10 @@ typedef struct run_settings {
     uint64_t n_critic;
     int drop_remainder;
     uint64_t sample_every, checkpoint_every, keep;
+    /* A family preset's networks and its image folder (format "images"). */
+    uint64_t image_size, image_channels, width;  /* 0: not an image-folder run */
+    int conditional;           /* classes from the folder's sub-folders */
+    int flip_x;                /* random left-right mirroring of the data */
 } run_settings;
 
 /* Write atomically (path.tmp, rename).  Returns 0 or -1 (errno). */

@@ -47,6 +47,12 @@ uint64_t ckpt_number(const char *name)
 #define QUICK_BATCH 64
 #define QUICK_LR 2e-4f
 #define QUICK_BETA1 0.5f
+/* An image folder (--images): a few thousand icons make ~50 steps an
+   epoch at batch 64, so more epochs than a preset's 3. */
+#define IMAGES_EPOCHS 20
+#define IMAGES_SIZE 32
+#define IMAGES_CHANNELS 3
+#define IMAGES_WIDTH 32
 
 static const char *const train_usage =
     "Usage: gan train [OPTIONS]\n"
@@ -64,6 +70,21 @@ static const char *const train_usage =
     "                            .bin file / directory (default: Fashion-MNIST)\n"
     "      --format FMT          auto (default), mnist (directory), idx (file), cifar10\n"
     "      --limit N             use only the first N samples (0: all)\n"
+    "Your own images (a folder of PNG/JPEG files, sub-folders = classes):\n"
+    "      --images DIR          train on the images under DIR (recursive; bad files\n"
+    "                            are skipped and counted), resized to --size; the\n"
+    "                            decoded set is cached in OUT/images.cache\n"
+    "      --size N              image side, 8..256, 4-7 times a power of two\n"
+    "                            (16, 24, 32, 48, 64, 96, 128...; default 32)\n"
+    "      --channels N          1 gray, 3 RGB (default), 4 RGBA (keeps transparency)\n"
+    "      --arch NAME           sngan (default: spectral norm, hinge, two time-scale\n"
+    "                            Adam) or dcgan (BCE, Adam 2e-4 beta1 0.5)\n"
+    "      --width N             channels at full resolution (default 32; doubled\n"
+    "                            per halving, at most 256)\n"
+    "      --classes             conditional on the sub-folders of DIR (gan sample\n"
+    "                            --class NAME)\n"
+    "      --flip                random left-right mirroring of the data\n"
+    "                            (default epochs for --images: 20)\n"
     "Length:\n"
     "  -e, --epochs N            epochs in all (default 3; 0 with --steps: no limit)\n"
     "      --steps N             stop after step N of the run\n"
@@ -160,6 +181,13 @@ static const struct option long_opts[] = {
     {"log-every", required_argument, NULL, OPT_LOG_EVERY},
     {"fid-every", required_argument, NULL, OPT_FID_EVERY},
     {"fid-samples", required_argument, NULL, OPT_FID_SAMPLES},
+    {"images", required_argument, NULL, OPT_IMAGES},
+    {"size", required_argument, NULL, OPT_SIZE},
+    {"channels", required_argument, NULL, OPT_CHANNELS},
+    {"arch", required_argument, NULL, OPT_ARCH},
+    {"width", required_argument, NULL, OPT_WIDTH},
+    {"classes", no_argument, NULL, OPT_CLASSES},
+    {"flip", no_argument, NULL, OPT_FLIP},
     {"quiet", no_argument, NULL, 'q'},
     {"resume", required_argument, NULL, 'r'},
     {"help", no_argument, NULL, 'h'},
@@ -184,6 +212,10 @@ static const cli_num_flag num_flags[] = {
     {.opt = OPT_CKPT_EVERY, .name = "--checkpoint-every", .max = U64_MAX_FLAG,
      .offset = ARG(r.checkpoint_every)},
     {.opt = OPT_KEEP, .name = "--keep", .max = 1000, .offset = ARG(r.keep)},
+    {.opt = OPT_SIZE, .name = "--size", .min = 8, .max = 256, .offset = ARG(r.image_size)},
+    {.opt = OPT_CHANNELS, .name = "--channels", .min = 1, .max = 4,
+     .offset = ARG(r.image_channels)},
+    {.opt = OPT_WIDTH, .name = "--width", .min = 1, .max = 4096, .offset = ARG(r.width)},
     {.opt = OPT_CKPT_SECONDS, .name = "--checkpoint-seconds", .max = 1u << 30,
      .offset = ARG(checkpoint_seconds)},
     {.opt = OPT_LOG_EVERY, .name = "--log-every", .min = 1, .max = 1u << 30,
@@ -230,10 +262,21 @@ static int parse_name_flag(train_args *a, int ch, const char *value)
             return cli_usage_error(CMD, "--data: path too long");
         memcpy(a->r.data, value, strlen(value) + 1);
         return 0;
+    case OPT_IMAGES:
+        if (strlen(value) >= sizeof a->r.data)
+            return cli_usage_error(CMD, "--images: path too long");
+        memcpy(a->r.data, value, strlen(value) + 1);
+        return 0;
+    case OPT_ARCH:
+        if (strcmp(value, "sngan") && strcmp(value, "dcgan"))
+            return cli_usage_error(CMD, "--arch: '%s' is not sngan or dcgan", value);
+        snprintf(a->r.preset, sizeof a->r.preset, "%s-images", value);
+        return 0;
     case OPT_FORMAT:
         if (strcmp(value, "auto") && strcmp(value, "mnist") && strcmp(value, "idx") &&
-            strcmp(value, "cifar10"))
-            return cli_usage_error(CMD, "--format: '%s' is not auto, mnist, idx or cifar10", value);
+            strcmp(value, "cifar10") && strcmp(value, "images"))
+            return cli_usage_error(CMD, "--format: '%s' is not auto, mnist, idx, cifar10 or "
+                                   "images", value);
         snprintf(a->r.format, sizeof a->r.format, "%s", value);
         return 0;
     case OPT_OPTIMIZER:
@@ -265,12 +308,20 @@ static int parse_flag(train_args *a, int ch, char **argv)
         return parse_lr(a, ch, optarg);
     case 'p':
     case 'd':
+    case OPT_IMAGES:
+    case OPT_ARCH:
     case OPT_FORMAT:
     case OPT_OPTIMIZER:
     case OPT_LOSS:
         return parse_name_flag(a, ch, optarg);
     case OPT_SN:
         a->r.spectral_norm = 1;
+        return 0;
+    case OPT_CLASSES:
+        a->r.conditional = 1;
+        return 0;
+    case OPT_FLIP:
+        a->r.flip_x = 1;
         return 0;
     case 'o':
         a->out = optarg;
@@ -305,16 +356,52 @@ int train_parse_args(int argc, char **argv, train_args *a)
     return 0;
 }
 
+/* An image-folder run: its preset (the --arch or the --preset, default
+   sngan-images), or NULL after a usage error. */
+static const cli_preset *images_preset(const train_args *a, const char **why)
+{
+    const cli_preset *p;
+    if (a->set['p'] && a->set[OPT_ARCH]) {
+        *why = "--preset and --arch: give one";
+        return NULL;
+    }
+    p = cli_preset_find(a->set['p'] || a->set[OPT_ARCH] ? a->r.preset : "sngan-images");
+    if (!p->family)
+        *why = "--images, --size, --channels, --width, --classes and --flip need an "
+               "image-folder preset (--arch sngan or dcgan)";
+    return p->family ? p : NULL;
+}
+
 /* Fill the settings of a new run: the preset, then the flags. */
 int train_settings_new(const train_args *a, run_settings *r)
 {
     const cli_preset *p = cli_preset_find(a->set['p'] ? a->r.preset : CLI_DEFAULT_PRESET);
-    int quick = !a->set['p'];
+    int images = a->set[OPT_IMAGES] || a->set[OPT_SIZE] || a->set[OPT_CHANNELS] ||
+                 a->set[OPT_ARCH] || a->set[OPT_WIDTH] || a->set[OPT_CLASSES] ||
+                 a->set[OPT_FLIP] || p->family ||
+                 (a->set[OPT_FORMAT] && strcmp(a->r.format, "images") == 0);
+    int quick = !a->set['p'] && !images;
+    const char *why = NULL;
+    if (images && (p = images_preset(a, &why)) == NULL)
+        return cli_usage_error(CMD, "%s", why);
+    if (images && !a->r.data[0])
+        return cli_usage_error(CMD, "an image-folder run needs --images DIR");
+    if (images && a->set[OPT_FORMAT] && strcmp(a->r.format, "images") != 0)
+        return cli_usage_error(CMD, "--format %s: an image-folder run reads images", a->r.format);
     memset(r, 0, sizeof *r);
+    if (images) {
+        r->image_size = a->set[OPT_SIZE] ? a->r.image_size : IMAGES_SIZE;
+        r->image_channels = a->set[OPT_CHANNELS] ? a->r.image_channels : IMAGES_CHANNELS;
+        r->width = a->set[OPT_WIDTH] ? a->r.width : IMAGES_WIDTH;
+        r->conditional = a->r.conditional;
+        r->flip_x = a->r.flip_x;
+    }
     snprintf(r->preset, sizeof r->preset, "%s", p->name);
     memcpy(r->data, a->r.data, sizeof r->data);
-    snprintf(r->format, sizeof r->format, "%s", a->set[OPT_FORMAT] ? a->r.format : "auto");
-    r->epochs = a->set['e'] ? a->r.epochs : a->set[OPT_STEPS] ? 0 : quick ? QUICK_EPOCHS : DEFAULT_EPOCHS;
+    snprintf(r->format, sizeof r->format, "%s",
+             images ? "images" : a->set[OPT_FORMAT] ? a->r.format : "auto");
+    r->epochs = a->set['e'] ? a->r.epochs : a->set[OPT_STEPS] ? 0 : quick ? QUICK_EPOCHS :
+                images ? IMAGES_EPOCHS : DEFAULT_EPOCHS;
     r->steps = a->r.steps;
     r->batch = a->set['b'] ? a->r.batch : quick ? QUICK_BATCH : p->batch;
     r->limit = a->set[OPT_LIMIT] ? a->r.limit : quick && !a->set['d'] ? QUICK_LIMIT : 0;
@@ -352,13 +439,15 @@ int train_settings_resume(const train_args *a, run_settings *r)
         {OPT_OPTIMIZER, "--optimizer"}, {OPT_LOSS, "--loss"}, {OPT_CLIP, "--clip"},
         {OPT_SMOOTH, "--label-smoothing"}, {OPT_N_CRITIC, "--n-critic"}, {'s', "--seed"},
         {OPT_BETA2, "--beta2"}, {OPT_GP, "--gradient-penalty"}, {OPT_R1, "--r1"}, {OPT_EMA, "--ema"},
-        {OPT_SN, "--spectral-norm"},
+        {OPT_SN, "--spectral-norm"}, {OPT_SIZE, "--size"}, {OPT_CHANNELS, "--channels"},
+        {OPT_ARCH, "--arch"}, {OPT_WIDTH, "--width"}, {OPT_CLASSES, "--classes"},
+        {OPT_FLIP, "--flip"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (a->set[fixed[i].opt])
             return cli_usage_error(CMD, "%s cannot change on --resume (the run's settings are "
                                    "in its run.txt)", fixed[i].name);
-    if (a->set['d'])
+    if (a->set['d'] || a->set[OPT_IMAGES])
         memcpy(r->data, a->r.data, sizeof r->data); /* the same data, moved */
     if (a->set['e'])
         r->epochs = a->r.epochs;

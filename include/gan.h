@@ -678,6 +678,40 @@ GAN_API gan_status gan_model_layer_count(const gan_model *model, size_t *n);
    0 for a model without class layers (see gan_model_add_class_embedding). */
 GAN_API gan_status gan_model_num_classes(const gan_model *model, int *n_classes);
 
+/** The longest class name, in bytes (gan_model_set_class_names). */
+#define GAN_CLASS_NAME_MAX 255
+
+/**
+ * Method of gan_model: name the classes of a conditional model, name k for
+ * label k (an image folder's sub-folders: gan_dataset_class_name), so
+ * programs and `gan sample --class tree` can ask for a class by name.  n
+ * must equal gan_model_num_classes(); each name is 1..GAN_CLASS_NAME_MAX
+ * bytes (UTF-8 is kept as bytes) without control characters, and the names
+ * are distinct.  n = 0 removes the names.  The names are copied; they are
+ * saved in model files and checkpoints (docs/checkpoint-format.md), loaded
+ * with them, and kept by the trainer's EMA generator.  A model has no
+ * names until they are set (files written before names existed load
+ * without them).  GAN_EINVAL (naming the name and the rule) leaves the
+ * model's names as they were; GAN_ENOMEM.
+ */
+GAN_API gan_status gan_model_set_class_names(gan_model *model, const char *const *names,
+                                             size_t n);
+
+/** The number of class names of the model: 0 or gan_model_num_classes(). */
+GAN_API gan_status gan_model_class_name_count(const gan_model *model, size_t *count);
+
+/**
+ * Name k into buf (cap bytes including the NUL; buf may be NULL when cap is
+ * 0) and its full length into *needed (may be NULL), as snprintf.
+ * GAN_EINVAL if k >= gan_model_class_name_count().
+ */
+GAN_API gan_status gan_model_class_name(const gan_model *model, size_t k, char *buf, size_t cap,
+                                        size_t *needed);
+
+/** The label of the class called name (exact, byte-wise match) in *k, or
+   GAN_EINVAL naming it when no class has that name. */
+GAN_API gan_status gan_model_class_from_name(const gan_model *model, const char *name, int *k);
+
 /** Kind of layer `layer` in *kind. GAN_EINVAL for an index out of range. */
 GAN_API gan_status gan_model_layer_kind(const gan_model *model, size_t layer, gan_layer_kind *kind);
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checkpoint/checkpoint.h"   /* gan__put_header etc.: hostile class-name sections */
 #include "test_util.h"
 
 static const int good_sizes[] = {8,  10, 12, 14, 16,  20,  24,  28,  32,  40,  48,
@@ -243,6 +244,237 @@ START_TEST(test_conditional_pair_and_options)
 }
 END_TEST
 
+
+/* ---- class names: in the model, its files and checkpoints ---- */
+
+static gan_model *small_conditional(int kind, int classes)
+{
+    gan_family_config c;
+    gan_model *m = NULL;
+    OK(GAN_FAMILY_CONFIG_INIT(&c));
+    c.size = 8;
+    c.width = 2;
+    c.max_width = 4;
+    c.latent = 4;
+    c.classes = classes;
+    OK(gan_model_create_family(&m, (gan_family_kind)kind, &c));
+    return m;
+}
+
+static void expect_names(const gan_model *m, const char *const *names, size_t n)
+{
+    size_t count = 99, needed = 0;
+    char buf[300];
+    int k = -1;
+    OK(gan_model_class_name_count(m, &count));
+    ck_assert_uint_eq(count, n);
+    for (size_t i = 0; i < n; i++) {
+        OK(gan_model_class_name(m, i, buf, sizeof buf, &needed));
+        ck_assert_str_eq(buf, names[i]);
+        ck_assert_uint_eq(needed, strlen(names[i]));
+        OK(gan_model_class_from_name(m, names[i], &k));
+        ck_assert_int_eq(k, (int)i);
+    }
+}
+
+START_TEST(test_class_names_api)
+{
+    static const char *const names[3] = {"cat", "tree", "\xc3\xa9t\xc3\xa9"};
+    const char *bad[3] = {"cat", "tree", "x"};
+    char big[GAN_CLASS_NAME_MAX + 2], buf[3];
+    gan_model *m = small_conditional(GAN_FAMILY_DCGAN_GENERATOR, 3), *plain, *copy = NULL;
+    size_t needed = 0;
+    int k = -1;
+    expect_names(m, names, 0);
+    ck_assert_int_eq(gan_model_class_from_name(m, "cat", &k), GAN_EINVAL);
+    OK(gan_model_set_class_names(m, names, 3));
+    expect_names(m, names, 3);
+    /* truncation as snprintf; an unknown name; an index out of range */
+    OK(gan_model_class_name(m, 1, buf, sizeof buf, &needed));
+    ck_assert_str_eq(buf, "tr");
+    ck_assert_uint_eq(needed, 4);
+    OK(gan_model_class_name(m, 1, NULL, 0, &needed));
+    ck_assert_int_eq(gan_model_class_from_name(m, "dog", &k), GAN_EINVAL);
+    ck_assert_ptr_nonnull(strstr(gan_last_error(), "dog"));
+    ck_assert_int_eq(gan_model_class_name(m, 3, buf, sizeof buf, NULL), GAN_EINVAL);
+    /* refusals leave the names as they were */
+    ck_assert_int_eq(gan_model_set_class_names(m, names, 2), GAN_EINVAL);
+    ck_assert_ptr_nonnull(strstr(gan_last_error(), "3 classes"));
+    bad[2] = "cat";
+    ck_assert_int_eq(gan_model_set_class_names(m, bad, 3), GAN_EINVAL);
+    ck_assert_ptr_nonnull(strstr(gan_last_error(), "both 'cat'"));
+    bad[2] = "";
+    ck_assert_int_eq(gan_model_set_class_names(m, bad, 3), GAN_EINVAL);
+    bad[2] = "a\nb";
+    ck_assert_int_eq(gan_model_set_class_names(m, bad, 3), GAN_EINVAL);
+    ck_assert_ptr_nonnull(strstr(gan_last_error(), "control"));
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    bad[2] = big;
+    ck_assert_int_eq(gan_model_set_class_names(m, bad, 3), GAN_EINVAL);
+    bad[2] = NULL;
+    ck_assert_int_eq(gan_model_set_class_names(m, bad, 3), GAN_EINVAL);
+    ck_assert_int_eq(gan_model_set_class_names(m, NULL, 3), GAN_EINVAL);
+    expect_names(m, names, 3);
+    big[GAN_CLASS_NAME_MAX] = '\0';   /* exactly the longest */
+    bad[2] = big;
+    OK(gan_model_set_class_names(m, bad, 3));
+    expect_names(m, bad, 3);
+    OK(gan_model_set_class_names(m, names, 3));
+    /* a copy (the EMA generator's way) keeps them */
+    OK(gan__model_clone(m, &copy));
+    expect_names(copy, names, 3);
+    gan_model_free(copy);
+    /* an unconditional model takes none; 0 removes them */
+    plain = small_conditional(GAN_FAMILY_DCGAN_GENERATOR, 0);
+    ck_assert_int_eq(gan_model_set_class_names(plain, names, 1), GAN_EINVAL);
+    ck_assert_ptr_nonnull(strstr(gan_last_error(), "not conditional"));
+    OK(gan_model_set_class_names(plain, NULL, 0));
+    OK(gan_model_set_class_names(m, NULL, 0));
+    expect_names(m, names, 0);
+    ck_assert_int_eq(gan_model_set_class_names(NULL, names, 3), GAN_EINVAL);
+    gan_model_free(plain);
+    gan_model_free(m);
+}
+END_TEST
+
+/* Model files and checkpoints carry the names; a file without them still
+   loads (and has none); the EMA generator of a loaded trainer has them. */
+START_TEST(test_class_names_in_files)
+{
+    static const char *const names[2] = {"red", "blue"};
+    gan_model *g = small_conditional(GAN_FAMILY_DCGAN_GENERATOR, 2);
+    gan_model *d = small_conditional(GAN_FAMILY_DCGAN_DISCRIMINATOR, 2);
+    gan_model *back = NULL, *tg, *td, *ema = NULL;
+    tu_pair_config pc;
+    tu_pair p;
+    gan_trainer *t2 = NULL;
+    void *buf = NULL, *buf2 = NULL;
+    size_t len = 0, len2 = 0;
+    OK(gan_model_save_mem(g, &buf, &len));   /* no names yet */
+    OK(gan_model_load_mem(&back, buf, len));
+    expect_names(back, names, 0);
+    gan_model_free(back);
+    gan_free(buf);
+    OK(gan_model_set_class_names(g, names, 2));
+    OK(gan_model_set_class_names(d, names, 2));
+    OK(gan_model_save_mem(g, &buf, &len));
+    OK(gan_model_load_mem(&back, buf, len));
+    expect_names(back, names, 2);
+    gan_model_free(back);
+    gan_free(buf);
+    tu_pair_config_init(&pc);
+    pc.trainer.ema_decay = 0.9f;
+    ck_assert_int_eq(tu_pair_create_models(&p, g, d, &pc), GAN_OK);
+    OK(gan_trainer_save_mem(p.t, NULL, &buf, &len));
+    OK(gan_model_load_mem(&back, buf, len));   /* a checkpoint's generator */
+    expect_names(back, names, 2);
+    gan_model_free(back);
+    OK(gan_trainer_load_mem(&t2, NULL, buf, len));
+    OK(gan_trainer_models(t2, &tg, &td, NULL, NULL));
+    expect_names(tg, names, 2);
+    expect_names(td, names, 2);
+    OK(gan_trainer_ema_generator(t2, &ema));
+    expect_names(ema, names, 2);
+    /* the loaded trainer writes the same bytes */
+    OK(gan_trainer_save_mem(t2, NULL, &buf2, &len2));
+    ck_assert_uint_eq(len, len2);
+    ck_assert_int_eq(memcmp(buf, buf2, len), 0);
+    gan_model_free(ema);
+    gan_trainer_free(t2);
+    gan_free(buf);
+    gan_free(buf2);
+    tu_pair_free(&p);
+}
+END_TEST
+
+/* A model file of g with a hand-made class names section of raw bytes. */
+static gan_status load_with_names_section(const gan_model *g, const gan__wbuf *raw)
+{
+    gan__wbuf file = {0};
+    gan_model *back = NULL;
+    gan_status st;
+    gan__put_header(&file, GAN_FILE_MODEL, 4, gan__model_flags(g));
+    OK(gan__encode_model(&file, g, 0));
+    OK(gan__put_section(&file, 8 /* class names */, 0, raw));
+    st = gan_model_load_mem(&back, file.p, file.len);
+    gan_model_free(back);
+    gan__wb_free(&file);
+    return st;
+}
+
+static void hostile_names(const gan_model *g, const char *want, uint32_t n, const char *const *names,
+                          const uint32_t *lens, size_t extra)
+{
+    gan__wbuf raw = {0};
+    gan_status st;
+    gan__wb_u32(&raw, n);
+    for (uint32_t k = 0; names && names[k]; k++) {
+        gan__wb_u32(&raw, lens ? lens[k] : (uint32_t)strlen(names[k]));
+        gan__wb_put(&raw, names[k], strlen(names[k]));
+    }
+    for (size_t i = 0; i < extra; i++)
+        gan__wb_put(&raw, "z", 1);
+    st = load_with_names_section(g, &raw);
+    gan__wb_free(&raw);
+    ck_assert_msg(st == GAN_EFORMAT, "expected GAN_EFORMAT for '%s', got %d (%s)", want, (int)st,
+                  gan_last_error());
+    ck_assert_msg(strstr(gan_last_error(), want) != NULL, "message \"%s\" should say '%s'",
+                  gan_last_error(), want);
+}
+
+START_TEST(test_class_names_hostile)
+{
+    gan_model *g = small_conditional(GAN_FAMILY_DCGAN_GENERATOR, 2);
+    static const char *const ok2[] = {"a", "b", NULL};
+    static const char *const dup[] = {"a", "a", NULL};
+    static const char *const ctl[] = {"a", "b\x01", NULL};
+    static const char *const nul[] = {"a", "b", NULL};
+    static const char *const one[] = {"a", NULL};
+    const uint32_t long_len[] = {1, 300}, over[] = {1, 200}, zero[] = {0, 1};
+    const uint32_t with_nul[] = {1, 1};
+    gan__wbuf raw = {0};
+    /* the well-formed section loads */
+    gan__wb_u32(&raw, 2);
+    gan__wb_u32(&raw, 1);
+    gan__wb_put(&raw, "a", 1);
+    gan__wb_u32(&raw, 1);
+    gan__wb_put(&raw, "b", 1);
+    OK(load_with_names_section(g, &raw));
+    gan__wb_free(&raw);
+    hostile_names(g, "3 names for a model of 2", 3, ok2, NULL, 0);
+    hostile_names(g, "0 names", 0, NULL, NULL, 0);
+    hostile_names(g, "4294967295 names", 0xffffffffu, NULL, NULL, 0);
+    hostile_names(g, "truncated", 2, one, NULL, 0);
+    hostile_names(g, "length 300", 2, ok2, long_len, 0);
+    hostile_names(g, "length 0", 2, ok2, zero, 0);
+    hostile_names(g, "truncated", 2, ok2, over, 0);
+    hostile_names(g, "both 'a'", 2, dup, NULL, 0);
+    hostile_names(g, "control", 2, ctl, NULL, 0);
+    hostile_names(g, "bytes", 2, ok2, NULL, 3);   /* trailing bytes */
+    (void)nul;
+    (void)with_nul;
+    {
+        /* a NUL inside a name */
+        gan__wb_u32(&raw, 2);
+        gan__wb_u32(&raw, 1);
+        gan__wb_put(&raw, "a", 1);
+        gan__wb_u32(&raw, 2);
+        gan__wb_put(&raw, "b\0", 2);
+        ck_assert_int_eq(load_with_names_section(g, &raw), GAN_EFORMAT);
+        ck_assert_ptr_nonnull(strstr(gan_last_error(), "NUL"));
+        gan__wb_free(&raw);
+    }
+    /* names for an unconditional model */
+    {
+        gan_model *plain = small_conditional(GAN_FAMILY_DCGAN_GENERATOR, 0);
+        hostile_names(plain, "1 names for a model of 0", 1, one, NULL, 0);
+        gan_model_free(plain);
+    }
+    gan_model_free(g);
+}
+END_TEST
+
 /* ---- learning: discs of known colours on a transparent background ---- */
 
 #define DISC_SIDE 16
@@ -469,6 +701,9 @@ static Suite *family_suite(void)
     tcase_add_test(t, test_layers_and_params_64);
     tcase_add_test(t, test_refusals);
     tcase_add_test(t, test_conditional_pair_and_options);
+    tcase_add_test(t, test_class_names_api);
+    tcase_add_test(t, test_class_names_in_files);
+    tcase_add_test(t, test_class_names_hostile);
     suite_add_tcase(s, t);
     tcase_set_timeout(l, 600);
     tcase_add_test(l, test_learns_discs_from_a_folder);

@@ -287,7 +287,9 @@ gan_status gan_trainer_save_mem(const gan_trainer *t, const gan_dataset *ds, voi
         return st;
     if (ds)
         GAN__CHECK_HANDLE(ds, GAN__MAGIC_DATASET, "gan_dataset");
-    gan__put_header(&file, GAN_FILE_CHECKPOINT, 6 + 3 + (ds ? 1 : 0) + (gan__trainer_ema(t, NULL) ? 1 : 0),
+    gan__put_header(&file, GAN_FILE_CHECKPOINT,
+                    gan__model_sections(g) + gan__model_sections(d) + 3 + (ds ? 1 : 0) +
+                        (gan__trainer_ema(t, NULL) ? 1 : 0),
                gan__model_flags(g) | gan__model_flags(d));
     if ((st = gan__encode_model(&file, g, 0)) == GAN_OK && (st = gan__encode_model(&file, d, 1)) == GAN_OK &&
         (st = encode_optimizer(&file, go, 0)) == GAN_OK && (st = encode_optimizer(&file, dopt, 1)) == GAN_OK &&

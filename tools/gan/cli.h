@@ -124,6 +124,11 @@ const char *cli_fashion_class_name(int k);
 /* Write n images (u8, h x w x c) as a PNG grid; report errors as CMD. */
 int cli_write_png(const char *cmd, const char *path, const uint8_t *img, size_t n, int h, int w,
                   int c, int cols);
+/* The same with `gap` pixels between and around images (transparent for
+   RGBA; 0: a sprite sheet) and each pixel drawn as a scale x scale block
+   (nearest neighbour, for pixel art). */
+int cli_write_png_ex(const char *cmd, const char *path, const uint8_t *img, size_t n, int h, int w,
+                     int c, int cols, int gap, int scale);
 
 /* ---- presets.c: the CLI's training presets ---- */
 typedef struct cli_preset {

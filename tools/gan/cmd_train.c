@@ -33,6 +33,7 @@
 
 #define SAMPLE_GRID 16 /* 4x4, like the seed's generate_and_save_images */
 #define CLASS_GRID_COLS 8 /* a conditional generator: one row of 8 per class */
+#define IMAGES_GRID 64    /* --images: 8x8, scaled to >= 64 px an image */
 
 /* ---- Ctrl-C ---- */
 static volatile sig_atomic_t stop_signal;
@@ -270,6 +271,38 @@ static int load_data(train_ctx *c, const int want[3])
     return 0;
 }
 
+/* The folder's class names into both networks (and so into every file
+   the run writes): gan sample --class NAME. */
+static int name_classes(train_ctx *c)
+{
+    size_t n = 0;
+    char **names;
+    int rc = 0;
+    gan_dataset_class_count(c->ds, &n);
+    if ((names = calloc(n, sizeof *names)) == NULL)
+        return cli_error(CMD, "out of memory");
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        size_t len = 0;
+        gan_dataset_class_name(c->ds, k, NULL, 0, &len);
+        if ((names[k] = malloc(len + 1)) == NULL)
+            rc = cli_error(CMD, "out of memory");
+        else
+            gan_dataset_class_name(c->ds, k, names[k], len + 1, NULL);
+    }
+    if (rc == 0 && (gan_model_set_class_names(c->g, (const char *const *)names, n) != GAN_OK ||
+                    gan_model_set_class_names(c->d, (const char *const *)names, n) != GAN_OK)) {
+        /* a folder name a model cannot keep (a control character): the
+           classes still train, by number */
+        fprintf(stderr, "gan train: warning: class names not kept: %s\n", gan_last_error());
+        gan_model_set_class_names(c->g, NULL, 0);
+        gan_model_set_class_names(c->d, NULL, 0);
+    }
+    for (size_t k = 0; k < n; k++)
+        free(names[k]);
+    free(names);
+    return rc;
+}
+
 /* Build the networks of a new run from the settings. */
 static int build_new(train_ctx *c, const cli_preset *p)
 {
@@ -305,6 +338,8 @@ static int build_new(train_ctx *c, const cli_preset *p)
         if (gan_model_create_family(&c->g, GAN_FAMILY_DCGAN_GENERATOR, &fc) != GAN_OK ||
             gan_model_create_family(&c->d, GAN_FAMILY_DCGAN_DISCRIMINATOR, &fc) != GAN_OK)
             return cli_lib_error(CMD, "building the networks");
+        if (classes && name_classes(c) != 0)
+            return -1;
     } else if (gan_model_create_preset(&c->g, p->generator) != GAN_OK ||
                gan_model_create_preset(&c->d, p->discriminator) != GAN_OK)
         return cli_lib_error(CMD, "building the networks");
@@ -336,7 +371,7 @@ static int write_samples(train_ctx *c, const char *name, uint64_t step)
     uint8_t *img = NULL;
     int32_t *labels = NULL;
     size_t latent, image, ndim, n = SAMPLE_GRID;
-    int dims[3], rc = -1, classes = 0, cols = 4;
+    int dims[3], rc = -1, classes = 0, cols = 4, scale = 1;
     gan_status st;
     char path[RUN_PATH_MAX + 64];
     if (cli_path(path, sizeof path, "%s/samples/%s", c->out, name) != 0)
@@ -346,6 +381,13 @@ static int write_samples(train_ctx *c, const char *name, uint64_t step)
     gan_model_layer_count(g, &ndim);
     gan_model_shape(g, ndim - 1, &ndim, dims);
     gan_model_num_classes(g, &classes);
+    if (c->r.image_size) {
+        /* Your own images: 8x8, each drawn at least 64 pixels wide. */
+        n = IMAGES_GRID;
+        cols = 8;
+        scale = (int)(64 / c->r.image_size);
+        scale = scale < 1 ? 1 : scale;
+    }
     if (classes) {
         /* A conditional generator: one row per class. */
         n = (size_t)classes * CLASS_GRID_COLS;
@@ -373,7 +415,7 @@ static int write_samples(train_ctx *c, const char *name, uint64_t step)
         cli_lib_error(CMD, "generating samples");
         goto done;
     }
-    if (cli_write_png(CMD, path, img, n, dims[0], dims[1], dims[2], cols) != 0)
+    if (cli_write_png_ex(CMD, path, img, n, dims[0], dims[1], dims[2], cols, 2, scale) != 0)
         goto done;
     memcpy(c->last_sample, path, strlen(path) + 1);
     c->last_sample_step = step;

@@ -220,6 +220,12 @@ class StepStats(ctypes.Structure):
                 ("d_real", c_float), ("d_fake", c_float)]
 
 
+class FamilyConfig(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("size", c_int), ("channels", c_int),
+                ("width", c_int), ("max_width", c_int), ("latent", c_int), ("classes", c_int),
+                ("class_dim", c_int), ("spectral_norm", c_int), ("dropout", c_float)]
+
+
 IMAGE_PROGRESS = ctypes.CFUNCTYPE(None, c_size_t, c_size_t, c_char_p, c_void_p)
 
 
@@ -301,6 +307,12 @@ _PROTOTYPES = [
     ("gan_model_add_class_embedding", STATUS, [model_p, c_int, c_int]),
     ("gan_model_add_class_projection", STATUS, [model_p, c_int]),
     ("gan_model_num_classes", STATUS, [model_p, P(c_int)]),
+    ("gan_model_set_class_names", STATUS, [model_p, P(c_char_p), c_size_t]),
+    ("gan_model_class_name_count", STATUS, [model_p, P(c_size_t)]),
+    ("gan_model_class_name", STATUS, [model_p, c_size_t, c_char_p, c_size_t, P(c_size_t)]),
+    ("gan_model_class_from_name", STATUS, [model_p, c_char_p, P(c_int)]),
+    ("gan_family_config_init", STATUS, [P(FamilyConfig), c_size_t]),
+    ("gan_model_create_family", STATUS, [P(model_p), c_int, P(FamilyConfig)]),
     ("gan_model_init_params", STATUS, [model_p, c_uint64]),
     ("gan_model_set_seed", STATUS, [model_p, c_uint64]),
     ("gan_model_reserve", STATUS, [model_p, c_size_t]),

@@ -1406,6 +1406,30 @@ GAN_API gan_status gan_optimizer_set_state(gan_optimizer *opt, const float *src,
  */
 typedef struct gan_trainer gan_trainer;
 
+/**
+ * Differentiable augmentation (Zhao et al. 2020, DiffAugment), the bits of
+ * gan_trainer_config.augment.  Each image a discriminator forward sees,
+ * real and generated alike, goes through the chosen operations, each
+ * applied to that image with probability p (drawn per image and operation
+ * from the trainer's random stream, so runs are reproducible and resume
+ * exactly); the generator's gradient flows back through them (each is
+ * linear in the image once its random parameters are drawn, and its
+ * backward is the transpose with the same parameters: gradient-checked).
+ * On images in [-1, 1], NHWC, with "colour channels" the RGB of RGB(A) or
+ * the gray channel of gray(+alpha) (alpha is left alone):
+ *   COLOR        brightness x + b, b ~ U[-0.5, 0.5); saturation (RGB only)
+ *                m + s (x - m), m the pixel's channel mean, s ~ U[0, 2);
+ *                contrast m + k (x - m), m the image's mean, k ~ U[0.5, 1.5)
+ *   TRANSLATION  a shift by up to round(side / 8) pixels each way, zeros
+ *                (the value 0) where nothing moves in
+ *   CUTOUT       a square of half the sides (rounded up), anywhere with its
+ *                centre inside the image, set to 0 in every channel
+ * The gradient penalties (WGAN-GP, R1) score the images unaugmented.
+ */
+#define GAN_AUGMENT_COLOR 1u
+#define GAN_AUGMENT_TRANSLATION 2u
+#define GAN_AUGMENT_CUTOUT 4u
+
 /** Defaults in brackets. */
 typedef struct gan_trainer_config {
     uint32_t struct_size;  /**< set by gan_trainer_config_init() */
@@ -1415,6 +1439,23 @@ typedef struct gan_trainer_config {
                               generator's weights, ema = d*ema + (1-d)*w after
                               every generator update (e.g. 0.999); 0 = off
                               [0].  See gan_trainer_ema_generator(). */
+    /* since 1.1 (issue 15): */
+    uint64_t augment;      /**< GAN_AUGMENT_* bits for the images D sees;
+                              0: none [0] (64 bits wide so that it starts
+                              after release 1.0's struct, padding included) */
+    float augment_p;       /**< probability of each operation per image, in
+                              [0, 1]; with ada_target > 0 the starting p
+                              (Karras et al. start at 0) [1] */
+    float ada_target;      /**< 0: p stays augment_p [0].  > 0 (e.g. 0.6):
+                              adaptive p (ADA): after every ada_interval
+                              steps, r_t = the mean of sign(D(real)) over them
+                              (D's outputs on augmented real images; logits
+                              or scores), and p += (images seen in those
+                              steps) / ada_speed when r_t > target, -= when
+                              below, clamped to [0, 1].  Must be in (0, 1). */
+    int ada_interval;      /**< steps between adjustments, 1..1000000 [4] */
+    float ada_speed;       /**< images over which p may move from 0 to 1
+                              (Karras et al.: 500,000) [100000] */
     /* new fields are only ever appended here */
 } gan_trainer_config;
 
@@ -1491,6 +1532,14 @@ GAN_API gan_status gan_trainer_get_config(const gan_trainer *t, gan_trainer_conf
 
 /** Reseed the latent noise stream. */
 GAN_API gan_status gan_trainer_set_seed(gan_trainer *t, uint64_t seed);
+
+/**
+ * Method of gan_trainer: the augmentation probability p now (augment_p, or
+ * ADA's current value) and ADA's last r_t (0 before the first adjustment).
+ * Checkpoints keep both and ADA's running sums, so a resumed run continues
+ * with the same p.  Either pointer may be NULL.
+ */
+GAN_API gan_status gan_trainer_augment_state(const gan_trainer *t, float *p, float *r_t);
 
 /**
  * Callbacks of gan_trainer_fit.  Return 0 to continue, non-zero to stop

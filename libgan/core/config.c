@@ -58,7 +58,10 @@ _Static_assert(sizeof(gan_batch_config) == GAN__BATCH_CONFIG_V1_SIZE, "gan_batch
 _Static_assert(sizeof(gan_loss_config) == GAN__LOSS_CONFIG_V1_SIZE, "gan_loss_config grew");
 _Static_assert(sizeof(gan_optimizer_config) == GAN__OPTIMIZER_CONFIG_V1_SIZE,
                "gan_optimizer_config grew");
-_Static_assert(sizeof(gan_trainer_config) == GAN__TRAINER_CONFIG_V1_SIZE, "gan_trainer_config grew");
+/* gan_trainer_config grew in 1.1 (augmentation): its first new field
+   starts at or after the 1.0 size, never in 1.0's tail padding. */
+_Static_assert(offsetof(gan_trainer_config, augment) >= GAN__TRAINER_CONFIG_V1_SIZE,
+               "gan_trainer_config: a 1.1 field sits in 1.0's tail padding");
 _Static_assert(sizeof(gan_image_config) == GAN__IMAGE_CONFIG_V1_SIZE, "gan_image_config grew");
 _Static_assert(sizeof(gan_family_config) == GAN__FAMILY_CONFIG_V1_SIZE, "gan_family_config grew");
 
@@ -155,6 +158,11 @@ static const gan_trainer_config gan__trainer_defaults = {
     .n_critic = 1,
     .seed = 0,
     .ema_decay = 0.0f,
+    .augment = 0,
+    .augment_p = 1.0f,
+    .ada_target = 0.0f,
+    .ada_interval = 4,
+    .ada_speed = 100000.0f,
 };
 
 #define GAN__CONFIG_TYPE(type, v1, defaults, init)                                            \

@@ -82,6 +82,22 @@ png_ok plain/samples/step_000002.png 530x530
 expect_exit 1 "not conditional" "$GAN" sample plain --class 0
 ok "train --images --arch dcgan"
 
+# DiffAugment with ADA: the record is in run.txt and the checkpoint; p is
+# shown per epoch; a resumed run continues it exactly.
+AUG=(--images flat --size 8 --batch 4 --threads 1 --log-every 1 --augment color,cutout --ada 0.6)
+"$GAN" train "${AUG[@]}" --steps 8 --out aug >aug.log
+grep -q "^augment: color cutout, p 0 to start, adaptive (ADA) with target 0.6" aug.log ||
+  fail "augment line"
+grep -Eq "\| p [01]\.[0-9]{3} r_t -?[01]\.[0-9]{3}$" aug.log || fail "epoch line without p"
+grep -qx "augment = 5" aug/run.txt || fail "run.txt: augment"
+"$GAN" train "${AUG[@]}" --steps 4 --out aug2 >/dev/null
+"$GAN" train --resume aug2 --steps 8 --threads 1 >/dev/null
+cmp aug/checkpoint.gan aug2/checkpoint.gan || fail "augmented resume differs"
+expect_exit 2 "--augment: 'blur'" "$GAN" train --images flat --augment color,blur
+expect_exit 2 "need --augment" "$GAN" train --images flat --ada 0.6
+expect_exit 2 "--augment cannot change" "$GAN" train --resume aug2 --augment all --steps 9
+ok "train --augment --ada"
+
 expect_exit 1 "size 36 is not supported" "$GAN" train --images flat --size 36 --steps 1 --out x
 expect_exit 2 "--arch: 'big'" "$GAN" train --images flat --arch big
 expect_exit 2 "image-folder preset" "$GAN" train --preset mnist-gan --images flat

@@ -323,6 +323,9 @@ static int build_new(train_ctx *c, const cli_preset *p)
     tc.n_critic = (int)c->r.n_critic;
     tc.seed = c->r.seed;
     tc.ema_decay = c->r.ema_decay;
+    tc.augment = c->r.augment;
+    tc.augment_p = c->r.augment_p;
+    tc.ada_target = c->r.ada_target;
     if (p->family) {
         gan_family_config fc;
         size_t classes = 0;
@@ -568,9 +571,17 @@ static int on_epoch(uint64_t epoch, const gan_step_stats *m, void *user)
         printf("Epoch %llu/%llu", (unsigned long long)epoch, (unsigned long long)c->r.epochs);
     else
         printf("Epoch %llu", (unsigned long long)epoch);
-    printf(" | G Loss: %.4f | D Loss: %.4f | D(real) %.3f | D(fake) %.3f | %.0f img/s\n", m->g_loss,
+    printf(" | G Loss: %.4f | D Loss: %.4f | D(real) %.3f | D(fake) %.3f | %.0f img/s", m->g_loss,
            m->d_loss, m->d_real, m->d_fake,
            dt > 0 ? (double)(step - c->epoch_step0) * (double)c->r.batch * (double)c->r.n_critic / dt : 0.0);
+    if (c->r.augment) {   /* the augmentation probability, ADA's r_t */
+        float p = 0.0f, rt = 0.0f;
+        gan_trainer_augment_state(c->t, &p, &rt);
+        printf(" | p %.3f", (double)p);
+        if (c->r.ada_target > 0.0f)
+            printf(" r_t %.3f", (double)rt);
+    }
+    printf("\n");
     fflush(stdout);
     c->epoch_t0 = now;
     c->epoch_step0 = step;
@@ -718,6 +729,13 @@ static int train_open(train_ctx *c, const train_args *a)
 /* The networks and the recipe, one line. */
 static void print_networks(const train_ctx *c, gan_model *g, gan_model *d)
 {
+    if (c->r.augment)
+        printf("augment:%s%s%s, p %g%s", c->r.augment & GAN_AUGMENT_COLOR ? " color" : "",
+               c->r.augment & GAN_AUGMENT_TRANSLATION ? " translation" : "",
+               c->r.augment & GAN_AUGMENT_CUTOUT ? " cutout" : "", (double)c->r.augment_p,
+               c->r.ada_target > 0.0f ? "" : "\n");
+    if (c->r.ada_target > 0.0f)
+        printf(" to start, adaptive (ADA) with target %g\n", (double)c->r.ada_target);
     size_t gp = 0, dp = 0;
     gan_model_param_count(g, &gp, NULL);
     gan_model_param_count(d, &dp, NULL);

@@ -105,6 +105,14 @@ static const char *const train_usage =
     "      --spectral-norm       spectral normalisation of every dense and convolution\n"
     "                            layer of the discriminator (Miyato et al.)\n"
     "      --n-critic N          discriminator updates per generator update\n"
+    "      --augment LIST        differentiable augmentation of every image D sees\n"
+    "                            (Zhao et al.): color, translation, cutout, comma-\n"
+    "                            separated, or all (default: none)\n"
+    "      --augment-p X         probability of each operation per image (default 1;\n"
+    "                            with --ada, where p starts: default 0)\n"
+    "      --ada TARGET          adaptive p (Karras et al.): raise p while the mean\n"
+    "                            sign of D(real) exceeds TARGET (e.g. 0.6), lower it\n"
+    "                            below (needs --augment)\n"
     "  -s, --seed N              seed of weights, shuffling, noise and samples (default 0)\n"
     "Run:\n"
     "  -t, --threads N           threads (default 0: one per core)\n"
@@ -188,6 +196,9 @@ static const struct option long_opts[] = {
     {"width", required_argument, NULL, OPT_WIDTH},
     {"classes", no_argument, NULL, OPT_CLASSES},
     {"flip", no_argument, NULL, OPT_FLIP},
+    {"augment", required_argument, NULL, OPT_AUGMENT},
+    {"augment-p", required_argument, NULL, OPT_AUGMENT_P},
+    {"ada", required_argument, NULL, OPT_ADA},
     {"quiet", no_argument, NULL, 'q'},
     {"resume", required_argument, NULL, 'r'},
     {"help", no_argument, NULL, 'h'},
@@ -230,6 +241,10 @@ static const cli_num_flag num_flags[] = {
      .offset = ARG(r.gradient_penalty)},
     {.opt = OPT_R1, .name = "--r1", .is_float = 1, .fmax = 1e6f, .offset = ARG(r.r1_gamma)},
     {.opt = OPT_EMA, .name = "--ema", .is_float = 1, .fmax = 0.999999f, .offset = ARG(r.ema_decay)},
+    {.opt = OPT_AUGMENT_P, .name = "--augment-p", .is_float = 1, .fmax = 1.0f,
+     .offset = ARG(r.augment_p)},
+    {.opt = OPT_ADA, .name = "--ada", .is_float = 1, .fmin = 1e-6f, .fmax = 0.999999f,
+     .offset = ARG(r.ada_target)},
     {.opt = OPT_SMOOTH, .name = "--label-smoothing", .is_float = 1, .fmin = 1e-6f, .fmax = 1.0f,
      .offset = ARG(r.real_label)},
 };
@@ -267,6 +282,29 @@ static int parse_name_flag(train_args *a, int ch, const char *value)
             return cli_usage_error(CMD, "--images: path too long");
         memcpy(a->r.data, value, strlen(value) + 1);
         return 0;
+    case OPT_AUGMENT: {
+        char buf[128], *tok, *save = NULL;
+        a->r.augment = 0;
+        if (strlen(value) >= sizeof buf)
+            return cli_usage_error(CMD, "--augment: '%s' is too long", value);
+        memcpy(buf, value, strlen(value) + 1);
+        for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            if (strcmp(tok, "color") == 0 || strcmp(tok, "colour") == 0)
+                a->r.augment |= GAN_AUGMENT_COLOR;
+            else if (strcmp(tok, "translation") == 0)
+                a->r.augment |= GAN_AUGMENT_TRANSLATION;
+            else if (strcmp(tok, "cutout") == 0)
+                a->r.augment |= GAN_AUGMENT_CUTOUT;
+            else if (strcmp(tok, "all") == 0)
+                a->r.augment |= GAN_AUGMENT_COLOR | GAN_AUGMENT_TRANSLATION | GAN_AUGMENT_CUTOUT;
+            else
+                return cli_usage_error(CMD, "--augment: '%s' is not color, translation, cutout "
+                                       "or all", tok);
+        }
+        if (!a->r.augment)
+            return cli_usage_error(CMD, "--augment: no operation given");
+        return 0;
+    }
     case OPT_ARCH:
         if (strcmp(value, "sngan") && strcmp(value, "dcgan"))
             return cli_usage_error(CMD, "--arch: '%s' is not sngan or dcgan", value);
@@ -309,6 +347,7 @@ static int parse_flag(train_args *a, int ch, char **argv)
     case 'p':
     case 'd':
     case OPT_IMAGES:
+    case OPT_AUGMENT:
     case OPT_ARCH:
     case OPT_FORMAT:
     case OPT_OPTIMIZER:
@@ -421,6 +460,11 @@ int train_settings_new(const train_args *a, run_settings *r)
     r->spectral_norm = a->set[OPT_SN] || p->spectral_norm;
     r->n_critic = a->set[OPT_N_CRITIC] ? a->r.n_critic : (uint64_t)p->n_critic;
     r->drop_remainder = p->drop_remainder || r->n_critic > 1;
+    r->augment = a->r.augment;
+    r->ada_target = a->set[OPT_ADA] ? a->r.ada_target : 0.0f;
+    r->augment_p = a->set[OPT_AUGMENT_P] ? a->r.augment_p : r->ada_target > 0.0f ? 0.0f : 1.0f;
+    if ((r->ada_target > 0.0f || a->set[OPT_AUGMENT_P]) && !r->augment)
+        return cli_usage_error(CMD, "--ada and --augment-p need --augment");
     r->sample_every = a->set[OPT_SAMPLE_EVERY] ? a->r.sample_every : 1;
     r->checkpoint_every = a->set[OPT_CKPT_EVERY] ? a->r.checkpoint_every : 1;
     r->keep = a->set[OPT_KEEP] ? a->r.keep : 5;
@@ -441,7 +485,8 @@ int train_settings_resume(const train_args *a, run_settings *r)
         {OPT_BETA2, "--beta2"}, {OPT_GP, "--gradient-penalty"}, {OPT_R1, "--r1"}, {OPT_EMA, "--ema"},
         {OPT_SN, "--spectral-norm"}, {OPT_SIZE, "--size"}, {OPT_CHANNELS, "--channels"},
         {OPT_ARCH, "--arch"}, {OPT_WIDTH, "--width"}, {OPT_CLASSES, "--classes"},
-        {OPT_FLIP, "--flip"},
+        {OPT_FLIP, "--flip"}, {OPT_AUGMENT, "--augment"}, {OPT_AUGMENT_P, "--augment-p"},
+        {OPT_ADA, "--ada"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (a->set[fixed[i].opt])

@@ -212,7 +212,8 @@ class OptimizerConfig(ctypes.Structure):
 
 class TrainerConfig(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("n_critic", c_int), ("seed", c_uint64),
-                ("ema_decay", c_float)]
+                ("ema_decay", c_float), ("augment", c_uint64), ("augment_p", c_float),
+                ("ada_target", c_float), ("ada_interval", c_int), ("ada_speed", c_float)]
 
 
 class StepStats(ctypes.Structure):
@@ -307,6 +308,7 @@ _PROTOTYPES = [
     ("gan_model_add_class_embedding", STATUS, [model_p, c_int, c_int]),
     ("gan_model_add_class_projection", STATUS, [model_p, c_int]),
     ("gan_model_num_classes", STATUS, [model_p, P(c_int)]),
+    ("gan_trainer_augment_state", STATUS, [c_void_p, P(c_float), P(c_float)]),
     ("gan_model_set_class_names", STATUS, [model_p, P(c_char_p), c_size_t]),
     ("gan_model_class_name_count", STATUS, [model_p, P(c_size_t)]),
     ("gan_model_class_name", STATUS, [model_p, c_size_t, c_char_p, c_size_t, P(c_size_t)]),

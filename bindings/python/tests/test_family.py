@@ -84,3 +84,29 @@ def test_train_from_a_folder_with_named_classes(tmp_path):
     s = libgan.Sampler(t2.generator, seed=3)
     img = s.generate_u8(4, labels=t2.generator.class_index("green"))
     assert img.shape == (4, 16, 16, 4)
+
+
+def test_augmentation_and_ada_resume_exactly(tmp_path):
+    _disc_folder(str(tmp_path / "s"), n=8)
+    ds = libgan.load_images(str(tmp_path / "s"), size=16, channels=4, labels="none")
+    ds.set_batching(batch_size=8, seed=2)
+
+    def make():
+        g, d = Model.family_pair(size=16, channels=4, width=4, max_width=8, latent=8,
+                                 spectral_norm=True)
+        return libgan.Trainer(g, d, libgan.Adam(g, lr=1e-3), libgan.Adam(d, lr=1e-3),
+                              libgan.Loss("hinge"), seed=5, augment=["color", "cutout"],
+                              ada_target=0.6, ada_interval=1, ada_speed=100.0)
+
+    t = make()
+    assert t.augment_state == (0.0, 0.0)
+    t.fit(ds, epochs=1)
+    path = str(tmp_path / "c.gan")
+    t.save(path, ds)
+    t.fit(ds, epochs=1)
+    t2 = libgan.Trainer.load(path, ds)
+    t2.fit(ds, epochs=1)
+    assert t.augment_state == t2.augment_state
+    assert t.augment_state[0] != 0.0 or t.augment_state[1] <= 0.6
+    with pytest.raises(libgan.InvalidArgumentError, match="'blur'"):
+        libgan.Trainer(t.generator, t.discriminator, t.g_opt, t.d_opt, t.loss, augment=["blur"])

@@ -6,7 +6,7 @@
 # Installs oxygen-icon-theme (only this script needs it; not in deps.sh).
 #
 #   bash scripts/own_images_evidence.sh [OUT_DIR]      (default /tmp/own-images)
-#   STEPS32=2000 STEPS64=600 override the lengths.
+#   STEPS32=2794 STEPS64=1494 (the documented runs) override the lengths.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 GAN=$ROOT/build/tools/gan/gan
@@ -26,11 +26,11 @@ run() {   # run NAME SIZE SOURCE STEPS WIDTH
     --flip --width "$width" --batch 32 --g-lr 4e-4 --d-lr 4e-4 --steps "$steps" \
     --sample-every 1000 -q --out "$name" >"$name.log" 2>"$name.time"
   grep -E "Elapsed|Maximum resident" "$name.time"
-  "$GAN" sample "$name" --n 64 --seed 0 --scale $((64 / size > 1 ? 64 / size : 1)) \
+  "$GAN" sample "$name" --n $((size > 32 ? 8 : 32)) --cols 8 --seed 0 \
     --out "$name-samples.png"
   /usr/bin/python3 "$ROOT/scripts/nearest_images.py" "$name/checkpoint.gan" "$ICONS/$src" \
-    "$size" 4 "$name-nearest.png" 8 0
+    "$size" 4 "$name-nearest.png" $((size > 32 ? 4 : 8)) 0
 }
 
-run icons32 32 48x48 "${STEPS32:-2000}" 16
-run icons64 64 128x128 "${STEPS64:-600}" 8
+run icons32 32 48x48 "${STEPS32:-2794}" 16
+run icons64 64 128x128 "${STEPS64:-1494}" 8

@@ -261,9 +261,9 @@ static int resolve_class_name(sample_run *r, sample_args *a)
     if (!a->cls_name || r->classes == 0)
         return 0;
     gan_model_class_name_count(r->g, &names);
-    if (names == 0)
-        return cli_error(CMD, "--class %s: %s has no class names (give a number 0..%d)",
-                         a->cls_name, r->model_path, r->classes - 1);
+    if (names == 0)   /* a usage error, as a bad number is */
+        return cli_usage_error(CMD, "--class %s: %s has no class names (give a number 0..%d)",
+                               a->cls_name, r->model_path, r->classes - 1);
     if (gan_model_class_from_name(r->g, a->cls_name, &a->cls) != GAN_OK) {
         cli_error(CMD, "--class %s: %s knows these classes:", a->cls_name, r->model_path);
         for (size_t k = 0; k < names; k++) {

@@ -149,6 +149,14 @@ GAN_API const char *gan_last_error(void);
 GAN_API void gan_clear_error(void);
 
 /**
+ * Make `message` this thread's last error (truncated to 511 bytes; NULL is
+ * ""), and return `status`.  For code built on libgan that reports through
+ * gan_last_error(), such as libgan_mpi passing one worker's message to the
+ * others.
+ */
+GAN_API gan_status gan_set_error(gan_status status, const char *message);
+
+/**
  * A static, never-NULL English name for a status ("GAN_ESHAPE: shape
  * mismatch").  Unknown values give "unknown status".
  */
@@ -930,6 +938,24 @@ GAN_API gan_status gan_dataset_next_batch(gan_dataset *ds, float *x, size_t x_co
                                           int32_t *labels, size_t *n, size_t *epoch);
 
 /**
+ * Method of gan_dataset: read only shard `index` of `count` (0 <= index <
+ * count) of every batch, for data-parallel training (gan_reducer_config):
+ * every worker opens the same data with the same batching and calls this
+ * with its own index.  batch_size then counts the GLOBAL batch, the samples
+ * all workers see together: each global batch is the one
+ * gan_dataset_next_batch returns without shards (the same shuffled order,
+ * a function of the seed alone), and worker k gets its k-th contiguous
+ * slice, batch_size / count samples, one more for the first batch_size %
+ * count workers.  A short last batch (drop_remainder off) is split the same
+ * way; one with fewer samples than workers ends the epoch.  The position
+ * (what checkpoints save) counts global batches, so a run resumes on any
+ * number of workers.  count 1 (the default) reads whole batches.  Does not
+ * move the position.  GAN_EINVAL for index >= count, count 0 or count above
+ * batch_size.
+ */
+GAN_API gan_status gan_dataset_set_shard(gan_dataset *ds, size_t index, size_t count);
+
+/**
  * Method of gan_dataset: mirror images left-right at random in batches
  * (on != 0) or not [the default].  gan_dataset_next_batch then flips each
  * image sample with probability 1/2, decided by (batching seed, epoch,
@@ -1452,7 +1478,9 @@ typedef struct gan_trainer_config {
                               (D's outputs on augmented real images; logits
                               or scores), and p += (images seen in those
                               steps) / ada_speed when r_t > target, -= when
-                              below, clamped to [0, 1].  Must be in (0, 1). */
+                              below, clamped to [0, 1].  Must be in (0, 1).
+                              Not with data-parallel training
+                              (gan_trainer_set_reducer refuses it). */
     int ada_interval;      /**< steps between adjustments, 1..1000000 [4] */
     float ada_speed;       /**< images over which p may move from 0 to 1
                               (Karras et al.: 500,000) [100000] */
@@ -1565,6 +1593,103 @@ GAN_API gan_status gan_trainer_fit(gan_trainer *t, gan_dataset *ds, uint64_t epo
                                    void *user);
 
 /* ======================================================================== */
+/* Data-parallel training: the reducer hook                                 */
+/* ======================================================================== */
+
+/**
+ * Several processes ("workers") can train one GAN together, data-parallel:
+ * each holds the same networks, computes the losses and gradients of its
+ * own part of every batch, and the workers average the gradients before
+ * every optimizer update, so all of them make the same update and stay
+ * identical.  libgan has no transport of its own: a gan_reducer_config
+ * names the callbacks that sum numbers across the workers, and any
+ * transport can provide them.  libgan_mpi implements them over MPI
+ * (gan_mpi.h, docs/distributed.md).
+ *
+ * With a reducer, one step of a worker holding b of the global batch's N
+ * samples (gan_dataset_set_shard splits batches this way):
+ *   - agrees with the others on N, on its offset in the global batch and on
+ *     the state of the noise stream (one blocking sum_doubles); a worker
+ *     that failed before the step (gan_trainer_fail_step) makes every
+ *     worker's step return its error and message instead of waiting;
+ *   - draws the latent noise, the generated samples' classes and WGAN-GP's
+ *     interpolation weights of the GLOBAL batch from the trainer's stream
+ *     and keeps its own samples' share, so the noise does not depend on the
+ *     number of workers and every worker's stream stays identical;
+ *   - starts summing each bucket of about bucket_bytes of gradients,
+ *     scaled by b / N, as soon as the backward pass has finished the layers
+ *     that hold it (sum_start), calls progress between layers and waits for
+ *     all buckets (sum_wait) before the finiteness check and the update;
+ *   - sums the losses and mean scores (and, for feature matching, the mean
+ *     features), so the step's figures are those of the global batch and a
+ *     NaN on any worker stops every worker (GAN_ENUMERIC, step undone);
+ *   - with more than one worker, averages the batchnorm running statistics
+ *     and draws dropout masks and injected noise from a per-step stream
+ *     derived from the shared one and the worker's rank: distinct per
+ *     worker, reproducible, and the shared stream saved in checkpoints.
+ * Batchnorm normalises with the statistics of the worker's own samples
+ * (as PyTorch's DistributedDataParallel without SyncBatchNorm does), and
+ * minibatch standard deviation and discrimination see only them.  With one
+ * worker the step computes exactly what it computes without a reducer.
+ *
+ * Every worker must make the same calls in the same order: the same step
+ * calls with the same n_critic (gan_trainer_fit does), and the
+ * callbacks are collective.  Errors after the agreement that concern one
+ * worker only (GAN_ENOMEM, a callback's error) leave the other workers
+ * waiting in a collective: such a worker calls out_of_step, and the
+ * program must end the whole job (MPI_Abort).
+ */
+typedef struct gan_reducer_config {
+    uint32_t struct_size;  /**< set by gan_reducer_config_init() */
+    int rank;              /**< this worker, 0 .. size-1 [0] */
+    int size;              /**< number of workers [1] */
+    /** Start replacing buf[0..count) by its sum over all workers, in place;
+       may return before the sum is done (buf is left alone until
+       sum_wait).  Collective: every worker starts the same buckets in the
+       same order.  Required. */
+    gan_status (*sum_start)(float *buf, size_t count, void *user);
+    /** Finish every sum started since the last call.  Required. */
+    gan_status (*sum_wait)(void *user);
+    /** Replace buf[0..count) by its sum over all workers, blocking.
+       Collective.  Required. */
+    gan_status (*sum_doubles)(double *buf, size_t count, void *user);
+    /** Called between layers of the backward pass while sums are pending,
+       to let the transport advance them (MPI_Testall).  May be NULL. */
+    void (*progress)(void *user);
+    /** Called when this worker fails after a step's agreement (see above).
+       May be NULL. */
+    void (*out_of_step)(gan_status status, void *user);
+    size_t bucket_bytes;   /**< gradient bucket size [4 MiB]; 4 .. 2^30 */
+    void *user;            /**< passed to every callback [NULL] */
+    /* new fields are only ever appended here */
+} gan_reducer_config;
+
+GAN_API gan_status gan_reducer_config_init(gan_reducer_config *cfg, size_t size);
+#define GAN_REDUCER_CONFIG_INIT(c) gan_reducer_config_init((c), sizeof *(c))
+
+/**
+ * Method of gan_trainer: train data-parallel through cfg's callbacks from
+ * the next step on (see above); cfg NULL removes the reducer.  Call it
+ * between steps, on every worker, after the workers' trainers were made
+ * identical (the same checkpoint, or the same seeds and calls; libgan_mpi
+ * copies worker 0's).  The buckets follow the models' layers as they are
+ * now.  GAN_EINVAL for a missing required callback, size < 1, rank outside
+ * 0..size-1 or bucket_bytes out of range; GAN_ENOMEM.
+ */
+GAN_API gan_status gan_trainer_set_reducer(gan_trainer *t, const gan_reducer_config *cfg);
+
+/**
+ * Method of gan_trainer: this worker cannot make the next step (it failed
+ * to read its batch, say).  Instead of the step it takes part in the
+ * step's agreement with `status` (an error code) and gan_last_error()'s
+ * message, so every other worker's step returns `status` with the message
+ * "worker K of N failed: ..." rather than waiting for it.  Returns
+ * `status`.  GAN_ESTATE without a reducer, GAN_EINVAL if status is not an
+ * error.  gan_trainer_fit calls it itself for its own failures.
+ */
+GAN_API gan_status gan_trainer_fail_step(gan_trainer *t, gan_status status);
+
+/* ======================================================================== */
 /* Model files and training checkpoints                                     */
 /* ======================================================================== */
 
@@ -1652,6 +1777,11 @@ GAN_API gan_status gan_trainer_load_mem(gan_trainer **out, gan_dataset *ds, cons
  * error nothing is changed.
  */
 GAN_API gan_status gan_trainer_restore(gan_trainer *t, gan_dataset *ds, const char *path);
+
+/** The same from a checkpoint in memory (what gan_trainer_save_mem wrote):
+   how libgan_mpi gives every worker worker 0's state. */
+GAN_API gan_status gan_trainer_restore_mem(gan_trainer *t, gan_dataset *ds, const void *buf,
+                                           size_t len);
 
 /**
  * Borrow the trainer's handles (any pointer may be NULL).  They stay valid

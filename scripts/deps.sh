@@ -33,6 +33,9 @@ packages=(
   debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools lintian
   python3-pip python3-venv python3-mypy
   chromium fonts-dejavu-core
+  # data-parallel training over MPI (libgan_mpi, docs/distributed.md) and its
+  # tests: Open MPI, its headers, mpi4py for the Python bindings
+  openmpi-bin libopenmpi-dev python3-mpi4py
 )
 
 # Optional, never in CI's test path: PyTorch for bench/compare.sh (issue 9),

@@ -102,6 +102,17 @@ typedef struct family_v1 {
     int size, channels, width, max_width, latent, classes, class_dim, spectral_norm;
     float dropout;
 } family_v1;
+typedef struct reducer_v1 {
+    uint32_t struct_size;
+    int rank, size;
+    gan_status (*sum_start)(float *buf, size_t count, void *user);
+    gan_status (*sum_wait)(void *user);
+    gan_status (*sum_doubles)(double *buf, size_t count, void *user);
+    void (*progress)(void *user);
+    void (*out_of_step)(gan_status status, void *user);
+    size_t bucket_bytes;
+    void *user;
+} reducer_v1;
 
 /* Every 1.0 field sits where gan.h puts it, and gan.h's struct only grew. */
 #define FIELD_OF(v1, pub, f)                                                          \
@@ -179,6 +190,16 @@ FIELD_OF(family_v1, gan_family_config, class_dim);
 FIELD_OF(family_v1, gan_family_config, spectral_norm);
 FIELD_OF(family_v1, gan_family_config, dropout);
 PREFIX_OF(family_v1, gan_family_config);
+FIELD_OF(reducer_v1, gan_reducer_config, rank);
+FIELD_OF(reducer_v1, gan_reducer_config, size);
+FIELD_OF(reducer_v1, gan_reducer_config, sum_start);
+FIELD_OF(reducer_v1, gan_reducer_config, sum_wait);
+FIELD_OF(reducer_v1, gan_reducer_config, sum_doubles);
+FIELD_OF(reducer_v1, gan_reducer_config, progress);
+FIELD_OF(reducer_v1, gan_reducer_config, out_of_step);
+FIELD_OF(reducer_v1, gan_reducer_config, bucket_bytes);
+FIELD_OF(reducer_v1, gan_reducer_config, user);
+PREFIX_OF(reducer_v1, gan_reducer_config);
 
 /* A simulated release 1.1 header: 1.0's struct plus one appended field.  It
    starts at or after 1.0's sizeof (never in 1.0's tail padding). */
@@ -194,6 +215,7 @@ NEXT(optimizer);
 NEXT(trainer);
 NEXT(image);
 NEXT(family);
+NEXT(reducer);
 NEWER(dense, gan_dense_config);
 NEWER(conv2d, gan_conv2d_config);
 NEWER(batchnorm, gan_batchnorm_config);
@@ -203,6 +225,7 @@ NEWER(optimizer, gan_optimizer_config);
 NEWER(trainer, gan_trainer_config);
 NEWER(image, gan_image_config);
 NEWER(family, gan_family_config);
+NEWER(reducer, gan_reducer_config);
 
 /* ---- the config structs: sizes, the public init, a 1.0 caller's values -------- */
 
@@ -233,6 +256,7 @@ INIT_WRAPPER(gan_optimizer_config)
 INIT_WRAPPER(gan_trainer_config)
 INIT_WRAPPER(gan_image_config)
 INIT_WRAPPER(gan_family_config)
+INIT_WRAPPER(gan_reducer_config)
 
 static void set_dense(void *p)
 {
@@ -333,6 +357,57 @@ static void set_family(void *p)
     c->dropout = 0.5f;
 }
 
+/* A reducer whose "sums" leave every buffer as it is (one worker's view of
+   two), recording what the trainer asked of it. */
+typedef struct stub_reducer {
+    size_t starts, doubles_calls, first_doubles_count;
+    double first_doubles[8];
+} stub_reducer;
+
+static gan_status stub_start(float *buf, size_t count, void *user)
+{
+    (void)buf;
+    (void)count;
+    ((stub_reducer *)user)->starts++;
+    return GAN_OK;
+}
+
+static gan_status stub_wait(void *user)
+{
+    (void)user;
+    return GAN_OK;
+}
+
+static gan_status stub_doubles(double *buf, size_t count, void *user)
+{
+    stub_reducer *r = user;
+    if (r->doubles_calls++ == 0) {
+        r->first_doubles_count = count;
+        memcpy(r->first_doubles, buf, (count < 8 ? count : 8) * sizeof *buf);
+        if (count == 8) {
+            /* A worker 0 identical to this one: its fingerprint (slots 4
+               and 5, this worker's being 6 and 7). */
+            buf[4] = buf[6];
+            buf[5] = buf[7];
+        }
+    }
+    return GAN_OK;
+}
+
+static stub_reducer the_stub;
+
+static void set_reducer(void *p)
+{
+    reducer_v1 *c = p;
+    c->rank = 1;
+    c->size = 2;
+    c->sum_start = stub_start;
+    c->sum_wait = stub_wait;
+    c->sum_doubles = stub_doubles;
+    c->bucket_bytes = 1024;
+    c->user = &the_stub;
+}
+
 static const cfg_kind k_dense = CFG_KIND(dense, gan_dense_config);
 static const cfg_kind k_conv2d = CFG_KIND(conv2d, gan_conv2d_config);
 static const cfg_kind k_batchnorm = CFG_KIND(batchnorm, gan_batchnorm_config);
@@ -342,10 +417,11 @@ static const cfg_kind k_optimizer = CFG_KIND(optimizer, gan_optimizer_config);
 static const cfg_kind k_trainer = CFG_KIND(trainer, gan_trainer_config);
 static const cfg_kind k_image = CFG_KIND(image, gan_image_config);
 static const cfg_kind k_family = CFG_KIND(family, gan_family_config);
+static const cfg_kind k_reducer = CFG_KIND(reducer, gan_reducer_config);
 
 static const cfg_kind *const kinds[] = {&k_dense,  &k_conv2d,    &k_batchnorm, &k_batch,
                                         &k_loss,   &k_optimizer, &k_trainer, &k_image,
-                                        &k_family};
+                                        &k_family, &k_reducer};
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 /* ---- the calls that take a config struct ---------------------------------------- */
@@ -562,6 +638,51 @@ static gan_status call_trainer_create(const void *cfg, int verify)
     return st;
 }
 
+/* The 1.0 caller's reducer takes effect: a step asks its callbacks, with
+   its user pointer, for the agreement of worker 1 of 2 (4 * 2 values, this
+   worker's batch in slot 1). */
+static gan_status call_set_reducer(const void *cfg, int verify)
+{
+    gan_model *g = vector_model(2), *d = vector_model(4);
+    gan_optimizer *go = NULL, *dop = NULL;
+    gan_optimizer_config oc;
+    gan_loss_config lc;
+    gan_dense_config dc;
+    gan_loss *l = NULL;
+    gan_trainer *t = NULL;
+    gan_status st;
+    float real[3 * 4];
+    OK(GAN_DENSE_CONFIG_INIT(&dc));
+    dc.units = 4;
+    OK(gan_model_add_dense(g, &dc));
+    dc.units = 1;
+    OK(gan_model_add_dense(d, &dc));
+    OK(GAN_OPTIMIZER_CONFIG_INIT(&oc));
+    OK(gan_optimizer_create(&go, g, &oc));
+    OK(gan_optimizer_create(&dop, d, &oc));
+    OK(GAN_LOSS_CONFIG_INIT(&lc));
+    OK(gan_loss_create(&l, &lc));
+    OK(gan_trainer_create(&t, g, d, go, dop, l, NULL));
+    st = gan_trainer_set_reducer(t, cfg);
+    keep_msg();
+    if (st == GAN_OK && verify) {
+        memset(&the_stub, 0, sizeof the_stub);
+        for (size_t i = 0; i < 3 * 4; i++)
+            real[i] = 0.1f * (float)i;
+        OK(gan_trainer_step(t, real, 3 * 4, 3, NULL));
+        ck_assert_uint_eq(the_stub.first_doubles_count, 8);
+        ck_assert(the_stub.first_doubles[0] == 0.0 && the_stub.first_doubles[1] == 3.0);
+        ck_assert_uint_eq(the_stub.starts, 2);   /* one bucket per model */
+    }
+    gan_trainer_free(t);
+    gan_loss_free(l);
+    gan_optimizer_free(go);
+    gan_optimizer_free(dop);
+    gan_model_free(g);
+    gan_model_free(d);
+    return st;
+}
+
 /* One 4x5 RGB PNG, made with libgan's own encoder. */
 static void *tiny_png(size_t *len)
 {
@@ -685,6 +806,7 @@ static const cfg_call calls[] = {
     {"gan_dataset_load_images", &k_image, call_load_images},
     {"gan_dataset_load_images_mem", &k_image, call_load_images_mem},
     {"gan_model_create_family", &k_family, call_create_family},
+    {"gan_trainer_set_reducer", &k_reducer, call_set_reducer},
 };
 #define N_CALLS (sizeof calls / sizeof calls[0])
 

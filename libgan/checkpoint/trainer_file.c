@@ -562,21 +562,17 @@ static gan_status same_optimizer(const gan_optimizer *o, const gan__opt_rec *r, 
     return GAN_OK;
 }
 
-gan_status gan_trainer_restore(gan_trainer *t, gan_dataset *ds, const char *path)
+/* gan_trainer_restore[_mem] from the file's bytes; path names them. */
+static gan_status trainer_restore_buf(gan_trainer *t, gan_dataset *ds, const unsigned char *buf,
+                                      size_t len, const char *path)
 {
-    gan__blob b;
     gan__ckpt k;
     gan_model *g, *d;
     gan_optimizer *go, *dopt;
     gan_status st;
     if ((st = gan_trainer_models(t, &g, &d, &go, &dopt)) != GAN_OK)
         return st;
-    GAN__CHECK_ARG(path != NULL);
-    if ((st = gan__read_file(path, &b)) != GAN_OK)
-        return st;
-    st = gan__ckpt_decode(b.data, b.len, path, &k);
-    gan__blob_free(&b);
-    if (st != GAN_OK)
+    if ((st = gan__ckpt_decode(buf, len, path, &k)) != GAN_OK)
         return st;
     /* Validate everything, then apply what cannot fail. */
     if ((st = same_arch(g, k.g, path, "generator")) != GAN_OK ||
@@ -611,5 +607,25 @@ gan_status gan_trainer_restore(gan_trainer *t, gan_dataset *ds, const char *path
     apply_dataset(&k.ds, ds);
     gan__ckpt_free(&k);
     return GAN_OK;
+}
+
+gan_status gan_trainer_restore(gan_trainer *t, gan_dataset *ds, const char *path)
+{
+    gan__blob b;
+    gan_status st;
+    GAN__CHECK_HANDLE(t, GAN__MAGIC_TRAINER, "gan_trainer");
+    GAN__CHECK_ARG(path != NULL);
+    if ((st = gan__read_file(path, &b)) != GAN_OK)
+        return st;
+    st = trainer_restore_buf(t, ds, b.data, b.len, path);
+    gan__blob_free(&b);
+    return st;
+}
+
+gan_status gan_trainer_restore_mem(gan_trainer *t, gan_dataset *ds, const void *buf, size_t len)
+{
+    GAN__CHECK_HANDLE(t, GAN__MAGIC_TRAINER, "gan_trainer");
+    GAN__CHECK_ARG(buf != NULL || len == 0);
+    return trainer_restore_buf(t, ds, buf, len, GAN__MEM_NAME);
 }
 

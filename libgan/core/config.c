@@ -47,6 +47,8 @@
 /* gan_family_config came in 1.0 too: its first size is frozen the same way. */
 #define GAN__FAMILY_CONFIG_V1_SIZE \
     GAN__ROUND_UP(GAN__END_OF(gan_family_config, dropout), _Alignof(int))
+#define GAN__REDUCER_CONFIG_V1_SIZE \
+    GAN__ROUND_UP(GAN__END_OF(gan_reducer_config, user), _Alignof(void *))
 
 /* Release 1.0 is this library: each struct is still exactly its 1.0 size.
    When a field is appended, replace the struct's assert as described above. */
@@ -64,6 +66,8 @@ _Static_assert(offsetof(gan_trainer_config, augment) >= GAN__TRAINER_CONFIG_V1_S
                "gan_trainer_config: a 1.1 field sits in 1.0's tail padding");
 _Static_assert(sizeof(gan_image_config) == GAN__IMAGE_CONFIG_V1_SIZE, "gan_image_config grew");
 _Static_assert(sizeof(gan_family_config) == GAN__FAMILY_CONFIG_V1_SIZE, "gan_family_config grew");
+_Static_assert(sizeof(gan_reducer_config) == GAN__REDUCER_CONFIG_V1_SIZE,
+               "gan_reducer_config grew");
 
 /* ---- the defaults (gan.h documents them in brackets) ---------------------- */
 
@@ -165,6 +169,19 @@ static const gan_trainer_config gan__trainer_defaults = {
     .ada_speed = 100000.0f,
 };
 
+static const gan_reducer_config gan__reducer_defaults = {
+    .struct_size = sizeof(gan_reducer_config),
+    .rank = 0,
+    .size = 1,
+    .sum_start = NULL,    /* required */
+    .sum_wait = NULL,     /* required */
+    .sum_doubles = NULL,  /* required */
+    .progress = NULL,
+    .out_of_step = NULL,
+    .bucket_bytes = (size_t)4 << 20,
+    .user = NULL,
+};
+
 #define GAN__CONFIG_TYPE(type, v1, defaults, init)                                            \
     { #type, #init, v1, sizeof(type), &defaults }
 
@@ -195,6 +212,9 @@ const gan__config_type gan__optimizer_config_type =
 const gan__config_type gan__trainer_config_type =
     GAN__CONFIG_TYPE(gan_trainer_config, GAN__TRAINER_CONFIG_V1_SIZE, gan__trainer_defaults,
                      GAN_TRAINER_CONFIG_INIT);
+const gan__config_type gan__reducer_config_type =
+    GAN__CONFIG_TYPE(gan_reducer_config, GAN__REDUCER_CONFIG_V1_SIZE, gan__reducer_defaults,
+                     GAN_REDUCER_CONFIG_INIT);
 
 /* ---- the handshake --------------------------------------------------------- */
 

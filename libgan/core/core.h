@@ -109,6 +109,7 @@ extern const gan__config_type gan__optimizer_config_type;
 extern const gan__config_type gan__trainer_config_type;
 extern const gan__config_type gan__image_config_type;
 extern const gan__config_type gan__family_config_type;
+extern const gan__config_type gan__reducer_config_type;
 
 /*
  * The config-struct size handshake, the only place it is written:
@@ -159,6 +160,12 @@ float gan__rng_uniform(gan__rng *r);              /* [0, 1) */
 float gan__rng_normal(gan__rng *r);               /* N(0, 1) */
 size_t gan__rng_below(gan__rng *r, size_t bound);  /* uniform in 0..bound-1 */
 void gan__rng_fill_normal(gan__rng *r, float *x, size_t n);
+/* Advance r as n gan__rng_next calls would, in O(log n) (jumps). */
+void gan__rng_advance(gan__rng *r, uint64_t n);
+/* Advance r exactly as n gan__rng_normal calls would, without computing
+   the normals (a jump, then the final pair whose second value becomes the
+   spare). */
+void gan__rng_skip_normal(gan__rng *r, size_t n);
 uint64_t gan__splitmix64(uint64_t *state);
 /* Glorot-uniform fill: U(-l, l), l = sqrt(6 / (fan_in + fan_out)). */
 void gan__glorot_uniform(gan__rng *r, float *w, size_t n, size_t fan_in, size_t fan_out);

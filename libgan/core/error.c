@@ -23,6 +23,13 @@ void gan_clear_error(void)
     gan__errbuf[0] = '\0';
 }
 
+gan_status gan_set_error(gan_status status, const char *message)
+{
+    if (message != gan__errbuf)   /* gan_set_error(st, gan_last_error()) keeps it */
+        snprintf(gan__errbuf, sizeof gan__errbuf, "%s", message ? message : "");
+    return status;
+}
+
 const char *gan_status_str(gan_status status)
 {
     switch (status) {

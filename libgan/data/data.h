@@ -31,6 +31,12 @@ struct gan_dataset {
     size_t epoch;                /* current epoch */
     size_t pos;                  /* next position in perm */
     int perm_ready;              /* perm holds the order of `epoch` */
+    /* Data-parallel shards (gan_dataset_set_shard): batches are global,
+       this worker reads slice shard_index of shard_count of each; pos
+       counts global samples.  last_global: the size of the global batch
+       the last next_batch served (0 at an epoch's end). */
+    size_t shard_index, shard_count;
+    size_t last_global;
     /* Augmentation in batches (gan_dataset_set_flip_x). */
     int flip_x;
     /* Class names and the load report of image datasets, or NULL. */

@@ -53,6 +53,7 @@ static gan_status gan__ds_alloc(gan_dataset **out, const gan__shape *shape, size
     ds->shape = *shape;
     ds->elems = gan__shape_elems(shape);
     ds->n_total = ds->n = n;
+    ds->shard_count = 1;
     gan__ds_default_batching(&ds->cfg);
     *out = ds;
     return GAN_OK;
@@ -373,10 +374,12 @@ gan_status gan_dataset_set_batching(gan_dataset *ds, const gan_batch_config *cfg
     return GAN_OK;
 }
 
+/* A short last batch is served unless drop_remainder is on or it has
+   fewer samples than shards (one for each worker is the minimum). */
 static size_t gan__ds_batches(const gan_dataset *ds)
 {
-    size_t bs = ds->cfg.batch_size;
-    return ds->cfg.drop_remainder ? ds->n / bs : ds->n / bs + (ds->n % bs != 0);
+    size_t bs = ds->cfg.batch_size, tail = ds->n % bs;
+    return ds->n / bs + (!ds->cfg.drop_remainder && tail != 0 && tail >= ds->shard_count);
 }
 
 gan_status gan_dataset_get_batching(const gan_dataset *ds, gan_batch_config *cfg)
@@ -401,6 +404,20 @@ gan_status gan_dataset_batches_per_epoch(const gan_dataset *ds, size_t *n)
     GAN__CHECK_HANDLE(ds, GAN__MAGIC_DATASET, "gan_dataset");
     GAN__CHECK_ARG(n != NULL);
     *n = gan__ds_batches(ds);
+    return GAN_OK;
+}
+
+gan_status gan_dataset_set_shard(gan_dataset *ds, size_t index, size_t count)
+{
+    GAN__CHECK_HANDLE(ds, GAN__MAGIC_DATASET, "gan_dataset");
+    if (count == 0 || index >= count)
+        return gan__err(GAN_EINVAL, "%s: shard %zu of %zu: the index must be below the count "
+                        "(0..count-1)", __func__, index, count);
+    if (count > ds->cfg.batch_size)
+        return gan__err(GAN_EINVAL, "%s: %zu shards of a batch of %zu: every worker needs at "
+                        "least one sample of each batch", __func__, count, ds->cfg.batch_size);
+    ds->shard_index = index;
+    ds->shard_count = count;
     return GAN_OK;
 }
 
@@ -455,18 +472,31 @@ static void gan__ds_make_perm(gan_dataset *ds)
     ds->perm_ready = 1;
 }
 
+/* Samples of shard k (of P) of a global batch of m: m / P, one more for
+   the first m % P shards; the shard starts at *first within the batch. */
+static size_t gan__ds_shard_slice(size_t m, size_t k, size_t p, size_t *first)
+{
+    const size_t q = m / p, rem = m % p;
+    *first = k * q + (k < rem ? k : rem);
+    return q + (k < rem);
+}
+
 gan_status gan_dataset_next_batch(gan_dataset *ds, float *x, size_t x_count, int32_t *labels,
                                   size_t *n, size_t *epoch)
 {
-    size_t bs, need, left, take;
+    size_t bs, need, left, take, first = 0, mine;
     GAN__CHECK_HANDLE(ds, GAN__MAGIC_DATASET, "gan_dataset");
     GAN__CHECK_ARG(x != NULL);
     GAN__CHECK_ARG(n != NULL);
     *n = 0;
     bs = ds->cfg.batch_size;
-    if (gan__mul_size(bs, ds->elems, &need) != 0 || x_count < need)
+    if (ds->shard_count > bs)
+        return gan__err(GAN_ESTATE, "%s: %zu shards of a batch of %zu: every worker needs at "
+                        "least one sample of each batch", __func__, ds->shard_count, bs);
+    mine = gan__ds_shard_slice(bs, ds->shard_index, ds->shard_count, &first);
+    if (gan__mul_size(mine, ds->elems, &need) != 0 || x_count < need)
         return gan__err(GAN_ESHAPE, "%s: x_count is %zu, expected at least %zu (batch_size %zu "
-                        "* %zu elements per sample)", __func__, x_count, need, bs, ds->elems);
+                        "* %zu elements per sample)", __func__, x_count, need, mine, ds->elems);
     if (gan__ds_batches(ds) == 0)
         return gan__err(GAN_ESTATE, "%s: no batch fits: %zu samples, batch_size %zu with "
                         "drop_remainder", __func__, ds->n, bs);
@@ -474,7 +504,8 @@ gan_status gan_dataset_next_batch(gan_dataset *ds, float *x, size_t x_count, int
         gan__ds_make_perm(ds);
     left = ds->n - ds->pos;
     take = left < bs ? left : bs;
-    if (take == 0 || (take < bs && ds->cfg.drop_remainder)) {
+    ds->last_global = 0;
+    if (take == 0 || (take < bs && ds->cfg.drop_remainder) || take < ds->shard_count) {
         if (epoch)
             *epoch = ds->epoch;
         ds->epoch++;
@@ -482,8 +513,11 @@ gan_status gan_dataset_next_batch(gan_dataset *ds, float *x, size_t x_count, int
         ds->perm_ready = 0;
         return GAN_DONE;
     }
-    for (size_t i = 0; i < take; i++) {
-        size_t s = ds->perm[ds->pos + i];
+    /* This worker's slice of the global batch (all of it without shards). */
+    ds->last_global = take;
+    mine = gan__ds_shard_slice(take, ds->shard_index, ds->shard_count, &first);
+    for (size_t i = 0; i < mine; i++) {
+        size_t s = ds->perm[ds->pos + first + i];
         if (ds->flip_x && gan__ds_flips(ds, s))
             gan__ds_copy_flipped(ds, x + i * ds->elems, ds->x + s * ds->elems);
         else
@@ -492,7 +526,7 @@ gan_status gan_dataset_next_batch(gan_dataset *ds, float *x, size_t x_count, int
             labels[i] = ds->labels ? ds->labels[s] : -1;
     }
     ds->pos += take;
-    *n = take;
+    *n = mine;
     if (epoch)
         *epoch = ds->epoch;
     return GAN_OK;

@@ -102,9 +102,23 @@ static void gan__png_warning(png_structp png, png_const_charp msg)
     (void)msg;          /* warnings are not errors, and libgan never prints */
 }
 
+/*
+ * libpng's own buffers (a row, zlib's window, one ancillary chunk of at most
+ * its 8 MB chunk limit) stay far below this; the pixels are ours.
+ * gan__png_walk_chunks already bounds every chunk by the bytes present, so
+ * a tiny file cannot declare a huge chunk; this cap also bounds a large
+ * file's (a 100 MB PNG with one 90 MB text chunk, which libpng 1.6 would
+ * allocate whole after only a warning): refused here, libpng skips the
+ * chunk as a benign error.
+ */
+#define GAN__PNG_ALLOC_MAX ((png_alloc_size_t)32 << 20)
+
 static png_voidp gan__png_malloc(png_structp png, png_alloc_size_t n)
 {
-    void *p = gan__malloc(n);
+    void *p;
+    if (n > GAN__PNG_ALLOC_MAX)
+        return NULL;
+    p = gan__malloc(n);
     if (!p) {
         gan__png_run *r = png_get_mem_ptr(png);
         r->oom = 1;

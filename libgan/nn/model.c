@@ -564,6 +564,8 @@ gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, f
         else
             target = NULL;                       /* lowest layer, no dx wanted */
         gan__layer_run(l)->backward(l, &cx, m->act[i], m->act[i + 1], cur, target);
+        if (m->backward_hook)
+            m->backward_hook(m->backward_hook_user, i, cx.dw != NULL);
         if (target == NULL || target == dx)
             break;
         cur = target;

@@ -358,6 +358,12 @@ struct gan_model {
     /* Bumped whenever the layer list or a layer's state layout changes, so
        trainers and inference buffers planned earlier can refuse to run. */
     uint64_t generation;
+    /* Called after each layer's backward in gan__model_backward_from with
+       the layer's index and whether it added to the parameter gradients,
+       so a data-parallel trainer can start summing finished gradients
+       while the layers below still run (train/reduce.c).  NULL: none. */
+    void (*backward_hook)(void *user, size_t layer, int accum);
+    void *backward_hook_user;
     /* Set while gan_model_forward/backward or a trainer step writes the
        batch buffers (core.h); samplers only read the model and ignore it. */
     gan__busy busy;

@@ -85,7 +85,7 @@ void gan__penalty_buf_free(gan__penalty_buf *b)
     gan__free(b);
 }
 
-static gan_status gan__penalty_reserve(gan__penalty_buf **pb, const gan_model *d, size_t batch)
+gan_status gan__penalty_reserve(gan__penalty_buf **pb, const gan_model *d, size_t batch)
 {
     gan__penalty_buf *b = *pb;
     size_t total = 0, max_e = gan__shape_elems(&d->in);

@@ -76,6 +76,8 @@ gan_status gan__penalty_supported(const gan_model *d);
 gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const float *x,
                                  const int32_t *labels, size_t n, int r1, float weight,
                                  double *value);
+/* Grow *pb to hold the buffers of a penalty on n samples (GAN_ENOMEM). */
+gan_status gan__penalty_reserve(gan__penalty_buf **pb, const gan_model *d, size_t n);
 
 /* ---- differentiable augmentation (augment.c) ---- */
 
@@ -135,6 +137,7 @@ struct gan_trainer {
     float aug_p, ada_rt;
     double ada_sum;
     uint64_t ada_count, ada_steps;
+    struct gan__dist *dist;    /* data-parallel state (reduce.c), or NULL */
     gan__busy busy;            /* set during a step (core.h) */
 };
 
@@ -148,5 +151,58 @@ gan_status gan__trainer_step(gan_trainer *t, const float *real, size_t real_coun
 void gan__aug_ada_update(gan_trainer *t, const float *logits_real, size_t batch);
 /* Grow the trainer's buffers to `batch` samples (GAN_ENOMEM). */
 gan_status gan__trainer_reserve(gan_trainer *t, size_t batch);
+
+/* ---- data-parallel training (reduce.c) ----------------------------------------- */
+
+/*
+ * With a reducer (t->dist != NULL) the step calls these at fixed points;
+ * without one the step never reaches them and computes what it always did.
+ * Every function that talks to the other workers is collective: all
+ * workers call it in the same order.
+ */
+typedef struct gan__dist gan__dist;
+void gan__dist_free(gan__dist *d);
+/* Before the step's first collective: grow the buffers the step will need
+   (so no allocation fails after the agreement). */
+gan_status gan__dist_reserve(gan_trainer *t, size_t batch);
+/* The step's agreement: local (this worker's batch and status) in, the
+   global batch, this worker's offset and the noise key out.  Returns the
+   first failing worker's status and message, or GAN_OK.  Also switches
+   the models' random streams to this step's per-worker streams. */
+gan_status gan__dist_begin(gan_trainer *t, size_t batch, gan_status local);
+/* After the step, successful or not: the shared random streams back. */
+void gan__dist_end(gan_trainer *t);
+/* This worker failed after the agreement: tell the reducer (out_of_step)
+   and pass st on. */
+gan_status gan__dist_broken(gan_trainer *t, gan_status st);
+/* Latent noise (and classes) of this worker's `batch` samples of the
+   global batch, advancing the trainer's stream past the whole batch. */
+void gan__dist_noise(gan_trainer *t, float *z, int32_t *labels, size_t batch);
+/* WGAN-GP interpolation weights of this worker's samples, likewise. */
+void gan__dist_uniforms(gan_trainer *t, float *e, size_t batch);
+/* Start reducing m's gradients bucket by bucket as its backward pass
+   finishes them (arm), then launch what is left (flush). */
+void gan__dist_arm(gan_trainer *t, gan_model *m);
+gan_status gan__dist_flush(gan_trainer *t, gan_model *m);
+/* Wait for the gradient sums, then sum the losses and the scores' sums
+   over the global batch: *d_loss, *g_loss (either may be NULL) become
+   global means, and so do the mean scores kept for the step's stats. */
+gan_status gan__dist_finish(gan_trainer *t, double *d_loss, double *g_loss, int scores,
+                            size_t batch);
+/* The real batch's mean features (feature matching), summed to the global
+   mean in place. */
+gan_status gan__dist_mean(gan_trainer *t, double *mean, size_t dim);
+/* Feature matching on the global means: the loss and this worker's
+   gradient with respect to its fake features (with its own 1/batch, the
+   reduction's weights making the global 1/N). */
+gan_status gan__dist_feature_matching(gan_trainer *t, const float *fake, size_t batch,
+                                      double *value, float *d_fake);
+/* Average the batchnorm running statistics over the workers. */
+gan_status gan__dist_sync_state(gan_trainer *t);
+/* After GAN_ENUMERIC: add to the message which worker's own loss was not
+   finite, if one was. */
+void gan__dist_explain(const gan_trainer *t);
+/* The step's global mean scores (D(real), D(fake)) for gan_step_stats. */
+void gan__dist_scores(const gan_trainer *t, double *d_real, double *d_fake);
 
 #endif /* GAN_TRAIN_H */

@@ -75,10 +75,22 @@ static double gan__mean_output(const gan_loss_config *lc, const float *x, size_t
    uniform) and a training-mode generator forward. */
 static gan_status gan__generate(gan_trainer *t, size_t batch)
 {
+    if (t->dist) {
+        /* This worker's share of the global batch's noise (reduce.c). */
+        gan__dist_noise(t, t->z, t->n_classes ? t->fake_labels : NULL, batch);
+        return gan__model_forward(t->g, t->z, t->fake_labels, batch, GAN_MODE_TRAIN);
+    }
     gan__rng_fill_normal(&t->rng, t->z, batch * t->latent);
     for (size_t i = 0; t->n_classes && i < batch; i++)
         t->fake_labels[i] = (int32_t)gan__rng_below(&t->rng, (size_t)t->n_classes);
     return gan__model_forward(t->g, t->z, t->fake_labels, batch, GAN_MODE_TRAIN);
+}
+
+/* The critic's gradients are final after the fake batch's backward unless
+   a gradient penalty adds to them later. */
+static int gan__has_penalty(const gan_loss_config *lc)
+{
+    return lc->gradient_penalty > 0.0f || lc->r1_gamma > 0.0f;
 }
 
 static const float *gan__d_output(const gan_model *d)
@@ -97,7 +109,8 @@ static const float *gan__d_real_input(gan_trainer *t, const float *real, size_t 
 {
     if (!t->cfg.augment)
         return real;
-    gan__aug_draw(&t->rng, (unsigned)t->cfg.augment, t->aug_p, batch, t->img_h, t->img_w, t->aug_real_par);
+    gan__aug_draw(&t->rng, (unsigned)t->cfg.augment, t->aug_p, batch, t->img_h, t->img_w,
+                  t->aug_real_par);
     gan__aug_forward(t->aug_real_par, batch, t->img_h, t->img_w, t->img_c, real, t->aug_real,
                      t->aug_tmp);
     return t->aug_real;
@@ -109,7 +122,8 @@ static const float *gan__d_fake_input(gan_trainer *t, size_t batch)
 {
     if (!t->cfg.augment)
         return gan__g_output(t->g);
-    gan__aug_draw(&t->rng, (unsigned)t->cfg.augment, t->aug_p, batch, t->img_h, t->img_w, t->aug_fake_par);
+    gan__aug_draw(&t->rng, (unsigned)t->cfg.augment, t->aug_p, batch, t->img_h, t->img_w,
+                  t->aug_fake_par);
     gan__aug_forward(t->aug_fake_par, batch, t->img_h, t->img_w, t->img_c, gan__g_output(t->g),
                      t->aug_fake, t->aug_tmp);
     return t->aug_fake;
@@ -131,8 +145,11 @@ static gan_status gan__d_pass(gan_trainer *t, const float *real, const int32_t *
                                  GAN_MODE_TRAIN)) != GAN_OK)
         return st;
     memcpy(t->logits_real, gan__d_output(t->d), batch * sizeof(float));
-    if (t->feat_layer >= 0)
+    if (t->feat_layer >= 0) {
         gan__batch_mean(t->d->act[t->feat_layer + 1], batch, t->feat_dim, t->feat_mean);
+        if (t->dist && (st = gan__dist_mean(t, t->feat_mean, t->feat_dim)) != GAN_OK)
+            return st;
+    }
     lr = gan__loss_d_side(lc, t->logits_real, batch, 1, t->g_real);
     if ((st = gan__model_backward_from(t->d, t->d->n_layers, t->g_real, NULL, 1)) != GAN_OK)
         return st;
@@ -141,7 +158,11 @@ static gan_status gan__d_pass(gan_trainer *t, const float *real, const int32_t *
         return st;
     memcpy(t->logits_fake, gan__d_output(t->d), batch * sizeof(float));
     lf = gan__loss_d_side(lc, t->logits_fake, batch, 0, t->g_fake);
+    if (t->dist && !gan__has_penalty(lc))
+        gan__dist_arm(t, t->d);     /* D's last gradients: reduce as they come */
     if ((st = gan__model_backward_from(t->d, t->d->n_layers, t->g_fake, NULL, 1)) != GAN_OK)
+        return st;
+    if (t->dist && !gan__has_penalty(lc) && (st = gan__dist_flush(t, t->d)) != GAN_OK)
         return st;
     *d_loss = lr + lf;
     return GAN_OK;
@@ -156,9 +177,14 @@ static gan_status gan__g_pass(gan_trainer *t, size_t batch, double *g_loss)
     const gan_loss_config *lc = gan__loss_config(t->loss);
     gan_status st;
     if (t->feat_layer >= 0) {
-        *g_loss = gan__feature_matching(t->feat_mean, t->d->act[t->feat_layer + 1], batch,
-                                        t->feat_dim, t->feat_scratch, t->g_feat);
-        st = gan__model_backward_from(t->d, (size_t)t->feat_layer + 1, t->g_feat, t->d_img, 0);
+        if (t->dist)
+            st = gan__dist_feature_matching(t, t->d->act[t->feat_layer + 1], batch, g_loss,
+                                            t->g_feat);
+        else
+            *g_loss = gan__feature_matching(t->feat_mean, t->d->act[t->feat_layer + 1], batch,
+                                            t->feat_dim, t->feat_scratch, t->g_feat), st = GAN_OK;
+        if (st == GAN_OK)
+            st = gan__model_backward_from(t->d, (size_t)t->feat_layer + 1, t->g_feat, t->d_img, 0);
     } else {
         *g_loss = gan__loss_g(lc, t->logits_fake, batch, t->g_gen);
         st = gan__model_backward_from(t->d, t->d->n_layers, t->g_gen, t->d_img, 0);
@@ -168,9 +194,14 @@ static gan_status gan__g_pass(gan_trainer *t, size_t batch, double *g_loss)
     if (t->cfg.augment) {   /* through the augmentation's transpose */
         gan__aug_backward(t->aug_fake_par, batch, t->img_h, t->img_w, t->img_c, t->d_img,
                           t->aug_grad, t->aug_tmp);
-        return gan__model_backward(t->g, t->aug_grad, NULL);
+        memcpy(t->d_img, t->aug_grad, batch * t->sample * sizeof(float));
     }
-    return gan__model_backward(t->g, t->d_img, NULL);
+    if (!t->dist)
+        return gan__model_backward(t->g, t->d_img, NULL);
+    gan__dist_arm(t, t->g);         /* G's gradients: reduce as they come */
+    if ((st = gan__model_backward(t->g, t->d_img, NULL)) != GAN_OK)
+        return st;
+    return gan__dist_flush(t, t->g);
 }
 
 /*
@@ -187,9 +218,13 @@ static gan_status gan__d_penalties(gan_trainer *t, const float *real, const int3
     gan_status st;
     double v;
     if (lc->gradient_penalty > 0.0f) {
-        /* x_hat = e real + (1 - e) fake, one e ~ U[0, 1) per sample. */
+        /* x_hat = e real + (1 - e) fake, one e ~ U[0, 1) per sample (with a
+           reducer: this worker's share of the global batch's draws). */
+        float *es = t->dist ? t->z : NULL;
+        if (es)
+            gan__dist_uniforms(t, es, batch);
         for (size_t n = 0; n < batch; n++) {
-            const float e = gan__rng_uniform(&t->rng);
+            const float e = es ? es[n] : gan__rng_uniform(&t->rng);
             const float *r = real + n * t->sample, *f = fake + n * t->sample;
             float *x = t->xhat + n * t->sample;
             for (size_t j = 0; j < t->sample; j++)
@@ -206,6 +241,8 @@ static gan_status gan__d_penalties(gan_trainer *t, const float *real, const int3
             return st;
         *d_loss += v;
     }
+    if (t->dist && gan__has_penalty(lc))
+        return gan__dist_flush(t, t->d);   /* the penalty added D's last gradients */
     return GAN_OK;
 }
 
@@ -262,17 +299,188 @@ gan_status gan_trainer_ema_generator(const gan_trainer *t, gan_model **out)
     return GAN_OK;
 }
 
+/* The step's arguments and the trainer's state, before anything changes. */
+static gan_status gan__step_check(gan_trainer *t, const float *real, size_t real_count,
+                                  const int32_t *labels, size_t labels_count, size_t batch,
+                                  const char *func)
+{
+    gan_status st;
+    const int nc = t->cfg.n_critic;
+    if (real == NULL)
+        return gan__err(GAN_EINVAL, "%s: invalid argument: 'real != NULL'", func);
+    if (batch == 0 || batch > GAN__MAX_BATCH)
+        return gan__err(GAN_EINVAL, "%s: batch %zu must be in 1..%zu", func, batch, GAN__MAX_BATCH);
+    if (real_count != (size_t)nc * batch * t->sample)
+        return gan__err(GAN_ESHAPE, "%s: real has %zu floats, expected %zu "
+                        "(n_critic %d x batch %zu x %zu per sample)", func, real_count,
+                        (size_t)nc * batch * t->sample, nc, batch, t->sample);
+    if (t->g->magic != GAN__MAGIC_MODEL || t->d->magic != GAN__MAGIC_MODEL)
+        return gan__err(GAN_ESTATE, "%s: a model of this trainer was freed", func);
+    if (t->n_classes) {
+        if (labels_count != (size_t)nc * batch)
+            return gan__err(GAN_ESHAPE, "%s: labels has %zu values, expected %zu (n_critic %d x "
+                            "batch %zu)", func, labels_count, (size_t)nc * batch, nc, batch);
+        if ((st = gan__check_labels(labels, labels_count, t->n_classes, func)) != GAN_OK)
+            return st;
+    }
+    /* Its snapshots are sized for the layouts the models had then. */
+    if (t->g->generation != t->g_generation || t->d->generation != t->d_generation)
+        return gan__err(GAN_ESTATE, "%s: the %s was changed (layers added or "
+                        "spectral normalisation switched) after the trainer was created", func,
+                        t->g->generation != t->g_generation ? "generator" : "discriminator");
+    if ((st = gan__trainer_reserve(t, batch)) != GAN_OK)
+        return st;
+    if (t->dist && (st = gan__dist_reserve(t, batch)) != GAN_OK)
+        return st;
+    return GAN_OK;
+}
+
+/* The step after its checks (and, with a reducer, the agreement). */
+static gan_status gan__step_body(gan_trainer *t, const float *real, const int32_t *labels,
+                                 size_t batch, gan_step_stats *stats)
+{
+    const gan_loss_config *lc = gan__loss_config(t->loss);
+    gan_status st;
+    double d_loss = 0.0, g_loss = 0.0;
+    uint64_t d_opt_step = 0;
+    const int nc = t->cfg.n_critic;
+    gan__snapshot(t, &d_opt_step);
+
+    if (nc == 1) {
+        /* The seed's step: one generator forward feeds both losses. */
+        gan_model_zero_grad(t->d);
+        gan_model_zero_grad(t->g);
+        if ((st = gan__generate(t, batch)) != GAN_OK ||
+            (st = gan__d_pass(t, real, labels, batch, &d_loss)) != GAN_OK ||
+            (st = gan__g_pass(t, batch, &g_loss)) != GAN_OK ||
+            (st = gan__d_penalties(t, real, labels, gan__g_output(t->g), batch, &d_loss)) != GAN_OK)
+            return st;
+        if (t->dist && (st = gan__dist_finish(t, &d_loss, &g_loss, 1, batch)) != GAN_OK)
+            return st;
+        if ((st = gan__check_finite(t, d_loss, g_loss, 1)) != GAN_OK) {
+            gan__err_prefix("gan_trainer_step %llu: training diverged; the step was undone",
+                            (unsigned long long)t->step + 1);
+            return gan__restore(t, d_opt_step);
+        }
+        /* The gradients were scanned by gan__check_finite just above. */
+        if ((st = gan__optimizer_apply(t->d_opt)) != GAN_OK || (st = gan__optimizer_apply(t->g_opt)) != GAN_OK)
+            return st;
+        gan__ema_update(t);
+        if (lc->clip > 0.0f)
+            gan__clip(t->d, lc->clip);
+    } else {
+        for (int i = 0; i < nc; i++) {
+            gan_model_zero_grad(t->d);
+            const float *slice = real + (size_t)i * batch * t->sample;
+            const int32_t *lslice = labels ? labels + (size_t)i * batch : NULL;
+            if ((st = gan__generate(t, batch)) != GAN_OK ||
+                (st = gan__d_pass(t, slice, lslice, batch, &d_loss)) != GAN_OK ||
+                (st = gan__d_penalties(t, slice, lslice, gan__g_output(t->g), batch, &d_loss)) != GAN_OK)
+                return st;
+            if (t->dist && (st = gan__dist_finish(t, &d_loss, NULL, 0, batch)) != GAN_OK)
+                return st;
+            if ((st = gan__check_finite(t, d_loss, 0.0, 0)) != GAN_OK) {
+                gan__err_prefix("gan_trainer_step %llu: critic update %d diverged; the step was undone",
+                                (unsigned long long)t->step + 1, i + 1);
+                return gan__restore(t, d_opt_step);
+            }
+            if ((st = gan__optimizer_apply(t->d_opt)) != GAN_OK)
+                return st;
+            if (lc->clip > 0.0f)
+                gan__clip(t->d, lc->clip);
+        }
+        /* Generator update from fresh noise through the updated critic. */
+        gan_model_zero_grad(t->g);
+        if (t->feat_layer >= 0) {
+            /* Feature matching needs real features of the current D. */
+            const float *last = real + (size_t)(nc - 1) * batch * t->sample;
+            const int32_t *llast = labels ? labels + (size_t)(nc - 1) * batch : NULL;
+            if ((st = gan__model_forward(t->d, gan__d_real_input(t, last, batch), llast, batch,
+                                         GAN_MODE_TRAIN)) != GAN_OK)
+                return st;
+            gan__batch_mean(t->d->act[t->feat_layer + 1], batch, t->feat_dim, t->feat_mean);
+            if (t->dist && (st = gan__dist_mean(t, t->feat_mean, t->feat_dim)) != GAN_OK)
+                return st;
+        }
+        if ((st = gan__generate(t, batch)) != GAN_OK ||
+            (st = gan__model_forward(t->d, gan__d_fake_input(t, batch), t->fake_labels, batch,
+                                     GAN_MODE_TRAIN)) != GAN_OK)
+            return st;
+        memcpy(t->logits_fake, gan__d_output(t->d), batch * sizeof(float));
+        if ((st = gan__g_pass(t, batch, &g_loss)) != GAN_OK)
+            return st;
+        if (t->dist && (st = gan__dist_finish(t, NULL, &g_loss, 1, batch)) != GAN_OK)
+            return st;
+        if (!isfinite(g_loss) || gan__optimizer_check_grads(t->g_opt) != GAN_OK) {
+            if (isfinite(g_loss))
+                gan__err_prefix("generator");
+            else
+                gan__err(GAN_ENUMERIC, "generator loss is %g", g_loss);
+            gan__err_prefix("gan_trainer_step %llu: training diverged; the step was undone",
+                            (unsigned long long)t->step + 1);
+            return gan__restore(t, d_opt_step);
+        }
+        if ((st = gan__optimizer_apply(t->g_opt)) != GAN_OK)
+            return st;
+        gan__ema_update(t);
+    }
+    if (t->dist && (st = gan__dist_sync_state(t)) != GAN_OK)
+        return st;
+    t->step++;
+    gan__aug_ada_update(t, t->logits_real, batch);
+    if (stats) {
+        gan_step_stats s;
+        size_t n = stats->struct_size < sizeof s ? stats->struct_size : sizeof s;
+        s.struct_size = stats->struct_size;
+        s.d_loss = (float)d_loss;
+        s.g_loss = (float)g_loss;
+        if (t->dist) {
+            double dr, df;
+            gan__dist_scores(t, &dr, &df);
+            s.d_real = (float)dr;
+            s.d_fake = (float)df;
+        } else {
+            s.d_real = (float)gan__mean_output(lc, t->logits_real, batch);
+            s.d_fake = (float)gan__mean_output(lc, t->logits_fake, batch);
+        }
+        if (n >= sizeof(uint32_t))
+            memcpy(stats, &s, n);
+    }
+    return GAN_OK;
+}
+
 /*
  * One step; labels (n_critic * batch validated classes) for a conditional
- * pair, else NULL.  The public calls check their arguments first.
+ * pair, else NULL.  The public calls check their arguments first.  With a
+ * reducer every outcome goes through the workers' agreement: a worker
+ * whose checks fail still takes part in it, so the others return its
+ * error instead of waiting for it.
  */
 static gan_status gan__trainer_step_run(gan_trainer *t, const float *real, size_t real_count,
-                                        const int32_t *labels, size_t labels_count, size_t batch,
-                                        gan_step_stats *stats, const char *func);
+                                        const int32_t *labels, size_t labels_count,
+                                        size_t batch, gan_step_stats *stats, const char *func)
+{
+    gan_status st = gan__step_check(t, real, real_count, labels, labels_count, batch, func);
+    if (!t->dist)
+        return st != GAN_OK ? st : gan__step_body(t, real, labels, batch, stats);
+    if ((st = gan__dist_begin(t, st == GAN_OK ? batch : 0, st)) != GAN_OK)
+        return st;
+    st = gan__step_body(t, real, labels, batch, stats);
+    /* Divergence is seen alike by every worker (it is checked on the sums);
+       any other failure after the agreement is this worker's alone. */
+    if (st == GAN_ENUMERIC)
+        gan__dist_explain(t);
+    else if (st != GAN_OK)
+        st = gan__dist_broken(t, st);
+    gan__dist_end(t);
+    return st;
+}
 
 /* A step holds the trainer's in-use flag and those of its two models (a
    concurrent gan_model_forward on one of them would overwrite the step's
-   activations): another thread gets GAN_ESTATE (issue 18, item 10). */
+   activations): another thread gets GAN_ESTATE (issue 18, item 10).  That
+   misuse is refused before any agreement with other workers: the thread
+   that owns the trainer is the one in its collective calls. */
 gan_status gan__trainer_step(gan_trainer *t, const float *real, size_t real_count,
                              const int32_t *labels, size_t labels_count, size_t batch,
                              gan_step_stats *stats, const char *func)
@@ -299,136 +507,17 @@ gan_status gan__trainer_step(gan_trainer *t, const float *real, size_t real_coun
     return st;
 }
 
-static gan_status gan__trainer_step_run(gan_trainer *t, const float *real, size_t real_count,
-                                        const int32_t *labels, size_t labels_count, size_t batch,
-                                        gan_step_stats *stats, const char *func)
-{
-    const gan_loss_config *lc;
-    gan_status st;
-    double d_loss = 0.0, g_loss = 0.0;
-    uint64_t d_opt_step = 0;
-    const int nc = t->cfg.n_critic;
-    if (real == NULL)
-        return gan__err(GAN_EINVAL, "%s: invalid argument: 'real != NULL'", func);
-    if (batch == 0 || batch > GAN__MAX_BATCH)
-        return gan__err(GAN_EINVAL, "%s: batch %zu must be in 1..%zu", func, batch, GAN__MAX_BATCH);
-    if (real_count != (size_t)nc * batch * t->sample)
-        return gan__err(GAN_ESHAPE, "%s: real has %zu floats, expected %zu "
-                        "(n_critic %d x batch %zu x %zu per sample)", func, real_count,
-                        (size_t)nc * batch * t->sample, nc, batch, t->sample);
-    if (t->g->magic != GAN__MAGIC_MODEL || t->d->magic != GAN__MAGIC_MODEL)
-        return gan__err(GAN_ESTATE, "%s: a model of this trainer was freed", func);
-    if (t->n_classes) {
-        if (labels_count != (size_t)nc * batch)
-            return gan__err(GAN_ESHAPE, "%s: labels has %zu values, expected %zu (n_critic %d x "
-                            "batch %zu)", func, labels_count, (size_t)nc * batch, nc, batch);
-        if ((st = gan__check_labels(labels, labels_count, t->n_classes, func)) != GAN_OK)
-            return st;
-    }
-    /* Its snapshots are sized for the layouts the models had then. */
-    if (t->g->generation != t->g_generation || t->d->generation != t->d_generation)
-        return gan__err(GAN_ESTATE, "%s: the %s was changed (layers added or "
-                        "spectral normalisation switched) after the trainer was created", func,
-                        t->g->generation != t->g_generation ? "generator" : "discriminator");
-    if ((st = gan__trainer_reserve(t, batch)) != GAN_OK)
-        return st;
-    lc = gan__loss_config(t->loss);
-    gan__snapshot(t, &d_opt_step);
-
-    if (nc == 1) {
-        /* The seed's step: one generator forward feeds both losses. */
-        gan_model_zero_grad(t->d);
-        gan_model_zero_grad(t->g);
-        if ((st = gan__generate(t, batch)) != GAN_OK ||
-            (st = gan__d_pass(t, real, labels, batch, &d_loss)) != GAN_OK ||
-            (st = gan__g_pass(t, batch, &g_loss)) != GAN_OK ||
-            (st = gan__d_penalties(t, real, labels, gan__g_output(t->g), batch, &d_loss)) != GAN_OK)
-            return st;
-        if ((st = gan__check_finite(t, d_loss, g_loss, 1)) != GAN_OK) {
-            gan__err_prefix("gan_trainer_step %llu: training diverged; the step was undone",
-                            (unsigned long long)t->step + 1);
-            return gan__restore(t, d_opt_step);
-        }
-        /* The gradients were scanned by gan__check_finite just above. */
-        if ((st = gan__optimizer_apply(t->d_opt)) != GAN_OK || (st = gan__optimizer_apply(t->g_opt)) != GAN_OK)
-            return st;
-        gan__ema_update(t);
-        if (lc->clip > 0.0f)
-            gan__clip(t->d, lc->clip);
-    } else {
-        for (int i = 0; i < nc; i++) {
-            gan_model_zero_grad(t->d);
-            const float *slice = real + (size_t)i * batch * t->sample;
-            const int32_t *lslice = labels ? labels + (size_t)i * batch : NULL;
-            if ((st = gan__generate(t, batch)) != GAN_OK ||
-                (st = gan__d_pass(t, slice, lslice, batch, &d_loss)) != GAN_OK ||
-                (st = gan__d_penalties(t, slice, lslice, gan__g_output(t->g), batch, &d_loss)) != GAN_OK)
-                return st;
-            if ((st = gan__check_finite(t, d_loss, 0.0, 0)) != GAN_OK) {
-                gan__err_prefix("gan_trainer_step %llu: critic update %d diverged; the step was undone",
-                                (unsigned long long)t->step + 1, i + 1);
-                return gan__restore(t, d_opt_step);
-            }
-            if ((st = gan__optimizer_apply(t->d_opt)) != GAN_OK)
-                return st;
-            if (lc->clip > 0.0f)
-                gan__clip(t->d, lc->clip);
-        }
-        /* Generator update from fresh noise through the updated critic. */
-        gan_model_zero_grad(t->g);
-        if (t->feat_layer >= 0) {
-            /* Feature matching needs real features of the current D. */
-            const float *last = real + (size_t)(nc - 1) * batch * t->sample;
-            const int32_t *llast = labels ? labels + (size_t)(nc - 1) * batch : NULL;
-            if ((st = gan__model_forward(t->d, gan__d_real_input(t, last, batch), llast, batch,
-                                         GAN_MODE_TRAIN)) != GAN_OK)
-                return st;
-            gan__batch_mean(t->d->act[t->feat_layer + 1], batch, t->feat_dim, t->feat_mean);
-        }
-        if ((st = gan__generate(t, batch)) != GAN_OK ||
-            (st = gan__model_forward(t->d, gan__d_fake_input(t, batch), t->fake_labels, batch,
-                                     GAN_MODE_TRAIN)) != GAN_OK)
-            return st;
-        memcpy(t->logits_fake, gan__d_output(t->d), batch * sizeof(float));
-        if ((st = gan__g_pass(t, batch, &g_loss)) != GAN_OK)
-            return st;
-        if (!isfinite(g_loss) || gan__optimizer_check_grads(t->g_opt) != GAN_OK) {
-            if (isfinite(g_loss))
-                gan__err_prefix("generator");
-            else
-                gan__err(GAN_ENUMERIC, "generator loss is %g", g_loss);
-            gan__err_prefix("gan_trainer_step %llu: training diverged; the step was undone",
-                            (unsigned long long)t->step + 1);
-            return gan__restore(t, d_opt_step);
-        }
-        if ((st = gan__optimizer_apply(t->g_opt)) != GAN_OK)
-            return st;
-        gan__ema_update(t);
-    }
-    t->step++;
-    gan__aug_ada_update(t, t->logits_real, batch);
-    if (stats) {
-        gan_step_stats s;
-        size_t n = stats->struct_size < sizeof s ? stats->struct_size : sizeof s;
-        s.struct_size = stats->struct_size;
-        s.d_loss = (float)d_loss;
-        s.g_loss = (float)g_loss;
-        s.d_real = (float)gan__mean_output(lc, t->logits_real, batch);
-        s.d_fake = (float)gan__mean_output(lc, t->logits_fake, batch);
-        if (n >= sizeof(uint32_t))
-            memcpy(stats, &s, n);
-    }
-    return GAN_OK;
-}
-
 gan_status gan_trainer_step(gan_trainer *t, const float *real, size_t real_count, size_t batch,
                             gan_step_stats *stats)
 {
+    gan_status st;
     GAN__CHECK_HANDLE(t, GAN__MAGIC_TRAINER, "gan_trainer");
-    if (t->n_classes)
-        return gan__err(GAN_EINVAL, "gan_trainer_step: the models are conditional (%d classes): "
-                        "pass the real samples' labels with gan_trainer_step_labeled",
-                        t->n_classes);
+    if (t->n_classes) {
+        st = gan__err(GAN_EINVAL, "gan_trainer_step: the models are conditional (%d classes): "
+                      "pass the real samples' labels with gan_trainer_step_labeled",
+                      t->n_classes);
+        return t->dist ? gan_trainer_fail_step(t, st) : st;
+    }
     return gan__trainer_step(t, real, real_count, NULL, 0, batch, stats, __func__);
 }
 
@@ -436,11 +525,15 @@ gan_status gan_trainer_step_labeled(gan_trainer *t, const float *real, size_t re
                                     const int32_t *labels, size_t labels_count, size_t batch,
                                     gan_step_stats *stats)
 {
+    gan_status st = GAN_OK;
     GAN__CHECK_HANDLE(t, GAN__MAGIC_TRAINER, "gan_trainer");
-    GAN__CHECK_ARG(labels != NULL);
-    if (!t->n_classes)
-        return gan__err(GAN_EINVAL, "gan_trainer_step_labeled: the models have no class layers "
-                        "and take no labels; use gan_trainer_step");
+    if (labels == NULL)
+        st = gan__err(GAN_EINVAL, "gan_trainer_step_labeled: invalid argument: 'labels != NULL'");
+    else if (!t->n_classes)
+        st = gan__err(GAN_EINVAL, "gan_trainer_step_labeled: the models have no class layers "
+                      "and take no labels; use gan_trainer_step");
+    if (st != GAN_OK)
+        return t->dist ? gan_trainer_fail_step(t, st) : st;
     return gan__trainer_step(t, real, real_count, labels, labels_count, batch, stats, __func__);
 }
 

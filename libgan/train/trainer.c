@@ -44,6 +44,7 @@ void gan_trainer_free(gan_trainer *t)
         gan_model_free(t->d);
     }
     gan__trainer_free_buffers(t);
+    gan__dist_free(t->dist);
     gan__penalty_buf_free(t->penalty);
     gan__aligned_free(t->ema);
     gan__free(t->feat_mean);

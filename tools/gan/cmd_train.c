@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "distributed.h"
 #include "train_args.h"
 
 #define SAMPLE_GRID 16 /* 4x4, like the seed's generate_and_save_images */
@@ -52,6 +53,7 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL); /* what mpirun forwards to the ranks */
 }
 
 /* ---- the run ---- */
@@ -377,6 +379,8 @@ static int write_samples(train_ctx *c, const char *name, uint64_t step)
     int dims[3], rc = -1, classes = 0, cols = 4, scale = 1;
     gan_status st;
     char path[RUN_PATH_MAX + 64];
+    if (!dist_writer()) /* --distributed: rank 0 writes */
+        return c->last_sample_step = step, 0;
     if (cli_path(path, sizeof path, "%s/samples/%s", c->out, name) != 0)
         return cli_error(CMD, "%s/samples/%s: path too long", c->out, name), -1;
     if ((g = shown_generator(c, &owned)) == NULL)
@@ -467,6 +471,8 @@ static void rotate(train_ctx *c)
 static int save_checkpoint(train_ctx *c, uint64_t epoch, uint64_t step)
 {
     char latest[RUN_PATH_MAX + 32], tmp[RUN_PATH_MAX + 32], path[RUN_PATH_MAX + 64];
+    if (!dist_writer())
+        return c->last_ckpt_step = step, 0;
     if (cli_path(latest, sizeof latest, "%s/checkpoint.gan", c->out) != 0 ||
         cli_path(tmp, sizeof tmp, "%s/.checkpoint.gan.link", c->out) != 0 ||
         cli_path(path, sizeof path, "%s/checkpoints/ckpt_epoch_%03llu.gan", c->out,
@@ -497,6 +503,8 @@ static int save_generator(train_ctx *c)
     char path[RUN_PATH_MAX + 32];
     gan_model *g, *owned = NULL;
     int rc = 0;
+    if (!dist_writer())
+        return 0;
     if (cli_path(path, sizeof path, "%s/generator.gan", c->out) != 0)
         return cli_error(CMD, "%s: path too long", c->out), -1;
     if ((g = shown_generator(c, &owned)) == NULL)
@@ -540,21 +548,25 @@ static int on_step(const gan_step_stats *s, uint64_t step, void *user)
     gan_trainer_progress(c->t, NULL, &epoch);
     cli_csv_row(&c->csv, step, epoch + 1, s);
     cli_progress_step(&c->prog, step, epoch + 1, s);
-    if (stop_signal)
-        return 1;
-    /* Early and timed checkpoints (issue 18, item 5): after a new run's
-       first step, then every --checkpoint-seconds, so a kill before the
-       first epoch's checkpoint leaves a run to resume.  Saving only reads
-       the trainer: the run's results are the same with or without. */
-    if (c->ckpt_seconds && ((c->last_ckpt_step == UINT64_MAX && c->start_step == 0) ||
-                            cli_now() - c->last_ckpt_time >= (double)c->ckpt_seconds)) {
-        cli_progress_clear(&c->prog);
-        if (save_checkpoint(c, 0, step) != 0) {
-            c->failed = 1;
-            return 1;
+    {
+        int stop = stop_signal != 0;
+        /* Early and timed checkpoints (issue 18, item 5): after a new run's
+           first step, then every --checkpoint-seconds, so a kill before the
+           first epoch's checkpoint leaves a run to resume.  Saving only
+           reads the trainer: the run's results are the same with or
+           without.  Distributed, rank 0 alone saves (save_checkpoint). */
+        if (!stop && c->ckpt_seconds &&
+            ((c->last_ckpt_step == UINT64_MAX && c->start_step == 0) ||
+             cli_now() - c->last_ckpt_time >= (double)c->ckpt_seconds)) {
+            cli_progress_clear(&c->prog);
+            if (save_checkpoint(c, 0, step) != 0) {
+                c->failed = 1;
+                stop = 1;
+            }
         }
+        /* Distributed, every rank stops after the same step. */
+        return dist_any(stop || (c->r.steps && step >= c->r.steps));
     }
-    return c->r.steps && step >= c->r.steps;
 }
 
 static int on_epoch(uint64_t epoch, const gan_step_stats *m, void *user)
@@ -595,7 +607,7 @@ static int on_epoch(uint64_t epoch, const gan_step_stats *m, void *user)
             c->failed = 1;
     if (c->fid_every && (last || epoch % c->fid_every == 0) && log_fid(c, epoch, step) != 0)
         c->failed = 1;
-    return c->failed || stop_signal;
+    return dist_any(c->failed || stop_signal);
 }
 
 /* ---- the command: settings -> open -> fit -> finish, one cleanup ---- */
@@ -659,7 +671,8 @@ static int discriminator_input(const train_ctx *c, const cli_preset *p, int dims
 static int open_trainer(train_ctx *c, const train_args *a, const cli_preset *p)
 {
     if (!a->resume) {
-        train_clear_old_run(c->out);
+        if (dist_writer())
+            train_clear_old_run(c->out);
         return build_new(c, p) != 0 ? CLI_EXIT_RUNTIME : 0;
     }
     if (gan_trainer_load(&c->t, c->ds, c->ckpt) != GAN_OK)
@@ -697,6 +710,8 @@ static int open_fid(train_ctx *c, const train_args *a)
 static int open_logs(train_ctx *c, const train_args *a)
 {
     char path[RUN_PATH_MAX + 32];
+    if (!dist_writer())
+        return 0;
     if (cli_path(path, sizeof path, "%s/run.txt", c->out) != 0 || run_write(&c->r, path) != 0)
         return cli_error(CMD, "%s/run.txt: %s", c->out, strerror(errno));
     if (cli_path(path, sizeof path, "%s/log.csv", c->out) != 0 ||
@@ -721,7 +736,8 @@ static int train_open(train_ctx *c, const train_args *a)
         return rc;
     if (load_data(c, dims) != 0)
         return CLI_EXIT_RUNTIME;
-    if ((rc = train_prepare_out(c->out)) != 0 || (rc = open_trainer(c, a, p)) != 0)
+    if ((dist_writer() && (rc = train_prepare_out(c->out)) != 0) ||
+        (rc = open_trainer(c, a, p)) != 0)
         return rc;
     return open_logs(c, a);
 }
@@ -853,8 +869,11 @@ static int train_fit(train_ctx *c, const train_args *a)
     st = gan_trainer_fit(c->t, c->ds, c->remaining, on_step, on_epoch, c);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGUSR1, SIG_DFL);
     cli_progress_clear(&c->prog);
     if (st < 0) {
+        if (!dist_print_error()) /* rank 0 says it for every rank */
+            return CLI_EXIT_RUNTIME;
         cli_lib_error(CMD, "training");
         if (st == GAN_ENUMERIC)
             fprintf(stderr, "the last good weights are in %s/checkpoint.gan if a checkpoint was "
@@ -895,14 +914,22 @@ int cmd_train(int argc, char **argv)
 {
     train_args a;
     train_ctx c;
-    int rc;
+    int rc, distributed = dist_take_flag(&argc, argv);
     if ((rc = train_parse_args(argc, argv, &a)) != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
+    /* --distributed: MPI, one share of the ranks' cores each
+       (distributed.h; docs/distributed.md). */
+    if (distributed && (rc = dist_init()) != 0)
+        return rc;
+    if (distributed && !a.threads)
+        a.threads = dist_default_threads();
     memset(&c, 0, sizeof c);
     c.last_ckpt_step = c.last_sample_step = UINT64_MAX;
     rc = train_open(&c, &a);
     if (rc == 0)
         rc = plan_run(&c);
+    if ((rc = dist_agree_rc(rc)) == 0)
+        rc = dist_attach(c.t, c.ds);
     if (rc == 0 && run_complete(&c)) {
         rc = finish_complete(&c);
     } else if (rc == 0) {
@@ -910,11 +937,12 @@ int cmd_train(int argc, char **argv)
         if (rc == 0)
             rc = train_finish(&c);
         /* OUT/report.html (gan report); a failure to write it is reported
-           but does not fail the run, whose files are all saved. */
-        if (rc == CLI_EXIT_OK || rc == CLI_EXIT_INTERRUPTED)
+           but does not fail the run, whose files are all saved.
+           Distributed, rank 0 alone writes it. */
+        if ((rc == CLI_EXIT_OK || rc == CLI_EXIT_INTERRUPTED) && dist_writer())
             cli_report_write(CMD, c.out, NULL, a.quiet);
     }
     ctx_free(&c);
-    return rc;
+    return dist_finish(rc);
 }
 

@@ -244,6 +244,23 @@ class ImageReport(ctypes.Structure):
                 ("first_error", ctypes.c_char * 512), ("cache_note", ctypes.c_char * 512)]
 
 
+# gan_reducer_config: data-parallel training's callbacks (libgan.distributed
+# drives libgan_mpi, which fills it in C).
+REDUCE_START = ctypes.CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p)
+REDUCE_WAIT = ctypes.CFUNCTYPE(c_int, c_void_p)
+REDUCE_DOUBLES = ctypes.CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p)
+REDUCE_PROGRESS = ctypes.CFUNCTYPE(None, c_void_p)
+REDUCE_OUT_OF_STEP = ctypes.CFUNCTYPE(None, c_int, c_void_p)
+
+
+class ReducerConfig(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("rank", c_int), ("size", c_int),
+                ("sum_start", REDUCE_START), ("sum_wait", REDUCE_WAIT),
+                ("sum_doubles", REDUCE_DOUBLES), ("progress", REDUCE_PROGRESS),
+                ("out_of_step", REDUCE_OUT_OF_STEP), ("bucket_bytes", c_size_t),
+                ("user", c_void_p)]
+
+
 STEP_CALLBACK = ctypes.CFUNCTYPE(c_int, P(StepStats), c_uint64, c_void_p)
 EPOCH_CALLBACK = ctypes.CFUNCTYPE(c_int, c_uint64, P(StepStats), c_void_p)
 
@@ -275,6 +292,7 @@ _PROTOTYPES = [
     # errors and version
     ("gan_last_error", c_char_p, []),
     ("gan_clear_error", None, []),
+    ("gan_set_error", c_int, [c_int, c_char_p]),
     ("gan_status_str", c_char_p, [c_int]),
     ("gan_version", c_char_p, []),
     ("gan_version_number", ctypes.c_long, []),
@@ -402,6 +420,11 @@ _PROTOTYPES = [
     ("gan_trainer_get_config", STATUS, [trainer_p, P(TrainerConfig)]),
     ("gan_trainer_ema_generator", STATUS, [trainer_p, P(model_p)]),
     ("gan_trainer_set_seed", STATUS, [trainer_p, c_uint64]),
+    # data-parallel training (libgan.distributed)
+    ("gan_reducer_config_init", STATUS, [P(ReducerConfig), c_size_t]),
+    ("gan_trainer_set_reducer", STATUS, [trainer_p, P(ReducerConfig)]),
+    ("gan_trainer_fail_step", STATUS, [trainer_p, c_int]),
+    ("gan_dataset_set_shard", STATUS, [dataset_p, c_size_t, c_size_t]),
     ("gan_trainer_fit", STATUS,
      [trainer_p, dataset_p, c_uint64, STEP_CALLBACK, EPOCH_CALLBACK, c_void_p]),
     # model files and checkpoints
@@ -415,6 +438,7 @@ _PROTOTYPES = [
     ("gan_trainer_load", STATUS, [P(trainer_p), dataset_p, c_char_p]),
     ("gan_trainer_load_mem", STATUS, [P(trainer_p), dataset_p, c_void_p, c_size_t]),
     ("gan_trainer_restore", STATUS, [trainer_p, dataset_p, c_char_p]),
+    ("gan_trainer_restore_mem", STATUS, [trainer_p, dataset_p, c_void_p, c_size_t]),
     ("gan_trainer_models", STATUS,
      [trainer_p, P(model_p), P(model_p), P(optimizer_p), P(optimizer_p)]),
     ("gan_file_probe", STATUS, [c_char_p, P(c_int)]),

@@ -295,7 +295,12 @@ typedef enum gan_layer_kind {
     GAN_LAYER_STYLE_INPUT = 16,
     GAN_LAYER_ADAIN = 17,
     GAN_LAYER_NOISE_INJECTION = 18,
-    GAN_LAYER_UPSAMPLE = 19
+    GAN_LAYER_UPSAMPLE = 19,
+    GAN_LAYER_RESIDUAL_BEGIN = 20,
+    GAN_LAYER_RESIDUAL_ADD = 21,
+    GAN_LAYER_RESIDUAL_CONV = 22,
+    GAN_LAYER_AVGPOOL = 23,
+    GAN_LAYER_CLASS_AFFINE = 24
 } gan_layer_kind;
 
 /** Padding of convolutions; both follow Keras exactly. */
@@ -422,6 +427,65 @@ GAN_API gan_status gan_model_add_flatten(gan_model *model);
  * range, GAN_ESHAPE for a vector input or an output side over 2^24.
  */
 GAN_API gan_status gan_model_add_upsample(gan_model *model, int factor);
+
+/**
+ * Method of gan_model: average pooling of an image input (h, w, c) over
+ * non-overlapping f x f blocks, f in 1..64 dividing h and w, to
+ * (h / f, w / f, c) (Keras' AveragePooling2D with pool_size = strides = f):
+ * y[i, j] = the mean of x over the block (i f.., j f..); backward spreads
+ * dy / f^2 over the block.  No parameters; the same in training and
+ * inference.  The down-sampling of SN-ResNet discriminators.
+ * Gradient-checked; supported by the gradient penalties (it is linear).
+ * GAN_EINVAL for a factor out of range, GAN_ESHAPE for a vector input or
+ * a side that f does not divide.
+ */
+GAN_API gan_status gan_model_add_avgpool(gan_model *model, int factor);
+
+/**
+ * Method of gan_model: residual blocks, y = branch(s) + shortcut(s), built
+ * in the sequential model by bracketing the branch's layers.
+ *
+ *     gan_model_add_residual_begin(m);          // s = the current output
+ *     ... the branch: any layers (h, w, C) -> (H, W, F) ...
+ *     gan_model_add_residual_conv(m, 2, 1, 1);  // + up-sampled 1x1 conv of s
+ *
+ * gan_model_add_residual_begin opens a block on an image output (it passes
+ * it on unchanged and keeps it as the shortcut's input); blocks do not
+ * nest (GAN_EINVAL while one is open).  The block ends with one of:
+ *
+ * - gan_model_add_residual_add: y = x + R(s), the identity shortcut (the
+ *   branch keeps the channel count: C = F);
+ * - gan_model_add_residual_conv: y = x + R(s K + b), a 1x1 convolution
+ *   shortcut with kernel K (C, F) (conv2d's layout with a 1x1 kernel) and,
+ *   if use_bias is 1, bias b (F); it may be spectrally normalised.
+ *
+ * x is the branch's output and R resamples the shortcut to its resolution:
+ * nearest up-sampling by `up` (h up = H) or average pooling by `down`
+ * (h = H down); both 1: none.  up and down are in 1..8, at most one above
+ * 1.  The layer's output is (H, W, F).  Gradient-checked; supported by the
+ * gradient penalties (the shortcut is linear), spectral normalisation
+ * (residual_conv), EMA copies and samplers (each gan_sampler keeps its own
+ * copy of the shortcut: thread-safe).  GAN_EINVAL without an open block or
+ * for factors out of range, GAN_ESHAPE when the shortcut's shape does not
+ * match the branch's output.
+ */
+GAN_API gan_status gan_model_add_residual_begin(gan_model *model);
+GAN_API gan_status gan_model_add_residual_add(gan_model *model, int up, int down);
+GAN_API gan_status gan_model_add_residual_conv(gan_model *model, int up, int down, int use_bias);
+
+/**
+ * Method of gan_model: a per-class, per-channel affine map (channels last),
+ *     y[n, ..., c] = x[n, ..., c] (1 + G[y_n, c]) + B[y_n, c],
+ * with parameters G (n_classes, C) then B (n_classes, C), both starting at
+ * 0 (the identity).  After a batchnorm it makes the class-conditional
+ * batch normalisation of BigGAN-style generators (per-class gain and
+ * bias).  It makes the model conditional, as the class layers do: its
+ * forward needs the labels (gan_model_forward_labeled), n_classes in
+ * 1..65536 must agree with the model's other class layers.
+ * Gradient-checked; supported by the gradient penalties (linear for fixed
+ * labels).  GAN_EINVAL for n_classes out of range or disagreeing.
+ */
+GAN_API gan_status gan_model_add_class_affine(gan_model *model, int n_classes);
 
 /**
  * Method of gan_model: minibatch standard deviation (Karras et al. 2018), a
@@ -645,15 +709,15 @@ GAN_API gan_status gan_model_set_trainable(gan_model *model, size_t layer, int t
 /**
  * Method of gan_model: spectral normalisation (Miyato et al. 2018, as
  * PyTorch's torch.nn.utils.spectral_norm) of layer `layer`'s kernel, on
- * (1) or off (0), or of every dense, conv2d and conv2d_transpose layer when
- * layer == GAN_ALL_LAYERS.  The same as building the layer with the config's
+ * (1) or off (0), or of every dense, conv2d, conv2d_transpose and
+ * residual_conv layer when layer == GAN_ALL_LAYERS.  The same as building the layer with the config's
  * spectral_norm = 1.
  *
  * The layer then computes with W / sigma instead of its kernel W, sigma
  * being an estimate of W's largest singular value, W viewed as a matrix
  * with one row per output unit or filter (dense: units x in; conv2d:
  * filters x kh*kw*in_channels; conv2d_transpose: filters x
- * kh*kw*in_channels).  The bias is not normalised.  The estimate comes from
+ * kh*kw*in_channels; residual_conv's 1x1 shortcut: out x in channels).  The bias is not normalised.  The estimate comes from
  * a unit vector u (one value per output unit or filter) kept as the layer's
  * state, after its batchnorm-like "non-trainable" values: gan_model_get_state
  * returns it and checkpoints save it.  Each GAN_MODE_TRAIN forward performs
@@ -1744,6 +1808,35 @@ GAN_API gan_status gan_model_save_mem(const gan_model *model, void **buf, size_t
 GAN_API gan_status gan_model_load(gan_model **out, const char *path);
 GAN_API gan_status gan_model_load_mem(gan_model **out, const void *buf, size_t len);
 
+/**
+ * Method of gan_model: write the network as an ONNX model to path,
+ * atomically as gan_model_save (docs/embedding.md), for onnxruntime, Unity
+ * Sentis, Unreal NNE and the other ONNX runtimes.  The inference
+ * computation only: batchnorm with its running statistics, dropout as the
+ * identity, spectrally normalised kernels already divided by sigma, noise
+ * injection with the fixed noise map libgan's inference uses (not a graph
+ * input), so a runtime gives the images gan_sampler gives for the same
+ * latent vectors and labels (to float rounding).
+ *
+ * The graph: ONNX IR version 7, opset 13.  Inputs "latent" (N, D) float (or
+ * "input" (N, H, W, C) for a model whose input is an image) and, for a
+ * conditional model, "labels" (N) int64 (0..classes-1); output "image" (N,
+ * H, W, C) float (or "output" (N, D)): NHWC like libgan, N symbolic.
+ * The same model gives the same bytes.
+ *
+ * GAN_EUNSUPPORTED naming the layer and its index for a kind with no ONNX
+ * form (minibatch_stddev, minibatch_discrimination, class_projection: the
+ * discriminator layers); GAN_ESTATE for a model without layers; GAN_EIO as
+ * gan_model_save, leaving any existing file at path unchanged; GAN_ENOMEM.
+ */
+GAN_API gan_status gan_model_export_onnx(const gan_model *model, const char *path);
+
+/**
+ * The same into a buffer the library allocates: *buf (free it with
+ * gan_free()) and its length *len.
+ */
+GAN_API gan_status gan_model_export_onnx_mem(const gan_model *model, void **buf, size_t *len);
+
 /** Free memory the library returned (gan_model_save_mem, ...).  NULL is a no-op. */
 GAN_API void gan_free(void *p);
 
@@ -2094,6 +2187,25 @@ GAN_API gan_status gan_inception_score(const float *probs, size_t probs_count, s
                                        int splits, double *mean, double *std);
 
 /**
+ * Improved precision and recall (Kynkaanniemi et al. 2019) of a generated
+ * set against a real one, on feature vectors (e.g. gan_metrics_features of
+ * the FID classifier): real is n_real rows of dim floats (real_count =
+ * n_real * dim), fake n_fake rows.  Each set's manifold is the union of
+ * balls around its points, of radius the distance to the point's k-th
+ * nearest neighbour in its own set (the paper uses k = 3);
+ * *precision = the share of generated points inside the real manifold
+ * (quality), *recall = the share of real points inside the generated
+ * manifold (coverage).  Either pointer may be NULL.  Costs
+ * O((n_real + n_fake)^2 dim) time, O(256 (n_real + n_fake)) memory.
+ * GAN_EINVAL (NULL sets, k outside 1..1024 or not below both counts, dim
+ * outside 1..65536), GAN_ESHAPE (counts), GAN_ENUMERIC (a value not
+ * finite), GAN_ENOMEM.
+ */
+GAN_API gan_status gan_precision_recall(const float *real, size_t real_count, size_t n_real,
+                                        const float *fake, size_t fake_count, size_t n_fake,
+                                        size_t dim, int k, double *precision, double *recall);
+
+/**
  * gan_metrics runs a feature network over images and feeds gan_fid_stats
  * and class probabilities.  Opaque.  It borrows the network and runs it in
  * the network's own buffers (inference mode), so while a gan_metrics is in
@@ -2219,7 +2331,28 @@ typedef enum gan_preset {
        have no bias; AdaIN epsilon 1e-5; all same padding.  Trained with
        GAN_PRESET_WGAN_CRITIC and the WGAN-GP penalty (examples/style_gan.c,
        gan train --preset style). */
-    GAN_PRESET_STYLE_GENERATOR = 9
+    GAN_PRESET_STYLE_GENERATOR = 9,
+    /* Not from the notebooks: an SN-ResNet-style pair for 28x28x1 (Miyato
+       et al. 2018's ResNet networks, scaled down).  Generator: noise 128 ->
+       Dense 7*7*64, Reshape; two up blocks (64 then 32 channels) of
+       residual_begin, BN, ReLU, upsample x2, Conv2D 3x3, BN, ReLU, Conv2D
+       3x3, residual_conv (up 2); then BN, ReLU, Conv2D 1 (3x3) + tanh.
+       All convolutions 3x3 (shortcuts 1x1), same padding, with bias. */
+    GAN_PRESET_RESNET_GENERATOR = 10,
+    /* Discriminator, input 28x28x1: residual blocks of two Conv2D 3x3 with
+       ReLUs: 32 channels with average pooling 2 (the first block without
+       the leading ReLU), 64 with pooling 2 (both with 1x1-conv shortcuts
+       pooled by 2), 64 at 7x7 (identity shortcut); ReLU, global average
+       pooling (avgpool 7), Flatten, Dense 1.  Trained with spectral
+       normalisation of every kernel (gan train --preset sngan-resnet). */
+    GAN_PRESET_RESNET_DISCRIMINATOR = 11,
+    /* The conditional pair on Fashion-MNIST's 10 classes, BigGAN-style:
+       the ResNet generator with class-conditional batchnorm (every
+       batchnorm followed by a class_affine over 10 classes: per-class gain
+       and bias), and the ResNet discriminator with a class projection over
+       10 classes instead of its Dense 1 (gan train --preset cgan-resnet). */
+    GAN_PRESET_RESNET_CGAN_GENERATOR = 12,
+    GAN_PRESET_RESNET_CGAN_DISCRIMINATOR = 13
 } gan_preset;
 
 /**

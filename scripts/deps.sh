@@ -36,7 +36,15 @@ packages=(
   # data-parallel training over MPI (libgan_mpi, docs/distributed.md) and its
   # tests: Open MPI, its headers, mpi4py for the Python bindings
   openmpi-bin libopenmpi-dev python3-mpi4py
+  # ONNX export (issue 20): onnx.checker, and node for onnxruntime-node,
+  # which scripts/onnxruntime.sh installs from npm after the apt packages
+  python3-onnx nodejs
 )
+# npm: Debian's package, unless the installed node brings its own (NodeSource's
+# nodejs does, and conflicts with Debian's npm).
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
+fi
 
 # Optional, never in CI's test path: PyTorch for bench/compare.sh (issue 9),
 # about 1 GB installed.  Only with GAN_DEPS_BENCH=1.
@@ -53,9 +61,14 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# After the apt packages, always: the ONNX export's runtime check,
+# onnxruntime-node from npm into a cache directory (idempotent, quick when
+# present).
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 if ((${#missing[@]} == 0)); then
   echo "deps: all ${#packages[@]} packages already installed"
-  exit 0
+  exec bash "$here/onnxruntime.sh"
 fi
 
 sudo=()
@@ -82,3 +95,4 @@ if ! "${sudo[@]}" apt-get "${apt_opts[@]}" update >>"$log" 2>&1 ||
   exit 1
 fi
 echo "deps: done in $((SECONDS - start)) s"
+exec bash "$here/onnxruntime.sh"

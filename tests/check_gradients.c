@@ -142,6 +142,48 @@ static gan_model *upsample(int factor)
     return m;
 }
 
+/* Average pooling by `factor` of a 4x6x2 image. */
+static gan_model *avgpool(int factor)
+{
+    gan_model *m = tu_model(3, 4, 6, 2);
+    ck_assert_int_eq(gan_model_add_avgpool(m, factor), GAN_OK);
+    return m;
+}
+
+/* A residual block (arg 0: identity shortcut; 1: 1x1-conv shortcut, with
+   up-sampling; 2: 1x1-conv shortcut with pooling) around a convolution. */
+static gan_model *residual(int arg)
+{
+    gan_model *m = tu_model(3, 4, 4, 2);
+    ck_assert_int_eq(gan_model_add_residual_begin(m), GAN_OK);
+    if (arg == 1)
+        ck_assert_int_eq(gan_model_add_upsample(m, 2), GAN_OK);
+    tu_add_conv(m, 0, arg == 0 ? 2 : 3, 3, 1);
+    if (arg == 2)
+        ck_assert_int_eq(gan_model_add_avgpool(m, 2), GAN_OK);
+    if (arg == 0)
+        ck_assert_int_eq(gan_model_add_residual_add(m, 1, 1), GAN_OK);
+    else
+        ck_assert_int_eq(gan_model_add_residual_conv(m, arg == 1 ? 2 : 1, arg == 2 ? 2 : 1, 1),
+                         GAN_OK);
+    tu_randomize_params(m, 23 + (uint64_t)arg, 0.5f);
+    return m;
+}
+
+/* Class-conditional affine map (nn/layers/class_affine.c) after a
+   convolution (arg 0: image) or a dense layer (arg 1: vector), 3 classes. */
+static gan_model *class_affine(int arg)
+{
+    gan_model *m = arg == 0 ? tu_model(3, 3, 2, 2) : tu_model(1, 4, 0, 0);
+    if (arg == 0)
+        tu_add_conv(m, 0, 3, 3, 1);
+    else
+        tu_add_dense(m, 5, 1);
+    ck_assert_int_eq(gan_model_add_class_affine(m, 3), GAN_OK);
+    tu_randomize_params(m, 29 + (uint64_t)arg, 0.5f);
+    return m;
+}
+
 /* arg: the activation's gan_layer_kind. */
 static gan_status add_leaky_relu(gan_model *m) { return gan_model_add_leaky_relu(m, 0.2f); }
 
@@ -308,6 +350,17 @@ static const tu_grad_case grad_cases[] = {
     {"dropout, inference", dropout_only, 0, .batch = 2, INFER, .input_seed = 43, TU_GRAD_TOL},
     {"upsample x2", upsample, 2, .batch = 2, TRAIN, .input_seed = 61, TU_GRAD_TOL},
     {"upsample x3", upsample, 3, .batch = 1, INFER, .input_seed = 62, TU_GRAD_TOL},
+    {"avgpool x2", avgpool, 2, .batch = 2, TRAIN, .input_seed = 63, TU_GRAD_TOL},
+    {"avgpool x1", avgpool, 1, .batch = 1, INFER, .input_seed = 64, TU_GRAD_TOL},
+    {"residual, identity", residual, 0, .batch = 2, TRAIN, .input_seed = 65, TU_GRAD_TOL},
+    {"residual, conv shortcut, up", residual, 1, .batch = 2, TRAIN, .input_seed = 66,
+     TU_GRAD_TOL},
+    {"residual, conv shortcut, down", residual, 2, .batch = 2, INFER, .input_seed = 67,
+     TU_GRAD_TOL},
+    {"class_affine, image", class_affine, 0, .batch = 4, TRAIN, .input_seed = 68, .classes = 3,
+     .label_seed = 5, TU_GRAD_TOL},
+    {"class_affine, vector", class_affine, 1, .batch = 5, INFER, .input_seed = 69, .classes = 3,
+     .label_seed = 6, TU_GRAD_TOL},
     {"reshape", reshape_only, 0, .batch = 2, TRAIN, .input_seed = 44, TU_GRAD_TOL},
     {"dense -> reshape -> conv2d_transpose", dense_reshape_conv, 0, .batch = 2, TRAIN,
      .input_seed = 46, TU_GRAD_TOL},

@@ -100,6 +100,57 @@ static const layer_spec wgan_c[] = {
     V(GAN_LAYER_FLATTEN, 6272), V(GAN_LAYER_DENSE, 1),
 };
 
+/* The SN-ResNet pair: residual blocks (begin ... residual_conv/add). */
+#define RES_G_BODY                                                                          \
+    V(GAN_LAYER_DENSE, 3136), I(GAN_LAYER_RESHAPE, 7, 7, 64),                               \
+    I(GAN_LAYER_RESIDUAL_BEGIN, 7, 7, 64), I(GAN_LAYER_BATCHNORM, 7, 7, 64),                \
+    I(GAN_LAYER_RELU, 7, 7, 64), I(GAN_LAYER_UPSAMPLE, 14, 14, 64),                         \
+    I(GAN_LAYER_CONV2D, 14, 14, 64), I(GAN_LAYER_BATCHNORM, 14, 14, 64),                    \
+    I(GAN_LAYER_RELU, 14, 14, 64), I(GAN_LAYER_CONV2D, 14, 14, 64),                         \
+    I(GAN_LAYER_RESIDUAL_CONV, 14, 14, 64),                                                 \
+    I(GAN_LAYER_RESIDUAL_BEGIN, 14, 14, 64), I(GAN_LAYER_BATCHNORM, 14, 14, 64),            \
+    I(GAN_LAYER_RELU, 14, 14, 64), I(GAN_LAYER_UPSAMPLE, 28, 28, 64),                       \
+    I(GAN_LAYER_CONV2D, 28, 28, 32), I(GAN_LAYER_BATCHNORM, 28, 28, 32),                    \
+    I(GAN_LAYER_RELU, 28, 28, 32), I(GAN_LAYER_CONV2D, 28, 28, 32),                         \
+    I(GAN_LAYER_RESIDUAL_CONV, 28, 28, 32),                                                 \
+    I(GAN_LAYER_BATCHNORM, 28, 28, 32), I(GAN_LAYER_RELU, 28, 28, 32),                      \
+    I(GAN_LAYER_CONV2D, 28, 28, 1), I(GAN_LAYER_TANH, 28, 28, 1)
+#define RES_D_BODY                                                                          \
+    I(GAN_LAYER_RESIDUAL_BEGIN, 28, 28, 1), I(GAN_LAYER_CONV2D, 28, 28, 32),                \
+    I(GAN_LAYER_RELU, 28, 28, 32), I(GAN_LAYER_CONV2D, 28, 28, 32),                         \
+    I(GAN_LAYER_AVGPOOL, 14, 14, 32), I(GAN_LAYER_RESIDUAL_CONV, 14, 14, 32),               \
+    I(GAN_LAYER_RESIDUAL_BEGIN, 14, 14, 32), I(GAN_LAYER_RELU, 14, 14, 32),                 \
+    I(GAN_LAYER_CONV2D, 14, 14, 64), I(GAN_LAYER_RELU, 14, 14, 64),                         \
+    I(GAN_LAYER_CONV2D, 14, 14, 64), I(GAN_LAYER_AVGPOOL, 7, 7, 64),                        \
+    I(GAN_LAYER_RESIDUAL_CONV, 7, 7, 64),                                                   \
+    I(GAN_LAYER_RESIDUAL_BEGIN, 7, 7, 64), I(GAN_LAYER_RELU, 7, 7, 64),                     \
+    I(GAN_LAYER_CONV2D, 7, 7, 64), I(GAN_LAYER_RELU, 7, 7, 64),                             \
+    I(GAN_LAYER_CONV2D, 7, 7, 64), I(GAN_LAYER_RESIDUAL_ADD, 7, 7, 64),                     \
+    I(GAN_LAYER_RELU, 7, 7, 64), I(GAN_LAYER_AVGPOOL, 1, 1, 64), V(GAN_LAYER_FLATTEN, 64)
+static const layer_spec resnet_g[] = {RES_G_BODY};
+static const layer_spec resnet_d[] = {RES_D_BODY, V(GAN_LAYER_DENSE, 1)};
+static const layer_spec resnet_cg[] = {
+    V(GAN_LAYER_DENSE, 3136), I(GAN_LAYER_RESHAPE, 7, 7, 64),
+    I(GAN_LAYER_RESIDUAL_BEGIN, 7, 7, 64), I(GAN_LAYER_BATCHNORM, 7, 7, 64),
+    I(GAN_LAYER_CLASS_AFFINE, 7, 7, 64),
+    I(GAN_LAYER_RELU, 7, 7, 64), I(GAN_LAYER_UPSAMPLE, 14, 14, 64),
+    I(GAN_LAYER_CONV2D, 14, 14, 64), I(GAN_LAYER_BATCHNORM, 14, 14, 64),
+    I(GAN_LAYER_CLASS_AFFINE, 14, 14, 64),
+    I(GAN_LAYER_RELU, 14, 14, 64), I(GAN_LAYER_CONV2D, 14, 14, 64),
+    I(GAN_LAYER_RESIDUAL_CONV, 14, 14, 64),
+    I(GAN_LAYER_RESIDUAL_BEGIN, 14, 14, 64), I(GAN_LAYER_BATCHNORM, 14, 14, 64),
+    I(GAN_LAYER_CLASS_AFFINE, 14, 14, 64),
+    I(GAN_LAYER_RELU, 14, 14, 64), I(GAN_LAYER_UPSAMPLE, 28, 28, 64),
+    I(GAN_LAYER_CONV2D, 28, 28, 32), I(GAN_LAYER_BATCHNORM, 28, 28, 32),
+    I(GAN_LAYER_CLASS_AFFINE, 28, 28, 32),
+    I(GAN_LAYER_RELU, 28, 28, 32), I(GAN_LAYER_CONV2D, 28, 28, 32),
+    I(GAN_LAYER_RESIDUAL_CONV, 28, 28, 32),
+    I(GAN_LAYER_BATCHNORM, 28, 28, 32), I(GAN_LAYER_CLASS_AFFINE, 28, 28, 32),
+    I(GAN_LAYER_RELU, 28, 28, 32),
+    I(GAN_LAYER_CONV2D, 28, 28, 1), I(GAN_LAYER_TANH, 28, 28, 1),
+};
+static const layer_spec resnet_cd[] = {RES_D_BODY, V(GAN_LAYER_CLASS_PROJECTION, 1)};
+
 typedef struct preset_spec {
     gan_preset id;
     const char *name;
@@ -132,6 +183,17 @@ typedef struct preset_spec {
  *   33,024; constant 7*7*128 = 6,272; adain(C) 128*2C + 2C: 33,024 twice,
  *   16,512, 8,256; conv 3*3*128*128 = 147,456; deconv 5*5*64*128 = 204,800,
  *   5*5*32*64 = 51,200; conv 3*3*32+1 = 289.  Total 546,785, all trainable.
+ * ResNet G: dense 128*3136+3136 = 404,544; block 64: BN 256, conv
+ *   3*3*64*64+64 = 36,928 twice, BN 256, 1x1 shortcut 64*64+64 = 4,160
+ *   (78,528); block 32: BN 256, conv 3*3*64*32+32 = 18,464, BN 128, conv
+ *   3*3*32*32+32 = 9,248, shortcut 64*32+32 = 2,080 (30,176); BN 128, conv
+ *   3*3*32+1 = 289.  Total 513,665, non-trainable 2*(64+64+64+32+32) = 512.
+ *   Conditional: a class_affine of 2*10*C after each of the five
+ *   batchnorms, 2*10*(64+64+64+32+32) = 5,120: 518,785.
+ * ResNet D: conv 3*3*1*32+32 = 320, 3*3*32*32+32 = 9,248, shortcut 1*32+32
+ *   = 64; conv 3*3*32*64+64 = 18,496, 3*3*64*64+64 = 36,928, shortcut
+ *   32*64+64 = 2,112; 2 x 36,928; dense 65.  Total 141,089.  Conditional:
+ *   a projection 64 + 10*64 + 1 = 705 instead of the dense: 141,729.
  */
 static const preset_spec presets[] = {
     {GAN_PRESET_DCGAN_CIFAR10_GENERATOR, "dcgan-cifar10-generator", 128, V(0, 128), cifar_g,
@@ -148,6 +210,14 @@ static const preset_spec presets[] = {
      sizeof wgan_c / sizeof wgan_c[0], 212865, 212865},
     {GAN_PRESET_STYLE_GENERATOR, "style-generator", 100, V(0, 100), style_g,
      sizeof style_g / sizeof style_g[0], 546785, 546785},
+    {GAN_PRESET_RESNET_GENERATOR, "resnet-generator", 128, V(0, 128), resnet_g,
+     sizeof resnet_g / sizeof resnet_g[0], 513665, 513153},
+    {GAN_PRESET_RESNET_DISCRIMINATOR, "resnet-discriminator", 0, I(0, 28, 28, 1), resnet_d,
+     sizeof resnet_d / sizeof resnet_d[0], 141089, 141089},
+    {GAN_PRESET_RESNET_CGAN_GENERATOR, "resnet-cgan-generator", 128, V(0, 128), resnet_cg,
+     sizeof resnet_cg / sizeof resnet_cg[0], 518785, 518273},
+    {GAN_PRESET_RESNET_CGAN_DISCRIMINATOR, "resnet-cgan-discriminator", 0, I(0, 28, 28, 1),
+     resnet_cd, sizeof resnet_cd / sizeof resnet_cd[0], 141729, 141729},
 };
 #define N_PRESETS (sizeof presets / sizeof presets[0])
 
@@ -1143,6 +1213,14 @@ static gan_status build_all_kinds(gan_model **out)
         (st = gan_model_add_reshape(m, 3, shp)) != GAN_OK ||
         (st = gan_model_add_conv2d_transpose(m, &cc)) != GAN_OK ||
         (st = gan_model_add_tanh(m)) != GAN_OK ||
+        (st = gan_model_add_residual_begin(m)) != GAN_OK ||
+        (st = gan_model_add_upsample(m, 2)) != GAN_OK ||
+        (st = gan_model_add_avgpool(m, 2)) != GAN_OK ||
+        (st = gan_model_add_residual_add(m, 1, 1)) != GAN_OK ||
+        (st = gan_model_add_residual_begin(m)) != GAN_OK ||
+        (st = gan_model_add_avgpool(m, 2)) != GAN_OK ||
+        (st = gan_model_add_residual_conv(m, 1, 2, 1)) != GAN_OK ||
+        (st = gan_model_add_upsample(m, 2)) != GAN_OK ||
         (st = gan_model_add_conv2d(m, &cc)) != GAN_OK ||
         (st = gan_model_add_leaky_relu(m, 0.3f)) != GAN_OK ||
         (st = gan_model_add_dropout(m, 0.3f)) != GAN_OK ||

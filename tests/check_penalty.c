@@ -258,6 +258,58 @@ static gan_model *upsample_critic(int arg)
     return m;
 }
 
+/* Residual blocks (nn/layers/residual.c) and average pooling: a down
+   block with a 1x1-conv shortcut and pooling in both paths, then an
+   identity block, leaky ReLUs in place over the blocks' ends.  The
+   shortcut's tangent and gradient take the path around the branch. */
+static gan_model *residual_critic(int arg)
+{
+    gan_model *m = tu_model(3, 4, 4, 2);
+    gan_conv2d_config c;
+    (void)arg;
+    OK(GAN_CONV2D_CONFIG_INIT(&c));
+    c.filters = 2;
+    c.kernel_h = c.kernel_w = 3;
+    c.padding = GAN_PADDING_SAME;
+    OK(gan_model_add_conv2d(m, &c));
+    OK(gan_model_add_residual_begin(m));
+    OK(gan_model_add_leaky_relu(m, 0.2f));
+    c.filters = 3;
+    OK(gan_model_add_conv2d(m, &c));
+    OK(gan_model_add_avgpool(m, 2));
+    OK(gan_model_add_residual_conv(m, 1, 2, 1));
+    OK(gan_model_add_leaky_relu(m, 0.2f));
+    OK(gan_model_add_residual_begin(m));
+    OK(gan_model_add_conv2d(m, &c));
+    OK(gan_model_add_relu(m));
+    OK(gan_model_add_residual_add(m, 1, 1));
+    OK(gan_model_add_flatten(m));
+    tu_add_dense(m, 1, 1);
+    OK(gan_model_init_params(m, 19));
+    return m;
+}
+
+/* Class-conditional affine maps (nn/layers/class_affine.c) inside a
+   conditional critic with a projection head. */
+static gan_model *class_affine_critic(int arg)
+{
+    gan_model *m = tu_model(3, 3, 3, 2);
+    gan_conv2d_config c;
+    (void)arg;
+    OK(GAN_CONV2D_CONFIG_INIT(&c));
+    c.filters = 3;
+    c.kernel_h = c.kernel_w = 2;
+    c.padding = GAN_PADDING_SAME;
+    OK(gan_model_add_conv2d(m, &c));
+    OK(gan_model_add_class_affine(m, 3));
+    OK(gan_model_add_leaky_relu(m, 0.2f));
+    OK(gan_model_add_flatten(m));
+    OK(gan_model_add_class_projection(m, 3));
+    OK(gan_model_init_params(m, 23));
+    tu_randomize_params(m, 24, 0.5f);
+    return m;
+}
+
 #define TOL .eps = 2e-3f, .atol = 2e-3, .rtol = 2e-2, .max_skip_frac = 0.15
 
 static const critic_case critic_cases[] = {
@@ -285,6 +337,14 @@ static const critic_case critic_cases[] = {
     /* Layer kinds added since (docs/layers.md). */
     {"WGAN-GP, upsample", upsample_critic, 0, .batch = 2, TOL},
     {"R1, upsample", upsample_critic, 0, .batch = 2, .r1 = 1, TOL},
+    {"WGAN-GP, class_affine", class_affine_critic, 0, .batch = 3, .labelled = 1, TOL},
+    {"R1, class_affine", class_affine_critic, 0, .batch = 3, .r1 = 1, .labelled = 1, TOL},
+    {"WGAN-GP, residual blocks + avgpool", residual_critic, 0, .batch = 2, TOL},
+    {"R1, residual blocks + avgpool", residual_critic, 0, .batch = 2, .r1 = 1, TOL},
+    {"WGAN-GP, residual blocks, spectral norm", residual_critic, 0, .batch = 2,
+     .spectral_norm = 1, TOL},
+    {"R1, residual blocks, spectral norm", residual_critic, 0, .batch = 3, .r1 = 1,
+     .spectral_norm = 1, TOL},
 };
 #define N_CRITIC_CASES (sizeof critic_cases / sizeof critic_cases[0])
 

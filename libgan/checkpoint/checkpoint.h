@@ -43,10 +43,15 @@ typedef struct gan__ckpt {
 uint32_t gan__model_flags(const gan_model *m);
 
 gan_status gan__load_model_slot(const gan__container *c, uint32_t slot, gan_model **out);
-/* The two halves of gan__load_model_slot: the layers with counts only (no
-   arenas), then the weights (sizes checked, streams verified, arenas
-   allocated and filled; on error *m is freed and NULL). */
+/* The three steps of gan__load_model_slot: the layers with counts only (no
+   arenas); the parameter and state sections checked without allocating
+   (declared sizes against the counts, then streamed: size, CRC32, finite
+   values, the layers' state checks such as batchnorm variances >= 0);
+   then the arenas allocated and filled (on error *m is freed and NULL).
+   A checkpoint reader checks everything in the file before the third
+   step of either model, so a file it refuses allocates nothing large. */
 gan_status gan__load_model_arch(const gan__container *c, uint32_t slot, gan_model **out);
+gan_status gan__check_model_weights(const gan__container *c, uint32_t slot, const gan_model *m);
 gan_status gan__load_model_weights(const gan__container *c, uint32_t slot, gan_model **m);
 
 gan_status gan__encode_model(gan__wbuf *file, const gan_model *m, uint32_t slot);

@@ -166,32 +166,58 @@ static gan_status check_float_section(const gan__container *c, uint32_t type, ui
     return GAN_OK;
 }
 
-/* Parameters and state (batchnorm statistics, spectral normalisation u) of
-   model slot `slot` into m, whose layers were appended with defer_arenas:
-   the sections' declared sizes are compared with the architecture's counts,
-   then the streams are verified (size, CRC32, finite values) in 64 KiB
-   chunks, and only then are the arenas allocated and filled. */
-static gan_status decode_weights(const gan__container *c, uint32_t slot, gan_model *m)
+/* A state section's bytes as they stream, to the layers' state checks. */
+static gan_status state_chunk(void *ctx, size_t off, const unsigned char *p, size_t n)
+{
+    float v[1024];
+    gan_status st;
+    for (size_t i = 0; i + 4 <= n;) {
+        size_t k = (n - i) / 4 < 1024 ? (n - i) / 4 : 1024;
+        memcpy(v, p + i, k * 4);
+        gan__floats_from_le(v, k);
+        if ((st = gan__state_check_part(ctx, (off + i) / 4, v, k)) != GAN_OK)
+            return st;
+        i += k * 4;
+    }
+    return GAN_OK;
+}
+
+gan_status gan__check_model_weights(const gan__container *c, uint32_t slot, const gan_model *m)
 {
     const gan__section *ps, *ss;
+    gan__state_check sc;
     gan_status st;
     if ((st = check_float_section(c, GAN__SEC_PARAMS, slot, m->n_params, &ps)) != GAN_OK ||
         (st = check_float_section(c, GAN__SEC_STATE, slot, m->n_state, &ss)) != GAN_OK ||
-        (st = gan__verify_section(c, ps, 0)) != GAN_OK || (st = gan__verify_section(c, ss, 0)) != GAN_OK ||
-        (st = gan__model_alloc_arenas(m)) != GAN_OK ||
+        (st = gan__verify_section(c, ps, 0)) != GAN_OK)
+        return st;
+    gan__state_check_begin(&sc, m);
+    if ((st = gan__verify_section_with(c, ss, 0, state_chunk, &sc)) == GAN_OK)
+        st = gan__state_check_end(&sc);
+    if (st == GAN_EINVAL) {   /* a layer's check: the message names the layer */
+        gan__err_prefix("%s: %s%s", c->name, slot ? "discriminator " : "", "state");
+        st = GAN_EFORMAT;
+    }
+    return st;
+}
+
+/* Parameters and state of model slot `slot` into m, whose layers were
+   appended with defer_arenas and whose sections gan__check_model_weights
+   accepted: only now are the arenas allocated and filled. */
+static gan_status decode_weights(const gan__container *c, uint32_t slot, gan_model *m)
+{
+    const gan__section *ps = gan__find_section(c, GAN__SEC_PARAMS, slot),
+                       *ss = gan__find_section(c, GAN__SEC_STATE, slot);
+    gan_status st;
+    if (!ps || !ss || ps->raw_len != m->n_params * 4 || ss->raw_len != m->n_state * 4)
+        return gan__err(GAN_EFORMAT, "%s: the parameter and state sections were not checked", c->name);
+    if ((st = gan__model_alloc_arenas(m)) != GAN_OK ||
         (st = gan__inflate_split(c, ps, NULL, 0, (unsigned char *)m->params)) != GAN_OK ||
         (st = gan__inflate_split(c, ss, NULL, 0, (unsigned char *)m->state)) != GAN_OK)
         return st;
     gan__floats_from_le(m->params, m->n_params);
     gan__floats_from_le(m->state, m->n_state);
-    for (size_t i = 0; st == GAN_OK && i < m->n_layers; i++) {
-        const gan__layer *l = &m->layers[i];
-        if (l->n_state && gan__check_state(l, m->state + l->state_off) != GAN_OK) {
-            gan__err_prefix("%s: layer %zu", c->name, i);
-            st = GAN_EFORMAT;
-        }
-    }
-    return st;
+    return GAN_OK;
 }
 
 /*
@@ -290,6 +316,11 @@ gan_status gan__load_model_slot(const gan__container *c, uint32_t slot, gan_mode
     gan_status st;
     if ((st = gan__load_model_arch(c, slot, out)) != GAN_OK)
         return st;
+    if ((st = gan__check_model_weights(c, slot, *out)) != GAN_OK) {
+        gan_model_free(*out);
+        *out = NULL;
+        return st;
+    }
     return gan__load_model_weights(c, slot, out);
 }
 

@@ -65,41 +65,33 @@ static gan_status encode_optimizer(gan__wbuf *file, const gan_optimizer *o, uint
 
 
 /* The optimizer section: a 52-byte record, then n state floats, n being
-   0, n_params or 2 n_params.  The declared size is checked against those
-   before inflating, the stream verified (size, CRC32, finite state) before
-   the state is allocated. */
+   0, n_params or 2 n_params as the record's kind and momentum say.
+   check_optimizer decodes the record and checks everything (the declared
+   size first, then, streaming: the record as gan_optimizer_create would,
+   the state count, finite state, second moments >= 0, the CRC32) without
+   allocating; load_optimizer then allocates the state and fills it. */
 #define OPT_HEAD 52u
-static gan_status decode_optimizer(const gan__container *c, uint32_t slot, size_t n_params, gan__opt_rec *o)
-{
+
+typedef struct opt_check {
+    const gan__container *c;
+    uint32_t slot;
+    size_t n_params, n;        /* n: state floats the declared size holds */
     unsigned char head[OPT_HEAD];
-    const gan__section *s = gan__find_section(c, GAN__SEC_OPTIM, slot);
+    int have_head;
+    size_t v_from;             /* first second-moment index, SIZE_MAX: none */
+    gan__opt_rec *o;
+} opt_check;
+
+static gan_status opt_decode_head(opt_check *k)
+{
+    gan__opt_rec *o = k->o;
     gan__rbuf r;
     gan_status st;
-    size_t n;
-    memset(o, 0, sizeof *o);
-    if (!s)
-        return gan__err(GAN_EFORMAT, "%s: the optimizer section%s is missing", c->name,
-                        slot ? " of the discriminator" : "");
-    n = s->raw_len >= OPT_HEAD ? (s->raw_len - OPT_HEAD) / 4 : 0;
-    if (s->raw_len < OPT_HEAD || (s->raw_len - OPT_HEAD) % 4 != 0 ||
-        (n != 0 && n != n_params && n != 2 * n_params))
-        return gan__err(GAN_EFORMAT, "%s: optimizer %u section has %zu bytes; the model's %zu parameters "
-                        "need %u + 4 x 0, %zu or %zu", c->name, slot, s->raw_len, n_params, OPT_HEAD,
-                        n_params, 2 * n_params);
-    if ((st = gan__verify_section(c, s, OPT_HEAD)) != GAN_OK)
-        return st;
-    if (n && !(o->state = gan__malloc(n * sizeof(float))))
-        return gan__err(GAN_ENOMEM, "%s: out of memory for optimizer state", c->name);
-    if ((st = gan__inflate_split(c, s, head, OPT_HEAD, (unsigned char *)o->state)) != GAN_OK) {
-        gan__free(o->state);
-        o->state = NULL;
-        return st;
-    }
-    gan__floats_from_le(o->state, n);
-    r.p = head;
+    char func[64];
+    r.p = k->head;
     r.len = OPT_HEAD;
     r.off = 0;
-    r.name = c->name;
+    r.name = k->c->name;
     r.what = gan__sec_names[GAN__SEC_OPTIM];
     r.st = GAN_OK;
     gan_optimizer_config_init(&o->cfg, sizeof o->cfg);
@@ -114,15 +106,92 @@ static gan_status decode_optimizer(const gan__container *c, uint32_t slot, size_
     o->cfg.weight_decay = gan__rb_f32(&r);
     o->step = gan__rb_u64(&r);
     o->n = gan__rb_u64(&r);
-    if (r.st == GAN_OK && o->n != n)
-        r.st = gan__err(GAN_EFORMAT, "%s: optimizer %u holds %llu state values in %zu bytes", c->name,
-                        slot, (unsigned long long)o->n, s->raw_len);
-    st = gan__rb_end(&r);
-    if (st != GAN_OK) {
+    if ((st = gan__rb_end(&r)) != GAN_OK)
+        return st;
+    snprintf(func, sizeof func, "%s: optimizer %u", k->c->name, k->slot);
+    if ((st = gan__optimizer_check_config(&o->cfg, func)) != GAN_OK)
+        return GAN_EFORMAT;
+    if (o->n != k->n || k->n != gan__optimizer_slots(&o->cfg) * k->n_params)
+        return gan__err(GAN_EFORMAT, "%s: optimizer %u (%s) of a model with %zu parameters holds %llu "
+                        "state values in a section of %zu (expected %zu)", k->c->name, k->slot,
+                        o->cfg.kind == GAN_OPTIM_ADAM ? "adam" : o->cfg.kind == GAN_OPTIM_RMSPROP ?
+                        "rmsprop" : "sgd", k->n_params, (unsigned long long)o->n, k->n,
+                        gan__optimizer_slots(&o->cfg) * k->n_params);
+    /* Adam's v follows m; RMSprop's one array is its mean square. */
+    k->v_from = o->cfg.kind == GAN_OPTIM_ADAM ? k->n_params : o->cfg.kind == GAN_OPTIM_RMSPROP ? 0 : SIZE_MAX;
+    return GAN_OK;
+}
+
+static gan_status opt_chunk(void *ctx, size_t off, const unsigned char *p, size_t n)
+{
+    opt_check *k = ctx;
+    gan_status st;
+    for (; n && off < OPT_HEAD; n--)
+        k->head[off++] = *p++;
+    if (!k->have_head) {
+        if (off < OPT_HEAD)
+            return GAN_OK;
+        k->have_head = 1;
+        if ((st = opt_decode_head(k)) != GAN_OK)
+            return st;
+    }
+    if (k->v_from == SIZE_MAX)
+        return GAN_OK;
+    for (size_t i = 0; i + 4 <= n; i += 4) {
+        const size_t idx = (off + i - OPT_HEAD) / 4;
+        float v;
+        uint32_t u = gan__get_le32(p + i);
+        memcpy(&v, &u, sizeof v);
+        if (idx >= k->v_from && v < 0.0f)
+            return gan__err(GAN_EFORMAT, "%s: optimizer %u: second moment %zu is negative (%g)", k->c->name,
+                            k->slot, idx - k->v_from, (double)v);
+    }
+    return GAN_OK;
+}
+
+static gan_status check_optimizer(const gan__container *c, uint32_t slot, size_t n_params, gan__opt_rec *o)
+{
+    const gan__section *s = gan__find_section(c, GAN__SEC_OPTIM, slot);
+    opt_check k;
+    gan_status st;
+    memset(o, 0, sizeof *o);
+    if (!s)
+        return gan__err(GAN_EFORMAT, "%s: the optimizer section%s is missing", c->name,
+                        slot ? " of the discriminator" : "");
+    memset(&k, 0, sizeof k);
+    k.c = c;
+    k.slot = slot;
+    k.n_params = n_params;
+    k.o = o;
+    k.n = s->raw_len >= OPT_HEAD ? (s->raw_len - OPT_HEAD) / 4 : 0;
+    if (s->raw_len < OPT_HEAD || (s->raw_len - OPT_HEAD) % 4 != 0 ||
+        (k.n != 0 && k.n != n_params && k.n != 2 * n_params))
+        return gan__err(GAN_EFORMAT, "%s: optimizer %u section has %zu bytes; the model's %zu parameters "
+                        "need %u + 4 x 0, %zu or %zu", c->name, slot, s->raw_len, n_params, OPT_HEAD,
+                        n_params, 2 * n_params);
+    if ((st = gan__verify_section_with(c, s, OPT_HEAD, opt_chunk, &k)) != GAN_OK)
+        return st;
+    if (!k.have_head)   /* cannot happen: the section verified at >= OPT_HEAD bytes */
+        return gan__err(GAN_EFORMAT, "%s: optimizer %u: no record", c->name, slot);
+    return GAN_OK;
+}
+
+static gan_status load_optimizer(const gan__container *c, uint32_t slot, gan__opt_rec *o)
+{
+    unsigned char head[OPT_HEAD];
+    const gan__section *s = gan__find_section(c, GAN__SEC_OPTIM, slot);
+    gan_status st;
+    if (!s || s->raw_len != OPT_HEAD + o->n * 4)
+        return gan__err(GAN_EFORMAT, "%s: optimizer %u: the section was not checked", c->name, slot);
+    if (o->n && !(o->state = gan__malloc((size_t)o->n * sizeof(float))))
+        return gan__err(GAN_ENOMEM, "%s: out of memory for optimizer state", c->name);
+    if ((st = gan__inflate_split(c, s, head, OPT_HEAD, (unsigned char *)o->state)) != GAN_OK) {
         gan__free(o->state);
         o->state = NULL;
+        return st;
     }
-    return st;
+    gan__floats_from_le(o->state, (size_t)o->n);
+    return GAN_OK;
 }
 
 static gan_status encode_trainer(gan__wbuf *file, const gan_trainer *t, const gan_model *g, const gan_model *d)
@@ -372,28 +441,53 @@ void gan__ckpt_free(gan__ckpt *k)
 }
 
 /* The EMA section: present exactly when ema_decay > 0, one float per
-   generator parameter. */
-static gan_status decode_ema(const gan__container *c, gan__ckpt *k)
+   generator parameter, all finite: checked without allocating, then
+   loaded. */
+static gan_status check_ema(const gan__container *c, const gan__ckpt *k)
 {
-    const gan__section *s;
-    gan_status st;
-    const int has = gan__find_section(c, GAN__SEC_EMA, 0) != NULL;
-    if (has != (k->tr.ts.ema_decay > 0.0f))
+    const gan__section *s = gan__find_section(c, GAN__SEC_EMA, 0);
+    if ((s != NULL) != (k->tr.ts.ema_decay > 0.0f))
         return gan__err(GAN_EFORMAT, "%s: ema_decay %g %s a generator EMA section", c->name,
-                        (double)k->tr.ts.ema_decay, has ? "but" : "without");
-    if (!has)
+                        (double)k->tr.ts.ema_decay, s ? "but" : "without");
+    if (!s)
         return GAN_OK;
-    s = gan__find_section(c, GAN__SEC_EMA, 0);
     if (s->raw_len != k->g->n_params * 4)
         return gan__err(GAN_EFORMAT, "%s: generator EMA section has %zu bytes, the generator needs %zu",
                         c->name, s->raw_len, k->g->n_params * 4);
-    if ((st = gan__verify_section(c, s, 0)) != GAN_OK)
-        return st;
+    return gan__verify_section(c, s, 0);
+}
+
+static gan_status load_ema(const gan__container *c, gan__ckpt *k)
+{
+    const gan__section *s = gan__find_section(c, GAN__SEC_EMA, 0);
+    gan_status st;
+    if (!s)
+        return GAN_OK;
     if (!(k->ema = gan__malloc(k->g->n_params * sizeof(float) + 1)))
         return gan__err(GAN_ENOMEM, "%s: out of memory for the generator EMA", c->name);
     if ((st = gan__inflate_split(c, s, NULL, 0, (unsigned char *)k->ema)) == GAN_OK)
         gan__floats_from_le(k->ema, k->g->n_params);
     return st;
+}
+
+/* What ckpt_build will ask of the optimizers, the loss and the trainer
+   (gan_optimizer_create, gan_loss_create, gan_trainer_create), asked here
+   of the records and the layer counts, before any arena. */
+static gan_status check_training(const gan__container *c, const gan__ckpt *k)
+{
+    gan_trainer_config tc;
+    char func[64];
+    int feat;
+    gan_status st;
+    snprintf(func, sizeof func, "%s: trainer", c->name);
+    gan_trainer_config_init(&tc, sizeof tc);
+    tc.n_critic = k->tr.ts.n_critic;
+    tc.seed = k->tr.ts.seed;
+    tc.ema_decay = k->tr.ts.ema_decay;
+    if ((st = gan__loss_check_config(&k->tr.loss, func)) != GAN_OK ||
+        (st = gan__trainer_check(k->g, k->d, &k->tr.loss, &tc, func, &feat)) != GAN_OK)
+        return st == GAN_EINVAL || st == GAN_ESHAPE || st == GAN_ESTATE ? GAN_EFORMAT : st;
+    return GAN_OK;
 }
 
 /* Every float section's declared size against the architectures, before
@@ -433,17 +527,24 @@ gan_status gan__ckpt_decode(const unsigned char *buf, size_t len, const char *na
                         "gan_model_load)", name);
     /* Both architectures first (counts only), then every float section's
        declared size against them, then the small trainer and dataset
-       records (at most 1 MiB each), and only then any arena: a file that
-       fails any check of these allocates nothing large. */
+       records (at most 1 MiB each), then every float section streamed and
+       checked (size, CRC32, finite values, the layers' state checks, the
+       optimizer records and second moments), then what building the
+       trainer will check, and only then any arena: a file that fails any
+       check allocates nothing large. */
     if ((st = gan__load_model_arch(&c, 0, &k->g)) == GAN_OK &&
         (st = gan__load_model_arch(&c, 1, &k->d)) == GAN_OK &&
         (st = check_declared_sizes(&c, k->g, k->d)) == GAN_OK &&
         (st = decode_trainer(&c, &k->tr)) == GAN_OK && (st = decode_dataset(&c, &k->ds)) == GAN_OK &&
+        (st = gan__check_model_weights(&c, 0, k->g)) == GAN_OK &&
+        (st = gan__check_model_weights(&c, 1, k->d)) == GAN_OK &&
+        (st = check_optimizer(&c, 0, k->g->n_params, &k->og)) == GAN_OK &&
+        (st = check_optimizer(&c, 1, k->d->n_params, &k->od)) == GAN_OK &&
+        (st = check_ema(&c, k)) == GAN_OK && (st = check_training(&c, k)) == GAN_OK &&
         (st = gan__load_model_weights(&c, 0, &k->g)) == GAN_OK &&
         (st = gan__load_model_weights(&c, 1, &k->d)) == GAN_OK &&
-        (st = decode_optimizer(&c, 0, k->g->n_params, &k->og)) == GAN_OK &&
-        (st = decode_optimizer(&c, 1, k->d->n_params, &k->od)) == GAN_OK)
-        st = decode_ema(&c, k);
+        (st = load_optimizer(&c, 0, &k->og)) == GAN_OK && (st = load_optimizer(&c, 1, &k->od)) == GAN_OK)
+        st = load_ema(&c, k);
     if (st != GAN_OK)
         gan__ckpt_free(k);
     return st;

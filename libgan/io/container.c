@@ -175,19 +175,21 @@ const gan__section *gan__find_section(const gan__container *c, uint32_t type, ui
  * Streaming inflate of a section, never past its declared raw size: output
  * goes to head[0..n_head) then body[0..raw_len - n_head), or, when both are
  * NULL, through a 64 KiB scratch buffer and is dropped (verification: the
- * size, the CRC32 and, from byte float_from on, that every little-endian
- * float is finite).  A stream that would produce more than the declared
- * size stops at the cap; one that ends early, has trailing input or a wrong
- * CRC is GAN_EFORMAT.
+ * size, the CRC32, from byte float_from on that every little-endian float
+ * is finite, and fn, if any, sees the bytes in whole 4-byte groups).  A
+ * stream that would produce more than the declared size stops at the cap;
+ * one that ends early, has trailing input or a wrong CRC is GAN_EFORMAT.
  */
 static gan_status inflate_capped(const gan__container *c, const gan__section *s, unsigned char *head,
-                                 size_t n_head, unsigned char *body, size_t float_from)
+                                 size_t n_head, unsigned char *body, size_t float_from, gan__chunk_fn fn,
+                                 void *ctx)
 {
     unsigned char scratch[1u << 16];
     z_stream z;
     uLong crc = crc32(0L, Z_NULL, 0);
-    size_t total = 0, in_left = s->stored_len;
+    size_t total = 0, in_left = s->stored_len, carry = 0;  /* carry: bytes of a 4-byte group */
     const int verify = head == NULL && body == NULL;
+    gan_status fn_st = GAN_OK;
     int zr = Z_OK, over = 0;
     memset(&z, 0, sizeof z);
     if (inflateInit(&z) != Z_OK)
@@ -197,8 +199,8 @@ static gan_status inflate_capped(const gan__container *c, const gan__section *s,
         unsigned char *out;
         size_t room;
         if (verify) {
-            out = scratch;
-            room = sizeof scratch;
+            out = scratch + carry;
+            room = sizeof scratch - carry;
         } else if (total < n_head) {
             out = head + total;
             room = n_head - total;
@@ -209,7 +211,7 @@ static gan_status inflate_capped(const gan__container *c, const gan__section *s,
         if (room > s->raw_len - total)
             room = s->raw_len - total;
         if (room == 0) {        /* at the cap: anything more is a lie */
-            out = scratch;
+            out = scratch + carry;
             room = 1;
             over = 1;
         }
@@ -236,15 +238,25 @@ static gan_status inflate_capped(const gan__container *c, const gan__section *s,
             break;
         }
         crc = crc32(crc, out, (uInt)got);
-        if (verify && float_from != SIZE_MAX) {
-            for (size_t i = 0; i + 4 <= got; i += 4)
-                if (total + i >= float_from && (gan__get_le32(out + i) & 0x7f800000u) == 0x7f800000u) {
-                    inflateEnd(&z);
-                    return gan__err(GAN_ENUMERIC, "%s: offset %zu: %s section holds NaN or infinite values (value %zu)",
-                                    c->name, s->offset, gan__sec_names[s->type], (total + i - float_from) / 4);
-                }
-        }
         total += got;
+        if (verify) {
+            /* scratch[0..have) starts at stream offset base, a multiple of 4 */
+            const size_t have = carry + got, base = total - have;
+            const size_t whole = total == s->raw_len ? have : have & ~(size_t)3;
+            if (float_from != SIZE_MAX) {
+                for (size_t i = 0; i + 4 <= whole; i += 4)
+                    if (base + i >= float_from && (gan__get_le32(scratch + i) & 0x7f800000u) == 0x7f800000u) {
+                        inflateEnd(&z);
+                        return gan__err(GAN_ENUMERIC, "%s: offset %zu: %s section holds NaN or infinite "
+                                        "values (value %zu)", c->name, s->offset, gan__sec_names[s->type],
+                                        (base + i - float_from) / 4);
+                    }
+            }
+            if (fn && fn_st == GAN_OK && whole)
+                fn_st = fn(ctx, base, scratch, whole);
+            carry = have - whole;
+            memmove(scratch, scratch + whole, carry);
+        }
     }
     inflateEnd(&z);
     if (zr != Z_STREAM_END || total != s->raw_len || z.avail_in != 0 || in_left != 0)
@@ -256,19 +268,25 @@ static gan_status inflate_capped(const gan__container *c, const gan__section *s,
     if (crc_differs(s->crc, (uint32_t)crc))
         return gan__err(GAN_EFORMAT, "%s: offset %zu: %s section CRC32 mismatch (corrupted data)",
                         c->name, s->offset, gan__sec_names[s->type]);
-    return GAN_OK;
+    return fn_st;   /* fn's message is still the last error: nothing failed since */
 }
 
 gan_status gan__verify_section(const gan__container *c, const gan__section *s, size_t float_from)
 {
-    return inflate_capped(c, s, NULL, 0, NULL, float_from);
+    return inflate_capped(c, s, NULL, 0, NULL, float_from, NULL, NULL);
+}
+
+gan_status gan__verify_section_with(const gan__container *c, const gan__section *s, size_t float_from,
+                                    gan__chunk_fn fn, void *ctx)
+{
+    return inflate_capped(c, s, NULL, 0, NULL, float_from, fn, ctx);
 }
 
 gan_status gan__inflate_split(const gan__container *c, const gan__section *s, unsigned char *head,
                               size_t n_head, unsigned char *body)
 {
     static unsigned char none;
-    return inflate_capped(c, s, n_head ? head : &none, n_head, body ? body : &none, SIZE_MAX);
+    return inflate_capped(c, s, n_head ? head : &none, n_head, body ? body : &none, SIZE_MAX, NULL, NULL);
 }
 
 /* Inflate a section into *out (gan__malloc'ed, freed by the caller). */
@@ -281,7 +299,7 @@ gan_status gan__inflate_section(const gan__container *c, const gan__section *s, 
     if (!raw)
         return gan__err(GAN_ENOMEM, "%s: out of memory for the %zu-byte %s section", c->name, s->raw_len,
                         gan__sec_names[s->type]);
-    if ((st = inflate_capped(c, s, NULL, 0, raw, SIZE_MAX)) != GAN_OK) {
+    if ((st = inflate_capped(c, s, NULL, 0, raw, SIZE_MAX, NULL, NULL)) != GAN_OK) {
         gan__free(raw);
         return st;
     }

@@ -171,6 +171,20 @@ void gan__wb_u32(gan__wbuf *b, uint32_t v);
 
 void gan__wb_u64(gan__wbuf *b, uint64_t v);
 
+/* ---- protocol buffer fields (protobuf.c), for the ONNX export ------------------- */
+
+/* A base-128 varint. */
+void gan__pb_varint(gan__wbuf *b, uint64_t v);
+/* Field `field` as a varint (int32/int64/enum; negative: ten bytes). */
+void gan__pb_int(gan__wbuf *b, uint32_t field, int64_t v);
+/* Field `field` as a fixed32 float. */
+void gan__pb_float(gan__wbuf *b, uint32_t field, float f);
+/* Field `field` length-delimited: bytes, a string, an embedded message
+   (msg's bytes; its failure flag carries over). */
+void gan__pb_bytes(gan__wbuf *b, uint32_t field, const void *p, size_t n);
+void gan__pb_str(gan__wbuf *b, uint32_t field, const char *s);
+void gan__pb_msg(gan__wbuf *b, uint32_t field, const gan__wbuf *msg);
+
 /* A shape as ndim, then 3 dimensions (0 past ndim), all u32; reading
    gives the raw values for gan__shape_from_dims to check, and r->st. */
 void gan__wb_shape(gan__wbuf *b, const gan__shape *s);
@@ -187,6 +201,15 @@ gan_status gan__put_section(gan__wbuf *file, uint32_t type, uint32_t slot, const
    (SIZE_MAX: none) every little-endian float finite (else GAN_ENUMERIC).
    Readers of large sections call it before allocating for them. */
 gan_status gan__verify_section(const gan__container *c, const gan__section *s, size_t float_from);
+
+/* The same, handing the inflated bytes to fn(ctx, offset, bytes, n) in
+   order as they stream (offset and n multiples of 4 but for a last piece
+   of a size that is not).  The first error fn returns stops the calls; it
+   is returned once the section's size and CRC32 have checked out (a
+   damaged stream is reported as damaged, not as what fn saw). */
+typedef gan_status (*gan__chunk_fn)(void *ctx, size_t off, const unsigned char *p, size_t n);
+gan_status gan__verify_section_with(const gan__container *c, const gan__section *s, size_t float_from,
+                                    gan__chunk_fn fn, void *ctx);
 
 /* Inflate s into head[0..n_head) then body[0..raw_len-n_head), capped at
    the declared size, checking its CRC32. */

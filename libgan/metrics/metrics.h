@@ -38,6 +38,13 @@ struct gan_fid_stats {
 void gan__fid_add_rows(gan_fid_stats *s, const float *x, size_t n);
 
 
+/* ---- precision_recall.c ---------------------------------------------------------- */
+
+/* The naive twin of gan_precision_recall (test oracle; no argument
+   checks): distances as sums of squared differences in double. */
+gan_status gan__pr_ref(const float *real, size_t n_real, const float *fake, size_t n_fake,
+                       size_t dim, int k, double *precision, double *recall);
+
 /* ---- linalg.c ------------------------------------------------------------------ */
 
 /*

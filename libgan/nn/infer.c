@@ -15,7 +15,8 @@
  * all layers, and one workspace as large as the largest layer's.  The style
  * vectors that a style input layer keeps for the adain layers after it
  * live in a buffer of their own (the aux buffer is overwritten by every
- * layer).  Inputs
+ * layer), and so does the input of a residual block, which its end layer
+ * reads after the ping-pong buffers have moved on.  Inputs
  * are copied into the first buffer and outputs out of the last, so the
  * kernels see the same 64-byte aligned buffers as in gan_model_forward and
  * produce bit-identical results at the same batch size.
@@ -36,12 +37,13 @@ void gan__infer_buf_free(gan__infer_buf *b)
     gan__aligned_free(b->aux);
     gan__aligned_free(b->ws);
     gan__aligned_free(b->style);
+    gan__aligned_free(b->skip);
     memset(b, 0, sizeof *b);
 }
 
 gan_status gan__infer_buf_init(gan__infer_buf *b, const gan_model *m, size_t max_batch)
 {
-    size_t max_elems, aux = 0, ws = 0, act;
+    size_t max_elems, aux = 0, ws = 0, act, skip_e = 0;
     const size_t cap = (size_t)1 << 40; /* bytes, as gan_model_reserve */
     memset(b, 0, sizeof *b);
     if (max_batch == 0 || max_batch > GAN__MAX_BATCH)
@@ -56,6 +58,8 @@ gan_status gan__infer_buf_init(gan__infer_buf *b, const gan_model *m, size_t max
         size_t e = gan__shape_elems(&l->out), a, w;
         if (e > max_elems)
             max_elems = e;
+        if ((l->ops->plan & GAN__PLAN_SKIP_SOURCE) && e > skip_e)
+            skip_e = e;
         if (gan__layer_skipped(l))
             continue;
         a = max_batch * l->aux_per_sample + l->aux_fixed;
@@ -74,7 +78,10 @@ gan_status gan__infer_buf_init(gan__infer_buf *b, const gan_model *m, size_t max
     b->ws = gan__aligned_alloc(ws ? ws : 64);
     if (m->style_dim)
         b->style = gan__aligned_alloc(max_batch * m->style_dim * sizeof(float));
-    if (!b->act[0] || !b->act[1] || !b->aux || !b->ws || (m->style_dim && !b->style)) {
+    if (skip_e)
+        b->skip = gan__aligned_alloc(max_batch * skip_e * sizeof(float));
+    if (!b->act[0] || !b->act[1] || !b->aux || !b->ws || (m->style_dim && !b->style) ||
+        (skip_e && !b->skip)) {
         gan__infer_buf_free(b);
         return gan__err(GAN_ENOMEM, "out of memory for inference buffers of batch %zu",
                         max_batch);
@@ -124,6 +131,11 @@ gan_status gan__infer(const gan_model *m, gan__infer_buf *b, const float *x,
             cx.style_dim = m->style_dim;
             /* Read-only and the caller's: threads share nothing here. */
             cx.labels = m->n_classes ? labels + n0 : NULL;
+            /* Residual blocks: the begin layer copies the block's input
+               into the buffer's own shortcut store, the end reads it. */
+            cx.skip = (l->ops->plan & (GAN__PLAN_SKIP_SOURCE | GAN__PLAN_SKIP_SINK)) ? b->skip
+                                                                                     : NULL;
+            cx.dskip = NULL;
             gan__layer_run(l)->forward(l, &cx, b->act[cur], b->act[cur ^ 1]);
             cur ^= 1;
         }

@@ -32,6 +32,11 @@
     X(GAN_LAYER_ADAIN, gan__adain_ops)                                  \
     X(GAN_LAYER_NOISE_INJECTION, gan__noise_injection_ops)              \
     X(GAN_LAYER_UPSAMPLE, gan__upsample_ops)                            \
+    X(GAN_LAYER_RESIDUAL_BEGIN, gan__residual_begin_ops)                \
+    X(GAN_LAYER_RESIDUAL_ADD, gan__residual_add_ops)                    \
+    X(GAN_LAYER_RESIDUAL_CONV, gan__residual_conv_ops)                  \
+    X(GAN_LAYER_AVGPOOL, gan__avgpool_ops)                              \
+    X(GAN_LAYER_CLASS_AFFINE, gan__class_affine_ops)                    \
     /* a new kind: one line above this one */
 
 #define GAN__DECLARE(id, ops) extern const gan__layer_ops ops;

@@ -52,6 +52,8 @@ static void gan__free_batch_buffers(gan_model *m)
     gan__aligned_free(m->style);
     gan__aligned_free(m->dstyle);
     m->style = m->dstyle = NULL;
+    gan__aligned_free(m->skip_grad);
+    m->skip_grad = NULL;
     gan__free(m->labels);
     m->labels = NULL;
     m->act_arena = NULL;
@@ -367,8 +369,9 @@ static size_t gan__round64(size_t n)
 
 gan_status gan_model_reserve(gan_model *m, size_t max_batch)
 {
-    size_t act_total, aux_total = 0, max_elems, ws = 0, off, style_n, grad_floats;
+    size_t act_total, aux_total = 0, max_elems, ws = 0, off, style_n, grad_floats, skip_e = 0;
     float *act_arena = NULL, **act = NULL, *gbuf = NULL, *style = NULL, *dstyle = NULL;
+    float *skip_grad = NULL;
     unsigned char *aux_arena = NULL, **aux = NULL;
     void *wsp = NULL;
     int32_t *labels = NULL;
@@ -395,6 +398,8 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
         w = gan__layer_workspace(l, max_batch);
         if (w > ws)
             ws = w;
+        if ((l->ops->plan & GAN__PLAN_SKIP_SOURCE) && e > skip_e)
+            skip_e = e;
     }
     if (act_total > ((size_t)1 << 40) / sizeof(float) || aux_total > ((size_t)1 << 40))
         return gan__err(GAN_ENOMEM, "gan_model_reserve: batch %zu needs more than 1 TiB", max_batch);
@@ -413,8 +418,11 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
     }
     if (m->n_classes)
         labels = gan__calloc(max_batch, sizeof *labels);
+    if (skip_e)
+        skip_grad = gan__aligned_alloc(max_batch * skip_e * sizeof(float));
     if (!act_arena || !act || !aux_arena || !aux || !gbuf || !wsp ||
-        (style_n && (!style || !dstyle)) || (m->n_classes && !labels)) {
+        (style_n && (!style || !dstyle)) || (m->n_classes && !labels) || (skip_e && !skip_grad)) {
+        gan__aligned_free(skip_grad);
         gan__aligned_free(style);
         gan__aligned_free(dstyle);
         gan__free(labels);
@@ -464,6 +472,7 @@ gan_status gan_model_reserve(gan_model *m, size_t max_batch)
     m->ws_bytes = ws;
     m->style = style;
     m->dstyle = dstyle;
+    m->skip_grad = skip_grad;
     m->labels = labels;
     m->max_batch = max_batch;
     return GAN_OK;
@@ -487,6 +496,16 @@ static void gan__layer_ctx(gan_model *m, size_t i, size_t batch, int training, g
     cx->dstyle = m->dstyle;
     cx->style_dim = m->style_dim;
     cx->labels = m->labels;
+    cx->skip = NULL;
+    cx->dskip = NULL;
+}
+
+size_t gan__skip_source(const gan_model *m, size_t i)
+{
+    while (i-- > 0)
+        if (m->layers[i].ops->plan & GAN__PLAN_SKIP_SOURCE)
+            return i;
+    return SIZE_MAX;
 }
 
 gan_status gan__model_forward(gan_model *m, const float *x, const int32_t *labels, size_t batch,
@@ -508,6 +527,13 @@ gan_status gan__model_forward(gan_model *m, const float *x, const int32_t *label
         if (gan__layer_skipped(l))
             continue;
         gan__layer_ctx(m, i, batch, mode == GAN_MODE_TRAIN, &cx);
+        if (l->ops->plan & GAN__PLAN_SKIP_SINK) {
+            /* The block's input: its begin layer's output, which no layer
+               of the block overwrites (the begin layer claims no plan trait
+               that would let the next layer run in place over it). */
+            const size_t src = gan__skip_source(m, i);
+            cx.skip = src == SIZE_MAX ? NULL : m->act[src + 1];
+        }
         gan__layer_run(l)->forward(l, &cx, m->act[i], m->act[i + 1]);
     }
     m->last_batch = batch;
@@ -522,6 +548,7 @@ gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, f
     const float *cur = dy;
     size_t lo = 0, first_real = top;
     int end = 0;    /* where cur is: the caller's dy (see gan__grad_target) */
+    int skip_pending = 0;  /* a block's end ran: its begin layer adds skip_grad */
 
     for (size_t i = 0; i < top; i++)
         if (!m->layers[i].ops->is_view) {
@@ -557,6 +584,18 @@ gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, f
         gan__layer_ctx(m, i, batch, m->last_mode == GAN_MODE_TRAIN, &cx);
         if (accum && l->trainable && l->n_params)
             cx.dw = m->grads + l->param_off;
+        if (l->ops->plan & GAN__PLAN_SKIP_SINK) {
+            const size_t src = gan__skip_source(m, i);
+            cx.skip = src == SIZE_MAX ? NULL : m->act[src + 1];
+            /* Below the lowest layer that needs a gradient nothing reads it. */
+            if (src != SIZE_MAX && src >= lo && (dx || src > lo)) {
+                cx.dskip = m->skip_grad;
+                skip_pending = 1;
+            }
+        } else if (l->ops->plan & GAN__PLAN_SKIP_SOURCE) {
+            cx.dskip = skip_pending ? m->skip_grad : NULL;
+            skip_pending = 0;
+        }
         if (i == first_real && dx)
             target = dx;                         /* views below pass it through */
         else if (i > lo)

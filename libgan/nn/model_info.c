@@ -147,7 +147,71 @@ gan_status gan_model_set_params(gan_model *m, size_t layer, const float *src, si
 gan_status gan__check_state(const gan__layer *l, const float *state)
 {
     const gan__layer_ops *ops = gan__layer_run(l);
-    return ops->check_state ? ops->check_state(l, state) : GAN_OK;
+    uint32_t acc = 0;
+    gan_status st;
+    if (!ops->check_state)
+        return GAN_OK;
+    if ((st = ops->check_state(l, 0, state, l->n_state, &acc)) != GAN_OK)
+        return st;
+    return ops->check_state(l, l->n_state, NULL, 0, &acc);
+}
+
+void gan__state_check_begin(gan__state_check *sc, const gan_model *m)
+{
+    sc->m = m;
+    sc->layer = 0;
+    sc->acc = 0;
+}
+
+/* End the current layer (the kind's last call) and move to the next. */
+static gan_status state_check_next(gan__state_check *sc)
+{
+    const gan__layer *l = &sc->m->layers[sc->layer];
+    const gan__layer_ops *ops = gan__layer_run(l);
+    gan_status st = GAN_OK;
+    if (l->n_state && ops->check_state && (st = ops->check_state(l, l->n_state, NULL, 0, &sc->acc)) != GAN_OK)
+        gan__err_prefix("layer %zu", sc->layer);
+    sc->acc = 0;
+    sc->layer++;
+    return st;
+}
+
+gan_status gan__state_check_part(gan__state_check *sc, size_t from, const float *v, size_t n)
+{
+    const gan_model *m = sc->m;
+    gan_status st;
+    while (n) {
+        const gan__layer *l;
+        /* Layers' state slices follow the layer order (model.c). */
+        while (sc->layer < m->n_layers &&
+               from >= m->layers[sc->layer].state_off + m->layers[sc->layer].n_state)
+            if ((st = state_check_next(sc)) != GAN_OK)
+                return st;
+        if (sc->layer == m->n_layers)
+            return gan__err(GAN_EFORMAT, "state value %zu is beyond the model's %zu", from, m->n_state);
+        l = &m->layers[sc->layer];
+        const gan__layer_ops *ops = gan__layer_run(l);
+        size_t k = l->state_off + l->n_state - from;
+        if (k > n)
+            k = n;
+        if (ops->check_state && (st = ops->check_state(l, from - l->state_off, v, k, &sc->acc)) != GAN_OK) {
+            gan__err_prefix("layer %zu", sc->layer);
+            return st;
+        }
+        v += k;
+        from += k;
+        n -= k;
+    }
+    return GAN_OK;
+}
+
+gan_status gan__state_check_end(gan__state_check *sc)
+{
+    gan_status st;
+    while (sc->layer < sc->m->n_layers)
+        if ((st = state_check_next(sc)) != GAN_OK)
+            return st;
+    return GAN_OK;
 }
 
 gan_status gan_model_set_state(gan_model *m, size_t layer, const float *src, size_t count)

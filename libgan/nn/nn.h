@@ -14,6 +14,7 @@
 /* ---- layers ---------------------------------------------------------------- */
 
 typedef struct gan__layer gan__layer;
+typedef struct gan__onnx gan__onnx;
 
 /* What a forward or backward call needs besides its tensors. */
 typedef struct gan__ctx {
@@ -42,6 +43,18 @@ typedef struct gan__ctx {
     size_t style_dim;
     const int32_t *labels;  /* (batch) class of each sample, validated;
                                NULL for a model without class layers */
+    /*
+     * Residual blocks (nn/layers/residual.c): skip is the block's shortcut
+     * input, the output of its residual_begin layer, for the layer that
+     * ends the block (GAN__PLAN_SKIP_SINK); in gan__infer the begin layer
+     * (GAN__PLAN_SKIP_SOURCE) copies it there (the ping-pong buffers do not
+     * keep it).  In the penalties' tangent sweep it is the shortcut's
+     * tangent.  dskip: the shortcut's gradient, written by the end layer's
+     * backward and added by the begin layer's; NULL when there is none
+     * (a backward pass that started inside the block).
+     */
+    float *skip;
+    float *dskip;
 } gan__ctx;
 
 /*
@@ -88,8 +101,20 @@ enum {
     GAN__PLAN_OUTPUT_UNREAD = 1u << 3,
     /* Backward may write dx over dy (element-wise: each element of dy is
        read before that element of dx is written). */
-    GAN__PLAN_GRAD_IN_PLACE = 1u << 4
+    GAN__PLAN_GRAD_IN_PLACE = 1u << 4,
+    /* Opens a residual block: its output is the block's shortcut input
+       (the loops pass it to the block's end in cx->skip) and its backward
+       adds the shortcut's gradient cx->dskip. */
+    GAN__PLAN_SKIP_SOURCE = 1u << 5,
+    /* Ends a residual block: reads the shortcut from cx->skip, writes its
+       gradient into cx->dskip. */
+    GAN__PLAN_SKIP_SINK = 1u << 6
 };
+
+/* The index of the residual_begin layer whose block layer i ends or is in:
+   the nearest GAN__PLAN_SKIP_SOURCE layer below i (model.c); SIZE_MAX if
+   none. */
+size_t gan__skip_source(const gan_model *m, size_t i);
 
 /*
  * Everything about one layer kind, defined with designated initialisers in
@@ -137,8 +162,13 @@ typedef struct gan__layer_ops {
     void (*backward)(gan__layer *l, const gan__ctx *cx, const float *x,
                      const float *y, const float *dy, float *dx);
     /* Are these state values acceptable (set_state, loading)?  GAN_EINVAL
-       with a message if not; NULL: any finite values are. */
-    gan_status (*check_state)(const gan__layer *l, const float *state);
+       with a message if not; NULL: any finite values are.  Called over the
+       layer's state in order and in pieces, so that a file's state can be
+       checked while it streams, before anything is allocated for it:
+       v[0..n) are the values from index `from` on; a last call with
+       n == 0 and from == l->n_state ends the layer.  *acc starts at 0 and
+       carries what the kind needs from piece to piece. */
+    gan_status (*check_state)(const gan__layer *l, size_t from, const float *v, size_t n, uint32_t *acc);
 
     /* -- the execution plan (plan.c) -- */
     /* 1 when the layer only relabels the shape (no data movement, no
@@ -160,6 +190,17 @@ typedef struct gan__layer_ops {
      * state of its own, and forward/backward must take the kernel from
      * cx->w (the wrapper passes W / sigma). */
     void (*sn_dims)(const gan__layer *l, gan__sn_dims *d);
+
+    /* -- ONNX export (onnx.c) --
+     * Append the layer's inference computation to the graph g: nodes
+     * reading gan__onnx_in(g), initializers for its parameters, then
+     * gan__onnx_out(g, name) with its output (see "ONNX export" below).  w
+     * is the layer's parameters (a spectrally normalised kernel already
+     * divided by sigma), state its state (batchnorm statistics; NULL for
+     * a spectrally normalised layer).  NULL: the kind has no ONNX form and
+     * the export is GAN_EUNSUPPORTED naming the layer.  A view or
+     * identity layer that emits no node still sets its output. */
+    gan_status (*onnx)(const gan__layer *l, gan__onnx *g, const float *w, const float *state);
 } gan__layer_ops;
 
 struct gan__layer {
@@ -229,6 +270,64 @@ int gan__layer_kind_end(void);
    order, into buf (truncated to cap); returns buf.  For messages that list
    what a feature supports. */
 const char *gan__layer_kinds_where(int (*has)(const gan__layer_ops *ops), char *buf, size_t cap);
+
+/* ---- ONNX export (onnx.c) --------------------------------------------------------- */
+
+/*
+ * The graph a gan__layer_ops.onnx op appends to.  Inside the graph an image
+ * tensor is NCHW (N, C, H, W), ONNX's layout; a vector is (N, D) and a
+ * 2-D sample (N, A, B) as libgan has it.  The graph's input and output are
+ * libgan's NHWC (Transpose nodes at the edges).  Tensor names are made by
+ * the builder; names up to GAN__ONNX_NAME - 1 bytes.
+ */
+#define GAN__ONNX_NAME 48
+
+/* A node attribute: type 'i' (INT i), 'f' (FLOAT f), 'I' (INTS ints[0..n)),
+   's' (STRING s).  Pass them sorted by name (onnx.helper's order). */
+typedef struct gan__onnx_attr {
+    const char *name;
+    char type;
+    int64_t i;
+    float f;
+    const int64_t *ints;
+    size_t n;
+    const char *s;
+} gan__onnx_attr;
+
+struct gan__onnx {
+    gan__wbuf nodes, inits;     /* GraphProto fields 1 and 5, serialised */
+    unsigned next;              /* tensor name counter */
+    size_t layer;               /* index of the layer being emitted */
+    char cur[GAN__ONNX_NAME];   /* the current layer's input tensor */
+    char style[GAN__ONNX_NAME]; /* the style vector (style_input's input) */
+    int uses_labels;            /* a class layer read the "labels" input */
+    gan_status st;              /* first error (then every call is a no-op) */
+};
+
+/* The current layer's input tensor (layout above). */
+const char *gan__onnx_in(const gan__onnx *g);
+/* The layer's output is tensor `name` (may be its input: a no-op layer). */
+void gan__onnx_out(gan__onnx *g, const char *name);
+/* A node op(in[0..n_in)) -> out, a fresh name written to out
+   (GAN__ONNX_NAME bytes).  An empty input name is an omitted optional
+   input. */
+void gan__onnx_node(gan__onnx *g, const char *op, const char *const *in, size_t n_in,
+                    const gan__onnx_attr *attrs, size_t n_attrs, char *out);
+/* Float and int64 initializers named "l<layer>.<what>" (the name written
+   to name, GAN__ONNX_NAME bytes).  nd dims; data dims' product values. */
+void gan__onnx_init_f32(gan__onnx *g, const char *what, const int64_t *dims, size_t nd,
+                        const float *data, char *name);
+void gan__onnx_init_i64(gan__onnx *g, const char *what, const int64_t *dims, size_t nd,
+                        const int64_t *data, char *name);
+/* x (NCHW image of shape s) as libgan's NHWC and back: Transpose nodes. */
+void gan__onnx_to_nhwc(gan__onnx *g, const char *x, char *out);
+void gan__onnx_to_nchw(gan__onnx *g, const char *x, char *out);
+/* Records a failure (GAN_ENOMEM) for the caller's own allocations. */
+gan_status gan__onnx_fail(gan__onnx *g, gan_status st);
+
+/* W / sigma of a spectrally normalised layer as its inference forward
+   computes it (then the bias, unchanged): n_params floats into out. */
+gan_status gan__sn_weights(const gan__layer *l, const float *w, const float *state, float *out);
 
 /* ---- building (model.c) ------------------------------------------------------ */
 
@@ -355,6 +454,9 @@ struct gan_model {
        are (max_batch, style_dim) batch buffers (see gan__ctx). */
     size_t style_dim, style_layer;
     float *style, *dstyle;
+    /* Residual blocks: the shortcut's gradient (max_batch, largest
+       residual_begin output), see gan__ctx dskip; NULL without blocks. */
+    float *skip_grad;
     /* Bumped whenever the layer list or a layer's state layout changes, so
        trainers and inference buffers planned earlier can refuse to run. */
     uint64_t generation;
@@ -388,6 +490,18 @@ gan_status gan__model_backward_from(gan_model *m, size_t top, const float *dy, f
 /* A layer's state values are acceptable (batchnorm variances >= 0, a
    spectral normalisation u not all zero); GAN_EINVAL with a message. */
 gan_status gan__check_state(const gan__layer *l, const float *state);
+/* The same over a whole model's state arriving in pieces, in order (a
+   file's state section while it inflates): begin, part for consecutive
+   pieces (from: the index of v[0] in the model's state), end.  Errors
+   name the layer. */
+typedef struct gan__state_check {
+    const gan_model *m;
+    size_t layer;
+    uint32_t acc;
+} gan__state_check;
+void gan__state_check_begin(gan__state_check *sc, const gan_model *m);
+gan_status gan__state_check_part(gan__state_check *sc, size_t from, const float *v, size_t n);
+gan_status gan__state_check_end(gan__state_check *sc);
 /* Set the plan fields of every layer (plan.c); called whenever the layer
    list or a keep_out pin changes.  Returns 1 if any layer's plan changed. */
 int gan__plan_layers(gan_model *m);
@@ -434,6 +548,8 @@ typedef struct gan__infer_buf {
     void *ws;
     size_t ws_bytes;
     float *style;           /* (max_batch, style_dim), NULL without a style input */
+    float *skip;            /* (max_batch, largest residual shortcut), NULL
+                               without residual blocks */
 } gan__infer_buf;
 
 /* Plan and allocate for m and max_batch (1..GAN__MAX_BATCH); *b zeroed on

@@ -34,7 +34,22 @@ typedef enum block_kind {
     BLOCK_STYLE,       /* Conv2D (no bias: the AdaIN after it removes any
                           per-channel shift), LReLU 0.2, AdaIN */
     BLOCK_STYLE_UP,    /* the same with Conv2DTranspose */
-    BLOCK_CONV_TANH    /* Conv2D, tanh: the image */
+    BLOCK_CONV_TANH,   /* Conv2D, tanh: the image */
+    /* SN-ResNet (Miyato et al. 2018, the CIFAR-10 networks of their code
+       scaled down): 3x3 convolutions with bias, same padding. */
+    BLOCK_RES_PROJECT, /* Dense h*w*c (bias), Reshape h x w x c */
+    BLOCK_RES_UP,      /* residual: BN, ReLU, up x2, Conv 3x3 n, BN, ReLU,
+                          Conv 3x3 n; shortcut up x2 + 1x1 conv */
+    BLOCK_RES_OUT,     /* BN, ReLU, Conv 3x3 n, tanh: the image */
+    BLOCK_RES_DOWN1,   /* the first block of D: Conv 3x3 n, ReLU, Conv 3x3 n,
+                          avgpool 2; shortcut avgpool 2 + 1x1 conv */
+    BLOCK_RES_DOWN,    /* ReLU, Conv 3x3 n, ReLU, Conv 3x3 n, avgpool 2;
+                          shortcut avgpool 2 + 1x1 conv */
+    BLOCK_RES_SAME,    /* ReLU, Conv 3x3 n, ReLU, Conv 3x3 n; identity shortcut */
+    BLOCK_RES_HEAD,    /* ReLU, global average pool (avgpool by k), Flatten,
+                          Dense 1 */
+    BLOCK_RES_CLASS_HEAD /* the same with a class projection instead of the
+                            Dense 1 */
 } block_kind;
 
 /* Every convolution of the presets has same padding and square kernels
@@ -44,6 +59,9 @@ typedef struct block {
     int n, k, s;       /* filters or units; kernel; stride */
     int dims[3];       /* BLOCK_PROJECT, BLOCK_STYLE_INPUT: h, w, c */
     float rate;        /* BLOCK_DOWN: dropout, 0: none */
+    int classes;       /* BLOCK_RES_UP, BLOCK_RES_OUT: > 0, each batchnorm is
+                          followed by a class_affine of that many classes
+                          (class-conditional batchnorm) */
 } block;
 
 /* ---- the networks (gan.h documents each) ---- */
@@ -129,6 +147,40 @@ static const block style_generator[] = {
     {.kind = BLOCK_END},
 };
 
+/* SN-ResNet pair for 28x28x1 (GAN_PRESET_RESNET_*; gan.h). */
+static const block resnet_generator[] = {
+    {.kind = BLOCK_RES_PROJECT, .dims = {7, 7, 64}},
+    {.kind = BLOCK_RES_UP, .n = 64},
+    {.kind = BLOCK_RES_UP, .n = 32},
+    {.kind = BLOCK_RES_OUT, .n = 1},
+    {.kind = BLOCK_END},
+};
+
+static const block resnet_discriminator[] = {
+    {.kind = BLOCK_RES_DOWN1, .n = 32},
+    {.kind = BLOCK_RES_DOWN, .n = 64},
+    {.kind = BLOCK_RES_SAME, .n = 64},
+    {.kind = BLOCK_RES_HEAD, .k = 7},
+    {.kind = BLOCK_END},
+};
+
+/* BigGAN-style: class-conditional batchnorm (batchnorm + class_affine). */
+static const block resnet_cgan_generator[] = {
+    {.kind = BLOCK_RES_PROJECT, .dims = {7, 7, 64}},
+    {.kind = BLOCK_RES_UP, .n = 64, .classes = CGAN_CLASSES},
+    {.kind = BLOCK_RES_UP, .n = 32, .classes = CGAN_CLASSES},
+    {.kind = BLOCK_RES_OUT, .n = 1, .classes = CGAN_CLASSES},
+    {.kind = BLOCK_END},
+};
+
+static const block resnet_cgan_discriminator[] = {
+    {.kind = BLOCK_RES_DOWN1, .n = 32},
+    {.kind = BLOCK_RES_DOWN, .n = 64},
+    {.kind = BLOCK_RES_SAME, .n = 64},
+    {.kind = BLOCK_RES_CLASS_HEAD, .k = 7},
+    {.kind = BLOCK_END},
+};
+
 /* ---- the presets: a generator takes a latent vector, a discriminator an
    image ---- */
 
@@ -157,6 +209,14 @@ static const struct {
      .image = {28, 28, 1}, .blocks = cgan_discriminator},
     {.id = GAN_PRESET_STYLE_GENERATOR, .name = "style-generator",
      .latent = 100, .blocks = style_generator},
+    {.id = GAN_PRESET_RESNET_GENERATOR, .name = "resnet-generator",
+     .latent = 128, .blocks = resnet_generator},
+    {.id = GAN_PRESET_RESNET_DISCRIMINATOR, .name = "resnet-discriminator",
+     .image = {28, 28, 1}, .blocks = resnet_discriminator},
+    {.id = GAN_PRESET_RESNET_CGAN_GENERATOR, .name = "resnet-cgan-generator",
+     .latent = 128, .blocks = resnet_cgan_generator},
+    {.id = GAN_PRESET_RESNET_CGAN_DISCRIMINATOR, .name = "resnet-cgan-discriminator",
+     .image = {28, 28, 1}, .blocks = resnet_cgan_discriminator},
 };
 #define GAN__N_PRESETS (sizeof gan__presets / sizeof gan__presets[0])
 
@@ -224,6 +284,23 @@ static gan_status add_conv(gan_model *m, const block *b, int transpose, int use_
     return transpose ? gan_model_add_conv2d_transpose(m, &c) : gan_model_add_conv2d(m, &c);
 }
 
+/* n filters of 3x3, stride 1, same padding, bias. */
+static gan_status add_conv3(gan_model *m, int n)
+{
+    const block b = {.n = n, .k = 3, .s = 1};
+    return add_conv(m, &b, 0, 1);
+}
+
+/* Batchnorm, class-conditional (followed by a class_affine) when
+   classes > 0. */
+static gan_status add_bn(gan_model *m, int classes)
+{
+    gan_status st = gan_model_add_batchnorm(m, NULL);
+    if (st == GAN_OK && classes > 0)
+        st = gan_model_add_class_affine(m, classes);
+    return st;
+}
+
 /* The layers of block b, in the notebooks' order. */
 static gan_status add_block(gan_model *m, const block *b)
 {
@@ -275,6 +352,53 @@ static gan_status add_block(gan_model *m, const block *b)
         TRY(add_conv(m, b, b->kind == BLOCK_STYLE_UP, 0));
         TRY(gan_model_add_leaky_relu(m, STYLE_LRELU_ALPHA));
         TRY(gan_model_add_adain(m, STYLE_ADAIN_EPS));
+        return st;
+    case BLOCK_RES_PROJECT:
+        TRY(add_dense(m, b->dims[0] * b->dims[1] * b->dims[2], 1));
+        TRY(gan_model_add_reshape(m, 3, b->dims));
+        return st;
+    case BLOCK_RES_UP:
+        TRY(gan_model_add_residual_begin(m));
+        TRY(add_bn(m, b->classes));
+        TRY(gan_model_add_relu(m));
+        TRY(gan_model_add_upsample(m, 2));
+        TRY(add_conv3(m, b->n));
+        TRY(add_bn(m, b->classes));
+        TRY(gan_model_add_relu(m));
+        TRY(add_conv3(m, b->n));
+        TRY(gan_model_add_residual_conv(m, 2, 1, 1));
+        return st;
+    case BLOCK_RES_OUT:
+        TRY(add_bn(m, b->classes));
+        TRY(gan_model_add_relu(m));
+        TRY(add_conv3(m, b->n));
+        TRY(gan_model_add_tanh(m));
+        return st;
+    case BLOCK_RES_DOWN1:
+    case BLOCK_RES_DOWN:
+    case BLOCK_RES_SAME:
+        TRY(gan_model_add_residual_begin(m));
+        if (b->kind != BLOCK_RES_DOWN1)
+            TRY(gan_model_add_relu(m));
+        TRY(add_conv3(m, b->n));
+        TRY(gan_model_add_relu(m));
+        TRY(add_conv3(m, b->n));
+        if (b->kind == BLOCK_RES_SAME) {
+            TRY(gan_model_add_residual_add(m, 1, 1));
+        } else {
+            TRY(gan_model_add_avgpool(m, 2));
+            TRY(gan_model_add_residual_conv(m, 1, 2, 1));
+        }
+        return st;
+    case BLOCK_RES_HEAD:
+    case BLOCK_RES_CLASS_HEAD:
+        TRY(gan_model_add_relu(m));
+        TRY(gan_model_add_avgpool(m, b->k));
+        TRY(gan_model_add_flatten(m));
+        if (b->kind == BLOCK_RES_HEAD)
+            TRY(add_dense(m, 1, 1));
+        else
+            TRY(gan_model_add_class_projection(m, CGAN_CLASSES));
         return st;
     case BLOCK_END:
         break;

@@ -299,12 +299,11 @@ static void sn_backward(gan__layer *l, const gan__ctx *cx, const float *x, const
 
 /* u (the state) must not be all zero: the power iteration could not
    leave it. */
-static gan_status sn_check_state(const gan__layer *l, const float *u)
+static gan_status sn_check_state(const gan__layer *l, size_t from, const float *u, size_t n, uint32_t *acc)
 {
-    size_t i = 0;
-    while (i < l->n_state && u[i] == 0.0f)
-        i++;
-    if (i == l->n_state)
+    for (size_t i = 0; i < n && !*acc; i++)
+        *acc = u[i] != 0.0f;   /* a non-zero value seen */
+    if (n == 0 && from == l->n_state && !*acc)
         return gan__err(GAN_EINVAL, "the spectral normalisation vector u is all zero");
     return GAN_OK;
 }
@@ -325,3 +324,29 @@ const gan__layer_ops gan__sn_ops = {
     .backward = sn_backward,
     .check_state = sn_check_state,
 };
+
+/* ---- the normalised kernel, for the ONNX export ------------------------------- */
+
+gan_status gan__sn_weights(const gan__layer *l, const float *w, const float *state, float *out)
+{
+    const sn_dims d = sn_dims_of(l);
+    const size_t nw = d.a * d.o * d.b;
+    void *aux = gan__malloc(sn_aux_bytes(l));
+    sn_aux a;
+    if (!aux)
+        return gan__err(GAN_ENOMEM, "spectral normalisation: out of memory");
+    a = sn_aux_of(l, aux);
+    /* Inference mode only reads the state. */
+    sn_estimate(l, w, (float *)(uintptr_t)state, 0, &a);
+    if (a.h->plain) {
+        memcpy(out, w, nw * sizeof(float));
+    } else {
+        const double sigma = a.h->sigma;
+        for (size_t i = 0; i < nw; i++)
+            out[i] = (float)(w[i] / sigma);
+    }
+    if (l->n_params > nw)
+        memcpy(out + nw, w + nw, (l->n_params - nw) * sizeof(float));
+    gan__free(aux);
+    return GAN_OK;
+}

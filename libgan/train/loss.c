@@ -48,6 +48,27 @@ const char *gan_loss_kind_name(gan_loss_kind kind)
     return NULL;
 }
 
+gan_status gan__loss_check_config(const gan_loss_config *cfg, const char *func)
+{
+    const gan_loss_config c = *cfg;
+    if (gan_loss_kind_name(c.kind) == NULL)
+        return gan__err(GAN_EINVAL, "%s: unknown loss kind %d", func, (int)c.kind);
+    if (!(c.real_label > 0.0f && c.real_label <= 1.0f))
+        return gan__err(GAN_EINVAL, "%s: real_label %g must be in (0, 1]", func, (double)c.real_label);
+    if (!(c.clip >= 0.0f) || !isfinite(c.clip))
+        return gan__err(GAN_EINVAL, "%s: clip %g must be finite and >= 0", func, (double)c.clip);
+    if (c.clip > 0.0f && c.kind != GAN_LOSS_WASSERSTEIN)
+        return gan__err(GAN_EINVAL, "%s: weight clipping is an option of the Wasserstein loss, not "
+                        "of '%s'", func, gan_loss_kind_name(c.kind));
+    if (!(c.gradient_penalty >= 0.0f) || !isfinite(c.gradient_penalty) || !(c.r1_gamma >= 0.0f) ||
+        !isfinite(c.r1_gamma))
+        return gan__err(GAN_EINVAL, "%s: gradient_penalty %g and r1_gamma %g must be finite and >= 0",
+                        func, (double)c.gradient_penalty, (double)c.r1_gamma);
+    if (c.feature_layer < -1)
+        return gan__err(GAN_EINVAL, "%s: feature_layer %d must be >= -1", func, c.feature_layer);
+    return GAN_OK;
+}
+
 gan_status gan_loss_create(gan_loss **out, const gan_loss_config *cfg)
 {
     gan_loss *l;
@@ -56,24 +77,9 @@ gan_status gan_loss_create(gan_loss **out, const gan_loss_config *cfg)
     GAN__CHECK_ARG(out != NULL);
     *out = NULL;
     GAN__CHECK_ARG(cfg != NULL);
-    if ((st = gan__config_read(&gan__loss_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
+    if ((st = gan__config_read(&gan__loss_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK ||
+        (st = gan__loss_check_config(&c, __func__)) != GAN_OK)
         return st;
-    if (gan_loss_kind_name(c.kind) == NULL)
-        return gan__err(GAN_EINVAL, "gan_loss_create: unknown loss kind %d", (int)c.kind);
-    if (!(c.real_label > 0.0f && c.real_label <= 1.0f))
-        return gan__err(GAN_EINVAL, "gan_loss_create: real_label %g must be in (0, 1]",
-                        (double)c.real_label);
-    if (!(c.clip >= 0.0f) || !isfinite(c.clip))
-        return gan__err(GAN_EINVAL, "gan_loss_create: clip %g must be finite and >= 0", (double)c.clip);
-    if (c.clip > 0.0f && c.kind != GAN_LOSS_WASSERSTEIN)
-        return gan__err(GAN_EINVAL, "gan_loss_create: weight clipping is an option of the "
-                        "Wasserstein loss, not of '%s'", gan_loss_kind_name(c.kind));
-    if (!(c.gradient_penalty >= 0.0f) || !isfinite(c.gradient_penalty) || !(c.r1_gamma >= 0.0f) ||
-        !isfinite(c.r1_gamma))
-        return gan__err(GAN_EINVAL, "gan_loss_create: gradient_penalty %g and r1_gamma %g must be "
-                        "finite and >= 0", (double)c.gradient_penalty, (double)c.r1_gamma);
-    if (c.feature_layer < -1)
-        return gan__err(GAN_EINVAL, "gan_loss_create: feature_layer %d must be >= -1", c.feature_layer);
     l = gan__malloc(sizeof *l);
     if (!l)
         return gan__err(GAN_ENOMEM, "gan_loss_create: out of memory");

@@ -27,7 +27,7 @@ gan_status gan_optimizer_config_init(gan_optimizer_config *cfg, size_t size)
     return gan__config_read(&gan__optimizer_config_type, cfg, size, NULL, __func__);
 }
 
-static size_t gan__slots(const gan_optimizer_config *c)
+size_t gan__optimizer_slots(const gan_optimizer_config *c)
 {
     switch (c->kind) {
     case GAN_OPTIM_ADAM: return 2;
@@ -44,6 +44,30 @@ static gan_status gan__check_lr(float lr, const char *func)
     return GAN_OK;
 }
 
+gan_status gan__optimizer_check_config(const gan_optimizer_config *cfg, const char *func)
+{
+    const gan_optimizer_config c = *cfg;
+    gan_status st;
+    if (c.kind != GAN_OPTIM_SGD && c.kind != GAN_OPTIM_ADAM && c.kind != GAN_OPTIM_RMSPROP)
+        return gan__err(GAN_EINVAL, "%s: unknown optimizer kind %d", func, (int)c.kind);
+    if ((st = gan__check_lr(c.lr, func)) != GAN_OK)
+        return st;
+    if (!(c.beta1 >= 0.0f && c.beta1 < 1.0f) || !(c.beta2 >= 0.0f && c.beta2 < 1.0f))
+        return gan__err(GAN_EINVAL, "%s: beta1 %g and beta2 %g must be in [0, 1)", func,
+                        (double)c.beta1, (double)c.beta2);
+    if (!(c.eps > 0.0f) || !isfinite(c.eps))
+        return gan__err(GAN_EINVAL, "%s: eps %g must be > 0", func, (double)c.eps);
+    if (!(c.rho >= 0.0f && c.rho < 1.0f))
+        return gan__err(GAN_EINVAL, "%s: rho %g must be in [0, 1)", func, (double)c.rho);
+    if (!(c.momentum >= 0.0f && c.momentum < 1.0f))
+        return gan__err(GAN_EINVAL, "%s: momentum %g must be in [0, 1)", func, (double)c.momentum);
+    if (c.nesterov && c.momentum == 0.0f)
+        return gan__err(GAN_EINVAL, "%s: nesterov needs momentum > 0", func);
+    if (!(c.weight_decay >= 0.0f) || !isfinite(c.weight_decay))
+        return gan__err(GAN_EINVAL, "%s: weight_decay %g must be >= 0", func, (double)c.weight_decay);
+    return GAN_OK;
+}
+
 gan_status gan_optimizer_create(gan_optimizer **out, gan_model *model, const gan_optimizer_config *cfg)
 {
     gan_optimizer *o;
@@ -54,33 +78,15 @@ gan_status gan_optimizer_create(gan_optimizer **out, gan_model *model, const gan
     *out = NULL;
     GAN__CHECK_HANDLE(model, GAN__MAGIC_MODEL, "gan_model");
     GAN__CHECK_ARG(cfg != NULL);
-    if ((st = gan__config_read(&gan__optimizer_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
+    if ((st = gan__config_read(&gan__optimizer_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK ||
+        (st = gan__optimizer_check_config(&c, __func__)) != GAN_OK)
         return st;
-    if (c.kind != GAN_OPTIM_SGD && c.kind != GAN_OPTIM_ADAM && c.kind != GAN_OPTIM_RMSPROP)
-        return gan__err(GAN_EINVAL, "gan_optimizer_create: unknown optimizer kind %d", (int)c.kind);
-    if ((st = gan__check_lr(c.lr, __func__)) != GAN_OK)
-        return st;
-    if (!(c.beta1 >= 0.0f && c.beta1 < 1.0f) || !(c.beta2 >= 0.0f && c.beta2 < 1.0f))
-        return gan__err(GAN_EINVAL, "gan_optimizer_create: beta1 %g and beta2 %g must be in [0, 1)",
-                        (double)c.beta1, (double)c.beta2);
-    if (!(c.eps > 0.0f) || !isfinite(c.eps))
-        return gan__err(GAN_EINVAL, "gan_optimizer_create: eps %g must be > 0", (double)c.eps);
-    if (!(c.rho >= 0.0f && c.rho < 1.0f))
-        return gan__err(GAN_EINVAL, "gan_optimizer_create: rho %g must be in [0, 1)", (double)c.rho);
-    if (!(c.momentum >= 0.0f && c.momentum < 1.0f))
-        return gan__err(GAN_EINVAL, "gan_optimizer_create: momentum %g must be in [0, 1)",
-                        (double)c.momentum);
-    if (c.nesterov && c.momentum == 0.0f)
-        return gan__err(GAN_EINVAL, "gan_optimizer_create: nesterov needs momentum > 0");
-    if (!(c.weight_decay >= 0.0f) || !isfinite(c.weight_decay))
-        return gan__err(GAN_EINVAL, "gan_optimizer_create: weight_decay %g must be >= 0",
-                        (double)c.weight_decay);
     if ((st = gan__model_ensure_grads(model)) != GAN_OK)
         return st;
     o = gan__calloc(1, sizeof *o);
     if (!o)
         return gan__err(GAN_ENOMEM, "gan_optimizer_create: out of memory");
-    slots = gan__slots(&c);
+    slots = gan__optimizer_slots(&c);
     if (slots >= 1 && model->n_params) {
         o->slot1 = gan__aligned_alloc(model->n_params * sizeof(float));
         if (slots == 2)

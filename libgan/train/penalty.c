@@ -72,6 +72,8 @@ struct gan__penalty_buf {
     float *g;                  /* sum over layer boundaries of cap * elems */
     size_t *g_off;             /* offset of g_k for k = 0..L */
     float *u[2];               /* ping-pong, cap * max elems each */
+    float *u_skip;             /* a residual block's shortcut tangent,
+                                  cap * max elems */
 };
 
 void gan__penalty_buf_free(gan__penalty_buf *b)
@@ -82,6 +84,7 @@ void gan__penalty_buf_free(gan__penalty_buf *b)
     gan__free(b->g_off);
     gan__aligned_free(b->u[0]);
     gan__aligned_free(b->u[1]);
+    gan__aligned_free(b->u_skip);
     gan__free(b);
 }
 
@@ -111,7 +114,8 @@ gan_status gan__penalty_reserve(gan__penalty_buf **pb, const gan_model *d, size_
     b->g = gan__aligned_alloc(total * sizeof(float));
     b->u[0] = gan__aligned_alloc(batch * max_e * sizeof(float));
     b->u[1] = gan__aligned_alloc(batch * max_e * sizeof(float));
-    if (!b->g || !b->u[0] || !b->u[1]) {
+    b->u_skip = gan__aligned_alloc(batch * max_e * sizeof(float));
+    if (!b->g || !b->u[0] || !b->u[1] || !b->u_skip) {
         gan__penalty_buf_free(b);
         return gan__err(GAN_ENOMEM, "out of memory for the gradient penalty of batch %zu", batch);
     }
@@ -159,7 +163,7 @@ gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const floa
     gan_status st;
     const size_t in_e = gan__shape_elems(&d->in);
     double total = 0.0;
-    int cur = 0;
+    int cur = 0, skip_pending = 0;
     if ((st = gan__penalty_reserve(pb, d, n)) != GAN_OK)
         return st;
     b = *pb;
@@ -182,6 +186,17 @@ gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const floa
             continue;
         }
         gan__penalty_ctx(d, k, n, &cx);
+        /* Residual blocks: the end layer writes the shortcut's gradient,
+           the begin layer adds it (as gan__model_backward). */
+        if (l->ops->plan & GAN__PLAN_SKIP_SINK) {
+            const size_t src = gan__skip_source(d, k);
+            cx.skip = src == SIZE_MAX ? NULL : d->act[src + 1];
+            cx.dskip = d->skip_grad;
+            skip_pending = 1;
+        } else if (l->ops->plan & GAN__PLAN_SKIP_SOURCE) {
+            cx.dskip = skip_pending ? d->skip_grad : NULL;   /* NULL: a block left open */
+            skip_pending = 0;
+        }
         gan__layer_run(l)->backward(l, &cx, d->act[k], d->act[k + 1], gout, gin);
     }
     /* u_0 = dP/dg_0, and the penalty itself. */
@@ -213,6 +228,10 @@ gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const floa
         if (l->ops->is_view)
             continue;
         gan__penalty_ctx(d, k, n, &cx);
+        /* The shortcut's tangent: stored by the begin layer's jvp, read by
+           the end layer's jvp and wgrad. */
+        if (l->ops->plan & (GAN__PLAN_SKIP_SOURCE | GAN__PLAN_SKIP_SINK))
+            cx.skip = b->u_skip;
         if (l->trainable && l->n_params && l->ops->penalty_wgrad) {
             cx.dw = d->grads + l->param_off;
             l->ops->penalty_wgrad(l, &cx, b->u[cur], gout);

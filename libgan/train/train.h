@@ -11,6 +11,8 @@
 /* ---- losses (loss.c), used by the trainer ------------------------------------ */
 
 const gan_loss_config *gan__loss_config(const gan_loss *l);
+/* What gan_loss_create checks about a configuration. */
+gan_status gan__loss_check_config(const gan_loss_config *c, const char *func);
 void gan__batch_mean(const float *x, size_t n, size_t dim, double *mean);
 /* ||mean_real - mean(fake)||^2; d_fake (may be NULL) gets the gradient;
    scratch holds dim doubles. */
@@ -35,6 +37,10 @@ gan_status gan__optimizer_apply(gan_optimizer *o);
 /* ---- state that checkpoints save and restore ----------------------------------- */
 
 const gan_optimizer_config *gan__optimizer_config(const gan_optimizer *o);
+/* What gan_optimizer_create checks about a configuration (func names the
+   caller in messages), and how many moment arrays (0..2) it keeps. */
+gan_status gan__optimizer_check_config(const gan_optimizer_config *c, const char *func);
+size_t gan__optimizer_slots(const gan_optimizer_config *c);
 
 typedef struct gan__trainer_state {
     int n_critic;
@@ -65,6 +71,10 @@ void gan__penalty_buf_free(gan__penalty_buf *b);
 /* GAN_EUNSUPPORTED (naming the layer) unless every layer of d is one the
    double backpropagation handles. */
 gan_status gan__penalty_supported(const gan_model *d);
+/* What gan_trainer_create checks about the models and settings, without
+   allocating; *feat_layer: the feature-matching layer, or -1. */
+gan_status gan__trainer_check(const gan_model *g, const gan_model *d, const gan_loss_config *lc,
+                              const gan_trainer_config *cfg, const char *func, int *feat_layer);
 /*
  * Add the penalty's weight gradients to d's gradient arena and return its
  * value: WGAN-GP (r1 = 0) weight * mean_n (||g_n|| - 1)^2 or R1 (r1 = 1)

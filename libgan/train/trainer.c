@@ -66,6 +66,55 @@ static int gan__last_real_layer(const gan_model *m)
     return -1;
 }
 
+/* Everything gan_trainer_create checks about the models, the loss's and
+   the trainer's settings, without allocating (the checkpoint reader calls
+   it before any arena); *feat_layer: the feature-matching layer or -1. */
+gan_status gan__trainer_check(const gan_model *g, const gan_model *d, const gan_loss_config *lc,
+                              const gan_trainer_config *cfg, const char *func, int *feat_layer)
+{
+    const gan__shape *gout;
+    char a[64], b[64];
+    *feat_layer = -1;
+    if (!(cfg->ema_decay >= 0.0f && cfg->ema_decay < 1.0f))
+        return gan__err(GAN_EINVAL, "%s: ema_decay %g must be in [0, 1)", func, (double)cfg->ema_decay);
+    if (cfg->n_critic < 1 || cfg->n_critic > 1000)
+        return gan__err(GAN_EINVAL, "%s: n_critic %d must be in 1..1000", func, cfg->n_critic);
+    if (g->n_layers == 0 || d->n_layers == 0)
+        return gan__err(GAN_ESTATE, "%s: the %s has no layers", func,
+                        g->n_layers == 0 ? "generator" : "discriminator");
+    gout = &g->layers[g->n_layers - 1].out;
+    if (gout->ndim != d->in.ndim || gan__shape_elems(gout) != gan__shape_elems(&d->in) ||
+        memcmp(gout->d, d->in.d, sizeof(int) * (size_t)gout->ndim) != 0)
+        return gan__err(GAN_ESHAPE, "%s: the generator's output %s does not match the "
+                        "discriminator's input %s", func, gan__shape_str(gout, a, sizeof a),
+                        gan__shape_str(&d->in, b, sizeof b));
+    if (gan__shape_elems(&d->layers[d->n_layers - 1].out) != 1)
+        return gan__err(GAN_ESHAPE, "%s: the discriminator must output one value per sample, not %s",
+                        func, gan__shape_str(&d->layers[d->n_layers - 1].out, a, sizeof a));
+    if ((g->n_classes != 0) != (d->n_classes != 0))
+        return gan__err(GAN_EINVAL, "%s: only the %s is conditional (%d classes); "
+                        "a conditional GAN needs class layers in both the generator and the "
+                        "discriminator", func, g->n_classes ? "generator" : "discriminator",
+                        g->n_classes ? g->n_classes : d->n_classes);
+    if (g->n_classes != d->n_classes)
+        return gan__err(GAN_EINVAL, "%s: the generator has %d classes, the discriminator %d", func,
+                        g->n_classes, d->n_classes);
+    if ((lc->gradient_penalty > 0.0f || lc->r1_gamma > 0.0f) && gan__penalty_supported(d) != GAN_OK) {
+        gan__err_prefix("%s", func);
+        return GAN_EUNSUPPORTED;
+    }
+    if (lc->kind == GAN_LOSS_FEATURE_MATCHING) {
+        int k = lc->feature_layer;
+        if (k == -1)
+            k = gan__last_real_layer(d) - 1;
+        if (k < 0 || (size_t)k >= d->n_layers - 1)
+            return gan__err(GAN_EINVAL, "%s: feature layer %d must be in 0..%zu (a discriminator "
+                            "layer below the output)", func, k, d->n_layers - 2);
+        *feat_layer = k;
+    }
+    return GAN_OK;
+}
+
 gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan_optimizer *g_opt,
                               gan_optimizer *d_opt, const gan_loss *loss,
                               const gan_trainer_config *cfg)
@@ -73,9 +122,8 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
     gan_trainer *t;
     gan_trainer_config c;
     const gan_loss_config *lc;
-    const gan__shape *gout;
-    char a[64], b[64];
     size_t n_opt = 0;
+    int feat_layer;
     gan_status st;
     GAN__CHECK_ARG(out != NULL);
     *out = NULL;
@@ -91,11 +139,6 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
                         "own model (g_opt for the generator, d_opt for the discriminator)");
     if ((st = gan__config_read(&gan__trainer_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
         return st;   /* cfg NULL: the defaults */
-    if (!(c.ema_decay >= 0.0f && c.ema_decay < 1.0f))
-        return gan__err(GAN_EINVAL, "gan_trainer_create: ema_decay %g must be in [0, 1)",
-                        (double)c.ema_decay);
-    if (c.n_critic < 1 || c.n_critic > 1000)
-        return gan__err(GAN_EINVAL, "gan_trainer_create: n_critic %d must be in 1..1000", c.n_critic);
     if (c.augment & ~(GAN_AUGMENT_COLOR | GAN_AUGMENT_TRANSLATION | GAN_AUGMENT_CUTOUT))
         return gan__err(GAN_EINVAL, "gan_trainer_create: augment %#llx has unknown bits (known: "
                         "GAN_AUGMENT_COLOR 1, TRANSLATION 2, CUTOUT 4)",
@@ -119,32 +162,9 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
     if (c.augment && d->in.ndim != 3)
         return gan__err(GAN_ESHAPE, "gan_trainer_create: augment needs image samples; the "
                         "discriminator takes vectors");
-    if (g->n_layers == 0 || d->n_layers == 0)
-        return gan__err(GAN_ESTATE, "gan_trainer_create: the %s has no layers",
-                        g->n_layers == 0 ? "generator" : "discriminator");
-    gout = &g->layers[g->n_layers - 1].out;
-    if (gout->ndim != d->in.ndim || gan__shape_elems(gout) != gan__shape_elems(&d->in) ||
-        memcmp(gout->d, d->in.d, sizeof(int) * (size_t)gout->ndim) != 0)
-        return gan__err(GAN_ESHAPE, "gan_trainer_create: the generator's output %s does not match "
-                        "the discriminator's input %s", gan__shape_str(gout, a, sizeof a),
-                        gan__shape_str(&d->in, b, sizeof b));
-    if (gan__shape_elems(&d->layers[d->n_layers - 1].out) != 1)
-        return gan__err(GAN_ESHAPE, "gan_trainer_create: the discriminator must output one value "
-                        "per sample, not %s",
-                        gan__shape_str(&d->layers[d->n_layers - 1].out, a, sizeof a));
-    if ((g->n_classes != 0) != (d->n_classes != 0))
-        return gan__err(GAN_EINVAL, "gan_trainer_create: only the %s is conditional (%d classes); "
-                        "a conditional GAN needs class layers in both the generator and the "
-                        "discriminator", g->n_classes ? "generator" : "discriminator",
-                        g->n_classes ? g->n_classes : d->n_classes);
-    if (g->n_classes != d->n_classes)
-        return gan__err(GAN_EINVAL, "gan_trainer_create: the generator has %d classes, the "
-                        "discriminator %d", g->n_classes, d->n_classes);
     lc = gan__loss_config(loss);
-    if ((lc->gradient_penalty > 0.0f || lc->r1_gamma > 0.0f) && gan__penalty_supported(d) != GAN_OK) {
-        gan__err_prefix("gan_trainer_create");
-        return GAN_EUNSUPPORTED;
-    }
+    if ((st = gan__trainer_check(g, d, lc, &c, __func__, &feat_layer)) != GAN_OK)
+        return st;
 
     t = gan__calloc(1, sizeof *t);
     if (!t)
@@ -171,15 +191,8 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
     }
     gan__handle_created();
 
-    if (lc->kind == GAN_LOSS_FEATURE_MATCHING) {
-        int k = lc->feature_layer;
-        if (k == -1)
-            k = gan__last_real_layer(d) - 1;
-        if (k < 0 || (size_t)k >= d->n_layers - 1) {
-            gan_trainer_free(t);
-            return gan__err(GAN_EINVAL, "gan_trainer_create: feature layer %d must be in 0..%zu "
-                            "(a discriminator layer below the output)", k, d->n_layers - 2);
-        }
+    if (feat_layer >= 0) {
+        const int k = feat_layer;
         t->feat_layer = k;
         gan__model_keep_output(d, (size_t)k);   /* read after each D forward */
         t->feat_dim = gan__shape_elems(&d->layers[k].out);

@@ -22,6 +22,16 @@ awk -v f="$fid" -v i="$is" 'BEGIN { exit !(f > 10 && i >= 1 && i <= 10) }' || fa
 [[ $(grep -E '^(FID|IS):' eval.txt) == $(grep -E '^(FID|IS):' eval2.txt) ]] || fail "eval not reproducible"
 ok "eval: FID $fid, IS $is"
 
+# Improved precision and recall: shares in [0, 1]; the FID lines unchanged.
+"$GAN" eval run/generator.gan --samples 500 --precision-recall >eval3.txt
+[[ $(grep -E '^(FID|IS):' eval.txt) == $(grep -E '^(FID|IS):' eval3.txt) ]] || fail "eval --precision-recall changed FID"
+prec=$(awk '/^precision:/ {print $2}' eval3.txt)
+rec=$(awk '/^recall:/ {print $2}' eval3.txt)
+grep -q "^recall: .*k = 3; 500 samples against 10000 t10k images" eval3.txt ||
+  { cat eval3.txt >&2; fail "eval: no recall line"; }
+awk -v p="$prec" -v r="$rec" 'BEGIN { exit !(p >= 0 && p <= 1 && r >= 0 && r <= 1) }' || fail "precision $prec recall $rec"
+ok "eval --precision-recall: precision $prec, recall $rec"
+
 expect_exit 2 "no MODEL" "$GAN" eval
 expect_exit 1 "nothere.gan" "$GAN" eval nothere.gan
 expect_exit 2 "samples" "$GAN" eval run/generator.gan --samples 0

@@ -36,20 +36,29 @@ for variant in missing stale; do
 done
 
 # Item 5: kill -9 at many points of a run (random moments, and inside the
-# writes of the early checkpoint, the epoch checkpoint, the grid and the
-# generator), then resume: always the uninterrupted run's bytes.  Before
+# writes of the early checkpoint, the epoch checkpoint, the generator and
+# the grid), then resume: always the uninterrupted run's bytes.  Before
 # the first step's checkpoint exists there is nothing to resume (at most
-# one step was logged): the run is started again.
-rounds=${GAN_KILL_ROUNDS:-6}
+# one step was logged): the run is started again.  A kill aimed at a write
+# (kill_at, lib.sh: killed as soon as the atomic writer's temporary
+# appears) counts as inside it only if the temporary survived the kill;
+# each write is tried until one kill lands inside it (at most 3 times).
+# kill_grid.sh does the same for the grid at varied delays.
+rounds=${GAN_KILL_ROUNDS:-4}
 targets=(".checkpoint.gan.tmp-*" "checkpoints/.ckpt_epoch_001.gan.tmp-*" ".generator.gan.tmp-*"
          "samples/.epoch_001.png.tmp-*")
 RANDOM=18
-resumed=0 inside=0
-for ((i = 1; i <= rounds; i++)); do
+resumed=0 inside=0 kills=0
+
+# one_round WHAT [PATTERN]: kill a fresh run (after random steps, or
+# inside the write of PATTERN), resume or restart it, compare; sets landed.
+one_round() {
+  local what=$1 pat=${2:-} pid k deadline rows
   rm -rf cut resume.log
   "$GAN" train "${COMMON[@]}" --epochs 1 --out cut >cut.log 2>&1 &
   pid=$!
-  if ((i % 2)); then
+  landed=no
+  if [[ -z $pat ]]; then
     # After a random number of logged steps (0..3), plus up to 0.5 s.
     k=$((RANDOM % 4)) deadline=$((SECONDS + 60))
     while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)) &&
@@ -57,35 +66,45 @@ for ((i = 1; i <= rounds; i++)); do
       sleep 0.02
     done
     sleep "0.$(printf '%03d' $((RANDOM % 500)))"
-    what="at a random moment after step $k"
+    what="$what after step $k"
+    kill -9 "$pid" 2>/dev/null || true
   else
-    pat=${targets[$(((i / 2 - 1) % ${#targets[@]}))]}
-    what="inside the write of ${pat%%.tmp-*}"
-    deadline=$((SECONDS + 60))
-    while ! compgen -G "cut/$pat" >/dev/null && kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
-      :
-    done
-    compgen -G "cut/$pat" >/dev/null && inside=$((inside + 1))
+    kill_at "$pid" "cut/$pat" 0 || true
   fi
-  kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  kills=$((kills + 1))
+  if [[ -n $pat ]] && compgen -G "cut/$pat" >/dev/null; then
+    landed=yes
+    inside=$((inside + 1))
+  fi
   if [[ -f cut/checkpoint.gan ]]; then
     "$GAN" train --resume cut --threads 1 --log-every 1 >resume.log 2>&1 ||
-      { cat cut.log resume.log; fail "round $i ($what): resume exited $?"; }
+      { cat cut.log resume.log; fail "$what: resume exited $?"; }
     resumed=$((resumed + 1))
   else
     rows=0
     [[ -f cut/log.csv ]] && rows=$(($(wc -l <cut/log.csv) - 1))
-    ((rows <= 1)) || fail "round $i ($what): $rows steps logged and no checkpoint to resume"
-    "$GAN" train "${COMMON[@]}" --epochs 1 --out cut >cut2.log 2>&1 || fail "round $i: rerun"
+    ((rows <= 1)) || fail "$what: $rows steps logged and no checkpoint to resume"
+    "$GAN" train "${COMMON[@]}" --epochs 1 --out cut >cut2.log 2>&1 || fail "$what: rerun"
   fi
   for f in checkpoint.gan generator.gan samples/epoch_001.png; do
-    cmp "straight/$f" "cut/$f" || fail "round $i ($what): $f differs from the uninterrupted run"
+    cmp "straight/$f" "cut/$f" || fail "$what: $f differs from the uninterrupted run"
   done
-  diff <(losses straight/log.csv) <(losses cut/log.csv) || fail "round $i ($what): losses differ"
-  [[ -z $(find cut -name '.*.tmp-*') ]] || fail "round $i: temporaries left"
-  ok "round $i: killed $what; $([[ -f resume.log ]] && echo resumed || echo restarted) to the same bytes"
+  diff <(losses straight/log.csv) <(losses cut/log.csv) || fail "$what: losses differ"
+  [[ -z $(find cut -name '.*.tmp-*') ]] || fail "$what: temporaries left"
+  ok "killed $what (inside: $landed); $([[ -f resume.log ]] && echo resumed || echo restarted) to the same bytes"
   rm -f resume.log
+}
+
+for ((i = 1; i <= rounds; i++)); do
+  one_round "random round $i"
+done
+for pat in "${targets[@]}"; do
+  for try in 1 2 3; do
+    one_round "inside the write of ${pat%%.tmp-*} (try $try)" "$pat"
+    [[ $landed == yes ]] && break
+  done
+  [[ $landed == yes ]] || fail "no kill landed inside the write of ${pat%%.tmp-*} in 3 tries"
 done
 ((resumed > 0)) || fail "no round left a checkpoint to resume"
-echo "kill_resume: $rounds kills ($inside inside a file write, $resumed resumed): same bytes every time"
+echo "kill_resume: $kills kills ($inside inside a file write, $resumed resumed): same bytes every time"

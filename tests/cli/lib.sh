@@ -41,3 +41,28 @@ csv_rows() {
 # losses FILE: the CSV without its seconds column (what must be identical
 # between an uninterrupted and a resumed run).
 losses() { cut -d, -f1-6 "$1"; }
+
+# kill_at PID PATTERN DELAY: poll (~20 us a round) for a file matching
+# PATTERN, then wait DELAY seconds (busy) and kill -9 PID.  Exit 2 if PID
+# ended first.
+kill_at() {
+  /usr/bin/python3 - "$@" <<'EOF'
+import glob, os, signal, sys, time
+pid, pattern, delay = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+def alive():
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+deadline, n = time.monotonic() + 120, 0
+while not glob.glob(pattern):
+    n += 1
+    if n % 256 == 0 and (not alive() or time.monotonic() > deadline):
+        sys.exit(2)
+t = time.perf_counter() + delay
+while time.perf_counter() < t:
+    pass
+os.kill(pid, signal.SIGKILL)
+EOF
+}

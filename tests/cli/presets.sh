@@ -42,4 +42,19 @@ png_ok style/samples/step_000002.png
 "$GAN" sample style --seed 0 --n 16 --threads 1 --out style_again.png >/dev/null
 cmp style/samples/step_000002.png style_again.png || fail "style: gan sample does not redraw the grid"
 "$GAN" info style/checkpoint.gan | grep -q "adain" || fail "style checkpoint has no adain layer"
-ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls and style"
+# The residual presets: blocks in both networks, spectral normalisation in
+# D (its 1x1 shortcuts too), class-conditional batchnorm in cgan-resnet's G;
+# gan sample redraws the grid through samplers (the shortcut buffers).
+for p in sngan-resnet cgan-resnet; do
+  "$GAN" train --preset $p --limit 64 --batch 32 --steps 2 --epochs 0 --threads 1 --out $p >$p.log
+  grep -q "^preset = $p$" $p/run.txt && grep -q "^spectral_norm = 1$" $p/run.txt &&
+    grep -q "^loss = hinge$" $p/run.txt || { cat $p/run.txt >&2; fail "$p run.txt"; }
+  csv_rows $p/log.csv 2
+  png_ok $p/samples/step_000002.png
+  "$GAN" info $p/checkpoint.gan >$p.info
+  grep -q "residual_conv" $p.info || fail "$p checkpoint has no residual_conv"
+done
+grep -q "class_affine" cgan-resnet.info || fail "cgan-resnet: no class_affine"
+"$GAN" sample sngan-resnet --seed 0 --n 16 --threads 1 --out resnet_again.png >/dev/null
+cmp sngan-resnet/samples/step_000002.png resnet_again.png || fail "sngan-resnet: gan sample does not redraw the grid"
+ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls style, sngan-resnet and cgan-resnet"

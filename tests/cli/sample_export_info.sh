@@ -40,6 +40,10 @@ cmp again.png from_export.png || fail "the exported generator draws other images
 "$GAN" export run --discriminator --out d.gan >/dev/null
 "$GAN" info d.gan >/dev/null || fail "exported discriminator"
 expect_exit 1 "model file already" "$GAN" export g.gan --out g2.gan
+"$GAN" export run --format onnx --out g.onnx | grep -q "wrote g.onnx (the generator of .*, as ONNX)"
+"$GAN" export g.gan --format onnx --out g2.onnx >/dev/null
+cmp g.onnx g2.onnx || fail "the ONNX of a checkpoint and of its exported model file differ"
+expect_exit 2 "expected gan, onnx or c" "$GAN" export g.gan --format tflite --out x
 "$GAN" info run/checkpoint.gan run/generator.gan >info.txt
 grep -q "training checkpoint" info.txt && grep -q "model file" info.txt || fail "gan info of two files"
 ok "export and info"

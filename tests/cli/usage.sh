@@ -30,7 +30,7 @@ expect_exit 2 "--n: '-3' is not a number" "$GAN" sample --n -3 x.gan
 expect_exit 2 "--interpolate needs two seeds" "$GAN" sample x.gan --interpolate 3
 expect_exit 1 "/nonexistent/g.gan" "$GAN" sample /nonexistent/g.gan
 expect_exit 2 "--out FILE is required" "$GAN" export ckpt.gan
-expect_exit 2 "no CHECKPOINT given" "$GAN" export
+expect_exit 2 "no SOURCE given" "$GAN" export
 expect_exit 1 "/nonexistent/c.gan" "$GAN" export /nonexistent/c.gan --out g.gan
 expect_exit 2 "no FILE given" "$GAN" info
 expect_exit 1 "/nonexistent/f.gan" "$GAN" info /nonexistent/f.gan

@@ -14,7 +14,7 @@ static const struct {
 } commands[] = {
     {"train", cmd_train, "train a GAN preset (progress, CSV log, sample grids, checkpoints)"},
     {"sample", cmd_sample, "draw images from a generator or checkpoint (PNG grid, PNGs, raw)"},
-    {"export", cmd_export, "write the generator of a checkpoint as a model file"},
+    {"export", cmd_export, "write the generator of a checkpoint as a model file, ONNX or C source"},
     {"info", cmd_info, "describe a model file or checkpoint"},
     {"eval", cmd_eval, "FID and Inception Score of a generator (docs/metrics.md)"},
     {"report", cmd_report, "write a run's report: one self-contained HTML page"},

@@ -93,6 +93,24 @@ static const cli_preset presets[] = {
      .family = 1, .optimizer = GAN_OPTIM_ADAM, .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f,
      .loss = GAN_LOSS_BCE, .real_label = 1.0f, .n_critic = 1, .batch = 64,
      .drop_remainder = 1},
+    {.name = "sngan-resnet",
+     .description = "SN-ResNet pair (residual blocks, nearest up-sampling + 3x3 convolutions in "
+                    "G, average pooling in D, spectral normalisation of every D kernel); hinge "
+                    "loss, Adam beta 0/0.9, G lr 1e-4, D lr 4e-4, batch 64",
+     .generator = GAN_PRESET_RESNET_GENERATOR, .discriminator = GAN_PRESET_RESNET_DISCRIMINATOR,
+     .optimizer = GAN_OPTIM_ADAM, .lr = 1e-4f, .d_lr = 4e-4f, .beta1 = 0.0f, .beta2 = 0.9f,
+     .loss = GAN_LOSS_HINGE, .real_label = 1.0f, .spectral_norm = 1, .n_critic = 1,
+     .batch = 64},
+    {.name = "cgan-resnet",
+     .description = "conditional SN-ResNet pair on Fashion-MNIST with its labels (BigGAN-"
+                    "style): ResNet generator with class-conditional batchnorm, ResNet "
+                    "projection discriminator with spectral normalisation; hinge loss, Adam "
+                    "beta 0/0.9, G lr 1e-4, D lr 4e-4, batch 64",
+     .generator = GAN_PRESET_RESNET_CGAN_GENERATOR,
+     .discriminator = GAN_PRESET_RESNET_CGAN_DISCRIMINATOR,
+     .optimizer = GAN_OPTIM_ADAM, .lr = 1e-4f, .d_lr = 4e-4f, .beta1 = 0.0f, .beta2 = 0.9f,
+     .loss = GAN_LOSS_HINGE, .real_label = 1.0f, .spectral_norm = 1, .n_critic = 1,
+     .batch = 64},
 };
 
 const cli_preset *cli_preset_at(size_t i)

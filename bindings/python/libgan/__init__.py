@@ -24,7 +24,7 @@ from .model import LAYER_KINDS, Model, preset_latent_dim, preset_names
 from .sampling import Sampler, encode_png_grid, latent_interpolate, to_uint8, write_png_grid
 from .training import SGD, Adam, Loss, Optimizer, RMSprop, Trainer
 from . import metrics
-from .metrics import FidStats, Metrics, frechet_distance, inception_score
+from .metrics import FidStats, Metrics, frechet_distance, inception_score, precision_recall
 
 __version__ = "1.0.0"
 
@@ -104,7 +104,7 @@ __all__ = [
     "UnsupportedError", "InternalError", "StopTraining", "HAVE_NUMPY", "live_handles",
     "version", "version_number", "set_threads", "get_threads", "status_str", "last_error",
     "clear_error", "library_path", "missing_functions", "blas_info",
-    "metrics", "FidStats", "Metrics", "frechet_distance", "inception_score",
+    "metrics", "FidStats", "Metrics", "frechet_distance", "inception_score", "precision_recall",
     "GanFileNotFoundError", "GanPermissionError", "GanIsADirectoryError",
     "GanNotADirectoryError",
 ]

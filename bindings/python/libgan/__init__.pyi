@@ -32,6 +32,7 @@ from .metrics import FidStats as FidStats
 from .metrics import Metrics as Metrics
 from .metrics import frechet_distance as frechet_distance
 from .metrics import inception_score as inception_score
+from .metrics import precision_recall as precision_recall
 from .model import LAYER_KINDS as LAYER_KINDS
 from .model import Model as Model
 from .model import preset_latent_dim as preset_latent_dim

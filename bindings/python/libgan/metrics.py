@@ -75,6 +75,9 @@ _PROTOTYPES = [
     ("gan_fid_stats_load_mem", _STATUS, [P(_fid_stats_p), c_void_p, c_size_t]),
     ("gan_inception_score", _STATUS,
      [_fp, c_size_t, c_size_t, c_int, P(ctypes.c_double), P(ctypes.c_double)]),
+    ("gan_precision_recall", _STATUS,
+     [_fp, c_size_t, c_size_t, _fp, c_size_t, c_size_t, c_size_t, c_int, P(ctypes.c_double),
+      P(ctypes.c_double)]),
     ("gan_metrics_create", _STATUS, [P(_metrics_p), model_p, c_size_t, c_size_t]),
     ("gan_metrics_free", None, [_metrics_p]),
     ("gan_metrics_dims", _STATUS, [_metrics_p, P(c_size_t), P(c_size_t), P(ctypes.c_uint32)]),
@@ -354,6 +357,26 @@ def inception_score(probs: "_FloatIn", splits: int = 10) -> Tuple[float, float]:
     fn.gan_inception_score(b.ptr, b.count, int(b.shape[0]), int(splits), ctypes.byref(mean),
                            ctypes.byref(std))
     return float(mean.value), float(std.value)
+
+
+def precision_recall(real: "_FloatIn", fake: "_FloatIn", k: int = 3) -> Tuple[float, float]:
+    """(precision, recall) of generated features against real ones, the
+    improved metric of Kynkaanniemi et al. 2019: each set's manifold is the
+    union of balls reaching each point's k-th nearest neighbour in its own
+    set; precision is the share of fake rows inside the real manifold,
+    recall the share of real rows inside the fake one.
+
+    real, fake: (n, dim) float32 arrays of features (e.g. Metrics.features
+    of the FID classifier), each with more than k rows."""
+    r, nr, dr = _features_in(real, "real")
+    f, nf, df = _features_in(fake, "fake")
+    if dr != df:
+        raise _errors.ShapeError("real has %d features per row, fake %d" % (dr, df),
+                                 _errors.ESHAPE)
+    p, q = ctypes.c_double(), ctypes.c_double()
+    fn.gan_precision_recall(r.ptr, r.count, nr, f.ptr, f.count, nf, dr, int(k), ctypes.byref(p),
+                            ctypes.byref(q))
+    return float(p.value), float(q.value)
 
 
 def softmax_cross_entropy(logits: "_FloatIn", labels: "_Labels") -> Tuple[float, "_FloatArray", int]:

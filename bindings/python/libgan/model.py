@@ -29,6 +29,8 @@ PRESETS = {
     "dcgan-cifar10-generator": 1, "dcgan-cifar10-discriminator": 2, "mnist-generator": 3,
     "mnist-discriminator": 4, "mnist-notebook-generator": 5, "wgan-critic": 6,
     "cgan-generator": 7, "cgan-discriminator": 8, "style-generator": 9,
+    "resnet-generator": 10, "resnet-discriminator": 11, "resnet-cgan-generator": 12,
+    "resnet-cgan-discriminator": 13,
 }
 
 _PADDING = {"valid": 0, "same": 1}
@@ -280,6 +282,45 @@ class Model(Handle):
         fn.gan_model_add_upsample(self._h, int(factor))
         return self
 
+    def add_avgpool(self, factor):
+        """Average pooling of an image over non-overlapping factor x factor
+        blocks (factor 1..64 dividing h and w): (h, w, c) ->
+        (h / factor, w / factor, c)."""
+        fn.gan_model_add_avgpool(self._h, int(factor))
+        return self
+
+    def add_residual_begin(self):
+        """Open a residual block on the current (image) output: the layers
+        added next form its branch, and add_residual_add or
+        add_residual_conv closes it, adding the shortcut.  Blocks do not
+        nest."""
+        fn.gan_model_add_residual_begin(self._h)
+        return self
+
+    def add_residual_add(self, up=1, down=1):
+        """Close the open residual block with an identity shortcut:
+        y = branch + R(s), R nearest up-sampling by `up` or average pooling
+        by `down` (1..8, at most one above 1) of the block's input s."""
+        fn.gan_model_add_residual_add(self._h, int(up), int(down))
+        return self
+
+    def add_class_affine(self, n_classes):
+        """Per-class, per-channel affine map y = x (1 + G[label]) + B[label]
+        (channels last; G and B start at 0).  After add_batchnorm: BigGAN's
+        class-conditional batchnorm.  Makes the model conditional."""
+        fn.gan_model_add_class_affine(self._h, int(n_classes))
+        return self
+
+    def add_residual_conv(self, up=1, down=1, use_bias=True, spectral_norm=False):
+        """Close the open residual block with a 1x1-convolution shortcut
+        (kernel (C, F), then the bias if use_bias): y = branch + R(s K + b);
+        R as in add_residual_add.  spectral_norm=True normalises the 1x1
+        kernel (see set_spectral_norm)."""
+        fn.gan_model_add_residual_conv(self._h, int(up), int(down), 1 if use_bias else 0)
+        if spectral_norm:
+            fn.gan_model_set_spectral_norm(self._h, len(self) - 1, 1)
+        return self
+
     def add_minibatch_stddev(self):
         """One more channel (or feature) holding the batch's mean feature
         standard deviation (Karras et al.), against mode collapse."""
@@ -393,7 +434,7 @@ class Model(Handle):
 
     def set_spectral_norm(self, on=True, layer=-1):
         """Spectral normalisation (Miyato et al.) of one dense/conv2d/
-        conv2d_transpose layer, or of every such layer (layer=-1).  Each
+        conv2d_transpose/residual_conv layer, or of every such layer (layer=-1).  Each
         training forward runs one power iteration on the layer's state u
         (get_state); inference forwards only read it.  Trainers and samplers
         made before the switch refuse to run."""
@@ -624,6 +665,22 @@ class Model(Handle):
         p = ctypes.c_void_p()
         n = ctypes.c_size_t()
         fn.gan_model_save_mem(self._h, ctypes.byref(p), ctypes.byref(n))
+        try:
+            return ctypes.string_at(p.value, n.value)
+        finally:
+            fn.gan_free(p)
+
+    def export_onnx(self, path=None):
+        """The network as an ONNX model (opset 13, NHWC "latent"/"labels" in,
+        "image" out: docs/embedding.md): written to path atomically, or
+        returned as bytes when path is None.  LibganError
+        (GAN_EUNSUPPORTED) naming the first layer with no ONNX form."""
+        if path is not None:
+            fn.gan_model_export_onnx(self._h, cstr(path))
+            return None
+        p = ctypes.c_void_p()
+        n = ctypes.c_size_t()
+        fn.gan_model_export_onnx_mem(self._h, ctypes.byref(p), ctypes.byref(n))
         try:
             return ctypes.string_at(p.value, n.value)
         finally:

@@ -127,6 +127,36 @@ def reference_is(p, splits):
     return float(np.mean(scores)), float(np.std(scores))
 
 
+def _pr_numpy(real, fake, k):
+    """The definition with NumPy: k-th neighbour radii (self excluded),
+    then coverage by the other set's balls."""
+    def d2(a, b):
+        return ((a[:, None, :].astype(np.float64) - b[None, :, :]) ** 2).sum(-1)
+    def radii(x):
+        d = d2(x, x)
+        np.fill_diagonal(d, np.inf)
+        return np.sort(d, axis=1)[:, k - 1]
+    rr, fr = radii(real), radii(fake)
+    prec = (d2(fake, real) <= rr[None, :]).any(1).mean()
+    rec = (d2(real, fake) <= fr[None, :]).any(1).mean()
+    return prec, rec
+
+
+def test_precision_recall():
+    rng = np.random.default_rng(3)
+    centres = rng.uniform(-3, 3, (8, 6))
+    real = (centres[np.arange(300) % 5] + 0.3 * rng.standard_normal((300, 6))).astype(np.float32)
+    fake = (centres[3 + np.arange(280) % 5] + 0.3 * rng.standard_normal((280, 6))).astype(np.float32)
+    p, r = libgan.precision_recall(real, fake)
+    pn, rn = _pr_numpy(real, fake, 3)
+    assert abs(p - pn) <= 1 / 280 and abs(r - rn) <= 1 / 300 and 0 < p < 1 and 0 < r < 1
+    assert libgan.precision_recall(real, real, k=5) == (1.0, 1.0)
+    with pytest.raises(libgan.ShapeError):
+        libgan.precision_recall(real, np.ascontiguousarray(fake[:, :4]))
+    with pytest.raises(libgan.InvalidArgumentError, match="k 0"):
+        libgan.precision_recall(real, fake, k=0)
+
+
 def test_inception_score():
     rng = np.random.default_rng(5)
     logits = rng.normal(size=(1000, 10)) * 3

@@ -74,6 +74,59 @@ def test_upsample():
     back.close()
 
 
+def test_avgpool():
+    m = libgan.Model((4, 2, 1)).add_avgpool(2)
+    assert m.output_shape == (2, 1, 1) and libgan.LAYER_KINDS[23] == "avgpool"
+    x = np.arange(8, dtype=np.float32).reshape(1, 4, 2, 1)
+    y = np.asarray(m.forward(x)).reshape(2)
+    assert np.allclose(y, [1.5, 5.5])
+    with pytest.raises(libgan.ShapeError, match="does not divide"):
+        libgan.Model((3, 3, 1)).add_avgpool(2)
+    m.close()
+
+
+def test_residual_blocks():
+    kinds = libgan.LAYER_KINDS
+    assert (kinds[20], kinds[21], kinds[22]) == ("residual_begin", "residual_add", "residual_conv")
+    # Identity block with an empty branch: y = x + x.
+    m = libgan.Model((2, 2, 3)).add_residual_begin().add_residual_add()
+    x = np.random.default_rng(0).standard_normal((2, 2, 2, 3)).astype(np.float32)
+    assert np.allclose(np.asarray(m.forward(x)).reshape(x.shape), 2 * x)
+    dx = m.backward(np.ones((2, 2, 2, 3), dtype=np.float32))
+    assert np.allclose(np.asarray(dx), 2.0)
+    m.close()
+    # Up block with a 1x1-conv shortcut: (2, 2, 3) -> (4, 4, 5).
+    g = (libgan.Model((2, 2, 3)).add_residual_begin().add_upsample(2)
+         .add_conv2d(5, 3, padding="same").add_residual_conv(up=2))
+    assert g.output_shape == (4, 4, 5)
+    assert g.layer_kinds == ["residual_begin", "upsample", "conv2d", "residual_conv"]
+    assert g.layer_sizes(3)[0] == 3 * 5 + 5
+    y = np.asarray(g.forward(x))
+    back = libgan.Model.load_bytes(g.to_bytes())
+    sn = (libgan.Model((2, 2, 3)).add_residual_begin().add_conv2d(4, 1)
+          .add_residual_conv(spectral_norm=True))
+    assert sn.layer_sizes(2)[1] == 4    # u: one value per output channel
+    sn.close()
+    assert np.array_equal(np.asarray(back.forward(x)), y)
+    with pytest.raises(libgan.InvalidArgumentError, match="no residual block is open"):
+        g.add_residual_add()
+    with pytest.raises(libgan.InvalidArgumentError, match="at most one"):
+        libgan.Model((2, 2, 3)).add_residual_begin().add_residual_add(2, 2)
+    g.close()
+    back.close()
+
+
+def test_class_affine_and_resnet_presets():
+    m = libgan.Model((2, 2, 3)).add_batchnorm().add_class_affine(4)
+    assert m.layer_kinds == ["batchnorm", "class_affine"] and libgan.LAYER_KINDS[24] == "class_affine"
+    assert m.layer_sizes(1)[0] == 2 * 4 * 3
+    for name, n in (("resnet-generator", 513665), ("resnet-discriminator", 141089),
+                    ("resnet-cgan-generator", 518785), ("resnet-cgan-discriminator", 141729)):
+        with libgan.Model.preset(name) as g:
+            assert g.param_count == n
+    m.close()
+
+
 def test_presets_param_counts():
     with libgan.Model.preset("mnist-generator") as g:
         assert g.input_shape == (100,) and g.output_shape == (28, 28, 1)

@@ -305,6 +305,48 @@ gan_status gan_model_add_sigmoid(gan_model *m)
     return act_add(m, GAN_LAYER_SIGMOID, __func__);
 }
 
+/* ONNX: the element-wise ops of the same names (LeakyRelu's alpha). */
+static gan_status act_onnx_op(gan__onnx *g, const char *op, const gan__onnx_attr *a, size_t na)
+{
+    const char *in = gan__onnx_in(g);
+    char y[GAN__ONNX_NAME];
+    gan__onnx_node(g, op, &in, 1, a, na, y);
+    gan__onnx_out(g, y);
+    return g->st;
+}
+
+static gan_status leaky_onnx(const gan__layer *l, gan__onnx *g, const float *w, const float *state)
+{
+    const gan__onnx_attr a = {.name = "alpha", .type = 'f', .f = l->u.act.alpha};
+    (void)w;
+    (void)state;
+    return act_onnx_op(g, "LeakyRelu", &a, 1);
+}
+
+static gan_status relu_onnx(const gan__layer *l, gan__onnx *g, const float *w, const float *state)
+{
+    (void)l;
+    (void)w;
+    (void)state;
+    return act_onnx_op(g, "Relu", NULL, 0);
+}
+
+static gan_status tanh_onnx(const gan__layer *l, gan__onnx *g, const float *w, const float *state)
+{
+    (void)l;
+    (void)w;
+    (void)state;
+    return act_onnx_op(g, "Tanh", NULL, 0);
+}
+
+static gan_status sigmoid_onnx(const gan__layer *l, gan__onnx *g, const float *w, const float *state)
+{
+    (void)l;
+    (void)w;
+    (void)state;
+    return act_onnx_op(g, "Sigmoid", NULL, 0);
+}
+
 /* All four differentiate through their output (ACT_IN_PLACE) and may write
    dx over dy; the rectifiers fuse into a batchnorm before them.  tanh and
    sigmoid are not piecewise linear: the gradient penalties refuse them. */
@@ -318,6 +360,7 @@ const gan__layer_ops gan__leaky_relu_ops = {
     .backward = leaky_backward,
     .plan = GAN__PLAN_RECTIFIER | GAN__PLAN_ACT_IN_PLACE | GAN__PLAN_GRAD_IN_PLACE,
     .penalty_jvp = leaky_penalty_jvp,
+    .onnx = leaky_onnx,
 };
 const gan__layer_ops gan__relu_ops = {
     .name = "relu",
@@ -327,6 +370,7 @@ const gan__layer_ops gan__relu_ops = {
     .backward = leaky_backward,
     .plan = GAN__PLAN_RECTIFIER | GAN__PLAN_ACT_IN_PLACE | GAN__PLAN_GRAD_IN_PLACE,
     .penalty_jvp = leaky_penalty_jvp,
+    .onnx = relu_onnx,
 };
 const gan__layer_ops gan__tanh_ops = {
     .name = "tanh",
@@ -335,6 +379,7 @@ const gan__layer_ops gan__tanh_ops = {
     .forward = tanh_forward,
     .backward = tanh_backward,
     .plan = GAN__PLAN_ACT_IN_PLACE | GAN__PLAN_GRAD_IN_PLACE,
+    .onnx = tanh_onnx,
 };
 const gan__layer_ops gan__sigmoid_ops = {
     .name = "sigmoid",
@@ -343,4 +388,5 @@ const gan__layer_ops gan__sigmoid_ops = {
     .forward = sigmoid_forward,
     .backward = sigmoid_backward,
     .plan = GAN__PLAN_ACT_IN_PLACE | GAN__PLAN_GRAD_IN_PLACE,
+    .onnx = sigmoid_onnx,
 };

@@ -182,6 +182,64 @@ static gan_status adain_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
     return r->st;
 }
 
+/*
+ * ONNX: xhat = InstanceNormalization(x) (scale 1, bias 0, the same
+ * epsilon: per sample and channel over the positions, biased variance);
+ * gamma = Gemm(s, A[:, :C], b[:C]) and beta = Gemm(s, A[:, C:], b[C:]) --
+ * the halves of s A + b -- each reshaped to (N, C, 1, 1);
+ * y = xhat (1 + gamma) + beta.  s is the style input layer's input.
+ */
+static gan_status adain_onnx(const gan__layer *l, gan__onnx *g, const float *w, const float *state)
+{
+    const int64_t C = gan__shape_channels(&l->in), D = l->u.adain.style_dim;
+    const int64_t ad[2] = {D, C}, shape[4] = {-1, C, 1, 1}, four = 4;
+    const float one = 1.0f;
+    const gan__onnx_attr eps = {.name = "epsilon", .type = 'f', .f = l->u.adain.epsilon};
+    char on[GAN__ONNX_NAME], zn[GAN__ONNX_NAME], agn[GAN__ONNX_NAME], abn[GAN__ONNX_NAME];
+    char bgn[GAN__ONNX_NAME], bbn[GAN__ONNX_NAME], sn[GAN__ONNX_NAME], onen[GAN__ONNX_NAME];
+    char xh[GAN__ONNX_NAME], gm[GAN__ONNX_NAME], bt[GAN__ONNX_NAME], g1[GAN__ONNX_NAME];
+    char gr[GAN__ONNX_NAME], br[GAN__ONNX_NAME], m[GAN__ONNX_NAME], y[GAN__ONNX_NAME];
+    const char *iin[3] = {gan__onnx_in(g), on, zn};
+    const char *gin[3] = {g->style, agn, bgn}, *bin[3] = {g->style, abn, bbn};
+    const char *a1[2] = {gm, onen}, *r1[2] = {g1, sn}, *r2[2] = {bt, sn};
+    const char *min[2] = {xh, gr}, *yin[2] = {m, br};
+    float *t = gan__calloc((size_t)(2 * D * C + 2 * C), sizeof(float));
+    (void)state;
+    if (!t)
+        return gan__onnx_fail(g, gan__err(GAN_ENOMEM, "out of memory"));
+    if (!g->style[0]) {
+        gan__free(t);
+        return gan__err(GAN_EUNSUPPORTED, "adain without a style input layer before it");
+    }
+    /* ones (C), zeros (C), then A's gamma and beta halves (D, C) each. */
+    for (int64_t c = 0; c < C; c++)
+        t[c] = 1.0f;
+    for (int64_t d = 0; d < D; d++)
+        for (int64_t c = 0; c < C; c++) {
+            t[2 * C + d * C + c] = w[d * 2 * C + c];
+            t[2 * C + D * C + d * C + c] = w[d * 2 * C + C + c];
+        }
+    gan__onnx_init_f32(g, "ones", &C, 1, t, on);
+    gan__onnx_init_f32(g, "zeros", &C, 1, t + C, zn);
+    gan__onnx_init_f32(g, "gamma_kernel", ad, 2, t + 2 * C, agn);
+    gan__onnx_init_f32(g, "beta_kernel", ad, 2, t + 2 * C + D * C, abn);
+    gan__onnx_init_f32(g, "gamma_bias", &C, 1, w + 2 * D * C, bgn);
+    gan__onnx_init_f32(g, "beta_bias", &C, 1, w + 2 * D * C + C, bbn);
+    gan__onnx_init_f32(g, "one", NULL, 0, &one, onen);
+    gan__onnx_init_i64(g, "param_shape", &four, 1, shape, sn);
+    gan__free(t);
+    gan__onnx_node(g, "InstanceNormalization", iin, 3, &eps, 1, xh);
+    gan__onnx_node(g, "Gemm", gin, 3, NULL, 0, gm);
+    gan__onnx_node(g, "Gemm", bin, 3, NULL, 0, bt);
+    gan__onnx_node(g, "Add", a1, 2, NULL, 0, g1);
+    gan__onnx_node(g, "Reshape", r1, 2, NULL, 0, gr);
+    gan__onnx_node(g, "Reshape", r2, 2, NULL, 0, br);
+    gan__onnx_node(g, "Mul", min, 2, NULL, 0, m);
+    gan__onnx_node(g, "Add", yin, 2, NULL, 0, y);
+    gan__onnx_out(g, y);
+    return g->st;
+}
+
 /* A generator layer: the gradient penalties refuse it. */
 const gan__layer_ops gan__adain_ops = {
     .name = "adain",
@@ -193,4 +251,5 @@ const gan__layer_ops gan__adain_ops = {
     .init = adain_init,
     .forward = adain_forward,
     .backward = adain_backward,
+    .onnx = adain_onnx,
 };

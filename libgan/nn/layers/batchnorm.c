@@ -305,12 +305,13 @@ static void bn_backward(gan__layer *l, const gan__ctx *cx, const float *x,
 }
 
 /* Moving variances (the second half of the state) must be >= 0. */
-static gan_status bn_check_state(const gan__layer *l, const float *state)
+static gan_status bn_check_state(const gan__layer *l, size_t from, const float *v, size_t n, uint32_t *acc)
 {
-    for (size_t i = l->n_state / 2; i < l->n_state; i++)
-        if (state[i] < 0.0f)
-            return gan__err(GAN_EINVAL, "moving variance %zu is negative (%g)", i - l->n_state / 2,
-                            (double)state[i]);
+    (void)acc;
+    for (size_t i = 0; i < n; i++)
+        if (from + i >= l->n_state / 2 && v[i] < 0.0f)
+            return gan__err(GAN_EINVAL, "moving variance %zu is negative (%g)", from + i - l->n_state / 2,
+                            (double)v[i]);
     return GAN_OK;
 }
 
@@ -359,6 +360,27 @@ static gan_status bn_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
     return r->st;
 }
 
+/* ONNX: BatchNormalization with the running statistics (inference), over
+   dimension 1: the channels of an NCHW image, the features of a vector. */
+static gan_status bn_onnx(const gan__layer *l, gan__onnx *g, const float *w, const float *state)
+{
+    const int64_t C = gan__shape_channels(&l->in);
+    const gan__onnx_attr a = {.name = "epsilon", .type = 'f', .f = l->u.bn.epsilon};
+    char sn[GAN__ONNX_NAME], bn[GAN__ONNX_NAME], mn[GAN__ONNX_NAME], vn[GAN__ONNX_NAME];
+    char y[GAN__ONNX_NAME];
+    const char *in[5] = {gan__onnx_in(g), sn, bn, mn, vn};
+    if (l->in.ndim == 2)
+        return gan__err(GAN_EUNSUPPORTED, "batchnorm of a 2-D sample (A, B) has no ONNX form here; "
+                        "reshape to a vector or an image first");
+    gan__onnx_init_f32(g, "gamma", &C, 1, w, sn);
+    gan__onnx_init_f32(g, "beta", &C, 1, w + C, bn);
+    gan__onnx_init_f32(g, "moving_mean", &C, 1, state, mn);
+    gan__onnx_init_f32(g, "moving_variance", &C, 1, state + C, vn);
+    gan__onnx_node(g, "BatchNormalization", in, 5, &a, 1, y);
+    gan__onnx_out(g, y);
+    return g->st;
+}
+
 /* Not supported by the gradient penalties: its backward map depends on
    the batch statistics of its input. */
 const gan__layer_ops gan__batchnorm_ops = {
@@ -373,4 +395,5 @@ const gan__layer_ops gan__batchnorm_ops = {
     .backward = bn_backward,
     .check_state = bn_check_state,
     .plan = GAN__PLAN_FUSES_RECTIFIER | GAN__PLAN_GRAD_IN_PLACE,
+    .onnx = bn_onnx,
 };

@@ -12,6 +12,8 @@
  *   dT[y_n, :] += sum_p dy[n, p, C:]                   (table only)
  * No saved forward data and no workspace: the labels are the model's.
  */
+#include <stdio.h>
+
 #include "nn/nn.h"
 
 static int cemb_code_len(const gan__layer *l)
@@ -130,6 +132,56 @@ static gan_status cemb_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
     return r->st;
 }
 
+/*
+ * ONNX: e = Gather(T, labels) (N, E), the graph's int64 "labels" input
+ * indexing the table (one-hot: the identity matrix), then concatenated
+ * after the features: directly for a vector; for an image (NCHW) as
+ * (N, E, 1, 1) broadcast over the positions by adding zeros (1, E, H, W)
+ * -- adding 0 changes no value -- and concatenated along the channels.
+ */
+static gan_status cemb_onnx(const gan__layer *l, gan__onnx *g, const float *w, const float *state)
+{
+    const int64_t K = l->u.cls.classes, E = cemb_code_len(l), td[2] = {K, E};
+    const gan__onnx_attr axis = {.name = "axis", .type = 'i', .i = 1};
+    char x[GAN__ONNX_NAME], tn[GAN__ONNX_NAME], e[GAN__ONNX_NAME], y[GAN__ONNX_NAME];
+    char sn[GAN__ONNX_NAME], zn[GAN__ONNX_NAME], r[GAN__ONNX_NAME], b[GAN__ONNX_NAME];
+    const char *gin[2] = {tn, "labels"}, *cin[2] = {x, e};
+    float *onehot = NULL;
+    (void)state;
+    if (l->in.ndim == 2)
+        return gan__err(GAN_EUNSUPPORTED, "class_embedding of a 2-D sample (A, B) has no ONNX form "
+                        "here; reshape to a vector or an image first");
+    snprintf(x, sizeof x, "%s", gan__onnx_in(g));
+    if (!l->n_params) {
+        if (!(onehot = gan__calloc((size_t)(K * K), sizeof(float))))
+            return gan__onnx_fail(g, gan__err(GAN_ENOMEM, "out of memory"));
+        for (int64_t k = 0; k < K; k++)
+            onehot[k * K + k] = 1.0f;
+    }
+    gan__onnx_init_f32(g, l->n_params ? "table" : "one_hot", td, 2, l->n_params ? w : onehot, tn);
+    gan__free(onehot);
+    g->uses_labels = 1;
+    gan__onnx_node(g, "Gather", gin, 2, NULL, 0, e);
+    if (l->in.ndim == 3) {
+        const int64_t shape[4] = {-1, E, 1, 1}, four = 4;
+        const int64_t zd[4] = {1, E, l->in.d[0], l->in.d[1]};
+        const size_t nz = (size_t)(E * l->in.d[0] * l->in.d[1]);
+        float *zeros = gan__calloc(nz, sizeof(float));
+        const char *rin[2] = {e, sn}, *ain[2] = {r, zn};
+        if (!zeros)
+            return gan__onnx_fail(g, gan__err(GAN_ENOMEM, "out of memory"));
+        gan__onnx_init_i64(g, "code_shape", &four, 1, shape, sn);
+        gan__onnx_init_f32(g, "zeros", zd, 4, zeros, zn);
+        gan__free(zeros);
+        gan__onnx_node(g, "Reshape", rin, 2, NULL, 0, r);
+        gan__onnx_node(g, "Add", ain, 2, NULL, 0, b);
+        cin[1] = b;
+    }
+    gan__onnx_node(g, "Concat", cin, 2, &axis, 1, y);
+    gan__onnx_out(g, y);
+    return g->st;
+}
+
 const gan__layer_ops gan__class_embedding_ops = {
     .name = "class_embedding",
     .build = cemb_build,
@@ -140,4 +192,5 @@ const gan__layer_ops gan__class_embedding_ops = {
     .forward = cemb_forward,
     .backward = cemb_backward,
     .penalty_jvp = cemb_penalty_jvp,
+    .onnx = cemb_onnx,
 };

@@ -192,6 +192,46 @@ gan_status gan__conv_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
     return r->st;
 }
 
+/*
+ * ONNX: Conv on NCHW with the kernel as (F, C, kh, kw) and explicit pads:
+ * the top/left padding of the layer and whatever bottom/right padding
+ * gives its output size (Keras 'same' pads the odd one after).
+ */
+static gan_status conv2d_onnx(const gan__layer *l, gan__onnx *g, const float *w, const float *state)
+{
+    const gan__conv_geom *q = &l->u.conv.g;
+    const int64_t F = l->u.conv.filters, C = q->ic, kh = q->kh, kw = q->kw;
+    const int64_t wd[4] = {F, C, kh, kw}, ks[2] = {kh, kw}, strides[2] = {q->sh, q->sw};
+    int64_t pb = (int64_t)(q->oh - 1) * q->sh + kh - q->ih - q->pad_top;
+    int64_t pr = (int64_t)(q->ow - 1) * q->sw + kw - q->iw - q->pad_left;
+    int64_t pads[4];
+    char kn[GAN__ONNX_NAME], bn[GAN__ONNX_NAME], y[GAN__ONNX_NAME];
+    const char *in[3] = {gan__onnx_in(g), kn, bn};
+    float *t;
+    (void)state;
+    pads[0] = q->pad_top;
+    pads[1] = q->pad_left;
+    pads[2] = pb > 0 ? pb : 0;
+    pads[3] = pr > 0 ? pr : 0;
+    const gan__onnx_attr attrs[3] = {{.name = "kernel_shape", .type = 'I', .ints = ks, .n = 2},
+                                     {.name = "pads", .type = 'I', .ints = pads, .n = 4},
+                                     {.name = "strides", .type = 'I', .ints = strides, .n = 2}};
+    if (!(t = gan__calloc((size_t)(F * C * kh * kw), sizeof(float))))
+        return gan__onnx_fail(g, gan__err(GAN_ENOMEM, "out of memory"));
+    for (int64_t ky = 0; ky < kh; ky++)
+        for (int64_t kx = 0; kx < kw; kx++)
+            for (int64_t c = 0; c < C; c++)
+                for (int64_t f = 0; f < F; f++)
+                    t[((f * C + c) * kh + ky) * kw + kx] = w[((ky * kw + kx) * C + c) * F + f];
+    gan__onnx_init_f32(g, "kernel", wd, 4, t, kn);
+    gan__free(t);
+    if (l->use_bias)
+        gan__onnx_init_f32(g, "bias", &F, 1, w + F * C * kh * kw, bn);
+    gan__onnx_node(g, "Conv", in, l->use_bias ? 3 : 2, attrs, 3, y);
+    gan__onnx_out(g, y);
+    return g->st;
+}
+
 const gan__layer_ops gan__conv2d_ops = {
     .name = "conv2d",
     .build = gan__conv_build,
@@ -206,6 +246,7 @@ const gan__layer_ops gan__conv2d_ops = {
     .penalty_jvp = gan__penalty_jvp_linear,
     .penalty_wgrad = gan__penalty_wgrad_linear,
     .sn_dims = conv2d_sn_dims,
+    .onnx = conv2d_onnx,
 };
 
 /*

@@ -157,6 +157,50 @@ gan_status gan_model_add_conv2d_transpose(gan_model *m, const gan_conv2d_config 
     return gan__conv_add(m, GAN_LAYER_CONV2D_TRANSPOSE, cfg, __func__);
 }
 
+/*
+ * ONNX: ConvTranspose on NCHW with the kernel as (C, F, kh, kw).  Both are
+ * the adjoint of the same convolution, so output row i*s - pad_top + ky
+ * receives input row i through kernel row ky in each; ONNX's output size
+ * s (h - 1) + output_padding + kh - pads_begin - pads_end is made Keras'
+ * H with pads_begin = pad_top and the rest as pads_end or, when that
+ * would be negative ('same' with k < s), as output_padding.
+ */
+static gan_status deconv_onnx(const gan__layer *l, gan__onnx *g, const float *w, const float *state)
+{
+    const gan__conv_geom *q = &l->u.conv.g;
+    const int64_t F = l->u.conv.filters, C = l->in.d[2], kh = q->kh, kw = q->kw;
+    const int64_t wd[4] = {C, F, kh, kw}, ks[2] = {kh, kw}, strides[2] = {q->sh, q->sw};
+    const int64_t eb = (int64_t)q->sh * (l->in.d[0] - 1) + kh - q->pad_top - l->out.d[0];
+    const int64_t er = (int64_t)q->sw * (l->in.d[1] - 1) + kw - q->pad_left - l->out.d[1];
+    const int64_t pads[4] = {q->pad_top, q->pad_left, eb > 0 ? eb : 0, er > 0 ? er : 0};
+    const int64_t opad[2] = {eb < 0 ? -eb : 0, er < 0 ? -er : 0};
+    char kn[GAN__ONNX_NAME], bn[GAN__ONNX_NAME], y[GAN__ONNX_NAME];
+    const char *in[3] = {gan__onnx_in(g), kn, bn};
+    gan__onnx_attr attrs[4];
+    size_t na = 0;
+    float *t;
+    (void)state;
+    attrs[na++] = (gan__onnx_attr){.name = "kernel_shape", .type = 'I', .ints = ks, .n = 2};
+    if (opad[0] || opad[1])
+        attrs[na++] = (gan__onnx_attr){.name = "output_padding", .type = 'I', .ints = opad, .n = 2};
+    attrs[na++] = (gan__onnx_attr){.name = "pads", .type = 'I', .ints = pads, .n = 4};
+    attrs[na++] = (gan__onnx_attr){.name = "strides", .type = 'I', .ints = strides, .n = 2};
+    if (!(t = gan__calloc((size_t)(F * C * kh * kw), sizeof(float))))
+        return gan__onnx_fail(g, gan__err(GAN_ENOMEM, "out of memory"));
+    for (int64_t ky = 0; ky < kh; ky++)
+        for (int64_t kx = 0; kx < kw; kx++)
+            for (int64_t f = 0; f < F; f++)
+                for (int64_t c = 0; c < C; c++)
+                    t[((c * F + f) * kh + ky) * kw + kx] = w[((ky * kw + kx) * F + f) * C + c];
+    gan__onnx_init_f32(g, "kernel", wd, 4, t, kn);
+    gan__free(t);
+    if (l->use_bias)
+        gan__onnx_init_f32(g, "bias", &F, 1, w + F * C * kh * kw, bn);
+    gan__onnx_node(g, "ConvTranspose", in, l->use_bias ? 3 : 2, attrs, na, y);
+    gan__onnx_out(g, y);
+    return g->st;
+}
+
 const gan__layer_ops gan__conv2d_transpose_ops = {
     .name = "conv2d_transpose",
     .build = gan__conv_build,
@@ -171,6 +215,7 @@ const gan__layer_ops gan__conv2d_transpose_ops = {
     .penalty_jvp = gan__penalty_jvp_linear,
     .penalty_wgrad = gan__penalty_wgrad_linear,
     .sn_dims = deconv_sn_dims,
+    .onnx = deconv_onnx,
 };
 
 /*

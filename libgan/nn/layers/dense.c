@@ -105,6 +105,21 @@ static gan_status dense_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
     return r->st;
 }
 
+/* ONNX: Gemm(x, W (D, U), b) -- the Keras layout is Gemm's B as it is. */
+static gan_status dense_onnx(const gan__layer *l, gan__onnx *g, const float *w, const float *state)
+{
+    const int64_t D = l->in.d[0], U = l->u.dense.units, wd[2] = {D, U};
+    char kn[GAN__ONNX_NAME], bn[GAN__ONNX_NAME], y[GAN__ONNX_NAME];
+    const char *in[3] = {gan__onnx_in(g), kn, bn};
+    (void)state;
+    gan__onnx_init_f32(g, "kernel", wd, 2, w, kn);
+    if (l->use_bias)
+        gan__onnx_init_f32(g, "bias", &U, 1, w + D * U, bn);
+    gan__onnx_node(g, "Gemm", in, l->use_bias ? 3 : 2, NULL, 0, y);
+    gan__onnx_out(g, y);
+    return g->st;
+}
+
 const gan__layer_ops gan__dense_ops = {
     .name = "dense",
     .build = dense_build,
@@ -118,4 +133,5 @@ const gan__layer_ops gan__dense_ops = {
     .penalty_jvp = gan__penalty_jvp_linear,
     .penalty_wgrad = gan__penalty_wgrad_linear,
     .sn_dims = dense_sn_dims,
+    .onnx = dense_onnx,
 };

@@ -180,6 +180,15 @@ static gan_status dropout_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
     return r->st;
 }
 
+/* ONNX: inference passes the input through: no node. */
+static gan_status dropout_onnx(const gan__layer *l, gan__onnx *g, const float *w, const float *state)
+{
+    (void)l;
+    (void)w;
+    (void)state;
+    return g->st;
+}
+
 const gan__layer_ops gan__dropout_ops = {
     .name = "dropout",
     .build = dropout_build,
@@ -190,4 +199,5 @@ const gan__layer_ops gan__dropout_ops = {
     .backward = dropout_backward,
     .plan = GAN__PLAN_GRAD_IN_PLACE,
     .penalty_jvp = dropout_penalty_jvp,
+    .onnx = dropout_onnx,
 };

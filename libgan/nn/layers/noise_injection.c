@@ -20,6 +20,10 @@
  */
 #include "nn/nn.h"
 
+/* Inference noise: a stream seeded with this ("noise") ^ the layer's
+   parameter offset. */
+#define NOISE_SEED 0x6e6f697365ull
+
 static gan_status noise_setup(gan__layer *l)
 {
     char s[64];
@@ -48,7 +52,7 @@ static void noise_forward(gan__layer *l, const gan__ctx *cx, const float *x, flo
         gan__rng_fill_normal(cx->rng, e, N * P);
     } else {
         gan__rng r;
-        gan__rng_seed(&r, 0x6e6f697365ull ^ (uint64_t)l->param_off); /* "noise" */
+        gan__rng_seed(&r, NOISE_SEED ^ (uint64_t)l->param_off);
         gan__rng_fill_normal(&r, e, P);
         for (size_t n = 1; n < N; n++)
             memcpy(e + n * P, e, P * sizeof(float));
@@ -93,6 +97,39 @@ gan_status gan_model_add_noise_injection(gan_model *m)
 
 /* No settings, no record fields.  A generator layer: the gradient
    penalties refuse it. */
+/*
+ * ONNX: inference's fixed noise, so the graph adds a constant: a[c] e[p]
+ * (1, C, H, W), each product the float the forward computes, and adding
+ * it gives the forward's bits.  The noise is not an input of the graph:
+ * every sample gets this map, as from gan_sampler.
+ */
+static gan_status noise_onnx(const gan__layer *l, gan__onnx *g, const float *w, const float *state)
+{
+    const int64_t H = l->in.d[0], W = l->in.d[1], C = l->in.d[2], nd[4] = {1, C, H, W};
+    const size_t P = (size_t)(H * W);
+    char nn[GAN__ONNX_NAME], y[GAN__ONNX_NAME];
+    const char *in[2] = {gan__onnx_in(g), nn};
+    float *e = gan__calloc(P, sizeof(float)), *map = gan__calloc(P * (size_t)C, sizeof(float));
+    gan__rng r;
+    (void)state;
+    if (!e || !map) {
+        gan__free(e);
+        gan__free(map);
+        return gan__onnx_fail(g, gan__err(GAN_ENOMEM, "out of memory"));
+    }
+    gan__rng_seed(&r, NOISE_SEED ^ (uint64_t)l->param_off);
+    gan__rng_fill_normal(&r, e, P);
+    for (int64_t c = 0; c < C; c++)
+        for (size_t p = 0; p < P; p++)
+            map[(size_t)c * P + p] = w[c] * e[p];
+    gan__onnx_init_f32(g, "noise", nd, 4, map, nn);
+    gan__free(e);
+    gan__free(map);
+    gan__onnx_node(g, "Add", in, 2, NULL, 0, y);
+    gan__onnx_out(g, y);
+    return g->st;
+}
+
 const gan__layer_ops gan__noise_injection_ops = {
     .name = "noise_injection",
     .build = gan__model_append,
@@ -100,4 +137,5 @@ const gan__layer_ops gan__noise_injection_ops = {
     .init = noise_init,
     .forward = noise_forward,
     .backward = noise_backward,
+    .onnx = noise_onnx,
 };

@@ -62,6 +62,37 @@ gan_status gan_model_add_flatten(gan_model *m)
     return gan__model_append(m, &t, __func__);
 }
 
+/*
+ * ONNX: libgan relabels NHWC samples, so an image input goes back to NHWC
+ * first (Transpose), is reshaped to (N, out dims) with N inferred (-1),
+ * and an image output goes to NCHW again.  Reshape and flatten alike.
+ */
+static gan_status reshape_onnx(const gan__layer *l, gan__onnx *g, const float *w, const float *state)
+{
+    int64_t shape[4];
+    const int64_t nd = (int64_t)l->out.ndim + 1;
+    char sn[GAN__ONNX_NAME], a[GAN__ONNX_NAME], b[GAN__ONNX_NAME], c[GAN__ONNX_NAME];
+    const char *in[2] = {gan__onnx_in(g), sn};
+    (void)w;
+    (void)state;
+    shape[0] = -1;
+    for (int k = 0; k < (int)l->out.ndim; k++)
+        shape[k + 1] = l->out.d[k];
+    gan__onnx_init_i64(g, "shape", &nd, 1, shape, sn);
+    if (l->in.ndim == 3) {
+        gan__onnx_to_nhwc(g, in[0], a);
+        in[0] = a;
+    }
+    gan__onnx_node(g, "Reshape", in, 2, NULL, 0, b);
+    if (l->out.ndim == 3) {
+        gan__onnx_to_nchw(g, b, c);
+        gan__onnx_out(g, c);
+    } else {
+        gan__onnx_out(g, b);
+    }
+    return g->st;
+}
+
 /* Views: the loops skip them, so no forward or backward; linear, so the
    gradient penalties pass through them. */
 const gan__layer_ops gan__reshape_ops = {
@@ -71,10 +102,12 @@ const gan__layer_ops gan__reshape_ops = {
     .decode = reshape_decode,
     .setup = reshape_setup,
     .is_view = 1,
+    .onnx = reshape_onnx,
 };
 const gan__layer_ops gan__flatten_ops = {
     .name = "flatten",
     .build = gan__model_append,
     .setup = flatten_setup,
     .is_view = 1,
+    .onnx = reshape_onnx,
 };

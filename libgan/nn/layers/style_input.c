@@ -10,6 +10,8 @@
  *   dx  = cx->dstyle, the sum of d/ds over every adain layer, which their
  *         backward (run before this one: the pass goes in reverse) added.
  */
+#include <stdio.h>
+
 #include "nn/nn.h"
 
 static gan_status style_input_setup(gan__layer *l)
@@ -97,6 +99,43 @@ static gan_status style_input_decode(gan__rbuf *r, uint32_t use_bias, gan__layer
 }
 
 /* A generator layer: the gradient penalties refuse it. */
+/*
+ * ONNX: the constant K (1, c, h, w) expanded to the batch, Expand(K,
+ * concat(shape(s)[0:1], (c, h, w))); the style vector s, this layer's
+ * input, is what the adain layers after it read (g->style).
+ */
+static gan_status style_input_onnx(const gan__layer *l, gan__onnx *g, const float *w,
+                                   const float *state)
+{
+    const int64_t h = l->out.d[0], wd = l->out.d[1], c = l->out.d[2];
+    const int64_t kd[4] = {1, c, h, wd}, one = 1, three = 3, zero = 0, rest[3] = {c, h, wd};
+    const gan__onnx_attr axis = {.name = "axis", .type = 'i', .i = 0};
+    char kn[GAN__ONNX_NAME], sh[GAN__ONNX_NAME], b0[GAN__ONNX_NAME], b1[GAN__ONNX_NAME];
+    char rn[GAN__ONNX_NAME], full[GAN__ONNX_NAME], y[GAN__ONNX_NAME], n[GAN__ONNX_NAME];
+    const char *sin[1] = {g->style}, *slin[3] = {sh, b0, b1}, *cin[2] = {n, rn};
+    const char *ein[2] = {kn, full};
+    float *t;
+    (void)state;
+    snprintf(g->style, sizeof g->style, "%s", gan__onnx_in(g));
+    if (!(t = gan__calloc((size_t)(c * h * wd), sizeof(float))))
+        return gan__onnx_fail(g, gan__err(GAN_ENOMEM, "out of memory"));
+    for (int64_t i = 0; i < h; i++)
+        for (int64_t j = 0; j < wd; j++)
+            for (int64_t k = 0; k < c; k++)
+                t[(k * h + i) * wd + j] = w[(i * wd + j) * c + k];
+    gan__onnx_init_f32(g, "constant", kd, 4, t, kn);
+    gan__free(t);
+    gan__onnx_init_i64(g, "begin", &one, 1, &zero, b0);
+    gan__onnx_init_i64(g, "end", &one, 1, &one, b1);
+    gan__onnx_init_i64(g, "chw", &three, 1, rest, rn);
+    gan__onnx_node(g, "Shape", sin, 1, NULL, 0, sh);
+    gan__onnx_node(g, "Slice", slin, 3, NULL, 0, n);
+    gan__onnx_node(g, "Concat", cin, 2, &axis, 1, full);
+    gan__onnx_node(g, "Expand", ein, 2, NULL, 0, y);
+    gan__onnx_out(g, y);
+    return g->st;
+}
+
 const gan__layer_ops gan__style_input_ops = {
     .name = "style_input",
     .build = style_input_build,
@@ -106,4 +145,5 @@ const gan__layer_ops gan__style_input_ops = {
     .init = style_input_init,
     .forward = style_input_forward,
     .backward = style_input_backward,
+    .onnx = style_input_onnx,
 };

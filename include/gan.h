@@ -750,6 +750,40 @@ GAN_API gan_status gan_model_layer_count(const gan_model *model, size_t *n);
    0 for a model without class layers (see gan_model_add_class_embedding). */
 GAN_API gan_status gan_model_num_classes(const gan_model *model, int *n_classes);
 
+/** The longest class name, in bytes (gan_model_set_class_names). */
+#define GAN_CLASS_NAME_MAX 255
+
+/**
+ * Method of gan_model: name the classes of a conditional model, name k for
+ * label k (an image folder's sub-folders: gan_dataset_class_name), so
+ * programs and `gan sample --class tree` can ask for a class by name.  n
+ * must equal gan_model_num_classes(); each name is 1..GAN_CLASS_NAME_MAX
+ * bytes (UTF-8 is kept as bytes) without control characters, and the names
+ * are distinct.  n = 0 removes the names.  The names are copied; they are
+ * saved in model files and checkpoints (docs/checkpoint-format.md), loaded
+ * with them, and kept by the trainer's EMA generator.  A model has no
+ * names until they are set (files written before names existed load
+ * without them).  GAN_EINVAL (naming the name and the rule) leaves the
+ * model's names as they were; GAN_ENOMEM.
+ */
+GAN_API gan_status gan_model_set_class_names(gan_model *model, const char *const *names,
+                                             size_t n);
+
+/** The number of class names of the model: 0 or gan_model_num_classes(). */
+GAN_API gan_status gan_model_class_name_count(const gan_model *model, size_t *count);
+
+/**
+ * Name k into buf (cap bytes including the NUL; buf may be NULL when cap is
+ * 0) and its full length into *needed (may be NULL), as snprintf.
+ * GAN_EINVAL if k >= gan_model_class_name_count().
+ */
+GAN_API gan_status gan_model_class_name(const gan_model *model, size_t k, char *buf, size_t cap,
+                                        size_t *needed);
+
+/** The label of the class called name (exact, byte-wise match) in *k, or
+   GAN_EINVAL naming it when no class has that name. */
+GAN_API gan_status gan_model_class_from_name(const gan_model *model, const char *name, int *k);
+
 /** Kind of layer `layer` in *kind. GAN_EINVAL for an index out of range. */
 GAN_API gan_status gan_model_layer_kind(const gan_model *model, size_t layer, gan_layer_kind *kind);
 
@@ -1462,6 +1496,30 @@ GAN_API gan_status gan_optimizer_set_state(gan_optimizer *opt, const float *src,
  */
 typedef struct gan_trainer gan_trainer;
 
+/**
+ * Differentiable augmentation (Zhao et al. 2020, DiffAugment), the bits of
+ * gan_trainer_config.augment.  Each image a discriminator forward sees,
+ * real and generated alike, goes through the chosen operations, each
+ * applied to that image with probability p (drawn per image and operation
+ * from the trainer's random stream, so runs are reproducible and resume
+ * exactly); the generator's gradient flows back through them (each is
+ * linear in the image once its random parameters are drawn, and its
+ * backward is the transpose with the same parameters: gradient-checked).
+ * On images in [-1, 1], NHWC, with "colour channels" the RGB of RGB(A) or
+ * the gray channel of gray(+alpha) (alpha is left alone):
+ *   COLOR        brightness x + b, b ~ U[-0.5, 0.5); saturation (RGB only)
+ *                m + s (x - m), m the pixel's channel mean, s ~ U[0, 2);
+ *                contrast m + k (x - m), m the image's mean, k ~ U[0.5, 1.5)
+ *   TRANSLATION  a shift by up to round(side / 8) pixels each way, zeros
+ *                (the value 0) where nothing moves in
+ *   CUTOUT       a square of half the sides (rounded up), anywhere with its
+ *                centre inside the image, set to 0 in every channel
+ * The gradient penalties (WGAN-GP, R1) score the images unaugmented.
+ */
+#define GAN_AUGMENT_COLOR 1u
+#define GAN_AUGMENT_TRANSLATION 2u
+#define GAN_AUGMENT_CUTOUT 4u
+
 /** Defaults in brackets. */
 typedef struct gan_trainer_config {
     uint32_t struct_size;  /**< set by gan_trainer_config_init() */
@@ -1471,6 +1529,25 @@ typedef struct gan_trainer_config {
                               generator's weights, ema = d*ema + (1-d)*w after
                               every generator update (e.g. 0.999); 0 = off
                               [0].  See gan_trainer_ema_generator(). */
+    /* since 1.1 (issue 15): */
+    uint64_t augment;      /**< GAN_AUGMENT_* bits for the images D sees;
+                              0: none [0] (64 bits wide so that it starts
+                              after release 1.0's struct, padding included) */
+    float augment_p;       /**< probability of each operation per image, in
+                              [0, 1]; with ada_target > 0 the starting p
+                              (Karras et al. start at 0) [1] */
+    float ada_target;      /**< 0: p stays augment_p [0].  > 0 (e.g. 0.6):
+                              adaptive p (ADA): after every ada_interval
+                              steps, r_t = the mean of sign(D(real)) over them
+                              (D's outputs on augmented real images; logits
+                              or scores), and p += (images seen in those
+                              steps) / ada_speed when r_t > target, -= when
+                              below, clamped to [0, 1].  Must be in (0, 1).
+                              Not with data-parallel training
+                              (gan_trainer_set_reducer refuses it). */
+    int ada_interval;      /**< steps between adjustments, 1..1000000 [4] */
+    float ada_speed;       /**< images over which p may move from 0 to 1
+                              (Karras et al.: 500,000) [100000] */
     /* new fields are only ever appended here */
 } gan_trainer_config;
 
@@ -1547,6 +1624,14 @@ GAN_API gan_status gan_trainer_get_config(const gan_trainer *t, gan_trainer_conf
 
 /** Reseed the latent noise stream. */
 GAN_API gan_status gan_trainer_set_seed(gan_trainer *t, uint64_t seed);
+
+/**
+ * Method of gan_trainer: the augmentation probability p now (augment_p, or
+ * ADA's current value) and ADA's last r_t (0 before the first adjustment).
+ * Checkpoints keep both and ADA's running sums, so a resumed run continues
+ * with the same p.  Either pointer may be NULL.
+ */
+GAN_API gan_status gan_trainer_augment_state(const gan_trainer *t, float *p, float *r_t);
 
 /**
  * Callbacks of gan_trainer_fit.  Return 0 to continue, non-zero to stop
@@ -2288,6 +2373,71 @@ GAN_API gan_status gan_preset_from_name(const char *name, gan_preset *preset);
  * or 0 for a discriminator preset or an unknown value.
  */
 GAN_API int gan_preset_latent_dim(gan_preset preset);
+
+/* ======================================================================== */
+/* Networks for any image size                                              */
+/* ======================================================================== */
+
+/**
+ * A family of networks: one generator or discriminator for any image size,
+ * channel count and number of classes (gan_model_create_family), for
+ * training on one's own images (gan_dataset_load_images).  Append-only.
+ *
+ * The side `size` must be 4, 5, 6 or 7 times a power of two (at least 2),
+ * within 8..256: s = s0 * 2^k, s0 in 4..7, k >= 1 (8, 10, 12, 14, 16, 20,
+ * 24, 28, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256).  The
+ * feature maps at resolution s / 2^j have W(j) = min(max_width,
+ * width * 2^j) channels.  LeakyReLU slope 0.2, all convolutions same
+ * padding; batchnorm and initialisation as the builder calls' defaults.
+ */
+typedef enum gan_family_kind {
+    /* latent -> [class embedding (classes, class_dim), concatenated, when
+       classes > 0] -> Dense s0*s0*W(k) (no bias), BN, LReLU, Reshape
+       s0 x s0 x W(k) -> for j = k-1 .. 0: Conv2DTranspose W(j) (4x4,
+       stride 2, no bias), BN, LReLU -> Conv2D channels (3x3, stride 1,
+       bias) + tanh: size x size x channels in [-1, 1]. */
+    GAN_FAMILY_DCGAN_GENERATOR = 1,
+    /* size x size x channels -> for j = 0 .. k-1: Conv2D W(j) (4x4,
+       stride 2, bias), LReLU, [Dropout when dropout > 0] -> Flatten ->
+       Dense 1 (a logit or score), or a class projection over `classes`
+       when classes > 0 (conditional: gan_model_add_class_projection).
+       With spectral_norm, every convolution and the dense layer are
+       spectrally normalised (SN-GAN). */
+    GAN_FAMILY_DCGAN_DISCRIMINATOR = 2
+} gan_family_kind;
+
+/** Settings of gan_model_create_family.  Defaults in brackets. */
+typedef struct gan_family_config {
+    uint32_t struct_size;  /**< set by gan_family_config_init(); do not touch */
+    int size;              /**< image side, see gan_family_kind [32] */
+    int channels;          /**< 1 (gray), 3 (RGB) or 4 (RGBA); 2 is accepted [3] */
+    int width;             /**< channels at full resolution, 1..4096 [32] */
+    int max_width;         /**< cap on the channels, width..4096 [256] */
+    int latent;            /**< generator input size, 1..65536 [128] */
+    int classes;           /**< 0: unconditional; K in 1..65536: a conditional
+                                pair over K classes [0] */
+    int class_dim;         /**< generator's class embedding size; 0: one-hot
+                                (see gan_model_add_class_embedding) [32] */
+    int spectral_norm;     /**< discriminator: spectral normalisation of every
+                                convolution and dense layer [0] */
+    float dropout;         /**< discriminator: dropout after each LReLU, [0, 1)
+                                [0] */
+    /* new fields are only ever appended here */
+} gan_family_config;
+
+GAN_API gan_status gan_family_config_init(gan_family_config *cfg, size_t size);
+#define GAN_FAMILY_CONFIG_INIT(c) gan_family_config_init((c), sizeof *(c))
+
+/**
+ * Constructor: a network of the family `kind` (see gan_family_kind) as cfg
+ * says (NULL: the defaults, a 32x32 RGB pair), initialised from weight seed
+ * 0 (gan_model_init_params to change it).  A generator and a
+ * discriminator made from the same cfg fit each other (gan_trainer_create).
+ * Returns GAN_EINVAL for an unknown kind or a setting out of range (the
+ * message names the field and the accepted values), GAN_ENOMEM.
+ */
+GAN_API gan_status gan_model_create_family(gan_model **out, gan_family_kind kind,
+                                           const gan_family_config *cfg);
 
 #ifdef __cplusplus
 }

@@ -97,6 +97,11 @@ typedef struct image_v1 {
     void *progress_user;
 } image_v1;
 
+typedef struct family_v1 {
+    uint32_t struct_size;
+    int size, channels, width, max_width, latent, classes, class_dim, spectral_norm;
+    float dropout;
+} family_v1;
 typedef struct reducer_v1 {
     uint32_t struct_size;
     int rank, size;
@@ -175,6 +180,16 @@ FIELD_OF(image_v1, gan_image_config, cache_path);
 FIELD_OF(image_v1, gan_image_config, progress);
 FIELD_OF(image_v1, gan_image_config, progress_user);
 PREFIX_OF(image_v1, gan_image_config);
+FIELD_OF(family_v1, gan_family_config, size);
+FIELD_OF(family_v1, gan_family_config, channels);
+FIELD_OF(family_v1, gan_family_config, width);
+FIELD_OF(family_v1, gan_family_config, max_width);
+FIELD_OF(family_v1, gan_family_config, latent);
+FIELD_OF(family_v1, gan_family_config, classes);
+FIELD_OF(family_v1, gan_family_config, class_dim);
+FIELD_OF(family_v1, gan_family_config, spectral_norm);
+FIELD_OF(family_v1, gan_family_config, dropout);
+PREFIX_OF(family_v1, gan_family_config);
 FIELD_OF(reducer_v1, gan_reducer_config, rank);
 FIELD_OF(reducer_v1, gan_reducer_config, size);
 FIELD_OF(reducer_v1, gan_reducer_config, sum_start);
@@ -199,6 +214,7 @@ NEXT(loss);
 NEXT(optimizer);
 NEXT(trainer);
 NEXT(image);
+NEXT(family);
 NEXT(reducer);
 NEWER(dense, gan_dense_config);
 NEWER(conv2d, gan_conv2d_config);
@@ -208,6 +224,7 @@ NEWER(loss, gan_loss_config);
 NEWER(optimizer, gan_optimizer_config);
 NEWER(trainer, gan_trainer_config);
 NEWER(image, gan_image_config);
+NEWER(family, gan_family_config);
 NEWER(reducer, gan_reducer_config);
 
 /* ---- the config structs: sizes, the public init, a 1.0 caller's values -------- */
@@ -238,6 +255,7 @@ INIT_WRAPPER(gan_loss_config)
 INIT_WRAPPER(gan_optimizer_config)
 INIT_WRAPPER(gan_trainer_config)
 INIT_WRAPPER(gan_image_config)
+INIT_WRAPPER(gan_family_config)
 INIT_WRAPPER(gan_reducer_config)
 
 static void set_dense(void *p)
@@ -325,6 +343,20 @@ static void set_image(void *p)
     c->max_pixels = 1000;
 }
 
+static void set_family(void *p)
+{
+    family_v1 *c = p;
+    c->size = 12;
+    c->channels = 2;
+    c->width = 3;
+    c->max_width = 5;
+    c->latent = 7;
+    c->classes = 2;
+    c->class_dim = 0;
+    c->spectral_norm = 1;
+    c->dropout = 0.5f;
+}
+
 /* A reducer whose "sums" leave every buffer as it is (one worker's view of
    two), recording what the trainer asked of it. */
 typedef struct stub_reducer {
@@ -384,11 +416,12 @@ static const cfg_kind k_loss = CFG_KIND(loss, gan_loss_config);
 static const cfg_kind k_optimizer = CFG_KIND(optimizer, gan_optimizer_config);
 static const cfg_kind k_trainer = CFG_KIND(trainer, gan_trainer_config);
 static const cfg_kind k_image = CFG_KIND(image, gan_image_config);
+static const cfg_kind k_family = CFG_KIND(family, gan_family_config);
 static const cfg_kind k_reducer = CFG_KIND(reducer, gan_reducer_config);
 
 static const cfg_kind *const kinds[] = {&k_dense,  &k_conv2d,    &k_batchnorm, &k_batch,
                                         &k_loss,   &k_optimizer, &k_trainer, &k_image,
-                                        &k_reducer};
+                                        &k_family, &k_reducer};
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 /* ---- the calls that take a config struct ---------------------------------------- */
@@ -720,6 +753,41 @@ static gan_status call_load_images(const void *cfg, int verify)
     return st;
 }
 
+/* The 1.0 caller's values took effect: a 12x12x2 pair (s0 6, one level),
+   widths 3 then 5, latent 7, 2 classes one-hot, spectral norm, dropout. */
+static gan_status call_create_family(const void *cfg, int verify)
+{
+    gan_model *g = NULL, *d = NULL;
+    gan_status st = gan_model_create_family(&g, GAN_FAMILY_DCGAN_GENERATOR, cfg);
+    keep_msg();
+    if (st == GAN_OK)
+        st = gan_model_create_family(&d, GAN_FAMILY_DCGAN_DISCRIMINATOR, cfg);
+    if (st == GAN_OK && verify) {
+        size_t ndim, n, state;
+        int dims[3], k = 0;
+        OK(gan_model_shape(g, GAN_MODEL_INPUT, &ndim, dims));
+        ck_assert_int_eq(dims[0], 7);
+        OK(gan_model_layer_count(g, &n));
+        OK(gan_model_shape(g, n - 1, &ndim, dims));
+        ck_assert_int_eq(dims[0], 12);
+        ck_assert_int_eq(dims[2], 2);
+        OK(gan_model_shape(g, 0, &ndim, dims));   /* one-hot embedding: 7 + 2 */
+        ck_assert_int_eq(dims[0], 9);
+        OK(gan_model_shape(g, 4, &ndim, dims));   /* the projection: 6x6xW(1) */
+        ck_assert_int_eq(dims[0], 6);
+        ck_assert_int_eq(dims[2], 5);
+        OK(gan_model_num_classes(d, &k));
+        ck_assert_int_eq(k, 2);
+        OK(gan_model_layer_sizes(d, 0, NULL, &state));   /* spectral norm's u */
+        ck_assert_uint_eq(state, 3);
+        OK(gan_model_layer_count(d, &n));
+        ck_assert_uint_eq(n, 5);   /* conv, lrelu, dropout, flatten, projection */
+    }
+    gan_model_free(g);
+    gan_model_free(d);
+    return st;
+}
+
 typedef struct cfg_call {
     const char *name;
     const cfg_kind *kind;
@@ -737,6 +805,7 @@ static const cfg_call calls[] = {
     {"gan_trainer_create", &k_trainer, call_trainer_create},
     {"gan_dataset_load_images", &k_image, call_load_images},
     {"gan_dataset_load_images_mem", &k_image, call_load_images_mem},
+    {"gan_model_create_family", &k_family, call_create_family},
     {"gan_trainer_set_reducer", &k_reducer, call_set_reducer},
 };
 #define N_CALLS (sizeof calls / sizeof calls[0])

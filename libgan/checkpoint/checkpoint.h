@@ -55,6 +55,8 @@ gan_status gan__check_model_weights(const gan__container *c, uint32_t slot, cons
 gan_status gan__load_model_weights(const gan__container *c, uint32_t slot, gan_model **m);
 
 gan_status gan__encode_model(gan__wbuf *file, const gan_model *m, uint32_t slot);
+/* The sections gan__encode_model writes for m: 3, or 4 with class names. */
+uint32_t gan__model_sections(const gan_model *m);
 
 void gan__ckpt_free(gan__ckpt *k);
 

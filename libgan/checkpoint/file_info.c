@@ -61,6 +61,17 @@ static void sb_model(sbuf *b, const char *title, const gan_model *m)
         sb_add(b, text);
         gan__free(text);
     }
+    if (m->n_class_names) {   /* "classes: 0 cat, 1 tree" */
+        const char *p = m->class_names;
+        char num[32];
+        sb_add(b, "classes:");
+        for (size_t k = 0; k < m->n_class_names; k++, p += strlen(p) + 1) {
+            snprintf(num, sizeof num, "%s %zu ", k ? "," : "", k);
+            sb_add(b, num);
+            sb_add(b, p);
+        }
+        sb_add(b, "\n");
+    }
 }
 
 static const char *optim_name(gan_optimizer_kind k)

@@ -220,6 +220,68 @@ static gan_status decode_weights(const gan__container *c, uint32_t slot, gan_mod
     return GAN_OK;
 }
 
+/*
+ * The class names section (optional, slot 0 or 1): u32 count, then per
+ * name u32 length and its bytes (no NUL).  The count must be the model's
+ * class count, each name what gan_model_set_class_names accepts; lengths
+ * are checked against the bytes left before anything is copied.
+ */
+static gan_status decode_class_names(const gan__container *c, uint32_t slot, gan_model *m)
+{
+    unsigned char *raw = NULL;
+    const char **names = NULL;
+    char *text = NULL;
+    gan__rbuf r;
+    gan_status st;
+    uint32_t n;
+    size_t used = 0;
+    if (gan__find_section(c, GAN__SEC_CLASSES, slot) == NULL)
+        return GAN_OK;   /* no names (and every file written before them) */
+    if ((st = gan__open_section(c, GAN__SEC_CLASSES, slot, &raw, &r)) != GAN_OK)
+        return st;
+    n = gan__rb_u32(&r);
+    if (r.st == GAN_OK && (n == 0 || n != (uint32_t)m->n_classes))
+        r.st = gan__err(GAN_EFORMAT, "%s: class names: %u names for a model of %d classes",
+                        c->name, n, m->n_classes);
+    /* The section is at most 1 MiB: names and text fit in its size. */
+    if (r.st == GAN_OK && ((names = gan__calloc(n, sizeof *names)) == NULL ||
+                           (text = gan__malloc(r.len)) == NULL))
+        r.st = gan__err(GAN_ENOMEM, "out of memory for %u class names", n);
+    for (uint32_t k = 0; k < n && r.st == GAN_OK; k++) {
+        uint32_t len = gan__rb_u32(&r);
+        if (r.st != GAN_OK)
+            break;
+        if (len == 0 || len > GAN_CLASS_NAME_MAX) {
+            r.st = gan__err(GAN_EFORMAT, "%s: class names: offset %zu: name %u has length %u, "
+                            "not 1..%d", c->name, r.off - 4, k, len, GAN_CLASS_NAME_MAX);
+            break;
+        }
+        if (!gan__rb_need(&r, len))
+            break;
+        memcpy(text + used, r.p + r.off, len);
+        text[used + len] = '\0';
+        if (memchr(text + used, '\0', len) != NULL) {
+            r.st = gan__err(GAN_EFORMAT, "%s: class names: offset %zu: name %u holds a NUL",
+                            c->name, r.off, k);
+            break;
+        }
+        names[k] = text + used;
+        used += len + 1;
+        r.off += len;
+    }
+    if ((st = gan__rb_end(&r)) == GAN_OK) {
+        st = gan__model_set_class_names(m, names, n, "class names");
+        if (st == GAN_EINVAL) {
+            gan__err_prefix("%s", c->name);
+            st = GAN_EFORMAT;
+        }
+    }
+    gan__free(names);
+    gan__free(text);
+    gan__free(raw);
+    return st;
+}
+
 gan_status gan__load_model_arch(const gan__container *c, uint32_t slot, gan_model **out)
 {
     unsigned char *raw = NULL;
@@ -232,6 +294,10 @@ gan_status gan__load_model_arch(const gan__container *c, uint32_t slot, gan_mode
         return st;
     st = decode_arch(&r, c->flags, out);
     gan__free(raw);
+    if (st == GAN_OK && (st = decode_class_names(c, slot, *out)) != GAN_OK) {
+        gan_model_free(*out);
+        *out = NULL;
+    }
     return st;
 }
 
@@ -258,6 +324,11 @@ gan_status gan__load_model_slot(const gan__container *c, uint32_t slot, gan_mode
     return gan__load_model_weights(c, slot, out);
 }
 
+uint32_t gan__model_sections(const gan_model *m)
+{
+    return m->n_class_names ? 4u : 3u;
+}
+
 gan_status gan__encode_model(gan__wbuf *file, const gan_model *m, uint32_t slot)
 {
     gan__wbuf raw = {0};
@@ -272,6 +343,17 @@ gan_status gan__encode_model(gan__wbuf *file, const gan_model *m, uint32_t slot)
     gan__wb_floats(&raw, m->state, m->n_state);
     if (st == GAN_OK)
         st = gan__put_section(file, GAN__SEC_STATE, slot, &raw);
+    if (m->n_class_names) {
+        const char *p = m->class_names;
+        raw.len = 0;
+        gan__wb_u32(&raw, (uint32_t)m->n_class_names);
+        for (size_t k = 0; k < m->n_class_names; k++, p += strlen(p) + 1) {
+            gan__wb_u32(&raw, (uint32_t)strlen(p));
+            gan__wb_put(&raw, p, strlen(p));
+        }
+        if (st == GAN_OK)
+            st = gan__put_section(file, GAN__SEC_CLASSES, slot, &raw);
+    }
     gan__wb_free(&raw);
     return st;
 }
@@ -287,7 +369,7 @@ gan_status gan_model_save_mem(const gan_model *m, void **buf, size_t *len)
     *len = 0;
     if (m->n_layers == 0)
         return gan__err(GAN_ESTATE, "gan_model_save: the model has no layers");
-    gan__put_header(&file, GAN_FILE_MODEL, 3, gan__model_flags(m));
+    gan__put_header(&file, GAN_FILE_MODEL, gan__model_sections(m), gan__model_flags(m));
     if ((st = gan__encode_model(&file, m, 0)) != GAN_OK) {
         gan__wb_free(&file);
         return st;
@@ -322,7 +404,7 @@ static gan_status verify_unused_sections(const gan__container *c)
     for (uint32_t i = 0; i < c->n; i++) {
         const gan__section *s = &c->sec[i];
         if (s->slot == 0 && (s->type == GAN__SEC_ARCH || s->type == GAN__SEC_PARAMS ||
-                             s->type == GAN__SEC_STATE))
+                             s->type == GAN__SEC_STATE || s->type == GAN__SEC_CLASSES))
             continue;
         if ((st = gan__verify_section(c, s, SIZE_MAX)) != GAN_OK)
             return st;

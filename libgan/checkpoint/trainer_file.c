@@ -216,6 +216,22 @@ static gan_status encode_trainer(gan__wbuf *file, const gan_trainer *t, const ga
     gan__wb_f32(&raw, lc->gradient_penalty);
     gan__wb_f32(&raw, lc->r1_gamma);
     gan__wb_f32(&raw, ts.ema_decay);
+    if (ts.augment) {
+        /* The augmentation record, only when augmenting: files of runs
+           without it keep their 1.0 bytes. */
+        uint64_t sum_bits;
+        memcpy(&sum_bits, &ts.ada_sum, sizeof sum_bits);
+        gan__wb_u32(&raw, ts.augment);
+        gan__wb_f32(&raw, ts.augment_p);
+        gan__wb_f32(&raw, ts.ada_target);
+        gan__wb_u32(&raw, (uint32_t)ts.ada_interval);
+        gan__wb_f32(&raw, ts.ada_speed);
+        gan__wb_f32(&raw, ts.aug_p);
+        gan__wb_f32(&raw, ts.ada_rt);
+        gan__wb_u64(&raw, sum_bits);
+        gan__wb_u64(&raw, ts.ada_count);
+        gan__wb_u64(&raw, ts.ada_steps);
+    }
     st = gan__put_section(file, GAN__SEC_TRAINER, 0, &raw);
     if (st == GAN_OK && ts.ema_decay > 0.0f) {
         size_t n;
@@ -253,6 +269,34 @@ static gan_status decode_trainer(const gan__container *c, gan__trainer_rec *t)
     t->loss.gradient_penalty = gan__rb_f32(&r);
     t->loss.r1_gamma = gan__rb_f32(&r);
     t->ts.ema_decay = gan__rb_f32(&r);
+    t->ts.augment_p = 1.0f;   /* the defaults of a file without augmentation */
+    t->ts.ada_interval = 4;
+    t->ts.ada_speed = 100000.0f;
+    t->ts.aug_p = 1.0f;
+    if (r.st == GAN_OK && r.off < r.len) {
+        uint64_t sum_bits;
+        t->ts.augment = gan__rb_u32(&r);
+        t->ts.augment_p = gan__rb_f32(&r);
+        t->ts.ada_target = gan__rb_f32(&r);
+        t->ts.ada_interval = (int)gan__rb_u32(&r);
+        t->ts.ada_speed = gan__rb_f32(&r);
+        t->ts.aug_p = gan__rb_f32(&r);
+        t->ts.ada_rt = gan__rb_f32(&r);
+        sum_bits = gan__rb_u64(&r);
+        memcpy(&t->ts.ada_sum, &sum_bits, sizeof sum_bits);
+        t->ts.ada_count = gan__rb_u64(&r);
+        t->ts.ada_steps = gan__rb_u64(&r);
+        if (r.st == GAN_OK &&
+            (t->ts.augment == 0 || !(t->ts.aug_p >= 0.0f && t->ts.aug_p <= 1.0f) ||
+             !isfinite(t->ts.ada_sum) || fabs(t->ts.ada_sum) > (double)t->ts.ada_count ||
+             t->ts.ada_steps >= (uint64_t)(t->ts.ada_interval > 0 ? t->ts.ada_interval : 1) ||
+             !(t->ts.ada_rt >= -1.0f && t->ts.ada_rt <= 1.0f)))
+            r.st = gan__err(GAN_EFORMAT, "%s: trainer: augmentation record out of range "
+                            "(augment %u, p %g, r_t %g, sum %g over %llu images, %llu steps)",
+                            c->name, t->ts.augment, (double)t->ts.aug_p, (double)t->ts.ada_rt,
+                            t->ts.ada_sum, (unsigned long long)t->ts.ada_count,
+                            (unsigned long long)t->ts.ada_steps);
+    }
     st = gan__rb_end(&r);
     if (st == GAN_OK && !(t->ts.ema_decay >= 0.0f && t->ts.ema_decay < 1.0f))
         st = gan__err(GAN_EFORMAT, "%s: trainer: ema_decay %g out of [0, 1)", c->name,
@@ -356,7 +400,9 @@ gan_status gan_trainer_save_mem(const gan_trainer *t, const gan_dataset *ds, voi
         return st;
     if (ds)
         GAN__CHECK_HANDLE(ds, GAN__MAGIC_DATASET, "gan_dataset");
-    gan__put_header(&file, GAN_FILE_CHECKPOINT, 6 + 3 + (ds ? 1 : 0) + (gan__trainer_ema(t, NULL) ? 1 : 0),
+    gan__put_header(&file, GAN_FILE_CHECKPOINT,
+                    gan__model_sections(g) + gan__model_sections(d) + 3 + (ds ? 1 : 0) +
+                        (gan__trainer_ema(t, NULL) ? 1 : 0),
                gan__model_flags(g) | gan__model_flags(d));
     if ((st = gan__encode_model(&file, g, 0)) == GAN_OK && (st = gan__encode_model(&file, d, 1)) == GAN_OK &&
         (st = encode_optimizer(&file, go, 0)) == GAN_OK && (st = encode_optimizer(&file, dopt, 1)) == GAN_OK &&
@@ -518,6 +564,11 @@ static gan_status ckpt_build(gan__ckpt *k, const char *name, gan_dataset *ds, ga
     tc.n_critic = k->tr.ts.n_critic;
     tc.seed = k->tr.ts.seed;
     tc.ema_decay = k->tr.ts.ema_decay;
+    tc.augment = k->tr.ts.augment;
+    tc.augment_p = k->tr.ts.augment_p;
+    tc.ada_target = k->tr.ts.ada_target;
+    tc.ada_interval = k->tr.ts.ada_interval;
+    tc.ada_speed = k->tr.ts.ada_speed;
     if ((st = gan_optimizer_create(&go, k->g, &k->og.cfg)) != GAN_OK ||
         (st = gan_optimizer_set_state(go, k->og.state, (size_t)k->og.n, k->og.step)) != GAN_OK ||
         (st = gan_optimizer_create(&dopt, k->d, &k->od.cfg)) != GAN_OK ||

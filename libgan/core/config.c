@@ -44,6 +44,9 @@
     GAN__ROUND_UP(GAN__END_OF(gan_trainer_config, ema_decay), _Alignof(uint64_t))
 #define GAN__IMAGE_CONFIG_V1_SIZE \
     GAN__ROUND_UP(GAN__END_OF(gan_image_config, progress_user), _Alignof(uint64_t))
+/* gan_family_config came in 1.0 too: its first size is frozen the same way. */
+#define GAN__FAMILY_CONFIG_V1_SIZE \
+    GAN__ROUND_UP(GAN__END_OF(gan_family_config, dropout), _Alignof(int))
 #define GAN__REDUCER_CONFIG_V1_SIZE \
     GAN__ROUND_UP(GAN__END_OF(gan_reducer_config, user), _Alignof(void *))
 
@@ -57,8 +60,12 @@ _Static_assert(sizeof(gan_batch_config) == GAN__BATCH_CONFIG_V1_SIZE, "gan_batch
 _Static_assert(sizeof(gan_loss_config) == GAN__LOSS_CONFIG_V1_SIZE, "gan_loss_config grew");
 _Static_assert(sizeof(gan_optimizer_config) == GAN__OPTIMIZER_CONFIG_V1_SIZE,
                "gan_optimizer_config grew");
-_Static_assert(sizeof(gan_trainer_config) == GAN__TRAINER_CONFIG_V1_SIZE, "gan_trainer_config grew");
+/* gan_trainer_config grew in 1.1 (augmentation): its first new field
+   starts at or after the 1.0 size, never in 1.0's tail padding. */
+_Static_assert(offsetof(gan_trainer_config, augment) >= GAN__TRAINER_CONFIG_V1_SIZE,
+               "gan_trainer_config: a 1.1 field sits in 1.0's tail padding");
 _Static_assert(sizeof(gan_image_config) == GAN__IMAGE_CONFIG_V1_SIZE, "gan_image_config grew");
+_Static_assert(sizeof(gan_family_config) == GAN__FAMILY_CONFIG_V1_SIZE, "gan_family_config grew");
 _Static_assert(sizeof(gan_reducer_config) == GAN__REDUCER_CONFIG_V1_SIZE,
                "gan_reducer_config grew");
 
@@ -113,6 +120,19 @@ static const gan_image_config gan__image_defaults = {
     .progress_user = NULL,
 };
 
+static const gan_family_config gan__family_defaults = {
+    .struct_size = sizeof(gan_family_config),
+    .size = 32,
+    .channels = 3,
+    .width = 32,
+    .max_width = 256,
+    .latent = 128,
+    .classes = 0,
+    .class_dim = 32,
+    .spectral_norm = 0,
+    .dropout = 0.0f,
+};
+
 static const gan_loss_config gan__loss_defaults = {
     .struct_size = sizeof(gan_loss_config),
     .kind = GAN_LOSS_BCE,
@@ -142,6 +162,11 @@ static const gan_trainer_config gan__trainer_defaults = {
     .n_critic = 1,
     .seed = 0,
     .ema_decay = 0.0f,
+    .augment = 0,
+    .augment_p = 1.0f,
+    .ada_target = 0.0f,
+    .ada_interval = 4,
+    .ada_speed = 100000.0f,
 };
 
 static const gan_reducer_config gan__reducer_defaults = {
@@ -175,6 +200,9 @@ const gan__config_type gan__batch_config_type =
 const gan__config_type gan__image_config_type =
     GAN__CONFIG_TYPE(gan_image_config, GAN__IMAGE_CONFIG_V1_SIZE, gan__image_defaults,
                      GAN_IMAGE_CONFIG_INIT);
+const gan__config_type gan__family_config_type =
+    GAN__CONFIG_TYPE(gan_family_config, GAN__FAMILY_CONFIG_V1_SIZE, gan__family_defaults,
+                     GAN_FAMILY_CONFIG_INIT);
 const gan__config_type gan__loss_config_type =
     GAN__CONFIG_TYPE(gan_loss_config, GAN__LOSS_CONFIG_V1_SIZE, gan__loss_defaults,
                      GAN_LOSS_CONFIG_INIT);

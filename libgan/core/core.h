@@ -108,6 +108,7 @@ extern const gan__config_type gan__loss_config_type;
 extern const gan__config_type gan__optimizer_config_type;
 extern const gan__config_type gan__trainer_config_type;
 extern const gan__config_type gan__image_config_type;
+extern const gan__config_type gan__family_config_type;
 extern const gan__config_type gan__reducer_config_type;
 
 /*

@@ -15,7 +15,8 @@
 #include "io/io.h"
 
 const char *const gan__sec_names[] = {"?", "architecture", "parameters", "state",
-                                        "optimizer", "trainer", "dataset", "generator EMA"};
+                                        "optimizer", "trainer", "dataset", "generator EMA",
+                                        "class names"};
 
 /* ---- the container --------------------------------------------------------------- */
 
@@ -127,7 +128,7 @@ gan_status gan__parse_container(const unsigned char *b, size_t len, const char *
         raw = gan__get_le64(b + off + 8);
         stored = gan__get_le64(b + off + 16);
         s->crc = gan__get_le32(b + off + 24);
-        if (s->type < GAN__SEC_ARCH || s->type > GAN__SEC_EMA)
+        if (s->type < GAN__SEC_ARCH || s->type > GAN__SEC_CLASSES)
             return gan__err(GAN_EFORMAT, "%s: offset %zu: unknown section type %u", name, off, s->type);
         if (s->slot > 1)
             return gan__err(GAN_EFORMAT, "%s: offset %zu: %s section slot %u, expected 0 or 1", name,

@@ -97,7 +97,7 @@ gan_status gan__maybe_gunzip(gan__blob *b, const char *name);
 #define GAN__GANC_ZLIB_LEVEL 1 /* floats barely compress; level 1 is ~5x faster than 6 for ~2% size */
 
 enum { GAN__SEC_ARCH = 1, GAN__SEC_PARAMS = 2, GAN__SEC_STATE = 3, GAN__SEC_OPTIM = 4, GAN__SEC_TRAINER = 5, GAN__SEC_DATASET = 6,
-       GAN__SEC_EMA = 7 };
+       GAN__SEC_EMA = 7, GAN__SEC_CLASSES = 8 };
 
 /* Section type names for messages, indexed by GAN__SEC_*. */
 extern const char *const gan__sec_names[];

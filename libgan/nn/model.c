@@ -77,6 +77,7 @@ void gan_model_free(gan_model *m)
     gan__aligned_free(m->params);
     gan__aligned_free(m->grads);
     gan__aligned_free(m->state);
+    gan__free(m->class_names);
     m->magic = GAN__MAGIC_DEAD;
     gan__free(m);
     gan__handle_freed();
@@ -123,6 +124,10 @@ gan_status gan__model_clone(const gan_model *src, gan_model **out)
         if (m->n_state)
             memcpy(m->state, src->state, m->n_state * sizeof(float));
         gan__plan_layers(m);
+    }
+    if (gan__model_copy_class_names(m, src) != GAN_OK) {
+        gan_model_free(m);
+        return GAN_ENOMEM;
     }
     m->generation = 1;
     *out = m;

@@ -430,6 +430,11 @@ struct gan_model {
     uint64_t init_seed;
     gan__rng rng;
     int n_classes;           /* of its class layers; 0: not conditional */
+    /* The classes' names (gan_model_set_class_names): n_class_names
+       (0 or n_classes) NUL-terminated names in one block of
+       class_names_bytes. */
+    char *class_names;
+    size_t n_class_names, class_names_bytes;
     /* Batch-sized buffers (gan_model_reserve). */
     size_t max_batch;
     float *act_arena;        /* layer inputs/outputs */
@@ -565,6 +570,10 @@ gan_status gan__infer(const gan_model *m, gan__infer_buf *b, const float *x,
 /* A new inference model with m's layers, parameters and state (what
    saving and loading it would give); GAN_ENOMEM. */
 gan_status gan__model_clone(const gan_model *src, gan_model **out);
+/* class_names.c: set (func names the caller in messages) and copy. */
+gan_status gan__model_set_class_names(gan_model *m, const char *const *names, size_t n,
+                                      const char *func);
+gan_status gan__model_copy_class_names(gan_model *dst, const gan_model *src);
 
 /* The gradient arena exists only once something needs it: models loaded for
    inference carry none.  GAN_ENOMEM if it cannot be allocated. */

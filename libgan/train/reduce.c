@@ -165,6 +165,11 @@ gan_status gan_trainer_set_reducer(gan_trainer *t, const gan_reducer_config *cfg
                         c.bucket_bytes);
     if (t->g->magic != GAN__MAGIC_MODEL || t->d->magic != GAN__MAGIC_MODEL)
         return gan__err(GAN_ESTATE, "%s: a model of this trainer was freed", __func__);
+    if (c.size > 1 && t->cfg.ada_target > 0.0f)
+        return gan__err(GAN_EUNSUPPORTED, "%s: adaptive augmentation (ada_target %g) measures "
+                        "r_t on one process's batches, so the workers' p would drift apart; "
+                        "use a fixed augment_p for data-parallel training", __func__,
+                        (double)t->cfg.ada_target);
     d = gan__calloc(1, sizeof *d);
     if (!d)
         return gan__err(GAN_ENOMEM, "%s: out of memory", __func__);

@@ -47,6 +47,13 @@ typedef struct gan__trainer_state {
     uint64_t seed, step, epoch;
     gan__rng rng;               /* latent noise */
     float ema_decay;            /* read only: fixed at creation */
+    /* augmentation: the config (read only) and its live state */
+    unsigned augment;
+    float augment_p, ada_target, ada_speed;
+    int ada_interval;
+    float aug_p, ada_rt;
+    double ada_sum;
+    uint64_t ada_count, ada_steps;
 } gan__trainer_state;
 
 void gan__trainer_get_state(const gan_trainer *t, gan__trainer_state *st);
@@ -82,6 +89,25 @@ gan_status gan__gradient_penalty(gan_model *d, gan__penalty_buf **pb, const floa
 /* Grow *pb to hold the buffers of a penalty on n samples (GAN_ENOMEM). */
 gan_status gan__penalty_reserve(gan__penalty_buf **pb, const gan_model *d, size_t n);
 
+/* ---- differentiable augmentation (augment.c) ---- */
+
+/* One image's draw: which operations apply and their parameters. */
+typedef struct gan__aug_params {
+    int colour, cut;
+    float bright, sat, contrast;
+    int tx, ty;                 /* translation, pixels */
+    int cy0, cx0, ch, cw;       /* cutout square */
+} gan__aug_params;
+
+void gan__aug_draw(gan__rng *rng, unsigned ops, float p, size_t n, int h, int w,
+                   gan__aug_params *ap);
+/* y = aug(x), n images of h x w x c; tmp holds one image. */
+void gan__aug_forward(const gan__aug_params *ap, size_t n, int h, int w, int c, const float *x,
+                      float *y, float *tmp);
+/* dx = aug^T dy with the same draws. */
+void gan__aug_backward(const gan__aug_params *ap, size_t n, int h, int w, int c, const float *dy,
+                       float *dx, float *tmp);
+
 /* ---- the trainer handle (trainer.c; the step in train_step.c) ---- */
 
 struct gan_trainer {
@@ -112,6 +138,15 @@ struct gan_trainer {
     int owns_handles;          /* made by gan_trainer_load: free them too */
     uint64_t g_generation, d_generation; /* the models' layouts it was made for */
     float *ema;                /* EMA of the generator's parameters, or NULL */
+    /* Augmentation (cfg.augment != 0): draws for the real and the fake
+       batch (cap each), the augmented batches and D's gradient through
+       them (cap, sample), one image of scratch; p and ADA's sums. */
+    gan__aug_params *aug_real_par, *aug_fake_par;
+    float *aug_real, *aug_fake, *aug_grad, *aug_tmp;
+    int img_h, img_w, img_c;   /* D's input, when an image */
+    float aug_p, ada_rt;
+    double ada_sum;
+    uint64_t ada_count, ada_steps;
     struct gan__dist *dist;    /* data-parallel state (reduce.c), or NULL */
     gan__busy busy;            /* set during a step (core.h) */
 };
@@ -122,6 +157,8 @@ struct gan_trainer {
 gan_status gan__trainer_step(gan_trainer *t, const float *real, size_t real_count,
                              const int32_t *labels, size_t labels_count, size_t batch,
                              gan_step_stats *stats, const char *func);
+/* ADA's bookkeeping after a successful step (augment.c). */
+void gan__aug_ada_update(gan_trainer *t, const float *logits_real, size_t batch);
 /* Grow the trainer's buffers to `batch` samples (GAN_ENOMEM). */
 gan_status gan__trainer_reserve(gan_trainer *t, size_t batch);
 

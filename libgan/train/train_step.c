@@ -103,6 +103,32 @@ static const float *gan__g_output(const gan_model *g)
     return g->act[g->n_layers];
 }
 
+/* What D sees of the real batch: the batch itself, or its augmentation
+   with new draws. */
+static const float *gan__d_real_input(gan_trainer *t, const float *real, size_t batch)
+{
+    if (!t->cfg.augment)
+        return real;
+    gan__aug_draw(&t->rng, (unsigned)t->cfg.augment, t->aug_p, batch, t->img_h, t->img_w,
+                  t->aug_real_par);
+    gan__aug_forward(t->aug_real_par, batch, t->img_h, t->img_w, t->img_c, real, t->aug_real,
+                     t->aug_tmp);
+    return t->aug_real;
+}
+
+/* The same for the generator's batch; the draws are kept for the
+   generator's backward pass (gan__g_pass). */
+static const float *gan__d_fake_input(gan_trainer *t, size_t batch)
+{
+    if (!t->cfg.augment)
+        return gan__g_output(t->g);
+    gan__aug_draw(&t->rng, (unsigned)t->cfg.augment, t->aug_p, batch, t->img_h, t->img_w,
+                  t->aug_fake_par);
+    gan__aug_forward(t->aug_fake_par, batch, t->img_h, t->img_w, t->img_c, gan__g_output(t->g),
+                     t->aug_fake, t->aug_tmp);
+    return t->aug_fake;
+}
+
 /*
  * Discriminator part of a step: D(real) and D(fake) forwards, D-loss
  * backwards (accumulating D's gradients).  Leaves D's cache on the fake
@@ -115,7 +141,8 @@ static gan_status gan__d_pass(gan_trainer *t, const float *real, const int32_t *
     const gan_loss_config *lc = gan__loss_config(t->loss);
     gan_status st;
     double lr, lf;
-    if ((st = gan__model_forward(t->d, real, labels, batch, GAN_MODE_TRAIN)) != GAN_OK)
+    if ((st = gan__model_forward(t->d, gan__d_real_input(t, real, batch), labels, batch,
+                                 GAN_MODE_TRAIN)) != GAN_OK)
         return st;
     memcpy(t->logits_real, gan__d_output(t->d), batch * sizeof(float));
     if (t->feat_layer >= 0) {
@@ -126,7 +153,7 @@ static gan_status gan__d_pass(gan_trainer *t, const float *real, const int32_t *
     lr = gan__loss_d_side(lc, t->logits_real, batch, 1, t->g_real);
     if ((st = gan__model_backward_from(t->d, t->d->n_layers, t->g_real, NULL, 1)) != GAN_OK)
         return st;
-    if ((st = gan__model_forward(t->d, gan__g_output(t->g), t->fake_labels, batch,
+    if ((st = gan__model_forward(t->d, gan__d_fake_input(t, batch), t->fake_labels, batch,
                                  GAN_MODE_TRAIN)) != GAN_OK)
         return st;
     memcpy(t->logits_fake, gan__d_output(t->d), batch * sizeof(float));
@@ -164,6 +191,11 @@ static gan_status gan__g_pass(gan_trainer *t, size_t batch, double *g_loss)
     }
     if (st != GAN_OK)
         return st;
+    if (t->cfg.augment) {   /* through the augmentation's transpose */
+        gan__aug_backward(t->aug_fake_par, batch, t->img_h, t->img_w, t->img_c, t->d_img,
+                          t->aug_grad, t->aug_tmp);
+        memcpy(t->d_img, t->aug_grad, batch * t->sample * sizeof(float));
+    }
     if (!t->dist)
         return gan__model_backward(t->g, t->d_img, NULL);
     gan__dist_arm(t, t->g);         /* G's gradients: reduce as they come */
@@ -363,14 +395,15 @@ static gan_status gan__step_body(gan_trainer *t, const float *real, const int32_
             /* Feature matching needs real features of the current D. */
             const float *last = real + (size_t)(nc - 1) * batch * t->sample;
             const int32_t *llast = labels ? labels + (size_t)(nc - 1) * batch : NULL;
-            if ((st = gan__model_forward(t->d, last, llast, batch, GAN_MODE_TRAIN)) != GAN_OK)
+            if ((st = gan__model_forward(t->d, gan__d_real_input(t, last, batch), llast, batch,
+                                         GAN_MODE_TRAIN)) != GAN_OK)
                 return st;
             gan__batch_mean(t->d->act[t->feat_layer + 1], batch, t->feat_dim, t->feat_mean);
             if (t->dist && (st = gan__dist_mean(t, t->feat_mean, t->feat_dim)) != GAN_OK)
                 return st;
         }
         if ((st = gan__generate(t, batch)) != GAN_OK ||
-            (st = gan__model_forward(t->d, gan__g_output(t->g), t->fake_labels, batch,
+            (st = gan__model_forward(t->d, gan__d_fake_input(t, batch), t->fake_labels, batch,
                                      GAN_MODE_TRAIN)) != GAN_OK)
             return st;
         memcpy(t->logits_fake, gan__d_output(t->d), batch * sizeof(float));
@@ -394,6 +427,7 @@ static gan_status gan__step_body(gan_trainer *t, const float *real, const int32_
     if (t->dist && (st = gan__dist_sync_state(t)) != GAN_OK)
         return st;
     t->step++;
+    gan__aug_ada_update(t, t->logits_real, batch);
     if (stats) {
         gan_step_stats s;
         size_t n = stats->struct_size < sizeof s ? stats->struct_size : sizeof s;

@@ -23,6 +23,10 @@ static void gan__trainer_free_buffers(gan_trainer *t)
     gan__aligned_free(t->xhat);
     gan__free(t->fake_labels);
     t->fake_labels = NULL;
+    gan__free(t->aug_real_par);
+    gan__aligned_free(t->aug_real);
+    t->aug_real_par = t->aug_fake_par = NULL;
+    t->aug_real = t->aug_fake = t->aug_grad = t->aug_tmp = NULL;
     t->z = t->logits_real = t->logits_fake = t->g_real = t->g_fake = t->g_gen = NULL;
     t->d_img = t->g_feat = t->xhat = NULL;
     t->cap = 0;
@@ -135,6 +139,29 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
                         "own model (g_opt for the generator, d_opt for the discriminator)");
     if ((st = gan__config_read(&gan__trainer_config_type, &c, sizeof c, cfg, __func__)) != GAN_OK)
         return st;   /* cfg NULL: the defaults */
+    if (c.augment & ~(GAN_AUGMENT_COLOR | GAN_AUGMENT_TRANSLATION | GAN_AUGMENT_CUTOUT))
+        return gan__err(GAN_EINVAL, "gan_trainer_create: augment %#llx has unknown bits (known: "
+                        "GAN_AUGMENT_COLOR 1, TRANSLATION 2, CUTOUT 4)",
+                        (unsigned long long)c.augment);
+    if (!(c.augment_p >= 0.0f && c.augment_p <= 1.0f))
+        return gan__err(GAN_EINVAL, "gan_trainer_create: augment_p %g must be in [0, 1]",
+                        (double)c.augment_p);
+    if (!(c.ada_target >= 0.0f && c.ada_target < 1.0f))
+        return gan__err(GAN_EINVAL, "gan_trainer_create: ada_target %g must be in [0, 1) "
+                        "(0: off)", (double)c.ada_target);
+    if (c.ada_interval < 1 || c.ada_interval > 1000000)
+        return gan__err(GAN_EINVAL, "gan_trainer_create: ada_interval %d must be in 1..1000000",
+                        c.ada_interval);
+    if (!(c.ada_speed >= 1.0f && c.ada_speed <= 1e12f))
+        return gan__err(GAN_EINVAL, "gan_trainer_create: ada_speed %g must be in 1..1e12 images",
+                        (double)c.ada_speed);
+    if (c.ada_target > 0.0f && !c.augment)
+        return gan__err(GAN_EINVAL, "gan_trainer_create: ada_target %g without augment: ADA "
+                        "adapts the probability of the augment operations; choose some",
+                        (double)c.ada_target);
+    if (c.augment && d->in.ndim != 3)
+        return gan__err(GAN_ESHAPE, "gan_trainer_create: augment needs image samples; the "
+                        "discriminator takes vectors");
     lc = gan__loss_config(loss);
     if ((st = gan__trainer_check(g, d, lc, &c, __func__, &feat_layer)) != GAN_OK)
         return st;
@@ -156,6 +183,12 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
     t->g_generation = g->generation;
     t->d_generation = d->generation;
     gan__rng_seed(&t->rng, c.seed);
+    t->aug_p = c.augment_p;
+    if (d->in.ndim == 3) {
+        t->img_h = d->in.d[0];
+        t->img_w = d->in.d[1];
+        t->img_c = d->in.d[2];
+    }
     gan__handle_created();
 
     if (feat_layer >= 0) {
@@ -197,6 +230,8 @@ gan_status gan__trainer_reserve(gan_trainer *t, size_t batch)
 {
     float *z, *logits, *d_img, *g_feat = NULL, *xhat;
     int32_t *fake_labels = NULL;
+    gan__aug_params *aug_par = NULL;
+    float *aug = NULL;
     gan_status st;
     if (batch <= t->cap)
         return GAN_OK;
@@ -210,8 +245,14 @@ gan_status gan__trainer_reserve(gan_trainer *t, size_t batch)
     xhat = gan__aligned_alloc(batch * t->sample * sizeof(float));
     if (t->n_classes)
         fake_labels = gan__calloc(batch, sizeof *fake_labels);
+    if (t->cfg.augment) {
+        aug_par = gan__calloc(2 * batch, sizeof *aug_par);
+        aug = gan__aligned_alloc((3 * batch + 1) * t->sample * sizeof(float));
+    }
     if (!z || !logits || !d_img || !xhat || (t->feat_layer >= 0 && !g_feat) ||
-        (t->n_classes && !fake_labels)) {
+        (t->n_classes && !fake_labels) || (t->cfg.augment && (!aug_par || !aug))) {
+        gan__free(aug_par);
+        gan__aligned_free(aug);
         gan__free(fake_labels);
         gan__aligned_free(xhat);
         gan__aligned_free(z);
@@ -231,6 +272,14 @@ gan_status gan__trainer_reserve(gan_trainer *t, size_t batch)
     t->g_feat = g_feat;
     t->xhat = xhat;
     t->fake_labels = fake_labels;
+    if (aug) {
+        t->aug_real_par = aug_par;
+        t->aug_fake_par = aug_par + batch;
+        t->aug_real = aug;
+        t->aug_fake = aug + batch * t->sample;
+        t->aug_grad = aug + 2 * batch * t->sample;
+        t->aug_tmp = aug + 3 * batch * t->sample;
+    }
     t->cap = batch;
     return GAN_OK;
 }
@@ -245,6 +294,16 @@ void gan__trainer_get_state(const gan_trainer *t, gan__trainer_state *st)
     st->epoch = t->epoch;
     st->rng = t->rng;
     st->ema_decay = t->cfg.ema_decay;
+    st->augment = (unsigned)t->cfg.augment;
+    st->augment_p = t->cfg.augment_p;
+    st->ada_target = t->cfg.ada_target;
+    st->ada_interval = t->cfg.ada_interval;
+    st->ada_speed = t->cfg.ada_speed;
+    st->aug_p = t->aug_p;
+    st->ada_rt = t->ada_rt;
+    st->ada_sum = t->ada_sum;
+    st->ada_count = t->ada_count;
+    st->ada_steps = t->ada_steps;
 }
 
 void gan__trainer_set_state(gan_trainer *t, const gan__trainer_state *st)
@@ -253,6 +312,11 @@ void gan__trainer_set_state(gan_trainer *t, const gan__trainer_state *st)
     t->step = st->step;
     t->epoch = st->epoch;
     t->rng = st->rng;
+    t->aug_p = st->aug_p;
+    t->ada_rt = st->ada_rt;
+    t->ada_sum = st->ada_sum;
+    t->ada_count = st->ada_count;
+    t->ada_steps = st->ada_steps;
 }
 
 const gan_loss *gan__trainer_loss(const gan_trainer *t)

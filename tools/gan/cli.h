@@ -124,6 +124,11 @@ const char *cli_fashion_class_name(int k);
 /* Write n images (u8, h x w x c) as a PNG grid; report errors as CMD. */
 int cli_write_png(const char *cmd, const char *path, const uint8_t *img, size_t n, int h, int w,
                   int c, int cols);
+/* The same with `gap` pixels between and around images (transparent for
+   RGBA; 0: a sprite sheet) and each pixel drawn as a scale x scale block
+   (nearest neighbour, for pixel art). */
+int cli_write_png_ex(const char *cmd, const char *path, const uint8_t *img, size_t n, int h, int w,
+                     int c, int cols, int gap, int scale);
 
 /* ---- presets.c: the CLI's training presets ---- */
 typedef struct cli_preset {
@@ -141,6 +146,9 @@ typedef struct cli_preset {
     float r1_gamma;     /* R1 penalty on real images, 0: off */
     int spectral_norm;         /* of every dense and convolution layer of D */
     float d_lr;                /* the discriminator's learning rate, 0: lr */
+    int family;                /* networks of gan_model_create_family for the
+                                  run's image size (generator/discriminator
+                                  unused), trained on an image folder */
 } cli_preset;
 
 const cli_preset *cli_preset_find(const char *name);

@@ -16,7 +16,8 @@ static const char *const CMD = "sample";
 
 static const char usage[] =
     "Usage: gan sample MODEL [--n N] [--seed S] [--out grid.png] [--raw FILE]\n"
-    "                        [--per-image DIR] [--cols C] [--class K|all]\n"
+    "                        [--per-image DIR] [--cols C] [--class K|NAME|all]\n"
+    "                        [--scale S] [--gap P]\n"
     "       gan sample MODEL --interpolate SEED_A SEED_B [--steps N] [--slerp] [--out strip.png]\n"
     "\n"
     "Draw images from a generator.  MODEL is a model file (gan export), a training\n"
@@ -31,19 +32,25 @@ static const char usage[] =
     "  -c, --cols C              columns of the grid (default: square)\n"
     "      --raw FILE            the images as float32 NHWC in [-1, 1], native byte order\n"
     "      --per-image DIR       one PNG per image: DIR/img_000.png, ...\n"
+    "      --scale S             draw each pixel as an SxS block (nearest neighbour,\n"
+    "                            for pixel art; 1..16, default 1); --out and --per-image\n"
+    "      --gap P               pixels between and around the grid's images (default\n"
+    "                            2; black, transparent for RGBA); 0: a sprite sheet\n"
     "  -i, --interpolate A B     --steps images from seed A's latent vector to seed B's,\n"
     "                            as one row (A B may also be written A,B)\n"
     "      --steps N             images in the strip (default 10)\n"
     "      --slerp               spherical interpolation (default: linear)\n"
     "      --class K             a conditional generator (gan train --preset cgan):\n"
-    "                            images of class K (0-based); 'all': one row of N\n"
+    "                            images of class K (0-based) or of the class named\n"
+    "                            NAME (gan train --images --classes keeps the\n"
+    "                            sub-folders' names); 'all': one row of N\n"
     "                            images per class (gan train's grids are\n"
     "                            '--class all --n 8'); default: classes 0, 1, ...\n"
     "                            in turn\n"
     "  -t, --threads N           threads (default 0: one per core)\n"
     "  -h, --help                this help\n";
 
-enum { OPT_RAW = 256, OPT_PER_IMAGE, OPT_STEPS, OPT_SLERP, OPT_CLASS };
+enum { OPT_RAW = 256, OPT_PER_IMAGE, OPT_STEPS, OPT_SLERP, OPT_CLASS, OPT_SCALE, OPT_GAP };
 
 #define CLASS_NONE (-2) /* no --class */
 #define CLASS_ALL (-1)  /* --class all */
@@ -74,7 +81,7 @@ static int write_raw(const char *file, const float *x, size_t count)
     return ok ? 0 : cli_error(CMD, "--raw: %s: write failed", file);
 }
 
-static int write_each(const char *dir, const uint8_t *img, size_t n, const int dims[3])
+static int write_each(const char *dir, const uint8_t *img, size_t n, const int dims[3], int scale)
 {
     char path[4096];
     size_t image = (size_t)dims[0] * (size_t)dims[1] * (size_t)dims[2];
@@ -83,8 +90,9 @@ static int write_each(const char *dir, const uint8_t *img, size_t n, const int d
     for (size_t i = 0; i < n; i++) {
         if (cli_path(path, sizeof path, "%s/img_%03zu.png", dir, i) != 0)
             return cli_error(CMD, "--per-image: %s: path too long", dir);
-        if (gan_png_write_grid(path, img + i * image, 1, dims[0], dims[1], dims[2], 1, 0) != GAN_OK)
-            return cli_lib_error(CMD, path);
+        if (cli_write_png_ex(CMD, path, img + i * image, 1, dims[0], dims[1], dims[2], 1, 0,
+                             scale) != 0)
+            return -1;
     }
     return 0;
 }
@@ -98,6 +106,8 @@ typedef struct sample_args {
     uint64_t seed_a, seed_b;       /* --interpolate */
     int interp, slerp;
     int cls;                       /* --class: a class, CLASS_ALL or CLASS_NONE */
+    const char *cls_name;          /* --class NAME: resolved by the model's names */
+    uint64_t scale, gap;
 } sample_args;
 
 #define ARG(field) offsetof(sample_args, field)
@@ -108,6 +118,8 @@ static const cli_num_flag num_flags[] = {
     {.opt = 'c', .name = "--cols", .min = 1, .max = 4096, .offset = ARG(cols)},
     {.opt = OPT_STEPS, .name = "--steps", .min = 2, .max = 4096, .offset = ARG(steps)},
     {.opt = 't', .name = "--threads", .max = 1024, .offset = ARG(threads)},
+    {.opt = OPT_SCALE, .name = "--scale", .min = 1, .max = 16, .offset = ARG(scale)},
+    {.opt = OPT_GAP, .name = "--gap", .max = 64, .offset = ARG(gap)},
 };
 
 static const struct option long_opts[] = {
@@ -117,6 +129,7 @@ static const struct option long_opts[] = {
     {"interpolate", required_argument, NULL, 'i'}, {"steps", required_argument, NULL, OPT_STEPS},
     {"slerp", no_argument, NULL, OPT_SLERP},   {"threads", required_argument, NULL, 't'},
     {"class", required_argument, NULL, OPT_CLASS},
+    {"scale", required_argument, NULL, OPT_SCALE}, {"gap", required_argument, NULL, OPT_GAP},
     {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
 
 /* --interpolate takes two values: "A B" (B is the next argument) or "A,B". */
@@ -149,9 +162,15 @@ static int parse_class(sample_args *a, const char *value)
         a->cls = CLASS_ALL;
         return 0;
     }
+    if (value[0] < '0' || value[0] > '9') {   /* a name: the model says which */
+        a->cls_name = value;
+        a->cls = 0;
+        return 0;
+    }
     if (cli_parse_u64(CMD, "--class", value, 0, 65535, &v))
         return CLI_EXIT_USAGE;
     a->cls = (int)v;
+    a->cls_name = NULL;
     return 0;
 }
 
@@ -195,6 +214,8 @@ static int parse_args(int argc, char **argv, sample_args *a)
     a->n = 16;
     a->steps = 10;
     a->cls = CLASS_NONE;
+    a->scale = 1;
+    a->gap = 2;
     opterr = 0;
     optind = 1;
     while ((ch = getopt_long(argc, argv, ":n:s:o:c:i:t:h", long_opts, NULL)) != -1)
@@ -233,9 +254,32 @@ static void run_free(sample_run *r)
     gan_model_free(r->g);
 }
 
-/* The generator, and what --class and --interpolate ask of it. */
-static int open_generator(sample_run *r, const sample_args *a)
+/* --class NAME: the label of the class the model calls NAME. */
+static int resolve_class_name(sample_run *r, sample_args *a)
 {
+    size_t names = 0;
+    if (!a->cls_name || r->classes == 0)
+        return 0;
+    gan_model_class_name_count(r->g, &names);
+    if (names == 0)   /* a usage error, as a bad number is */
+        return cli_usage_error(CMD, "--class %s: %s has no class names (give a number 0..%d)",
+                               a->cls_name, r->model_path, r->classes - 1);
+    if (gan_model_class_from_name(r->g, a->cls_name, &a->cls) != GAN_OK) {
+        cli_error(CMD, "--class %s: %s knows these classes:", a->cls_name, r->model_path);
+        for (size_t k = 0; k < names; k++) {
+            char buf[GAN_CLASS_NAME_MAX + 1];
+            gan_model_class_name(r->g, k, buf, sizeof buf, NULL);
+            fprintf(stderr, "  %zu %s\n", k, buf);
+        }
+        return CLI_EXIT_RUNTIME;
+    }
+    return 0;
+}
+
+/* The generator, and what --class and --interpolate ask of it. */
+static int open_generator(sample_run *r, const sample_args *a_in)
+{
+    sample_args *a = (sample_args *)a_in;   /* --class NAME becomes a number */
     size_t ndim, layers;
     int rc;
     if (gan_set_threads((int)a->threads) != GAN_OK)
@@ -252,6 +296,8 @@ static int open_generator(sample_run *r, const sample_args *a)
     if (a->cls != CLASS_NONE && r->classes == 0)
         return cli_error(CMD, "%s: --class: the generator is not conditional (it takes no class "
                          "labels)", r->model_path);
+    if ((rc = resolve_class_name(r, a)) != 0)
+        return rc;
     if (a->cls >= r->classes)
         return cli_error(CMD, "--class %d: the generator knows classes 0..%d", a->cls,
                          r->classes - 1);
@@ -347,9 +393,10 @@ static int write_outputs(sample_run *r, const sample_args *a)
 {
     size_t n = (size_t)r->n;
     const int *d = r->dims;
-    if (a->out && cli_write_png(CMD, a->out, r->img, n, d[0], d[1], d[2], (int)r->cols) != 0)
+    if (a->out && cli_write_png_ex(CMD, a->out, r->img, n, d[0], d[1], d[2], (int)r->cols,
+                                   (int)a->gap, (int)a->scale) != 0)
         return CLI_EXIT_RUNTIME;
-    if (a->each && write_each(a->each, r->img, n, d) != 0)
+    if (a->each && write_each(a->each, r->img, n, d, (int)a->scale) != 0)
         return CLI_EXIT_RUNTIME;
     if (a->raw && write_raw(a->raw, r->x, n * r->image) != 0)
         return CLI_EXIT_RUNTIME;
@@ -362,8 +409,11 @@ static void print_written(const sample_run *r, const sample_args *a)
     unsigned long long n = (unsigned long long)r->n;
     const int *d = r->dims;
     if (a->out)
-        printf("wrote %s: %llu image(s) of %dx%dx%d\n", a->out, n, d[0], d[1], d[2]);
-    if (a->cls >= 0)
+        printf("wrote %s: %llu image(s) of %dx%dx%d%s\n", a->out, n, d[0], d[1], d[2],
+               a->scale > 1 ? ", scaled" : "");
+    if (a->cls >= 0 && a->cls_name)
+        printf("class %d (%s)\n", a->cls, a->cls_name);
+    else if (a->cls >= 0)
         printf("class %d\n", a->cls);
     else if (a->cls == CLASS_ALL)
         printf("classes 0..%d, one row of %llu each\n", r->classes - 1, n / (unsigned)r->classes);

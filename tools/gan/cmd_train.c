@@ -34,6 +34,7 @@
 
 #define SAMPLE_GRID 16 /* 4x4, like the seed's generate_and_save_images */
 #define CLASS_GRID_COLS 8 /* a conditional generator: one row of 8 per class */
+#define IMAGES_GRID 64    /* --images: 8x8, scaled to >= 64 px an image */
 
 /* ---- Ctrl-C ---- */
 static volatile sig_atomic_t stop_signal;
@@ -159,6 +160,42 @@ static const char *data_path(const train_ctx *c)
     return c->r.data[0] ? c->r.data : GAN_FASHION_MNIST_DIR;
 }
 
+/* An image folder at the run's size, decoded once into OUT/images.cache
+   (keyed by the files and the settings, so a second run or a --resume
+   starts at once); bad files are skipped and reported. */
+static int open_images(train_ctx *c, const char *path)
+{
+    char cache[RUN_PATH_MAX + 32];
+    gan_image_config ic;
+    gan_image_report rep;
+    size_t n = 0, classes = 0;
+    double t0 = cli_now();
+    GAN_IMAGE_CONFIG_INIT(&ic);
+    ic.height = ic.width = (int)c->r.image_size;
+    ic.channels = (int)c->r.image_channels;
+    ic.labels = c->r.conditional ? GAN_IMAGE_LABELS_FOLDERS : GAN_IMAGE_LABELS_NONE;
+    ic.on_error = GAN_IMAGE_SKIP;
+    ic.flip_x = c->r.flip_x;
+    if (cli_mkdirs(c->out) == 0 && cli_path(cache, sizeof cache, "%s/images.cache", c->out) == 0)
+        ic.cache_path = cache;
+    if (gan_dataset_load_images(&c->ds, path, &ic) != GAN_OK)
+        return cli_lib_error(CMD, "--images"), -1;
+    GAN_IMAGE_REPORT_INIT(&rep);
+    gan_dataset_image_report(c->ds, &rep);
+    gan_dataset_size(c->ds, &n);
+    gan_dataset_class_count(c->ds, &classes);
+    printf("images: %zu from %s in %.1f s (%s)", n, path, cli_now() - t0,
+           rep.cache == GAN_IMAGE_CACHE_HIT ? "cache" : "decoded");
+    if (classes)
+        printf(", %zu classes", classes);
+    printf("\n");
+    if (rep.skipped)
+        printf("images: skipped %zu bad files; the first: %s\n", rep.skipped, rep.first_error);
+    if (rep.cache == GAN_IMAGE_CACHE_WRITE_FAILED)
+        printf("images: cache not written: %s\n", rep.cache_note);
+    return 0;
+}
+
 /* The data set run.txt names, into c->ds; *fmt: its format. */
 static int open_data(train_ctx *c, const char **fmt)
 {
@@ -171,6 +208,8 @@ static int open_data(train_ctx *c, const char **fmt)
         return -1;
     }
     *fmt = c->r.format;
+    if (strcmp(*fmt, "images") == 0)
+        return open_images(c, path);
     if (strcmp(*fmt, "auto") == 0)
         *fmt = looks_cifar(path) ? "cifar10" : cli_is_dir(path) ? "mnist" : "idx";
     if (strcmp(*fmt, "cifar10") == 0)
@@ -234,6 +273,38 @@ static int load_data(train_ctx *c, const int want[3])
     return 0;
 }
 
+/* The folder's class names into both networks (and so into every file
+   the run writes): gan sample --class NAME. */
+static int name_classes(train_ctx *c)
+{
+    size_t n = 0;
+    char **names;
+    int rc = 0;
+    gan_dataset_class_count(c->ds, &n);
+    if ((names = calloc(n, sizeof *names)) == NULL)
+        return cli_error(CMD, "out of memory");
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        size_t len = 0;
+        gan_dataset_class_name(c->ds, k, NULL, 0, &len);
+        if ((names[k] = malloc(len + 1)) == NULL)
+            rc = cli_error(CMD, "out of memory");
+        else
+            gan_dataset_class_name(c->ds, k, names[k], len + 1, NULL);
+    }
+    if (rc == 0 && (gan_model_set_class_names(c->g, (const char *const *)names, n) != GAN_OK ||
+                    gan_model_set_class_names(c->d, (const char *const *)names, n) != GAN_OK)) {
+        /* a folder name a model cannot keep (a control character): the
+           classes still train, by number */
+        fprintf(stderr, "gan train: warning: class names not kept: %s\n", gan_last_error());
+        gan_model_set_class_names(c->g, NULL, 0);
+        gan_model_set_class_names(c->d, NULL, 0);
+    }
+    for (size_t k = 0; k < n; k++)
+        free(names[k]);
+    free(names);
+    return rc;
+}
+
 /* Build the networks of a new run from the settings. */
 static int build_new(train_ctx *c, const cli_preset *p)
 {
@@ -254,9 +325,30 @@ static int build_new(train_ctx *c, const cli_preset *p)
     tc.n_critic = (int)c->r.n_critic;
     tc.seed = c->r.seed;
     tc.ema_decay = c->r.ema_decay;
-    if (gan_model_create_preset(&c->g, p->generator) != GAN_OK ||
-        gan_model_create_preset(&c->d, p->discriminator) != GAN_OK ||
-        (c->r.spectral_norm && gan_model_set_spectral_norm(c->d, GAN_ALL_LAYERS, 1) != GAN_OK) ||
+    tc.augment = c->r.augment;
+    tc.augment_p = c->r.augment_p;
+    tc.ada_target = c->r.ada_target;
+    if (p->family) {
+        gan_family_config fc;
+        size_t classes = 0;
+        GAN_FAMILY_CONFIG_INIT(&fc);
+        fc.size = (int)c->r.image_size;
+        fc.channels = (int)c->r.image_channels;
+        fc.width = (int)c->r.width;
+        if (fc.max_width < fc.width)
+            fc.max_width = fc.width;
+        if (c->r.conditional)
+            gan_dataset_class_count(c->ds, &classes);
+        fc.classes = (int)classes;
+        if (gan_model_create_family(&c->g, GAN_FAMILY_DCGAN_GENERATOR, &fc) != GAN_OK ||
+            gan_model_create_family(&c->d, GAN_FAMILY_DCGAN_DISCRIMINATOR, &fc) != GAN_OK)
+            return cli_lib_error(CMD, "building the networks");
+        if (classes && name_classes(c) != 0)
+            return -1;
+    } else if (gan_model_create_preset(&c->g, p->generator) != GAN_OK ||
+               gan_model_create_preset(&c->d, p->discriminator) != GAN_OK)
+        return cli_lib_error(CMD, "building the networks");
+    if ((c->r.spectral_norm && gan_model_set_spectral_norm(c->d, GAN_ALL_LAYERS, 1) != GAN_OK) ||
         gan_model_init_params(c->g, c->r.seed) != GAN_OK ||
         gan_model_init_params(c->d, c->r.seed + 1) != GAN_OK ||
         gan_model_set_seed(c->g, c->r.seed + 2) != GAN_OK ||
@@ -284,7 +376,7 @@ static int write_samples(train_ctx *c, const char *name, uint64_t step)
     uint8_t *img = NULL;
     int32_t *labels = NULL;
     size_t latent, image, ndim, n = SAMPLE_GRID;
-    int dims[3], rc = -1, classes = 0, cols = 4;
+    int dims[3], rc = -1, classes = 0, cols = 4, scale = 1;
     gan_status st;
     char path[RUN_PATH_MAX + 64];
     if (!dist_writer()) /* --distributed: rank 0 writes */
@@ -296,6 +388,13 @@ static int write_samples(train_ctx *c, const char *name, uint64_t step)
     gan_model_layer_count(g, &ndim);
     gan_model_shape(g, ndim - 1, &ndim, dims);
     gan_model_num_classes(g, &classes);
+    if (c->r.image_size) {
+        /* Your own images: 8x8, each drawn at least 64 pixels wide. */
+        n = IMAGES_GRID;
+        cols = 8;
+        scale = (int)(64 / c->r.image_size);
+        scale = scale < 1 ? 1 : scale;
+    }
     if (classes) {
         /* A conditional generator: one row per class. */
         n = (size_t)classes * CLASS_GRID_COLS;
@@ -323,7 +422,7 @@ static int write_samples(train_ctx *c, const char *name, uint64_t step)
         cli_lib_error(CMD, "generating samples");
         goto done;
     }
-    if (cli_write_png(CMD, path, img, n, dims[0], dims[1], dims[2], cols) != 0)
+    if (cli_write_png_ex(CMD, path, img, n, dims[0], dims[1], dims[2], cols, 2, scale) != 0)
         goto done;
     memcpy(c->last_sample, path, strlen(path) + 1);
     c->last_sample_step = step;
@@ -484,9 +583,17 @@ static int on_epoch(uint64_t epoch, const gan_step_stats *m, void *user)
         printf("Epoch %llu/%llu", (unsigned long long)epoch, (unsigned long long)c->r.epochs);
     else
         printf("Epoch %llu", (unsigned long long)epoch);
-    printf(" | G Loss: %.4f | D Loss: %.4f | D(real) %.3f | D(fake) %.3f | %.0f img/s\n", m->g_loss,
+    printf(" | G Loss: %.4f | D Loss: %.4f | D(real) %.3f | D(fake) %.3f | %.0f img/s", m->g_loss,
            m->d_loss, m->d_real, m->d_fake,
            dt > 0 ? (double)(step - c->epoch_step0) * (double)c->r.batch * (double)c->r.n_critic / dt : 0.0);
+    if (c->r.augment) {   /* the augmentation probability, ADA's r_t */
+        float p = 0.0f, rt = 0.0f;
+        gan_trainer_augment_state(c->t, &p, &rt);
+        printf(" | p %.3f", (double)p);
+        if (c->r.ada_target > 0.0f)
+            printf(" r_t %.3f", (double)rt);
+    }
+    printf("\n");
     fflush(stdout);
     c->epoch_t0 = now;
     c->epoch_step0 = step;
@@ -534,11 +641,24 @@ static int train_settings(train_ctx *c, const train_args *a)
 }
 
 /* The shape of the images the preset's discriminator takes. */
-static int discriminator_input(const cli_preset *p, int dims[3])
+static int discriminator_input(const train_ctx *c, const cli_preset *p, int dims[3])
 {
     gan_model *d = NULL;
     size_t ndim;
     int rc = 0;
+    if (p->family) {   /* the family takes the size it is built for */
+        gan_family_config fc;
+        GAN_FAMILY_CONFIG_INIT(&fc);
+        fc.size = (int)c->r.image_size;
+        fc.channels = (int)c->r.image_channels;
+        fc.width = 1;   /* only the validation and the input shape matter */
+        fc.max_width = 1;
+        if (gan_model_create_family(&d, GAN_FAMILY_DCGAN_DISCRIMINATOR, &fc) != GAN_OK)
+            return cli_lib_error(CMD, "--size");
+        rc = gan_model_shape(d, GAN_MODEL_INPUT, &ndim, dims) != GAN_OK;
+        gan_model_free(d);
+        return rc;
+    }
     if (gan_model_create_preset(&d, p->discriminator) != GAN_OK ||
         gan_model_shape(d, GAN_MODEL_INPUT, &ndim, dims) != GAN_OK)
         rc = cli_lib_error(CMD, "discriminator");
@@ -612,7 +732,7 @@ static int train_open(train_ctx *c, const train_args *a)
         return rc;
     if ((p = cli_preset_find(c->r.preset)) == NULL)
         return cli_error(CMD, "run.txt names an unknown preset '%s'", c->r.preset);
-    if ((rc = discriminator_input(p, dims)) != 0)
+    if ((rc = discriminator_input(c, p, dims)) != 0)
         return rc;
     if (load_data(c, dims) != 0)
         return CLI_EXIT_RUNTIME;
@@ -625,6 +745,13 @@ static int train_open(train_ctx *c, const train_args *a)
 /* The networks and the recipe, one line. */
 static void print_networks(const train_ctx *c, gan_model *g, gan_model *d)
 {
+    if (c->r.augment)
+        printf("augment:%s%s%s, p %g%s", c->r.augment & GAN_AUGMENT_COLOR ? " color" : "",
+               c->r.augment & GAN_AUGMENT_TRANSLATION ? " translation" : "",
+               c->r.augment & GAN_AUGMENT_CUTOUT ? " cutout" : "", (double)c->r.augment_p,
+               c->r.ada_target > 0.0f ? "" : "\n");
+    if (c->r.ada_target > 0.0f)
+        printf(" to start, adaptive (ADA) with target %g\n", (double)c->r.ada_target);
     size_t gp = 0, dp = 0;
     gan_model_param_count(g, &gp, NULL);
     gan_model_param_count(d, &dp, NULL);

@@ -76,6 +76,23 @@ static const cli_preset presets[] = {
      .optimizer = GAN_OPTIM_ADAM, .lr = 1e-4f, .d_lr = 4e-4f, .beta1 = 0.0f, .beta2 = 0.9f,
      .loss = GAN_LOSS_HINGE, .real_label = 1.0f, .spectral_norm = 1, .n_critic = 1,
      .batch = 64},
+    /* gan train --images DIR --size N [--arch dcgan|sngan]: the family
+       networks at the folder's size.  sngan is the default (--arch): the
+       recipe that measured best on the 28x28 sets (docs/stabilisation.md)
+       and the one check_family's disc test trains. */
+    {.name = "sngan-images",
+     .description = "your image folder (--images DIR --size N): DCGAN-style networks for N "
+                    "px (gan_model_create_family), spectral norm in D; hinge loss, Adam "
+                    "beta 0/0.9, G lr 1e-4, D lr 4e-4, batch 64 (--arch sngan, the default)",
+     .family = 1, .optimizer = GAN_OPTIM_ADAM, .lr = 1e-4f, .d_lr = 4e-4f, .beta1 = 0.0f,
+     .beta2 = 0.9f, .loss = GAN_LOSS_HINGE, .real_label = 1.0f, .spectral_norm = 1,
+     .n_critic = 1, .batch = 64, .drop_remainder = 1},
+    {.name = "dcgan-images",
+     .description = "your image folder, the same networks without spectral norm: BCE, Adam "
+                    "2e-4 beta1 0.5, batch 64 (--arch dcgan)",
+     .family = 1, .optimizer = GAN_OPTIM_ADAM, .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f,
+     .loss = GAN_LOSS_BCE, .real_label = 1.0f, .n_critic = 1, .batch = 64,
+     .drop_remainder = 1},
     {.name = "sngan-resnet",
      .description = "SN-ResNet pair (residual blocks, nearest up-sampling + 3x3 convolutions in "
                     "G, average pooling in D, spectral normalisation of every D kernel); hinge "

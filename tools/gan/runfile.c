@@ -58,7 +58,9 @@ int run_write(const run_settings *r, const char *path)
             "d_lr = %.9g\nbeta1 = %.9g\nbeta2 = %.9g\nloss = %s\nclip = %.9g\nreal_label = %.9g\n"
             "gradient_penalty = %.9g\nr1_gamma = %.9g\nema_decay = %.9g\nspectral_norm = %d\n"
             "n_critic = %llu\ndrop_remainder = %d\nsample_every = %llu\n"
-            "checkpoint_every = %llu\nkeep = %llu\n",
+            "checkpoint_every = %llu\nkeep = %llu\nimage_size = %llu\nimage_channels = %llu\n"
+            "width = %llu\nconditional = %d\nflip_x = %d\naugment = %llu\naugment_p = %.9g\n"
+            "ada_target = %.9g\n",
             r->preset, r->data, r->format, (unsigned long long)r->epochs,
             (unsigned long long)r->steps, (unsigned long long)r->batch,
             (unsigned long long)r->limit, (unsigned long long)r->seed,
@@ -69,7 +71,10 @@ int run_write(const run_settings *r, const char *path)
             r->spectral_norm,
             (unsigned long long)r->n_critic,
             r->drop_remainder, (unsigned long long)r->sample_every,
-            (unsigned long long)r->checkpoint_every, (unsigned long long)r->keep);
+            (unsigned long long)r->checkpoint_every, (unsigned long long)r->keep,
+            (unsigned long long)r->image_size, (unsigned long long)r->image_channels,
+            (unsigned long long)r->width, r->conditional, r->flip_x,
+            (unsigned long long)r->augment, (double)r->augment_p, (double)r->ada_target);
     ok = !ferror(f);
     ok &= fclose(f) == 0;
     if (!ok || rename(tmp, path) != 0) {
@@ -132,7 +137,16 @@ int run_read(run_settings *r, const char *path, char *err, size_t err_cap)
         STR(preset) STR(data) STR(format) U64(epochs) U64(steps) U64(batch) U64(limit) U64(seed)
         U64(sample_seed) FLT(g_lr) FLT(d_lr) FLT(beta1) FLT(beta2) FLT(clip) FLT(real_label)
         FLT(gradient_penalty) FLT(r1_gamma) FLT(ema_decay) U64(n_critic)
-        U64(sample_every) U64(checkpoint_every) U64(keep)
+        U64(sample_every) U64(checkpoint_every) U64(keep) U64(image_size) U64(image_channels)
+        U64(width) U64(augment) FLT(augment_p) FLT(ada_target)
+        else if (strcmp(key, "conditional") == 0) {
+            r->conditional = strcmp(val, "1") == 0;
+            bad = !r->conditional && strcmp(val, "0") != 0;
+        }
+        else if (strcmp(key, "flip_x") == 0) {
+            r->flip_x = strcmp(val, "1") == 0;
+            bad = !r->flip_x && strcmp(val, "0") != 0;
+        }
         else if (strcmp(key, "optimizer") == 0) bad = run_optimizer_from_name(val, &r->optimizer) != 0;
         else if (strcmp(key, "loss") == 0) bad = run_loss_from_name(val, &r->loss) != 0;
         else if (strcmp(key, "drop_remainder") == 0) r->drop_remainder = strcmp(val, "0") != 0;

@@ -27,6 +27,12 @@ typedef struct run_settings {
     uint64_t n_critic;
     int drop_remainder;
     uint64_t sample_every, checkpoint_every, keep;
+    /* A family preset's networks and its image folder (format "images"). */
+    uint64_t image_size, image_channels, width;  /* 0: not an image-folder run */
+    int conditional;           /* classes from the folder's sub-folders */
+    int flip_x;                /* random left-right mirroring of the data */
+    uint64_t augment;          /* GAN_AUGMENT_* bits (DiffAugment), 0: none */
+    float augment_p, ada_target; /* p (ADA's start), ADA's target (0: fixed p) */
 } run_settings;
 
 /* Write atomically (path.tmp, rename).  Returns 0 or -1 (errno). */

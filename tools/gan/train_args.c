@@ -47,6 +47,12 @@ uint64_t ckpt_number(const char *name)
 #define QUICK_BATCH 64
 #define QUICK_LR 2e-4f
 #define QUICK_BETA1 0.5f
+/* An image folder (--images): a few thousand icons make ~50 steps an
+   epoch at batch 64, so more epochs than a preset's 3. */
+#define IMAGES_EPOCHS 20
+#define IMAGES_SIZE 32
+#define IMAGES_CHANNELS 3
+#define IMAGES_WIDTH 32
 
 static const char *const train_usage =
     "Usage: gan train [OPTIONS]\n"
@@ -64,6 +70,21 @@ static const char *const train_usage =
     "                            .bin file / directory (default: Fashion-MNIST)\n"
     "      --format FMT          auto (default), mnist (directory), idx (file), cifar10\n"
     "      --limit N             use only the first N samples (0: all)\n"
+    "Your own images (a folder of PNG/JPEG files, sub-folders = classes):\n"
+    "      --images DIR          train on the images under DIR (recursive; bad files\n"
+    "                            are skipped and counted), resized to --size; the\n"
+    "                            decoded set is cached in OUT/images.cache\n"
+    "      --size N              image side, 8..256, 4-7 times a power of two\n"
+    "                            (16, 24, 32, 48, 64, 96, 128...; default 32)\n"
+    "      --channels N          1 gray, 3 RGB (default), 4 RGBA (keeps transparency)\n"
+    "      --arch NAME           sngan (default: spectral norm, hinge, two time-scale\n"
+    "                            Adam) or dcgan (BCE, Adam 2e-4 beta1 0.5)\n"
+    "      --width N             channels at full resolution (default 32; doubled\n"
+    "                            per halving, at most 256)\n"
+    "      --classes             conditional on the sub-folders of DIR (gan sample\n"
+    "                            --class NAME)\n"
+    "      --flip                random left-right mirroring of the data\n"
+    "                            (default epochs for --images: 20)\n"
     "Length:\n"
     "  -e, --epochs N            epochs in all (default 3; 0 with --steps: no limit)\n"
     "      --steps N             stop after step N of the run\n"
@@ -84,6 +105,14 @@ static const char *const train_usage =
     "      --spectral-norm       spectral normalisation of every dense and convolution\n"
     "                            layer of the discriminator (Miyato et al.)\n"
     "      --n-critic N          discriminator updates per generator update\n"
+    "      --augment LIST        differentiable augmentation of every image D sees\n"
+    "                            (Zhao et al.): color, translation, cutout, comma-\n"
+    "                            separated, or all (default: none)\n"
+    "      --augment-p X         probability of each operation per image (default 1;\n"
+    "                            with --ada, where p starts: default 0)\n"
+    "      --ada TARGET          adaptive p (Karras et al.): raise p while the mean\n"
+    "                            sign of D(real) exceeds TARGET (e.g. 0.6), lower it\n"
+    "                            below (needs --augment)\n"
     "  -s, --seed N              seed of weights, shuffling, noise and samples (default 0)\n"
     "Run:\n"
     "  -t, --threads N           threads (default 0: one per core)\n"
@@ -163,6 +192,16 @@ static const struct option long_opts[] = {
     {"log-every", required_argument, NULL, OPT_LOG_EVERY},
     {"fid-every", required_argument, NULL, OPT_FID_EVERY},
     {"fid-samples", required_argument, NULL, OPT_FID_SAMPLES},
+    {"images", required_argument, NULL, OPT_IMAGES},
+    {"size", required_argument, NULL, OPT_SIZE},
+    {"channels", required_argument, NULL, OPT_CHANNELS},
+    {"arch", required_argument, NULL, OPT_ARCH},
+    {"width", required_argument, NULL, OPT_WIDTH},
+    {"classes", no_argument, NULL, OPT_CLASSES},
+    {"flip", no_argument, NULL, OPT_FLIP},
+    {"augment", required_argument, NULL, OPT_AUGMENT},
+    {"augment-p", required_argument, NULL, OPT_AUGMENT_P},
+    {"ada", required_argument, NULL, OPT_ADA},
     {"quiet", no_argument, NULL, 'q'},
     {"resume", required_argument, NULL, 'r'},
     {"help", no_argument, NULL, 'h'},
@@ -187,6 +226,10 @@ static const cli_num_flag num_flags[] = {
     {.opt = OPT_CKPT_EVERY, .name = "--checkpoint-every", .max = U64_MAX_FLAG,
      .offset = ARG(r.checkpoint_every)},
     {.opt = OPT_KEEP, .name = "--keep", .max = 1000, .offset = ARG(r.keep)},
+    {.opt = OPT_SIZE, .name = "--size", .min = 8, .max = 256, .offset = ARG(r.image_size)},
+    {.opt = OPT_CHANNELS, .name = "--channels", .min = 1, .max = 4,
+     .offset = ARG(r.image_channels)},
+    {.opt = OPT_WIDTH, .name = "--width", .min = 1, .max = 4096, .offset = ARG(r.width)},
     {.opt = OPT_CKPT_SECONDS, .name = "--checkpoint-seconds", .max = 1u << 30,
      .offset = ARG(checkpoint_seconds)},
     {.opt = OPT_LOG_EVERY, .name = "--log-every", .min = 1, .max = 1u << 30,
@@ -201,6 +244,10 @@ static const cli_num_flag num_flags[] = {
      .offset = ARG(r.gradient_penalty)},
     {.opt = OPT_R1, .name = "--r1", .is_float = 1, .fmax = 1e6f, .offset = ARG(r.r1_gamma)},
     {.opt = OPT_EMA, .name = "--ema", .is_float = 1, .fmax = 0.999999f, .offset = ARG(r.ema_decay)},
+    {.opt = OPT_AUGMENT_P, .name = "--augment-p", .is_float = 1, .fmax = 1.0f,
+     .offset = ARG(r.augment_p)},
+    {.opt = OPT_ADA, .name = "--ada", .is_float = 1, .fmin = 1e-6f, .fmax = 0.999999f,
+     .offset = ARG(r.ada_target)},
     {.opt = OPT_SMOOTH, .name = "--label-smoothing", .is_float = 1, .fmin = 1e-6f, .fmax = 1.0f,
      .offset = ARG(r.real_label)},
 };
@@ -233,10 +280,44 @@ static int parse_name_flag(train_args *a, int ch, const char *value)
             return cli_usage_error(CMD, "--data: path too long");
         memcpy(a->r.data, value, strlen(value) + 1);
         return 0;
+    case OPT_IMAGES:
+        if (strlen(value) >= sizeof a->r.data)
+            return cli_usage_error(CMD, "--images: path too long");
+        memcpy(a->r.data, value, strlen(value) + 1);
+        return 0;
+    case OPT_AUGMENT: {
+        char buf[128], *tok, *save = NULL;
+        a->r.augment = 0;
+        if (strlen(value) >= sizeof buf)
+            return cli_usage_error(CMD, "--augment: '%s' is too long", value);
+        memcpy(buf, value, strlen(value) + 1);
+        for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            if (strcmp(tok, "color") == 0 || strcmp(tok, "colour") == 0)
+                a->r.augment |= GAN_AUGMENT_COLOR;
+            else if (strcmp(tok, "translation") == 0)
+                a->r.augment |= GAN_AUGMENT_TRANSLATION;
+            else if (strcmp(tok, "cutout") == 0)
+                a->r.augment |= GAN_AUGMENT_CUTOUT;
+            else if (strcmp(tok, "all") == 0)
+                a->r.augment |= GAN_AUGMENT_COLOR | GAN_AUGMENT_TRANSLATION | GAN_AUGMENT_CUTOUT;
+            else
+                return cli_usage_error(CMD, "--augment: '%s' is not color, translation, cutout "
+                                       "or all", tok);
+        }
+        if (!a->r.augment)
+            return cli_usage_error(CMD, "--augment: no operation given");
+        return 0;
+    }
+    case OPT_ARCH:
+        if (strcmp(value, "sngan") && strcmp(value, "dcgan"))
+            return cli_usage_error(CMD, "--arch: '%s' is not sngan or dcgan", value);
+        snprintf(a->r.preset, sizeof a->r.preset, "%s-images", value);
+        return 0;
     case OPT_FORMAT:
         if (strcmp(value, "auto") && strcmp(value, "mnist") && strcmp(value, "idx") &&
-            strcmp(value, "cifar10"))
-            return cli_usage_error(CMD, "--format: '%s' is not auto, mnist, idx or cifar10", value);
+            strcmp(value, "cifar10") && strcmp(value, "images"))
+            return cli_usage_error(CMD, "--format: '%s' is not auto, mnist, idx, cifar10 or "
+                                   "images", value);
         snprintf(a->r.format, sizeof a->r.format, "%s", value);
         return 0;
     case OPT_OPTIMIZER:
@@ -268,12 +349,21 @@ static int parse_flag(train_args *a, int ch, char **argv)
         return parse_lr(a, ch, optarg);
     case 'p':
     case 'd':
+    case OPT_IMAGES:
+    case OPT_AUGMENT:
+    case OPT_ARCH:
     case OPT_FORMAT:
     case OPT_OPTIMIZER:
     case OPT_LOSS:
         return parse_name_flag(a, ch, optarg);
     case OPT_SN:
         a->r.spectral_norm = 1;
+        return 0;
+    case OPT_CLASSES:
+        a->r.conditional = 1;
+        return 0;
+    case OPT_FLIP:
+        a->r.flip_x = 1;
         return 0;
     case 'o':
         a->out = optarg;
@@ -308,16 +398,52 @@ int train_parse_args(int argc, char **argv, train_args *a)
     return 0;
 }
 
+/* An image-folder run: its preset (the --arch or the --preset, default
+   sngan-images), or NULL after a usage error. */
+static const cli_preset *images_preset(const train_args *a, const char **why)
+{
+    const cli_preset *p;
+    if (a->set['p'] && a->set[OPT_ARCH]) {
+        *why = "--preset and --arch: give one";
+        return NULL;
+    }
+    p = cli_preset_find(a->set['p'] || a->set[OPT_ARCH] ? a->r.preset : "sngan-images");
+    if (!p->family)
+        *why = "--images, --size, --channels, --width, --classes and --flip need an "
+               "image-folder preset (--arch sngan or dcgan)";
+    return p->family ? p : NULL;
+}
+
 /* Fill the settings of a new run: the preset, then the flags. */
 int train_settings_new(const train_args *a, run_settings *r)
 {
     const cli_preset *p = cli_preset_find(a->set['p'] ? a->r.preset : CLI_DEFAULT_PRESET);
-    int quick = !a->set['p'];
+    int images = a->set[OPT_IMAGES] || a->set[OPT_SIZE] || a->set[OPT_CHANNELS] ||
+                 a->set[OPT_ARCH] || a->set[OPT_WIDTH] || a->set[OPT_CLASSES] ||
+                 a->set[OPT_FLIP] || p->family ||
+                 (a->set[OPT_FORMAT] && strcmp(a->r.format, "images") == 0);
+    int quick = !a->set['p'] && !images;
+    const char *why = NULL;
+    if (images && (p = images_preset(a, &why)) == NULL)
+        return cli_usage_error(CMD, "%s", why);
+    if (images && !a->r.data[0])
+        return cli_usage_error(CMD, "an image-folder run needs --images DIR");
+    if (images && a->set[OPT_FORMAT] && strcmp(a->r.format, "images") != 0)
+        return cli_usage_error(CMD, "--format %s: an image-folder run reads images", a->r.format);
     memset(r, 0, sizeof *r);
+    if (images) {
+        r->image_size = a->set[OPT_SIZE] ? a->r.image_size : IMAGES_SIZE;
+        r->image_channels = a->set[OPT_CHANNELS] ? a->r.image_channels : IMAGES_CHANNELS;
+        r->width = a->set[OPT_WIDTH] ? a->r.width : IMAGES_WIDTH;
+        r->conditional = a->r.conditional;
+        r->flip_x = a->r.flip_x;
+    }
     snprintf(r->preset, sizeof r->preset, "%s", p->name);
     memcpy(r->data, a->r.data, sizeof r->data);
-    snprintf(r->format, sizeof r->format, "%s", a->set[OPT_FORMAT] ? a->r.format : "auto");
-    r->epochs = a->set['e'] ? a->r.epochs : a->set[OPT_STEPS] ? 0 : quick ? QUICK_EPOCHS : DEFAULT_EPOCHS;
+    snprintf(r->format, sizeof r->format, "%s",
+             images ? "images" : a->set[OPT_FORMAT] ? a->r.format : "auto");
+    r->epochs = a->set['e'] ? a->r.epochs : a->set[OPT_STEPS] ? 0 : quick ? QUICK_EPOCHS :
+                images ? IMAGES_EPOCHS : DEFAULT_EPOCHS;
     r->steps = a->r.steps;
     r->batch = a->set['b'] ? a->r.batch : quick ? QUICK_BATCH : p->batch;
     r->limit = a->set[OPT_LIMIT] ? a->r.limit : quick && !a->set['d'] ? QUICK_LIMIT : 0;
@@ -337,6 +463,11 @@ int train_settings_new(const train_args *a, run_settings *r)
     r->spectral_norm = a->set[OPT_SN] || p->spectral_norm;
     r->n_critic = a->set[OPT_N_CRITIC] ? a->r.n_critic : (uint64_t)p->n_critic;
     r->drop_remainder = p->drop_remainder || r->n_critic > 1;
+    r->augment = a->r.augment;
+    r->ada_target = a->set[OPT_ADA] ? a->r.ada_target : 0.0f;
+    r->augment_p = a->set[OPT_AUGMENT_P] ? a->r.augment_p : r->ada_target > 0.0f ? 0.0f : 1.0f;
+    if ((r->ada_target > 0.0f || a->set[OPT_AUGMENT_P]) && !r->augment)
+        return cli_usage_error(CMD, "--ada and --augment-p need --augment");
     r->sample_every = a->set[OPT_SAMPLE_EVERY] ? a->r.sample_every : 1;
     r->checkpoint_every = a->set[OPT_CKPT_EVERY] ? a->r.checkpoint_every : 1;
     r->keep = a->set[OPT_KEEP] ? a->r.keep : 5;
@@ -355,13 +486,16 @@ int train_settings_resume(const train_args *a, run_settings *r)
         {OPT_OPTIMIZER, "--optimizer"}, {OPT_LOSS, "--loss"}, {OPT_CLIP, "--clip"},
         {OPT_SMOOTH, "--label-smoothing"}, {OPT_N_CRITIC, "--n-critic"}, {'s', "--seed"},
         {OPT_BETA2, "--beta2"}, {OPT_GP, "--gradient-penalty"}, {OPT_R1, "--r1"}, {OPT_EMA, "--ema"},
-        {OPT_SN, "--spectral-norm"},
+        {OPT_SN, "--spectral-norm"}, {OPT_SIZE, "--size"}, {OPT_CHANNELS, "--channels"},
+        {OPT_ARCH, "--arch"}, {OPT_WIDTH, "--width"}, {OPT_CLASSES, "--classes"},
+        {OPT_FLIP, "--flip"}, {OPT_AUGMENT, "--augment"}, {OPT_AUGMENT_P, "--augment-p"},
+        {OPT_ADA, "--ada"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (a->set[fixed[i].opt])
             return cli_usage_error(CMD, "%s cannot change on --resume (the run's settings are "
                                    "in its run.txt)", fixed[i].name);
-    if (a->set['d'])
+    if (a->set['d'] || a->set[OPT_IMAGES])
         memcpy(r->data, a->r.data, sizeof r->data); /* the same data, moved */
     if (a->set['e'])
         r->epochs = a->r.epochs;

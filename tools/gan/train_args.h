@@ -15,13 +15,14 @@ enum {
     OPT_FORMAT = 256, OPT_LIMIT, OPT_STEPS, OPT_LR, OPT_G_LR, OPT_D_LR, OPT_BETA1, OPT_OPTIMIZER,
     OPT_LOSS, OPT_CLIP, OPT_SMOOTH, OPT_N_CRITIC, OPT_SAMPLE_EVERY, OPT_CKPT_EVERY, OPT_KEEP,
     OPT_LOG_EVERY, OPT_FID_EVERY, OPT_FID_SAMPLES, OPT_BETA2, OPT_GP, OPT_R1, OPT_EMA, OPT_SN,
-    OPT_CKPT_SECONDS
+    OPT_CKPT_SECONDS, OPT_IMAGES, OPT_SIZE, OPT_CHANNELS, OPT_ARCH, OPT_CLASSES, OPT_WIDTH,
+    OPT_FLIP, OPT_AUGMENT, OPT_AUGMENT_P, OPT_ADA, OPT_LAST
 };
 
 /* What the command line said, before the preset or run.txt fill the rest. */
 typedef struct train_args {
     run_settings r;             /* only fields whose flag is set */
-    unsigned char set[OPT_CKPT_SECONDS + 1];
+    unsigned char set[OPT_LAST];
     const char *out, *resume;
     uint64_t threads, log_every;
     int quiet;

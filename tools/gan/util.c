@@ -168,7 +168,31 @@ int cli_path(char *buf, size_t cap, const char *fmt, ...)
 int cli_write_png(const char *cmd, const char *path, const uint8_t *img, size_t n, int h, int w,
                   int c, int cols)
 {
-    if (gan_png_write_grid(path, img, n, h, w, c, cols, 2) != GAN_OK)
+    return cli_write_png_ex(cmd, path, img, n, h, w, c, cols, 2, 1);
+}
+
+int cli_write_png_ex(const char *cmd, const char *path, const uint8_t *img, size_t n, int h, int w,
+                     int c, int cols, int gap, int scale)
+{
+    uint8_t *big = NULL;
+    gan_status st;
+    if (scale > 1) {
+        size_t sh = (size_t)h * (size_t)scale, sw = (size_t)w * (size_t)scale, px = (size_t)c;
+        if ((big = malloc(n * sh * sw * px)) == NULL)
+            return cli_error(cmd, "%s: out of memory for %zu images scaled %dx", path, n, scale);
+        for (size_t i = 0; i < n; i++)
+            for (size_t y = 0; y < sh; y++)
+                for (size_t x = 0; x < sw; x++)
+                    memcpy(big + ((i * sh + y) * sw + x) * px,
+                           img + ((i * (size_t)h + y / (size_t)scale) * (size_t)w +
+                                  x / (size_t)scale) * px, px);
+        img = big;
+        h *= scale;
+        w *= scale;
+    }
+    st = gan_png_write_grid(path, img, n, h, w, c, cols, gap);
+    free(big);
+    if (st != GAN_OK)
         return cli_lib_error(cmd, path);
     return 0;
 }

@@ -212,12 +212,19 @@ class OptimizerConfig(ctypes.Structure):
 
 class TrainerConfig(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("n_critic", c_int), ("seed", c_uint64),
-                ("ema_decay", c_float)]
+                ("ema_decay", c_float), ("augment", c_uint64), ("augment_p", c_float),
+                ("ada_target", c_float), ("ada_interval", c_int), ("ada_speed", c_float)]
 
 
 class StepStats(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("d_loss", c_float), ("g_loss", c_float),
                 ("d_real", c_float), ("d_fake", c_float)]
+
+
+class FamilyConfig(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("size", c_int), ("channels", c_int),
+                ("width", c_int), ("max_width", c_int), ("latent", c_int), ("classes", c_int),
+                ("class_dim", c_int), ("spectral_norm", c_int), ("dropout", c_float)]
 
 
 IMAGE_PROGRESS = ctypes.CFUNCTYPE(None, c_size_t, c_size_t, c_char_p, c_void_p)
@@ -324,6 +331,13 @@ _PROTOTYPES = [
     ("gan_model_add_class_embedding", STATUS, [model_p, c_int, c_int]),
     ("gan_model_add_class_projection", STATUS, [model_p, c_int]),
     ("gan_model_num_classes", STATUS, [model_p, P(c_int)]),
+    ("gan_trainer_augment_state", STATUS, [c_void_p, P(c_float), P(c_float)]),
+    ("gan_model_set_class_names", STATUS, [model_p, P(c_char_p), c_size_t]),
+    ("gan_model_class_name_count", STATUS, [model_p, P(c_size_t)]),
+    ("gan_model_class_name", STATUS, [model_p, c_size_t, c_char_p, c_size_t, P(c_size_t)]),
+    ("gan_model_class_from_name", STATUS, [model_p, c_char_p, P(c_int)]),
+    ("gan_family_config_init", STATUS, [P(FamilyConfig), c_size_t]),
+    ("gan_model_create_family", STATUS, [P(model_p), c_int, P(FamilyConfig)]),
     ("gan_model_init_params", STATUS, [model_p, c_uint64]),
     ("gan_model_set_seed", STATUS, [model_p, c_uint64]),
     ("gan_model_reserve", STATUS, [model_p, c_size_t]),

@@ -5,8 +5,8 @@ import ctypes
 from . import _buffers as B
 from . import _errors
 from ._handle import Handle
-from ._lib import (LAYER_SPECIAL, BatchNormConfig, Conv2DConfig, DenseConfig, cstr, fn, has,
-                   model_p)
+from ._lib import (LAYER_SPECIAL, BatchNormConfig, Conv2DConfig, DenseConfig, FamilyConfig, cstr,
+                   fn, has, model_p)
 
 
 def _layer_kinds():
@@ -34,6 +34,9 @@ PRESETS = {
 }
 
 _PADDING = {"valid": 0, "same": 1}
+
+#: gan_family_kind values of Model.family's kind.
+FAMILY_KINDS = {"generator": 1, "discriminator": 2}
 
 
 def _pair(v, what):
@@ -132,6 +135,40 @@ class Model(Handle):
         h = model_p()
         fn.gan_model_create_preset(ctypes.byref(h), preset_id(name))
         return cls._wrap(h)
+
+    @classmethod
+    def family(cls, kind, size=32, channels=3, width=32, max_width=256, latent=128, classes=0,
+               class_dim=32, spectral_norm=False, dropout=0.0):
+        """A DCGAN-style network for size x size x channels images
+        (gan_model_create_family): kind 'generator' (latent -> image in
+        [-1, 1]) or 'discriminator' (image -> one score).  size: 8..256 and
+        4, 5, 6 or 7 times a power of two (16, 24, 32, 48, 64, 96, 128...).
+        width: channels at full resolution, doubled per halving up to
+        max_width.  classes > 0: a conditional pair (class embedding of
+        class_dim in G, projection head in D).  spectral_norm and dropout
+        apply to the discriminator.  A generator and a discriminator made
+        with the same arguments fit each other."""
+        if kind not in FAMILY_KINDS:
+            raise _errors.InvalidArgumentError(
+                "kind must be 'generator' or 'discriminator', not %r" % (kind,), _errors.EINVAL)
+        c = FamilyConfig()
+        fn.gan_family_config_init(ctypes.byref(c), ctypes.sizeof(c))
+        c.size, c.channels, c.width, c.max_width = int(size), int(channels), int(width), \
+            int(max_width)
+        c.latent, c.classes, c.class_dim = int(latent), int(classes), int(class_dim)
+        c.spectral_norm, c.dropout = 1 if spectral_norm else 0, float(dropout)
+        h = model_p()
+        fn.gan_model_create_family(ctypes.byref(h), FAMILY_KINDS[kind], ctypes.byref(c))
+        return cls._wrap(h)
+
+    @classmethod
+    def family_pair(cls, *, size=32, channels=3, width=32, max_width=256, latent=128, classes=0,
+                    class_dim=32, spectral_norm=False, dropout=0.0):
+        """(generator, discriminator) of Model.family with the same options."""
+        o = dict(size=size, channels=channels, width=width, max_width=max_width, latent=latent,
+                 classes=classes, class_dim=class_dim, spectral_norm=spectral_norm,
+                 dropout=dropout)
+        return cls.family("generator", **o), cls.family("discriminator", **o)
 
     @classmethod
     def load(cls, path):
@@ -341,6 +378,37 @@ class Model(Handle):
         """Classes of a conditional model's labels (0: not conditional)."""
         k = ctypes.c_int()
         fn.gan_model_num_classes(self._h, ctypes.byref(k))
+        return k.value
+
+    @property
+    def class_names(self):
+        """The classes' names, label k naming class k ([] without names).
+        Set a list of num_classes distinct names (1..255 bytes of UTF-8,
+        no control characters) or [] to remove them; model files and
+        checkpoints keep them."""
+        count = ctypes.c_size_t()
+        fn.gan_model_class_name_count(self._h, ctypes.byref(count))
+        names = []
+        for k in range(count.value):
+            need = ctypes.c_size_t()
+            fn.gan_model_class_name(self._h, k, None, 0, ctypes.byref(need))
+            buf = ctypes.create_string_buffer(need.value + 1)
+            fn.gan_model_class_name(self._h, k, buf, len(buf), None)
+            names.append(buf.value.decode("utf-8", "replace"))
+        return names
+
+    @class_names.setter
+    def class_names(self, names):
+        if isinstance(names, (str, bytes)):
+            raise TypeError("class_names must be a list of names, not one string")
+        enc = [n.encode("utf-8") if isinstance(n, str) else bytes(n) for n in names]
+        arr = (ctypes.c_char_p * max(len(enc), 1))(*enc)
+        fn.gan_model_set_class_names(self._h, arr if enc else None, len(enc))
+
+    def class_index(self, name):
+        """The label of the class called name (InvalidArgumentError if none)."""
+        k = ctypes.c_int()
+        fn.gan_model_class_from_name(self._h, name.encode("utf-8"), ctypes.byref(k))
         return k.value
 
     # ---- settings -----------------------------------------------------------

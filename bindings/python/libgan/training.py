@@ -225,6 +225,22 @@ def _new_stats():
     return s
 
 
+_AUGMENT_BITS = {"color": 1, "colour": 1, "translation": 2, "cutout": 4, "all": 7}
+
+
+def _augment_bits(augment):
+    """GAN_AUGMENT_* bits from names ('color', 'translation', 'cutout', 'all')."""
+    if isinstance(augment, str):
+        augment = augment.split(",") if augment else ()
+    bits = 0
+    for a in augment:
+        if a not in _AUGMENT_BITS:
+            raise _errors.InvalidArgumentError(
+                "augment: %r is not color, translation, cutout or all" % (a,), _errors.EINVAL)
+        bits |= _AUGMENT_BITS[a]
+    return bits
+
+
 class Trainer(Handle):
     """Adversarial training of a generator and a discriminator (gan_trainer).
 
@@ -239,7 +255,13 @@ class Trainer(Handle):
     _copy_hint = "; use to_bytes() and Trainer.load_bytes()"
 
     def __init__(self, generator, discriminator, g_opt, d_opt, loss, n_critic=1, seed=0,
-                 ema_decay=0.0):
+                 ema_decay=0.0, augment=(), augment_p=None, ada_target=0.0, ada_interval=4,
+                 ada_speed=100000.0):
+        """augment: DiffAugment operations for every image D sees, a sequence
+        of 'color', 'translation', 'cutout' (or 'all'); augment_p: their
+        probability per image (default 1, or 0 with ADA: where p starts);
+        ada_target > 0: adaptive p (ADA) towards E[sign D(real)] = target,
+        adjusted every ada_interval steps by images / ada_speed."""
         for o, t, what in ((generator, Model, "generator"), (discriminator, Model, "discriminator"),
                            (g_opt, Optimizer, "g_opt"), (d_opt, Optimizer, "d_opt"),
                            (loss, Loss, "loss")):
@@ -250,6 +272,12 @@ class Trainer(Handle):
         c.n_critic = int(n_critic)
         c.seed = int(seed)
         c.ema_decay = float(ema_decay)
+        c.augment = _augment_bits(augment)
+        c.ada_target = float(ada_target)
+        c.augment_p = float(augment_p if augment_p is not None else
+                            (0.0 if ada_target > 0 else 1.0))
+        c.ada_interval = int(ada_interval)
+        c.ada_speed = float(ada_speed)
         h = trainer_p()
         fn.gan_trainer_create(ctypes.byref(h), generator._h, discriminator._h, g_opt._h,
                               d_opt._h, loss._h, ctypes.byref(c))
@@ -299,6 +327,13 @@ class Trainer(Handle):
         fn.gan_trainer_load_mem(ctypes.byref(h), dataset._h if dataset is not None else None,
                                 b.ptr, b.count)
         return cls._from_loaded(h, n_critic)
+
+    @property
+    def augment_state(self):
+        """(p, r_t): the augmentation probability now and ADA's last r_t."""
+        p, rt = ctypes.c_float(), ctypes.c_float()
+        fn.gan_trainer_augment_state(self._h, ctypes.byref(p), ctypes.byref(rt))
+        return p.value, rt.value
 
     def ema_generator(self):
         """A new inference Model: the generator with its exponential moving

@@ -59,7 +59,12 @@ class Trainer(Handle):
     loss: Optional[Loss]
     n_critic: int
     def __init__(self, generator: Model, discriminator: Model, g_opt: Optimizer, d_opt: Optimizer,
-                 loss: Loss, n_critic: int = ..., seed: int = ..., ema_decay: float = ...) -> None: ...
+                 loss: Loss, n_critic: int = ..., seed: int = ..., ema_decay: float = ...,
+                 augment: Union[str, Sequence[str]] = ..., augment_p: Optional[float] = ...,
+                 ada_target: float = ..., ada_interval: int = ...,
+                 ada_speed: float = ...) -> None: ...
+    @property
+    def augment_state(self) -> Tuple[float, float]: ...
     @classmethod
     def load(cls: Type[_T], path: _Path, dataset: Optional[Dataset] = ...,
              n_critic: Optional[int] = ...) -> _T: ...

@@ -510,6 +510,36 @@ static gan_model *mixed_model(int sn)
     return m;
 }
 
+/* Layers appended after gan_model_set_spectral_norm grow the state arena it
+   replaced: normalised dense layers added after the switch get the same
+   state as a model built normalised from the start (an exact-size arena
+   with a stale capacity was written past its end; ASan sees it). */
+START_TEST(test_set_spectral_norm_then_append)
+{
+    gan_model *built = mixed_model(1), *m = mixed_model(0);
+    gan_dense_config d = tu_dense_config(1);
+    float *s1, *s2;
+    size_t n1, n2;
+    OK(gan_model_set_spectral_norm(m, -1, 1));
+    d.spectral_norm = 1;
+    for (int i = 0; i < 6; i++) {
+        d.units = 4 + i;
+        OK(gan_model_add_dense(built, &d));
+        OK(gan_model_add_dense(m, &d));
+    }
+    s1 = tu_all_state(built, &n1);
+    s2 = tu_all_state(m, &n2);
+    ck_assert_uint_eq(n1, n2);
+    ck_assert_uint_eq(n1, 6 + 3 + 2 + 1 + (4 + 5 + 6 + 7 + 8 + 9));
+    /* The appended layers' u (after the first 12 values) as built so. */
+    ck_assert_mem_eq(s1 + 12, s2 + 12, (n1 - 12) * sizeof(float));
+    free(s1);
+    free(s2);
+    gan_model_free(built);
+    gan_model_free(m);
+}
+END_TEST
+
 START_TEST(test_set_spectral_norm)
 {
     enum { N = 3 };
@@ -763,6 +793,7 @@ static Suite *sn_suite(void)
     tcase_add_test(o, test_state_validation_and_counts);
     tcase_add_test(o, test_config_struct_sizes);
     tcase_add_test(o, test_set_spectral_norm);
+    tcase_add_test(o, test_set_spectral_norm_then_append);
     tcase_add_test(o, test_switch_after_trainer_or_sampler);
     tcase_add_test(o, test_model_file_round_trip);
     tcase_add_test(t, test_resume_exact_and_rollback);

@@ -851,6 +851,9 @@ gan_status gan_model_set_spectral_norm(gan_model *m, size_t layer, int on)
     gan__aligned_free(m->state);
     m->state = ns;
     m->n_state = n_state;
+    /* The new arena is exactly n_state long: the next append must grow it
+       (a stale capacity let it write past the end). */
+    m->cap_state = n_state;
     m->generation++;
     /* Saved-forward sizes changed. */
     gan__free_batch_buffers(m);

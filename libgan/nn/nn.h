@@ -300,6 +300,7 @@ struct gan__onnx {
     size_t layer;               /* index of the layer being emitted */
     char cur[GAN__ONNX_NAME];   /* the current layer's input tensor */
     char style[GAN__ONNX_NAME]; /* the style vector (style_input's input) */
+    char skip[GAN__ONNX_NAME];  /* the open residual block's shortcut tensor */
     int uses_labels;            /* a class layer read the "labels" input */
     gan_status st;              /* first error (then every call is a no-op) */
 };

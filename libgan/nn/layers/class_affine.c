@@ -16,6 +16,8 @@
  * (how the gradient penalties run the layer's linear part) drops B.
  * Sums over positions are in double.
  */
+#include <stdio.h>
+
 #include "nn/nn.h"
 
 #define CA_CLASSES(l) ((l)->u.p.i[0])
@@ -118,6 +120,53 @@ static gan_status ca_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
 /* For fixed labels it is linear in x apart from B, and its backward map
    B(g) = g (1 + G[y]) is linear in G: a linear layer for the gradient
    penalties (J u = u (1 + G[y]), d<u, B(g)>/dG[y] = sum_p u g). */
+/* ONNX: the per-sample rows of (1 + G) and B picked by Gather on the
+   labels (1 + G computed here in float, as the forward does), reshaped to
+   broadcast over the positions of the graph's layout (N, C, 1, 1) for an
+   image, (N, 1, B) for a 2-D sample, (N, C) for a vector; then Mul and Add. */
+static gan_status ca_onnx(const gan__layer *l, gan__onnx *g, const float *w, const float *state)
+{
+    const size_t C = ca_channels(l), K = (size_t)CA_CLASSES(l);
+    const int64_t td[2] = {(int64_t)K, (int64_t)C};
+    int64_t shape[4] = {-1, (int64_t)C, 1, 1}, nd = 4;
+    char x[GAN__ONNX_NAME], gn[GAN__ONNX_NAME], bn[GAN__ONNX_NAME], sn[GAN__ONNX_NAME];
+    char ga[GAN__ONNX_NAME], gr[GAN__ONNX_NAME], m[GAN__ONNX_NAME], y[GAN__ONNX_NAME];
+    char ba[GAN__ONNX_NAME], br[GAN__ONNX_NAME];
+    const char *gin[2] = {gn, "labels"}, *rin[2] = {ga, sn}, *min[2] = {x, gr};
+    float *gain = gan__malloc(K * C * sizeof(float));
+    (void)state;
+    if (!gain)
+        return gan__onnx_fail(g, gan__err(GAN_ENOMEM, "out of memory"));
+    for (size_t i = 0; i < K * C; i++)
+        gain[i] = 1.0f + w[i];
+    snprintf(x, sizeof x, "%s", gan__onnx_in(g));
+    if (l->in.ndim == 2) {
+        shape[1] = 1;
+        shape[2] = (int64_t)C;
+        nd = 3;
+    } else if (l->in.ndim == 1) {
+        nd = 2;
+    }
+    gan__onnx_init_f32(g, "gain", td, 2, gain, gn);
+    gan__free(gain);
+    gan__onnx_init_i64(g, "shape", &nd, 1, shape, sn);
+    g->uses_labels = 1;
+    gan__onnx_node(g, "Gather", gin, 2, NULL, 0, ga);
+    gan__onnx_node(g, "Reshape", rin, 2, NULL, 0, gr);
+    gan__onnx_node(g, "Mul", min, 2, NULL, 0, m);
+    if (l->use_bias) {
+        const char *bgin[2] = {bn, "labels"}, *brin[2] = {ba, sn}, *ain[2] = {m, br};
+        gan__onnx_init_f32(g, "bias", td, 2, w + K * C, bn);
+        gan__onnx_node(g, "Gather", bgin, 2, NULL, 0, ba);
+        gan__onnx_node(g, "Reshape", brin, 2, NULL, 0, br);
+        gan__onnx_node(g, "Add", ain, 2, NULL, 0, y);
+        gan__onnx_out(g, y);
+    } else {
+        gan__onnx_out(g, m);
+    }
+    return g->st;
+}
+
 const gan__layer_ops gan__class_affine_ops = {
     .name = "class_affine",
     .build = ca_build,
@@ -129,4 +178,5 @@ const gan__layer_ops gan__class_affine_ops = {
     .plan = GAN__PLAN_OUTPUT_UNREAD,
     .penalty_jvp = gan__penalty_jvp_linear,
     .penalty_wgrad = gan__penalty_wgrad_linear,
+    .onnx = ca_onnx,
 };

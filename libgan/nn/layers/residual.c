@@ -43,6 +43,7 @@
  * begin layer; C and the index are found by the builder, never stored.
  */
 #include <limits.h>
+#include <stdio.h>
 
 #include "nn/nn.h"
 
@@ -135,6 +136,17 @@ gan_status gan_model_add_residual_begin(gan_model *m)
     return begin_build(m, &t, __func__);
 }
 
+/* ONNX: no node; the input is the shortcut the block's end reads. */
+static gan_status begin_onnx(const gan__layer *l, gan__onnx *g, const float *w, const float *state)
+{
+    (void)l;
+    (void)w;
+    (void)state;
+    snprintf(g->skip, sizeof g->skip, "%s", gan__onnx_in(g));
+    gan__onnx_out(g, gan__onnx_in(g));
+    return g->st;
+}
+
 const gan__layer_ops gan__residual_begin_ops = {
     .name = "residual_begin",
     .build = begin_build,
@@ -143,6 +155,7 @@ const gan__layer_ops gan__residual_begin_ops = {
     .backward = begin_backward,
     .plan = GAN__PLAN_SKIP_SOURCE | GAN__PLAN_GRAD_IN_PLACE,
     .penalty_jvp = begin_penalty_jvp,
+    .onnx = begin_onnx,
 };
 
 /* ---- residual_add and residual_conv: geometry ------------------------------ */
@@ -473,6 +486,89 @@ static gan_status res_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
     return r->st;
 }
 
+/* ONNX, on NCHW tensors, in the order res_forward computes: the shortcut
+   s (the begin layer's input) is average-pooled (AveragePool D x D,
+   stride D) or, for the 1x1 convolution, convolved at the lower
+   resolution (Conv with the kernel as (F, C, 1, 1)) and then up-sampled
+   (Resize nearest, as upsample.c emits it); the branch's output is added. */
+static void res_onnx_up(const gan__layer *l, gan__onnx *g, const char *x, char *y)
+{
+    const float f = (float)RES_UP(l), scales[4] = {1.0f, 1.0f, f, f};
+    const int64_t four = 4;
+    const gan__onnx_attr a[3] = {
+        {.name = "coordinate_transformation_mode", .type = 's', .s = "asymmetric"},
+        {.name = "mode", .type = 's', .s = "nearest"},
+        {.name = "nearest_mode", .type = 's', .s = "floor"}};
+    char sn[GAN__ONNX_NAME];
+    const char *in[3] = {x, "", sn};
+    gan__onnx_init_f32(g, "skip_scales", &four, 1, scales, sn);
+    gan__onnx_node(g, "Resize", in, 3, a, 3, y);
+}
+
+static void res_onnx_pool(const gan__layer *l, gan__onnx *g, const char *x, char *y)
+{
+    const int64_t D = RES_DOWN(l), k[2] = {D, D};
+    const gan__onnx_attr a[2] = {{.name = "kernel_shape", .type = 'I', .ints = k, .n = 2},
+                                 {.name = "strides", .type = 'I', .ints = k, .n = 2}};
+    const char *in[1] = {x};
+    gan__onnx_node(g, "AveragePool", in, 1, a, 2, y);
+}
+
+static gan_status res_onnx_conv(const gan__layer *l, gan__onnx *g, const float *w, const char *x,
+                                char *y)
+{
+    const size_t C = (size_t)RES_SKIP_C(l), F = (size_t)l->in.d[2];
+    const int64_t wd[4] = {(int64_t)F, (int64_t)C, 1, 1}, bd = (int64_t)F, one[2] = {1, 1};
+    const gan__onnx_attr a[1] = {{.name = "kernel_shape", .type = 'I', .ints = one, .n = 2}};
+    char wn[GAN__ONNX_NAME], bn[GAN__ONNX_NAME];
+    const char *in[3] = {x, wn, bn};
+    float *wt = gan__malloc(C * F * sizeof(float));
+    if (!wt)
+        return gan__onnx_fail(g, gan__err(GAN_ENOMEM, "out of memory"));
+    for (size_t c = 0; c < C; c++)         /* (C, F) -> (F, C) */
+        for (size_t f = 0; f < F; f++)
+            wt[f * C + c] = w[c * F + f];
+    gan__onnx_init_f32(g, "skip_kernel", wd, 4, wt, wn);
+    gan__free(wt);
+    if (l->use_bias)
+        gan__onnx_init_f32(g, "skip_bias", &bd, 1, w + C * F, bn);
+    gan__onnx_node(g, "Conv", in, l->use_bias ? 3 : 2, a, 1, y);
+    return g->st;
+}
+
+static gan_status res_onnx(const gan__layer *l, gan__onnx *g, const float *w, const float *state)
+{
+    char x[GAN__ONNX_NAME], t[GAN__ONNX_NAME], r[GAN__ONNX_NAME], y[GAN__ONNX_NAME];
+    const char *s = g->skip, *in[2] = {x, r};
+    (void)state;
+    if (!s[0])
+        return gan__err(GAN_EINTERNAL, "a residual end without its begin layer");
+    snprintf(x, sizeof x, "%s", gan__onnx_in(g));
+    if (!res_is_conv(l)) {
+        if (RES_UP(l) > 1)
+            res_onnx_up(l, g, s, r);
+        else if (RES_DOWN(l) > 1)
+            res_onnx_pool(l, g, s, r);
+        else
+            snprintf(r, sizeof r, "%s", s);
+    } else if (RES_UP(l) > 1) {
+        if (res_onnx_conv(l, g, w, s, t) != GAN_OK)
+            return g->st;
+        res_onnx_up(l, g, t, r);
+    } else {
+        if (RES_DOWN(l) > 1) {
+            res_onnx_pool(l, g, s, t);
+            s = t;
+        }
+        if (res_onnx_conv(l, g, w, s, r) != GAN_OK)
+            return g->st;
+    }
+    gan__onnx_node(g, "Add", in, 2, NULL, 0, y);
+    g->skip[0] = '\0';
+    gan__onnx_out(g, y);
+    return g->st;
+}
+
 const gan__layer_ops gan__residual_add_ops = {
     .name = "residual_add",
     .build = res_build,
@@ -484,6 +580,7 @@ const gan__layer_ops gan__residual_add_ops = {
     .backward = res_backward,
     .plan = GAN__PLAN_SKIP_SINK | GAN__PLAN_OUTPUT_UNREAD | GAN__PLAN_GRAD_IN_PLACE,
     .penalty_jvp = gan__penalty_jvp_linear,
+    .onnx = res_onnx,
 };
 
 const gan__layer_ops gan__residual_conv_ops = {
@@ -500,4 +597,5 @@ const gan__layer_ops gan__residual_conv_ops = {
     .penalty_jvp = gan__penalty_jvp_linear,
     .penalty_wgrad = gan__penalty_wgrad_linear,
     .sn_dims = res_sn_dims,
+    .onnx = res_onnx,
 };

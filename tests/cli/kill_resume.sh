@@ -100,11 +100,11 @@ for ((i = 1; i <= rounds; i++)); do
   one_round "random round $i"
 done
 for pat in "${targets[@]}"; do
-  for try in 1 2 3; do
+  for try in 1 2 3 4 5 6; do
     one_round "inside the write of ${pat%%.tmp-*} (try $try)" "$pat"
     [[ $landed == yes ]] && break
   done
-  [[ $landed == yes ]] || fail "no kill landed inside the write of ${pat%%.tmp-*} in 3 tries"
+  [[ $landed == yes ]] || fail "no kill landed inside the write of ${pat%%.tmp-*} in 6 tries"
 done
 ((resumed > 0)) || fail "no round left a checkpoint to resume"
 echo "kill_resume: $kills kills ($inside inside a file write, $resumed resumed): same bytes every time"

@@ -1535,14 +1535,14 @@ START_TEST(test_bomb)
     /* PNG: an ancillary chunk (sPLT) declaring 512 MiB in a 62-byte file; libpng
        alone would allocate the declared length (its chunk limit is a warning) */
     {
-        static const unsigned char splt[62] = {
+        static const unsigned char splt[] = {
             0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 'I', 'H', 'D', 'R',
             0, 0, 0, 1, 0, 0, 0, 1, 1, 3, 0, 0, 0, 0xb3, 0x54, 0x64, 0x9b,
             0x20, 0, 0, 6, 's', 'P', 'L', 'T', 0xc5, 0xff, 0xff, 0xff, 6, 0x29, 4, 0x52,
-            0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82, 0 };
+            0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82 };
         big_block = 0;
         ck_assert_int_eq(gan_set_allocator(&al), GAN_OK);
-        ASSERT_ERR(load_one(splt, 61, "splt.png", &cfg, &ds), GAN_EFORMAT,
+        ASSERT_ERR(load_one(splt, sizeof splt, "splt.png", &cfg, &ds), GAN_EFORMAT,
                    "splt.png: offset 33: PNG chunk 'sPLT' declares 536870918 bytes of data, "
                    "the file has 16 left");
         ck_assert_int_eq(gan_set_allocator(NULL), GAN_OK);

@@ -494,23 +494,31 @@ START_TEST(test_replicas_stay_identical)
 }
 END_TEST
 
+/* Two BCE workers, worker 0 set for one step; returns the pair's initial
+   parameters (n floats) to compare a refused step against. */
+static float *two_bce_workers(team *tm, job jobs[2], size_t *n)
+{
+    tu_pair p;
+    tu_pair_config c;
+    float *init;
+    pair_config(PAIR_BCE, &c);
+    OK(tu_pair_create(&p, &c));
+    init = snapshot(&p, n);
+    tu_pair_free(&p);
+    memset(tm, 0, sizeof *tm);
+    memset(jobs, 0, 2 * sizeof *jobs);
+    jobs[0].kind = jobs[1].kind = PAIR_BCE;
+    jobs[0].steps = 1;
+    return init;
+}
+
 /* Worker 1 cannot step: worker 0's step returns its status and message. */
 START_TEST(test_failed_worker_stops_all)
 {
     team tm;
     job jobs[2];
     size_t n;
-    float *init;
-    tu_pair p;
-    tu_pair_config c;
-    pair_config(PAIR_BCE, &c);
-    OK(tu_pair_create(&p, &c));
-    init = snapshot(&p, &n);
-    tu_pair_free(&p);
-    memset(&tm, 0, sizeof tm);
-    memset(jobs, 0, sizeof jobs);
-    jobs[0].kind = jobs[1].kind = PAIR_BCE;
-    jobs[0].steps = 1;
+    float *init = two_bce_workers(&tm, jobs, &n);
     jobs[1].fail_first = 1;
     run_team(&tm, jobs, 2);
     ck_assert_int_eq(jobs[1].st, GAN_EIO);
@@ -529,17 +537,7 @@ START_TEST(test_nan_on_one_worker_stops_all)
     team tm;
     job jobs[2];
     size_t n;
-    float *init;
-    tu_pair p;
-    tu_pair_config c;
-    pair_config(PAIR_BCE, &c);
-    OK(tu_pair_create(&p, &c));
-    init = snapshot(&p, &n);
-    tu_pair_free(&p);
-    memset(&tm, 0, sizeof tm);
-    memset(jobs, 0, sizeof jobs);
-    jobs[0].kind = jobs[1].kind = PAIR_BCE;
-    jobs[0].steps = 1;
+    float *init = two_bce_workers(&tm, jobs, &n);
     jobs[1].nan_data = 1;
     run_team(&tm, jobs, 2);
     for (int r = 0; r < 2; r++) {

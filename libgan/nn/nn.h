@@ -320,6 +320,11 @@ void gan__onnx_init_f32(gan__onnx *g, const char *what, const int64_t *dims, siz
                         const float *data, char *name);
 void gan__onnx_init_i64(gan__onnx *g, const char *what, const int64_t *dims, size_t nd,
                         const int64_t *data, char *name);
+/* Nearest up-sampling of an NCHW image by f (Resize, "asymmetric" with
+   "floor": input pixel floor(i / f)), and average pooling over f x f blocks
+   (AveragePool, stride f): upsample, avgpool and the residual shortcut. */
+void gan__onnx_upsample(gan__onnx *g, const char *x, int f, char *out);
+void gan__onnx_avgpool(gan__onnx *g, const char *x, int f, char *out);
 /* x (NCHW image of shape s) as libgan's NHWC and back: Transpose nodes. */
 void gan__onnx_to_nhwc(gan__onnx *g, const char *x, char *out);
 void gan__onnx_to_nchw(gan__onnx *g, const char *x, char *out);

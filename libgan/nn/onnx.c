@@ -149,6 +149,29 @@ static void onnx_transpose(gan__onnx *g, const char *x, const int64_t perm[4], c
     gan__onnx_node(g, "Transpose", &x, 1, &a, 1, out);
 }
 
+void gan__onnx_upsample(gan__onnx *g, const char *x, int f, char *out)
+{
+    const float scales[4] = {1.0f, 1.0f, (float)f, (float)f};
+    const int64_t four = 4;
+    const gan__onnx_attr a[3] = {
+        {.name = "coordinate_transformation_mode", .type = 's', .s = "asymmetric"},
+        {.name = "mode", .type = 's', .s = "nearest"},
+        {.name = "nearest_mode", .type = 's', .s = "floor"}};
+    char sn[GAN__ONNX_NAME];
+    const char *in[3] = {x, "", sn};
+    gan__onnx_init_f32(g, "scales", &four, 1, scales, sn);
+    gan__onnx_node(g, "Resize", in, 3, a, 3, out);
+}
+
+void gan__onnx_avgpool(gan__onnx *g, const char *x, int f, char *out)
+{
+    const int64_t k[2] = {f, f};
+    const gan__onnx_attr a[2] = {{.name = "kernel_shape", .type = 'I', .ints = k, .n = 2},
+                                 {.name = "strides", .type = 'I', .ints = k, .n = 2}};
+    const char *in[1] = {x};
+    gan__onnx_node(g, "AveragePool", in, 1, a, 2, out);
+}
+
 void gan__onnx_to_nhwc(gan__onnx *g, const char *x, char *out)
 {
     static const int64_t perm[4] = {0, 2, 3, 1};

@@ -116,18 +116,14 @@ static gan_status avgpool_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
     return r->st;
 }
 
-/* ONNX: AveragePool f x f, stride f, no padding, on NCHW. */
+/* ONNX: AveragePool f x f, stride f, no padding (gan__onnx_avgpool). */
 static gan_status avgpool_onnx(const gan__layer *l, gan__onnx *g, const float *w,
                                const float *state)
 {
-    const int64_t f = POOL_FACTOR(l), k[2] = {f, f};
-    const gan__onnx_attr a[2] = {{.name = "kernel_shape", .type = 'I', .ints = k, .n = 2},
-                                 {.name = "strides", .type = 'I', .ints = k, .n = 2}};
-    const char *in[1] = {gan__onnx_in(g)};
     char y[GAN__ONNX_NAME];
     (void)w;
     (void)state;
-    gan__onnx_node(g, "AveragePool", in, 1, a, 2, y);
+    gan__onnx_avgpool(g, gan__onnx_in(g), POOL_FACTOR(l), y);
     gan__onnx_out(g, y);
     return g->st;
 }

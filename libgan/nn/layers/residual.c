@@ -490,30 +490,7 @@ static gan_status res_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
    s (the begin layer's input) is average-pooled (AveragePool D x D,
    stride D) or, for the 1x1 convolution, convolved at the lower
    resolution (Conv with the kernel as (F, C, 1, 1)) and then up-sampled
-   (Resize nearest, as upsample.c emits it); the branch's output is added. */
-static void res_onnx_up(const gan__layer *l, gan__onnx *g, const char *x, char *y)
-{
-    const float f = (float)RES_UP(l), scales[4] = {1.0f, 1.0f, f, f};
-    const int64_t four = 4;
-    const gan__onnx_attr a[3] = {
-        {.name = "coordinate_transformation_mode", .type = 's', .s = "asymmetric"},
-        {.name = "mode", .type = 's', .s = "nearest"},
-        {.name = "nearest_mode", .type = 's', .s = "floor"}};
-    char sn[GAN__ONNX_NAME];
-    const char *in[3] = {x, "", sn};
-    gan__onnx_init_f32(g, "skip_scales", &four, 1, scales, sn);
-    gan__onnx_node(g, "Resize", in, 3, a, 3, y);
-}
-
-static void res_onnx_pool(const gan__layer *l, gan__onnx *g, const char *x, char *y)
-{
-    const int64_t D = RES_DOWN(l), k[2] = {D, D};
-    const gan__onnx_attr a[2] = {{.name = "kernel_shape", .type = 'I', .ints = k, .n = 2},
-                                 {.name = "strides", .type = 'I', .ints = k, .n = 2}};
-    const char *in[1] = {x};
-    gan__onnx_node(g, "AveragePool", in, 1, a, 2, y);
-}
-
+   (gan__onnx_upsample, as the upsample layer); the branch's output is added. */
 static gan_status res_onnx_conv(const gan__layer *l, gan__onnx *g, const float *w, const char *x,
                                 char *y)
 {
@@ -546,18 +523,18 @@ static gan_status res_onnx(const gan__layer *l, gan__onnx *g, const float *w, co
     snprintf(x, sizeof x, "%s", gan__onnx_in(g));
     if (!res_is_conv(l)) {
         if (RES_UP(l) > 1)
-            res_onnx_up(l, g, s, r);
+            gan__onnx_upsample(g, s, RES_UP(l), r);
         else if (RES_DOWN(l) > 1)
-            res_onnx_pool(l, g, s, r);
+            gan__onnx_avgpool(g, s, RES_DOWN(l), r);
         else
             snprintf(r, sizeof r, "%s", s);
     } else if (RES_UP(l) > 1) {
         if (res_onnx_conv(l, g, w, s, t) != GAN_OK)
             return g->st;
-        res_onnx_up(l, g, t, r);
+        gan__onnx_upsample(g, t, RES_UP(l), r);
     } else {
         if (RES_DOWN(l) > 1) {
-            res_onnx_pool(l, g, s, t);
+            gan__onnx_avgpool(g, s, RES_DOWN(l), t);
             s = t;
         }
         if (res_onnx_conv(l, g, w, s, r) != GAN_OK)

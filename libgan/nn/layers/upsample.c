@@ -119,23 +119,14 @@ static gan_status upsample_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t
     return r->st;
 }
 
-/* ONNX: Resize, nearest, scales (1, 1, f, f) on NCHW; "asymmetric"
-   coordinates with "floor" rounding read input pixel floor(i / f). */
+/* ONNX: Resize, nearest (gan__onnx_upsample). */
 static gan_status upsample_onnx(const gan__layer *l, gan__onnx *g, const float *w,
                                 const float *state)
 {
-    const float f = (float)UP_FACTOR(l), scales[4] = {1.0f, 1.0f, f, f};
-    const int64_t four = 4;
-    const gan__onnx_attr a[3] = {
-        {.name = "coordinate_transformation_mode", .type = 's', .s = "asymmetric"},
-        {.name = "mode", .type = 's', .s = "nearest"},
-        {.name = "nearest_mode", .type = 's', .s = "floor"}};
-    char sn[GAN__ONNX_NAME], y[GAN__ONNX_NAME];
-    const char *in[3] = {gan__onnx_in(g), "", sn};
+    char y[GAN__ONNX_NAME];
     (void)w;
     (void)state;
-    gan__onnx_init_f32(g, "scales", &four, 1, scales, sn);
-    gan__onnx_node(g, "Resize", in, 3, a, 3, y);
+    gan__onnx_upsample(g, gan__onnx_in(g), UP_FACTOR(l), y);
     gan__onnx_out(g, y);
     return g->st;
 }

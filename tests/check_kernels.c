@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "nn/nn.h"
 #include "kernels/kernels.h"
@@ -179,6 +181,114 @@ START_TEST(test_bias_helpers)
 }
 END_TEST
 
+/*
+ * gan__sgemm (whichever engine the library chose: oneDNN, OpenBLAS or the
+ * naive loop) against gan__sgemm_ref on odd shapes (edges of every
+ * blocking, single rows and columns, large K), all four transpose
+ * combinations, padded leading dimensions, alpha != 1, beta in {0, 1,
+ * 0.5} (beta 0 must ignore NaN in C), with 1 and 2 threads; and the same
+ * call twice gives the same bits (the reproducibility promise: same
+ * build, CPU and thread count).
+ */
+START_TEST(test_sgemm_matches_ref)
+{
+    static const int shapes[][3] = {{1, 1, 1},   {1, 33, 17},  {33, 1, 17}, {7, 5, 1},
+                                    {37, 29, 53}, {67, 3, 130}, {5, 70, 33}, {129, 65, 257},
+                                    {16, 48, 1031}, {250, 17, 9}};
+    static const float betas[] = {0.0f, 1.0f, 0.5f};
+    const int saved = gan_get_threads();
+    for (int threads = 1; threads <= 2; threads++) {
+        ck_assert_int_eq(gan_set_threads(threads), GAN_OK);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            for (int t = 0; t < 4; t++) {
+                const int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+                const int ta = t & 1, tb = t >> 1;
+                /* leading dimensions padded by 3 beyond the row length */
+                const int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 3, ldc = n + 3;
+                const size_t na = (size_t)(ta ? k : m) * lda, nb = (size_t)(tb ? n : k) * ldb;
+                const size_t nc = (size_t)m * ldc;
+                float *a = tu_alloc(na), *b = tu_alloc(nb), *c0 = tu_alloc(nc);
+                float *c = tu_alloc(nc), *c2 = tu_alloc(nc), *r = tu_alloc(nc);
+                tu_fill(a, na, 100 + s, -1.0f, 1.0f);
+                tu_fill(b, nb, 200 + s, -1.0f, 1.0f);
+                tu_fill(c0, nc, 300 + s, -1.0f, 1.0f);
+                for (size_t bi = 0; bi < sizeof betas / sizeof betas[0]; bi++) {
+                    const float beta = betas[bi], alpha = 0.75f;
+                    memcpy(c, c0, nc * sizeof(float));
+                    if (beta == 0.0f)
+                        for (size_t i = 0; i < nc; i += 2)
+                            c[i] = NAN;
+                    memcpy(c2, c, nc * sizeof(float));
+                    memcpy(r, c, nc * sizeof(float));
+                    gan__sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                    gan__sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c2, ldc);
+                    gan__sgemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, r, ldc);
+                    ck_assert_msg(memcmp(c, c2, nc * sizeof(float)) == 0,
+                                  "two equal calls differ: %dx%dx%d trans %d%d beta %g threads %d",
+                                  m, n, k, ta, tb, beta, threads);
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < ldc; j++) {
+                            const float got = c[(size_t)i * ldc + j], want = r[(size_t)i * ldc + j];
+                            if (j >= n) {  /* padding untouched */
+                                ck_assert(memcmp(&got, &want, sizeof got) == 0 ||
+                                          (isnan(got) && isnan(want)));
+                                continue;
+                            }
+                            ck_assert_msg(fabsf(got - want) <= 1e-5f * (float)k + 1e-5f,
+                                          "%dx%dx%d trans %d%d beta %g threads %d: C[%d][%d] = %.9g, "
+                                          "naive %.9g", m, n, k, ta, tb, beta, threads, i, j, got, want);
+                        }
+                }
+                free(a); free(b); free(c0); free(c); free(c2); free(r);
+            }
+    }
+    ck_assert_int_eq(gan_set_threads(saved), GAN_OK);
+}
+END_TEST
+
+/*
+ * A process that multiplied with two threads and then forks: the child
+ * still multiplies with two threads, correctly, and does not hang (a
+ * oneDNN build switches such a child to OpenBLAS: libgomp cannot start
+ * threads after fork; gan_blas_info says so).
+ */
+START_TEST(test_sgemm_after_fork)
+{
+    enum { M = 96, N = 80, K = 200 };
+    float *a = tu_alloc(M * K), *b = tu_alloc(K * N), *c = tu_alloc(M * N), *r = tu_alloc(M * N);
+    const int saved = gan_get_threads();
+    tu_fill(a, M * K, 7, -1.0f, 1.0f);
+    tu_fill(b, K * N, 8, -1.0f, 1.0f);
+    ck_assert_int_eq(gan_set_threads(2), GAN_OK);
+    gan__sgemm(0, 0, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N);
+    gan__sgemm_ref(0, 0, M, N, K, 1.0f, a, K, b, N, 0.0f, r, N);
+    fflush(stdout);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        char info[1024];
+        int bad = 0;
+        for (int rep = 0; rep < 3; rep++) {
+            memset(c, 0, M * N * sizeof(float));
+            gan__sgemm(0, 0, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N);
+            for (int i = 0; i < M * N; i++)
+                bad += !(fabsf(c[i] - r[i]) <= 1e-3f);
+        }
+        gan_blas_info(info, sizeof info, NULL);
+#ifdef GAN_HAVE_DNNL
+        bad += strstr(info, "oneDNN 2.") != NULL && strstr(info, "forked") == NULL &&
+               strstr(info, "not used") == NULL;
+#endif
+        _exit(bad != 0);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    ck_assert_int_eq(gan_set_threads(saved), GAN_OK);
+    free(a); free(b); free(c); free(r);
+}
+END_TEST
+
 START_TEST(test_blas_selection)
 {
     char buf[1024], small[8];
@@ -189,6 +299,15 @@ START_TEST(test_blas_selection)
 #ifdef GAN_HAVE_OPENBLAS
     ck_assert_ptr_nonnull(strstr(buf, "OpenBLAS, kernel "));
     ck_assert_ptr_null(strstr(buf, "failed"));
+#endif
+#ifdef GAN_HAVE_DNNL
+    /* The engine in use is named: oneDNN where the CPU has AVX-512. */
+    ck_assert_ptr_nonnull(strstr(buf, "oneDNN 2."));
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+        ck_assert_ptr_nonnull(strstr(buf, "sgemm, ISA avx512_core"));
+    else
+        ck_assert_ptr_nonnull(strstr(buf, "not used"));
 #endif
     ck_assert_int_eq(gan_blas_info(small, sizeof small, &need2), GAN_OK);
     ck_assert_uint_eq(need2, need);
@@ -471,6 +590,8 @@ static Suite *kernels_suite(void)
     tcase_add_test(t, test_dropout_mask_statistics);
     tcase_add_test(t, test_col2im_matches_ref);
     tcase_add_test(t, test_bias_helpers);
+    tcase_add_test(t, test_sgemm_matches_ref);
+    tcase_add_test(t, test_sgemm_after_fork);
     tcase_add_test(t, test_blas_selection);
     tcase_add_test(t, test_plan_fused_matches_unfused);
     tcase_add_test(t, test_plan_keep_output);

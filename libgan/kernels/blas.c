@@ -4,7 +4,20 @@
  * All GEMMs of the library go through gan__sgemm, so the BLAS can be swapped
  * (or absent: GAN_USE_OPENBLAS=OFF builds use the reference loop) in one
  * place.  gan__sgemm_ref is the naive twin the tests compare against.
+ *
+ * Engines, chosen once when the library loads (gan__blas_ctor), by what the
+ * CPU supports:
+ *   oneDNN   builds with GAN_HAVE_DNNL (libdnnl-dev found by CMake), on a
+ *            CPU where oneDNN's JIT runs AVX-512 (gan__dnnl_select), if
+ *            dnnl_sgemm passes the self-test: its kernels follow cpuid,
+ *            whatever OPENBLAS_CORETYPE pins OpenBLAS to (on AVX-512 it
+ *            matches OpenBLAS' SkylakeX kernels and runs 1.5-2x its
+ *            Haswell ones on libgan's shapes: bench/gemm_shapes.c).  Its
+ *            threads are OpenMP's; gan_set_threads sets their count.
+ *   OpenBLAS the portable path (any CPU, and builds without oneDNN).
+ *   naive    gan__sgemm_ref, in builds without OpenBLAS.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -14,8 +27,22 @@
 #ifdef GAN_HAVE_OPENBLAS
 #  include <cblas.h>
 #endif
+#ifdef GAN_HAVE_DNNL
+#  include <omp.h>
+#  include <oneapi/dnnl/dnnl.h>
+#  include <pthread.h>
+#endif
 
 static int gan__threads = 1;
+
+#ifdef GAN_HAVE_DNNL
+/* Set by the constructor, before any GEMM of libgan's (and cleared in a
+   child forked after OpenMP threads started, see gan__dnnl_after_fork). */
+static int gan__use_dnnl = 0;
+static char gan__dnnl_note[160] = "";
+/* Nonzero once a oneDNN GEMM ran with more than one OpenMP thread. */
+static int gan__omp_threads_started = 0;
+#endif
 
 /* Tests set this to route every GEMM through gan__sgemm_ref, whose results
    do not depend on the CPU or the BLAS kernel (tests/check_baseline.c). */
@@ -82,6 +109,23 @@ void gan__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
         gan__sgemm_ref(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
+#ifdef GAN_HAVE_DNNL
+    if (gan__use_dnnl) {
+        /* One level of threads: oneDNN's OpenMP team, gan__threads strong.
+           The count is per calling thread (OpenMP's nthreads-var), so each
+           thread that multiplies sets it; comparing first costs nothing. */
+        if (omp_get_max_threads() != gan__threads)
+            omp_set_num_threads(gan__threads);
+        if (gan__threads > 1)
+            __atomic_store_n(&gan__omp_threads_started, 1, __ATOMIC_RELAXED);
+        /* dnnl_sgemm only fails on bad arguments (checked by the callers:
+           sizes > 0, ld >= row length) or a failed allocation of its
+           packing buffers; then OpenBLAS does the product. */
+        if (dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb,
+                       beta, c, ldc) == dnnl_success)
+            return;
+    }
+#endif
 #ifdef GAN_HAVE_OPENBLAS
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb,
@@ -163,9 +207,32 @@ static void gan__openblas_force(const char *core)
         unsetenv("OPENBLAS_CORETYPE");
 }
 
+typedef void (*gan__gemm_fn)(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                             const float *a, int lda, const float *b, int ldb, float beta,
+                             float *c, int ldc);
+
+static void gan__gemm_openblas(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                               const float *a, int lda, const float *b, int ldb, float beta,
+                               float *c, int ldc)
+{
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+#ifdef GAN_HAVE_DNNL
+static void gan__gemm_dnnl(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                           const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                           int ldc)
+{
+    if (dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta,
+                   c, ldc) != dnnl_success)
+        c[0] = NAN; /* fails the comparison */
+}
+#endif
+
 /* Awkward shapes (edges of every blocking) in all transpose combinations,
-   compared with the naive loop.  1 if all agree. */
-int gan__blas_self_test(void)
+   through fn, compared with the naive loop.  1 if all agree. */
+static int gan__self_test_with(gan__gemm_fn fn)
 {
     static const int shapes[][3] = {{1, 1, 1}, {37, 29, 53}, {67, 3, 130}, {5, 70, 33}, {96, 48, 64}};
     float a[130 * 70], b[130 * 70], c[70 * 70], r[70 * 70];
@@ -181,8 +248,7 @@ int gan__blas_self_test(void)
             const int lda = ta ? m : k, ldb = tb ? k : n;
             for (int i = 0; i < m * n; i++)
                 c[i] = r[i] = 0.5f;
-            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                        m, n, k, 1.0f, a, lda, b, ldb, 0.5f, c, n);
+            fn(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.5f, c, n);
             gan__sgemm_ref(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.5f, r, n);
             for (int i = 0; i < m * n; i++) {
                 float d = c[i] - r[i];
@@ -190,6 +256,18 @@ int gan__blas_self_test(void)
                     return 0;
             }
         }
+    return 1;
+}
+
+/* The self-test of the engines in use: OpenBLAS, and oneDNN if chosen. */
+int gan__blas_self_test(void)
+{
+    if (!gan__self_test_with(gan__gemm_openblas))
+        return 0;
+#ifdef GAN_HAVE_DNNL
+    if (gan__use_dnnl && !gan__self_test_with(gan__gemm_dnnl))
+        return 0;
+#endif
     return 1;
 }
 
@@ -236,7 +314,7 @@ static void gan__blas_select(void)
         return;
     }
     gan__openblas_force(want);
-    if (!gan__blas_self_test()) {
+    if (!gan__self_test_with(gan__gemm_openblas)) {
         gan__openblas_force(before);
         snprintf(gan__blas_note, sizeof gan__blas_note,
                  "%s failed libgan's GEMM self-test; back to %s", want, before);
@@ -247,6 +325,57 @@ static void gan__blas_select(void)
              mode && *mode && strcasecmp(mode, "auto") != 0 ? "GAN_BLAS_CORETYPE" : "cpuid");
 }
 
+#ifdef GAN_HAVE_DNNL
+/* oneDNN where its JIT dispatches to AVX-512 (avx512_core or later; it
+   reports the ISA it uses), after a self-test against the naive loop.  On
+   AVX2-only CPUs it measured no faster than OpenBLAS' Haswell kernels on
+   libgan's shapes (0.9-1.1x, bench/gemm_shapes.c with
+   ONEDNN_MAX_CPU_ISA=AVX2), so OpenBLAS stays there. */
+static void gan__dnnl_select(void)
+{
+    const dnnl_version_t *v = dnnl_version();
+    const dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    const char *name = isa == dnnl_cpu_isa_avx512_core_amx ? "avx512_core_amx"
+                       : isa == dnnl_cpu_isa_avx512_core_bf16 ? "avx512_core_bf16"
+                       : isa == dnnl_cpu_isa_avx512_core_vnni ? "avx512_core_vnni"
+                       : isa == dnnl_cpu_isa_avx512_core ? "avx512_core"
+                                                         : NULL;
+    if (name == NULL) {
+        snprintf(gan__dnnl_note, sizeof gan__dnnl_note,
+                 "oneDNN %d.%d.%d not used: its JIT has no AVX-512 here; ", v->major, v->minor,
+                 v->patch);
+        return;
+    }
+    /* One thread: a process that forks before its first GEMM keeps
+       oneDNN in the child (gan__dnnl_after_fork). */
+    omp_set_num_threads(1);
+    if (!gan__self_test_with(gan__gemm_dnnl)) {
+        snprintf(gan__dnnl_note, sizeof gan__dnnl_note,
+                 "oneDNN %d.%d.%d failed libgan's GEMM self-test, not used; ", v->major, v->minor,
+                 v->patch);
+        return;
+    }
+    gan__use_dnnl = 1;
+    snprintf(gan__dnnl_note, sizeof gan__dnnl_note, "oneDNN %d.%d.%d sgemm, ISA %s (cpuid); ",
+             v->major, v->minor, v->patch, name);
+}
+
+/* libgomp cannot start threads in a child forked after its own threads
+   started (the child's first parallel region waits forever for threads
+   that were not copied).  Such a child multiplies with OpenBLAS, which
+   restarts its threads after fork; a child forked before any
+   multi-threaded GEMM keeps oneDNN. */
+static void gan__dnnl_after_fork(void)
+{
+    if (gan__use_dnnl && __atomic_load_n(&gan__omp_threads_started, __ATOMIC_RELAXED)) {
+        gan__use_dnnl = 0;
+        snprintf(gan__dnnl_note, sizeof gan__dnnl_note,
+                 "oneDNN not used: this process was forked after oneDNN's OpenMP threads "
+                 "started; ");
+    }
+}
+#endif
+
 __attribute__((constructor)) static void gan__blas_ctor(void)
 {
     int n;
@@ -255,6 +384,11 @@ __attribute__((constructor)) static void gan__blas_ctor(void)
        with OPENBLAS_NUM_THREADS or one thread per core. */
     n = openblas_get_num_threads();
     gan__threads = n >= 1 ? n : 1;
+#ifdef GAN_HAVE_DNNL
+    gan__dnnl_select();
+    if (gan__use_dnnl)
+        pthread_atfork(NULL, NULL, gan__dnnl_after_fork);
+#endif
 }
 #endif
 
@@ -265,8 +399,15 @@ gan_status gan_blas_info(char *buf, size_t cap, size_t *needed)
     if (buf == NULL && cap != 0)
         return gan__err(GAN_EINVAL, "gan_blas_info: buf is NULL but cap is %zu", cap);
 #ifdef GAN_HAVE_OPENBLAS
-    len = snprintf(tmp, sizeof tmp, "OpenBLAS, kernel %s; %s; threads %d; config: %s",
-                   openblas_get_corename(), gan__blas_note, gan__threads, openblas_get_config());
+#  ifdef GAN_HAVE_DNNL
+    const char *eng = gan__use_dnnl ? "; OpenBLAS as fallback" : "";
+    const char *dn = gan__dnnl_note;
+#  else
+    const char *eng = "", *dn = "";
+#  endif
+    len = snprintf(tmp, sizeof tmp, "%sOpenBLAS, kernel %s%s; %s; threads %d; config: %s", dn,
+                   openblas_get_corename(), eng, gan__blas_note, gan__threads,
+                   openblas_get_config());
 #else
     len = snprintf(tmp, sizeof tmp, "no BLAS: naive reference GEMM; threads %d", gan__threads);
 #endif

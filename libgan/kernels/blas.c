@@ -18,6 +18,7 @@
  *   naive    gan__sgemm_ref, in builds without OpenBLAS.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -35,18 +36,18 @@
 
 static int gan__threads = 1;
 
-#ifdef GAN_HAVE_DNNL
-/* Set by the constructor, before any GEMM of libgan's (and cleared in a
-   child forked after OpenMP threads started, see gan__dnnl_after_fork). */
-static int gan__use_dnnl = 0;
-static char gan__dnnl_note[160] = "";
-/* Nonzero once a oneDNN GEMM ran with more than one OpenMP thread. */
-static int gan__omp_threads_started = 0;
-#endif
-
 /* Tests set this to route every GEMM through gan__sgemm_ref, whose results
    do not depend on the CPU or the BLAS kernel (tests/check_baseline.c). */
 int gan__blas_force_ref = 0;
+
+#ifdef GAN_HAVE_DNNL
+/* Set by the constructor, before any GEMM of libgan's. */
+static int gan__use_dnnl = 0;
+static char gan__dnnl_note[160] = "";
+static void gan__dnnl_gemm_mt(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                              const float *a, int lda, const float *b, int ldb, float beta,
+                              float *c, int ldc);
+#endif
 
 gan_status gan_set_threads(int n)
 {
@@ -111,19 +112,8 @@ void gan__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
     }
 #ifdef GAN_HAVE_DNNL
     if (gan__use_dnnl) {
-        /* One level of threads: oneDNN's OpenMP team, gan__threads strong.
-           The count is per calling thread (OpenMP's nthreads-var), so each
-           thread that multiplies sets it; comparing first costs nothing. */
-        if (omp_get_max_threads() != gan__threads)
-            omp_set_num_threads(gan__threads);
-        if (gan__threads > 1)
-            __atomic_store_n(&gan__omp_threads_started, 1, __ATOMIC_RELAXED);
-        /* dnnl_sgemm only fails on bad arguments (checked by the callers:
-           sizes > 0, ld >= row length) or a failed allocation of its
-           packing buffers; then OpenBLAS does the product. */
-        if (dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb,
-                       beta, c, ldc) == dnnl_success)
-            return;
+        gan__dnnl_gemm_mt(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
     }
 #endif
 #ifdef GAN_HAVE_OPENBLAS
@@ -220,13 +210,155 @@ static void gan__gemm_openblas(int trans_a, int trans_b, int m, int n, int k, fl
 }
 
 #ifdef GAN_HAVE_DNNL
+/* One oneDNN GEMM on the calling thread.  dnnl_sgemm only fails on bad
+   arguments (callers pass sizes > 0 and leading dimensions >= the row
+   length) or when its packing buffers cannot be allocated: then OpenBLAS
+   computes the same block. */
 static void gan__gemm_dnnl(int trans_a, int trans_b, int m, int n, int k, float alpha,
                            const float *a, int lda, const float *b, int ldb, float beta, float *c,
                            int ldc)
 {
+    /* oneDNN's own threads (OpenMP) stay unused: libgan splits the GEMM
+       over its threads (below), one level.  The OpenMP thread count is per
+       calling thread, so each thread sets it once. */
+    static _Thread_local int one_thread;
+    if (!one_thread) {
+        omp_set_num_threads(1);
+        one_thread = 1;
+    }
     if (dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta,
                    c, ldc) != dnnl_success)
-        c[0] = NAN; /* fails the comparison */
+        gan__gemm_openblas(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/*
+ * Multi-threaded oneDNN GEMM: libgan's own pool (gan__threads - 1 workers
+ * plus the caller) computes C in row or column blocks, one dnnl_sgemm each
+ * (single-threaded).  Every element of C is computed by one call over the
+ * whole K, and the blocks depend only on (M, N, K) and the thread count, so
+ * results are reproducible.  Not OpenMP's team: libgomp busy-waits between
+ * GEMMs (stealing the core from libgan's element-wise code and from other
+ * processes) and cannot start threads in a child forked after its threads
+ * started; this pool sleeps on a condition variable and restarts after
+ * fork.  Callers from several threads take turns.
+ */
+#define GAN__POOL_MAX 64
+typedef struct gan__gemm_job {
+    int ta, tb, m, n, k, lda, ldb, ldc, parts, split_m, step;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+} gan__gemm_job;
+
+static pthread_mutex_t gan__pool_call = PTHREAD_MUTEX_INITIALIZER; /* one GEMM at a time */
+static pthread_mutex_t gan__pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gan__pool_work = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t gan__pool_done = PTHREAD_COND_INITIALIZER;
+static int gan__pool_workers;           /* started */
+static unsigned long gan__pool_gen;     /* bumped per job */
+static int gan__pool_next, gan__pool_left; /* next part to take, parts not finished */
+static gan__gemm_job gan__pool_job;
+
+static void gan__gemm_part(const gan__gemm_job *j, int p)
+{
+    const int lo = p * j->step, len = (j->split_m ? j->m : j->n) - lo;
+    const int cnt = len < j->step ? len : j->step;
+    if (cnt <= 0)
+        return;
+    if (j->split_m)
+        gan__gemm_dnnl(j->ta, j->tb, cnt, j->n, j->k, j->alpha,
+                       j->ta ? j->a + lo : j->a + (size_t)lo * j->lda, j->lda, j->b, j->ldb, j->beta,
+                       j->c + (size_t)lo * j->ldc, j->ldc);
+    else
+        gan__gemm_dnnl(j->ta, j->tb, j->m, cnt, j->k, j->alpha, j->a, j->lda,
+                       j->tb ? j->b + (size_t)lo * j->ldb : j->b + lo, j->ldb, j->beta, j->c + lo,
+                       j->ldc);
+}
+
+/* Take and run parts of the current job until none is left; mu held. */
+static void gan__pool_drain(void)
+{
+    while (gan__pool_next < gan__pool_job.parts) {
+        const int p = gan__pool_next++;
+        pthread_mutex_unlock(&gan__pool_mu);
+        gan__gemm_part(&gan__pool_job, p);
+        pthread_mutex_lock(&gan__pool_mu);
+        if (--gan__pool_left == 0)
+            pthread_cond_signal(&gan__pool_done);
+    }
+}
+
+static void *gan__pool_main(void *arg)
+{
+    unsigned long seen = (unsigned long)(uintptr_t)arg;
+    pthread_mutex_lock(&gan__pool_mu);
+    for (;;) {
+        while (gan__pool_gen == seen)
+            pthread_cond_wait(&gan__pool_work, &gan__pool_mu);
+        seen = gan__pool_gen;
+        gan__pool_drain();
+    }
+    return NULL;
+}
+
+/* Fork: the child has none of the workers; it starts its own when needed. */
+static void gan__pool_after_fork(void)
+{
+    pthread_mutex_init(&gan__pool_call, NULL);
+    pthread_mutex_init(&gan__pool_mu, NULL);
+    pthread_cond_init(&gan__pool_work, NULL);
+    pthread_cond_init(&gan__pool_done, NULL);
+    gan__pool_workers = 0;
+    gan__pool_next = gan__pool_left = 0;
+}
+
+static void gan__dnnl_gemm_mt(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                              const float *a, int lda, const float *b, int ldb, float beta,
+                              float *c, int ldc)
+{
+    int threads = gan__threads < GAN__POOL_MAX ? gan__threads : GAN__POOL_MAX;
+    gan__gemm_job j = {trans_a, trans_b, m, n, k, lda, ldb, ldc, 1, 1, m, alpha, beta, a, b, c};
+    /* Below ~4M multiply-adds (about 30 us on one AVX-512 core) waking a
+       thread costs more than it saves. */
+    if (threads > 1 && (double)m * n * k >= 4e6) {
+        /* Split the longer side of C, in blocks that keep oneDNN's tiles
+           whole (rows of 16 for M, columns of 32 for N where possible). */
+        const int split_m = m >= n, len = split_m ? m : n, unit = split_m ? 16 : 32;
+        int step = (len + threads - 1) / threads;
+        if (len >= threads * unit)
+            step = (step + unit - 1) / unit * unit;
+        j.split_m = split_m;
+        j.step = step;
+        j.parts = (len + step - 1) / step;
+    }
+    if (j.parts <= 1) {
+        gan__gemm_dnnl(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    pthread_mutex_lock(&gan__pool_call);
+    pthread_mutex_lock(&gan__pool_mu);
+    while (gan__pool_workers < j.parts - 1) {
+        pthread_t t;
+        pthread_attr_t at;
+        int ok;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        ok = pthread_create(&t, &at, gan__pool_main, (void *)(uintptr_t)gan__pool_gen) == 0;
+        pthread_attr_destroy(&at);
+        if (!ok)
+            break; /* fewer helpers: the caller takes more parts, same blocks */
+        gan__pool_workers++;
+    }
+    gan__pool_job = j;
+    gan__pool_next = 0;
+    gan__pool_left = j.parts;
+    gan__pool_gen++;
+    pthread_cond_broadcast(&gan__pool_work);
+    gan__pool_drain();
+    while (gan__pool_left > 0)
+        pthread_cond_wait(&gan__pool_done, &gan__pool_mu);
+    pthread_mutex_unlock(&gan__pool_mu);
+    pthread_mutex_unlock(&gan__pool_call);
 }
 #endif
 
@@ -346,9 +478,6 @@ static void gan__dnnl_select(void)
                  v->patch);
         return;
     }
-    /* One thread: a process that forks before its first GEMM keeps
-       oneDNN in the child (gan__dnnl_after_fork). */
-    omp_set_num_threads(1);
     if (!gan__self_test_with(gan__gemm_dnnl)) {
         snprintf(gan__dnnl_note, sizeof gan__dnnl_note,
                  "oneDNN %d.%d.%d failed libgan's GEMM self-test, not used; ", v->major, v->minor,
@@ -360,20 +489,6 @@ static void gan__dnnl_select(void)
              v->major, v->minor, v->patch, name);
 }
 
-/* libgomp cannot start threads in a child forked after its own threads
-   started (the child's first parallel region waits forever for threads
-   that were not copied).  Such a child multiplies with OpenBLAS, which
-   restarts its threads after fork; a child forked before any
-   multi-threaded GEMM keeps oneDNN. */
-static void gan__dnnl_after_fork(void)
-{
-    if (gan__use_dnnl && __atomic_load_n(&gan__omp_threads_started, __ATOMIC_RELAXED)) {
-        gan__use_dnnl = 0;
-        snprintf(gan__dnnl_note, sizeof gan__dnnl_note,
-                 "oneDNN not used: this process was forked after oneDNN's OpenMP threads "
-                 "started; ");
-    }
-}
 #endif
 
 __attribute__((constructor)) static void gan__blas_ctor(void)
@@ -387,7 +502,7 @@ __attribute__((constructor)) static void gan__blas_ctor(void)
 #ifdef GAN_HAVE_DNNL
     gan__dnnl_select();
     if (gan__use_dnnl)
-        pthread_atfork(NULL, NULL, gan__dnnl_after_fork);
+        pthread_atfork(NULL, NULL, gan__pool_after_fork);
 #endif
 }
 #endif

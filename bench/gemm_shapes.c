@@ -22,9 +22,12 @@
  *   blis       BLIS' bli_sgemm, when libblis.so.4 can be dlopen'ed: loaded
  *              RTLD_LOCAL because Debian's BLIS exports the BLAS and CBLAS
  *              symbols too, which would clash with OpenBLAS' if linked
+ *   libgan     gan__sgemm itself (the static library): the engine libgan
+ *              chose for this CPU, with libgan's own threading
  * Each engine's thread count is set before its calls (OpenBLAS:
  * openblas_set_num_threads; oneDNN and Debian's BLIS run on OpenMP:
- * omp_set_num_threads / bli_thread_set_num_threads).
+ * omp_set_num_threads / bli_thread_set_num_threads; libgan:
+ * gan_set_threads).
  *
  * Prints per shape the GFLOP/s of each engine, then per workload the
  * estimated GEMM time of one repetition (sum of count x best time) and the
@@ -39,6 +42,9 @@
 #include <time.h>
 
 #include <cblas.h>
+
+#include "gan.h"
+#include "kernels/kernels.h"
 #ifdef GAN_BENCH_HAVE_DNNL
 #  include <omp.h>
 #  include <oneapi/dnnl/dnnl.h>
@@ -155,6 +161,12 @@ static void gemm_blis(int ta, int tb, int m, int n, int k, const float *a, int l
     bli_sgemm_p(ta ? 8 : 0, tb ? 8 : 0, m, n, k, &one, a, lda, 1, b, ldb, 1, &beta, c, ldc, 1);
 }
 
+static void gemm_libgan(int ta, int tb, int m, int n, int k, const float *a, int lda,
+                        const float *b, int ldb, float beta, float *c, int ldc)
+{
+    gan__sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+}
+
 typedef struct engine {
     const char *name;
     gemm_fn fn;
@@ -169,6 +181,7 @@ static engine engines[] = {
     {"dnnl", gemm_dnnl, NULL, 0},
 #endif
     {"blis", gemm_blis, NULL, 0},
+    {"libgan", gemm_libgan, NULL, 0},
 };
 enum { NENG = sizeof engines / sizeof engines[0] };
 
@@ -180,6 +193,7 @@ static void set_threads(const engine *e, int t)
 #endif
     if (bli_set_threads_p)
         bli_set_threads_p(t);
+    gan_set_threads(t);
     if (e->core)
         openblas_core(e->core);
 }
@@ -276,8 +290,12 @@ int main(int argc, char **argv)
         }
         printf("# %s: %s\n", en->name, en->ok ? "agrees with the naive loop" : "WRONG RESULTS, skipped");
     }
-    printf("# machine: %s; rounds %d, >= %.0f ms per engine and shape per round\n",
-           getenv("HOSTNAME") ? getenv("HOSTNAME") : "?", rounds, ms);
+    {
+        char info[512];
+        gan_blas_info(info, sizeof info, NULL);
+        printf("# libgan: %s\n", info);
+    }
+    printf("# rounds %d, >= %.0f ms per engine and shape per round\n", rounds, ms);
     static double best[4][NSHAPES][NENG];
     for (int ti = 0; ti < nthreads; ti++)
         for (int s = 0; s < NSHAPES; s++)

@@ -16,12 +16,45 @@ generator in eval mode under torch.inference_mode().
 Prints RESULT lines in bench_gan's format, then the process's peak RSS.
 Needs Debian's python3-torch (apt-get install python3-torch), run with
 /usr/bin/python3.
+
+PyTorch's best configuration here (the default): convolutions through
+oneDNN (torch.backends.mkldnn), and every transposed convolution run as
+the adjoint of a oneDNN convolution (--ct-impl adjoint: forward =
+aten::convolution_backward for the input, backward = aten::convolution
+and the weight gradient), because torch 1.13 otherwise runs
+ConvTranspose2d as slow_conv_transpose2d, a per-image GEMM + col2im loop
+(--ct-impl native).  OMP_NUM_THREADS is set to --threads before torch
+loads.  bench/compare.sh also gives it OPENBLAS_CORETYPE=SkylakeX on
+AVX-512 CPUs (its dense layers use the system BLAS).
 """
 import argparse
+import os
 import resource
 import statistics
 import sys
 import time
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--what", choices=["train", "sample"], required=True)
+    p.add_argument("--workload", choices=["cifar", "mnist"], required=True)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--reps", type=int, default=30)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--channels-last", action="store_true",
+                   help="run the networks in channels_last (NHWC) memory format")
+    p.add_argument("--ct-impl", choices=["adjoint", "native"], default="adjoint",
+                   help="adjoint (default, fastest): transposed convolutions as the adjoint of a "
+                        "oneDNN convolution; native: nn.ConvTranspose2d")
+    return p.parse_args()
+
+
+ARGS = parse_args() if __name__ == "__main__" else None
+if ARGS is not None:
+    # Thread counts must be in the environment before torch (and OpenMP) load.
+    os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
 
 try:
     import torch
@@ -36,6 +69,53 @@ except ImportError:
 LRELU = 0.3  # keras.layers.LeakyReLU() default
 
 
+class _AdjointConvT(torch.autograd.Function):
+    """y = conv_transpose2d(x, w) computed as the input gradient of the
+    convolution y -> x with the same weights (what a transposed convolution
+    is), so that forward, input gradient and weight gradient all run
+    through oneDNN instead of slow_conv_transpose2d."""
+
+    @staticmethod
+    def forward(ctx, x, w, stride, pad):
+        b, _, h, wd = x.shape
+        k, cout = w.shape[2], w.shape[1]
+        shape_only = torch.empty(b, cout, (h - 1) * stride - 2 * pad + k, (wd - 1) * stride - 2 * pad + k)
+        y = torch.ops.aten.convolution_backward(x, shape_only, w, None, [stride, stride], [pad, pad], [1, 1],
+                                                False, [0, 0], 1, [True, False, False])[0]
+        ctx.save_for_backward(x, w)
+        ctx.cfg = (stride, pad)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        stride, pad = ctx.cfg
+        dx = dw = None
+        if ctx.needs_input_grad[0]:
+            dx = torch.ops.aten.convolution(gy, w, None, [stride, stride], [pad, pad], [1, 1], False, [0, 0], 1)
+        if ctx.needs_input_grad[1]:
+            dw = torch.ops.aten.convolution_backward(x, gy, w, None, [stride, stride], [pad, pad], [1, 1], False,
+                                                     [0, 0], 1, [False, True, False])[1]
+        return dx, dw, None, None
+
+
+class AdjointConvT(nn.Module):
+    """nn.ConvTranspose2d's parameters (no bias, no output padding), run by
+    _AdjointConvT."""
+
+    def __init__(self, ct):
+        super().__init__()
+        assert ct.bias is None and ct.output_padding == (0, 0)
+        self.weight = ct.weight
+        self.stride, self.pad = ct.stride[0], ct.padding[0]
+
+    def forward(self, x):
+        return _AdjointConvT.apply(x, self.weight, self.stride, self.pad)
+
+
+CT_IMPL = "adjoint"
+
+
 class DeconvSame(nn.Module):
     """Keras Conv2DTranspose(padding='same', use_bias=False): out = in * s.
     Keras pads (k - s) in total, the smaller half first; PyTorch pads
@@ -47,6 +127,8 @@ class DeconvSame(nn.Module):
         self.lead = total // 2
         self.s = s
         self.conv = nn.ConvTranspose2d(cin, cout, k, stride=s, padding=self.lead, bias=False)
+        if CT_IMPL == "adjoint":
+            self.conv = AdjointConvT(self.conv)
 
     def forward(self, x):
         h, w = x.shape[2] * self.s, x.shape[3] * self.s
@@ -223,16 +305,9 @@ def bench_sample(a):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--what", choices=["train", "sample"], required=True)
-    p.add_argument("--workload", choices=["cifar", "mnist"], required=True)
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--reps", type=int, default=30)
-    p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--channels-last", action="store_true",
-                   help="run the networks in channels_last (NHWC) memory format")
-    a = p.parse_args()
+    global CT_IMPL
+    a = ARGS
+    CT_IMPL = a.ct_impl
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     if a.what == "train":
@@ -242,7 +317,8 @@ def main():
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(f"RESULT impl=pytorch what=rss-{a.what} workload={a.workload} batch={a.batch} "
           f"peak_rss_mib={rss:.1f}", flush=True)
-    print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}, "
+    print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}, ct-impl {a.ct_impl}, "
+          f"mkldnn {torch.backends.mkldnn.enabled}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')}, "
           f"{torch.__config__.parallel_info().splitlines()[0] if hasattr(torch, '__config__') else ''}",
           flush=True)
 

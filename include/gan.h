@@ -216,13 +216,17 @@ GAN_API int gan_get_threads(void);
 /* ======================================================================== */
 
 /**
- * One line describing the GEMM engine: the BLAS, the kernel it runs (for
- * OpenBLAS the core name, e.g. "SkylakeX"), how that kernel was chosen and
- * the thread count.  libgan picks the fastest OpenBLAS kernel the CPU and
- * OS support when it is loaded, verified by a self-test against its naive
- * GEMM (environment variable GAN_BLAS_CORETYPE: "auto" [default], "keep"
- * to leave OpenBLAS' own choice, or an OpenBLAS core name); the choice is
- * process-wide.  Writes at most cap bytes including the NUL into buf (buf
+ * One line describing the GEMM engine: the engine in use, the kernel it
+ * runs (for OpenBLAS the core name, e.g. "SkylakeX"), how it was chosen and
+ * the thread count.  When libgan is loaded it chooses, by what the CPU
+ * supports: oneDNN's sgemm where oneDNN's JIT runs AVX-512 (builds with
+ * oneDNN; the line then starts "oneDNN <version> sgemm, ISA ..." and names
+ * OpenBLAS as the fallback), else OpenBLAS, whose fastest kernel for the
+ * CPU and OS libgan selects (environment variable GAN_BLAS_CORETYPE:
+ * "auto" [default; keeps an OPENBLAS_CORETYPE set in the environment],
+ * "keep" to leave OpenBLAS' own choice, or an OpenBLAS core name); every
+ * engine is verified by a self-test against libgan's naive GEMM.  The
+ * choice is process-wide; gan_set_threads sets every engine's threads.  Writes at most cap bytes including the NUL into buf (buf
  * may be NULL when cap is 0) and the full length into *needed (may be
  * NULL), as snprintf does.  Thread safe.
  */

@@ -12,6 +12,9 @@ packages=(
   # build
   build-essential cmake ninja-build pkgconf
   libopenblas-dev zlib1g-dev
+  # GEMM on AVX-512 CPUs (issue 16): oneDNN's sgemm, found by CMake
+  # (GAN_WITH_DNNL=AUTO); OpenBLAS stays the portable path
+  libdnnl-dev
   # image folders as datasets: PNG and JPEG decoding
   libpng-dev libjpeg62-turbo-dev
   # unit tests (Check)

@@ -207,7 +207,7 @@ def macs(model, x):
             total[0] += mod.in_features * mod.out_features
         elif isinstance(mod, nn.Conv2d):
             total[0] += out.shape[2] * out.shape[3] * mod.weight.numel()
-        elif isinstance(mod, nn.ConvTranspose2d):
+        elif isinstance(mod, (nn.ConvTranspose2d, AdjointConvT)):
             total[0] += inp[0].shape[2] * inp[0].shape[3] * mod.weight.numel()
 
     hs = [m.register_forward_hook(hook) for m in model.modules()]

@@ -6,7 +6,8 @@
 # Builds bench_gan in BUILD_DIR (default build), then for ROUNDS rounds
 # (default 3) runs, alternating, libgan's and PyTorch's measurement of each
 # item (train cifar, train mnist, sample cifar at batch 64 and 1), REPS
-# timed repetitions each (default 20), 2 threads for both.  Prints every
+# timed repetitions each (default 20), 2 threads for both
+# (GAN_COMPARE_THREADS).  Prints every
 # RESULT line, then per item the median over rounds of each side's median
 # time, images/s and the ratio (libgan speed / PyTorch speed), and the peak
 # RSS of the training runs.  The machine is shared and noisy: only numbers
@@ -28,6 +29,9 @@
 # measures; tests never do.)  GAN_COMPARE_BASELINE=PATH adds another
 # bench_gan binary (an older libgan) alongside, reported as "baseline".
 #
+# GAN_COMPARE_THREADS=N (default 2) sets both sides' thread count (1 keeps
+# the comparison away from the thread pools' behaviour on a busy machine).
+#
 # GAN_TORCH_ANCHOR=PATH additionally runs an external PyTorch reference
 # script with torch_anchor.py's interface (--model dcgan32|mnist28 --mode
 # train|infer --ct-impl mkldnn --threads 2, e.g. the team's
@@ -37,6 +41,7 @@ set -euo pipefail
 coretypes=${GAN_COMPARE_CORETYPES:-unset Haswell}
 baseline=${GAN_COMPARE_BASELINE:-}
 anchor=${GAN_TORCH_ANCHOR:-}
+threads=${GAN_COMPARE_THREADS:-2}
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 rounds=${2:-3}
@@ -78,14 +83,15 @@ for ct in $coretypes; do
 done
 echo "# PyTorch: bench/torch_ref.py (--ct-impl adjoint), OPENBLAS_CORETYPE=$torch_ct" | tee -a "$out"
 if [ -n "$anchor" ]; then
-  echo "# anchor: $anchor --ct-impl mkldnn --threads 2, OPENBLAS_CORETYPE=$torch_ct" | tee -a "$out"
+  echo "# anchor: $anchor --ct-impl mkldnn --threads $threads, OPENBLAS_CORETYPE=$torch_ct" | tee -a "$out"
 fi
+echo "# threads: $threads on each side" | tee -a "$out"
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
 # run_libgan TAG BINARY CORETYPE ITEM...: RESULT lines tagged impl=TAG.
 run_libgan() {
   local tag=$1 bin=$2 ct=$3
   shift 3
-  with_coretype "$ct" "$bin" --threads 2 --reps "$reps" --warmup 3 --what "$1" --workload "$2" \
+  with_coretype "$ct" "$bin" --threads "$threads" --reps "$reps" --warmup 3 --what "$1" --workload "$2" \
     --batch "$3" --only-batch | grep '^RESULT' | sed "s/impl=libgan/impl=$tag/" | tee -a "$out"
 }
 # run_anchor ITEM...: the external reference's median as a RESULT line.
@@ -93,7 +99,7 @@ run_anchor() {
   local model=dcgan32 mode=train bopt=--batch
   [ "$2" = mnist ] && model=mnist28
   [ "$1" = sample ] && mode=infer && bopt=--infer-batch
-  with_coretype "$torch_ct" "$py" "$anchor" --threads 2 --ct-impl mkldnn --model "$model" \
+  with_coretype "$torch_ct" "$py" "$anchor" --threads "$threads" --ct-impl mkldnn --model "$model" \
     --mode "$mode" "$bopt" "$3" --min-time 4 --infer-min-time 3 |
     sed -n 's/.* med *\([0-9.]*\) ms.*/\1/p' | head -1 |
     while read -r ms; do
@@ -109,7 +115,7 @@ for ((r = 1; r <= rounds; r++)); do
         run_libgan "baseline-$ct" "$baseline" "$ct" "$@"
       fi
     done
-    with_coretype "$torch_ct" "$py" "$here/torch_ref.py" --threads 2 \
+    with_coretype "$torch_ct" "$py" "$here/torch_ref.py" --threads "$threads" \
       --reps "$reps" --warmup 3 --what "$1" --workload "$2" --batch "$3" | grep '^RESULT' | tee -a "$out"
     if [ -n "$anchor" ]; then
       run_anchor "$@"

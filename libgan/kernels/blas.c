@@ -43,6 +43,9 @@ int gan__blas_force_ref = 0;
 #ifdef GAN_HAVE_DNNL
 /* Set by the constructor, before any GEMM of libgan's. */
 static int gan__use_dnnl = 0;
+/* Nonzero when OpenBLAS runs an AVX-512 kernel (then it keeps the A^T B
+   products, which it runs faster than oneDNN: see gan__sgemm). */
+static int gan__openblas_avx512 = 0;
 static char gan__dnnl_note[160] = "";
 static void gan__dnnl_gemm_mt(int trans_a, int trans_b, int m, int n, int k, float alpha,
                               const float *a, int lda, const float *b, int ldb, float beta,
@@ -111,7 +114,12 @@ void gan__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
         return;
     }
 #ifdef GAN_HAVE_DNNL
-    if (gan__use_dnnl) {
+    /* oneDNN, except op(A) = A^T with op(B) = B (the weight gradients)
+       where OpenBLAS has AVX-512 kernels: there OpenBLAS' SkylakeX kernel
+       runs 1.1-1.6x oneDNN's on libgan's shapes (bench/gemm_shapes.c), and
+       oneDNN 1.3-1.9x OpenBLAS' Haswell one.  The choice depends only on the
+       transposes and the kernel fixed at load time: reproducible. */
+    if (gan__use_dnnl && !(trans_a && !trans_b && gan__openblas_avx512)) {
         gan__dnnl_gemm_mt(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
@@ -478,6 +486,10 @@ static void gan__dnnl_select(void)
                  v->patch);
         return;
     }
+    {
+        static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
+        gan__openblas_avx512 = gan__core_is(openblas_get_corename(), avx512);
+    }
     if (!gan__self_test_with(gan__gemm_dnnl)) {
         snprintf(gan__dnnl_note, sizeof gan__dnnl_note,
                  "oneDNN %d.%d.%d failed libgan's GEMM self-test, not used; ", v->major, v->minor,
@@ -485,8 +497,9 @@ static void gan__dnnl_select(void)
         return;
     }
     gan__use_dnnl = 1;
-    snprintf(gan__dnnl_note, sizeof gan__dnnl_note, "oneDNN %d.%d.%d sgemm, ISA %s (cpuid); ",
-             v->major, v->minor, v->patch, name);
+    snprintf(gan__dnnl_note, sizeof gan__dnnl_note, "oneDNN %d.%d.%d sgemm, ISA %s (cpuid)%s; ",
+             v->major, v->minor, v->patch, name,
+             gan__openblas_avx512 ? ", A^T B products by OpenBLAS" : "");
 }
 
 #endif

@@ -37,7 +37,7 @@ grep -q "^real_label = 1$" ls1/run.txt || fail "--label-smoothing does not overr
 grep -q "^preset = style$" style/run.txt && grep -q "^gradient_penalty = 10$" style/run.txt &&
   grep -q "^n_critic = 5$" style/run.txt ||
   { cat style/run.txt >&2; fail "style run.txt"; }
-png_ok style/samples/step_000002.png
+png_ok style/samples/step_000002.png 466x466   # 8x8 of 28x28 drawn 2x
 # The same thread count as training: OpenBLAS may round differently with
 # another one (results are reproducible for a given thread count).
 "$GAN" sample style --seed 0 --n 64 --scale 2 --threads 1 --out style_again.png >/dev/null

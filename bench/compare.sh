@@ -7,17 +7,18 @@
 # (default 3) runs, alternating, libgan's and PyTorch's measurement of each
 # item (train cifar, train mnist, sample cifar at batch 64 and 1), REPS
 # timed repetitions each (default 20), 2 threads for both
-# (GAN_COMPARE_THREADS).  Prints every
-# RESULT line, then per item the median over rounds of each side's median
-# time, images/s and the ratio (libgan speed / PyTorch speed), and the peak
-# RSS of the training runs.  The machine is shared and noisy: only numbers
+# (GAN_COMPARE_THREADS).  Prints every RESULT line, then the ratio table:
+# per item the median over rounds of each side's median time with the
+# rounds' range, the speed ratios (reference time / libgan time) against
+# PyTorch and the anchor, the batch-1 latency ratios, and the peak RSS of
+# the training runs.  The machine is shared and noisy: only numbers
 # from the same run are compared.
 #
 # PyTorch: Debian's python3-torch through /usr/bin/python3 (an optional
 # bench dependency: GAN_DEPS_BENCH=1 bash scripts/deps.sh, or apt-get
 # install -y python3-torch), in its best configuration here (issue 16):
 # bench/torch_ref.py's default --ct-impl adjoint (convolutions and
-# transposed convolutions through oneDNN), OMP_NUM_THREADS = 2, and
+# transposed convolutions through oneDNN), OMP_NUM_THREADS = its threads, and
 # OPENBLAS_CORETYPE=SkylakeX in its environment on AVX-512 CPUs (unset
 # elsewhere).
 #

@@ -12,12 +12,13 @@
  *            dnnl_sgemm passes the self-test: its kernels follow cpuid,
  *            whatever OPENBLAS_CORETYPE pins OpenBLAS to (on AVX-512 it
  *            matches OpenBLAS' SkylakeX kernels and runs 1.5-2x its
- *            Haswell ones on libgan's shapes: bench/gemm_shapes.c).  Its
- *            threads are OpenMP's; gan_set_threads sets their count.
+ *            Haswell ones on libgan's shapes: bench/gemm_shapes.c); the
+ *            A^T B products stay with OpenBLAS when OpenBLAS runs AVX-512
+ *            kernels too.  Threads: libgan's own pool, gan__threads strong
+ *            (gan__dnnl_gemm_mt).
  *   OpenBLAS the portable path (any CPU, and builds without oneDNN).
  *   naive    gan__sgemm_ref, in builds without OpenBLAS.
  */
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -138,6 +138,69 @@ void gan__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
 #endif
 }
 
+typedef void (*gan__gemm_fn)(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                             const float *a, int lda, const float *b, int ldb, float beta,
+                             float *c, int ldc);
+
+/* Awkward shapes (edges of every blocking) in all transpose combinations,
+   through fn, compared with the naive loop.  1 if all agree. */
+static int gan__self_test_with(gan__gemm_fn fn)
+{
+    static const int shapes[][3] = {{1, 1, 1}, {37, 29, 53}, {67, 3, 130}, {5, 70, 33}, {96, 48, 64}};
+    float a[130 * 70], b[130 * 70], c[70 * 70], r[70 * 70];
+    uint64_t st = 12345;
+    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
+        a[i] = (float)((int)(gan__splitmix64(&st) % 2001) - 1000) / 1000.0f;
+        b[i] = (float)((int)(gan__splitmix64(&st) % 2001) - 1000) / 1000.0f;
+    }
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int t = 0; t < 4; t++) {
+            const int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+            const int ta = t & 1, tb = t >> 1;
+            const int lda = ta ? m : k, ldb = tb ? k : n;
+            for (int i = 0; i < m * n; i++)
+                c[i] = r[i] = 0.5f;
+            fn(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.5f, c, n);
+            gan__sgemm_ref(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.5f, r, n);
+            for (int i = 0; i < m * n; i++) {
+                float d = c[i] - r[i];
+                if (!(d < 1e-3f && d > -1e-3f))
+                    return 0;
+            }
+        }
+    return 1;
+}
+
+#ifdef GAN_HAVE_OPENBLAS
+static void gan__gemm_openblas(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                               const float *a, int lda, const float *b, int ldb, float beta,
+                               float *c, int ldc);
+#  ifdef GAN_HAVE_DNNL
+static void gan__gemm_dnnl(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                           const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                           int ldc);
+#  endif
+#endif
+
+/* The self-test of the engines in use: OpenBLAS, and oneDNN if chosen
+   (builds without OpenBLAS: gan__sgemm itself, e.g. the WebAssembly
+   kernel). */
+int gan__blas_self_test(void)
+{
+#ifdef GAN_HAVE_OPENBLAS
+    if (!gan__self_test_with(gan__gemm_openblas))
+        return 0;
+#  ifdef GAN_HAVE_DNNL
+    if (gan__use_dnnl && !gan__self_test_with(gan__gemm_dnnl))
+        return 0;
+#  endif
+    return 1;
+#else
+    return gan__self_test_with(gan__sgemm);
+#endif
+}
+
+
 /* ---- choosing OpenBLAS' kernel ----------------------------------------------
  *
  * A DYNAMIC_ARCH OpenBLAS (Debian's) picks its kernels in its own
@@ -205,10 +268,6 @@ static void gan__openblas_force(const char *core)
     else
         unsetenv("OPENBLAS_CORETYPE");
 }
-
-typedef void (*gan__gemm_fn)(int trans_a, int trans_b, int m, int n, int k, float alpha,
-                             const float *a, int lda, const float *b, int ldb, float beta,
-                             float *c, int ldc);
 
 static void gan__gemm_openblas(int trans_a, int trans_b, int m, int n, int k, float alpha,
                                const float *a, int lda, const float *b, int ldb, float beta,
@@ -370,47 +429,6 @@ static void gan__dnnl_gemm_mt(int trans_a, int trans_b, int m, int n, int k, flo
     pthread_mutex_unlock(&gan__pool_call);
 }
 #endif
-
-/* Awkward shapes (edges of every blocking) in all transpose combinations,
-   through fn, compared with the naive loop.  1 if all agree. */
-static int gan__self_test_with(gan__gemm_fn fn)
-{
-    static const int shapes[][3] = {{1, 1, 1}, {37, 29, 53}, {67, 3, 130}, {5, 70, 33}, {96, 48, 64}};
-    float a[130 * 70], b[130 * 70], c[70 * 70], r[70 * 70];
-    uint64_t st = 12345;
-    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
-        a[i] = (float)((int)(gan__splitmix64(&st) % 2001) - 1000) / 1000.0f;
-        b[i] = (float)((int)(gan__splitmix64(&st) % 2001) - 1000) / 1000.0f;
-    }
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-        for (int t = 0; t < 4; t++) {
-            const int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
-            const int ta = t & 1, tb = t >> 1;
-            const int lda = ta ? m : k, ldb = tb ? k : n;
-            for (int i = 0; i < m * n; i++)
-                c[i] = r[i] = 0.5f;
-            fn(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.5f, c, n);
-            gan__sgemm_ref(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.5f, r, n);
-            for (int i = 0; i < m * n; i++) {
-                float d = c[i] - r[i];
-                if (!(d < 1e-3f && d > -1e-3f))
-                    return 0;
-            }
-        }
-    return 1;
-}
-
-/* The self-test of the engines in use: OpenBLAS, and oneDNN if chosen. */
-int gan__blas_self_test(void)
-{
-    if (!gan__self_test_with(gan__gemm_openblas))
-        return 0;
-#ifdef GAN_HAVE_DNNL
-    if (gan__use_dnnl && !gan__self_test_with(gan__gemm_dnnl))
-        return 0;
-#endif
-    return 1;
-}
 
 static void gan__blas_select(void)
 {

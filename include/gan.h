@@ -300,7 +300,8 @@ typedef enum gan_layer_kind {
     GAN_LAYER_RESIDUAL_ADD = 21,
     GAN_LAYER_RESIDUAL_CONV = 22,
     GAN_LAYER_AVGPOOL = 23,
-    GAN_LAYER_CLASS_AFFINE = 24
+    GAN_LAYER_CLASS_AFFINE = 24,
+    GAN_LAYER_MODULATED_CONV2D = 25
 } gan_layer_kind;
 
 /** Padding of convolutions; both follow Keras exactly. */
@@ -330,6 +331,16 @@ typedef struct gan_dense_config {
     int spectral_norm;     /**< spectral normalisation of the kernel [0]
                                 (see gan_model_set_spectral_norm); programs
                                 built before this field get 0 */
+    /* since 1.1 (issue 21): */
+    int equalized_lr;      /**< equalised learning rate (Karras et al.) [0]:
+                                the stored kernel is N(0, 1) / lr_multiplier
+                                and the layer computes
+                                y = x (W lr_multiplier / sqrt(in)) + b lr_multiplier,
+                                so Adam's steps on the stored values move the
+                                effective weights lr_multiplier times as far
+                                (StyleGAN's mapping network: 0.01) */
+    float lr_multiplier;   /**< in (0, 1000]; must be 1 without equalized_lr
+                                [1] */
     /* new fields are only ever appended here */
 } gan_dense_config;
 
@@ -569,6 +580,33 @@ GAN_API gan_status gan_model_add_adain(gan_model *model, float epsilon);
  * vector input.
  */
 GAN_API gan_status gan_model_add_noise_injection(gan_model *model);
+
+/**
+ * Method of gan_model: modulated convolution with optional weight
+ * demodulation (StyleGAN2, Karras et al. 2020), the synthesis layer of a
+ * StyleGAN2-like generator.  On an image input x (h, w, C) it outputs
+ * (h, w, filters): a stride-1 convolution with 'same' padding (up-sample
+ * with gan_model_add_upsample before it for a larger image), whose kernel
+ * is modulated per sample by the style vector v (see
+ * gan_model_add_style_input):
+ *   s = cw (ca v A + a)                 A (style_dim, C), a (C)
+ *   w'[k, c, f] = s[c] W[k, c, f]       W (kernel, kernel, C, filters)
+ *   demodulate: w'' = w' / sqrt(sum_{k,c} w'[k, c, f]^2 + 1e-8)
+ *   y = conv(x, w'' or w') + bias       bias (filters)
+ * Parameters in this order: W, bias, A, a.  equalized_lr 1: cw =
+ * 1/sqrt(kernel^2 C) and ca = 1/sqrt(style_dim) (He's constants applied at
+ * run time), W and A initialised N(0, 1); 0: cw = ca = 1, W and A
+ * Glorot-uniform.  a starts at 1, the bias at 0.  Computed exactly as
+ * scaling the input's channels by s and the output's by the demodulation
+ * factor around one batched convolution.  kernel odd, in 1..63; filters in
+ * 1..2^24; demodulate and equalized_lr 0 or 1.  Gradient-checked (input,
+ * weights, affine parameters and the style vector); exported to ONNX.  A
+ * generator layer: the gradient penalties refuse it.  GAN_EINVAL for a
+ * setting out of range or no style input before it; GAN_ESHAPE for a
+ * vector input.
+ */
+GAN_API gan_status gan_model_add_modulated_conv2d(gan_model *model, int filters, int kernel,
+                                                  int demodulate, int equalized_lr);
 
 /**
  * Conditional models.  A model is conditional when it has a class layer

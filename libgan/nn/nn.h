@@ -230,10 +230,24 @@ struct gan__layer {
      */
     unsigned char keep_out, absorbed, in_place, fused_act;
     float fused_alpha;
+    /*
+     * Equalised learning rate (dense; modulated_conv2d keeps its own in
+     * u.conv.equalized): the stored kernel is N(0, 1) / lr_mul and the
+     * forward uses it times lr_mul / sqrt(fan_in), the bias times lr_mul
+     * (Karras et al. 2018, 2020).  lr_mul is 1 unless equalized.
+     * Saved in the layer record (GAN__GANC_LAYER_EQUALIZED).
+     */
+    int equalized;
+    float lr_mul;
     union {
         struct { int units; } dense;
         /* taps: conv2d_transpose runs the kernel-row path (conv_taps.c) */
-        struct { int filters; gan__conv_geom g; gan_padding padding; int taps; } conv;
+        struct {
+            int filters; gan__conv_geom g; gan_padding padding; int taps;
+            /* modulated_conv2d only (modconv.c): the model's style size,
+               demodulation and equalised learning rate on/off */
+            int style_dim, demod, equalized;
+        } conv;
         struct { float momentum, epsilon; } bn;
         struct { float alpha; } act;
         struct { float rate; } drop;

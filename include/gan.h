@@ -1586,6 +1586,16 @@ typedef struct gan_trainer_config {
     int ada_interval;      /**< steps between adjustments, 1..1000000 [4] */
     float ada_speed;       /**< images over which p may move from 0 to 1
                               (Karras et al.: 500,000) [100000] */
+    /* since 1.1 (issue 21): */
+    int r1_every;          /**< lazy R1 (Karras et al. 2020): with
+                              gan_loss_config.r1_gamma > 0 the R1 penalty is
+                              computed only on critic updates k, 2k, 3k, ...
+                              (k = r1_every, counted from 1 over the whole
+                              run: step * n_critic + critic update), with
+                              weight r1_gamma * k, so its mean pull stays
+                              the same at 1/k of its cost.  1: every update
+                              (the same bits as before this field), in
+                              1..1000000 [1].  Saved in checkpoints. */
     /* new fields are only ever appended here */
 } gan_trainer_config;
 

@@ -171,6 +171,7 @@ static const gan_trainer_config gan__trainer_defaults = {
     .ada_target = 0.0f,
     .ada_interval = 4,
     .ada_speed = 100000.0f,
+    .r1_every = 1,
 };
 
 static const gan_reducer_config gan__reducer_defaults = {

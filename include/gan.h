@@ -2400,7 +2400,19 @@ typedef enum gan_preset {
        and bias), and the ResNet discriminator with a class projection over
        10 classes instead of its Dense 1 (gan train --preset cgan-resnet). */
     GAN_PRESET_RESNET_CGAN_GENERATOR = 12,
-    GAN_PRESET_RESNET_CGAN_DISCRIMINATOR = 13
+    GAN_PRESET_RESNET_CGAN_DISCRIMINATOR = 13,
+    /* Not from the notebooks: a StyleGAN2-lite generator for 28x28x1
+       (Karras et al. 2020, without skip outputs, path-length
+       regularisation or style mixing).  Mapping network noise 128 ->
+       4 x (Dense 128 with equalised learning rate and lr_multiplier 0.01,
+       LReLU 0.2) = style w (128); style input 7x7x64 constant; then
+       modulated_conv2d 3x3 (demodulated, equalised learning rate), noise
+       injection and LReLU 0.2 at 64 channels (7x7), nearest up-sampling
+       x2 and two such at 64 (14x14), up-sampling x2 and two at 32
+       (28x28); modulated_conv2d 1 (1x1, not demodulated) + tanh: the
+       image.  Paired with GAN_PRESET_RESNET_DISCRIMINATOR (gan train
+       --preset style2: non-saturating logistic loss, lazy R1). */
+    GAN_PRESET_STYLE2_GENERATOR = 14
 } gan_preset;
 
 /**

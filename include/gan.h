@@ -532,9 +532,10 @@ GAN_API gan_status gan_model_add_minibatch_discrimination(gan_model *model, int 
  *     -> conv2d / conv2d_transpose, adain, leaky_relu ... -> tanh
  *
  * Every adain layer after the style input is modulated by the same style
- * vector s of the sample (StyleGAN's w); gradients reach the mapping
- * network through the style input layer (the sum of what every adain layer
- * sends to s).  The layers compose with all others and run in
+ * vector s of the sample (StyleGAN's w), and so is every modulated_conv2d
+ * layer (StyleGAN2's synthesis layer, gan_model_add_modulated_conv2d);
+ * gradients reach the mapping network through the style input layer (the
+ * sum of what every adain and modulated_conv2d layer sends to s).  The layers compose with all others and run in
  * gan_model_forward, the trainer, checkpoints and gan_sampler (thread
  * safe: each sampler keeps its own style vectors).  They are for
  * generators: the gradient penalties refuse them.  See

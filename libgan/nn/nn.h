@@ -29,10 +29,10 @@ typedef struct gan__ctx {
     void *aux;              /* this layer's saved forward data */
     gan__rng *rng;          /* the model's random stream */
     /*
-     * Style modulation's side channel (style_input.c, adain.c): the batch's
-     * style vectors (batch, style_dim), written by the style input layer's
-     * forward and read by the adain layers after it, and dstyle, where the
-     * adain layers' backward adds their gradient with respect to them
+     * Style modulation's side channel (style_input.c, adain.c, modconv.c):
+     * the batch's style vectors (batch, style_dim), written by the style
+     * input layer's forward and read by the adain and modulated_conv2d
+     * layers after it, and dstyle, where those layers' backward adds their gradient with respect to them
      * before the style input layer's backward (which runs later, the pass
      * being in reverse) hands it on as its dx.  Both belong to the model
      * or, for gan__infer, to the inference buffer (dstyle NULL there);

@@ -98,6 +98,13 @@ expect_exit 2 "need --augment" "$GAN" train --images flat --ada 0.6
 expect_exit 2 "--augment cannot change" "$GAN" train --resume aug2 --augment all --steps 9
 ok "train --augment --ada"
 
+# --data on a folder of images (no IDX or CIFAR-10 file in it) is --images.
+"$GAN" train --data flat --size 8 --arch dcgan --batch 4 --steps 2 --threads 1 --out viadata \
+  >viadata.log
+grep -qx "format = images" viadata/run.txt || fail "--data DIR of images: not an image run"
+cmp plain/checkpoint.gan viadata/checkpoint.gan || fail "--data DIR differs from --images DIR"
+ok "train --data DIR of images"
+
 expect_exit 1 "size 36 is not supported" "$GAN" train --images flat --size 36 --steps 1 --out x
 expect_exit 2 "--arch: 'big'" "$GAN" train --images flat --arch big
 expect_exit 2 "image-folder preset" "$GAN" train --preset mnist-gan --images flat

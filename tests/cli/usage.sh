@@ -10,7 +10,15 @@ for c in train sample export info; do
 done
 "$GAN" --help | grep -q "^Usage: gan COMMAND" || fail "gan --help"
 "$GAN" --version | grep -q "libgan" || fail "gan --version"
-grep -q "dcgan-cifar10" <("$GAN" train --help) || fail "train --help lists no presets"
+# Every preset on a line of its own, then the next option on its own line
+# (a fixed-size list once cut the last presets and ran into "-d, --data").
+"$GAN" train --help >help.txt
+for p in $(sed -n 's/^ \{30\}\([a-z0-9-]\+\) .*/\1/p' help.txt); do
+  "$GAN" train --preset "$p" --help >/dev/null || fail "train --help lists '$p', which --preset refuses"
+done
+grep -q "^ \{30\}dcgan-cifar10 " help.txt || fail "train --help lists no presets"
+grep -q "^ \{30\}cgan-resnet " help.txt || fail "train --help: the last preset is missing"
+grep -q "^  -d, --data PATH " help.txt || fail "train --help: --data is not on a line of its own"
 
 expect_exit 2 "unknown command 'frobnicate'" "$GAN" frobnicate
 expect_exit 2 "Usage: gan COMMAND" "$GAN"

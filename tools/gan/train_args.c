@@ -64,10 +64,12 @@ static const char *const train_usage =
     "into out/.  With --preset: the seed notebook's settings, %d epochs, all images.\n"
     "\n"
     "Model and data:\n"
-    "  -p, --preset NAME         training preset, one of:\n"
-    "%s"
-    "  -d, --data PATH           MNIST-format directory, IDX images file, or CIFAR-10\n"
-    "                            .bin file / directory (default: Fashion-MNIST)\n"
+    "  -p, --preset NAME         training preset, one of:\n";
+
+static const char *const train_usage_rest =
+    "  -d, --data PATH           MNIST-format directory, IDX images file, CIFAR-10\n"
+    "                            .bin file / directory (default: Fashion-MNIST), or\n"
+    "                            a folder of PNG/JPEG images (as --images)\n"
     "      --format FMT          auto (default), mnist (directory), idx (file), cifar10\n"
     "      --limit N             use only the first N samples (0: all)\n"
     "Your own images (a folder of PNG/JPEG files, sub-folders = classes):\n"
@@ -145,17 +147,11 @@ static const char *const train_usage =
 
 static void print_help(void)
 {
-    char list[2048] = "";
-    size_t used = 0;
-    for (size_t i = 0; cli_preset_at(i); i++) {
-        const cli_preset *p = cli_preset_at(i);
-        int n = snprintf(list + used, sizeof list - used, "                              %-14s %s\n",
-                         p->name, p->description);
-        if (n < 0 || (size_t)n >= sizeof list - used)
-            break;
-        used += (size_t)n;
-    }
-    printf(train_usage, DEFAULT_EPOCHS, list);
+    printf(train_usage, DEFAULT_EPOCHS);
+    for (size_t i = 0; cli_preset_at(i); i++)
+        printf("                              %-14s %s\n", cli_preset_at(i)->name,
+               cli_preset_at(i)->description);
+    fputs(train_usage_rest, stdout);
 }
 
 
@@ -418,6 +414,27 @@ static const cli_preset *images_preset(const train_args *a, const char **why)
     return p->family ? p : NULL;
 }
 
+/* --data DIR without --format: a folder holding no MNIST (IDX "*-ubyte*")
+   or CIFAR-10 ("*.bin", "cifar-10-batches-bin") entry at its top level is
+   read as an image folder, as if given with --images.  A file, or a folder
+   that cannot be listed, keeps the auto-detection of the loaders (and its
+   error message). */
+static int looks_like_image_folder(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int images = d != NULL;
+    while (images && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (strstr(e->d_name, "-ubyte") || (n >= 4 && strcmp(e->d_name + n - 4, ".bin") == 0) ||
+            strcmp(e->d_name, "cifar-10-batches-bin") == 0)
+            images = 0;
+    }
+    if (d)
+        closedir(d);
+    return images;
+}
+
 /* Fill the settings of a new run: the preset, then the flags. */
 int train_settings_new(const train_args *a, run_settings *r)
 {
@@ -425,7 +442,8 @@ int train_settings_new(const train_args *a, run_settings *r)
     int images = a->set[OPT_IMAGES] || a->set[OPT_SIZE] || a->set[OPT_CHANNELS] ||
                  a->set[OPT_ARCH] || a->set[OPT_WIDTH] || a->set[OPT_CLASSES] ||
                  a->set[OPT_FLIP] || p->family ||
-                 (a->set[OPT_FORMAT] && strcmp(a->r.format, "images") == 0);
+                 (a->set[OPT_FORMAT] && strcmp(a->r.format, "images") == 0) ||
+                 (a->set['d'] && !a->set[OPT_FORMAT] && looks_like_image_folder(a->r.data));
     int quick = !a->set['p'] && !images;
     const char *why = NULL;
     if (images && (p = images_preset(a, &why)) == NULL)

@@ -335,12 +335,20 @@ typedef struct gan_dense_config {
     int equalized_lr;      /**< equalised learning rate (Karras et al.) [0]:
                                 the stored kernel is N(0, 1) / lr_multiplier
                                 and the layer computes
-                                y = x (W lr_multiplier / sqrt(in)) + b lr_multiplier,
+                                y = x (W g lr_multiplier / sqrt(in)) + b lr_multiplier
+                                (g = equalized_gain),
                                 so Adam's steps on the stored values move the
                                 effective weights lr_multiplier times as far
                                 (StyleGAN's mapping network: 0.01) */
     float lr_multiplier;   /**< in (0, 1000]; must be 1 without equalized_lr
                                 [1] */
+    float equalized_gain;  /**< with equalized_lr, the kernel's run-time
+                                scale is equalized_gain * lr_multiplier /
+                                sqrt(in): sqrt(2) before a (leaky) ReLU is
+                                He's constant with its gain (StyleGAN's
+                                mapping network), keeping the signal's scale
+                                through the layers.  In (0, 100]; must be 1
+                                without equalized_lr [1] */
     /* new fields are only ever appended here */
 } gan_dense_config;
 
@@ -2405,8 +2413,8 @@ typedef enum gan_preset {
     /* Not from the notebooks: a StyleGAN2-lite generator for 28x28x1
        (Karras et al. 2020, without skip outputs, path-length
        regularisation or style mixing).  Mapping network noise 128 ->
-       4 x (Dense 128 with equalised learning rate and lr_multiplier 0.01,
-       LReLU 0.2) = style w (128); style input 7x7x64 constant; then
+       4 x (Dense 128 with equalised learning rate, lr_multiplier 0.01 and
+       equalized_gain sqrt(2), LReLU 0.2) = style w (128); style input 7x7x64 constant; then
        modulated_conv2d 3x3 (demodulated, equalised learning rate), noise
        injection and LReLU 0.2 at 64 channels (7x7), nearest up-sampling
        x2 and two such at 64 (14x14), up-sampling x2 and two at 32

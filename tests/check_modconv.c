@@ -180,9 +180,11 @@ START_TEST(test_equalized_dense)
         OK(GAN_DENSE_CONFIG_INIT(&dc));
         ck_assert_int_eq(dc.equalized_lr, 0);
         ck_assert_float_eq(dc.lr_multiplier, 1.0f);
+        ck_assert_float_eq(dc.equalized_gain, 1.0f);
         dc.units = U;
         dc.equalized_lr = 1;
         dc.lr_multiplier = lrmul;
+        dc.equalized_gain = 1.5f;
         dc.spectral_norm = sn;
         OK(gan_model_add_dense(m, &dc));
         OK(gan_model_add_leaky_relu(m, 0.2f));
@@ -209,7 +211,7 @@ START_TEST(test_equalized_dense)
                         double acc = 0.0;
                         for (int d = 0; d < D; d++)
                             acc += (double)x[n * D + d] * w[d * U + u];
-                        acc = acc * lrmul / sqrt((double)D) + lrmul * (double)w[12 + u];
+                        acc = acc * 1.5 * lrmul / sqrt((double)D) + lrmul * (double)w[12 + u];
                         ck_assert_double_eq_tol(y[n * U + u], acc, 1e-5);
                     }
                 gan_model_free(one);
@@ -225,6 +227,7 @@ START_TEST(test_equalized_dense)
            (check_spectral_norm.c's argument). */
         o.mode = sn ? GAN_MODE_INFER : GAN_MODE_TRAIN;
         o.restore_state = 1;
+        o.max_skip_frac = 0.1;   /* a leaky ReLU on 35 points: eps may cross a kink */
         o.min_numeric = 1e-4;
         tu_assert_gradcheck(sn ? "equalized dense, SN" : "equalized dense", m, xi, &o);
         free(xi);
@@ -299,6 +302,12 @@ START_TEST(test_builder_errors)
     dc.equalized_lr = 2;
     dc.lr_multiplier = 1.0f;
     TU_ASSERT_ERROR(gan_model_add_dense(m, &dc), GAN_EINVAL, "equalized_lr is 2");
+    dc.equalized_lr = 0;
+    dc.equalized_gain = 1.4f;
+    TU_ASSERT_ERROR(gan_model_add_dense(m, &dc), GAN_EINVAL, "equalized_gain 1.4");
+    dc.equalized_lr = 1;
+    dc.equalized_gain = 0.0f;
+    TU_ASSERT_ERROR(gan_model_add_dense(m, &dc), GAN_EINVAL, "equalized_gain 0");
     gan_model_free(m);
     gan_model_free(img);
 }

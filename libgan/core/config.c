@@ -80,6 +80,7 @@ static const gan_dense_config gan__dense_defaults = {
     .spectral_norm = 0,
     .equalized_lr = 0,
     .lr_multiplier = 1.0f,
+    .equalized_gain = 1.0f,
 };
 
 static const gan_conv2d_config gan__conv2d_defaults = {

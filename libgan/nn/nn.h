@@ -238,7 +238,7 @@ struct gan__layer {
      * Saved in the layer record (GAN__GANC_LAYER_EQUALIZED).
      */
     int equalized;
-    float lr_mul;
+    float lr_mul, eq_gain;   /* eq_gain: the scale's gain (1 unless equalized) */
     union {
         struct { int units; } dense;
         /* taps: conv2d_transpose runs the kernel-row path (conv_taps.c) */

@@ -20,6 +20,7 @@
 #define CGAN_MBD_KERNELS 50     /* minibatch discrimination of the cGAN critic */
 #define CGAN_MBD_DIM 5
 #define STYLE2_MAP_LRMUL 0.01f  /* StyleGAN2's mapping network */
+#define STYLE2_MAP_GAIN 1.41421356f  /* sqrt(2): StyleGAN2's leaky ReLU gain */
 
 typedef enum block_kind {
     BLOCK_END,
@@ -53,7 +54,7 @@ typedef enum block_kind {
                              Dense 1 */
     /* StyleGAN2-lite (Karras et al. 2020): equalised learning rate
        everywhere, STYLE2_MAP_LRMUL on the mapping network. */
-    BLOCK_MAPPING_EQ,  /* Dense n (equalised, lr x 0.01), LReLU 0.2 */
+    BLOCK_MAPPING_EQ,  /* Dense n (equalised, lr x 0.01, gain sqrt 2), LReLU 0.2 */
     BLOCK_STYLE2_INPUT, /* the learned constant h x w x c (no AdaIN) */
     BLOCK_MOD,         /* modulated conv k x k n (demodulated), noise,
                           LReLU 0.2; up-sampled x2 first when s == 2 */
@@ -432,6 +433,7 @@ static gan_status add_block(gan_model *m, const block *b)
         d.units = b->n;
         d.equalized_lr = 1;
         d.lr_multiplier = STYLE2_MAP_LRMUL;
+        d.equalized_gain = STYLE2_MAP_GAIN;
         TRY(gan_model_add_dense(m, &d));
         TRY(gan_model_add_leaky_relu(m, STYLE_LRELU_ALPHA));
         return st;

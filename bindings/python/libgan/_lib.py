@@ -180,7 +180,8 @@ LAYER_SPECIAL = c_size_t(-1).value
 
 class DenseConfig(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("units", c_int), ("use_bias", c_int),
-                ("spectral_norm", c_int), ("equalized_lr", c_int), ("lr_multiplier", c_float)]
+                ("spectral_norm", c_int), ("equalized_lr", c_int), ("lr_multiplier", c_float),
+                ("equalized_gain", c_float)]
 
 
 class Conv2DConfig(ctypes.Structure):

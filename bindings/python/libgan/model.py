@@ -187,14 +187,16 @@ class Model(Handle):
 
     # ---- building -----------------------------------------------------------
     def add_dense(self, units, use_bias=True, spectral_norm=False, equalized_lr=False,
-                  lr_multiplier=1.0):
+                  lr_multiplier=1.0, equalized_gain=1.0):
         """Keras Dense(units, use_bias); spectral_norm=True divides the kernel
         by its largest singular value (see set_spectral_norm).
         equalized_lr=True: the equalised learning rate (StyleGAN), the kernel
         stored N(0, 1) / lr_multiplier and used times lr_multiplier /
         sqrt(fan_in), the bias times lr_multiplier; lr_multiplier (e.g. 0.01
         for a mapping network) scales how far Adam moves the layer's
-        effective weights, and must be 1 without equalized_lr."""
+        effective weights, and must be 1 without equalized_lr; equalized_gain
+        multiplies the kernel's scale (sqrt(2) before a leaky ReLU: He's
+        gain, as StyleGAN's mapping network)."""
         c = DenseConfig()
         fn.gan_dense_config_init(ctypes.byref(c), ctypes.sizeof(c))
         c.units = int(units)
@@ -202,6 +204,7 @@ class Model(Handle):
         c.spectral_norm = 1 if spectral_norm else 0
         c.equalized_lr = 1 if equalized_lr else 0
         c.lr_multiplier = float(lr_multiplier)
+        c.equalized_gain = float(equalized_gain)
         fn.gan_model_add_dense(self._h, ctypes.byref(c))
         return self
 

@@ -74,8 +74,16 @@ def test_equalized_dense():
     # survives the file
     back = libgan.Model.load_bytes(m.to_bytes())
     assert np.array_equal(back.forward(x), m.forward(x))
+    # the gain multiplies the kernel's scale, not the bias
+    g = libgan.Model(4).add_dense(3, equalized_lr=True, lr_multiplier=0.01, equalized_gain=2 ** 0.5)
+    g.set_params(0, w)
+    ref = x @ w[:12].reshape(4, 3) * 2 ** 0.5 * 0.01 / 2 + 0.01 * w[12:]
+    assert np.allclose(g.forward(x), ref, atol=1e-5)
+    with pytest.raises(libgan.InvalidArgumentError, match="equalized_gain"):
+        libgan.Model(4).add_dense(3, equalized_gain=2.0)
     m.close()
     back.close()
+    g.close()
 
 
 def test_lazy_r1_trainer():

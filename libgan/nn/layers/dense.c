@@ -8,7 +8,7 @@
  *
  * Equalised learning rate (l->equalized, gan_dense_config.equalized_lr):
  * the stored W is N(0, 1) / m and the layer uses c W and m b with
- * c = m / sqrt(D), m = l->lr_mul, so
+ * c = g m / sqrt(D), m = l->lr_mul, g = l->eq_gain, so
  *   y = c x W + m b     dW += c x^T dy     db += m sum_n dy     dx = c dy W^T
  * (the GEMMs' alpha; exact).
  */
@@ -44,11 +44,12 @@ static void dense_init(gan__layer *l, float *w, float *state, gan__rng *r)
         memset(w + D * U, 0, U * sizeof(float));
 }
 
-/* The kernel's run-time scale: lr_mul / sqrt(D) under the equalised
-   learning rate, else 1. */
+/* The kernel's run-time scale: eq_gain lr_mul / sqrt(D) under the
+   equalised learning rate, else 1. */
 static float dense_scale(const gan__layer *l)
 {
-    return l->equalized ? (float)(l->lr_mul / sqrt((double)l->in.d[0])) : 1.0f;
+    return l->equalized ? (float)((double)l->eq_gain * l->lr_mul / sqrt((double)l->in.d[0]))
+                        : 1.0f;
 }
 
 static void dense_forward(gan__layer *l, const gan__ctx *cx, const float *x, float *y)
@@ -115,6 +116,9 @@ static gan_status dense_build(gan_model *m, gan__layer *t, const char *func)
         return gan__err(GAN_EINVAL, "%s: lr_multiplier %g must be in (0, 1000], and 1 without "
                         "equalized_lr (it acts through the equalised parameterisation)", func,
                         (double)t->lr_mul);
+    if (!(t->eq_gain > 0.0f && t->eq_gain <= 100.0f) || (!t->equalized && t->eq_gain != 1.0f))
+        return gan__err(GAN_EINVAL, "%s: equalized_gain %g must be in (0, 100], and 1 without "
+                        "equalized_lr", func, (double)t->eq_gain);
     return gan__model_append(m, t, func);
 }
 
@@ -133,16 +137,19 @@ gan_status gan_model_add_dense(gan_model *m, const gan_dense_config *cfg)
     t.u.dense.units = c.units;
     t.equalized = c.equalized_lr;
     t.lr_mul = c.lr_multiplier;
+    t.eq_gain = c.equalized_gain;
     return dense_build(m, &t, __func__);
 }
 
 /* Record: u32 units; with the layer flag GAN__GANC_LAYER_EQUALIZED (which
-   the reader puts in t->equalized) then f32 lr_multiplier. */
+   the reader puts in t->equalized) then f32 lr_multiplier, f32 gain. */
 static void dense_encode(gan__wbuf *b, const gan__layer *l)
 {
     gan__wb_u32(b, (uint32_t)l->u.dense.units);
-    if (l->equalized)
+    if (l->equalized) {
         gan__wb_f32(b, l->lr_mul);
+        gan__wb_f32(b, l->eq_gain);
+    }
 }
 
 static gan_status dense_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
@@ -150,6 +157,7 @@ static gan_status dense_decode(gan__rbuf *r, uint32_t use_bias, gan__layer *t)
     t->u.dense.units = gan__rb_i32(r);
     t->use_bias = (int)use_bias;
     t->lr_mul = t->equalized ? gan__rb_f32(r) : 1.0f;
+    t->eq_gain = t->equalized ? gan__rb_f32(r) : 1.0f;
     return r->st;
 }
 

@@ -10,8 +10,8 @@ CG=(--preset cgan --limit 256 --batch 32 --threads 1 --log-every 1)
 cat train.log
 grep -q "^conditional on 10 classes" train.log || fail "no conditional line"
 csv_rows run/log.csv 16
-# 10 classes x 8 columns of 28x28 with 2-pixel padding.
-png_ok run/samples/epoch_002.png 242x302
+# 10 classes x 8 columns of 28x28 drawn 2x (56 px) with 2-pixel padding.
+png_ok run/samples/epoch_002.png 466x582
 "$GAN" info run/generator.gan | grep -q "class_embedding" || fail "info: no class_embedding"
 "$GAN" info run/checkpoint.gan | grep -q "class_projection" || fail "info: no class_projection"
 ok "train --preset cgan"
@@ -24,11 +24,11 @@ cmp run/checkpoint.gan half/checkpoint.gan || fail "resumed cgan checkpoint diff
 diff <(losses run/log.csv) <(losses half/log.csv) || fail "losses differ"
 ok "cgan resume is exact"
 
-# gan train's grid is gan sample --class all --n 8 with the run's seed.
-"$GAN" sample run --class all --n 8 --seed 0 --threads 1 --out all.png >sample.log
+# gan train's grid is gan sample --class all --n 8 --scale 2 with the run's seed.
+"$GAN" sample run --class all --n 8 --scale 2 --seed 0 --threads 1 --out all.png >sample.log
 grep -q "classes 0..9, one row of 8 each" sample.log || fail "sample --class all"
-png_ok all.png 242x302
-cmp all.png run/samples/epoch_002.png || fail "--class all --n 8 differs from the training grid"
+png_ok all.png 466x582
+cmp all.png run/samples/epoch_002.png || fail "--class all --n 8 --scale 2 differs from the training grid"
 "$GAN" sample run --class 7 --n 5 --raw c7.f32 --out c7.png >c7.log
 grep -q "^class 7" c7.log || fail "sample --class 7"
 png_ok c7.png

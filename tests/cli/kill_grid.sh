@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Issue 18 ("a test kills it at many points, including inside every file
 # write"): kill -9 `gan train` INSIDE the write of a sample grid, then
-# resume.  The grid write is short (a 4x4 PNG), so a watcher polls for the
-# atomic writer's temporary (samples/.epoch_002.png.tmp-XXXXXX, created
-# first, renamed last) and kills at varied delays after it appears; a kill
-# counts as inside the write only if that temporary is still there after
-# the process died (it is renamed away at the end of the write).  At least
-# one kill must land inside in each case:
+# resume.  The grid write is short (an 8x8 PNG of 466x466 pixels), so a
+# watcher waits (inotify) for the atomic writer's temporary
+# (samples/.epoch_002.png.tmp-XXXXXX, created first, renamed last) and
+# kills at varied delays after it appears; a kill counts as inside the
+# write only if that temporary is still there after the process died (it
+# is renamed away at the end of the write).  At least one kill must land
+# inside in each case:
 #  1. the first write of epoch_002.png (a 1-epoch run resumed to 2 epochs):
 #     the previous grid, epoch_001.png, is intact, no partial epoch_002.png;
 #  2. the rewrite of an existing epoch_002.png (the state a kill between

@@ -6,7 +6,8 @@ source "$(dirname "$0")/lib.sh"
 "$GAN" train --preset dcgan-cifar10 --limit 64 --batch 32 --steps 1 --epochs 0 --threads 1 \
   --out dcgan >dcgan.log
 grep -q "converted to 32x32x3" dcgan.log || fail "dcgan: no conversion"
-png_ok dcgan/samples/step_000001.png 138x138
+# 8x8 images of 32x32 drawn 2x (64 px), 2 px apart.
+png_ok dcgan/samples/step_000001.png 530x530
 grep -q "^n_critic = 1" dcgan/run.txt && grep -q "^beta1 = 0.5" dcgan/run.txt || fail "dcgan run.txt"
 "$GAN" train --preset wgan --limit 320 --batch 32 --steps 2 --epochs 0 --threads 1 --out wgan >wgan.log
 grep -q "^loss = wasserstein" wgan/run.txt && grep -q "^n_critic = 5" wgan/run.txt &&
@@ -36,10 +37,10 @@ grep -q "^real_label = 1$" ls1/run.txt || fail "--label-smoothing does not overr
 grep -q "^preset = style$" style/run.txt && grep -q "^gradient_penalty = 10$" style/run.txt &&
   grep -q "^n_critic = 5$" style/run.txt ||
   { cat style/run.txt >&2; fail "style run.txt"; }
-png_ok style/samples/step_000002.png
+png_ok style/samples/step_000002.png 466x466   # 8x8 of 28x28 drawn 2x
 # The same thread count as training: OpenBLAS may round differently with
 # another one (results are reproducible for a given thread count).
-"$GAN" sample style --seed 0 --n 16 --threads 1 --out style_again.png >/dev/null
+"$GAN" sample style --seed 0 --n 64 --scale 2 --threads 1 --out style_again.png >/dev/null
 cmp style/samples/step_000002.png style_again.png || fail "style: gan sample does not redraw the grid"
 "$GAN" info style/checkpoint.gan | grep -q "adain" || fail "style checkpoint has no adain layer"
 # The residual presets: blocks in both networks, spectral normalisation in
@@ -55,7 +56,7 @@ for p in sngan-resnet cgan-resnet; do
   grep -q "residual_conv" $p.info || fail "$p checkpoint has no residual_conv"
 done
 grep -q "class_affine" cgan-resnet.info || fail "cgan-resnet: no class_affine"
-"$GAN" sample sngan-resnet --seed 0 --n 16 --threads 1 --out resnet_again.png >/dev/null
+"$GAN" sample sngan-resnet --seed 0 --n 64 --scale 2 --threads 1 --out resnet_again.png >/dev/null
 cmp sngan-resnet/samples/step_000002.png resnet_again.png || fail "sngan-resnet: gan sample does not redraw the grid"
 # style2: StyleGAN2-lite G (modulated convolutions, equalised mapping
 # network) with lazy R1 every 16 updates; --r1-every overrides it and is

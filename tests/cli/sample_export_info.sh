@@ -4,10 +4,12 @@
 source "$(dirname "$0")/lib.sh"
 
 "$GAN" train "${COMMON[@]}" --epochs 0 --steps 1 --out run >train.log
-png_ok run/samples/step_000001.png 122x122
+# 8x8 images of 28x28 drawn 2x (56 px) with 2 px between and around: 466x466.
+png_ok run/samples/step_000001.png 466x466
 
-# The training grid is `gan sample OUT --seed SEED --n 16` (run.txt's seed).
-"$GAN" sample run --seed 0 --n 16 --out again.png
+# The training grid is `gan sample OUT --seed SEED --n 64 --scale 2`
+# (run.txt's seed; 2 = 64 / 28 rounded down).
+"$GAN" sample run --seed 0 --n 64 --scale 2 --out again.png
 cmp run/samples/step_000001.png again.png || fail "gan sample does not redraw the training grid"
 
 "$GAN" sample run/checkpoint.gan --n 64 --seed 7 --out grid.png | grep -q "wrote grid.png: 64"
@@ -35,7 +37,7 @@ ok "interpolation strips (linear, slerp)"
 "$GAN" info g.gan >info_g.txt
 grep -q "model file" info_g.txt || fail "gan info g.gan: not a model file"
 grep -q "reader: libgan" info_g.txt || fail "gan info: no library version"
-"$GAN" sample g.gan --n 16 --seed 0 --out from_export.png >/dev/null
+"$GAN" sample g.gan --n 64 --scale 2 --seed 0 --out from_export.png >/dev/null
 cmp again.png from_export.png || fail "the exported generator draws other images"
 "$GAN" export run --discriminator --out d.gan >/dev/null
 "$GAN" info d.gan >/dev/null || fail "exported discriminator"

@@ -11,8 +11,9 @@ grep -q "^Epoch 1/2 | G Loss: [0-9.]* | D Loss: [0-9.]*" straight.log || fail "n
 grep -q "^step 3/8 | epoch 1 |" straight.log || fail "no plain progress line (not a tty)"
 grep -q "^samples: straight/samples/epoch_002.png" straight.log || fail "no final samples line"
 csv_rows straight/log.csv 8
-png_ok straight/samples/epoch_001.png 122x122
-png_ok straight/samples/epoch_002.png 122x122
+# 8x8 images of 28x28 drawn 2x (56 px), 2 px apart: the default job's grid.
+png_ok straight/samples/epoch_001.png 466x466
+png_ok straight/samples/epoch_002.png 466x466
 [[ -f straight/run.txt && -f straight/checkpoint.gan && -f straight/generator.gan ]] ||
   fail "run.txt, checkpoint.gan or generator.gan missing"
 [[ $(ls straight/checkpoints) == ckpt_epoch_002.gan ]] ||

@@ -23,7 +23,8 @@ static const char usage[] =
     "Draw images from a generator.  MODEL is a model file (gan export), a training\n"
     "checkpoint, or a gan train output directory (its generator.gan, else its\n"
     "checkpoint.gan).  The same MODEL and --seed give the same images; gan train's\n"
-    "sample grids are 'gan sample OUT --seed SEED --n 16' (SEED of its run.txt).\n"
+    "sample grids are 'gan sample OUT --seed SEED --n 64 --scale S' (SEED of its\n"
+    "run.txt; S = 64 / image side, at least 1: 2 for 28 and 32 px, 4 for 16 px).\n"
     "\n"
     "  -n, --n N                 number of images (default 16)\n"
     "  -s, --seed S              seed of the latent vectors (default 0)\n"
@@ -45,8 +46,8 @@ static const char usage[] =
     "                            NAME (gan train --images --classes keeps the\n"
     "                            sub-folders' names); 'all': one row of N\n"
     "                            images per class (gan train's grids are\n"
-    "                            '--class all --n 8'); default: classes 0, 1, ...\n"
-    "                            in turn\n"
+    "                            '--class all --n 8 --scale S'); default: classes\n"
+    "                            0, 1, ... in turn\n"
     "  -t, --threads N           threads (default 0: one per core)\n"
     "  -h, --help                this help\n";
 

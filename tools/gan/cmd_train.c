@@ -5,7 +5,8 @@
  * Output directory (--out, default out/):
  *   run.txt                       settings of the run (what --resume reads)
  *   log.csv                       one row per step
- *   samples/epoch_003.png         4x4 grid from fixed noise (and step_N.png)
+ *   samples/epoch_003.png         8x8 grid from fixed noise, each image scaled
+ *                                 up to 56..64 px (and step_N.png)
  *   checkpoints/ckpt_epoch_003.gan  every --checkpoint-every epochs, --keep N
  *   checkpoint.gan                the latest checkpoint (what --resume DIR loads);
  *                                 also after the first step and every
@@ -32,9 +33,13 @@
 #include "distributed.h"
 #include "train_args.h"
 
-#define SAMPLE_GRID 16 /* 4x4, like the seed's generate_and_save_images */
-#define CLASS_GRID_COLS 8 /* a conditional generator: one row of 8 per class */
-#define IMAGES_GRID 64    /* --images: 8x8, scaled to >= 64 px an image */
+/* Every run's sample grid: 8x8 images (a conditional generator: one row
+   of 8 per class), each drawn SAMPLE_PX / side times as large (nearest
+   neighbour, a whole factor, at least 1): 28 px images at 56, 16 and 32 px
+   at 64, 64 px and larger as they are. */
+#define SAMPLE_GRID 64
+#define SAMPLE_COLS 8
+#define SAMPLE_PX 64
 
 /* ---- Ctrl-C ---- */
 static volatile sig_atomic_t stop_signal;
@@ -377,7 +382,7 @@ static int write_samples(train_ctx *c, const char *name, uint64_t step)
     uint8_t *img = NULL;
     int32_t *labels = NULL;
     size_t latent, image, ndim, n = SAMPLE_GRID;
-    int dims[3], rc = -1, classes = 0, cols = 4, scale = 1;
+    int dims[3], rc = -1, classes = 0, cols = SAMPLE_COLS, scale;
     gan_status st;
     char path[RUN_PATH_MAX + 64];
     if (!dist_writer()) /* --distributed: rank 0 writes */
@@ -389,21 +394,13 @@ static int write_samples(train_ctx *c, const char *name, uint64_t step)
     gan_model_layer_count(g, &ndim);
     gan_model_shape(g, ndim - 1, &ndim, dims);
     gan_model_num_classes(g, &classes);
-    if (c->r.image_size) {
-        /* Your own images: 8x8, each drawn at least 64 pixels wide. */
-        n = IMAGES_GRID;
-        cols = 8;
-        scale = (int)(64 / c->r.image_size);
-        scale = scale < 1 ? 1 : scale;
-    }
-    if (classes) {
-        /* A conditional generator: one row per class. */
-        n = (size_t)classes * CLASS_GRID_COLS;
-        cols = CLASS_GRID_COLS;
-    }
+    scale = SAMPLE_PX / (dims[0] > dims[1] ? dims[0] : dims[1]);
+    scale = scale < 1 ? 1 : scale;
+    if (classes) /* a conditional generator: one row per class */
+        n = (size_t)classes * SAMPLE_COLS;
     /* The same noise every time: a sampler seeded with sample_seed, so
-       `gan sample OUT/generator.gan --seed SAMPLE_SEED --n 16` (conditional:
-       `--class all --n 8`) draws it too. */
+       `gan sample OUT/generator.gan --seed SAMPLE_SEED --n 64 --scale S`
+       (conditional: `--class all --n 8 --scale S`) draws it too. */
     if (gan_sampler_create(&s, g, c->r.sample_seed, n) != GAN_OK ||
         gan_sampler_dims(s, &latent, &image) != GAN_OK) {
         cli_lib_error(CMD, "sampler");
@@ -414,7 +411,7 @@ static int write_samples(train_ctx *c, const char *name, uint64_t step)
         goto done;
     }
     if (classes) {
-        cli_class_labels(labels, n, classes, CLASS_GRID_COLS);
+        cli_class_labels(labels, n, classes, SAMPLE_COLS);
         st = gan_sampler_generate_labeled_u8(s, NULL, 0, labels, n, img, n * image);
     } else {
         st = gan_sampler_generate_u8(s, NULL, 0, n, img, n * image);

@@ -67,10 +67,10 @@ grep -q "^preset = style2$" style2/run.txt && grep -q "^r1_every = 16$" style2/r
   grep -q "^r1_gamma = 0.00245" style2/run.txt && grep -q "^loss = bce$" style2/run.txt &&
   grep -q "^beta2 = 0.99" style2/run.txt || { cat style2/run.txt >&2; fail "style2 run.txt"; }
 csv_rows style2/log.csv 2
-png_ok style2/samples/step_000002.png
+png_ok style2/samples/step_000002.png 466x466   # 8x8 of 28x28 drawn 2x
 "$GAN" info style2/checkpoint.gan >style2.info
 grep -q "modulated_conv2d" style2.info || fail "style2 checkpoint has no modulated_conv2d"
-"$GAN" sample style2 --seed 0 --n 16 --threads 1 --out style2_again.png >/dev/null
+"$GAN" sample style2 --seed 0 --n 64 --scale 2 --threads 1 --out style2_again.png >/dev/null
 cmp style2/samples/step_000002.png style2_again.png || fail "style2: gan sample does not redraw the grid"
 "$GAN" train --resume style2 --r1-every 4 --steps 3 >/dev/null 2>style2_resume.err &&
   fail "--r1-every changed on --resume"

@@ -304,7 +304,8 @@ typedef enum gan_layer_kind {
     GAN_LAYER_RESIDUAL_ADD = 21,
     GAN_LAYER_RESIDUAL_CONV = 22,
     GAN_LAYER_AVGPOOL = 23,
-    GAN_LAYER_CLASS_AFFINE = 24
+    GAN_LAYER_CLASS_AFFINE = 24,
+    GAN_LAYER_MODULATED_CONV2D = 25
 } gan_layer_kind;
 
 /** Padding of convolutions; both follow Keras exactly. */
@@ -334,6 +335,24 @@ typedef struct gan_dense_config {
     int spectral_norm;     /**< spectral normalisation of the kernel [0]
                                 (see gan_model_set_spectral_norm); programs
                                 built before this field get 0 */
+    /* since 1.1 (issue 21): */
+    int equalized_lr;      /**< equalised learning rate (Karras et al.) [0]:
+                                the stored kernel is N(0, 1) / lr_multiplier
+                                and the layer computes
+                                y = x (W g lr_multiplier / sqrt(in)) + b lr_multiplier
+                                (g = equalized_gain),
+                                so Adam's steps on the stored values move the
+                                effective weights lr_multiplier times as far
+                                (StyleGAN's mapping network: 0.01) */
+    float lr_multiplier;   /**< in (0, 1000]; must be 1 without equalized_lr
+                                [1] */
+    float equalized_gain;  /**< with equalized_lr, the kernel's run-time
+                                scale is equalized_gain * lr_multiplier /
+                                sqrt(in): sqrt(2) before a (leaky) ReLU is
+                                He's constant with its gain (StyleGAN's
+                                mapping network), keeping the signal's scale
+                                through the layers.  In (0, 100]; must be 1
+                                without equalized_lr [1] */
     /* new fields are only ever appended here */
 } gan_dense_config;
 
@@ -525,9 +544,10 @@ GAN_API gan_status gan_model_add_minibatch_discrimination(gan_model *model, int 
  *     -> conv2d / conv2d_transpose, adain, leaky_relu ... -> tanh
  *
  * Every adain layer after the style input is modulated by the same style
- * vector s of the sample (StyleGAN's w); gradients reach the mapping
- * network through the style input layer (the sum of what every adain layer
- * sends to s).  The layers compose with all others and run in
+ * vector s of the sample (StyleGAN's w), and so is every modulated_conv2d
+ * layer (StyleGAN2's synthesis layer, gan_model_add_modulated_conv2d);
+ * gradients reach the mapping network through the style input layer (the
+ * sum of what every adain and modulated_conv2d layer sends to s).  The layers compose with all others and run in
  * gan_model_forward, the trainer, checkpoints and gan_sampler (thread
  * safe: each sampler keeps its own style vectors).  They are for
  * generators: the gradient penalties refuse them.  See
@@ -573,6 +593,33 @@ GAN_API gan_status gan_model_add_adain(gan_model *model, float epsilon);
  * vector input.
  */
 GAN_API gan_status gan_model_add_noise_injection(gan_model *model);
+
+/**
+ * Method of gan_model: modulated convolution with optional weight
+ * demodulation (StyleGAN2, Karras et al. 2020), the synthesis layer of a
+ * StyleGAN2-like generator.  On an image input x (h, w, C) it outputs
+ * (h, w, filters): a stride-1 convolution with 'same' padding (up-sample
+ * with gan_model_add_upsample before it for a larger image), whose kernel
+ * is modulated per sample by the style vector v (see
+ * gan_model_add_style_input):
+ *   s = cw (ca v A + a)                 A (style_dim, C), a (C)
+ *   w'[k, c, f] = s[c] W[k, c, f]       W (kernel, kernel, C, filters)
+ *   demodulate: w'' = w' / sqrt(sum_{k,c} w'[k, c, f]^2 + 1e-8)
+ *   y = conv(x, w'' or w') + bias       bias (filters)
+ * Parameters in this order: W, bias, A, a.  equalized_lr 1: cw =
+ * 1/sqrt(kernel^2 C) and ca = 1/sqrt(style_dim) (He's constants applied at
+ * run time), W and A initialised N(0, 1); 0: cw = ca = 1, W and A
+ * Glorot-uniform.  a starts at 1, the bias at 0.  Computed exactly as
+ * scaling the input's channels by s and the output's by the demodulation
+ * factor around one batched convolution.  kernel odd, in 1..63; filters in
+ * 1..2^24; demodulate and equalized_lr 0 or 1.  Gradient-checked (input,
+ * weights, affine parameters and the style vector); exported to ONNX.  A
+ * generator layer: the gradient penalties refuse it.  GAN_EINVAL for a
+ * setting out of range or no style input before it; GAN_ESHAPE for a
+ * vector input.
+ */
+GAN_API gan_status gan_model_add_modulated_conv2d(gan_model *model, int filters, int kernel,
+                                                  int demodulate, int equalized_lr);
 
 /**
  * Conditional models.  A model is conditional when it has a class layer
@@ -1552,6 +1599,16 @@ typedef struct gan_trainer_config {
     int ada_interval;      /**< steps between adjustments, 1..1000000 [4] */
     float ada_speed;       /**< images over which p may move from 0 to 1
                               (Karras et al.: 500,000) [100000] */
+    /* since 1.1 (issue 21): */
+    int r1_every;          /**< lazy R1 (Karras et al. 2020): with
+                              gan_loss_config.r1_gamma > 0 the R1 penalty is
+                              computed only on critic updates k, 2k, 3k, ...
+                              (k = r1_every, counted from 1 over the whole
+                              run: step * n_critic + critic update), with
+                              weight r1_gamma * k, so its mean pull stays
+                              the same at 1/k of its cost.  1: every update
+                              (the same bits as before this field), in
+                              1..1000000 [1].  Saved in checkpoints. */
     /* new fields are only ever appended here */
 } gan_trainer_config;
 
@@ -2356,7 +2413,19 @@ typedef enum gan_preset {
        and bias), and the ResNet discriminator with a class projection over
        10 classes instead of its Dense 1 (gan train --preset cgan-resnet). */
     GAN_PRESET_RESNET_CGAN_GENERATOR = 12,
-    GAN_PRESET_RESNET_CGAN_DISCRIMINATOR = 13
+    GAN_PRESET_RESNET_CGAN_DISCRIMINATOR = 13,
+    /* Not from the notebooks: a StyleGAN2-lite generator for 28x28x1
+       (Karras et al. 2020, without skip outputs, path-length
+       regularisation or style mixing).  Mapping network noise 128 ->
+       4 x (Dense 128 with equalised learning rate, lr_multiplier 0.01 and
+       equalized_gain sqrt(2), LReLU 0.2) = style w (128); style input 7x7x64 constant; then
+       modulated_conv2d 3x3 (demodulated, equalised learning rate), noise
+       injection and LReLU 0.2 at 64 channels (7x7), nearest up-sampling
+       x2 and two such at 64 (14x14), up-sampling x2 and two at 32
+       (28x28); modulated_conv2d 1 (1x1, not demodulated) + tanh: the
+       image.  Paired with GAN_PRESET_RESNET_DISCRIMINATOR (gan train
+       --preset style2: non-saturating logistic loss, lazy R1). */
+    GAN_PRESET_STYLE2_GENERATOR = 14
 } gan_preset;
 
 /**

@@ -474,8 +474,15 @@ static gan_status call_add_dense(const void *cfg, int verify)
     gan_model *m = vector_model(6);
     gan_status st = gan_model_add_dense(m, cfg);
     keep_msg();
-    if (st == GAN_OK && verify)
+    if (st == GAN_OK && verify) {
+        float w[30];
         expect_layer(m, 6 * 5, 5, 0, 0, 5);   /* no bias; u of 5 units */
+        /* A 1.0 caller gets no equalised learning rate: a Glorot-uniform
+           kernel, |w| <= sqrt(6 / (6 + 5)), not N(0, 1). */
+        OK(gan_model_get_params(m, 0, w, 30));
+        for (int i = 0; i < 30; i++)
+            ck_assert(fabsf(w[i]) <= 0.7386f);
+    }
     gan_model_free(m);
     return st;
 }
@@ -628,6 +635,7 @@ static gan_status call_trainer_create(const void *cfg, int verify)
         ck_assert_int_eq(c.n_critic, 2);
         ck_assert_uint_eq(c.seed, 42);
         ck_assert_float_eq(c.ema_decay, 0.5f);
+        ck_assert_int_eq(c.r1_every, 1);   /* a 1.0 caller: R1 (if any) every update */
     }
     gan_trainer_free(t);
     gan_loss_free(l);

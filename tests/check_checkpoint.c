@@ -600,7 +600,8 @@ START_TEST(test_newer_versions_and_trailing_bytes)
     ck_assert_int_eq(gan_model_load_mem(&m, b, len), GAN_EVERSION);
     ck_assert(strstr(gan_last_error(), "newer libgan") != NULL);
     b[4] = 1;
-    b[8] = 2; /* an unknown required flag (bit 0 means spectral normalisation) */
+    b[8] = 4; /* an unknown required flag (bit 0 means spectral normalisation, bit 1
+                 the equalised learning rate) */
     tu_fix_header_crc(b);
     ck_assert_int_eq(gan_model_load_mem(&m, b, len), GAN_EVERSION);
     b[8] = 0;

@@ -184,6 +184,20 @@ static gan_model *class_affine(int arg)
     return m;
 }
 
+/* StyleGAN2's modulated convolution (nn/layers/modconv.c; more in
+   check_modconv.c): style vector 3 -> style input 3x2x2 -> conv2d (so the
+   modconv's input varies with the constant) -> modulated_conv2d 3x3 with
+   arg bit 0 demodulation, bit 1 the equalised learning rate. */
+static gan_model *modconv(int arg)
+{
+    gan_model *m = tu_model(1, 3, 0, 0);
+    ck_assert_int_eq(gan_model_add_style_input(m, 3, 2, 2), GAN_OK);
+    tu_add_conv(m, 0, 3, 3, 1);
+    ck_assert_int_eq(gan_model_add_modulated_conv2d(m, 2, 3, arg & 1, arg >> 1), GAN_OK);
+    tu_randomize_params(m, 31 + (uint64_t)arg, 0.5f);
+    return m;
+}
+
 /* arg: the activation's gan_layer_kind. */
 static gan_status add_leaky_relu(gan_model *m) { return gan_model_add_leaky_relu(m, 0.2f); }
 
@@ -361,6 +375,9 @@ static const tu_grad_case grad_cases[] = {
      .label_seed = 5, TU_GRAD_TOL},
     {"class_affine, vector", class_affine, 1, .batch = 5, INFER, .input_seed = 69, .classes = 3,
      .label_seed = 6, TU_GRAD_TOL},
+    {"modulated_conv2d", modconv, 0, .batch = 3, TRAIN, .input_seed = 70, TU_GRAD_TOL},
+    {"modulated_conv2d, demodulated, equalised", modconv, 3, .batch = 3, INFER,
+     .input_seed = 71, TU_GRAD_TOL},
     {"reshape", reshape_only, 0, .batch = 2, TRAIN, .input_seed = 44, TU_GRAD_TOL},
     {"dense -> reshape -> conv2d_transpose", dense_reshape_conv, 0, .batch = 2, TRAIN,
      .input_seed = 46, TU_GRAD_TOL},

@@ -93,6 +93,20 @@ static const layer_spec style_g[] = {
     I(GAN_LAYER_CONV2D, 28, 28, 1), I(GAN_LAYER_TANH, 28, 28, 1),
 };
 
+/* StyleGAN2-lite: equalised mapping network, modulated convolutions. */
+#define MOD_BLOCK(h, c)                                                                  \
+    I(GAN_LAYER_MODULATED_CONV2D, h, h, c), I(GAN_LAYER_NOISE_INJECTION, h, h, c),        \
+    I(GAN_LAYER_LEAKY_RELU, h, h, c)
+static const layer_spec style2_g[] = {
+    V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128), V(GAN_LAYER_DENSE, 128),
+    V(GAN_LAYER_LEAKY_RELU, 128), V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128),
+    V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128),
+    I(GAN_LAYER_STYLE_INPUT, 7, 7, 64), MOD_BLOCK(7, 64),
+    I(GAN_LAYER_UPSAMPLE, 14, 14, 64), MOD_BLOCK(14, 64), MOD_BLOCK(14, 64),
+    I(GAN_LAYER_UPSAMPLE, 28, 28, 64), MOD_BLOCK(28, 32), MOD_BLOCK(28, 32),
+    I(GAN_LAYER_MODULATED_CONV2D, 28, 28, 1), I(GAN_LAYER_TANH, 28, 28, 1),
+};
+
 /* The WGAN critic: no dropout, linear score. */
 static const layer_spec wgan_c[] = {
     I(GAN_LAYER_CONV2D, 14, 14, 64), I(GAN_LAYER_LEAKY_RELU, 14, 14, 64),
@@ -194,6 +208,11 @@ typedef struct preset_spec {
  *   = 64; conv 3*3*32*64+64 = 18,496, 3*3*64*64+64 = 36,928, shortcut
  *   32*64+64 = 2,112; 2 x 36,928; dense 65.  Total 141,089.  Conditional:
  *   a projection 64 + 10*64 + 1 = 705 instead of the dense: 141,729.
+ * Style2 G (no Keras twin): dense 128*128+128 = 16,512 four times =
+ *   66,048; constant 7*7*64 = 3,136; modulated conv C -> F (3x3):
+ *   9CF + F + 128C + C, noise F: 64 -> 64 45,184 + 64 three times =
+ *   135,744, 64 -> 32 26,720 + 32, 32 -> 32 13,376 + 32; 1x1 32 -> 1
+ *   32 + 1 + 4,096 + 32 = 4,161.  Total 249,249, all trainable.
  */
 static const preset_spec presets[] = {
     {GAN_PRESET_DCGAN_CIFAR10_GENERATOR, "dcgan-cifar10-generator", 128, V(0, 128), cifar_g,
@@ -218,6 +237,8 @@ static const preset_spec presets[] = {
      sizeof resnet_cg / sizeof resnet_cg[0], 518785, 518273},
     {GAN_PRESET_RESNET_CGAN_DISCRIMINATOR, "resnet-cgan-discriminator", 0, I(0, 28, 28, 1),
      resnet_cd, sizeof resnet_cd / sizeof resnet_cd[0], 141729, 141729},
+    {GAN_PRESET_STYLE2_GENERATOR, "style2-generator", 128, V(0, 128), style2_g,
+     sizeof style2_g / sizeof style2_g[0], 249249, 249249},
 };
 #define N_PRESETS (sizeof presets / sizeof presets[0])
 

@@ -435,6 +435,120 @@ START_TEST(test_wgan_gp_trains)
 }
 END_TEST
 
+/* ---- lazy R1 (gan_trainer_config.r1_every) ------------------------------------- */
+
+enum { LZ_B = 16, LZ_NC = 2 };
+
+/* A pair with R1 weight gamma every k critic updates, two critic updates a
+   step, fixed initial weights. */
+static void lazy_pair(tu_pair *p, float gamma, int k)
+{
+    tu_pair_config c;
+    tu_pair_config_init(&c);
+    c.latent = 4;
+    c.hidden = 16;
+    c.g_seed = 5;
+    c.d_seed = 6;
+    c.opt.lr = 1e-2f;
+    c.loss.r1_gamma = gamma;
+    c.trainer.n_critic = LZ_NC;
+    c.trainer.r1_every = k;
+    OK(tu_pair_create(p, &c));
+}
+
+/* Step s's real batch, the same for every run. */
+static void lazy_real(float *x, int s)
+{
+    tu_fill(x, LZ_NC * LZ_B * 2, 100 + (uint64_t)s, -1.0f, 1.0f);
+}
+
+static void lazy_steps(gan_trainer *t, int from, int to, float *d_loss)
+{
+    float x[LZ_NC * LZ_B * 2];
+    for (int s = from; s < to; s++) {
+        gan_step_stats st;
+        GAN_STEP_STATS_INIT(&st);
+        lazy_real(x, s);
+        OK(gan_trainer_step(t, x, LZ_NC * LZ_B * 2, LZ_B, &st));
+        if (d_loss)
+            d_loss[s] = st.d_loss;
+    }
+}
+
+static int same_params(const gan_model *a, const gan_model *b)
+{
+    size_t na, nb;
+    float *pa = tu_all_params(a, &na), *pb = tu_all_params(b, &nb);
+    const int same = na == nb && memcmp(pa, pb, na * sizeof(float)) == 0;
+    free(pa);
+    free(pb);
+    return same;
+}
+
+/*
+ * r1_every = 4 with two critic updates a step: R1 runs on updates 4, 8, ...
+ * (the second update of steps 1, 3, ...).  Observable: a run with R1 and
+ * one without are the same bits through step 0 and differ from step 1 on,
+ * where the reported (last update's) D loss carries the penalty; and a
+ * checkpoint taken after step 2 resumes to the same bits as the run that
+ * never stopped.  r1_every = 1 penalises every update (step 0 differs).
+ */
+START_TEST(test_lazy_r1)
+{
+    tu_pair lazy, none, every, cont;
+    float dl_lazy[6], dl_none[6], dl_every[1];
+    void *buf = NULL;
+    size_t len;
+    gan_trainer *back = NULL;
+    gan_model *bg, *bd;
+    gan_trainer_config tc;
+    lazy_pair(&lazy, 1.0f, 4);
+    lazy_pair(&none, 0.0f, 1);
+    lazy_pair(&every, 1.0f, 1);
+    lazy_steps(lazy.t, 0, 1, dl_lazy);
+    lazy_steps(none.t, 0, 1, dl_none);
+    lazy_steps(every.t, 0, 1, dl_every);
+    ck_assert(dl_lazy[0] == dl_none[0]);
+    ck_assert(same_params(lazy.d, none.d) && same_params(lazy.g, none.g));
+    ck_assert(dl_every[0] > dl_none[0]);           /* k = 1: penalised at once */
+    ck_assert(!same_params(every.d, none.d));
+    lazy_steps(lazy.t, 1, 2, dl_lazy);
+    lazy_steps(none.t, 1, 2, dl_none);
+    ck_assert_msg(dl_lazy[1] > dl_none[1], "step 1: %g vs %g", (double)dl_lazy[1],
+                  (double)dl_none[1]);
+    ck_assert(!same_params(lazy.d, none.d));
+    /* Resume after step 2 == the uninterrupted run. */
+    lazy_steps(lazy.t, 2, 3, dl_lazy);
+    OK(gan_trainer_save_mem(lazy.t, NULL, &buf, &len));
+    OK(gan_trainer_load_mem(&back, NULL, buf, len));
+    OK(GAN_TRAINER_CONFIG_INIT(&tc));
+    OK(gan_trainer_get_config(back, &tc));
+    ck_assert_int_eq(tc.r1_every, 4);
+    lazy_steps(lazy.t, 3, 6, dl_lazy);
+    lazy_steps(back, 3, 6, NULL);
+    OK(gan_trainer_models(back, &bg, &bd, NULL, NULL));
+    ck_assert(same_params(lazy.g, bg) && same_params(lazy.d, bd));
+    /* And a fresh lazy run repeats itself. */
+    lazy_pair(&cont, 1.0f, 4);
+    lazy_steps(cont.t, 0, 6, NULL);
+    ck_assert(same_params(lazy.g, cont.g) && same_params(lazy.d, cont.d));
+    {   /* Out of range: refused. */
+        tu_pair bad;
+        tu_pair_config c;
+        tu_pair_config_init(&c);
+        c.trainer.r1_every = 0;
+        TU_ASSERT_ERROR(tu_pair_create(&bad, &c), GAN_EINVAL, "r1_every 0");
+        tu_pair_free(&bad);
+    }
+    gan_free(buf);
+    gan_trainer_free(back);
+    tu_pair_free(&lazy);
+    tu_pair_free(&none);
+    tu_pair_free(&every);
+    tu_pair_free(&cont);
+}
+END_TEST
+
 static Suite *penalty_suite(void)
 {
     Suite *s = suite_create("penalty");
@@ -444,6 +558,7 @@ static Suite *penalty_suite(void)
     tcase_add_test(tc, test_spectral_norm_critic_supported);
     tcase_add_test(tc, test_unsupported_critic_refused);
     tcase_add_test(tc, test_wgan_gp_trains);
+    tcase_add_test(tc, test_lazy_r1);
     suite_add_tcase(s, tc);
     return s;
 }

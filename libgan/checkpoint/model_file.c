@@ -50,7 +50,8 @@ static void encode_arch(gan__wbuf *b, const gan_model *m)
         const gan__layer *l = &m->layers[i];
         gan__wb_u32(b, (uint32_t)l->kind);
         gan__wb_u32(b, (l->trainable ? GAN__GANC_LAYER_TRAINABLE : 0u) |
-                      (l->spectral_norm ? GAN__GANC_LAYER_SPECTRAL_NORM : 0u));
+                      (l->spectral_norm ? GAN__GANC_LAYER_SPECTRAL_NORM : 0u) |
+                      (l->equalized && l->kind == GAN_LAYER_DENSE ? GAN__GANC_LAYER_EQUALIZED : 0u));
         gan__wb_u32(b, (uint32_t)l->use_bias);
         if (l->ops->encode)
             l->ops->encode(b, l);
@@ -60,15 +61,20 @@ static void encode_arch(gan__wbuf *b, const gan_model *m)
 /* The header flags a file holding model m needs. */
 uint32_t gan__model_flags(const gan_model *m)
 {
-    for (size_t i = 0; i < m->n_layers; i++)
+    uint32_t f = 0;
+    for (size_t i = 0; i < m->n_layers; i++) {
         if (m->layers[i].spectral_norm)
-            return GAN__GANC_FLAG_SPECTRAL_NORM;
-    return 0;
+            f |= GAN__GANC_FLAG_SPECTRAL_NORM;
+        if (m->layers[i].equalized && m->layers[i].kind == GAN_LAYER_DENSE)
+            f |= GAN__GANC_FLAG_EQUALIZED_LR;
+    }
+    return f;
 }
 
 /* One layer record after its kind, flags and use_bias words: the kind's
    fields, then the layer rebuilt by the kind's builder. */
-static gan_status decode_layer(gan__rbuf *r, gan_model *m, uint32_t kind, int sn, uint32_t use_bias)
+static gan_status decode_layer(gan__rbuf *r, gan_model *m, uint32_t kind, int sn, int eq,
+                               uint32_t use_bias)
 {
     const gan__layer_ops *ops = gan__layer_ops_for((gan_layer_kind)kind);
     char func[64];
@@ -78,6 +84,7 @@ static gan_status decode_layer(gan__rbuf *r, gan_model *m, uint32_t kind, int sn
         return gan__err(GAN_EFORMAT, "unknown layer kind %u", kind);
     gan__layer_blank(&t, (gan_layer_kind)kind);
     t.spectral_norm = sn;
+    t.equalized = eq;
     if (ops->decode && (st = ops->decode(r, use_bias, &t)) != GAN_OK)
         return st;
     if (r->st != GAN_OK)
@@ -113,11 +120,19 @@ static gan_status decode_arch(gan__rbuf *r, uint32_t file_flags, gan_model **out
         const gan__layer_ops *ops = gan__layer_ops_for((gan_layer_kind)kind);
         const uint32_t trainable = lflags & GAN__GANC_LAYER_TRAINABLE;
         const int sn = (lflags & GAN__GANC_LAYER_SPECTRAL_NORM) != 0;
+        const int eq = (lflags & GAN__GANC_LAYER_EQUALIZED) != 0;
         if (r->st != GAN_OK)
             break;
-        if (lflags > (GAN__GANC_LAYER_TRAINABLE | GAN__GANC_LAYER_SPECTRAL_NORM) || use_bias > 1) {
-            r->st = gan__err(GAN_EFORMAT, "%s: architecture layer %u: flags %u/%u are not 0..3 and "
+        if (lflags > (GAN__GANC_LAYER_TRAINABLE | GAN__GANC_LAYER_SPECTRAL_NORM |
+                      GAN__GANC_LAYER_EQUALIZED) || use_bias > 1) {
+            r->st = gan__err(GAN_EFORMAT, "%s: architecture layer %u: flags %u/%u are not 0..7 and "
                              "0 or 1", r->name, i, lflags, use_bias);
+            break;
+        }
+        if (eq && (kind != GAN_LAYER_DENSE || !(file_flags & GAN__GANC_FLAG_EQUALIZED_LR))) {
+            r->st = gan__err(GAN_EFORMAT, "%s: architecture layer %u: the equalised learning rate "
+                             "flag on a layer of kind %u (only dense has it) or in a file without "
+                             "the header's flag %#x", r->name, i, kind, GAN__GANC_FLAG_EQUALIZED_LR);
             break;
         }
         if (sn && !(file_flags & GAN__GANC_FLAG_SPECTRAL_NORM)) {
@@ -131,7 +146,7 @@ static gan_status decode_arch(gan__rbuf *r, uint32_t file_flags, gan_model **out
                              ops ? ops->name : "unknown");
             break;
         }
-        st = decode_layer(r, m, kind, sn, use_bias);
+        st = decode_layer(r, m, kind, sn, eq, use_bias);
         if (st == GAN_OK && !trainable)
             st = gan_model_set_trainable(m, i, 0);
         if (st != GAN_OK && r->st == GAN_OK) {

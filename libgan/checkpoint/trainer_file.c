@@ -194,6 +194,18 @@ static gan_status load_optimizer(const gan__container *c, uint32_t slot, gan__op
     return GAN_OK;
 }
 
+/* The lazy R1 record's first word ("LZR1" little-endian). */
+#define GAN__LAZY_R1_TAG 0x31525A4Cu
+
+/* The next u32 without consuming it; 0 when fewer than 4 bytes remain. */
+static uint32_t peek_u32(const gan__rbuf *r)
+{
+    if (r->len - r->off < 4)
+        return 0;
+    return (uint32_t)r->p[r->off] | (uint32_t)r->p[r->off + 1] << 8 |
+           (uint32_t)r->p[r->off + 2] << 16 | (uint32_t)r->p[r->off + 3] << 24;
+}
+
 static gan_status encode_trainer(gan__wbuf *file, const gan_trainer *t, const gan_model *g, const gan_model *d)
 {
     const gan_loss_config *lc = gan__loss_config(gan__trainer_loss(t));
@@ -231,6 +243,12 @@ static gan_status encode_trainer(gan__wbuf *file, const gan_trainer *t, const ga
         gan__wb_u64(&raw, sum_bits);
         gan__wb_u64(&raw, ts.ada_count);
         gan__wb_u64(&raw, ts.ada_steps);
+    }
+    if (ts.r1_every > 1) {
+        /* The lazy R1 record, only when lazy: a tag no augmentation record
+           starts with (augment has 3 known bits), then r1_every. */
+        gan__wb_u32(&raw, GAN__LAZY_R1_TAG);
+        gan__wb_u32(&raw, (uint32_t)ts.r1_every);
     }
     st = gan__put_section(file, GAN__SEC_TRAINER, 0, &raw);
     if (st == GAN_OK && ts.ema_decay > 0.0f) {
@@ -273,7 +291,8 @@ static gan_status decode_trainer(const gan__container *c, gan__trainer_rec *t)
     t->ts.ada_interval = 4;
     t->ts.ada_speed = 100000.0f;
     t->ts.aug_p = 1.0f;
-    if (r.st == GAN_OK && r.off < r.len) {
+    t->ts.r1_every = 1;
+    if (r.st == GAN_OK && r.off < r.len && peek_u32(&r) != GAN__LAZY_R1_TAG) {
         uint64_t sum_bits;
         t->ts.augment = gan__rb_u32(&r);
         t->ts.augment_p = gan__rb_f32(&r);
@@ -296,6 +315,13 @@ static gan_status decode_trainer(const gan__container *c, gan__trainer_rec *t)
                             c->name, t->ts.augment, (double)t->ts.aug_p, (double)t->ts.ada_rt,
                             t->ts.ada_sum, (unsigned long long)t->ts.ada_count,
                             (unsigned long long)t->ts.ada_steps);
+    }
+    if (r.st == GAN_OK && r.off < r.len && peek_u32(&r) == GAN__LAZY_R1_TAG) {
+        (void)gan__rb_u32(&r);
+        t->ts.r1_every = (int)gan__rb_u32(&r);
+        if (r.st == GAN_OK && (t->ts.r1_every < 2 || t->ts.r1_every > 1000000))
+            r.st = gan__err(GAN_EFORMAT, "%s: trainer: lazy R1 record with r1_every %d, expected "
+                            "2..1000000", c->name, t->ts.r1_every);
     }
     st = gan__rb_end(&r);
     if (st == GAN_OK && !(t->ts.ema_decay >= 0.0f && t->ts.ema_decay < 1.0f))
@@ -569,6 +595,7 @@ static gan_status ckpt_build(gan__ckpt *k, const char *name, gan_dataset *ds, ga
     tc.ada_target = k->tr.ts.ada_target;
     tc.ada_interval = k->tr.ts.ada_interval;
     tc.ada_speed = k->tr.ts.ada_speed;
+    tc.r1_every = k->tr.ts.r1_every;
     if ((st = gan_optimizer_create(&go, k->g, &k->og.cfg)) != GAN_OK ||
         (st = gan_optimizer_set_state(go, k->og.state, (size_t)k->og.n, k->og.step)) != GAN_OK ||
         (st = gan_optimizer_create(&dopt, k->d, &k->od.cfg)) != GAN_OK ||

@@ -52,7 +52,9 @@
 
 /* Release 1.0 is this library: each struct is still exactly its 1.0 size.
    When a field is appended, replace the struct's assert as described above. */
-_Static_assert(sizeof(gan_dense_config) == GAN__DENSE_CONFIG_V1_SIZE, "gan_dense_config grew");
+/* gan_dense_config grew in 1.1 (equalised learning rate). */
+_Static_assert(offsetof(gan_dense_config, equalized_lr) >= GAN__DENSE_CONFIG_V1_SIZE,
+               "gan_dense_config: a 1.1 field sits in 1.0's tail padding");
 _Static_assert(sizeof(gan_conv2d_config) == GAN__CONV2D_CONFIG_V1_SIZE, "gan_conv2d_config grew");
 _Static_assert(sizeof(gan_batchnorm_config) == GAN__BATCHNORM_CONFIG_V1_SIZE,
                "gan_batchnorm_config grew");
@@ -76,6 +78,9 @@ static const gan_dense_config gan__dense_defaults = {
     .units = 0,           /* required */
     .use_bias = 1,
     .spectral_norm = 0,
+    .equalized_lr = 0,
+    .lr_multiplier = 1.0f,
+    .equalized_gain = 1.0f,
 };
 
 static const gan_conv2d_config gan__conv2d_defaults = {
@@ -167,6 +172,7 @@ static const gan_trainer_config gan__trainer_defaults = {
     .ada_target = 0.0f,
     .ada_interval = 4,
     .ada_speed = 100000.0f,
+    .r1_every = 1,
 };
 
 static const gan_reducer_config gan__reducer_defaults = {

@@ -82,10 +82,14 @@ gan_status gan__maybe_gunzip(gan__blob *b, const char *name);
    file.  Files without the feature keep flags 0, so they stay readable by
    every version 1 reader. */
 #define GAN__GANC_FLAG_SPECTRAL_NORM 1u  /* layer records may have flag bit 1 */
-#define GAN__GANC_KNOWN_FLAGS GAN__GANC_FLAG_SPECTRAL_NORM
+#define GAN__GANC_FLAG_EQUALIZED_LR 2u  /* layer records may have flag bit 2 */
+#define GAN__GANC_KNOWN_FLAGS (GAN__GANC_FLAG_SPECTRAL_NORM | GAN__GANC_FLAG_EQUALIZED_LR)
 /* Layer record flags (the u32 after the kind). */
 #define GAN__GANC_LAYER_TRAINABLE 1u
 #define GAN__GANC_LAYER_SPECTRAL_NORM 2u
+/* A dense layer with the equalised learning rate: its record ends with
+   f32 lr_multiplier (docs/checkpoint-format.md). */
+#define GAN__GANC_LAYER_EQUALIZED 4u
 #define GAN__GANC_HEADER 32u
 #define GAN__GANC_MAX_SECTIONS 64u
 #define GAN__GANC_MAX_LAYERS 4096u

@@ -287,8 +287,11 @@ gan_status gan_model_summary(const gan_model *m, char *buf, size_t cap, size_t *
     for (size_t i = 0; i < m->n_layers; i++) {
         const gan__layer *l = &m->layers[i];
         char name[40];
-        snprintf(name, sizeof name, "%s%s%s", l->ops->name, l->spectral_norm ? " (sn)" : "",
-                 l->trainable ? "" : " (frozen)");
+        /* (eq): the equalised learning rate of a dense or modulated_conv2d layer. */
+        const int eq = l->kind == GAN_LAYER_DENSE ? l->equalized
+                       : l->kind == GAN_LAYER_MODULATED_CONV2D ? l->u.conv.equalized : 0;
+        snprintf(name, sizeof name, "%s%s%s%s", l->ops->name, l->spectral_norm ? " (sn)" : "",
+                 eq ? " (eq)" : "", l->trainable ? "" : " (frozen)");
         gan__sbuf_printf(&b, "%-4zu %-20s %-20s %12s\n", i, name,
                          gan__shape_str(&l->out, s, sizeof s),
                          gan__commas(l->n_params + l->n_state, c1, sizeof c1));

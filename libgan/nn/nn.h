@@ -29,10 +29,10 @@ typedef struct gan__ctx {
     void *aux;              /* this layer's saved forward data */
     gan__rng *rng;          /* the model's random stream */
     /*
-     * Style modulation's side channel (style_input.c, adain.c): the batch's
-     * style vectors (batch, style_dim), written by the style input layer's
-     * forward and read by the adain layers after it, and dstyle, where the
-     * adain layers' backward adds their gradient with respect to them
+     * Style modulation's side channel (style_input.c, adain.c, modconv.c):
+     * the batch's style vectors (batch, style_dim), written by the style
+     * input layer's forward and read by the adain and modulated_conv2d
+     * layers after it, and dstyle, where those layers' backward adds their gradient with respect to them
      * before the style input layer's backward (which runs later, the pass
      * being in reverse) hands it on as its dx.  Both belong to the model
      * or, for gan__infer, to the inference buffer (dstyle NULL there);
@@ -230,10 +230,24 @@ struct gan__layer {
      */
     unsigned char keep_out, absorbed, in_place, fused_act;
     float fused_alpha;
+    /*
+     * Equalised learning rate (dense; modulated_conv2d keeps its own in
+     * u.conv.equalized): the stored kernel is N(0, 1) / lr_mul and the
+     * forward uses it times lr_mul / sqrt(fan_in), the bias times lr_mul
+     * (Karras et al. 2018, 2020).  lr_mul is 1 unless equalized.
+     * Saved in the layer record (GAN__GANC_LAYER_EQUALIZED).
+     */
+    int equalized;
+    float lr_mul, eq_gain;   /* eq_gain: the scale's gain (1 unless equalized) */
     union {
         struct { int units; } dense;
         /* taps: conv2d_transpose runs the kernel-row path (conv_taps.c) */
-        struct { int filters; gan__conv_geom g; gan_padding padding; int taps; } conv;
+        struct {
+            int filters; gan__conv_geom g; gan_padding padding; int taps;
+            /* modulated_conv2d only (modconv.c): the model's style size,
+               demodulation and equalised learning rate on/off */
+            int style_dim, demod, equalized;
+        } conv;
         struct { float momentum, epsilon; } bn;
         struct { float alpha; } act;
         struct { float rate; } drop;

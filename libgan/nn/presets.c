@@ -19,6 +19,8 @@
 #define CGAN_EMBEDDING 50       /* as the Keras cGAN examples' Embedding(10, 50) */
 #define CGAN_MBD_KERNELS 50     /* minibatch discrimination of the cGAN critic */
 #define CGAN_MBD_DIM 5
+#define STYLE2_MAP_LRMUL 0.01f  /* StyleGAN2's mapping network */
+#define STYLE2_MAP_GAIN 1.41421356f  /* sqrt(2): StyleGAN2's leaky ReLU gain */
 
 typedef enum block_kind {
     BLOCK_END,
@@ -48,8 +50,15 @@ typedef enum block_kind {
     BLOCK_RES_SAME,    /* ReLU, Conv 3x3 n, ReLU, Conv 3x3 n; identity shortcut */
     BLOCK_RES_HEAD,    /* ReLU, global average pool (avgpool by k), Flatten,
                           Dense 1 */
-    BLOCK_RES_CLASS_HEAD /* the same with a class projection instead of the
-                            Dense 1 */
+    BLOCK_RES_CLASS_HEAD, /* the same with a class projection instead of the
+                             Dense 1 */
+    /* StyleGAN2-lite (Karras et al. 2020): equalised learning rate
+       everywhere, STYLE2_MAP_LRMUL on the mapping network. */
+    BLOCK_MAPPING_EQ,  /* Dense n (equalised, lr x 0.01, gain sqrt 2), LReLU 0.2 */
+    BLOCK_STYLE2_INPUT, /* the learned constant h x w x c (no AdaIN) */
+    BLOCK_MOD,         /* modulated conv k x k n (demodulated), noise,
+                          LReLU 0.2; up-sampled x2 first when s == 2 */
+    BLOCK_TO_IMAGE     /* modulated conv 1x1 n (not demodulated), tanh */
 } block_kind;
 
 /* Every convolution of the presets has same padding and square kernels
@@ -147,6 +156,22 @@ static const block style_generator[] = {
     {.kind = BLOCK_END},
 };
 
+/* StyleGAN2-lite for 28x28x1 (GAN_PRESET_STYLE2_GENERATOR; gan.h). */
+static const block style2_generator[] = {
+    {.kind = BLOCK_MAPPING_EQ, .n = 128},
+    {.kind = BLOCK_MAPPING_EQ, .n = 128},
+    {.kind = BLOCK_MAPPING_EQ, .n = 128},
+    {.kind = BLOCK_MAPPING_EQ, .n = 128},
+    {.kind = BLOCK_STYLE2_INPUT, .dims = {7, 7, 64}},
+    {.kind = BLOCK_MOD, .n = 64, .k = 3, .s = 1},
+    {.kind = BLOCK_MOD, .n = 64, .k = 3, .s = 2},
+    {.kind = BLOCK_MOD, .n = 64, .k = 3, .s = 1},
+    {.kind = BLOCK_MOD, .n = 32, .k = 3, .s = 2},
+    {.kind = BLOCK_MOD, .n = 32, .k = 3, .s = 1},
+    {.kind = BLOCK_TO_IMAGE, .n = 1},
+    {.kind = BLOCK_END},
+};
+
 /* SN-ResNet pair for 28x28x1 (GAN_PRESET_RESNET_*; gan.h). */
 static const block resnet_generator[] = {
     {.kind = BLOCK_RES_PROJECT, .dims = {7, 7, 64}},
@@ -217,6 +242,8 @@ static const struct {
      .latent = 128, .blocks = resnet_cgan_generator},
     {.id = GAN_PRESET_RESNET_CGAN_DISCRIMINATOR, .name = "resnet-cgan-discriminator",
      .image = {28, 28, 1}, .blocks = resnet_cgan_discriminator},
+    {.id = GAN_PRESET_STYLE2_GENERATOR, .name = "style2-generator",
+     .latent = 128, .blocks = style2_generator},
 };
 #define GAN__N_PRESETS (sizeof gan__presets / sizeof gan__presets[0])
 
@@ -399,6 +426,30 @@ static gan_status add_block(gan_model *m, const block *b)
             TRY(add_dense(m, 1, 1));
         else
             TRY(gan_model_add_class_projection(m, CGAN_CLASSES));
+        return st;
+    case BLOCK_MAPPING_EQ: {
+        gan_dense_config d;
+        gan_dense_config_init(&d, sizeof d);
+        d.units = b->n;
+        d.equalized_lr = 1;
+        d.lr_multiplier = STYLE2_MAP_LRMUL;
+        d.equalized_gain = STYLE2_MAP_GAIN;
+        TRY(gan_model_add_dense(m, &d));
+        TRY(gan_model_add_leaky_relu(m, STYLE_LRELU_ALPHA));
+        return st;
+    }
+    case BLOCK_STYLE2_INPUT:
+        return gan_model_add_style_input(m, b->dims[0], b->dims[1], b->dims[2]);
+    case BLOCK_MOD:
+        if (b->s == 2)
+            TRY(gan_model_add_upsample(m, 2));
+        TRY(gan_model_add_modulated_conv2d(m, b->n, b->k, 1, 1));
+        TRY(gan_model_add_noise_injection(m));
+        TRY(gan_model_add_leaky_relu(m, STYLE_LRELU_ALPHA));
+        return st;
+    case BLOCK_TO_IMAGE:
+        TRY(gan_model_add_modulated_conv2d(m, b->n, 1, 0, 1));
+        TRY(gan_model_add_tanh(m));
         return st;
     case BLOCK_END:
         break;

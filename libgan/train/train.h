@@ -54,6 +54,7 @@ typedef struct gan__trainer_state {
     float aug_p, ada_rt;
     double ada_sum;
     uint64_t ada_count, ada_steps;
+    int r1_every;               /* lazy R1 (read only) */
 } gan__trainer_state;
 
 void gan__trainer_get_state(const gan_trainer *t, gan__trainer_state *st);

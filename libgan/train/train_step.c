@@ -211,8 +211,16 @@ static gan_status gan__g_pass(gan_trainer *t, size_t batch, double *g_loss)
  * generator's output of this critic update.  A conditional critic scores
  * every penalty point with the real batch's labels.
  */
+/* Lazy R1: is the R1 penalty due on critic update `critic` (0-based) of
+   this step?  Updates r1_every, 2 r1_every, ... of the run, counted from 1. */
+static int gan__r1_due(const gan_trainer *t, int critic)
+{
+    const uint64_t k = (uint64_t)t->cfg.r1_every;
+    return (t->step * (uint64_t)t->cfg.n_critic + (uint64_t)critic + 1) % k == 0;
+}
+
 static gan_status gan__d_penalties(gan_trainer *t, const float *real, const int32_t *labels,
-                                   const float *fake, size_t batch, double *d_loss)
+                                   const float *fake, size_t batch, int critic, double *d_loss)
 {
     const gan_loss_config *lc = gan__loss_config(t->loss);
     gan_status st;
@@ -235,8 +243,9 @@ static gan_status gan__d_penalties(gan_trainer *t, const float *real, const int3
             return st;
         *d_loss += v;
     }
-    if (lc->r1_gamma > 0.0f) {
-        if ((st = gan__gradient_penalty(t->d, &t->penalty, real, labels, batch, 1, lc->r1_gamma,
+    if (lc->r1_gamma > 0.0f && gan__r1_due(t, critic)) {
+        const float gamma = lc->r1_gamma * (float)t->cfg.r1_every;
+        if ((st = gan__gradient_penalty(t->d, &t->penalty, real, labels, batch, 1, gamma,
                                         &v)) != GAN_OK)
             return st;
         *d_loss += v;
@@ -353,7 +362,7 @@ static gan_status gan__step_body(gan_trainer *t, const float *real, const int32_
         if ((st = gan__generate(t, batch)) != GAN_OK ||
             (st = gan__d_pass(t, real, labels, batch, &d_loss)) != GAN_OK ||
             (st = gan__g_pass(t, batch, &g_loss)) != GAN_OK ||
-            (st = gan__d_penalties(t, real, labels, gan__g_output(t->g), batch, &d_loss)) != GAN_OK)
+            (st = gan__d_penalties(t, real, labels, gan__g_output(t->g), batch, 0, &d_loss)) != GAN_OK)
             return st;
         if (t->dist && (st = gan__dist_finish(t, &d_loss, &g_loss, 1, batch)) != GAN_OK)
             return st;
@@ -375,7 +384,7 @@ static gan_status gan__step_body(gan_trainer *t, const float *real, const int32_
             const int32_t *lslice = labels ? labels + (size_t)i * batch : NULL;
             if ((st = gan__generate(t, batch)) != GAN_OK ||
                 (st = gan__d_pass(t, slice, lslice, batch, &d_loss)) != GAN_OK ||
-                (st = gan__d_penalties(t, slice, lslice, gan__g_output(t->g), batch, &d_loss)) != GAN_OK)
+                (st = gan__d_penalties(t, slice, lslice, gan__g_output(t->g), batch, i, &d_loss)) != GAN_OK)
                 return st;
             if (t->dist && (st = gan__dist_finish(t, &d_loss, NULL, 0, batch)) != GAN_OK)
                 return st;

@@ -155,6 +155,9 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
     if (!(c.ada_speed >= 1.0f && c.ada_speed <= 1e12f))
         return gan__err(GAN_EINVAL, "gan_trainer_create: ada_speed %g must be in 1..1e12 images",
                         (double)c.ada_speed);
+    if (c.r1_every < 1 || c.r1_every > 1000000)
+        return gan__err(GAN_EINVAL, "gan_trainer_create: r1_every %d must be in 1..1000000 "
+                        "(1: R1 on every critic update)", c.r1_every);
     if (c.ada_target > 0.0f && !c.augment)
         return gan__err(GAN_EINVAL, "gan_trainer_create: ada_target %g without augment: ADA "
                         "adapts the probability of the augment operations; choose some",
@@ -299,6 +302,7 @@ void gan__trainer_get_state(const gan_trainer *t, gan__trainer_state *st)
     st->ada_target = t->cfg.ada_target;
     st->ada_interval = t->cfg.ada_interval;
     st->ada_speed = t->cfg.ada_speed;
+    st->r1_every = t->cfg.r1_every;
     st->aug_p = t->aug_p;
     st->ada_rt = t->ada_rt;
     st->ada_sum = t->ada_sum;

@@ -58,4 +58,26 @@ done
 grep -q "class_affine" cgan-resnet.info || fail "cgan-resnet: no class_affine"
 "$GAN" sample sngan-resnet --seed 0 --n 64 --scale 2 --threads 1 --out resnet_again.png >/dev/null
 cmp sngan-resnet/samples/step_000002.png resnet_again.png || fail "sngan-resnet: gan sample does not redraw the grid"
-ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls style, sngan-resnet and cgan-resnet"
+# style2: StyleGAN2-lite G (modulated convolutions, equalised mapping
+# network) with lazy R1 every 16 updates; --r1-every overrides it and is
+# fixed on --resume; the checkpoint keeps it (a resumed run continues the
+# same schedule); gan sample redraws the grid.
+"$GAN" train --preset style2 --limit 64 --batch 32 --steps 2 --epochs 0 --threads 1 --out style2 >style2.log
+grep -q "^preset = style2$" style2/run.txt && grep -q "^r1_every = 16$" style2/run.txt &&
+  grep -q "^r1_gamma = 0.00245" style2/run.txt && grep -q "^loss = bce$" style2/run.txt &&
+  grep -q "^beta2 = 0.99" style2/run.txt || { cat style2/run.txt >&2; fail "style2 run.txt"; }
+csv_rows style2/log.csv 2
+png_ok style2/samples/step_000002.png 466x466   # 8x8 of 28x28 drawn 2x
+"$GAN" info style2/checkpoint.gan >style2.info
+grep -q "modulated_conv2d" style2.info || fail "style2 checkpoint has no modulated_conv2d"
+"$GAN" sample style2 --seed 0 --n 64 --scale 2 --threads 1 --out style2_again.png >/dev/null
+cmp style2/samples/step_000002.png style2_again.png || fail "style2: gan sample does not redraw the grid"
+"$GAN" train --resume style2 --r1-every 4 --steps 3 >/dev/null 2>style2_resume.err &&
+  fail "--r1-every changed on --resume"
+grep -q "r1-every cannot change" style2_resume.err || fail "--r1-every on --resume: no clear error"
+"$GAN" train --resume style2 --steps 3 --threads 1 >/dev/null || fail "style2 resume"
+csv_rows style2/log.csv 3
+"$GAN" train --preset style2 --r1-every 1 --limit 64 --batch 32 --steps 1 --epochs 0 --threads 1 \
+  --out style2e >/dev/null
+grep -q "^r1_every = 1$" style2e/run.txt || fail "--r1-every does not override the preset"
+ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls style, sngan-resnet, cgan-resnet and style2"

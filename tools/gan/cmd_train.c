@@ -333,6 +333,7 @@ static int build_new(train_ctx *c, const cli_preset *p)
     tc.augment = c->r.augment;
     tc.augment_p = c->r.augment_p;
     tc.ada_target = c->r.ada_target;
+    tc.r1_every = c->r.r1_every ? (int)c->r.r1_every : 1;
     if (p->family) {
         gan_family_config fc;
         size_t classes = 0;

@@ -111,6 +111,19 @@ static const cli_preset presets[] = {
      .optimizer = GAN_OPTIM_ADAM, .lr = 1e-4f, .d_lr = 4e-4f, .beta1 = 0.0f, .beta2 = 0.9f,
      .loss = GAN_LOSS_HINGE, .real_label = 1.0f, .spectral_norm = 1, .n_critic = 1,
      .batch = 64},
+    /* StyleGAN2's recipe: the non-saturating logistic loss (BCE, not
+       minimax), lazy R1 every 16 critic updates, Adam beta 0/0.99 with
+       lr 2e-3 (the paper's); gamma from its heuristic 0.0002 res^2 /
+       batch = 0.0002 * 784 / 64 = 0.00245 (docs/stabilisation.md). */
+    {.name = "style2",
+     .description = "StyleGAN2-lite generator (equalised learning rate, mapping network at lr "
+                    "x 0.01, modulated + demodulated convolutions, noise) with the ResNet "
+                    "discriminator: non-saturating logistic loss, lazy R1 (gamma 0.00245 "
+                    "every 16 updates), Adam 2e-3 beta 0/0.99, batch 64",
+     .generator = GAN_PRESET_STYLE2_GENERATOR, .discriminator = GAN_PRESET_RESNET_DISCRIMINATOR,
+     .optimizer = GAN_OPTIM_ADAM, .lr = 2e-3f, .beta1 = 0.0f, .beta2 = 0.99f,
+     .loss = GAN_LOSS_BCE, .real_label = 1.0f, .r1_gamma = 0.00245f, .r1_every = 16,
+     .n_critic = 1, .batch = 64},
 };
 
 const cli_preset *cli_preset_at(size_t i)

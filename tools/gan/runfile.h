@@ -33,6 +33,8 @@ typedef struct run_settings {
     int flip_x;                /* random left-right mirroring of the data */
     uint64_t augment;          /* GAN_AUGMENT_* bits (DiffAugment), 0: none */
     float augment_p, ada_target; /* p (ADA's start), ADA's target (0: fixed p) */
+    uint64_t r1_every;         /* lazy R1: every N critic updates (0 in run.txt
+                                  files from before it: 1) */
 } run_settings;
 
 /* Write atomically (path.tmp, rename).  Returns 0 or -1 (errno). */

@@ -102,6 +102,8 @@ static const char *const train_usage_rest =
     "      --beta2 X             Adam beta2\n"
     "      --gradient-penalty X  WGAN-GP lambda (e.g. 10; 0: off)\n"
     "      --r1 X                R1 penalty gamma on real images (0: off)\n"
+    "      --r1-every K          lazy R1: the penalty on every K-th critic update\n"
+    "                            only, weighted K times (default: the preset's, 1)\n"
     "      --ema X               keep a moving average of the generator's weights\n"
     "                            (e.g. 0.999) and sample/export it (0: off)\n"
     "      --spectral-norm       spectral normalisation of every dense and convolution\n"
@@ -171,6 +173,7 @@ static const struct option long_opts[] = {
     {"beta2", required_argument, NULL, OPT_BETA2},
     {"gradient-penalty", required_argument, NULL, OPT_GP},
     {"r1", required_argument, NULL, OPT_R1},
+    {"r1-every", required_argument, NULL, OPT_R1_EVERY},
     {"ema", required_argument, NULL, OPT_EMA},
     {"spectral-norm", no_argument, NULL, OPT_SN},
     {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
@@ -222,6 +225,7 @@ static const cli_num_flag num_flags[] = {
     {.opt = OPT_CKPT_EVERY, .name = "--checkpoint-every", .max = U64_MAX_FLAG,
      .offset = ARG(r.checkpoint_every)},
     {.opt = OPT_KEEP, .name = "--keep", .max = 1000, .offset = ARG(r.keep)},
+    {.opt = OPT_R1_EVERY, .name = "--r1-every", .min = 1, .max = 1000000, .offset = ARG(r.r1_every)},
     {.opt = OPT_SIZE, .name = "--size", .min = 8, .max = 256, .offset = ARG(r.image_size)},
     {.opt = OPT_CHANNELS, .name = "--channels", .min = 1, .max = 4,
      .offset = ARG(r.image_channels)},
@@ -477,6 +481,7 @@ int train_settings_new(const train_args *a, run_settings *r)
     r->beta2 = a->set[OPT_BETA2] ? a->r.beta2 : p->beta2;
     r->gradient_penalty = a->set[OPT_GP] ? a->r.gradient_penalty : p->gradient_penalty;
     r->r1_gamma = a->set[OPT_R1] ? a->r.r1_gamma : p->r1_gamma;
+    r->r1_every = a->set[OPT_R1_EVERY] ? a->r.r1_every : p->r1_every ? (uint64_t)p->r1_every : 1;
     r->ema_decay = a->set[OPT_EMA] ? a->r.ema_decay : 0.0f;
     r->spectral_norm = a->set[OPT_SN] || p->spectral_norm;
     r->n_critic = a->set[OPT_N_CRITIC] ? a->r.n_critic : (uint64_t)p->n_critic;
@@ -504,6 +509,7 @@ int train_settings_resume(const train_args *a, run_settings *r)
         {OPT_OPTIMIZER, "--optimizer"}, {OPT_LOSS, "--loss"}, {OPT_CLIP, "--clip"},
         {OPT_SMOOTH, "--label-smoothing"}, {OPT_N_CRITIC, "--n-critic"}, {'s', "--seed"},
         {OPT_BETA2, "--beta2"}, {OPT_GP, "--gradient-penalty"}, {OPT_R1, "--r1"}, {OPT_EMA, "--ema"},
+        {OPT_R1_EVERY, "--r1-every"},
         {OPT_SN, "--spectral-norm"}, {OPT_SIZE, "--size"}, {OPT_CHANNELS, "--channels"},
         {OPT_ARCH, "--arch"}, {OPT_WIDTH, "--width"}, {OPT_CLASSES, "--classes"},
         {OPT_FLIP, "--flip"}, {OPT_AUGMENT, "--augment"}, {OPT_AUGMENT_P, "--augment-p"},

@@ -180,7 +180,8 @@ LAYER_SPECIAL = c_size_t(-1).value
 
 class DenseConfig(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("units", c_int), ("use_bias", c_int),
-                ("spectral_norm", c_int)]
+                ("spectral_norm", c_int), ("equalized_lr", c_int), ("lr_multiplier", c_float),
+                ("equalized_gain", c_float)]
 
 
 class Conv2DConfig(ctypes.Structure):
@@ -213,7 +214,8 @@ class OptimizerConfig(ctypes.Structure):
 class TrainerConfig(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("n_critic", c_int), ("seed", c_uint64),
                 ("ema_decay", c_float), ("augment", c_uint64), ("augment_p", c_float),
-                ("ada_target", c_float), ("ada_interval", c_int), ("ada_speed", c_float)]
+                ("ada_target", c_float), ("ada_interval", c_int), ("ada_speed", c_float),
+                ("r1_every", c_int)]
 
 
 class StepStats(ctypes.Structure):
@@ -327,6 +329,7 @@ _PROTOTYPES = [
     ("gan_model_add_minibatch_discrimination", STATUS, [model_p, c_int, c_int]),
     ("gan_model_add_style_input", STATUS, [model_p, c_int, c_int, c_int]),
     ("gan_model_add_adain", STATUS, [model_p, c_float]),
+    ("gan_model_add_modulated_conv2d", STATUS, [model_p, c_int, c_int, c_int, c_int]),
     ("gan_model_add_noise_injection", STATUS, [model_p]),
     ("gan_model_add_class_embedding", STATUS, [model_p, c_int, c_int]),
     ("gan_model_add_class_projection", STATUS, [model_p, c_int]),

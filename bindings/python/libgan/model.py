@@ -30,7 +30,7 @@ PRESETS = {
     "mnist-discriminator": 4, "mnist-notebook-generator": 5, "wgan-critic": 6,
     "cgan-generator": 7, "cgan-discriminator": 8, "style-generator": 9,
     "resnet-generator": 10, "resnet-discriminator": 11, "resnet-cgan-generator": 12,
-    "resnet-cgan-discriminator": 13,
+    "resnet-cgan-discriminator": 13, "style2-generator": 14,
 }
 
 _PADDING = {"valid": 0, "same": 1}
@@ -186,14 +186,25 @@ class Model(Handle):
         return cls._wrap(h)
 
     # ---- building -----------------------------------------------------------
-    def add_dense(self, units, use_bias=True, spectral_norm=False):
+    def add_dense(self, units, use_bias=True, spectral_norm=False, equalized_lr=False,
+                  lr_multiplier=1.0, equalized_gain=1.0):
         """Keras Dense(units, use_bias); spectral_norm=True divides the kernel
-        by its largest singular value (see set_spectral_norm)."""
+        by its largest singular value (see set_spectral_norm).
+        equalized_lr=True: the equalised learning rate (StyleGAN), the kernel
+        stored N(0, 1) / lr_multiplier and used times lr_multiplier /
+        sqrt(fan_in), the bias times lr_multiplier; lr_multiplier (e.g. 0.01
+        for a mapping network) scales how far Adam moves the layer's
+        effective weights, and must be 1 without equalized_lr; equalized_gain
+        multiplies the kernel's scale (sqrt(2) before a leaky ReLU: He's
+        gain, as StyleGAN's mapping network)."""
         c = DenseConfig()
         fn.gan_dense_config_init(ctypes.byref(c), ctypes.sizeof(c))
         c.units = int(units)
         c.use_bias = 1 if use_bias else 0
         c.spectral_norm = 1 if spectral_norm else 0
+        c.equalized_lr = 1 if equalized_lr else 0
+        c.lr_multiplier = float(lr_multiplier)
+        c.equalized_gain = float(equalized_gain)
         fn.gan_model_add_dense(self._h, ctypes.byref(c))
         return self
 
@@ -349,6 +360,18 @@ class Model(Handle):
         (1 + gamma) * (x - mean) / sqrt(var + epsilon) + beta with
         [gamma, beta] = s A + b (A: style_dim x 2*channels, then b)."""
         fn.gan_model_add_adain(self._h, float(epsilon))
+        return self
+
+    def add_modulated_conv2d(self, filters, kernel=3, demodulate=True, equalized_lr=True):
+        """StyleGAN2's modulated convolution (stride 1, 'same' padding) on
+        an image: the kernel scaled per sample and input channel by
+        s = affine(style vector) of the style input layer before it, then
+        with demodulate=True each filter normalised to unit norm; plus a
+        bias.  equalized_lr=True: weights N(0, 1) scaled at run time by
+        He's constant.  Parameters: kernel (k, k, C, filters), bias,
+        affine A (style_dim, C), affine bias (C, starts at 1)."""
+        fn.gan_model_add_modulated_conv2d(self._h, int(filters), int(kernel),
+                                          1 if demodulate else 0, 1 if equalized_lr else 0)
         return self
 
     def add_noise_injection(self):

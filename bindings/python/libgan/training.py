@@ -256,12 +256,14 @@ class Trainer(Handle):
 
     def __init__(self, generator, discriminator, g_opt, d_opt, loss, n_critic=1, seed=0,
                  ema_decay=0.0, augment=(), augment_p=None, ada_target=0.0, ada_interval=4,
-                 ada_speed=100000.0):
+                 ada_speed=100000.0, r1_every=1):
         """augment: DiffAugment operations for every image D sees, a sequence
         of 'color', 'translation', 'cutout' (or 'all'); augment_p: their
         probability per image (default 1, or 0 with ADA: where p starts);
         ada_target > 0: adaptive p (ADA) towards E[sign D(real)] = target,
-        adjusted every ada_interval steps by images / ada_speed."""
+        adjusted every ada_interval steps by images / ada_speed.
+        r1_every=k > 1: lazy R1, the loss's R1 penalty only on every k-th
+        critic update, weighted k times (saved in checkpoints)."""
         for o, t, what in ((generator, Model, "generator"), (discriminator, Model, "discriminator"),
                            (g_opt, Optimizer, "g_opt"), (d_opt, Optimizer, "d_opt"),
                            (loss, Loss, "loss")):
@@ -278,6 +280,7 @@ class Trainer(Handle):
                             (0.0 if ada_target > 0 else 1.0))
         c.ada_interval = int(ada_interval)
         c.ada_speed = float(ada_speed)
+        c.r1_every = int(r1_every)
         h = trainer_p()
         fn.gan_trainer_create(ctypes.byref(h), generator._h, discriminator._h, g_opt._h,
                               d_opt._h, loss._h, ctypes.byref(c))

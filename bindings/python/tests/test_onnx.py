@@ -59,7 +59,8 @@ def randomize(m, seed=1):
 
 def every_kind():
     """A generator with every kind the export supports, in every layout it
-    handles: style input + noise + AdaIN, transposed convolutions with
+    handles: style input + noise + AdaIN, modulated convolutions (with and
+    without demodulation), an equalised dense layer, transposed convolutions with
     'valid' padding for k > s and k < s and 'same' with k < s (output
     padding), strided and even-kernel 'same' convolutions, a one-hot class
     code on an image, a class-conditional affine map, residual blocks
@@ -67,8 +68,9 @@ def every_kind():
     pooling, spectral normalisation, dropout, upsample, flatten, and a
     sigmoid output that does not saturate."""
     m = libgan.Model((8,))
-    m.add_dense(16).add_relu()
+    m.add_dense(16, equalized_lr=True, lr_multiplier=0.5).add_relu()
     m.add_style_input(4, 4, 6).add_noise_injection().add_adain(1e-5)
+    m.add_modulated_conv2d(6, 3).add_modulated_conv2d(6, 1, demodulate=False)
     m.add_conv2d_transpose(5, kernel=3, strides=2, padding="valid", spectral_norm=True)
     m.add_leaky_relu(0.2)
     m.add_class_embedding(4)

@@ -26,7 +26,11 @@ def main():
     data = np.stack([ds[i][0] for i in range(len(ds))]).reshape(len(ds), -1)
     g = libgan.Model.load(gen)
     samples = libgan.Sampler(g, seed=seed).generate(n).reshape(n, -1)
-    d2 = ((samples[:, None, :] - data[None, :, :]) ** 2).sum(-1)
+    # |s - d|^2 = |s|^2 + |d|^2 - 2 s.d in double: no (samples x images x
+    # pixels) temporary, which is gigabytes for thousands of 64 px images.
+    s64, d64 = samples.astype(np.float64), data.astype(np.float64)
+    d2 = np.maximum((s64 ** 2).sum(1)[:, None] + (d64 ** 2).sum(1)[None, :] - 2.0 * s64 @ d64.T,
+                    0.0)
     nearest = d2.argmin(1)
     rng = np.random.default_rng(0)
     pairs = rng.integers(0, len(data), size=(200, 2))

@@ -219,8 +219,8 @@ GAN_API int gan_get_threads(void);
  * One line describing the GEMM engine: the engine in use, the kernel it
  * runs (for OpenBLAS the core name, e.g. "SkylakeX"), how it was chosen and
  * the thread count.  When libgan is loaded it chooses, by what the CPU
- * supports: oneDNN's sgemm where oneDNN's JIT runs AVX-512 (only in builds
- * configured with -DGAN_WITH_DNNL=ON, off by default; the line then starts "oneDNN <version> sgemm, ISA ..." and names
+ * supports: oneDNN's sgemm where oneDNN's JIT runs AVX-512 (builds with
+ * oneDNN; the line then starts "oneDNN <version> sgemm, ISA ..." and names
  * OpenBLAS as the fallback), else OpenBLAS, whose fastest kernel for the
  * CPU and OS libgan selects (environment variable GAN_BLAS_CORETYPE:
  * "auto" [default; keeps an OPENBLAS_CORETYPE set in the environment],

@@ -13,7 +13,7 @@ packages=(
   build-essential cmake ninja-build pkgconf
   libopenblas-dev zlib1g-dev
   # GEMM on AVX-512 CPUs (issue 16): oneDNN's sgemm, found by CMake
-  # (-DGAN_WITH_DNNL=ON, off by default); OpenBLAS stays the portable path
+  # (GAN_WITH_DNNL=AUTO); OpenBLAS stays the portable path
   libdnnl-dev
   # image folders as datasets: PNG and JPEG decoding
   libpng-dev libjpeg62-turbo-dev

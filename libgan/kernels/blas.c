@@ -14,8 +14,9 @@
  *            matches OpenBLAS' SkylakeX kernels and runs 1.5-2x its
  *            Haswell ones on libgan's shapes: bench/gemm_shapes.c); the
  *            A^T B products stay with OpenBLAS when OpenBLAS runs AVX-512
- *            kernels too.  Threads: libgan's own pool, gan__threads strong
- *            (gan__dnnl_gemm_mt).
+ *            kernels too.  Threads: libgan's own pool, gan__threads strong,
+ *            for both engines (gan__pool_gemm); OpenBLAS then runs one
+ *            thread per call.
  *   OpenBLAS the portable path (any CPU, and builds without oneDNN).
  *   naive    gan__sgemm_ref, in builds without OpenBLAS.
  */
@@ -32,6 +33,8 @@
 #ifdef GAN_HAVE_DNNL
 #  include <omp.h>
 #  include <oneapi/dnnl/dnnl.h>
+#  include <signal.h>
+#  include <time.h>
 #  include <pthread.h>
 #endif
 
@@ -48,9 +51,10 @@ static int gan__use_dnnl = 0;
    products, which it runs faster than oneDNN: see gan__sgemm). */
 static int gan__openblas_avx512 = 0;
 static char gan__dnnl_note[160] = "";
-static void gan__dnnl_gemm_mt(int trans_a, int trans_b, int m, int n, int k, float alpha,
-                              const float *a, int lda, const float *b, int ldb, float beta,
-                              float *c, int ldc);
+enum { GAN__ENGINE_DNNL, GAN__ENGINE_OPENBLAS };
+static void gan__pool_gemm(int engine, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                           const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                           int ldc);
 #endif
 
 gan_status gan_set_threads(int n)
@@ -68,7 +72,12 @@ gan_status gan_set_threads(int n)
     }
     gan__threads = n;
 #ifdef GAN_HAVE_OPENBLAS
+#  ifdef GAN_HAVE_DNNL
+    /* With oneDNN, libgan's pool threads both engines (gan__pool_gemm). */
+    openblas_set_num_threads(gan__use_dnnl ? 1 : n);
+#  else
     openblas_set_num_threads(n);
+#  endif
 #endif
     return GAN_OK;
 }
@@ -119,9 +128,14 @@ void gan__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
        where OpenBLAS has AVX-512 kernels: there OpenBLAS' SkylakeX kernel
        runs 1.1-1.6x oneDNN's on libgan's shapes (bench/gemm_shapes.c), and
        oneDNN 1.3-1.9x OpenBLAS' Haswell one.  The choice depends only on the
-       transposes and the kernel fixed at load time: reproducible. */
-    if (gan__use_dnnl && !(trans_a && !trans_b && gan__openblas_avx512)) {
-        gan__dnnl_gemm_mt(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+       transposes and the kernel fixed at load time: reproducible.  Both
+       split over libgan's pool, one single-threaded call per block: with
+       OpenBLAS' own threads in between, whose workers spin after each call,
+       2-thread training ran 1.27x (CIFAR) and 1.40x (MNIST) slower. */
+    if (gan__use_dnnl) {
+        gan__pool_gemm(trans_a && !trans_b && gan__openblas_avx512 ? GAN__ENGINE_OPENBLAS
+                                                                     : GAN__ENGINE_DNNL,
+                       trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
 #endif
@@ -290,29 +304,51 @@ static void gan__gemm_dnnl(int trans_a, int trans_b, int m, int n, int k, float 
        over its threads (below), one level.  The OpenMP thread count is per
        calling thread, so each thread sets it once. */
     static _Thread_local int one_thread;
+    sigset_t async, saved;
+    dnnl_status_t st;
     if (!one_thread) {
         omp_set_num_threads(1);
         one_thread = 1;
     }
-    if (dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta,
-                   c, ldc) != dnnl_success)
+    /* oneDNN 2.x's JIT f32 GEMM kernels point rsp at a heap workspace while
+       they run, so a signal delivered then writes its frame into the heap
+       (oneDNN issue #4845, fixed upstream in 2026, not in Debian's 2.6.3):
+       a Ctrl-C handler, Python's SIGINT handler or a sampling profiler
+       corrupted malloc's chunks here ("corrupted size vs. prev_size" in 7 of
+       60 interrupted training runs).  Asynchronous signals stay pending for
+       the call (two syscalls per block, well under 1 % of a GEMM worth
+       threading) and arrive right after it; faults are left unblocked so
+       a crash still reports where it happened. */
+    sigfillset(&async);
+    sigdelset(&async, SIGSEGV);
+    sigdelset(&async, SIGBUS);
+    sigdelset(&async, SIGFPE);
+    sigdelset(&async, SIGILL);
+    sigdelset(&async, SIGTRAP);
+    pthread_sigmask(SIG_BLOCK, &async, &saved);
+    st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta,
+                    c, ldc);
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    if (st != dnnl_success)
         gan__gemm_openblas(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 /*
- * Multi-threaded oneDNN GEMM: libgan's own pool (gan__threads - 1 workers
- * plus the caller) computes C in row or column blocks, one dnnl_sgemm each
+ * Multi-threaded GEMM: libgan's own pool (gan__threads - 1 workers
+ * plus the caller) computes C in row or column blocks, one dnnl_sgemm (or,
+ * for OpenBLAS' A^T B products, one cblas_sgemm) each
  * (single-threaded).  Every element of C is computed by one call over the
  * whole K, and the blocks depend only on (M, N, K) and the thread count, so
  * results are reproducible.  Not OpenMP's team: libgomp busy-waits between
  * GEMMs (stealing the core from libgan's element-wise code and from other
  * processes) and cannot start threads in a child forked after its threads
  * started; this pool sleeps on a condition variable and restarts after
- * fork.  Callers from several threads take turns.
+ * fork.  One caller at a time uses the pool; a GEMM that finds it busy
+ * runs its blocks on its own thread.
  */
 #define GAN__POOL_MAX 64
 typedef struct gan__gemm_job {
-    int ta, tb, m, n, k, lda, ldb, ldc, parts, split_m, step;
+    int engine, ta, tb, m, n, k, lda, ldb, ldc, parts, split_m, step;
     float alpha, beta;
     const float *a, *b;
     float *c;
@@ -323,24 +359,65 @@ static pthread_mutex_t gan__pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gan__pool_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t gan__pool_done = PTHREAD_COND_INITIALIZER;
 static int gan__pool_workers;           /* started */
+/* gan__pool_gen and gan__pool_left change under gan__pool_mu, and are
+   also polled without it while a thread spins (gan__pool_spin): atomics. */
 static unsigned long gan__pool_gen;     /* bumped per job */
 static int gan__pool_next, gan__pool_left; /* next part to take, parts not finished */
 static gan__gemm_job gan__pool_job;
+
+/*
+ * Before sleeping on a condition variable, a thread polls for up to 50 us:
+ * waking a sleeping thread took 0.2-0.5 ms here (a virtual machine), which
+ * made batch-1 sampling with 2 threads bimodal (1.4 or 2.0 ms a sample).
+ * Bounded, so an idle pool costs at most 50 us of one core per GEMM.
+ * Returns when done() holds or the time is up; mu is not held.
+ */
+#define GAN__POOL_SPIN_NS 50000L
+static int gan__pool_spin(int (*done)(const void *), const void *arg)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        for (int i = 0; i < 64; i++) {
+            if (done(arg))
+                return 1;
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > GAN__POOL_SPIN_NS)
+            return 0;
+    }
+}
+
+static int gan__pool_new_job(const void *seen)
+{
+    return __atomic_load_n(&gan__pool_gen, __ATOMIC_ACQUIRE) != *(const unsigned long *)seen;
+}
+
+static int gan__pool_finished(const void *unused)
+{
+    (void)unused;
+    return __atomic_load_n(&gan__pool_left, __ATOMIC_ACQUIRE) == 0;
+}
 
 static void gan__gemm_part(const gan__gemm_job *j, int p)
 {
     const int lo = p * j->step, len = (j->split_m ? j->m : j->n) - lo;
     const int cnt = len < j->step ? len : j->step;
+    void (*gemm)(int, int, int, int, int, float, const float *, int, const float *, int, float,
+                 float *, int) = j->engine == GAN__ENGINE_DNNL ? gan__gemm_dnnl
+                                                                : gan__gemm_openblas;
     if (cnt <= 0)
         return;
     if (j->split_m)
-        gan__gemm_dnnl(j->ta, j->tb, cnt, j->n, j->k, j->alpha,
-                       j->ta ? j->a + lo : j->a + (size_t)lo * j->lda, j->lda, j->b, j->ldb, j->beta,
-                       j->c + (size_t)lo * j->ldc, j->ldc);
+        gemm(j->ta, j->tb, cnt, j->n, j->k, j->alpha,
+             j->ta ? j->a + lo : j->a + (size_t)lo * j->lda, j->lda, j->b, j->ldb, j->beta,
+             j->c + (size_t)lo * j->ldc, j->ldc);
     else
-        gan__gemm_dnnl(j->ta, j->tb, j->m, cnt, j->k, j->alpha, j->a, j->lda,
-                       j->tb ? j->b + (size_t)lo * j->ldb : j->b + lo, j->ldb, j->beta, j->c + lo,
-                       j->ldc);
+        gemm(j->ta, j->tb, j->m, cnt, j->k, j->alpha, j->a, j->lda,
+             j->tb ? j->b + (size_t)lo * j->ldb : j->b + lo, j->ldb, j->beta, j->c + lo, j->ldc);
 }
 
 /* Take and run parts of the current job until none is left; mu held. */
@@ -351,7 +428,7 @@ static void gan__pool_drain(void)
         pthread_mutex_unlock(&gan__pool_mu);
         gan__gemm_part(&gan__pool_job, p);
         pthread_mutex_lock(&gan__pool_mu);
-        if (--gan__pool_left == 0)
+        if (__atomic_sub_fetch(&gan__pool_left, 1, __ATOMIC_ACQ_REL) == 0)
             pthread_cond_signal(&gan__pool_done);
     }
 }
@@ -361,6 +438,11 @@ static void *gan__pool_main(void *arg)
     unsigned long seen = (unsigned long)(uintptr_t)arg;
     pthread_mutex_lock(&gan__pool_mu);
     for (;;) {
+        if (gan__pool_gen == seen) {
+            pthread_mutex_unlock(&gan__pool_mu);
+            gan__pool_spin(gan__pool_new_job, &seen);
+            pthread_mutex_lock(&gan__pool_mu);
+        }
         while (gan__pool_gen == seen)
             pthread_cond_wait(&gan__pool_work, &gan__pool_mu);
         seen = gan__pool_gen;
@@ -380,12 +462,13 @@ static void gan__pool_after_fork(void)
     gan__pool_next = gan__pool_left = 0;
 }
 
-static void gan__dnnl_gemm_mt(int trans_a, int trans_b, int m, int n, int k, float alpha,
-                              const float *a, int lda, const float *b, int ldb, float beta,
-                              float *c, int ldc)
+static void gan__pool_gemm(int engine, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                           const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                           int ldc)
 {
     int threads = gan__threads < GAN__POOL_MAX ? gan__threads : GAN__POOL_MAX;
-    gan__gemm_job j = {trans_a, trans_b, m, n, k, lda, ldb, ldc, 1, 1, m, alpha, beta, a, b, c};
+    gan__gemm_job j = {engine, trans_a, trans_b, m, n, k, lda, ldb, ldc,
+                       1, 1, m, alpha, beta, a, b, c};
     /* Below ~4M multiply-adds (about 30 us on one AVX-512 core) waking a
        thread costs more than it saves. */
     if (threads > 1 && (double)m * n * k >= 4e6) {
@@ -400,10 +483,17 @@ static void gan__dnnl_gemm_mt(int trans_a, int trans_b, int m, int n, int k, flo
         j.parts = (len + step - 1) / step;
     }
     if (j.parts <= 1) {
-        gan__gemm_dnnl(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        gan__gemm_part(&j, 0);
         return;
     }
-    pthread_mutex_lock(&gan__pool_call);
+    if (pthread_mutex_trylock(&gan__pool_call) != 0) {
+        /* Another thread's GEMM has the pool (several samplers at once):
+           waiting for it would serialise the callers, so this one runs its
+           own blocks, the same blocks, hence the same bits. */
+        for (int p = 0; p < j.parts; p++)
+            gan__gemm_part(&j, p);
+        return;
+    }
     pthread_mutex_lock(&gan__pool_mu);
     while (gan__pool_workers < j.parts - 1) {
         pthread_t t;
@@ -419,10 +509,15 @@ static void gan__dnnl_gemm_mt(int trans_a, int trans_b, int m, int n, int k, flo
     }
     gan__pool_job = j;
     gan__pool_next = 0;
-    gan__pool_left = j.parts;
-    gan__pool_gen++;
+    __atomic_store_n(&gan__pool_left, j.parts, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&gan__pool_gen, 1, __ATOMIC_ACQ_REL);
     pthread_cond_broadcast(&gan__pool_work);
     gan__pool_drain();
+    if (gan__pool_left > 0) {
+        pthread_mutex_unlock(&gan__pool_mu);
+        gan__pool_spin(gan__pool_finished, NULL);
+        pthread_mutex_lock(&gan__pool_mu);
+    }
     while (gan__pool_left > 0)
         pthread_cond_wait(&gan__pool_done, &gan__pool_mu);
     pthread_mutex_unlock(&gan__pool_mu);
@@ -533,8 +628,10 @@ __attribute__((constructor)) static void gan__blas_ctor(void)
     gan__threads = n >= 1 ? n : 1;
 #ifdef GAN_HAVE_DNNL
     gan__dnnl_select();
-    if (gan__use_dnnl)
+    if (gan__use_dnnl) {
+        openblas_set_num_threads(1); /* libgan's pool threads it (gan__pool_gemm) */
         pthread_atfork(NULL, NULL, gan__pool_after_fork);
+    }
 #endif
 }
 #endif

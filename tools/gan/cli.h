@@ -147,6 +147,7 @@ typedef struct cli_preset {
     int r1_every;       /* lazy R1 every N critic updates; 0: 1 */
     int spectral_norm;         /* of every dense and convolution layer of D */
     float d_lr;                /* the discriminator's learning rate, 0: lr */
+    float ema_decay;           /* generator EMA of the preset's recipe, 0: none */
     int family;                /* networks of gan_model_create_family for the
                                   run's image size (generator/discriminator
                                   unused), trained on an image folder */

@@ -482,7 +482,7 @@ int train_settings_new(const train_args *a, run_settings *r)
     r->gradient_penalty = a->set[OPT_GP] ? a->r.gradient_penalty : p->gradient_penalty;
     r->r1_gamma = a->set[OPT_R1] ? a->r.r1_gamma : p->r1_gamma;
     r->r1_every = a->set[OPT_R1_EVERY] ? a->r.r1_every : p->r1_every ? (uint64_t)p->r1_every : 1;
-    r->ema_decay = a->set[OPT_EMA] ? a->r.ema_decay : 0.0f;
+    r->ema_decay = a->set[OPT_EMA] ? a->r.ema_decay : p->ema_decay;
     r->spectral_norm = a->set[OPT_SN] || p->spectral_norm;
     r->n_critic = a->set[OPT_N_CRITIC] ? a->r.n_critic : (uint64_t)p->n_critic;
     r->drop_remainder = p->drop_remainder || r->n_critic > 1;

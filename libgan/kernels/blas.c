@@ -51,6 +51,9 @@ static int gan__use_dnnl = 0;
    products, which it runs faster than oneDNN: see gan__sgemm). */
 static int gan__openblas_avx512 = 0;
 static char gan__dnnl_note[160] = "";
+/* The signals held back during each dnnl_sgemm (gan__gemm_dnnl), filled
+   once when oneDNN is chosen. */
+static sigset_t gan__dnnl_held;
 enum { GAN__ENGINE_DNNL, GAN__ENGINE_OPENBLAS };
 static void gan__pool_gemm(int engine, int trans_a, int trans_b, int m, int n, int k, float alpha,
                            const float *a, int lda, const float *b, int ldb, float beta, float *c,
@@ -304,7 +307,7 @@ static void gan__gemm_dnnl(int trans_a, int trans_b, int m, int n, int k, float 
        over its threads (below), one level.  The OpenMP thread count is per
        calling thread, so each thread sets it once. */
     static _Thread_local int one_thread;
-    sigset_t async, saved;
+    sigset_t saved;
     dnnl_status_t st;
     if (!one_thread) {
         omp_set_num_threads(1);
@@ -314,18 +317,12 @@ static void gan__gemm_dnnl(int trans_a, int trans_b, int m, int n, int k, float 
        they run, so a signal delivered then writes its frame into the heap
        (oneDNN issue #4845, fixed upstream in 2026, not in Debian's 2.6.3):
        a Ctrl-C handler, Python's SIGINT handler or a sampling profiler
-       corrupted malloc's chunks here ("corrupted size vs. prev_size" in 7 of
-       60 interrupted training runs).  Asynchronous signals stay pending for
+       corrupted malloc's chunks here ("corrupted size vs. prev_size" in 2 of
+       30 interrupted training runs).  Asynchronous signals stay pending for
        the call (two syscalls per block, well under 1 % of a GEMM worth
        threading) and arrive right after it; faults are left unblocked so
        a crash still reports where it happened. */
-    sigfillset(&async);
-    sigdelset(&async, SIGSEGV);
-    sigdelset(&async, SIGBUS);
-    sigdelset(&async, SIGFPE);
-    sigdelset(&async, SIGILL);
-    sigdelset(&async, SIGTRAP);
-    pthread_sigmask(SIG_BLOCK, &async, &saved);
+    pthread_sigmask(SIG_BLOCK, &gan__dnnl_held, &saved);
     st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta,
                     c, ldc);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
@@ -587,6 +584,12 @@ static void gan__blas_select(void)
    ONEDNN_MAX_CPU_ISA=AVX2), so OpenBLAS stays there. */
 static void gan__dnnl_select(void)
 {
+    sigfillset(&gan__dnnl_held); /* the asynchronous ones: faults stay deliverable */
+    sigdelset(&gan__dnnl_held, SIGSEGV);
+    sigdelset(&gan__dnnl_held, SIGBUS);
+    sigdelset(&gan__dnnl_held, SIGFPE);
+    sigdelset(&gan__dnnl_held, SIGILL);
+    sigdelset(&gan__dnnl_held, SIGTRAP);
     const dnnl_version_t *v = dnnl_version();
     const dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
     const char *name = isa == dnnl_cpu_isa_avx512_core_amx ? "avx512_core_amx"

@@ -8,8 +8,9 @@
 #   build     release build (RelWithDebInfo, -O2, -Werror) in build/
 #   ctest     its test suite
 #   build-asan, ctest-asan   the same with ASan+UBSan in build-asan/
-#   tsan      ThreadSanitizer: builds check_sample_threads in build-tsan/ and
-#             runs it (many threads sampling one model; any race fails)
+#   tsan      ThreadSanitizer: builds check_sample_threads and check_pool in
+#             build-tsan/ and runs them (many threads sampling one model;
+#             libgan's worker pool; any race fails)
 #   abi       tests/abi/check_abi.sh on build/libgan.so
 #   install   tests/install/check_install.sh: cmake --install into a prefix, then
 #             with nothing on LD_LIBRARY_PATH the pkg-config and CMake consumers,
@@ -91,7 +92,9 @@ run_ctest_asan() {
 
 # ThreadSanitizer on the one test that shares a model between threads
 # (docs: testing.md item 10), and shares one sampler and one model's
-# forward between two threads (GAN_ESTATE from the in-use flag, issue 18).  Only that target is built.  TSan needs
+# forward between two threads (GAN_ESTATE from the in-use flag, issue 18), and
+# on libgan's worker pool (check_pool: jobs from several threads at once,
+# nested jobs, the split kernels with 2 and 3 threads).  Only those targets are built.  TSan needs
 # vm.mmap_rnd_bits <= 28 (google/sanitizers#1716): else run without ASLR.
 # OpenBLAS is not instrumented; the test sets gan_set_threads(1).
 tsan_stage() {
@@ -101,12 +104,14 @@ tsan_stage() {
   fi
   cmake -S . -B "$tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGAN_WERROR=ON \
     -DGAN_SANITIZE=thread -DGAN_BUILD_EXAMPLES=OFF &&
-    cmake --build "$tsan" -j "$jobs" --target check_sample_threads || return
+    cmake --build "$tsan" -j "$jobs" --target check_sample_threads check_pool || return
   if (($(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 0) > 28)); then
     run=(setarch "$(uname -m)" -R)
   fi
   TSAN_OPTIONS=halt_on_error=1:exitcode=66 CK_TIMEOUT_MULTIPLIER=10 \
-    "${run[@]}" "$tsan/tests/check_sample_threads"
+    "${run[@]}" "$tsan/tests/check_sample_threads" &&
+    TSAN_OPTIONS=halt_on_error=1:exitcode=66 CK_TIMEOUT_MULTIPLIER=10 \
+      "${run[@]}" "$tsan/tests/check_pool"
 }
 
 docs() {

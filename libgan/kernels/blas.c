@@ -14,9 +14,10 @@
  *            matches OpenBLAS' SkylakeX kernels and runs 1.5-2x its
  *            Haswell ones on libgan's shapes: bench/gemm_shapes.c); the
  *            A^T B products stay with OpenBLAS when OpenBLAS runs AVX-512
- *            kernels too.  Threads: libgan's own pool, gan__threads strong,
- *            for both engines (gan__pool_gemm); OpenBLAS then runs one
- *            thread per call.
+ *            kernels too.  Threads: libgan's own pool (pool.c),
+ *            gan__threads strong, for both engines (gan__pool_gemm) and
+ *            for the element-wise work between GEMMs; OpenBLAS then runs
+ *            one thread per call.
  *   OpenBLAS the portable path (any CPU, and builds without oneDNN).
  *   naive    gan__sgemm_ref, in builds without OpenBLAS.
  */
@@ -88,6 +89,15 @@ gan_status gan_set_threads(int n)
 int gan_get_threads(void)
 {
     return gan__threads;
+}
+
+int gan__pool_threads(void)
+{
+#ifdef GAN_HAVE_DNNL
+    return gan__use_dnnl ? gan__threads : 1;
+#else
+    return 1;
+#endif
 }
 
 void gan__sgemm_ref(int trans_a, int trans_b, int m, int n, int k, float alpha,
@@ -331,19 +341,13 @@ static void gan__gemm_dnnl(int trans_a, int trans_b, int m, int n, int k, float 
 }
 
 /*
- * Multi-threaded GEMM: libgan's own pool (gan__threads - 1 workers
+ * Multi-threaded GEMM: libgan's pool (pool.c: gan__threads - 1 workers
  * plus the caller) computes C in row or column blocks, one dnnl_sgemm (or,
  * for OpenBLAS' A^T B products, one cblas_sgemm) each
  * (single-threaded).  Every element of C is computed by one call over the
  * whole K, and the blocks depend only on (M, N, K) and the thread count, so
- * results are reproducible.  Not OpenMP's team: libgomp busy-waits between
- * GEMMs (stealing the core from libgan's element-wise code and from other
- * processes) and cannot start threads in a child forked after its threads
- * started; this pool sleeps on a condition variable and restarts after
- * fork.  One caller at a time uses the pool; a GEMM that finds it busy
- * runs its blocks on its own thread.
+ * results are reproducible.
  */
-#define GAN__POOL_MAX 64
 typedef struct gan__gemm_job {
     int engine, ta, tb, m, n, k, lda, ldb, ldc, parts, split_m, step;
     float alpha, beta;
@@ -351,56 +355,9 @@ typedef struct gan__gemm_job {
     float *c;
 } gan__gemm_job;
 
-static pthread_mutex_t gan__pool_call = PTHREAD_MUTEX_INITIALIZER; /* one GEMM at a time */
-static pthread_mutex_t gan__pool_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t gan__pool_work = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t gan__pool_done = PTHREAD_COND_INITIALIZER;
-static int gan__pool_workers;           /* started */
-/* gan__pool_gen and gan__pool_left change under gan__pool_mu, and are
-   also polled without it while a thread spins (gan__pool_spin): atomics. */
-static unsigned long gan__pool_gen;     /* bumped per job */
-static int gan__pool_next, gan__pool_left; /* next part to take, parts not finished */
-static gan__gemm_job gan__pool_job;
-
-/*
- * Before sleeping on a condition variable, a thread polls for up to 50 us:
- * waking a sleeping thread took 0.2-0.5 ms here (a virtual machine), which
- * made batch-1 sampling with 2 threads bimodal (1.4 or 2.0 ms a sample).
- * Bounded, so an idle pool costs at most 50 us of one core per GEMM.
- * Returns when done() holds or the time is up; mu is not held.
- */
-#define GAN__POOL_SPIN_NS 50000L
-static int gan__pool_spin(int (*done)(const void *), const void *arg)
+static void gan__gemm_part(void *ctx, int p)
 {
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        for (int i = 0; i < 64; i++) {
-            if (done(arg))
-                return 1;
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#endif
-        }
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > GAN__POOL_SPIN_NS)
-            return 0;
-    }
-}
-
-static int gan__pool_new_job(const void *seen)
-{
-    return __atomic_load_n(&gan__pool_gen, __ATOMIC_ACQUIRE) != *(const unsigned long *)seen;
-}
-
-static int gan__pool_finished(const void *unused)
-{
-    (void)unused;
-    return __atomic_load_n(&gan__pool_left, __ATOMIC_ACQUIRE) == 0;
-}
-
-static void gan__gemm_part(const gan__gemm_job *j, int p)
-{
+    const gan__gemm_job *j = ctx;
     const int lo = p * j->step, len = (j->split_m ? j->m : j->n) - lo;
     const int cnt = len < j->step ? len : j->step;
     void (*gemm)(int, int, int, int, int, float, const float *, int, const float *, int, float,
@@ -417,53 +374,11 @@ static void gan__gemm_part(const gan__gemm_job *j, int p)
              j->tb ? j->b + (size_t)lo * j->ldb : j->b + lo, j->ldb, j->beta, j->c + lo, j->ldc);
 }
 
-/* Take and run parts of the current job until none is left; mu held. */
-static void gan__pool_drain(void)
-{
-    while (gan__pool_next < gan__pool_job.parts) {
-        const int p = gan__pool_next++;
-        pthread_mutex_unlock(&gan__pool_mu);
-        gan__gemm_part(&gan__pool_job, p);
-        pthread_mutex_lock(&gan__pool_mu);
-        if (__atomic_sub_fetch(&gan__pool_left, 1, __ATOMIC_ACQ_REL) == 0)
-            pthread_cond_signal(&gan__pool_done);
-    }
-}
-
-static void *gan__pool_main(void *arg)
-{
-    unsigned long seen = (unsigned long)(uintptr_t)arg;
-    pthread_mutex_lock(&gan__pool_mu);
-    for (;;) {
-        if (gan__pool_gen == seen) {
-            pthread_mutex_unlock(&gan__pool_mu);
-            gan__pool_spin(gan__pool_new_job, &seen);
-            pthread_mutex_lock(&gan__pool_mu);
-        }
-        while (gan__pool_gen == seen)
-            pthread_cond_wait(&gan__pool_work, &gan__pool_mu);
-        seen = gan__pool_gen;
-        gan__pool_drain();
-    }
-    return NULL;
-}
-
-/* Fork: the child has none of the workers; it starts its own when needed. */
-static void gan__pool_after_fork(void)
-{
-    pthread_mutex_init(&gan__pool_call, NULL);
-    pthread_mutex_init(&gan__pool_mu, NULL);
-    pthread_cond_init(&gan__pool_work, NULL);
-    pthread_cond_init(&gan__pool_done, NULL);
-    gan__pool_workers = 0;
-    gan__pool_next = gan__pool_left = 0;
-}
-
 static void gan__pool_gemm(int engine, int trans_a, int trans_b, int m, int n, int k, float alpha,
                            const float *a, int lda, const float *b, int ldb, float beta, float *c,
                            int ldc)
 {
-    int threads = gan__threads < GAN__POOL_MAX ? gan__threads : GAN__POOL_MAX;
+    const int threads = gan__threads;
     gan__gemm_job j = {engine, trans_a, trans_b, m, n, k, lda, ldb, ldc,
                        1, 1, m, alpha, beta, a, b, c};
     /* Below ~4M multiply-adds (about 30 us on one AVX-512 core) waking a
@@ -479,46 +394,9 @@ static void gan__pool_gemm(int engine, int trans_a, int trans_b, int m, int n, i
         j.step = step;
         j.parts = (len + step - 1) / step;
     }
-    if (j.parts <= 1) {
-        gan__gemm_part(&j, 0);
-        return;
-    }
-    if (pthread_mutex_trylock(&gan__pool_call) != 0) {
-        /* Another thread's GEMM has the pool (several samplers at once):
-           waiting for it would serialise the callers, so this one runs its
-           own blocks, the same blocks, hence the same bits. */
-        for (int p = 0; p < j.parts; p++)
-            gan__gemm_part(&j, p);
-        return;
-    }
-    pthread_mutex_lock(&gan__pool_mu);
-    while (gan__pool_workers < j.parts - 1) {
-        pthread_t t;
-        pthread_attr_t at;
-        int ok;
-        pthread_attr_init(&at);
-        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-        ok = pthread_create(&t, &at, gan__pool_main, (void *)(uintptr_t)gan__pool_gen) == 0;
-        pthread_attr_destroy(&at);
-        if (!ok)
-            break; /* fewer helpers: the caller takes more parts, same blocks */
-        gan__pool_workers++;
-    }
-    gan__pool_job = j;
-    gan__pool_next = 0;
-    __atomic_store_n(&gan__pool_left, j.parts, __ATOMIC_RELEASE);
-    __atomic_add_fetch(&gan__pool_gen, 1, __ATOMIC_ACQ_REL);
-    pthread_cond_broadcast(&gan__pool_work);
-    gan__pool_drain();
-    if (gan__pool_left > 0) {
-        pthread_mutex_unlock(&gan__pool_mu);
-        gan__pool_spin(gan__pool_finished, NULL);
-        pthread_mutex_lock(&gan__pool_mu);
-    }
-    while (gan__pool_left > 0)
-        pthread_cond_wait(&gan__pool_done, &gan__pool_mu);
-    pthread_mutex_unlock(&gan__pool_mu);
-    pthread_mutex_unlock(&gan__pool_call);
+    /* A pool that is busy (another caller's job, or this GEMM runs inside
+       one of its parts) runs the same blocks on this thread: same bits. */
+    gan__pool_run(threads, j.parts, gan__gemm_part, &j);
 }
 #endif
 
@@ -633,7 +511,6 @@ __attribute__((constructor)) static void gan__blas_ctor(void)
     gan__dnnl_select();
     if (gan__use_dnnl) {
         openblas_set_num_threads(1); /* libgan's pool threads it (gan__pool_gemm) */
-        pthread_atfork(NULL, NULL, gan__pool_after_fork);
     }
 #endif
 }

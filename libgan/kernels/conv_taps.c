@@ -69,67 +69,130 @@ size_t gan__deconv_taps_ws_per_image(const gan__conv_geom *g, int C)
     return (2 * in + out + col) * sizeof(float);   /* x, dx, dy copies and col */
 }
 
-/* (n, P, c) <-> (P, n, c). */
+/* (n, P, c) <-> (P, n, c): copies, split over P between the threads. */
+typedef struct pnc_job {
+    const float *src;
+    float *dst;
+    int n;
+    size_t P, c;
+} pnc_job;
+
+static void to_pnc_slice(void *ctx, size_t lo, size_t hi)
+{
+    const pnc_job *j = ctx;
+    for (size_t p = lo; p < hi; p++)
+        for (int b = 0; b < j->n; b++)
+            memcpy(j->dst + (p * (size_t)j->n + (size_t)b) * j->c,
+                   j->src + ((size_t)b * j->P + p) * j->c, j->c * sizeof(float));
+}
+
+static void from_pnc_slice(void *ctx, size_t lo, size_t hi)
+{
+    const pnc_job *j = ctx;
+    for (size_t p = lo; p < hi; p++)
+        for (int b = 0; b < j->n; b++)
+            memcpy(j->dst + ((size_t)b * j->P + p) * j->c,
+                   j->src + (p * (size_t)j->n + (size_t)b) * j->c, j->c * sizeof(float));
+}
+
+static size_t pnc_min(int n, size_t c)
+{
+    const size_t per = (size_t)n * c;   /* floats per position */
+    return (GAN__PAR_MIN_FLOATS + per - 1) / per;
+}
+
 static void gan__to_pnc(const float *restrict x, int n, size_t P, size_t c, float *restrict t)
 {
-    for (int b = 0; b < n; b++)
-        for (size_t p = 0; p < P; p++)
-            memcpy(t + (p * (size_t)n + (size_t)b) * c, x + ((size_t)b * P + p) * c,
-                   c * sizeof(float));
+    pnc_job j = {x, t, n, P, c};
+    gan__parallel_range(P, 1, pnc_min(n, c), to_pnc_slice, &j);
 }
 
 static void gan__from_pnc(const float *restrict t, int n, size_t P, size_t c, float *restrict x)
 {
-    for (int b = 0; b < n; b++)
-        for (size_t p = 0; p < P; p++)
-            memcpy(x + ((size_t)b * P + p) * c, t + (p * (size_t)n + (size_t)b) * c,
-                   c * sizeof(float));
+    pnc_job j = {t, x, n, P, c};
+    gan__parallel_range(P, 1, pnc_min(n, c), from_pnc_slice, &j);
 }
 
 /*
  * Between col (rows (iy, ix, b) for iy in [y0, y1), columns (kx, f)) and
  * the (H, W, n, F) copy yt, for kernel row offset dy (target row iy sh + dy,
  * column ix sw + kx - pl): scatter adds col into yt (forward); gather copies
- * yt into col, zero where outside (backward).
+ * yt into col, zero where outside (backward).  Split over iy between the
+ * threads: distinct iy have distinct target rows, so the slices never
+ * write the same element.
  */
-static void gan__rows_scatter(const gan__conv_geom *g, int n, int y0, int y1, int dy,
-                              const float *restrict col, float *restrict yt)
+typedef struct rows_job {
+    const gan__conv_geom *g;
+    int n, y0, dy;
+    const float *src;
+    float *dst;
+} rows_job;
+
+static void rows_scatter_slice(void *ctx, size_t lo, size_t hi)
 {
-    const int F = g->ic, wd = g->ow, W = g->iw, kw = g->kw;
+    const rows_job *j = ctx;
+    const gan__conv_geom *g = j->g;
+    const int F = g->ic, wd = g->ow, W = g->iw, kw = g->kw, n = j->n;
     const size_t rowlen = (size_t)kw * F;
-    for (int iy = y0; iy < y1; iy++)
+    const float *restrict col = j->src;
+    float *restrict yt = j->dst;
+    for (int iy = j->y0 + (int)lo; iy < j->y0 + (int)hi; iy++)
         for (int ix = 0; ix < wd; ix++)
             for (int kx = 0; kx < kw; kx++) {
                 const int ox = ix * g->sw + kx - g->pad_left;
                 if (ox < 0 || ox >= W)
                     continue;
-                const float *s = col + (((size_t)(iy - y0) * wd + ix) * n) * rowlen + (size_t)kx * F;
-                float *d = yt + (((size_t)(iy * g->sh + dy) * W + ox) * n) * F;
+                const float *s = col + (((size_t)(iy - j->y0) * wd + ix) * n) * rowlen +
+                                 (size_t)kx * F;
+                float *d = yt + (((size_t)(iy * g->sh + j->dy) * W + ox) * n) * F;
                 for (int b = 0; b < n; b++, s += rowlen, d += F)
                     for (int f = 0; f < F; f++)
                         d[f] += s[f];
             }
 }
 
-static void gan__rows_gather(const gan__conv_geom *g, int n, int y0, int y1, int dy,
-                             const float *restrict yt, float *restrict col)
+static void rows_gather_slice(void *ctx, size_t lo, size_t hi)
 {
-    const int F = g->ic, wd = g->ow, W = g->iw, kw = g->kw;
+    const rows_job *j = ctx;
+    const gan__conv_geom *g = j->g;
+    const int F = g->ic, wd = g->ow, W = g->iw, kw = g->kw, n = j->n;
     const size_t rowlen = (size_t)kw * F;
-    for (int iy = y0; iy < y1; iy++)
+    const float *restrict yt = j->src;
+    float *restrict col = j->dst;
+    for (int iy = j->y0 + (int)lo; iy < j->y0 + (int)hi; iy++)
         for (int ix = 0; ix < wd; ix++)
             for (int kx = 0; kx < kw; kx++) {
                 const int ox = ix * g->sw + kx - g->pad_left;
-                float *d = col + (((size_t)(iy - y0) * wd + ix) * n) * rowlen + (size_t)kx * F;
+                float *d = col + (((size_t)(iy - j->y0) * wd + ix) * n) * rowlen + (size_t)kx * F;
                 if (ox < 0 || ox >= W) {
                     for (int b = 0; b < n; b++, d += rowlen)
                         memset(d, 0, (size_t)F * sizeof(float));
                     continue;
                 }
-                const float *s = yt + (((size_t)(iy * g->sh + dy) * W + ox) * n) * F;
+                const float *s = yt + (((size_t)(iy * g->sh + j->dy) * W + ox) * n) * F;
                 for (int b = 0; b < n; b++, s += F, d += rowlen)
                     memcpy(d, s, (size_t)F * sizeof(float));
             }
+}
+
+static size_t rows_min(const gan__conv_geom *g, int n)
+{
+    const size_t per = (size_t)g->ow * n * g->kw * g->ic;   /* col floats per input row */
+    return (GAN__PAR_MIN_FLOATS + per - 1) / per;
+}
+
+static void gan__rows_scatter(const gan__conv_geom *g, int n, int y0, int y1, int dy,
+                              const float *restrict col, float *restrict yt)
+{
+    rows_job j = {g, n, y0, dy, col, yt};
+    gan__parallel_range((size_t)(y1 - y0), 1, rows_min(g, n), rows_scatter_slice, &j);
+}
+
+static void gan__rows_gather(const gan__conv_geom *g, int n, int y0, int y1, int dy,
+                             const float *restrict yt, float *restrict col)
+{
+    rows_job j = {g, n, y0, dy, yt, col};
+    gan__parallel_range((size_t)(y1 - y0), 1, rows_min(g, n), rows_gather_slice, &j);
 }
 
 void gan__deconv_taps_forward(const gan__conv_geom *g, int C, int nb, const float *x,
@@ -139,7 +202,7 @@ void gan__deconv_taps_forward(const gan__conv_geom *g, int C, int nb, const floa
     const size_t in = (size_t)nb * g->oh * wd * C, out = (size_t)nb * g->ih * g->iw * F;
     float *xt = ws, *yt = ws + in, *col = yt + out;
     gan__to_pnc(x, nb, (size_t)g->oh * wd, (size_t)C, xt);
-    memset(yt, 0, out * sizeof(float));
+    gan__parallel_zero(yt, out);
     for (int ky = 0; ky < g->kh; ky++) {
         const int dy = ky - g->pad_top;
         int y0, y1;
@@ -164,7 +227,7 @@ void gan__deconv_taps_backward(const gan__conv_geom *g, int C, int nb, const flo
     if (dw)
         gan__to_pnc(x, nb, (size_t)g->oh * wd, (size_t)C, xt);
     if (dx)
-        memset(dxt, 0, in * sizeof(float));
+        gan__parallel_zero(dxt, in);
     for (int ky = 0; ky < g->kh; ky++) {
         const int oy = ky - g->pad_top;
         int y0, y1;

@@ -46,9 +46,37 @@ GAN__SIMD_BODY void im2col_body(const gan__conv_geom *g, int n, const float *x, 
 GAN__SIMD_VARIANTS(im2col, (const gan__conv_geom *g, int n, const float *x, float *col),
                    (g, n, x, col))
 
+/* Images [lo, hi) of a batch, one slice per thread: the images are
+   independent in both directions (col2im adds only into its own image). */
+typedef struct lowering_job {
+    const gan__conv_geom *g;
+    const float *src;
+    float *dst;
+} lowering_job;
+
+static size_t col_floats(const gan__conv_geom *g)
+{
+    return (size_t)g->oh * g->ow * g->kh * g->kw * g->ic;
+}
+
+static size_t img_floats(const gan__conv_geom *g)
+{
+    return (size_t)g->ih * g->iw * g->ic;
+}
+
+static void im2col_slice(void *ctx, size_t lo, size_t hi)
+{
+    const lowering_job *j = ctx;
+    GAN__SIMD_CALL(im2col, (j->g, (int)(hi - lo), j->src + lo * img_floats(j->g),
+                            j->dst + lo * col_floats(j->g)));
+}
+
 void gan__im2col(const gan__conv_geom *g, int n, const float *x, float *col)
 {
-    GAN__SIMD_CALL(im2col, (g, n, x, col));
+    lowering_job j = {g, x, col};
+    /* Whole images per slice; threads when the columns are large. */
+    gan__parallel_range((size_t)n, 1, (GAN__PAR_MIN_FLOATS + col_floats(g) - 1) / col_floats(g),
+                        im2col_slice, &j);
 }
 
 /* d[0..n) += s[0..n); the two never overlap (col and image are distinct). */
@@ -92,9 +120,32 @@ GAN__SIMD_BODY void col2im_body(const gan__conv_geom *g, int n, const float *col
 GAN__SIMD_VARIANTS(col2im, (const gan__conv_geom *g, int n, const float *col, float *x),
                    (g, n, col, x))
 
+static void col2im_slice(void *ctx, size_t lo, size_t hi)
+{
+    const lowering_job *j = ctx;
+    GAN__SIMD_CALL(col2im, (j->g, (int)(hi - lo), j->src + lo * col_floats(j->g),
+                            j->dst + lo * img_floats(j->g)));
+}
+
 void gan__col2im(const gan__conv_geom *g, int n, const float *col, float *x)
 {
-    GAN__SIMD_CALL(col2im, (g, n, col, x));
+    lowering_job j = {g, col, x};
+    gan__parallel_range((size_t)n, 1, (GAN__PAR_MIN_FLOATS + col_floats(g) - 1) / col_floats(g),
+                        col2im_slice, &j);
+}
+
+static void col2im_set_slice(void *ctx, size_t lo, size_t hi)
+{
+    const lowering_job *j = ctx;
+    memset(j->dst + lo * img_floats(j->g), 0, (hi - lo) * img_floats(j->g) * sizeof(float));
+    col2im_slice(ctx, lo, hi);
+}
+
+void gan__col2im_set(const gan__conv_geom *g, int n, const float *col, float *x)
+{
+    lowering_job j = {g, col, x};
+    gan__parallel_range((size_t)n, 1, (GAN__PAR_MIN_FLOATS + col_floats(g) - 1) / col_floats(g),
+                        col2im_set_slice, &j);
 }
 
 /* The naive twin of gan__col2im: the test oracle. */
@@ -138,9 +189,22 @@ GAN__SIMD_VARIANTS(add_bias_rows, (float *restrict y, const float *restrict b, s
                    size_t cols),
                    (y, b, rows, cols))
 
+typedef struct bias_job {
+    float *y;
+    const float *b;
+    size_t cols;
+} bias_job;
+
+static void add_bias_slice(void *ctx, size_t lo, size_t hi)
+{
+    const bias_job *j = ctx;
+    GAN__SIMD_CALL(add_bias_rows, (j->y + lo * j->cols, j->b, hi - lo, j->cols));
+}
+
 void gan__add_bias_rows(float *restrict y, const float *restrict b, size_t rows, size_t cols)
 {
-    GAN__SIMD_CALL(add_bias_rows, (y, b, rows, cols));
+    bias_job j = {y, b, cols};
+    gan__parallel_range(rows, 1, (GAN__PAR_MIN_FLOATS + cols - 1) / cols, add_bias_slice, &j);
 }
 
 GAN__SIMD_BODY void bias_grad_rows_body(float *restrict db, const float *restrict dy, size_t rows, size_t cols)

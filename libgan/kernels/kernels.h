@@ -33,6 +33,39 @@ int gan__sgemm_wasm(int trans_a, int trans_b, int m, int n, int k, float alpha, 
                     int lda, const float *b, int ldb, float beta, float *c, int ldc);
 #endif
 
+/* ---- libgan's threads (pool.c) ---------------------------------------------- */
+
+/* A job's part p (of the parts gan__pool_run was given). */
+typedef void (*gan__part_fn)(void *ctx, int part);
+/*
+ * Run fn(ctx, p) for every p in [0, parts) on up to `threads` threads (the
+ * caller and the pool's workers) and return when all are done.  Parts must
+ * be independent.  With one thread or one part, in a nested call (from
+ * inside a part) and when another thread's job holds the pool, the parts
+ * run in order on the calling thread: which part computes what never
+ * depends on who runs it.
+ */
+void gan__pool_run(int threads, int parts, gan__part_fn fn, void *ctx);
+/* The threads element-wise work may use: gan_get_threads() where libgan's
+   pool threads the GEMMs (oneDNN chosen), else 1 (blas.c). */
+int gan__pool_threads(void);
+
+/* fn(ctx, lo, hi) over slices [lo, hi) of [0, n). */
+typedef void (*gan__range_fn)(void *ctx, size_t lo, size_t hi);
+/*
+ * Split [0, n) into one slice per thread of gan__pool_threads(), each a
+ * multiple of `grain` elements (but the last), and run fn on each; below
+ * min_n elements (where waking a thread costs more than it saves), one call
+ * fn(ctx, 0, n) on the caller's thread.  For element-wise work, whose
+ * result does not depend on the slicing.
+ */
+void gan__parallel_range(size_t n, size_t grain, size_t min_n, gan__range_fn fn, void *ctx);
+/* Element-wise jobs below this many floats (128 KiB: a few microseconds of
+   streaming) stay on one thread: handing a slice over costs about as much. */
+#define GAN__PAR_MIN_FLOATS ((size_t)32768)
+/* memset(x, 0, n floats), split the same way. */
+void gan__parallel_zero(float *x, size_t n);
+
 /* ---- convolution geometry and im2col (im2col.c) ----------------------------- */
 
 /*
@@ -56,6 +89,9 @@ typedef struct gan__conv_geom {
 void gan__im2col(const gan__conv_geom *g, int n, const float *x, float *col);
 /* The adjoint: ADD each column entry back into x (n, ih, iw, ic). */
 void gan__col2im(const gan__conv_geom *g, int n, const float *col, float *x);
+/* The same into zeroed images: x = col2im(col) (x's old contents unused). */
+void gan__col2im_set(const gan__conv_geom *g, int n, const float *col, float *x);
+/* Both split the batch over gan__pool_threads() (whole images per thread). */
 
 
 

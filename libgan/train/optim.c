@@ -191,6 +191,18 @@ static void gan__update_range(gan_optimizer *o, size_t a, size_t b, double bc1, 
     }
 }
 
+typedef struct gan__update_job {
+    gan_optimizer *o;
+    size_t off;
+    double bc1, bc2;
+} gan__update_job;
+
+static void gan__update_slice(void *ctx, size_t lo, size_t hi)
+{
+    const gan__update_job *j = ctx;
+    gan__update_range(j->o, j->off + lo, j->off + hi, j->bc1, j->bc2);
+}
+
 gan_status gan__optimizer_check_grads(const gan_optimizer *o)
 {
     const gan_model *m = o->model;
@@ -218,8 +230,11 @@ gan_status gan__optimizer_apply(gan_optimizer *o)
     }
     for (size_t i = 0; i < m->n_layers; i++) {
         const gan__layer *l = &m->layers[i];
-        if (l->trainable && l->n_params)
-            gan__update_range(o, l->param_off, l->param_off + l->n_params, bc1, bc2);
+        if (l->trainable && l->n_params) {
+            gan__update_job j = {o, l->param_off, bc1, bc2};
+            /* Element-wise: split between the threads, the same bits. */
+            gan__parallel_range(l->n_params, 16, GAN__PAR_MIN_FLOATS / 4, gan__update_slice, &j);
+        }
     }
     return GAN_OK;
 }

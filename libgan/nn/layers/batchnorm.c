@@ -61,13 +61,14 @@ static inline void bn_normalise(int train, size_t R, size_t C, const float *rest
         }
 }
 
-static inline void bn_grad_sums(int train, size_t R, size_t C, const float *restrict dy,
-                                const float *restrict y, float neg, const float *restrict x,
-                                const double *restrict mean, const float *restrict inv,
-                                double *restrict sdy, double *restrict sdyx)
+static inline void bn_grad_sums(int train, size_t R, size_t C, size_t c0, size_t c1,
+                                const float *restrict dy, const float *restrict y, float neg,
+                                const float *restrict x, const double *restrict mean,
+                                const float *restrict inv, double *restrict sdy,
+                                double *restrict sdyx)
 {
     for (size_t r = 0; r < R; r++)
-        for (size_t c = 0; c < C; c++) {
+        for (size_t c = c0; c < c1; c++) {
             const float g = bn_act_grad(y, r * C + c, dy[r * C + c], neg);
             sdy[c] += g;
             sdyx[c] += (double)g * bn_xhat(train, x[r * C + c], mean[c], inv[c]);
@@ -76,30 +77,64 @@ static inline void bn_grad_sums(int train, size_t R, size_t C, const float *rest
 
 /* mean = the channel means, sq = the sums of squared deviations from them
    (two passes, in double: no cancellation). */
-GAN__SIMD_BODY void bn_stats_body(size_t R, size_t C, const float *restrict x,
-                                    double *restrict mean, double *restrict sq)
+/* Channels [c0, c1): the threads split the channels of the two channel
+   reductions (each channel's sums run over the rows in order, whoever
+   computes them: the same bits) and the rows of the element-wise passes. */
+GAN__SIMD_BODY void bn_stats_body(size_t R, size_t C, size_t c0, size_t c1,
+                                  const float *restrict x, double *restrict mean,
+                                  double *restrict sq)
 {
-    memset(mean, 0, C * sizeof(double));
-    memset(sq, 0, C * sizeof(double));
+    for (size_t c = c0; c < c1; c++)
+        mean[c] = sq[c] = 0.0;
     for (size_t r = 0; r < R; r++)
-        for (size_t c = 0; c < C; c++)
+        for (size_t c = c0; c < c1; c++)
             mean[c] += x[r * C + c];
-    for (size_t c = 0; c < C; c++)
+    for (size_t c = c0; c < c1; c++)
         mean[c] /= (double)R;
     for (size_t r = 0; r < R; r++)
-        for (size_t c = 0; c < C; c++) {
+        for (size_t c = c0; c < c1; c++) {
             double d = x[r * C + c] - mean[c];
             sq[c] += d * d;
         }
 }
-GAN__SIMD_VARIANTS(bn_stats, (size_t R, size_t C, const float *restrict x, double *restrict mean,
-                   double *restrict sq),
-                   (R, C, x, mean, sq))
+GAN__SIMD_VARIANTS(bn_stats, (size_t R, size_t C, size_t c0, size_t c1, const float *restrict x,
+                   double *restrict mean, double *restrict sq),
+                   (R, C, c0, c1, x, mean, sq))
+
+/* Every argument of the passes below; each slice takes what it needs. */
+typedef struct bn_job {
+    int train;
+    size_t R, C;
+    float neg;
+    const float *x, *dy, *y, *inv, *gamma, *beta;
+    const double *mean, *sdy, *sdyx;
+    double *omean, *osq;
+    float *out;
+} bn_job;
+
+/* Channel slices need R * (c1 - c0) floats worth a thread; row slices
+   R' * C. */
+static void bn_split_channels(const bn_job *j, gan__range_fn fn)
+{
+    gan__parallel_range(j->C, 16, (GAN__PAR_MIN_FLOATS + j->R - 1) / j->R, fn, (void *)j);
+}
+
+static void bn_split_rows(const bn_job *j, gan__range_fn fn)
+{
+    gan__parallel_range(j->R, 1, (GAN__PAR_MIN_FLOATS + j->C - 1) / j->C, fn, (void *)j);
+}
+
+static void bn_stats_slice(void *ctx, size_t lo, size_t hi)
+{
+    const bn_job *j = ctx;
+    GAN__SIMD_CALL(bn_stats, (j->R, j->C, lo, hi, j->x, j->omean, j->osq));
+}
 
 void gan__bn_stats(size_t R, size_t C, const float *restrict x,
                                     double *restrict mean, double *restrict sq)
 {
-    GAN__SIMD_CALL(bn_stats, (R, C, x, mean, sq));
+    bn_job j = {.R = R, .C = C, .x = x, .omean = mean, .osq = sq};
+    bn_split_channels(&j, bn_stats_slice);
 }
 
 GAN__SIMD_BODY void bn_normalise_body(int train, size_t R, size_t C, const float *restrict x,
@@ -118,40 +153,58 @@ GAN__SIMD_VARIANTS(bn_normalise, (int train, size_t R, size_t C, const float *re
                    float *restrict y),
                    (train, R, C, x, mean, inv, gamma, beta, neg, y))
 
+static void bn_normalise_slice(void *ctx, size_t lo, size_t hi)
+{
+    const bn_job *j = ctx;
+    GAN__SIMD_CALL(bn_normalise, (j->train, hi - lo, j->C, j->x + lo * j->C, j->mean, j->inv,
+                                  j->gamma, j->beta, j->neg, j->out + lo * j->C));
+}
+
 void gan__bn_normalise(int train, size_t R, size_t C, const float *restrict x,
                        const double *restrict mean, const float *restrict inv,
                        const float *restrict gamma, const float *restrict beta, float neg,
                        float *restrict y)
 {
-    GAN__SIMD_CALL(bn_normalise, (train, R, C, x, mean, inv, gamma, beta, neg, y));
+    bn_job j = {.train = train, .R = R, .C = C, .neg = neg, .x = x, .inv = inv, .gamma = gamma,
+                .beta = beta, .mean = mean, .out = y};
+    bn_split_rows(&j, bn_normalise_slice);
 }
 
-GAN__SIMD_BODY void bn_grad_sums_body(int train, size_t R, size_t C, const float *restrict dy,
-                       const float *restrict y, float neg, const float *restrict x,
-                       const double *restrict mean, const float *restrict inv,
-                       double *restrict sdy, double *restrict sdyx)
+GAN__SIMD_BODY void bn_grad_sums_body(int train, size_t R, size_t C, size_t c0, size_t c1,
+                       const float *restrict dy, const float *restrict y, float neg,
+                       const float *restrict x, const double *restrict mean,
+                       const float *restrict inv, double *restrict sdy, double *restrict sdyx)
 {
     if (train && y)
-        bn_grad_sums(1, R, C, dy, y, neg, x, mean, inv, sdy, sdyx);
+        bn_grad_sums(1, R, C, c0, c1, dy, y, neg, x, mean, inv, sdy, sdyx);
     else if (train)
-        bn_grad_sums(1, R, C, dy, NULL, neg, x, mean, inv, sdy, sdyx);
+        bn_grad_sums(1, R, C, c0, c1, dy, NULL, neg, x, mean, inv, sdy, sdyx);
     else if (y)
-        bn_grad_sums(0, R, C, dy, y, neg, x, mean, inv, sdy, sdyx);
+        bn_grad_sums(0, R, C, c0, c1, dy, y, neg, x, mean, inv, sdy, sdyx);
     else
-        bn_grad_sums(0, R, C, dy, NULL, neg, x, mean, inv, sdy, sdyx);
+        bn_grad_sums(0, R, C, c0, c1, dy, NULL, neg, x, mean, inv, sdy, sdyx);
 }
-GAN__SIMD_VARIANTS(bn_grad_sums, (int train, size_t R, size_t C, const float *restrict dy,
-                   const float *restrict y, float neg, const float *restrict x,
-                   const double *restrict mean, const float *restrict inv, double *restrict sdy,
-                   double *restrict sdyx),
-                   (train, R, C, dy, y, neg, x, mean, inv, sdy, sdyx))
+GAN__SIMD_VARIANTS(bn_grad_sums, (int train, size_t R, size_t C, size_t c0, size_t c1,
+                   const float *restrict dy, const float *restrict y, float neg,
+                   const float *restrict x, const double *restrict mean,
+                   const float *restrict inv, double *restrict sdy, double *restrict sdyx),
+                   (train, R, C, c0, c1, dy, y, neg, x, mean, inv, sdy, sdyx))
+
+static void bn_grad_sums_slice(void *ctx, size_t lo, size_t hi)
+{
+    const bn_job *j = ctx;
+    GAN__SIMD_CALL(bn_grad_sums, (j->train, j->R, j->C, lo, hi, j->dy, j->y, j->neg, j->x,
+                                  j->mean, j->inv, j->omean, j->osq));
+}
 
 void gan__bn_grad_sums(int train, size_t R, size_t C, const float *restrict dy,
                        const float *restrict y, float neg, const float *restrict x,
                        const double *restrict mean, const float *restrict inv,
                        double *restrict sdy, double *restrict sdyx)
 {
-    GAN__SIMD_CALL(bn_grad_sums, (train, R, C, dy, y, neg, x, mean, inv, sdy, sdyx));
+    bn_job j = {.train = train, .R = R, .C = C, .neg = neg, .x = x, .dy = dy, .y = y, .inv = inv,
+                .mean = mean, .omean = sdy, .osq = sdyx};
+    bn_split_channels(&j, bn_grad_sums_slice);
 }
 
 GAN__SIMD_BODY void bn_dx_train_body(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
@@ -180,12 +233,23 @@ GAN__SIMD_VARIANTS(bn_dx_train, (size_t R, size_t C, const float *dy, const floa
                    const double *restrict sdy, const double *restrict sdyx, float *dx),
                    (R, C, dy, y, neg, x, mean, gamma, inv, sdy, sdyx, dx))
 
+static void bn_dx_train_slice(void *ctx, size_t lo, size_t hi)
+{
+    const bn_job *j = ctx;
+    const size_t o = lo * j->C;
+    GAN__SIMD_CALL(bn_dx_train, (hi - lo, j->C, j->dy + o, j->y ? j->y + o : NULL, j->neg,
+                                 j->x + o, j->mean, j->gamma, j->inv, j->sdy, j->sdyx,
+                                 j->out + o));
+}
+
 void gan__bn_dx_train(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
                       const float *restrict x, const double *restrict mean,
                       const float *restrict gamma, const float *restrict inv,
                       const double *restrict sdy, const double *restrict sdyx, float *dx)
 {
-    GAN__SIMD_CALL(bn_dx_train, (R, C, dy, y, neg, x, mean, gamma, inv, sdy, sdyx, dx));
+    bn_job j = {.R = R, .C = C, .neg = neg, .x = x, .dy = dy, .y = y, .inv = inv,
+                .gamma = gamma, .mean = mean, .sdy = sdy, .sdyx = sdyx, .out = dx};
+    bn_split_rows(&j, bn_dx_train_slice);
 }
 
 GAN__SIMD_BODY void bn_dx_infer_body(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
@@ -205,10 +269,20 @@ GAN__SIMD_VARIANTS(bn_dx_infer, (size_t R, size_t C, const float *dy, const floa
                    float neg, const float *restrict gamma, const float *restrict inv, float *dx),
                    (R, C, dy, y, neg, gamma, inv, dx))
 
+static void bn_dx_infer_slice(void *ctx, size_t lo, size_t hi)
+{
+    const bn_job *j = ctx;
+    const size_t o = lo * j->C;
+    GAN__SIMD_CALL(bn_dx_infer, (hi - lo, j->C, j->dy + o, j->y ? j->y + o : NULL, j->neg,
+                                 j->gamma, j->inv, j->out + o));
+}
+
 void gan__bn_dx_infer(size_t R, size_t C, const float *dy, const float *restrict y, float neg,
                       const float *restrict gamma, const float *restrict inv, float *dx)
 {
-    GAN__SIMD_CALL(bn_dx_infer, (R, C, dy, y, neg, gamma, inv, dx));
+    bn_job j = {.R = R, .C = C, .neg = neg, .dy = dy, .y = y, .inv = inv, .gamma = gamma,
+                .out = dx};
+    bn_split_rows(&j, bn_dx_infer_slice);
 }
 
 static gan_status bn_setup(gan__layer *l)

@@ -103,8 +103,7 @@ static void conv2d_backward(gan__layer *l, const gan__ctx *cx, const float *x,
         if (dx) {
             float *dxc = dx + n0 * in_img;
             gan__sgemm(0, 1, M, K, F, 1.0f, dyc, F, cx->w, F, 0.0f, col, K);
-            memset(dxc, 0, (size_t)nb * in_img * sizeof(float));
-            gan__col2im(g, nb, col, dxc);
+            gan__col2im_set(g, nb, col, dxc);
         }
     }
 }

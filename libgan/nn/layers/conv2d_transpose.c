@@ -94,8 +94,6 @@ static void deconv_forward(gan__layer *l, const gan__ctx *cx, const float *x, fl
     const size_t chunk = gan__chunk_images(cx->batch, deconv_ws_per_image(l));
     const size_t in_img = (size_t)P * C, out_img = (size_t)g->ih * g->iw * F;
     float *col = cx->ws;
-    if (!l->u.conv.taps)
-        memset(y, 0, cx->batch * out_img * sizeof(float));
     for (size_t n0 = 0; n0 < cx->batch; n0 += chunk) {
         const int nb = (int)(cx->batch - n0 < chunk ? cx->batch - n0 : chunk);
         if (l->u.conv.taps) {
@@ -103,7 +101,7 @@ static void deconv_forward(gan__layer *l, const gan__ctx *cx, const float *x, fl
             continue;
         }
         gan__sgemm(0, 1, nb * P, K, C, 1.0f, x + n0 * in_img, C, cx->w, C, 0.0f, col, K);
-        gan__col2im(g, nb, col, y + n0 * out_img);
+        gan__col2im_set(g, nb, col, y + n0 * out_img);
     }
     if (l->use_bias) {
         const float *b = cx->w + (size_t)K * C;

@@ -30,18 +30,38 @@ static inline uint32_t gan__drop_hash(uint64_t key, size_t i)
     return gan__lowbias32(u) + (uint32_t)(key >> 32);
 }
 
-GAN__SIMD_BODY void dropout_mask_body(size_t n, uint64_t key, uint32_t thr, unsigned char *restrict mask)
+/* Elements [lo, hi): each bit of the mask depends on its index only, so
+   the threads' slices (below) give the same mask as one pass. */
+GAN__SIMD_BODY void dropout_mask_body(size_t lo, size_t hi, uint64_t key, uint32_t thr,
+                                      unsigned char *restrict mask)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = lo; i < hi; i++)
         mask[i] = gan__drop_hash(key, i) >= thr;
 }
-GAN__SIMD_VARIANTS(dropout_mask, (size_t n, uint64_t key, uint32_t thr,
+GAN__SIMD_VARIANTS(dropout_mask, (size_t lo, size_t hi, uint64_t key, uint32_t thr,
                    unsigned char *restrict mask),
-                   (n, key, thr, mask))
+                   (lo, hi, key, thr, mask))
+
+typedef struct drop_job {
+    uint64_t key;
+    uint32_t thr;
+    float scale;
+    unsigned char *mask;
+    const float *x;
+    float *y;
+} drop_job;
+
+static void dropout_mask_slice(void *ctx, size_t lo, size_t hi)
+{
+    const drop_job *j = ctx;
+    GAN__SIMD_CALL(dropout_mask, (lo, hi, j->key, j->thr, j->mask));
+}
 
 void gan__dropout_mask(size_t n, uint64_t key, uint32_t thr, unsigned char *restrict mask)
 {
-    GAN__SIMD_CALL(dropout_mask, (n, key, thr, mask));
+    drop_job j = {key, thr, 0.0f, mask, NULL, NULL};
+    /* 64-byte multiples of the mask per slice: no shared cache line. */
+    gan__parallel_range(n, 64, GAN__PAR_MIN_FLOATS / 2, dropout_mask_slice, &j);
 }
 
 void gan__dropout_mask_ref(size_t n, uint64_t key, uint32_t thr, unsigned char *mask)
@@ -68,10 +88,17 @@ GAN__SIMD_VARIANTS(dropout_apply, (size_t n, float scale, const unsigned char *r
                    const float *restrict x, float *restrict y),
                    (n, scale, mask, x, y))
 
+static void dropout_apply_slice(void *ctx, size_t lo, size_t hi)
+{
+    const drop_job *j = ctx;
+    GAN__SIMD_CALL(dropout_apply, (hi - lo, j->scale, j->mask + lo, j->x + lo, j->y + lo));
+}
+
 void gan__dropout_apply(size_t n, float scale, const unsigned char *restrict mask,
                         const float *restrict x, float *restrict y)
 {
-    GAN__SIMD_CALL(dropout_apply, (n, scale, mask, x, y));
+    drop_job j = {0, 0, scale, (unsigned char *)mask, x, y};
+    gan__parallel_range(n, 64, GAN__PAR_MIN_FLOATS, dropout_apply_slice, &j);
 }
 
 GAN__SIMD_BODY void dropout_apply_inplace_body(size_t n, float scale, const unsigned char *restrict mask,
@@ -86,10 +113,17 @@ GAN__SIMD_VARIANTS(dropout_apply_inplace, (size_t n, float scale,
                    const unsigned char *restrict mask, float *restrict y),
                    (n, scale, mask, y))
 
+static void dropout_apply_inplace_slice(void *ctx, size_t lo, size_t hi)
+{
+    const drop_job *j = ctx;
+    GAN__SIMD_CALL(dropout_apply_inplace, (hi - lo, j->scale, j->mask + lo, j->y + lo));
+}
+
 void gan__dropout_apply_inplace(size_t n, float scale, const unsigned char *restrict mask,
                                 float *restrict y)
 {
-    GAN__SIMD_CALL(dropout_apply_inplace, (n, scale, mask, y));
+    drop_job j = {0, 0, scale, (unsigned char *)mask, NULL, y};
+    gan__parallel_range(n, 64, GAN__PAR_MIN_FLOATS, dropout_apply_inplace_slice, &j);
 }
 
 void gan__dropout_apply_ref(size_t n, float scale, const unsigned char *mask, const float *x,

@@ -247,8 +247,7 @@ static void modconv_backward(gan__layer *l, const gan__ctx *cx, const float *x, 
             if (need_ds) {
                 gan__sgemm(0, 1, M, (int)m.K, (int)m.F, 1.0f, dzc, (int)m.F, W, (int)m.F, 0.0f, col,
                            (int)m.K);
-                memset(xc, 0, (size_t)nb * in_img * sizeof(float));
-                gan__col2im(g, nb, col, xc);
+                gan__col2im_set(g, nb, col, xc);
             }
         }
         if (!need_ds)

@@ -80,4 +80,18 @@ csv_rows style2/log.csv 3
 "$GAN" train --preset style2 --r1-every 1 --limit 64 --batch 32 --steps 1 --epochs 0 --threads 1 \
   --out style2e >/dev/null
 grep -q "^r1_every = 1$" style2e/run.txt || fail "--r1-every does not override the preset"
-ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls style, sngan-resnet, cgan-resnet and style2"
+# dcgan-hinge: the recipe of the best unconditional FID (docs/stabilisation.md):
+# batch 32 by default, both rates, the EMA generator written beside the checkpoint.
+"$GAN" train --preset dcgan-hinge --limit 96 --steps 2 --epochs 0 --threads 1 --out hinge >hinge.log
+grep -q "^batch = 32$" hinge/run.txt && grep -q "^loss = hinge$" hinge/run.txt &&
+  grep -q "^g_lr = 0.000399999" hinge/run.txt && grep -q "^d_lr = 0.000799999" hinge/run.txt &&
+  grep -q "^ema_decay = 0.99" hinge/run.txt && grep -q "^spectral_norm = 0$" hinge/run.txt ||
+  { cat hinge/run.txt >&2; fail "dcgan-hinge run.txt"; }
+csv_rows hinge/log.csv 2
+test -s hinge/generator.gan || fail "dcgan-hinge: no EMA generator.gan"
+# cgan-hinge: the same recipe on cgan's conditional networks.
+"$GAN" train --preset cgan-hinge --limit 96 --steps 2 --epochs 0 --threads 1 --out chinge >chinge.log
+grep -q "^batch = 32$" chinge/run.txt && grep -q "^loss = hinge$" chinge/run.txt &&
+  grep -q "^ema_decay = 0.99" chinge/run.txt || { cat chinge/run.txt >&2; fail "cgan-hinge run.txt"; }
+"$GAN" info chinge/generator.gan | grep -q "embedding" || fail "cgan-hinge: generator not conditional"
+ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls style, sngan-resnet, cgan-resnet, style2, dcgan-hinge and cgan-hinge"

@@ -76,6 +76,27 @@ static const cli_preset presets[] = {
      .optimizer = GAN_OPTIM_ADAM, .lr = 1e-4f, .d_lr = 4e-4f, .beta1 = 0.0f, .beta2 = 0.9f,
      .loss = GAN_LOSS_HINGE, .real_label = 1.0f, .spectral_norm = 1, .n_critic = 1,
      .batch = 64},
+    /* The best unconditional recipe at the protocol's budget
+       (docs/stabilisation.md): sngan's pair without spectral norm, hinge,
+       twice the steps of batch 64 (batch 32) at higher two time-scale
+       rates, and the generator's EMA: FID 37.7 -> 18.2. */
+    {.name = "dcgan-hinge",
+     .description = "the 28x28 generator against the WGAN critic (no dropout, no spectral "
+                    "norm); hinge loss, Adam beta 0/0.9, G lr 4e-4, D lr 8e-4 (two time-"
+                    "scale), generator EMA 0.99, batch 32",
+     .generator = GAN_PRESET_MNIST_GENERATOR, .discriminator = GAN_PRESET_WGAN_CRITIC,
+     .optimizer = GAN_OPTIM_ADAM, .lr = 4e-4f, .d_lr = 8e-4f, .beta1 = 0.0f, .beta2 = 0.9f,
+     .loss = GAN_LOSS_HINGE, .real_label = 1.0f, .n_critic = 1, .batch = 32,
+     .drop_remainder = 1, .ema_decay = 0.99f},
+    {.name = "cgan-hinge",
+     .description = "cgan's networks (class embedding + noise generator, projection "
+                    "discriminator with minibatch discrimination) with dcgan-hinge's recipe: "
+                    "hinge loss, Adam beta 0/0.9, G lr 4e-4, D lr 8e-4, generator EMA 0.99, "
+                    "batch 32",
+     .generator = GAN_PRESET_CGAN_GENERATOR, .discriminator = GAN_PRESET_CGAN_DISCRIMINATOR,
+     .optimizer = GAN_OPTIM_ADAM, .lr = 4e-4f, .d_lr = 8e-4f, .beta1 = 0.0f, .beta2 = 0.9f,
+     .loss = GAN_LOSS_HINGE, .real_label = 1.0f, .n_critic = 1, .batch = 32,
+     .ema_decay = 0.99f},
     /* gan train --images DIR --size N [--arch dcgan|sngan]: the family
        networks at the folder's size.  sngan is the default (--arch): the
        recipe that measured best on the 28x28 sets (docs/stabilisation.md)

@@ -89,9 +89,17 @@ grep -q "^batch = 32$" hinge/run.txt && grep -q "^loss = hinge$" hinge/run.txt &
   { cat hinge/run.txt >&2; fail "dcgan-hinge run.txt"; }
 csv_rows hinge/log.csv 2
 test -s hinge/generator.gan || fail "dcgan-hinge: no EMA generator.gan"
+# resnet-hinge: the residual generator (no transposed convolution) with that recipe.
+"$GAN" train --preset resnet-hinge --limit 96 --steps 2 --epochs 0 --threads 1 --out rhinge >rhinge.log
+grep -q "^batch = 32$" rhinge/run.txt && grep -q "^loss = hinge$" rhinge/run.txt &&
+  grep -q "^ema_decay = 0.99" rhinge/run.txt && grep -q "^spectral_norm = 0$" rhinge/run.txt ||
+  { cat rhinge/run.txt >&2; fail "resnet-hinge run.txt"; }
+"$GAN" info rhinge/generator.gan >rhinge.info
+grep -q "residual_conv" rhinge.info && ! grep -q "conv2d_transpose" rhinge.info ||
+  fail "resnet-hinge: generator is not the residual one"
 # cgan-hinge: the same recipe on cgan's conditional networks.
 "$GAN" train --preset cgan-hinge --limit 96 --steps 2 --epochs 0 --threads 1 --out chinge >chinge.log
 grep -q "^batch = 32$" chinge/run.txt && grep -q "^loss = hinge$" chinge/run.txt &&
   grep -q "^ema_decay = 0.99" chinge/run.txt || { cat chinge/run.txt >&2; fail "cgan-hinge run.txt"; }
 "$GAN" info chinge/generator.gan | grep -q "embedding" || fail "cgan-hinge: generator not conditional"
-ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls style, sngan-resnet, cgan-resnet, style2, dcgan-hinge and cgan-hinge"
+ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls style, sngan-resnet, cgan-resnet, style2, dcgan-hinge, resnet-hinge and cgan-hinge"

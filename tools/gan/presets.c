@@ -88,6 +88,15 @@ static const cli_preset presets[] = {
      .optimizer = GAN_OPTIM_ADAM, .lr = 4e-4f, .d_lr = 8e-4f, .beta1 = 0.0f, .beta2 = 0.9f,
      .loss = GAN_LOSS_HINGE, .real_label = 1.0f, .n_critic = 1, .batch = 32,
      .drop_remainder = 1, .ema_decay = 0.99f},
+    {.name = "resnet-hinge",
+     .description = "the SN-ResNet pair's generator (residual blocks, nearest up-sampling + "
+                    "3x3 convolutions: no checkerboard) against the WGAN critic (no spectral "
+                    "norm) with dcgan-hinge's recipe: hinge loss, Adam beta 0/0.9, G lr "
+                    "4e-4, D lr 8e-4, generator EMA 0.99, batch 32",
+     .generator = GAN_PRESET_RESNET_GENERATOR, .discriminator = GAN_PRESET_WGAN_CRITIC,
+     .optimizer = GAN_OPTIM_ADAM, .lr = 4e-4f, .d_lr = 8e-4f, .beta1 = 0.0f, .beta2 = 0.9f,
+     .loss = GAN_LOSS_HINGE, .real_label = 1.0f, .n_critic = 1, .batch = 32,
+     .drop_remainder = 1, .ema_decay = 0.99f},
     {.name = "cgan-hinge",
      .description = "cgan's networks (class embedding + noise generator, projection "
                     "discriminator with minibatch discrimination) with dcgan-hinge's recipe: "

@@ -95,22 +95,16 @@ static void from_pnc_slice(void *ctx, size_t lo, size_t hi)
                    j->src + (p * (size_t)j->n + (size_t)b) * j->c, j->c * sizeof(float));
 }
 
-static size_t pnc_min(int n, size_t c)
-{
-    const size_t per = (size_t)n * c;   /* floats per position */
-    return (GAN__PAR_MIN_FLOATS + per - 1) / per;
-}
-
 static void gan__to_pnc(const float *restrict x, int n, size_t P, size_t c, float *restrict t)
 {
     pnc_job j = {x, t, n, P, c};
-    gan__parallel_range(P, 1, pnc_min(n, c), to_pnc_slice, &j);
+    gan__parallel_range(P, 1, gan__par_min_items((size_t)n * c), to_pnc_slice, &j);
 }
 
 static void gan__from_pnc(const float *restrict t, int n, size_t P, size_t c, float *restrict x)
 {
     pnc_job j = {t, x, n, P, c};
-    gan__parallel_range(P, 1, pnc_min(n, c), from_pnc_slice, &j);
+    gan__parallel_range(P, 1, gan__par_min_items((size_t)n * c), from_pnc_slice, &j);
 }
 
 /*
@@ -175,10 +169,10 @@ static void rows_gather_slice(void *ctx, size_t lo, size_t hi)
             }
 }
 
+/* col floats per input row */
 static size_t rows_min(const gan__conv_geom *g, int n)
 {
-    const size_t per = (size_t)g->ow * n * g->kw * g->ic;   /* col floats per input row */
-    return (GAN__PAR_MIN_FLOATS + per - 1) / per;
+    return gan__par_min_items((size_t)g->ow * n * g->kw * g->ic);
 }
 
 static void gan__rows_scatter(const gan__conv_geom *g, int n, int y0, int y1, int dy,

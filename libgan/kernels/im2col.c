@@ -75,7 +75,7 @@ void gan__im2col(const gan__conv_geom *g, int n, const float *x, float *col)
 {
     lowering_job j = {g, x, col};
     /* Whole images per slice; threads when the columns are large. */
-    gan__parallel_range((size_t)n, 1, (GAN__PAR_MIN_FLOATS + col_floats(g) - 1) / col_floats(g),
+    gan__parallel_range((size_t)n, 1, gan__par_min_items(col_floats(g)),
                         im2col_slice, &j);
 }
 
@@ -130,7 +130,7 @@ static void col2im_slice(void *ctx, size_t lo, size_t hi)
 void gan__col2im(const gan__conv_geom *g, int n, const float *col, float *x)
 {
     lowering_job j = {g, col, x};
-    gan__parallel_range((size_t)n, 1, (GAN__PAR_MIN_FLOATS + col_floats(g) - 1) / col_floats(g),
+    gan__parallel_range((size_t)n, 1, gan__par_min_items(col_floats(g)),
                         col2im_slice, &j);
 }
 
@@ -144,7 +144,7 @@ static void col2im_set_slice(void *ctx, size_t lo, size_t hi)
 void gan__col2im_set(const gan__conv_geom *g, int n, const float *col, float *x)
 {
     lowering_job j = {g, col, x};
-    gan__parallel_range((size_t)n, 1, (GAN__PAR_MIN_FLOATS + col_floats(g) - 1) / col_floats(g),
+    gan__parallel_range((size_t)n, 1, gan__par_min_items(col_floats(g)),
                         col2im_set_slice, &j);
 }
 
@@ -204,7 +204,7 @@ static void add_bias_slice(void *ctx, size_t lo, size_t hi)
 void gan__add_bias_rows(float *restrict y, const float *restrict b, size_t rows, size_t cols)
 {
     bias_job j = {y, b, cols};
-    gan__parallel_range(rows, 1, (GAN__PAR_MIN_FLOATS + cols - 1) / cols, add_bias_slice, &j);
+    gan__parallel_range(rows, 1, gan__par_min_items(cols), add_bias_slice, &j);
 }
 
 GAN__SIMD_BODY void bias_grad_rows_body(float *restrict db, const float *restrict dy, size_t rows, size_t cols)

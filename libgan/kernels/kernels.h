@@ -63,6 +63,12 @@ void gan__parallel_range(size_t n, size_t grain, size_t min_n, gan__range_fn fn,
 /* Element-wise jobs below this many floats (128 KiB: a few microseconds of
    streaming) stay on one thread: handing a slice over costs about as much. */
 #define GAN__PAR_MIN_FLOATS ((size_t)32768)
+/* The items of `per` floats each (images, rows, channels...) a job needs
+   before it is worth splitting: min_n for gan__parallel_range. */
+static inline size_t gan__par_min_items(size_t per)
+{
+    return per ? (GAN__PAR_MIN_FLOATS + per - 1) / per : GAN__PAR_MIN_FLOATS;
+}
 /* memset(x, 0, n floats), split the same way. */
 void gan__parallel_zero(float *x, size_t n);
 

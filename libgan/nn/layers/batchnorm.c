@@ -116,12 +116,12 @@ typedef struct bn_job {
    R' * C. */
 static void bn_split_channels(const bn_job *j, gan__range_fn fn)
 {
-    gan__parallel_range(j->C, 16, (GAN__PAR_MIN_FLOATS + j->R - 1) / j->R, fn, (void *)j);
+    gan__parallel_range(j->C, 16, gan__par_min_items(j->R), fn, (void *)j);
 }
 
 static void bn_split_rows(const bn_job *j, gan__range_fn fn)
 {
-    gan__parallel_range(j->R, 1, (GAN__PAR_MIN_FLOATS + j->C - 1) / j->C, fn, (void *)j);
+    gan__parallel_range(j->R, 1, gan__par_min_items(j->C), fn, (void *)j);
 }
 
 static void bn_stats_slice(void *ctx, size_t lo, size_t hi)

@@ -46,7 +46,8 @@ typedef struct drop_job {
     uint64_t key;
     uint32_t thr;
     float scale;
-    unsigned char *mask;
+    const unsigned char *mask;  /* the applied mask */
+    unsigned char *out;         /* the mask being drawn */
     const float *x;
     float *y;
 } drop_job;
@@ -54,12 +55,12 @@ typedef struct drop_job {
 static void dropout_mask_slice(void *ctx, size_t lo, size_t hi)
 {
     const drop_job *j = ctx;
-    GAN__SIMD_CALL(dropout_mask, (lo, hi, j->key, j->thr, j->mask));
+    GAN__SIMD_CALL(dropout_mask, (lo, hi, j->key, j->thr, j->out));
 }
 
 void gan__dropout_mask(size_t n, uint64_t key, uint32_t thr, unsigned char *restrict mask)
 {
-    drop_job j = {key, thr, 0.0f, mask, NULL, NULL};
+    drop_job j = {key, thr, 0.0f, NULL, mask, NULL, NULL};
     /* 64-byte multiples of the mask per slice: no shared cache line. */
     gan__parallel_range(n, 64, GAN__PAR_MIN_FLOATS / 2, dropout_mask_slice, &j);
 }
@@ -97,7 +98,7 @@ static void dropout_apply_slice(void *ctx, size_t lo, size_t hi)
 void gan__dropout_apply(size_t n, float scale, const unsigned char *restrict mask,
                         const float *restrict x, float *restrict y)
 {
-    drop_job j = {0, 0, scale, (unsigned char *)mask, x, y};
+    drop_job j = {0, 0, scale, mask, NULL, x, y};
     gan__parallel_range(n, 64, GAN__PAR_MIN_FLOATS, dropout_apply_slice, &j);
 }
 
@@ -122,7 +123,7 @@ static void dropout_apply_inplace_slice(void *ctx, size_t lo, size_t hi)
 void gan__dropout_apply_inplace(size_t n, float scale, const unsigned char *restrict mask,
                                 float *restrict y)
 {
-    drop_job j = {0, 0, scale, (unsigned char *)mask, NULL, y};
+    drop_job j = {0, 0, scale, mask, NULL, NULL, y};
     gan__parallel_range(n, 64, GAN__PAR_MIN_FLOATS, dropout_apply_inplace_slice, &j);
 }
 

@@ -741,6 +741,76 @@ START_TEST(test_crop_pad)
 }
 END_TEST
 
+START_TEST(test_pad_reference)
+{
+    /* A padded resize equals the reference resize of the padded canvas
+       built pixel by pixel: pad columns or rows, shrinking and growing,
+       odd margins, and extreme aspect ratios whose canvas is almost all
+       pad (65535x3 into a square frame: 4.3e9 canvas pixels; the resize
+       must cost what the source costs, not what the canvas does). */
+    static const int cases[][4] = {
+        { 40, 9, 8, 8 }, { 9, 40, 8, 8 }, { 7, 3, 16, 16 }, { 3, 8, 5, 11 },
+        { 50, 2, 16, 16 }, { 1, 30, 4, 4 }, { 65535, 3, 8, 8 }, { 2, 65535, 8, 8 },
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        int sw = cases[ci][0], sh = cases[ci][1], tw = cases[ci][2], th = cases[ci][3];
+        unsigned char *px = xmalloc((size_t)sw * sh * 3), *out = xmalloc((size_t)tw * th * 3);
+        gan__image im = { sw, sh, 3, px };
+        gan__prep p;
+        gan__canvas cv;
+        uint64_t r = 0x9e3779b9u + ci;
+        for (size_t i = 0; i < (size_t)sw * sh * 3; i++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            px[i] = (unsigned char)(r >> 56);
+        }
+        memset(&p, 0, sizeof p);
+        p.h = th;
+        p.w = tw;
+        p.c = 3;
+        p.fit = GAN_IMAGE_FIT_PAD;
+        p.bg[0] = 200;
+        p.bg[1] = 7;
+        p.bg[2] = 99;
+        ck_assert_int_eq(gan__image_prep(&im, &p, out, "padref"), GAN_OK);
+        gan__image_canvas(sw, sh, tw, th, GAN_IMAGE_FIT_PAD, &cv);
+        ck_assert(cv.w >= sw && cv.h >= sh && (cv.w > sw || cv.h > sh));
+        if ((uint64_t)cv.w * (uint64_t)cv.h <= 4096) {
+            /* small: the whole canvas through the reference */
+            unsigned char *canvas = xmalloc((size_t)cv.w * cv.h * 3);
+            double *ref = xmalloc(sizeof(double) * (size_t)tw * th * 3);
+            for (long y = 0; y < cv.h; y++)
+                for (long x = 0; x < cv.w; x++)
+                    for (int k = 0; k < 3; k++) {
+                        long sy = cv.y0 + y, sx = cv.x0 + x;
+                        int in = sy >= 0 && sy < sh && sx >= 0 && sx < sw;
+                        canvas[((size_t)y * cv.w + x) * 3 + k] =
+                            in ? px[((size_t)sy * sw + sx) * 3 + k] : p.bg[k];
+                    }
+            ref_resize(canvas, (int)cv.w, (int)cv.h, 3, tw, th, ref);
+            for (size_t i = 0; i < (size_t)tw * th * 3; i++)
+                ck_assert_msg(fabs(out[i] - ref[i]) <= 0.5 + 1e-9,
+                              "%dx%d padded to %dx%d: value %zu is %u, reference %g", sw, sh,
+                              tw, th, i, out[i], ref[i]);
+            free(canvas);
+            free(ref);
+        } else {
+            /* huge canvas: the outer rows (or columns) are pure pad, the
+               middle one averages the whole source with pad */
+            int wide = cv.h > sh;
+            for (int o = 0; o < (wide ? tw : th); o++)
+                for (int k = 0; k < 3; k++) {
+                    size_t first = wide ? (size_t)o : (size_t)o * tw;
+                    size_t last = wide ? (size_t)(th - 1) * tw + o : (size_t)o * tw + tw - 1;
+                    ck_assert_uint_eq(out[first * 3 + k], p.bg[k]);
+                    ck_assert_uint_eq(out[last * 3 + k], p.bg[k]);
+                }
+        }
+        free(px);
+        free(out);
+    }
+}
+END_TEST
+
 START_TEST(test_alpha)
 {
     /* RGBA pixels (200, 100, 50, a) for a = 0, 1, 64, 128, 254, 255 in a row. */
@@ -1959,6 +2029,7 @@ static Suite *images_suite(void)
     tcase_add_test(t, test_resize_reference);
     tcase_add_test(t, test_resize_axis_weights);
     tcase_add_test(t, test_crop_pad);
+    tcase_add_test(t, test_pad_reference);
     tcase_add_test(t, test_alpha);
     suite_add_tcase(s, t);
     t = tcase_create("folders");

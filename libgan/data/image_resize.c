@@ -180,19 +180,77 @@ static unsigned char gan__round_u8(double v)
 /* Bytes of an intermediate buffer; 0 if it would be unreasonably large. */
 #define GAN__PREP_MAX_BYTES ((size_t)1 << 31)
 
+/*
+ * One axis of the canvas split into its source part, canvas positions
+ * [lo, hi), and the pad around it.  For output i: the weights that fall on
+ * pad positions, summed (pad_w[i]), and the range [j0[i], j1[i]) of its
+ * weights that read the source.  A pad of any size then costs one multiply
+ * per output instead of one per padded pixel: a 65535x4 image padded to a
+ * square frame is 65535x65535 canvas pixels, almost all of them pad.
+ */
+typedef struct gan__axis_split {
+    double *pad_w;
+    int *j0, *j1;
+} gan__axis_split;
+
+static void gan__axis_split_free(gan__axis_split *s)
+{
+    gan__free(s->pad_w);
+    gan__free(s->j0);
+    gan__free(s->j1);
+    memset(s, 0, sizeof *s);
+}
+
+static gan_status gan__axis_split_init(gan__axis_split *s, const gan__axis *a, long lo, long hi,
+                                       const char *name)
+{
+    s->pad_w = gan__malloc((size_t)a->n_out * sizeof *s->pad_w);
+    s->j0 = gan__malloc((size_t)a->n_out * sizeof *s->j0);
+    s->j1 = gan__malloc((size_t)a->n_out * sizeof *s->j1);
+    if (!s->pad_w || !s->j0 || !s->j1) {
+        gan__axis_split_free(s);
+        return gan__err(GAN_ENOMEM, "%s: out of memory for resize weights", name);
+    }
+    for (int i = 0; i < a->n_out; i++) {
+        const double *w = a->weight + (size_t)i * (size_t)a->span;
+        long first = a->start[i], end = first + a->count[i];
+        long b0 = first > lo ? first : lo, b1 = end < hi ? end : hi;
+        double pw = 0.0;
+        if (b1 < b0)
+            b1 = b0;
+        for (long j = first; j < end; j++)
+            if (j < b0 || j >= b1)
+                pw += w[j - first];
+        s->pad_w[i] = pw;
+        s->j0[i] = (int)(b0 - first);
+        s->j1[i] = (int)(b1 - first);
+    }
+    return GAN_OK;
+}
+
 gan_status gan__image_prep(const gan__image *src, const gan__prep *p, unsigned char *dst,
                            const char *name)
 {
     gan__canvas cv;
     gan__axis ax, ay;
-    double *row = NULL, *inter = NULL, pad[4];
+    gan__axis_split sx = { 0 }, sy = { 0 };
+    double *row = NULL, *inter = NULL, *pad_row, pad[4];
     const int C = p->c, sc = src->c;
     size_t row_n, inter_n, tw = (size_t)p->w;
+    long xlo, xhi, ylo, yhi, nrows;
     gan_status st;
 
     gan__image_canvas(src->w, src->h, p->w, p->h, p->fit, &cv);
-    if (gan__mul_size((size_t)cv.w, (size_t)C * sizeof(double), &row_n) != 0 ||
-        gan__mul_size((size_t)cv.h, tw * (size_t)C * sizeof(double), &inter_n) != 0 ||
+    /* The canvas positions that hold source pixels (all of them unless
+       padded; the crop window is inside the source). */
+    xlo = cv.x0 < 0 ? -cv.x0 : 0;
+    xhi = cv.x0 + cv.w > src->w ? src->w - cv.x0 : cv.w;
+    ylo = cv.y0 < 0 ? -cv.y0 : 0;
+    yhi = cv.y0 + cv.h > src->h ? src->h - cv.y0 : cv.h;
+    nrows = yhi - ylo;
+    /* inter: one row per source row in the canvas, then the pad row. */
+    if (gan__mul_size((size_t)(xhi - xlo), (size_t)C * sizeof(double), &row_n) != 0 ||
+        gan__mul_size((size_t)nrows + 1, tw * (size_t)C * sizeof(double), &inter_n) != 0 ||
         row_n > GAN__PREP_MAX_BYTES || inter_n > GAN__PREP_MAX_BYTES)
         return gan__err(GAN_EFORMAT, "%s: a %dx%d image padded to %ldx%ld for a %dx%d target "
                         "needs more than %zu bytes of working memory", name, src->w, src->h,
@@ -203,7 +261,10 @@ gan_status gan__image_prep(const gan__image *src, const gan__prep *p, unsigned c
         gan__axis_free(&ax);
         return st;
     }
-    row = gan__malloc(row_n);
+    if ((st = gan__axis_split_init(&sx, &ax, xlo, xhi, name)) != GAN_OK ||
+        (st = gan__axis_split_init(&sy, &ay, ylo, yhi, name)) != GAN_OK)
+        goto done;
+    row = gan__malloc(row_n ? row_n : 1);
     inter = gan__malloc(inter_n);
     if (!row || !inter) {
         st = gan__err(GAN_ENOMEM, "%s: out of memory resizing a %dx%d image", name, src->w,
@@ -218,42 +279,47 @@ gan_status gan__image_prep(const gan__image *src, const gan__prep *p, unsigned c
         gan__work_px(bg, 3, p, pad);
     }
 
-    /* Horizontal pass: every canvas row into inter (cv.h, tw, C). */
-    for (long y = 0; y < cv.h; y++) {
-        long sy = cv.y0 + y;
-        double *ir = inter + (size_t)y * tw * (size_t)C;
-        for (long x = 0; x < cv.w; x++) {
-            long sx = cv.x0 + x;
-            double *o = row + (size_t)x * (size_t)C;
-            if (sy < 0 || sy >= src->h || sx < 0 || sx >= src->w)
-                memcpy(o, pad, (size_t)C * sizeof(double));
-            else
-                gan__work_px(src->px + ((size_t)sy * (size_t)src->w + (size_t)sx) * (size_t)sc,
-                             sc, p, o);
-        }
+    /* Horizontal pass: every source row of the canvas into inter, a row of
+       pad into its last row (every pad row resizes to the same values). */
+    for (long y = ylo; y < yhi; y++) {
+        const unsigned char *srow = src->px + (size_t)(cv.y0 + y) * (size_t)src->w * (size_t)sc;
+        double *ir = inter + (size_t)(y - ylo) * tw * (size_t)C;
+        for (long x = xlo; x < xhi; x++)
+            gan__work_px(srow + (size_t)(cv.x0 + x) * (size_t)sc, sc, p,
+                         row + (size_t)(x - xlo) * (size_t)C);
         for (int ox = 0; ox < p->w; ox++) {
             const double *w = ax.weight + (size_t)ox * (size_t)ax.span;
-            const double *in = row + (size_t)ax.start[ox] * (size_t)C;
+            long at = ax.start[ox] - xlo; /* row's index of weight 0 (< 0 in the pad) */
             for (int k = 0; k < C; k++) {
-                double acc = 0.0;
-                for (int j = 0; j < ax.count[ox]; j++)
-                    acc += w[j] * in[(size_t)j * (size_t)C + (size_t)k];
+                double acc = sx.pad_w[ox] * pad[k];
+                for (int j = sx.j0[ox]; j < sx.j1[ox]; j++)
+                    acc += w[j] * row[(size_t)(at + j) * (size_t)C + (size_t)k];
                 ir[(size_t)ox * (size_t)C + (size_t)k] = acc;
             }
         }
+    }
+    pad_row = inter + (size_t)nrows * tw * (size_t)C;
+    for (int ox = 0; ox < p->w; ox++) {
+        const double *w = ax.weight + (size_t)ox * (size_t)ax.span;
+        double sum = 0.0;
+        for (int j = 0; j < ax.count[ox]; j++)
+            sum += w[j];
+        for (int k = 0; k < C; k++)
+            pad_row[(size_t)ox * (size_t)C + (size_t)k] = sum * pad[k];
     }
 
     /* Vertical pass, then back to 8 bits. */
     for (int oy = 0; oy < p->h; oy++) {
         const double *w = ay.weight + (size_t)oy * (size_t)ay.span;
+        long first = ay.start[oy] - ylo; /* inter's row of weight 0 (< 0 in the pad) */
         unsigned char *d = dst + (size_t)oy * tw * (size_t)C;
         for (int ox = 0; ox < p->w; ox++) {
             double acc[4];
             for (int k = 0; k < C; k++) {
-                double s = 0.0;
-                for (int j = 0; j < ay.count[oy]; j++)
-                    s += w[j] * inter[((size_t)(ay.start[oy] + j) * tw + (size_t)ox) * (size_t)C +
-                                      (size_t)k];
+                size_t at = (size_t)ox * (size_t)C + (size_t)k;
+                double s = sy.pad_w[oy] * pad_row[at];
+                for (int j = sy.j0[oy]; j < sy.j1[oy]; j++)
+                    s += w[j] * inter[(size_t)(first + j) * tw * (size_t)C + at];
                 acc[k] = s;
             }
             if (C == 4) {
@@ -278,6 +344,8 @@ gan_status gan__image_prep(const gan__image *src, const gan__prep *p, unsigned c
 done:
     gan__free(row);
     gan__free(inter);
+    gan__axis_split_free(&sx);
+    gan__axis_split_free(&sy);
     gan__axis_free(&ax);
     gan__axis_free(&ay);
     return st;

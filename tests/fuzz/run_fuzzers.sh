@@ -54,9 +54,9 @@ for t in "${targets[@]}"; do
   "$cc" "${flags[@]}" "$here/$t.c" "${srcs_t[@]}" -lpng -ljpeg -lz -lm -lpthread -o "$out/bin/$t" \
       || { status=1; continue; }
   mkdir -p "$out/$t/corpus"
-  # Regression: every committed seed must run clean.
+  # Regression: every committed seed must run clean, each in under 10 s.
   echo "== replay $t seeds"
-  "$out/bin/$t" -runs=0 -rss_limit_mb=2048 -malloc_limit_mb=256 "$here/corpus/$t" \
+  "$out/bin/$t" -runs=0 -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 "$here/corpus/$t" \
       >"$out/$t/replay.log" 2>&1 || { tail -30 "$out/$t/replay.log"; status=1; }
 done
 [ $status -eq 0 ] || { echo "run_fuzzers: build or replay failed" >&2; exit 1; }

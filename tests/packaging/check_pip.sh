@@ -75,9 +75,22 @@ print("pip: venv: libgan %s from %s, data %s, FID of an untrained generator %.1f
 PY
 ) || die "the pip-installed package in the venv"
 "$venv/bin/python" -m pip uninstall -y --quiet libgan || die "pip uninstall failed"
-if (cd "$tmp/elsewhere" && "$venv/bin/python" -c 'import libgan' 2>/dev/null); then
-  die "libgan is still importable after pip uninstall"
-fi
+# The venv sees the system's site-packages, where Debian's python3-libgan
+# may legitimately live: what must be gone is the venv's own copy (its
+# files and its metadata), not every libgan on the machine.
+left=$(cd "$tmp/elsewhere" && "$venv/bin/python" - "$venv" <<'PY'
+import importlib.metadata, importlib.util, os, sys
+venv = os.path.realpath(sys.argv[1])
+spec = importlib.util.find_spec("libgan")
+if spec is not None and os.path.realpath(spec.origin).startswith(venv + os.sep):
+    print("the package at " + spec.origin)
+for d in importlib.metadata.distributions(name="libgan"):
+    where = os.path.realpath(str(d.locate_file("")))
+    if where.startswith(venv + os.sep):
+        print("metadata under " + where)
+PY
+) || die "could not look for libgan after pip uninstall"
+[[ -z $left ]] || die "pip uninstall left libgan in the venv: $left"
 step "pip uninstall removed it"
 
 # 2. the wheel

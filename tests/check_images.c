@@ -808,6 +808,23 @@ START_TEST(test_pad_reference)
         free(px);
         free(out);
     }
+    {
+        /* a 1x262144 column padded for a 65535x1 target: a canvas side of
+           1.7e10 is refused, not resized and not an int overflow */
+        unsigned char *px = calloc((size_t)262144 * 3, 1), *out = xmalloc((size_t)65535 * 3);
+        gan__image im = { 1, 262144, 3, px };
+        gan__prep p;
+        ck_assert_ptr_nonnull(px);
+        memset(&p, 0, sizeof p);
+        p.h = 1;
+        p.w = 65535;
+        p.c = 3;
+        p.fit = GAN_IMAGE_FIT_PAD;
+        ck_assert_int_eq(gan__image_prep(&im, &p, out, "column"), GAN_EFORMAT);
+        ck_assert_ptr_nonnull(strstr(gan_last_error(), "column: a 1x262144 image padded to"));
+        free(px);
+        free(out);
+    }
 }
 END_TEST
 

@@ -179,6 +179,9 @@ static unsigned char gan__round_u8(double v)
 
 /* Bytes of an intermediate buffer; 0 if it would be unreasonably large. */
 #define GAN__PREP_MAX_BYTES ((size_t)1 << 31)
+/* The longest canvas side: the axis tables cost about 8 bytes per canvas
+   position (134 MB here), and their indices are ints. */
+#define GAN__CANVAS_MAX_SIDE ((long)1 << 24)
 
 /*
  * One axis of the canvas split into its source part, canvas positions
@@ -251,10 +254,12 @@ gan_status gan__image_prep(const gan__image *src, const gan__prep *p, unsigned c
     /* inter: one row per source row in the canvas, then the pad row. */
     if (gan__mul_size((size_t)(xhi - xlo), (size_t)C * sizeof(double), &row_n) != 0 ||
         gan__mul_size((size_t)nrows + 1, tw * (size_t)C * sizeof(double), &inter_n) != 0 ||
-        row_n > GAN__PREP_MAX_BYTES || inter_n > GAN__PREP_MAX_BYTES)
+        row_n > GAN__PREP_MAX_BYTES || inter_n > GAN__PREP_MAX_BYTES ||
+        cv.w > GAN__CANVAS_MAX_SIDE || cv.h > GAN__CANVAS_MAX_SIDE)
         return gan__err(GAN_EFORMAT, "%s: a %dx%d image padded to %ldx%ld for a %dx%d target "
-                        "needs more than %zu bytes of working memory", name, src->w, src->h,
-                        cv.w, cv.h, p->w, p->h, GAN__PREP_MAX_BYTES);
+                        "is too large to resize (more than %zu bytes of working memory or a side "
+                        "over %ld)", name, src->w, src->h, cv.w, cv.h, p->w, p->h,
+                        GAN__PREP_MAX_BYTES, GAN__CANVAS_MAX_SIDE);
     if ((st = gan__axis_init(&ax, (int)cv.w, p->w, name)) != GAN_OK)
         return st;
     if ((st = gan__axis_init(&ay, (int)cv.h, p->h, name)) != GAN_OK) {

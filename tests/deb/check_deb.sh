@@ -127,7 +127,10 @@ grep -q '^data directory: /usr/share/libgan$' <<<"$out" || die "gan --version: $
 if readelf -d /usr/bin/gan | grep -qE 'R(UN)?PATH'; then
   die "/usr/bin/gan has an RPATH: $(readelf -d /usr/bin/gan | grep -E 'R(UN)?PATH')"
 fi
-ldconfig -p | grep -qE 'libgan\.so\.1 .*=> (/usr)?/lib/' || die "ldconfig does not know libgan.so.1"
+# Not "ldconfig -p | grep -q": grep stops at the first match, ldconfig
+# (75 KB of output) then dies of SIGPIPE and pipefail fails the pipeline.
+ld_cache=$(ldconfig -p)
+grep -qE 'libgan\.so\.1 .*=> (/usr)?/lib/' <<<"$ld_cache" || die "ldconfig does not know libgan.so.1"
 cp "$root/examples/readme_example.c" .
 # shellcheck disable=SC2046 # word splitting of pkg-config's flags is intended
 cc -std=c11 -Wall -Werror readme_example.c $(pkg-config --cflags --libs gan) -o readme_example ||
@@ -146,7 +149,7 @@ grep -q 'feature network /usr/share/libgan/fashion_mnist_classifier.gan' eval.tx
   { cat eval.txt >&2; die "gan eval did not use /usr/share/libgan"; }
 lap "gan train --steps 20, gan report, gan eval"
 [[ $(man -w gan-train) == /usr/share/man/man1/gan-train.1* ]] || die "man -w gan-train"
-man gan-report 2>/dev/null | grep -q 'self-contained HTML' || die "man gan-report"
+grep -q 'self-contained HTML' <<<"$(man gan-report 2>/dev/null)" || die "man gan-report"
 [[ $(bash -c 'source /usr/share/bash-completion/completions/gan; COMP_WORDS=(gan tr); COMP_CWORD=1;
                _gan; echo "${COMPREPLY[*]}"') == train ]] || die "the bash completion"
 /usr/bin/python3 - <<'PY' || die "python3 -c 'import libgan' against the packages"
@@ -171,7 +174,7 @@ for f in /usr/bin/gan /usr/include/gan.h /usr/share/libgan /usr/lib/python3/dist
          /usr/share/man/man1/gan.1.gz /usr/share/bash-completion/completions/gan; do
   [[ ! -e $f ]] || die "$f is left after purge"
 done
-if ls /usr/lib/*/libgan.so* >/dev/null 2>&1 || ldconfig -p | grep -q 'libgan.so.1 '; then
+if ls /usr/lib/*/libgan.so* >/dev/null 2>&1 || grep -q 'libgan.so.1 ' <<<"$(ldconfig -p)"; then
   die "libgan.so is left after purge"
 fi
 if /usr/bin/python3 -c 'import libgan' 2>/dev/null; then

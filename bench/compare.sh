@@ -6,7 +6,7 @@
 # Builds bench_gan in BUILD_DIR (default build), then for ROUNDS rounds
 # (default 3) runs, alternating, libgan's and PyTorch's measurement of each
 # item (train cifar, train mnist, sample cifar at batch 64 and 1), REPS
-# timed repetitions each (default 20), 2 threads for both
+# timed repetitions each (default 20; 64 x REPS at batch 1), 2 threads for both
 # (GAN_COMPARE_THREADS).  Prints every RESULT line, then the ratio table:
 # per item the median over rounds of each side's median time with the
 # rounds' range, the speed ratios (reference time / libgan time) against
@@ -88,12 +88,19 @@ if [ -n "$anchor" ]; then
 fi
 echo "# threads: $threads on each side" | tee -a "$out"
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
+# Repetitions of an item: REPS batches of 64 images' worth, so a batch-1
+# median is taken over 64 x REPS calls (1,280 by default: ~2 s) rather
+# than over 20 calls (26 ms, where one slow wake-up of a thread moves the
+# median); PyTorch's references time at least 3 s of batch-1 calls too.
+item_reps() { echo $((reps * (64 / $1 > 1 ? 64 / $1 : 1))); }
+item_warmup() { echo $((3 * (64 / $1 > 1 ? 64 / $1 : 1))); }
 # run_libgan TAG BINARY CORETYPE ITEM...: RESULT lines tagged impl=TAG.
 run_libgan() {
   local tag=$1 bin=$2 ct=$3
   shift 3
-  with_coretype "$ct" "$bin" --threads "$threads" --reps "$reps" --warmup 3 --what "$1" --workload "$2" \
-    --batch "$3" --only-batch | grep '^RESULT' | sed "s/impl=libgan/impl=$tag/" | tee -a "$out"
+  with_coretype "$ct" "$bin" --threads "$threads" --reps "$(item_reps "$3")" \
+    --warmup "$(item_warmup "$3")" --what "$1" --workload "$2" --batch "$3" --only-batch |
+    grep '^RESULT' | sed "s/impl=libgan/impl=$tag/" | tee -a "$out"
 }
 # run_anchor ITEM...: the external reference's median as a RESULT line.
 run_anchor() {
@@ -117,7 +124,8 @@ for ((r = 1; r <= rounds; r++)); do
       fi
     done
     with_coretype "$torch_ct" "$py" "$here/torch_ref.py" --threads "$threads" \
-      --reps "$reps" --warmup 3 --what "$1" --workload "$2" --batch "$3" | grep '^RESULT' | tee -a "$out"
+      --reps "$(item_reps "$3")" --warmup "$(item_warmup "$3")" --what "$1" --workload "$2" \
+      --batch "$3" | grep '^RESULT' | tee -a "$out"
     if [ -n "$anchor" ]; then
       run_anchor "$@"
     fi

@@ -581,6 +581,16 @@ static void ref_weights(int n_in, int n_out, int i, double *w /* n_in */)
     }
 }
 
+/* n bytes of reproducible noise (a 64-bit LCG's top byte) from seed. */
+static void fill_noise(unsigned char *px, size_t n, uint64_t seed)
+{
+    uint64_t r = seed;
+    for (size_t i = 0; i < n; i++) {
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        px[i] = (unsigned char)(r >> 56);
+    }
+}
+
 /* Reference resize of an opaque (h, w, c) uint8 image, in double. */
 static void ref_resize(const unsigned char *src, int sw, int sh, int c, int tw, int th,
                        double *out)
@@ -620,11 +630,7 @@ START_TEST(test_resize_reference)
         double *ref = xmalloc(sizeof(double) * (size_t)tw * th * 3);
         gan__image im = { sw, sh, 3, px };
         gan__prep p;
-        uint64_t r = 0x1234567 + ci;
-        for (size_t i = 0; i < (size_t)sw * sh * 3; i++) {
-            r = r * 6364136223846793005ull + 1442695040888963407ull;
-            px[i] = (unsigned char)(r >> 56);
-        }
+        fill_noise(px, (size_t)sw * sh * 3, 0x1234567 + ci);
         memset(&p, 0, sizeof p);
         p.h = th;
         p.w = tw;
@@ -758,11 +764,7 @@ START_TEST(test_pad_reference)
         gan__image im = { sw, sh, 3, px };
         gan__prep p;
         gan__canvas cv;
-        uint64_t r = 0x9e3779b9u + ci;
-        for (size_t i = 0; i < (size_t)sw * sh * 3; i++) {
-            r = r * 6364136223846793005ull + 1442695040888963407ull;
-            px[i] = (unsigned char)(r >> 56);
-        }
+        fill_noise(px, (size_t)sw * sh * 3, 0x9e3779b9u + ci);
         memset(&p, 0, sizeof p);
         p.h = th;
         p.w = tw;

@@ -1142,7 +1142,9 @@ GAN_API gan_status gan_dataset_set_flip_x(gan_dataset *ds, int on);
  *     ratio filled with `background` (transparent, 0 in every channel,
  *     when channels = 4); GAN_IMAGE_FIT_STRETCH uses the whole image.
  *     Crop and pad sizes are rounded to whole pixels; an odd margin puts
- *     the extra pixel at the bottom or right.
+ *     the extra pixel at the bottom or right.  Padding costs what the
+ *     image costs, not what the canvas does; a canvas side over 2^24
+ *     pixels (an extreme aspect ratio) is refused with GAN_EFORMAT.
  *  3. Resize each axis separately: area averaging when shrinking (every
  *     output pixel is the mean of the input area it covers, partial pixels
  *     weighted by their overlap: no aliasing), bilinear interpolation with

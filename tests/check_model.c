@@ -107,6 +107,16 @@ static const layer_spec style2_g[] = {
     I(GAN_LAYER_MODULATED_CONV2D, 28, 28, 1), I(GAN_LAYER_TANH, 28, 28, 1),
 };
 
+static const layer_spec style2w_g[] = {
+    V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128), V(GAN_LAYER_DENSE, 128),
+    V(GAN_LAYER_LEAKY_RELU, 128), V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128),
+    V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128),
+    I(GAN_LAYER_STYLE_INPUT, 7, 7, 128), MOD_BLOCK(7, 128),
+    I(GAN_LAYER_UPSAMPLE, 14, 14, 128), MOD_BLOCK(14, 128), MOD_BLOCK(14, 128),
+    I(GAN_LAYER_UPSAMPLE, 28, 28, 128), MOD_BLOCK(28, 64), MOD_BLOCK(28, 64),
+    I(GAN_LAYER_MODULATED_CONV2D, 28, 28, 1), I(GAN_LAYER_TANH, 28, 28, 1),
+};
+
 /* The WGAN critic: no dropout, linear score. */
 static const layer_spec wgan_c[] = {
     I(GAN_LAYER_CONV2D, 14, 14, 64), I(GAN_LAYER_LEAKY_RELU, 14, 14, 64),
@@ -239,6 +249,8 @@ static const preset_spec presets[] = {
      resnet_cd, sizeof resnet_cd / sizeof resnet_cd[0], 141729, 141729},
     {GAN_PRESET_STYLE2_GENERATOR, "style2-generator", 128, V(0, 128), style2_g,
      sizeof style2_g / sizeof style2_g[0], 249249, 249249},
+    {GAN_PRESET_STYLE2_WIDE_GENERATOR, "style2-wide-generator", 128, V(0, 128), style2w_g,
+     sizeof style2w_g / sizeof style2w_g[0], 708929, 708929},
 };
 #define N_PRESETS (sizeof presets / sizeof presets[0])
 

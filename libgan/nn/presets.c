@@ -172,6 +172,22 @@ static const block style2_generator[] = {
     {.kind = BLOCK_END},
 };
 
+/* The same at twice the channels (GAN_PRESET_STYLE2_WIDE_GENERATOR). */
+static const block style2_wide_generator[] = {
+    {.kind = BLOCK_MAPPING_EQ, .n = 128},
+    {.kind = BLOCK_MAPPING_EQ, .n = 128},
+    {.kind = BLOCK_MAPPING_EQ, .n = 128},
+    {.kind = BLOCK_MAPPING_EQ, .n = 128},
+    {.kind = BLOCK_STYLE2_INPUT, .dims = {7, 7, 128}},
+    {.kind = BLOCK_MOD, .n = 128, .k = 3, .s = 1},
+    {.kind = BLOCK_MOD, .n = 128, .k = 3, .s = 2},
+    {.kind = BLOCK_MOD, .n = 128, .k = 3, .s = 1},
+    {.kind = BLOCK_MOD, .n = 64, .k = 3, .s = 2},
+    {.kind = BLOCK_MOD, .n = 64, .k = 3, .s = 1},
+    {.kind = BLOCK_TO_IMAGE, .n = 1},
+    {.kind = BLOCK_END},
+};
+
 /* SN-ResNet pair for 28x28x1 (GAN_PRESET_RESNET_*; gan.h). */
 static const block resnet_generator[] = {
     {.kind = BLOCK_RES_PROJECT, .dims = {7, 7, 64}},
@@ -244,6 +260,8 @@ static const struct {
      .image = {28, 28, 1}, .blocks = resnet_cgan_discriminator},
     {.id = GAN_PRESET_STYLE2_GENERATOR, .name = "style2-generator",
      .latent = 128, .blocks = style2_generator},
+    {.id = GAN_PRESET_STYLE2_WIDE_GENERATOR, .name = "style2-wide-generator",
+     .latent = 128, .blocks = style2_wide_generator},
 };
 #define GAN__N_PRESETS (sizeof gan__presets / sizeof gan__presets[0])
 

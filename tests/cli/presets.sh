@@ -102,7 +102,7 @@ grep -q "residual_conv" rhinge.info && ! grep -q "conv2d_transpose" rhinge.info 
 grep -q "^batch = 32$" chinge/run.txt && grep -q "^loss = hinge$" chinge/run.txt &&
   grep -q "^ema_decay = 0.99" chinge/run.txt || { cat chinge/run.txt >&2; fail "cgan-hinge run.txt"; }
 "$GAN" info chinge/generator.gan | grep -q "embedding" || fail "cgan-hinge: generator not conditional"
-# style2-hinge: style2's generator, the WGAN critic, batch 16, the long EMA.
+# style2-hinge: style2's generator at twice the channels, the WGAN critic, batch 16, the long EMA.
 "$GAN" train --preset style2-hinge --limit 64 --steps 2 --epochs 0 --threads 1 --out s2hinge >s2hinge.log
 grep -q "^batch = 16$" s2hinge/run.txt && grep -q "^loss = hinge$" s2hinge/run.txt &&
   grep -q "^g_lr = 0.00200000" s2hinge/run.txt && grep -q "^d_lr = 0.000799999" s2hinge/run.txt &&
@@ -111,5 +111,7 @@ grep -q "^batch = 16$" s2hinge/run.txt && grep -q "^loss = hinge$" s2hinge/run.t
 csv_rows s2hinge/log.csv 2
 "$GAN" info s2hinge/generator.gan >s2hinge.info
 grep -q "modulated_conv2d" s2hinge.info || fail "style2-hinge: generator has no modulated convolution"
+grep -q "style_input  *(7, 7, 128)" s2hinge.info && grep -q "(28, 28, 64)  *45,184" s2hinge.info ||
+  { cat s2hinge.info >&2; fail "style2-hinge: generator is not the wide style2 generator"; }
 "$GAN" info s2hinge/checkpoint.gan | grep -q "loss hinge" || fail "style2-hinge checkpoint"
 ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls style, sngan-resnet, cgan-resnet, style2, dcgan-hinge, resnet-hinge, cgan-hinge and style2-hinge"

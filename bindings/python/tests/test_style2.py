@@ -114,3 +114,14 @@ def test_style2_preset():
         assert g.layer_kinds.count("modulated_conv2d") == 6
         y = g.forward(np.random.default_rng(0).normal(size=(2, 128)).astype(np.float32))
         assert np.isfinite(y).all() and np.abs(y).max() <= 1
+
+
+def test_style2_wide_preset():
+    """Twice the channels of style2-generator, the same layers otherwise."""
+    assert libgan.preset_latent_dim("style2-wide-generator") == 128
+    with libgan.Model.preset("style2-wide-generator") as g, \
+            libgan.Model.preset("style2-generator") as small:
+        assert g.output_shape == (28, 28, 1) and g.param_count == 708929
+        assert g.layer_kinds == small.layer_kinds
+        y = g.forward(np.random.default_rng(0).normal(size=(2, 128)).astype(np.float32))
+        assert np.isfinite(y).all() and np.abs(y).max() <= 1

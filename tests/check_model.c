@@ -125,20 +125,22 @@ static const layer_spec wgan_c[] = {
 };
 
 /* The SN-ResNet pair: residual blocks (begin ... residual_conv/add). */
-#define RES_G_BODY                                                                          \
-    V(GAN_LAYER_DENSE, 3136), I(GAN_LAYER_RESHAPE, 7, 7, 64),                               \
-    I(GAN_LAYER_RESIDUAL_BEGIN, 7, 7, 64), I(GAN_LAYER_BATCHNORM, 7, 7, 64),                \
-    I(GAN_LAYER_RELU, 7, 7, 64), I(GAN_LAYER_UPSAMPLE, 14, 14, 64),                         \
-    I(GAN_LAYER_CONV2D, 14, 14, 64), I(GAN_LAYER_BATCHNORM, 14, 14, 64),                    \
-    I(GAN_LAYER_RELU, 14, 14, 64), I(GAN_LAYER_CONV2D, 14, 14, 64),                         \
-    I(GAN_LAYER_RESIDUAL_CONV, 14, 14, 64),                                                 \
-    I(GAN_LAYER_RESIDUAL_BEGIN, 14, 14, 64), I(GAN_LAYER_BATCHNORM, 14, 14, 64),            \
-    I(GAN_LAYER_RELU, 14, 14, 64), I(GAN_LAYER_UPSAMPLE, 28, 28, 64),                       \
-    I(GAN_LAYER_CONV2D, 28, 28, 32), I(GAN_LAYER_BATCHNORM, 28, 28, 32),                    \
-    I(GAN_LAYER_RELU, 28, 28, 32), I(GAN_LAYER_CONV2D, 28, 28, 32),                         \
-    I(GAN_LAYER_RESIDUAL_CONV, 28, 28, 32),                                                 \
-    I(GAN_LAYER_BATCHNORM, 28, 28, 32), I(GAN_LAYER_RELU, 28, 28, 32),                      \
+/* The ResNet generator with c1 channels at 7x7 and 14x14, c2 at 28x28. */
+#define RES_G_BODY_W(c1, c2)                                                                        \
+    V(GAN_LAYER_DENSE, 49 * (c1)), I(GAN_LAYER_RESHAPE, 7, 7, c1),                                  \
+    I(GAN_LAYER_RESIDUAL_BEGIN, 7, 7, c1), I(GAN_LAYER_BATCHNORM, 7, 7, c1),                        \
+    I(GAN_LAYER_RELU, 7, 7, c1), I(GAN_LAYER_UPSAMPLE, 14, 14, c1),                                 \
+    I(GAN_LAYER_CONV2D, 14, 14, c1), I(GAN_LAYER_BATCHNORM, 14, 14, c1),                            \
+    I(GAN_LAYER_RELU, 14, 14, c1), I(GAN_LAYER_CONV2D, 14, 14, c1),                                 \
+    I(GAN_LAYER_RESIDUAL_CONV, 14, 14, c1),                                                         \
+    I(GAN_LAYER_RESIDUAL_BEGIN, 14, 14, c1), I(GAN_LAYER_BATCHNORM, 14, 14, c1),                    \
+    I(GAN_LAYER_RELU, 14, 14, c1), I(GAN_LAYER_UPSAMPLE, 28, 28, c1),                               \
+    I(GAN_LAYER_CONV2D, 28, 28, c2), I(GAN_LAYER_BATCHNORM, 28, 28, c2),                            \
+    I(GAN_LAYER_RELU, 28, 28, c2), I(GAN_LAYER_CONV2D, 28, 28, c2),                                 \
+    I(GAN_LAYER_RESIDUAL_CONV, 28, 28, c2),                                                         \
+    I(GAN_LAYER_BATCHNORM, 28, 28, c2), I(GAN_LAYER_RELU, 28, 28, c2),                              \
     I(GAN_LAYER_CONV2D, 28, 28, 1), I(GAN_LAYER_TANH, 28, 28, 1)
+#define RES_G_BODY RES_G_BODY_W(64, 32)
 #define RES_D_BODY                                                                          \
     I(GAN_LAYER_RESIDUAL_BEGIN, 28, 28, 1), I(GAN_LAYER_CONV2D, 28, 28, 32),                \
     I(GAN_LAYER_RELU, 28, 28, 32), I(GAN_LAYER_CONV2D, 28, 28, 32),                         \
@@ -152,6 +154,7 @@ static const layer_spec wgan_c[] = {
     I(GAN_LAYER_CONV2D, 7, 7, 64), I(GAN_LAYER_RESIDUAL_ADD, 7, 7, 64),                     \
     I(GAN_LAYER_RELU, 7, 7, 64), I(GAN_LAYER_AVGPOOL, 1, 1, 64), V(GAN_LAYER_FLATTEN, 64)
 static const layer_spec resnet_g[] = {RES_G_BODY};
+static const layer_spec resnet_wide_g[] = {RES_G_BODY_W(128, 64)};
 static const layer_spec resnet_d[] = {RES_D_BODY, V(GAN_LAYER_DENSE, 1)};
 static const layer_spec resnet_cg[] = {
     V(GAN_LAYER_DENSE, 3136), I(GAN_LAYER_RESHAPE, 7, 7, 64),
@@ -251,6 +254,8 @@ static const preset_spec presets[] = {
      sizeof style2_g / sizeof style2_g[0], 249249, 249249},
     {GAN_PRESET_STYLE2_WIDE_GENERATOR, "style2-wide-generator", 128, V(0, 128), style2w_g,
      sizeof style2w_g / sizeof style2w_g[0], 708929, 708929},
+    {GAN_PRESET_RESNET_WIDE_GENERATOR, "resnet-wide-generator", 128, V(0, 128), resnet_wide_g,
+     sizeof resnet_wide_g / sizeof resnet_wide_g[0], 1242369, 1241345},
 };
 #define N_PRESETS (sizeof presets / sizeof presets[0])
 

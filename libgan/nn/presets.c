@@ -197,6 +197,15 @@ static const block resnet_generator[] = {
     {.kind = BLOCK_END},
 };
 
+/* The same at twice the channels (GAN_PRESET_RESNET_WIDE_GENERATOR). */
+static const block resnet_wide_generator[] = {
+    {.kind = BLOCK_RES_PROJECT, .dims = {7, 7, 128}},
+    {.kind = BLOCK_RES_UP, .n = 128},
+    {.kind = BLOCK_RES_UP, .n = 64},
+    {.kind = BLOCK_RES_OUT, .n = 1},
+    {.kind = BLOCK_END},
+};
+
 static const block resnet_discriminator[] = {
     {.kind = BLOCK_RES_DOWN1, .n = 32},
     {.kind = BLOCK_RES_DOWN, .n = 64},
@@ -262,6 +271,8 @@ static const struct {
      .latent = 128, .blocks = style2_generator},
     {.id = GAN_PRESET_STYLE2_WIDE_GENERATOR, .name = "style2-wide-generator",
      .latent = 128, .blocks = style2_wide_generator},
+    {.id = GAN_PRESET_RESNET_WIDE_GENERATOR, .name = "resnet-wide-generator",
+     .latent = 128, .blocks = resnet_wide_generator},
 };
 #define GAN__N_PRESETS (sizeof gan__presets / sizeof gan__presets[0])
 

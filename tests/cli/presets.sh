@@ -97,6 +97,16 @@ grep -q "^batch = 32$" rhinge/run.txt && grep -q "^loss = hinge$" rhinge/run.txt
 "$GAN" info rhinge/generator.gan >rhinge.info
 grep -q "residual_conv" rhinge.info && ! grep -q "conv2d_transpose" rhinge.info ||
   fail "resnet-hinge: generator is not the residual one"
+# resnet-wide-hinge: the same recipe, the residual generator at twice the channels.
+"$GAN" train --preset resnet-wide-hinge --limit 96 --steps 2 --epochs 0 --threads 1 --out rwhinge >rwhinge.log
+grep -q "^batch = 32$" rwhinge/run.txt && grep -q "^loss = hinge$" rwhinge/run.txt &&
+  grep -q "^g_lr = 0.000399" rwhinge/run.txt && grep -q "^d_lr = 0.000799" rwhinge/run.txt &&
+  grep -q "^ema_decay = 0.99" rwhinge/run.txt && grep -q "^spectral_norm = 0$" rwhinge/run.txt ||
+  { cat rwhinge/run.txt >&2; fail "resnet-wide-hinge run.txt"; }
+"$GAN" info rwhinge/generator.gan >rwhinge.info
+grep -q "residual_conv" rwhinge.info && grep -q "reshape  *(7, 7, 128)" rwhinge.info &&
+  grep -q "Total params: 1,242,369" rwhinge.info ||
+  { cat rwhinge.info >&2; fail "resnet-wide-hinge: generator is not the wide residual one"; }
 # cgan-hinge: the same recipe on cgan's conditional networks.
 "$GAN" train --preset cgan-hinge --limit 96 --steps 2 --epochs 0 --threads 1 --out chinge >chinge.log
 grep -q "^batch = 32$" chinge/run.txt && grep -q "^loss = hinge$" chinge/run.txt &&
@@ -114,4 +124,4 @@ grep -q "modulated_conv2d" s2hinge.info || fail "style2-hinge: generator has no 
 grep -q "style_input  *(7, 7, 128)" s2hinge.info && grep -q "(28, 28, 64)  *45,184" s2hinge.info ||
   { cat s2hinge.info >&2; fail "style2-hinge: generator is not the wide style2 generator"; }
 "$GAN" info s2hinge/checkpoint.gan | grep -q "loss hinge" || fail "style2-hinge checkpoint"
-ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls style, sngan-resnet, cgan-resnet, style2, dcgan-hinge, resnet-hinge, cgan-hinge and style2-hinge"
+ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls style, sngan-resnet, cgan-resnet, style2, dcgan-hinge, resnet-hinge, resnet-wide-hinge, cgan-hinge and style2-hinge"

@@ -97,6 +97,18 @@ static const cli_preset presets[] = {
      .optimizer = GAN_OPTIM_ADAM, .lr = 4e-4f, .d_lr = 8e-4f, .beta1 = 0.0f, .beta2 = 0.9f,
      .loss = GAN_LOSS_HINGE, .real_label = 1.0f, .n_critic = 1, .batch = 32,
      .drop_remainder = 1, .ema_decay = 0.99f},
+    /* resnet-hinge with the generator at twice the channels
+       (docs/stabilisation.md): FID 16.9 -> 12.3 at the protocol's budget,
+       at about 2x the wall time. */
+    {.name = "resnet-wide-hinge",
+     .description = "resnet-hinge with the residual generator at twice the channels (resnet-"
+                    "wide-generator: 128, 128, 64) against the WGAN critic (no spectral "
+                    "norm): hinge loss, Adam beta 0/0.9, G lr 4e-4, D lr 8e-4, generator EMA "
+                    "0.99, batch 32",
+     .generator = GAN_PRESET_RESNET_WIDE_GENERATOR, .discriminator = GAN_PRESET_WGAN_CRITIC,
+     .optimizer = GAN_OPTIM_ADAM, .lr = 4e-4f, .d_lr = 8e-4f, .beta1 = 0.0f, .beta2 = 0.9f,
+     .loss = GAN_LOSS_HINGE, .real_label = 1.0f, .n_critic = 1, .batch = 32,
+     .drop_remainder = 1, .ema_decay = 0.99f},
     {.name = "cgan-hinge",
      .description = "cgan's networks (class embedding + noise generator, projection "
                     "discriminator with minibatch discrimination) with dcgan-hinge's recipe: "

@@ -31,7 +31,7 @@ PRESETS = {
     "cgan-generator": 7, "cgan-discriminator": 8, "style-generator": 9,
     "resnet-generator": 10, "resnet-discriminator": 11, "resnet-cgan-generator": 12,
     "resnet-cgan-discriminator": 13, "style2-generator": 14,
-    "style2-wide-generator": 15,
+    "style2-wide-generator": 15, "resnet-wide-generator": 16,
 }
 
 _PADDING = {"valid": 0, "same": 1}

@@ -125,3 +125,14 @@ def test_style2_wide_preset():
         assert g.layer_kinds == small.layer_kinds
         y = g.forward(np.random.default_rng(0).normal(size=(2, 128)).astype(np.float32))
         assert np.isfinite(y).all() and np.abs(y).max() <= 1
+
+
+def test_resnet_wide_preset():
+    """resnet-generator at twice the channels (resnet-wide-hinge's G)."""
+    assert libgan.preset_latent_dim("resnet-wide-generator") == 128
+    with libgan.Model.preset("resnet-wide-generator") as g, \
+            libgan.Model.preset("resnet-generator") as small:
+        assert g.output_shape == (28, 28, 1) and g.param_count == 1242369
+        assert g.layer_kinds == small.layer_kinds
+        y = g.forward(np.random.default_rng(0).normal(size=(2, 128)).astype(np.float32))
+        assert np.isfinite(y).all() and np.abs(y).max() <= 1

@@ -116,23 +116,16 @@ def test_style2_preset():
         assert np.isfinite(y).all() and np.abs(y).max() <= 1
 
 
-def test_style2_wide_preset():
-    """Twice the channels of style2-generator, the same layers otherwise."""
-    assert libgan.preset_latent_dim("style2-wide-generator") == 128
-    with libgan.Model.preset("style2-wide-generator") as g, \
-            libgan.Model.preset("style2-generator") as small:
-        assert g.output_shape == (28, 28, 1) and g.param_count == 708929
-        assert g.layer_kinds == small.layer_kinds
-        y = g.forward(np.random.default_rng(0).normal(size=(2, 128)).astype(np.float32))
-        assert np.isfinite(y).all() and np.abs(y).max() <= 1
 
-
-def test_resnet_wide_preset():
-    """resnet-generator at twice the channels (resnet-wide-hinge's G)."""
-    assert libgan.preset_latent_dim("resnet-wide-generator") == 128
-    with libgan.Model.preset("resnet-wide-generator") as g, \
-            libgan.Model.preset("resnet-generator") as small:
-        assert g.output_shape == (28, 28, 1) and g.param_count == 1242369
+@pytest.mark.parametrize("wide, narrow, params", [
+    ("style2-wide-generator", "style2-generator", 708929),
+    ("resnet-wide-generator", "resnet-generator", 1242369),
+])
+def test_wide_presets(wide, narrow, params):
+    """The generators at twice the channels: the narrow ones' layers, more parameters."""
+    assert libgan.preset_latent_dim(wide) == 128
+    with libgan.Model.preset(wide) as g, libgan.Model.preset(narrow) as small:
+        assert g.output_shape == (28, 28, 1) and g.param_count == params
         assert g.layer_kinds == small.layer_kinds
         y = g.forward(np.random.default_rng(0).normal(size=(2, 128)).astype(np.float32))
         assert np.isfinite(y).all() and np.abs(y).max() <= 1

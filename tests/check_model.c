@@ -97,25 +97,18 @@ static const layer_spec style_g[] = {
 #define MOD_BLOCK(h, c)                                                                  \
     I(GAN_LAYER_MODULATED_CONV2D, h, h, c), I(GAN_LAYER_NOISE_INJECTION, h, h, c),        \
     I(GAN_LAYER_LEAKY_RELU, h, h, c)
-static const layer_spec style2_g[] = {
-    V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128), V(GAN_LAYER_DENSE, 128),
-    V(GAN_LAYER_LEAKY_RELU, 128), V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128),
-    V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128),
-    I(GAN_LAYER_STYLE_INPUT, 7, 7, 64), MOD_BLOCK(7, 64),
-    I(GAN_LAYER_UPSAMPLE, 14, 14, 64), MOD_BLOCK(14, 64), MOD_BLOCK(14, 64),
-    I(GAN_LAYER_UPSAMPLE, 28, 28, 64), MOD_BLOCK(28, 32), MOD_BLOCK(28, 32),
-    I(GAN_LAYER_MODULATED_CONV2D, 28, 28, 1), I(GAN_LAYER_TANH, 28, 28, 1),
-};
-
-static const layer_spec style2w_g[] = {
-    V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128), V(GAN_LAYER_DENSE, 128),
-    V(GAN_LAYER_LEAKY_RELU, 128), V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128),
-    V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128),
-    I(GAN_LAYER_STYLE_INPUT, 7, 7, 128), MOD_BLOCK(7, 128),
-    I(GAN_LAYER_UPSAMPLE, 14, 14, 128), MOD_BLOCK(14, 128), MOD_BLOCK(14, 128),
-    I(GAN_LAYER_UPSAMPLE, 28, 28, 128), MOD_BLOCK(28, 64), MOD_BLOCK(28, 64),
-    I(GAN_LAYER_MODULATED_CONV2D, 28, 28, 1), I(GAN_LAYER_TANH, 28, 28, 1),
-};
+/* The StyleGAN2-lite generator with c1 channels at 7x7 and 14x14, c2 at
+   28x28 (style2-generator: 64, 32; style2-wide-generator: 128, 64). */
+#define STYLE2_G_BODY_W(c1, c2)                                                          \
+    V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128), V(GAN_LAYER_DENSE, 128),       \
+    V(GAN_LAYER_LEAKY_RELU, 128), V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128),  \
+    V(GAN_LAYER_DENSE, 128), V(GAN_LAYER_LEAKY_RELU, 128),                                \
+    I(GAN_LAYER_STYLE_INPUT, 7, 7, c1), MOD_BLOCK(7, c1),                                 \
+    I(GAN_LAYER_UPSAMPLE, 14, 14, c1), MOD_BLOCK(14, c1), MOD_BLOCK(14, c1),              \
+    I(GAN_LAYER_UPSAMPLE, 28, 28, c1), MOD_BLOCK(28, c2), MOD_BLOCK(28, c2),              \
+    I(GAN_LAYER_MODULATED_CONV2D, 28, 28, 1), I(GAN_LAYER_TANH, 28, 28, 1)
+static const layer_spec style2_g[] = {STYLE2_G_BODY_W(64, 32)};
+static const layer_spec style2w_g[] = {STYLE2_G_BODY_W(128, 64)};
 
 /* The WGAN critic: no dropout, linear score. */
 static const layer_spec wgan_c[] = {

@@ -364,7 +364,9 @@ gan_status tu_pair_create(tu_pair *p, const tu_pair_config *c)
     dc.units = c->dim;
     dc.spectral_norm = 0;
     OK(gan_model_add_dense(p->g, &dc));
-    if (c->d_classes) {
+    if (c->d_classes && c->d_aux) {
+        OK(gan_model_add_class_projection_aux(p->d, c->d_classes));
+    } else if (c->d_classes) {
         OK(gan_model_add_class_projection(p->d, c->d_classes));
     } else {
         dc.units = 1;

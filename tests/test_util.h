@@ -133,6 +133,8 @@ typedef struct tu_pair_config {
     int d_spectral_norm;    /* D: every dense layer spectrally normalised */
     int g_classes;          /* G starts with a one-hot class embedding; 0: none */
     int d_classes;          /* D ends with a class projection, not dense 1; 0: none */
+    int d_aux;              /* ... with the auxiliary classifier's class logits
+                               (class_projection_aux) */
     uint64_t g_seed, d_seed; /* gan_model_init_params; 0: the builders' initialisation */
     gan_optimizer_config opt;   /* both networks */
     gan_loss_config loss;

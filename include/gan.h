@@ -2488,7 +2488,7 @@ typedef enum gan_preset {
        resnet-wide-hinge (resnet-hinge's recipe: hinge loss, Adam 4e-4 /
        8e-4 beta 0/0.9, batch 32, EMA 0.99), where it measured FID
        12.3-12.6 at the default job's budget against 16.4-16.9 for the
-       narrow one (docs/stabilisation.md). */
+       narrow one, and 7.2-7.5 at 4x that budget (docs/stabilisation.md). */
     GAN_PRESET_RESNET_WIDE_GENERATOR = 16,
     /* GAN_PRESET_CGAN_DISCRIMINATOR with the auxiliary classifier (AC-GAN):
        its last layer a class_projection_aux over 10 classes, so it outputs

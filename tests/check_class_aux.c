@@ -278,23 +278,16 @@ static gan_status make_pair(tu_pair *p, int aux, float weight, float gp, uint64_
     return tu_pair_create(p, &c);
 }
 
-/* Class k: a tight Gaussian at angle 2 pi k / 3 on a circle of radius 2. */
+/* check_conditional's toy problem (test_util.h): class k a tight Gaussian
+   at angle 2 pi k / 3 on a circle of radius 2. */
 static void mode_of(int k, float *xy)
 {
-    const double a = 6.283185307179586 * k / NCLS;
-    xy[0] = (float)(2.0 * cos(a));
-    xy[1] = (float)(2.0 * sin(a));
+    tu_class_mode(k, NCLS, xy);
 }
 
 static void real_batch(tu_rng *r, size_t n, float *x, int32_t *lab)
 {
-    for (size_t i = 0; i < n; i++) {
-        float m[2];
-        lab[i] = (int32_t)(tu_rng_next(r) % NCLS);
-        mode_of(lab[i], m);
-        for (int j = 0; j < DIM; j++)
-            x[i * DIM + j] = m[j] + 0.1f * (float)(tu_rng_uniform(r) - 0.5);
-    }
+    tu_class_batch(r, n, NCLS, x, lab);
 }
 
 static void run_steps(tu_pair *p, tu_rng *r, int steps, size_t batch)

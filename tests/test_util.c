@@ -843,3 +843,23 @@ void tu_assert_error_at(const char *file, int line, gan_status st, gan_status ex
     }
     va_end(ap);
 }
+
+void tu_class_mode(int k, int classes, float *xy)
+{
+    const double a = 6.283185307179586 * k / classes;
+    xy[0] = (float)(2.0 * cos(a));
+    xy[1] = (float)(2.0 * sin(a));
+}
+
+void tu_class_batch(tu_rng *r, size_t n, int classes, float *x, int32_t *labels)
+{
+    for (size_t i = 0; i < n; i++) {
+        float m[2];
+        labels[i] = (int32_t)(tu_rng_next(r) % (uint64_t)classes);
+        tu_class_mode(labels[i], classes, m);
+        for (int j = 0; j < 2; j++) {
+            double u1 = tu_rng_uniform(r) + 1e-12, u2 = tu_rng_uniform(r);
+            x[i * 2 + j] = m[j] + (float)(0.05 * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+        }
+    }
+}

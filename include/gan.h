@@ -256,6 +256,8 @@ GAN_API gan_status gan_blas_info(char *buf, size_t cap, size_t *needed);
  *   noise_injection       strength (channels)
  *   class_embedding       table (n_classes, dim)
  *   class_projection      w (in), b (1), V (n_classes, in)
+ *   class_projection_aux  w (in), b (1), V (n_classes, in),
+ *                         U (n_classes, in), c (n_classes)
  * These are exactly Keras' weight layouts, so weights exported from Keras
  * with get_weights() load unchanged.  BatchNorm running statistics are not
  * parameters but "state": moving mean (channels), then moving variance.  A
@@ -305,7 +307,8 @@ typedef enum gan_layer_kind {
     GAN_LAYER_RESIDUAL_CONV = 22,
     GAN_LAYER_AVGPOOL = 23,
     GAN_LAYER_CLASS_AFFINE = 24,
-    GAN_LAYER_MODULATED_CONV2D = 25
+    GAN_LAYER_MODULATED_CONV2D = 25,
+    GAN_LAYER_CLASS_PROJECTION_AUX = 26
 } gan_layer_kind;
 
 /** Padding of convolutions; both follow Keras exactly. */
@@ -662,6 +665,23 @@ GAN_API gan_status gan_model_add_class_embedding(gan_model *model, int n_classes
  * penalties (for a fixed y the layer is linear in h).
  */
 GAN_API gan_status gan_model_add_class_projection(gan_model *model, int n_classes);
+
+/**
+ * Method of gan_model: class projection with an auxiliary classifier
+ * (AC-GAN, Odena et al. 2017, beside the projection of Miyato & Koyama):
+ * the projection head above plus K = n_classes class logits from the same
+ * features, so the discriminator outputs 1 + K values per sample:
+ *   out = [psi(h) + <V[y], h>,  U h + c]
+ * The first is the adversarial logit every loss reads; the others are what
+ * gan_loss_config.class_weight trains (D learns to classify real samples,
+ * G to make samples it classifies as their class).  Parameters: w (F),
+ * b (1), V (n_classes, F), then U (n_classes, F) row-major, Glorot-uniform
+ * as a dense layer of n_classes units, and c (n_classes) = 0.  n_classes
+ * in 1..65536.  Gradient-checked.  The gradient penalties refuse it (they
+ * differentiate a critic with one output).  Not exported to ONNX (a
+ * discriminator layer).
+ */
+GAN_API gan_status gan_model_add_class_projection_aux(gan_model *model, int n_classes);
 
 /**
  * Method of gan_model: re-initialise every parameter and batchnorm state as
@@ -1390,6 +1410,16 @@ typedef struct gan_loss_config {
     float r1_gamma;          /**< R1: gamma of the penalty
                                 gamma/2 * ||grad_x D(x_real)||^2 on real
                                 samples (Mescheder et al. 2018); 0 = off [0] */
+    /* since 1.1 (issue 21): */
+    float class_weight;      /**< AC-GAN's auxiliary class loss: weight
+                                of the softmax cross-entropy of the
+                                discriminator's class logits (its last layer
+                                a class_projection_aux), added to D's loss on
+                                the real samples with their labels and to G's
+                                on its samples with the classes they were
+                                drawn for; 0 = off [0].  Needs a conditional
+                                pair; not with feature matching.  Saved in
+                                checkpoints. */
     /* new fields are only ever appended here */
 } gan_loss_config;
 
@@ -1433,6 +1463,21 @@ GAN_API gan_status gan_loss_generator(const gan_loss *loss, const float *fake, s
 GAN_API gan_status gan_loss_feature_matching(const gan_loss *loss, const float *real,
                                              size_t n_real, const float *fake, size_t n_fake,
                                              size_t dim, float *value, float *d_fake);
+
+/**
+ * The auxiliary class loss as the trainer computes it, on n rows of a
+ * class_projection_aux discriminator's output (1 + n_classes floats each:
+ * the adversarial logit, then the class logits z):
+ *   *value = class_weight / n * sum_i (log sum_k exp z_ik - z_i,labels[i])
+ * and d_out (same shape, may be NULL) its gradient: class_weight / n *
+ * (softmax(z_i) - onehot(labels[i])) in the class columns, 0 in the first.
+ * class_weight is the loss's (0: value 0 and a zero gradient).  GAN_EINVAL
+ * for n 0, n_classes < 1 or a label outside 0..n_classes-1; GAN_ENUMERIC if
+ * an output is not finite.
+ */
+GAN_API gan_status gan_loss_class(const gan_loss *loss, const float *out, size_t n,
+                                  int n_classes, const int32_t *labels, float *value,
+                                  float *d_out);
 
 /* ======================================================================== */
 /* Optimizers                                                               */
@@ -2443,8 +2488,13 @@ typedef enum gan_preset {
        resnet-wide-hinge (resnet-hinge's recipe: hinge loss, Adam 4e-4 /
        8e-4 beta 0/0.9, batch 32, EMA 0.99), where it measured FID
        12.3-12.6 at the default job's budget against 16.4-16.9 for the
-       narrow one (docs/stabilisation.md). */
-    GAN_PRESET_RESNET_WIDE_GENERATOR = 16
+       narrow one, and 7.2-7.5 at 4x that budget (docs/stabilisation.md). */
+    GAN_PRESET_RESNET_WIDE_GENERATOR = 16,
+    /* GAN_PRESET_CGAN_DISCRIMINATOR with the auxiliary classifier (AC-GAN):
+       its last layer a class_projection_aux over 10 classes, so it outputs
+       the adversarial logit and 10 class logits per sample; trained with
+       gan_loss_config.class_weight > 0 (gan train --preset cgan-aux-hinge). */
+    GAN_PRESET_CGAN_AUX_DISCRIMINATOR = 17
 } gan_preset;
 
 /**

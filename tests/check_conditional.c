@@ -361,22 +361,12 @@ static gan_status make_cond_pair(tu_pair *p, int cond_g, int cond_d, int classes
 /* Real data of the toy problem: class k -> N(mode_k, 0.05^2) in 2-D. */
 static void mode_of(int k, float *xy)
 {
-    const double a = 6.283185307179586 * k / NCLS;
-    xy[0] = (float)(2.0 * cos(a));
-    xy[1] = (float)(2.0 * sin(a));
+    tu_class_mode(k, NCLS, xy);
 }
 
 static void real_batch(tu_rng *r, size_t n, float *x, int32_t *lab)
 {
-    for (size_t i = 0; i < n; i++) {
-        float m[2];
-        lab[i] = (int32_t)(tu_rng_next(r) % NCLS);
-        mode_of(lab[i], m);
-        for (int j = 0; j < DIM; j++) {
-            double u1 = tu_rng_uniform(r) + 1e-12, u2 = tu_rng_uniform(r);
-            x[i * DIM + j] = m[j] + (float)(0.05 * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
-        }
-    }
+    tu_class_batch(r, n, NCLS, x, lab);
 }
 
 START_TEST(test_trainer_pairing)

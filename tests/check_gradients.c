@@ -184,6 +184,20 @@ static gan_model *class_affine(int arg)
     return m;
 }
 
+/* The projection head with AC-GAN's class logits (class_projection_aux,
+   nn/layers/class_projection.c; more in check_class_aux.c) after a conv
+   and a flatten: 1 + 4 outputs per sample. */
+static gan_model *class_projection_aux(int arg)
+{
+    gan_model *m = tu_model(3, 3, 3, 1);
+    (void)arg;
+    tu_add_conv(m, 0, 2, 3, 2);
+    ck_assert_int_eq(gan_model_add_flatten(m), GAN_OK);
+    ck_assert_int_eq(gan_model_add_class_projection_aux(m, 4), GAN_OK);
+    tu_randomize_params(m, 33, 0.5f);
+    return m;
+}
+
 /* StyleGAN2's modulated convolution (nn/layers/modconv.c; more in
    check_modconv.c): style vector 3 -> style input 3x2x2 -> conv2d (so the
    modconv's input varies with the constant) -> modulated_conv2d 3x3 with
@@ -375,6 +389,8 @@ static const tu_grad_case grad_cases[] = {
      .label_seed = 5, TU_GRAD_TOL},
     {"class_affine, vector", class_affine, 1, .batch = 5, INFER, .input_seed = 69, .classes = 3,
      .label_seed = 6, TU_GRAD_TOL},
+    {"class_projection_aux", class_projection_aux, 0, .batch = 5, TRAIN, .input_seed = 72,
+     .classes = 4, .label_seed = 7, TU_GRAD_TOL},
     {"modulated_conv2d", modconv, 0, .batch = 3, TRAIN, .input_seed = 70, TU_GRAD_TOL},
     {"modulated_conv2d, demodulated, equalised", modconv, 3, .batch = 3, INFER,
      .input_seed = 71, TU_GRAD_TOL},

@@ -364,7 +364,9 @@ gan_status tu_pair_create(tu_pair *p, const tu_pair_config *c)
     dc.units = c->dim;
     dc.spectral_norm = 0;
     OK(gan_model_add_dense(p->g, &dc));
-    if (c->d_classes) {
+    if (c->d_classes && c->d_aux) {
+        OK(gan_model_add_class_projection_aux(p->d, c->d_classes));
+    } else if (c->d_classes) {
         OK(gan_model_add_class_projection(p->d, c->d_classes));
     } else {
         dc.units = 1;
@@ -840,4 +842,24 @@ void tu_assert_error_at(const char *file, int line, gan_status st, gan_status ex
         }
     }
     va_end(ap);
+}
+
+void tu_class_mode(int k, int classes, float *xy)
+{
+    const double a = 6.283185307179586 * k / classes;
+    xy[0] = (float)(2.0 * cos(a));
+    xy[1] = (float)(2.0 * sin(a));
+}
+
+void tu_class_batch(tu_rng *r, size_t n, int classes, float *x, int32_t *labels)
+{
+    for (size_t i = 0; i < n; i++) {
+        float m[2];
+        labels[i] = (int32_t)(tu_rng_next(r) % (uint64_t)classes);
+        tu_class_mode(labels[i], classes, m);
+        for (int j = 0; j < 2; j++) {
+            double u1 = tu_rng_uniform(r) + 1e-12, u2 = tu_rng_uniform(r);
+            x[i * 2 + j] = m[j] + (float)(0.05 * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+        }
+    }
 }

@@ -133,6 +133,8 @@ typedef struct tu_pair_config {
     int d_spectral_norm;    /* D: every dense layer spectrally normalised */
     int g_classes;          /* G starts with a one-hot class embedding; 0: none */
     int d_classes;          /* D ends with a class projection, not dense 1; 0: none */
+    int d_aux;              /* ... with the auxiliary classifier's class logits
+                               (class_projection_aux) */
     uint64_t g_seed, d_seed; /* gan_model_init_params; 0: the builders' initialisation */
     gan_optimizer_config opt;   /* both networks */
     gan_loss_config loss;
@@ -159,6 +161,15 @@ void tu_pair_free(tu_pair *p);
  * of samples within 3 sd, and that more than half of all samples are within
  * 3 sd of a mode.  TU_VERBOSE=1 prints the counts.
  */
+/*
+ * The class-conditional toy problem of check_conditional and check_class_aux:
+ * class k of K is a Gaussian (sd 0.05) at angle 2 pi k / K on the circle of
+ * radius 2.  tu_class_mode: the centre of class k; tu_class_batch: n points
+ * with uniform classes, from r.
+ */
+void tu_class_mode(int k, int classes, float *xy);
+void tu_class_batch(tu_rng *r, size_t n, int classes, float *x, int32_t *labels);
+
 void tu_assert_ring_learned(tu_pair *p, tu_lcg *r, int steps, size_t batch, double sd, size_t n);
 
 /* A gan_trainer_fit step callback: ++*(int *)user. */

@@ -112,9 +112,12 @@ gan_status gan_file_info(const char *path, char *buf, size_t cap, size_t *needed
     } else {
         gan__ckpt k;
         if ((st = gan__ckpt_decode(blob.data, blob.len, path, &k)) == GAN_OK) {
-            snprintf(line, sizeof line, "step %llu, epoch %llu, n_critic %d, noise seed %llu, loss %s%s\n",
+            char cls[48] = "";
+            if (k.tr.loss.class_weight > 0.0f)
+                snprintf(cls, sizeof cls, " + class loss x %g", (double)k.tr.loss.class_weight);
+            snprintf(line, sizeof line, "step %llu, epoch %llu, n_critic %d, noise seed %llu, loss %s%s%s\n",
                      (unsigned long long)k.tr.ts.step, (unsigned long long)k.tr.ts.epoch, k.tr.ts.n_critic,
-                     (unsigned long long)k.tr.ts.seed, gan_loss_kind_name(k.tr.loss.kind),
+                     (unsigned long long)k.tr.ts.seed, gan_loss_kind_name(k.tr.loss.kind), cls,
                      k.ema ? ", generator EMA kept" : "");
             sb_add(&b, line);
             snprintf(line, sizeof line, "optimizers: generator %s lr %g (step %llu), discriminator %s lr %g "

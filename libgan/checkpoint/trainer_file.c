@@ -197,6 +197,9 @@ static gan_status load_optimizer(const gan__container *c, uint32_t slot, gan__op
 /* The lazy R1 record's first word ("LZR1" little-endian). */
 #define GAN__LAZY_R1_TAG 0x31525A4Cu
 
+/* The auxiliary class loss record's first word ("ACLS" little-endian). */
+#define GAN__CLASS_LOSS_TAG 0x534C4341u
+
 /* The next u32 without consuming it; 0 when fewer than 4 bytes remain. */
 static uint32_t peek_u32(const gan__rbuf *r)
 {
@@ -250,6 +253,11 @@ static gan_status encode_trainer(gan__wbuf *file, const gan_trainer *t, const ga
         gan__wb_u32(&raw, GAN__LAZY_R1_TAG);
         gan__wb_u32(&raw, (uint32_t)ts.r1_every);
     }
+    if (lc->class_weight > 0.0f) {
+        /* The auxiliary class loss record, only when on: another tag. */
+        gan__wb_u32(&raw, GAN__CLASS_LOSS_TAG);
+        gan__wb_f32(&raw, lc->class_weight);
+    }
     st = gan__put_section(file, GAN__SEC_TRAINER, 0, &raw);
     if (st == GAN_OK && ts.ema_decay > 0.0f) {
         size_t n;
@@ -292,7 +300,8 @@ static gan_status decode_trainer(const gan__container *c, gan__trainer_rec *t)
     t->ts.ada_speed = 100000.0f;
     t->ts.aug_p = 1.0f;
     t->ts.r1_every = 1;
-    if (r.st == GAN_OK && r.off < r.len && peek_u32(&r) != GAN__LAZY_R1_TAG) {
+    if (r.st == GAN_OK && r.off < r.len && peek_u32(&r) != GAN__LAZY_R1_TAG &&
+        peek_u32(&r) != GAN__CLASS_LOSS_TAG) {
         uint64_t sum_bits;
         t->ts.augment = gan__rb_u32(&r);
         t->ts.augment_p = gan__rb_f32(&r);
@@ -322,6 +331,14 @@ static gan_status decode_trainer(const gan__container *c, gan__trainer_rec *t)
         if (r.st == GAN_OK && (t->ts.r1_every < 2 || t->ts.r1_every > 1000000))
             r.st = gan__err(GAN_EFORMAT, "%s: trainer: lazy R1 record with r1_every %d, expected "
                             "2..1000000", c->name, t->ts.r1_every);
+    }
+    if (r.st == GAN_OK && r.off < r.len && peek_u32(&r) == GAN__CLASS_LOSS_TAG) {
+        (void)gan__rb_u32(&r);
+        t->loss.class_weight = gan__rb_f32(&r);
+        if (r.st == GAN_OK && !(t->loss.class_weight > 0.0f && isfinite(t->loss.class_weight)))
+            r.st = gan__err(GAN_EFORMAT, "%s: trainer: class loss record with weight %g, "
+                            "expected a finite value > 0", c->name,
+                            (double)t->loss.class_weight);
     }
     st = gan__rb_end(&r);
     if (st == GAN_OK && !(t->ts.ema_decay >= 0.0f && t->ts.ema_decay < 1.0f))

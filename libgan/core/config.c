@@ -59,7 +59,9 @@ _Static_assert(sizeof(gan_conv2d_config) == GAN__CONV2D_CONFIG_V1_SIZE, "gan_con
 _Static_assert(sizeof(gan_batchnorm_config) == GAN__BATCHNORM_CONFIG_V1_SIZE,
                "gan_batchnorm_config grew");
 _Static_assert(sizeof(gan_batch_config) == GAN__BATCH_CONFIG_V1_SIZE, "gan_batch_config grew");
-_Static_assert(sizeof(gan_loss_config) == GAN__LOSS_CONFIG_V1_SIZE, "gan_loss_config grew");
+/* gan_loss_config grew in 1.1 (the auxiliary class loss). */
+_Static_assert(offsetof(gan_loss_config, class_weight) >= GAN__LOSS_CONFIG_V1_SIZE,
+               "gan_loss_config: a 1.1 field sits in 1.0's tail padding");
 _Static_assert(sizeof(gan_optimizer_config) == GAN__OPTIMIZER_CONFIG_V1_SIZE,
                "gan_optimizer_config grew");
 /* gan_trainer_config grew in 1.1 (augmentation): its first new field
@@ -147,6 +149,7 @@ static const gan_loss_config gan__loss_defaults = {
     .feature_layer = -1,
     .gradient_penalty = 0.0f,
     .r1_gamma = 0.0f,
+    .class_weight = 0.0f,
 };
 
 static const gan_optimizer_config gan__optimizer_defaults = {

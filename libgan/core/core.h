@@ -170,6 +170,12 @@ uint64_t gan__splitmix64(uint64_t *state);
 /* Glorot-uniform fill: U(-l, l), l = sqrt(6 / (fan_in + fan_out)). */
 void gan__glorot_uniform(gan__rng *r, float *w, size_t n, size_t fan_in, size_t fan_out);
 
+/* Softmax cross-entropy of one sample's k logits z against label, in
+   double; its gradient times scale into g when not NULL; *correct: argmax
+   == label (metrics/classifier.c, where the formulas are). */
+double gan__sce_one(const float *z, size_t k, int32_t label, double scale, float *g,
+                    int *correct);
+
 /* ---- tensors and shapes ---------------------------------------------------- */
 
 /* Per-sample shape: ndim 1 {features} or 3 {h, w, c}. */

@@ -17,8 +17,9 @@
 
 /* Loss of one sample (double), its softmax gradient into g (scaled by
    scale) when g is not NULL, and whether argmax == label (ties: the
-   lowest index wins, as numpy's argmax). */
-static double gan__sce_one(const float *z, size_t k, int32_t label, double scale, float *g,
+   lowest index wins, as numpy's argmax).  The trainer's auxiliary class
+   loss uses it too (core.h). */
+double gan__sce_one(const float *z, size_t k, int32_t label, double scale, float *g,
                            int *correct)
 {
     double m = z[0], s, lse;

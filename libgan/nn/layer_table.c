@@ -38,6 +38,7 @@
     X(GAN_LAYER_AVGPOOL, gan__avgpool_ops)                              \
     X(GAN_LAYER_CLASS_AFFINE, gan__class_affine_ops)                    \
     X(GAN_LAYER_MODULATED_CONV2D, gan__modconv_ops)                     \
+    X(GAN_LAYER_CLASS_PROJECTION_AUX, gan__class_projection_aux_ops)    \
     /* a new kind: one line above this one */
 
 #define GAN__DECLARE(id, ops) extern const gan__layer_ops ops;

@@ -184,6 +184,12 @@ typedef struct gan__layer_ops {
     gan__penalty_jvp_fn penalty_jvp;
     gan__penalty_wgrad_fn penalty_wgrad;
 
+    /* -- the trainer (train/trainer.c) --
+     * 1: as a discriminator's last layer, its first output per sample is
+     * the adversarial logit and the rest are class logits, which the
+     * auxiliary class loss reads (gan_loss_config.class_weight). */
+    int class_logits;
+
     /* -- spectral normalisation (spectral_norm.c) --
      * The kernel's matrix view; NULL: the option does not apply.  The
      * kernel must come first in the parameters, the layer must have no

@@ -31,6 +31,8 @@ typedef enum block_kind {
     BLOCK_DOWN,        /* Conv2D, LReLU 0.3, Dropout when rate > 0 */
     BLOCK_LOGIT,       /* Flatten, Dense 1 */
     BLOCK_CLASS_HEAD,  /* Flatten, minibatch discrimination, class projection */
+    BLOCK_CLASS_AUX_HEAD, /* the same with the auxiliary classifier's head
+                             (class_projection_aux) */
     BLOCK_MAPPING,     /* Dense n, LReLU 0.2: a layer of the style mapping network */
     BLOCK_STYLE_INPUT, /* the learned constant h x w x c, AdaIN */
     BLOCK_STYLE,       /* Conv2D (no bias: the AdaIN after it removes any
@@ -140,6 +142,14 @@ static const block cgan_discriminator[] = {
     {.kind = BLOCK_DOWN, .n = 64, .k = 5, .s = 2, .rate = 0.3f},
     {.kind = BLOCK_DOWN, .n = 128, .k = 5, .s = 2, .rate = 0.3f},
     {.kind = BLOCK_CLASS_HEAD},
+    {.kind = BLOCK_END},
+};
+
+/* The same with AC-GAN's class logits beside the projection. */
+static const block cgan_aux_discriminator[] = {
+    {.kind = BLOCK_DOWN, .n = 64, .k = 5, .s = 2, .rate = 0.3f},
+    {.kind = BLOCK_DOWN, .n = 128, .k = 5, .s = 2, .rate = 0.3f},
+    {.kind = BLOCK_CLASS_AUX_HEAD},
     {.kind = BLOCK_END},
 };
 
@@ -273,6 +283,8 @@ static const struct {
      .latent = 128, .blocks = style2_wide_generator},
     {.id = GAN_PRESET_RESNET_WIDE_GENERATOR, .name = "resnet-wide-generator",
      .latent = 128, .blocks = resnet_wide_generator},
+    {.id = GAN_PRESET_CGAN_AUX_DISCRIMINATOR, .name = "cgan-aux-discriminator",
+     .image = {28, 28, 1}, .blocks = cgan_aux_discriminator},
 };
 #define GAN__N_PRESETS (sizeof gan__presets / sizeof gan__presets[0])
 
@@ -391,9 +403,13 @@ static gan_status add_block(gan_model *m, const block *b)
         TRY(add_dense(m, 1, 1));
         return st;
     case BLOCK_CLASS_HEAD:
+    case BLOCK_CLASS_AUX_HEAD:
         TRY(gan_model_add_flatten(m));
         TRY(gan_model_add_minibatch_discrimination(m, CGAN_MBD_KERNELS, CGAN_MBD_DIM));
-        TRY(gan_model_add_class_projection(m, CGAN_CLASSES));
+        if (b->kind == BLOCK_CLASS_AUX_HEAD)
+            TRY(gan_model_add_class_projection_aux(m, CGAN_CLASSES));
+        else
+            TRY(gan_model_add_class_projection(m, CGAN_CLASSES));
         return st;
     case BLOCK_MAPPING:
         TRY(add_dense(m, b->n, 1));

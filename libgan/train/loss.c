@@ -64,6 +64,13 @@ gan_status gan__loss_check_config(const gan_loss_config *cfg, const char *func)
         !isfinite(c.r1_gamma))
         return gan__err(GAN_EINVAL, "%s: gradient_penalty %g and r1_gamma %g must be finite and >= 0",
                         func, (double)c.gradient_penalty, (double)c.r1_gamma);
+    if (!(c.class_weight >= 0.0f) || !isfinite(c.class_weight))
+        return gan__err(GAN_EINVAL, "%s: class_weight %g must be finite and >= 0", func,
+                        (double)c.class_weight);
+    if (c.class_weight > 0.0f && c.kind == GAN_LOSS_FEATURE_MATCHING)
+        return gan__err(GAN_EINVAL, "%s: class_weight (the auxiliary class loss) is not an "
+                        "option of feature matching, whose generator loss reads a hidden layer",
+                        func);
     if (c.feature_layer < -1)
         return gan__err(GAN_EINVAL, "%s: feature_layer %d must be >= -1", func, c.feature_layer);
     return GAN_OK;
@@ -296,5 +303,52 @@ gan_status gan_loss_feature_matching(const gan_loss *l, const float *real, size_
     gan__batch_mean(real, n_real, dim, mr);
     *value = gan__feature_matching(mr, fake, n_fake, dim, scratch, d_fake);
     gan__free(mr);
+    return GAN_OK;
+}
+
+/*
+ * The auxiliary class loss (AC-GAN) on n rows of D's output, `width` floats
+ * apart, whose columns 1..K are class logits z: the mean softmax cross-
+ * entropy (the classifier's, overflow-free) times weight,
+ *   L = weight / n * sum_i (logsumexp(z_i) - z_i[y_i])
+ * and into the same columns of g (column 0 untouched)
+ *   dL / dz_i = weight / n * (softmax(z_i) - onehot(y_i)).
+ */
+double gan__class_loss(float weight, const float *out, size_t width, size_t n,
+                       const int32_t *y, float *g)
+{
+    const double scale = (double)weight / (double)n;
+    double total = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        int correct;
+        total += gan__sce_one(out + i * width + 1, width - 1, y[i], scale, g + i * width + 1,
+                              &correct);
+    }
+    return scale * total;
+}
+
+gan_status gan_loss_class(const gan_loss *l, const float *out, size_t n, int n_classes,
+                          const int32_t *labels, float *value, float *d_out)
+{
+    gan_status st;
+    float *g;
+    size_t width;
+    GAN__CHECK_HANDLE(l, GAN__MAGIC_LOSS, "gan_loss");
+    GAN__CHECK_ARG(value != NULL);
+    GAN__CHECK_ARG(labels != NULL);
+    if (n_classes < 1 || n_classes > 65536)
+        return gan__err(GAN_EINVAL, "%s: n_classes %d must be in 1..65536", __func__, n_classes);
+    width = 1 + (size_t)n_classes;
+    if ((st = check_outputs(out, n * width, "out", __func__)) != GAN_OK ||
+        (st = gan__check_labels(labels, n, n_classes, __func__)) != GAN_OK)
+        return st;
+    g = d_out ? d_out : gan__malloc(n * width * sizeof(float));
+    if (g == NULL)
+        return gan__err(GAN_ENOMEM, "%s: out of memory", __func__);
+    *value = (float)gan__class_loss(l->cfg.class_weight, out, width, n, labels, g);
+    for (size_t i = 0; i < n; i++)
+        g[i * width] = 0.0f;
+    if (d_out == NULL)
+        gan__free(g);
     return GAN_OK;
 }

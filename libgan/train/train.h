@@ -14,13 +14,18 @@ const gan_loss_config *gan__loss_config(const gan_loss *l);
 /* What gan_loss_create checks about a configuration. */
 gan_status gan__loss_check_config(const gan_loss_config *c, const char *func);
 void gan__batch_mean(const float *x, size_t n, size_t dim, double *mean);
-/* ||mean_real - mean(fake)||^2; d_fake (may be NULL) gets the gradient;
-   scratch holds dim doubles. */
 /* One side (real or generated) of a discriminator loss: returns the batch
    mean, writes d loss / d output (with the 1/n) into g if not NULL. */
 double gan__loss_d_side(const gan_loss_config *c, const float *x, size_t n, int is_real, float *g);
 /* The generator's loss on D outputs (not feature matching). */
 double gan__loss_g(const gan_loss_config *c, const float *x, size_t n, float *g);
+/* The auxiliary class loss: weight times the mean cross-entropy of the
+   class logits in columns 1..width-1 of n rows of out against classes y;
+   its gradient (with the 1/n) into the same columns of g. */
+double gan__class_loss(float weight, const float *out, size_t width, size_t n,
+                       const int32_t *y, float *g);
+/* ||mean_real - mean(fake)||^2; d_fake (may be NULL) gets the gradient;
+   scratch holds dim doubles. */
 float gan__feature_matching(const double *mean_real, const float *fake, size_t n_fake,
                             size_t dim, double *scratch, float *d_fake);
 
@@ -127,6 +132,11 @@ struct gan_trainer {
     size_t cap;
     float *z;                  /* (cap, latent) */
     float *logits_real, *logits_fake, *g_real, *g_fake, *g_gen; /* (cap) */
+    /* D's outputs per sample: 1, or 1 + K with the auxiliary class head
+       (class_projection_aux: the logit, then K class logits); then d_seed
+       (cap, d_width) is D's output gradient, the logit's in column 0. */
+    size_t d_width;
+    float *d_seed;
     float *g_feat;             /* (cap, feat_dim) */
     float *d_img;              /* (cap, sample): dLoss_G / d fake images */
     float *xhat;               /* (cap, sample): WGAN-GP interpolates */

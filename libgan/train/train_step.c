@@ -103,6 +103,42 @@ static const float *gan__g_output(const gan_model *g)
     return g->act[g->n_layers];
 }
 
+/* D's adversarial logits of the batch (column 0 of its output) into dst. */
+static void gan__d_logits(const gan_trainer *t, float *dst, size_t batch)
+{
+    const float *out = gan__d_output(t->d);
+    if (t->d_width == 1) {
+        memcpy(dst, out, batch * sizeof(float));
+        return;
+    }
+    for (size_t i = 0; i < batch; i++)
+        dst[i] = out[i * t->d_width];
+}
+
+/*
+ * The gradient of D's output that a backward pass starts from: g_adv, the
+ * adversarial loss's gradient of the logits, for a one-logit D.  With the
+ * auxiliary class head, d_seed: g_adv in column 0 and, when classes is not
+ * NULL, the class loss's gradient against them in the others (else 0);
+ * *class_loss gets that loss (0 without one).
+ */
+static const float *gan__d_seed(gan_trainer *t, const float *g_adv, const int32_t *classes,
+                                size_t batch, double *class_loss)
+{
+    const float w = gan__loss_config(t->loss)->class_weight;
+    const size_t W = t->d_width;
+    *class_loss = 0.0;
+    if (W == 1)
+        return g_adv;
+    if (classes && w > 0.0f)
+        *class_loss = gan__class_loss(w, gan__d_output(t->d), W, batch, classes, t->d_seed);
+    else
+        memset(t->d_seed, 0, batch * W * sizeof(float));
+    for (size_t i = 0; i < batch; i++)
+        t->d_seed[i * W] = g_adv[i];
+    return t->d_seed;
+}
+
 /* What D sees of the real batch: the batch itself, or its augmentation
    with new draws. */
 static const float *gan__d_real_input(gan_trainer *t, const float *real, size_t batch)
@@ -140,31 +176,36 @@ static gan_status gan__d_pass(gan_trainer *t, const float *real, const int32_t *
 {
     const gan_loss_config *lc = gan__loss_config(t->loss);
     gan_status st;
-    double lr, lf;
+    double lr, lf, lc_real, lc_fake;
+    const float *seed;
     if ((st = gan__model_forward(t->d, gan__d_real_input(t, real, batch), labels, batch,
                                  GAN_MODE_TRAIN)) != GAN_OK)
         return st;
-    memcpy(t->logits_real, gan__d_output(t->d), batch * sizeof(float));
+    gan__d_logits(t, t->logits_real, batch);
     if (t->feat_layer >= 0) {
         gan__batch_mean(t->d->act[t->feat_layer + 1], batch, t->feat_dim, t->feat_mean);
         if (t->dist && (st = gan__dist_mean(t, t->feat_mean, t->feat_dim)) != GAN_OK)
             return st;
     }
     lr = gan__loss_d_side(lc, t->logits_real, batch, 1, t->g_real);
-    if ((st = gan__model_backward_from(t->d, t->d->n_layers, t->g_real, NULL, 1)) != GAN_OK)
+    /* The auxiliary classifier learns the real samples' classes only: on
+       the generated ones it would learn G's mistakes as classes. */
+    seed = gan__d_seed(t, t->g_real, labels, batch, &lc_real);
+    if ((st = gan__model_backward_from(t->d, t->d->n_layers, seed, NULL, 1)) != GAN_OK)
         return st;
     if ((st = gan__model_forward(t->d, gan__d_fake_input(t, batch), t->fake_labels, batch,
                                  GAN_MODE_TRAIN)) != GAN_OK)
         return st;
-    memcpy(t->logits_fake, gan__d_output(t->d), batch * sizeof(float));
+    gan__d_logits(t, t->logits_fake, batch);
     lf = gan__loss_d_side(lc, t->logits_fake, batch, 0, t->g_fake);
+    seed = gan__d_seed(t, t->g_fake, NULL, batch, &lc_fake);
     if (t->dist && !gan__has_penalty(lc))
         gan__dist_arm(t, t->d);     /* D's last gradients: reduce as they come */
-    if ((st = gan__model_backward_from(t->d, t->d->n_layers, t->g_fake, NULL, 1)) != GAN_OK)
+    if ((st = gan__model_backward_from(t->d, t->d->n_layers, seed, NULL, 1)) != GAN_OK)
         return st;
     if (t->dist && !gan__has_penalty(lc) && (st = gan__dist_flush(t, t->d)) != GAN_OK)
         return st;
-    *d_loss = lr + lf;
+    *d_loss = lr + lf + lc_real;
     return GAN_OK;
 }
 
@@ -186,8 +227,12 @@ static gan_status gan__g_pass(gan_trainer *t, size_t batch, double *g_loss)
         if (st == GAN_OK)
             st = gan__model_backward_from(t->d, (size_t)t->feat_layer + 1, t->g_feat, t->d_img, 0);
     } else {
+        double cls;
+        const float *seed;
         *g_loss = gan__loss_g(lc, t->logits_fake, batch, t->g_gen);
-        st = gan__model_backward_from(t->d, t->d->n_layers, t->g_gen, t->d_img, 0);
+        seed = gan__d_seed(t, t->g_gen, t->fake_labels, batch, &cls);
+        *g_loss += cls;
+        st = gan__model_backward_from(t->d, t->d->n_layers, seed, t->d_img, 0);
     }
     if (st != GAN_OK)
         return st;
@@ -415,7 +460,7 @@ static gan_status gan__step_body(gan_trainer *t, const float *real, const int32_
             (st = gan__model_forward(t->d, gan__d_fake_input(t, batch), t->fake_labels, batch,
                                      GAN_MODE_TRAIN)) != GAN_OK)
             return st;
-        memcpy(t->logits_fake, gan__d_output(t->d), batch * sizeof(float));
+        gan__d_logits(t, t->logits_fake, batch);
         if ((st = gan__g_pass(t, batch, &g_loss)) != GAN_OK)
             return st;
         if (t->dist && (st = gan__dist_finish(t, NULL, &g_loss, 1, batch)) != GAN_OK)

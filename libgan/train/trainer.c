@@ -27,7 +27,7 @@ static void gan__trainer_free_buffers(gan_trainer *t)
     gan__aligned_free(t->aug_real);
     t->aug_real_par = t->aug_fake_par = NULL;
     t->aug_real = t->aug_fake = t->aug_grad = t->aug_tmp = NULL;
-    t->z = t->logits_real = t->logits_fake = t->g_real = t->g_fake = t->g_gen = NULL;
+    t->z = t->logits_real = t->logits_fake = t->g_real = t->g_fake = t->g_gen = t->d_seed = NULL;
     t->d_img = t->g_feat = t->xhat = NULL;
     t->cap = 0;
 }
@@ -88,9 +88,19 @@ gan_status gan__trainer_check(const gan_model *g, const gan_model *d, const gan_
         return gan__err(GAN_ESHAPE, "%s: the generator's output %s does not match the "
                         "discriminator's input %s", func, gan__shape_str(gout, a, sizeof a),
                         gan__shape_str(&d->in, b, sizeof b));
-    if (gan__shape_elems(&d->layers[d->n_layers - 1].out) != 1)
-        return gan__err(GAN_ESHAPE, "%s: the discriminator must output one value per sample, not %s",
-                        func, gan__shape_str(&d->layers[d->n_layers - 1].out, a, sizeof a));
+    {
+        /* One logit per sample, or with the auxiliary classifier's head
+           (class_projection_aux) the logit and the K class logits. */
+        const gan__layer *last = &d->layers[d->n_layers - 1];
+        const int aux = last->ops->class_logits;
+        if (!aux && gan__shape_elems(&last->out) != 1)
+            return gan__err(GAN_ESHAPE, "%s: the discriminator must output one value per sample, "
+                            "not %s", func, gan__shape_str(&last->out, a, sizeof a));
+        if (lc->class_weight > 0.0f && !aux)
+            return gan__err(GAN_EINVAL, "%s: class_weight %g (the auxiliary class loss) needs a "
+                            "discriminator whose last layer is class_projection_aux; this one "
+                            "ends with %s", func, (double)lc->class_weight, last->ops->name);
+    }
     if ((g->n_classes != 0) != (d->n_classes != 0))
         return gan__err(GAN_EINVAL, "%s: only the %s is conditional (%d classes); "
                         "a conditional GAN needs class layers in both the generator and the "
@@ -182,6 +192,7 @@ gan_status gan_trainer_create(gan_trainer **out, gan_model *g, gan_model *d, gan
     t->latent = gan__shape_elems(&g->in);
     t->sample = gan__shape_elems(&d->in);
     t->n_classes = g->n_classes;
+    t->d_width = gan__shape_elems(&d->layers[d->n_layers - 1].out);
     t->feat_layer = -1;
     t->g_generation = g->generation;
     t->d_generation = d->generation;
@@ -241,7 +252,9 @@ gan_status gan__trainer_reserve(gan_trainer *t, size_t batch)
     if ((st = gan_model_reserve(t->g, batch)) != GAN_OK || (st = gan_model_reserve(t->d, batch)) != GAN_OK)
         return st;
     z = gan__aligned_alloc(batch * t->latent * sizeof(float));
-    logits = gan__aligned_alloc(5 * batch * sizeof(float));
+    /* 5 (cap) vectors, then D's whole output gradient when it is wider
+       than the logit (the auxiliary class head). */
+    logits = gan__aligned_alloc((5 + (t->d_width > 1 ? t->d_width : 0)) * batch * sizeof(float));
     d_img = gan__aligned_alloc(batch * t->sample * sizeof(float));
     if (t->feat_layer >= 0)
         g_feat = gan__aligned_alloc(batch * t->feat_dim * sizeof(float));
@@ -271,6 +284,7 @@ gan_status gan__trainer_reserve(gan_trainer *t, size_t batch)
     t->g_real = logits + 2 * batch;
     t->g_fake = logits + 3 * batch;
     t->g_gen = logits + 4 * batch;
+    t->d_seed = t->d_width > 1 ? logits + 5 * batch : NULL;
     t->d_img = d_img;
     t->g_feat = g_feat;
     t->xhat = xhat;

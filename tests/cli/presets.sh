@@ -112,6 +112,25 @@ grep -q "residual_conv" rwhinge.info && grep -q "reshape  *(7, 7, 128)" rwhinge.
 grep -q "^batch = 32$" chinge/run.txt && grep -q "^loss = hinge$" chinge/run.txt &&
   grep -q "^ema_decay = 0.99" chinge/run.txt || { cat chinge/run.txt >&2; fail "cgan-hinge run.txt"; }
 "$GAN" info chinge/generator.gan | grep -q "embedding" || fail "cgan-hinge: generator not conditional"
+# cgan-aux-hinge: cgan-hinge with AC-GAN's class loss; its critic ends with
+# the class logits, its weight is in run.txt and the checkpoint, a resumed
+# run is exact, and --class-weight without class logits is a clear error.
+"$GAN" train --preset cgan-aux-hinge --limit 96 --steps 2 --epochs 0 --threads 1 --out ahinge >ahinge.log
+grep -q "^batch = 32$" ahinge/run.txt && grep -q "^loss = hinge$" ahinge/run.txt &&
+  grep -q "^class_weight = 1$" ahinge/run.txt && grep -q "^ema_decay = 0.99" ahinge/run.txt ||
+  { cat ahinge/run.txt >&2; fail "cgan-aux-hinge run.txt"; }
+"$GAN" info ahinge/checkpoint.gan >ahinge.info
+grep -q "loss hinge + class loss x 1" ahinge.info && grep -q "class_projection_aux" ahinge.info ||
+  { cat ahinge.info >&2; fail "cgan-aux-hinge checkpoint"; }
+"$GAN" train --preset cgan-aux-hinge --limit 96 --steps 1 --epochs 0 --threads 1 --class-weight 0.5 \
+  --out ahalf >/dev/null
+"$GAN" train --resume ahalf --steps 2 --threads 1 >/dev/null
+"$GAN" train --preset cgan-aux-hinge --limit 96 --steps 2 --epochs 0 --threads 1 --class-weight 0.5 \
+  --out afull >/dev/null
+cmp afull/checkpoint.gan ahalf/checkpoint.gan || fail "cgan-aux-hinge: resumed checkpoint differs"
+! cmp -s afull/checkpoint.gan ahinge/checkpoint.gan || fail "--class-weight 0.5 changed nothing"
+expect_exit 1 "class_projection_aux" "$GAN" train --preset cgan-hinge --class-weight 1 --limit 96 \
+  --steps 1 --epochs 0 --threads 1 --out abad
 # style2-hinge: style2's generator at twice the channels, the WGAN critic, batch 16, the long EMA.
 "$GAN" train --preset style2-hinge --limit 64 --steps 2 --epochs 0 --threads 1 --out s2hinge >s2hinge.log
 grep -q "^batch = 16$" s2hinge/run.txt && grep -q "^loss = hinge$" s2hinge/run.txt &&
@@ -124,4 +143,4 @@ grep -q "modulated_conv2d" s2hinge.info || fail "style2-hinge: generator has no 
 grep -q "style_input  *(7, 7, 128)" s2hinge.info && grep -q "(28, 28, 64)  *45,184" s2hinge.info ||
   { cat s2hinge.info >&2; fail "style2-hinge: generator is not the wide style2 generator"; }
 "$GAN" info s2hinge/checkpoint.gan | grep -q "loss hinge" || fail "style2-hinge checkpoint"
-ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls style, sngan-resnet, cgan-resnet, style2, dcgan-hinge, resnet-hinge, resnet-wide-hinge, cgan-hinge and style2-hinge"
+ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls style, sngan-resnet, cgan-resnet, style2, dcgan-hinge, resnet-hinge, resnet-wide-hinge, cgan-hinge, cgan-aux-hinge and style2-hinge"

@@ -326,6 +326,7 @@ static int build_new(train_ctx *c, const cli_preset *p)
     lc.real_label = c->r.real_label;
     lc.gradient_penalty = c->r.gradient_penalty;
     lc.r1_gamma = c->r.r1_gamma;
+    lc.class_weight = c->r.class_weight;
     GAN_TRAINER_CONFIG_INIT(&tc);
     tc.n_critic = (int)c->r.n_critic;
     tc.seed = c->r.seed;

@@ -35,6 +35,8 @@ typedef struct run_settings {
     float augment_p, ada_target; /* p (ADA's start), ADA's target (0: fixed p) */
     uint64_t r1_every;         /* lazy R1: every N critic updates (0 in run.txt
                                   files from before it: 1) */
+    float class_weight;        /* the auxiliary class loss's weight, 0: off
+                                  (and in run.txt files from before it) */
 } run_settings;
 
 /* Write atomically (path.tmp, rename).  Returns 0 or -1 (errno). */

@@ -104,6 +104,8 @@ static const char *const train_usage_rest =
     "      --r1 X                R1 penalty gamma on real images (0: off)\n"
     "      --r1-every K          lazy R1: the penalty on every K-th critic update\n"
     "                            only, weighted K times (default: the preset's, 1)\n"
+    "      --class-weight X      AC-GAN's auxiliary class loss (needs a discriminator\n"
+    "                            with class logits, e.g. cgan-aux-hinge's; 0: off)\n"
     "      --ema X               keep a moving average of the generator's weights\n"
     "                            (e.g. 0.999) and sample/export it (0: off)\n"
     "      --spectral-norm       spectral normalisation of every dense and convolution\n"
@@ -174,6 +176,7 @@ static const struct option long_opts[] = {
     {"gradient-penalty", required_argument, NULL, OPT_GP},
     {"r1", required_argument, NULL, OPT_R1},
     {"r1-every", required_argument, NULL, OPT_R1_EVERY},
+    {"class-weight", required_argument, NULL, OPT_CLASS_WEIGHT},
     {"ema", required_argument, NULL, OPT_EMA},
     {"spectral-norm", no_argument, NULL, OPT_SN},
     {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
@@ -243,6 +246,8 @@ static const cli_num_flag num_flags[] = {
     {.opt = OPT_GP, .name = "--gradient-penalty", .is_float = 1, .fmax = 1e6f,
      .offset = ARG(r.gradient_penalty)},
     {.opt = OPT_R1, .name = "--r1", .is_float = 1, .fmax = 1e6f, .offset = ARG(r.r1_gamma)},
+    {.opt = OPT_CLASS_WEIGHT, .name = "--class-weight", .is_float = 1, .fmax = 1e6f,
+     .offset = ARG(r.class_weight)},
     {.opt = OPT_EMA, .name = "--ema", .is_float = 1, .fmax = 0.999999f, .offset = ARG(r.ema_decay)},
     {.opt = OPT_AUGMENT_P, .name = "--augment-p", .is_float = 1, .fmax = 1.0f,
      .offset = ARG(r.augment_p)},
@@ -481,6 +486,7 @@ int train_settings_new(const train_args *a, run_settings *r)
     r->beta2 = a->set[OPT_BETA2] ? a->r.beta2 : p->beta2;
     r->gradient_penalty = a->set[OPT_GP] ? a->r.gradient_penalty : p->gradient_penalty;
     r->r1_gamma = a->set[OPT_R1] ? a->r.r1_gamma : p->r1_gamma;
+    r->class_weight = a->set[OPT_CLASS_WEIGHT] ? a->r.class_weight : p->class_weight;
     r->r1_every = a->set[OPT_R1_EVERY] ? a->r.r1_every : p->r1_every ? (uint64_t)p->r1_every : 1;
     r->ema_decay = a->set[OPT_EMA] ? a->r.ema_decay : p->ema_decay;
     r->spectral_norm = a->set[OPT_SN] || p->spectral_norm;
@@ -509,7 +515,7 @@ int train_settings_resume(const train_args *a, run_settings *r)
         {OPT_OPTIMIZER, "--optimizer"}, {OPT_LOSS, "--loss"}, {OPT_CLIP, "--clip"},
         {OPT_SMOOTH, "--label-smoothing"}, {OPT_N_CRITIC, "--n-critic"}, {'s', "--seed"},
         {OPT_BETA2, "--beta2"}, {OPT_GP, "--gradient-penalty"}, {OPT_R1, "--r1"}, {OPT_EMA, "--ema"},
-        {OPT_R1_EVERY, "--r1-every"},
+        {OPT_R1_EVERY, "--r1-every"}, {OPT_CLASS_WEIGHT, "--class-weight"},
         {OPT_SN, "--spectral-norm"}, {OPT_SIZE, "--size"}, {OPT_CHANNELS, "--channels"},
         {OPT_ARCH, "--arch"}, {OPT_WIDTH, "--width"}, {OPT_CLASSES, "--classes"},
         {OPT_FLIP, "--flip"}, {OPT_AUGMENT, "--augment"}, {OPT_AUGMENT_P, "--augment-p"},

@@ -202,7 +202,8 @@ class BatchConfig(ctypes.Structure):
 class LossConfig(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("kind", c_int),
                 ("generator_minimax", c_int), ("real_label", c_float), ("clip", c_float),
-                ("feature_layer", c_int), ("gradient_penalty", c_float), ("r1_gamma", c_float)]
+                ("feature_layer", c_int), ("gradient_penalty", c_float), ("r1_gamma", c_float),
+                ("class_weight", c_float)]
 
 
 class OptimizerConfig(ctypes.Structure):
@@ -333,6 +334,7 @@ _PROTOTYPES = [
     ("gan_model_add_noise_injection", STATUS, [model_p]),
     ("gan_model_add_class_embedding", STATUS, [model_p, c_int, c_int]),
     ("gan_model_add_class_projection", STATUS, [model_p, c_int]),
+    ("gan_model_add_class_projection_aux", STATUS, [model_p, c_int]),
     ("gan_model_num_classes", STATUS, [model_p, P(c_int)]),
     ("gan_trainer_augment_state", STATUS, [c_void_p, P(c_float), P(c_float)]),
     ("gan_model_set_class_names", STATUS, [model_p, P(c_char_p), c_size_t]),
@@ -406,6 +408,7 @@ _PROTOTYPES = [
     ("gan_loss_generator", STATUS, [loss_p, _fp, c_size_t, P(c_float), _fp]),
     ("gan_loss_feature_matching", STATUS,
      [loss_p, _fp, c_size_t, _fp, c_size_t, c_size_t, P(c_float), _fp]),
+    ("gan_loss_class", STATUS, [loss_p, _fp, c_size_t, c_int, P(ctypes.c_int32), P(c_float), _fp]),
     # optimizers
     ("gan_optimizer_config_init", STATUS, [P(OptimizerConfig), c_size_t]),
     ("gan_optimizer_create", STATUS, [P(optimizer_p), model_p, P(OptimizerConfig)]),

@@ -32,6 +32,7 @@ PRESETS = {
     "resnet-generator": 10, "resnet-discriminator": 11, "resnet-cgan-generator": 12,
     "resnet-cgan-discriminator": 13, "style2-generator": 14,
     "style2-wide-generator": 15, "resnet-wide-generator": 16,
+    "cgan-aux-discriminator": 17,
 }
 
 _PADDING = {"valid": 0, "same": 1}
@@ -395,6 +396,13 @@ class Model(Handle):
         one output <w, h> + b + <V[y], h> per sample of class y.  Makes the
         model conditional."""
         fn.gan_model_add_class_projection(self._h, int(n_classes))
+        return self
+
+    def add_class_projection_aux(self, n_classes):
+        """The projection head with AC-GAN's auxiliary classifier beside it:
+        1 + n_classes outputs per sample, the adversarial logit then the
+        class logits U h + c, which Loss(class_weight=...) trains."""
+        fn.gan_model_add_class_projection_aux(self._h, int(n_classes))
         return self
 
     @property

@@ -40,13 +40,15 @@ class Loss(Handle):
 
     Options as gan_loss_config: generator_minimax, real_label (one-sided
     label smoothing), clip (Wasserstein weight clipping), feature_layer,
-    gradient_penalty (WGAN-GP lambda), r1_gamma (R1 penalty).
+    gradient_penalty (WGAN-GP lambda), r1_gamma (R1 penalty), class_weight
+    (AC-GAN's auxiliary class loss; the discriminator must end with
+    Model.add_class_projection_aux).
     """
 
     _kind = "loss"
 
     def __init__(self, kind="bce", generator_minimax=False, real_label=1.0, clip=0.0,
-                 feature_layer=-1, gradient_penalty=0.0, r1_gamma=0.0):
+                 feature_layer=-1, gradient_penalty=0.0, r1_gamma=0.0, class_weight=0.0):
         c = LossConfig()
         fn.gan_loss_config_init(ctypes.byref(c), ctypes.sizeof(c))
         c.kind = _kind(kind, LOSS_KINDS, "loss kind")
@@ -56,6 +58,7 @@ class Loss(Handle):
         c.feature_layer = int(feature_layer)
         c.gradient_penalty = float(gradient_penalty)
         c.r1_gamma = float(r1_gamma)
+        c.class_weight = float(class_weight)
         h = loss_p()
         fn.gan_loss_create(ctypes.byref(h), ctypes.byref(c))
         self._adopt(h, fn.gan_loss_free)
@@ -97,6 +100,28 @@ class Loss(Handle):
         v = ctypes.c_float()
         fn.gan_loss_generator(h, fb.ptr, fb.count, ctypes.byref(v), dfb.ptr)
         return v.value, df
+
+    def class_loss(self, out, labels):
+        """The auxiliary class loss on a class_projection_aux discriminator's
+        output, an (n, 1 + K) array (the adversarial logit, then K class
+        logits), against n labels: (value, d loss/d out), as the trainer
+        computes it (class_weight times the mean cross-entropy; column 0 of
+        the gradient is 0)."""
+        h = self._h
+        ob = B.floats_in(out, "out")
+        if ob.shape is None or len(ob.shape) != 2 or ob.shape[1] < 2:
+            raise _errors.ShapeError("class_loss needs an (n, 1 + classes) array, not %s"
+                                     % (ob.shape,), _errors.ESHAPE)
+        lb = B.int32_in(labels, "labels")
+        if lb.count != ob.shape[0]:
+            raise _errors.ShapeError("%d labels for %d rows" % (lb.count, ob.shape[0]),
+                                     _errors.ESHAPE)
+        d, db = B.floats_out(ob.shape)
+        v = ctypes.c_float()
+        fn.gan_loss_class(h, ob.ptr, ob.shape[0], ob.shape[1] - 1,
+                          ctypes.cast(lb.ptr, ctypes.POINTER(ctypes.c_int32)), ctypes.byref(v),
+                          db.ptr)
+        return v.value, d
 
     def feature_matching(self, real, fake):
         """||mean real - mean fake||^2 over (n, dim) features: (value, d/d fake)."""

@@ -135,3 +135,53 @@ def test_cgan_presets_sample_by_class():
     assert img.shape == (10, 28, 28, 1) and img.dtype == np.uint8
     f = s.generate(z=z, labels=list(range(10)))
     assert np.array_equal(g.forward(z, labels=np.arange(10)), f)
+
+
+def test_auxiliary_classifier_head_and_loss(tmp_path):
+    """AC-GAN from Python: the head's outputs against NumPy, the class loss
+    against log-softmax in NumPy, and a short run whose D classifies the
+    real classes and whose weight survives a checkpoint."""
+    rng = np.random.default_rng(3)
+    F, K = 5, 3
+    p = libgan.Model(F).add_class_projection_aux(K)
+    assert p.layer_kinds == ["class_projection_aux"] and p.num_classes == K
+    w = rng.normal(size=F + 1 + 2 * K * F + K).astype(np.float32)
+    p.set_params(0, w)
+    h = rng.normal(size=(6, F)).astype(np.float32)
+    lab = np.array([0, 2, 1, 1, 0, 2])
+    out = p.forward(h, labels=lab)
+    V, U, c = w[F + 1:F + 1 + K * F].reshape(K, F), w[F + 1 + K * F:-K].reshape(K, F), w[-K:]
+    assert out.shape == (6, 1 + K)
+    assert np.allclose(out[:, 0], h @ w[:F] + w[F] + np.einsum("nf,nf->n", h, V[lab]), atol=1e-5)
+    assert np.allclose(out[:, 1:], h @ U.T + c, atol=1e-5)
+
+    loss = libgan.Loss("hinge", class_weight=0.5)
+    value, grad = loss.class_loss(out, lab)
+    z = out[:, 1:].astype(np.float64)
+    logp = z - z.max(1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(1, keepdims=True))
+    assert np.isclose(value, -0.5 * logp[np.arange(6), lab].mean(), rtol=1e-5)
+    want = 0.5 / 6 * (np.exp(logp) - np.eye(K)[lab])
+    assert np.allclose(grad[:, 1:], want, atol=1e-6) and not grad[:, 0].any()
+    with pytest.raises(libgan.InvalidArgumentError, match="label 1 is 3"):
+        loss.class_loss(out[:2], [0, 3])
+
+    g = libgan.Model(3).add_class_embedding(3).add_dense(16).add_leaky_relu(0.2).add_dense(2)
+    d = libgan.Model(2).add_dense(16).add_leaky_relu(0.2).add_class_projection_aux(3)
+    g.init_params(0)
+    d.init_params(1)
+    opt = dict(lr=2e-3, beta1=0.5)
+    plain = libgan.Model(2).add_dense(16).add_class_projection(3)
+    with pytest.raises(libgan.InvalidArgumentError, match="class_projection_aux"):
+        libgan.Trainer(g, plain, libgan.Adam(g), libgan.Adam(plain), loss)
+    t = libgan.Trainer(g, d, libgan.Adam(g, **opt), libgan.Adam(d, **opt),
+                       libgan.Loss("hinge", class_weight=1.0), seed=2)
+    for _ in range(400):
+        lab = rng.integers(0, 3, 32)
+        t.step(modes(lab) + rng.normal(0, 0.05, (32, 2)).astype(np.float32), labels=lab)
+    lab = rng.integers(0, 3, 300)
+    logits = d.forward(modes(lab), labels=lab)[:, 1:]
+    assert (logits.argmax(1) == lab).mean() > 0.95
+    path = str(tmp_path / "aux.gan")
+    t.save(path)
+    assert "class loss x 1" in libgan.file_info(path)

@@ -222,6 +222,7 @@ def test_presets_check_and_reserialise(name):
     # Discriminators holding a kind with no ONNX form: the clear error,
     # naming the first such layer.
     unsupported = {"cgan-discriminator": "layer 7 (minibatch_discrimination)",
+                   "cgan-aux-discriminator": "layer 7 (minibatch_discrimination)",
                    "resnet-cgan-discriminator": "layer 22 (class_projection)"}
     if name in unsupported:
         with pytest.raises(libgan.UnsupportedError) as e:

@@ -106,14 +106,9 @@ static gan_model *aux_head(int arg)
     return m;
 }
 
-#define LABELLED(batch_, classes_, label_seed_, input_seed_)                               \
-    .batch = batch_, .mode = GAN_MODE_TRAIN, .input_seed = input_seed_,                    \
-    .classes = classes_, .label_seed = label_seed_, .eps = 1e-3f, .rtol = 2e-3,            \
-    .atol = 5e-4, .max_checks = 0, .max_skip_frac = 0.05, .min_numeric = 1e-3
-
 static const tu_grad_case grad_cases[] = {
-    {"class projection aux, 3 classes", aux_head, 3, LABELLED(6, 3, 8, 16)},
-    {"class projection aux, 1 class", aux_head, 1, LABELLED(4, 1, 9, 17)},
+    {"class projection aux, 3 classes", aux_head, 3, TU_GRAD_LABELLED(6, 3, 8, 16)},
+    {"class projection aux, 1 class", aux_head, 1, TU_GRAD_LABELLED(4, 1, 9, 17)},
 };
 #define N_GRAD_CASES (sizeof grad_cases / sizeof grad_cases[0])
 

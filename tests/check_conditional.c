@@ -194,19 +194,12 @@ static gan_model *embedding_and_projection(int arg)
     return m;
 }
 
-/* Every point (the layers under test are small), with a step small enough
-   to cross few leaky-ReLU kinks; the forwards are labelled. */
-#define LABELLED(batch_, classes_, label_seed_, input_seed_)                               \
-    .batch = batch_, .mode = GAN_MODE_TRAIN, .input_seed = input_seed_,                    \
-    .classes = classes_, .label_seed = label_seed_, .eps = 1e-3f, .rtol = 2e-3,            \
-    .atol = 5e-4, .max_checks = 0, .max_skip_frac = 0.05, .min_numeric = 1e-3
-
 static const tu_grad_case grad_cases[] = {
-    {"class embedding table", embedding_table, 0, LABELLED(6, 5, 3, 11)},
-    {"one-hot class embedding first", embedding_onehot_first, 0, LABELLED(5, 4, 4, 12)},
-    {"class embedding on an image", embedding_image, 0, LABELLED(3, 3, 5, 13)},
-    {"class projection", projection, 0, LABELLED(7, 3, 6, 14)},
-    {"class embedding and projection", embedding_and_projection, 0, LABELLED(4, 3, 7, 15)},
+    {"class embedding table", embedding_table, 0, TU_GRAD_LABELLED(6, 5, 3, 11)},
+    {"one-hot class embedding first", embedding_onehot_first, 0, TU_GRAD_LABELLED(5, 4, 4, 12)},
+    {"class embedding on an image", embedding_image, 0, TU_GRAD_LABELLED(3, 3, 5, 13)},
+    {"class projection", projection, 0, TU_GRAD_LABELLED(7, 3, 6, 14)},
+    {"class embedding and projection", embedding_and_projection, 0, TU_GRAD_LABELLED(4, 3, 7, 15)},
 };
 #define N_GRAD_CASES (sizeof grad_cases / sizeof grad_cases[0])
 

@@ -294,6 +294,13 @@ typedef struct tu_grad_case {
     .eps = 1e-2f, .rtol = 2e-3, .atol = 5e-4, .max_checks = 48, .max_skip_frac = 0.05,     \
     .min_numeric = 1e-3
 
+/* A labelled row of a small class-conditional layer: every point, training
+   mode, a step small enough to cross few leaky-ReLU kinks. */
+#define TU_GRAD_LABELLED(batch_, classes_, label_seed_, input_seed_)                       \
+    .batch = batch_, .mode = GAN_MODE_TRAIN, .input_seed = input_seed_,                    \
+    .classes = classes_, .label_seed = label_seed_, .eps = 1e-3f, .rtol = 2e-3,            \
+    .atol = 5e-4, .max_checks = 0, .max_skip_frac = 0.05, .min_numeric = 1e-3
+
 void tu_run_grad_case(const tu_grad_case *c);
 
 /* Assert that st == expect and that gan_last_error() is non-empty and

@@ -112,5 +112,52 @@ with Distributed(t, comm, dataset=ds, bucket_bytes=1024) as dist:
     check(dist.in_step, "in_step")
 check(dist.closed, "closed after the with block")
 t.close()
+
+
+# AC-GAN over MPI: labelled shards, the fake classes G is drawn for, and the
+# auxiliary class loss on both networks give the single-process result too.
+def modes(lab):
+    a = lab * (2 * np.pi / 3)
+    return np.stack([np.cos(a), np.sin(a)], 1).astype(np.float32)
+
+
+def aux_pair():
+    g = libgan.Model(3).add_class_embedding(3).add_dense(16).add_leaky_relu(0.2).add_dense(2)
+    d = libgan.Model(2).add_dense(16).add_leaky_relu(0.2).add_class_projection_aux(3)
+    g.init_params(5)
+    d.init_params(6)
+    return libgan.Trainer(g, d, libgan.Adam(g, lr=2e-3, beta1=0.5), libgan.Adam(d, lr=2e-3, beta1=0.5),
+                          libgan.Loss("hinge", class_weight=1.0), seed=7)
+
+
+def aux_data():
+    rng = np.random.default_rng(8)
+    lab = rng.integers(0, 3, 200)
+    x = modes(lab) + rng.normal(0, 0.05, (200, 2)).astype(np.float32)
+    return libgan.Dataset.from_array(x, labels=lab).set_batching(40, drop_remainder=False, seed=9)
+
+
+t, ds = aux_pair(), aux_data()
+with Distributed(t, comm, dataset=ds) as dist:
+    steps = []
+    t.fit(ds, epochs=2, on_step=lambda step, s: steps.append(s) and False)
+    w = weights(t)
+    everyone = comm.allgather(w.tobytes())
+    check(all(b == everyone[0] for b in everyone), "AC-GAN: the ranks' weights differ")
+    if rank == 0:
+        ref, rds = aux_pair(), aux_data()
+        ref_steps = []
+        ref.fit(rds, epochs=2, on_step=lambda step, s: ref_steps.append(s) and False)
+        err = np.max(np.abs(w - weights(ref))) / 2e-3
+        print("python: AC-GAN, %d ranks, %d steps, max weight difference %.3g lr, "
+              "last losses %.4f/%.4f (one process %.4f/%.4f)"
+              % (size, len(steps), err, steps[-1]["d_loss"], steps[-1]["g_loss"],
+                 ref_steps[-1]["d_loss"], ref_steps[-1]["g_loss"]))
+        check(len(steps) == len(ref_steps) == 10, "AC-GAN: %d steps" % len(steps))
+        check(err < 0.01, "AC-GAN: the ranks' fit differs from one process's by %g lr" % err)
+        check(abs(steps[-1]["d_loss"] - ref_steps[-1]["d_loss"]) < 1e-4
+              and abs(steps[-1]["g_loss"] - ref_steps[-1]["g_loss"]) < 1e-4,
+              "AC-GAN: the losses (with the class terms) differ from one process's")
+t.close()
 if rank == 0:
     print("python distributed: ok")

@@ -9,7 +9,10 @@
 #   - the prefix moved elsewhere: gan and gan eval still work
 #     ($ORIGIN RPATH, data found relative to the executable), and
 #     pkg-config --define-prefix follows;
-#   - the manual pages, the bash completion and the Python package.
+#   - the manual pages, the bash completion and the Python package;
+#   - where the build has libgan_mpi: gan_mpi.pc and find_package(gan
+#     COMPONENTS mpi) (gan::gan_mpi), each building consumer_mpi.c, which
+#     trains on 2 ranks under mpirun.
 #
 #   bash tests/install/check_install.sh [<build-dir>]     (default: build)
 set -euo pipefail
@@ -44,6 +47,17 @@ want=("$includedir/gan.h" "$includedir/gan_version.h" "$libdir/libgan.so" "$libd
       "$libdir/pkgconfig/gan.pc" "$libdir/cmake/gan/ganConfig.cmake"
       "$libdir/cmake/gan/ganConfigVersion.cmake" "$libdir/cmake/gan/ganTargets.cmake"
       "$datadir/libgan/fashion_mnist_classifier.gan" "$datadir/libgan/fashion_mnist_t10k.fidstats")
+have_mpi=0
+if [[ -e $build/libgan_mpi.so ]]; then
+  have_mpi=1
+  want+=("$includedir/gan_mpi.h" "$libdir/libgan_mpi.so" "$libdir/libgan_mpi.so.1"
+         "$libdir/pkgconfig/gan_mpi.pc" "$libdir/cmake/gan/ganMpiTargets.cmake")
+fi
+# run_mpi PROGRAM: on 2 ranks (as the MPI tests launch them), bounded.
+run_mpi() {
+  command -v mpirun >/dev/null || { step "no mpirun: $1 built, not run"; return 0; }
+  timeout --kill-after=10 120 mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2 "$1"
+}
 have_tools=0
 if [[ $(cache GAN_BUILD_TOOLS) != OFF ]]; then
   have_tools=1
@@ -92,6 +106,16 @@ fi
 "$cc" -std=c11 "$root/examples/readme_example.c" -o "$tmp/readme_example" $pc_flags \
   -Wl,-rpath,"$pc_libdir" || die "building the README example with pkg-config failed"
 "$tmp/readme_example" >/dev/null || die "the README example failed"
+if ((have_mpi)); then
+  pkg-config --validate gan_mpi || die "pkg-config --validate gan_mpi failed"
+  mpi_flags=$(pkg-config --cflags --libs gan_mpi) ||
+    die "pkg-config --cflags --libs gan_mpi failed without the system's .pc files"
+  step "pkg-config: gan_mpi $(pkg-config --modversion gan_mpi): $mpi_flags"
+  # shellcheck disable=SC2086
+  "$cc" -std=c11 -Wall -Wextra -Werror "$here/consumer_mpi.c" -o "$tmp/consumer-mpi-pc" \
+    $mpi_flags -Wl,-rpath,"$pc_libdir" || die "building consumer_mpi with pkg-config gan_mpi failed"
+  run_mpi "$tmp/consumer-mpi-pc" || die "the pkg-config consumer_mpi failed on 2 ranks"
+fi
 unset PKG_CONFIG_LIBDIR PKG_CONFIG_PATH
 
 # 2. CMake find_package(gan 1.0) in a clean project
@@ -99,12 +123,18 @@ step "cmake: find_package(gan 1.0) with CMAKE_PREFIX_PATH=$prefix"
 gen=()
 command -v ninja >/dev/null && gen=(-G Ninja)
 if ! cmake -S "$here" -B "$tmp/cmake-consumer" "${gen[@]}" -DCMAKE_PREFIX_PATH="$prefix" \
+     -DGAN_CONSUMER_MPI="$( ((have_mpi)) && echo ON || echo OFF)" \
      -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >"$tmp/cmake.log" 2>&1 ||
    ! cmake --build "$tmp/cmake-consumer" >>"$tmp/cmake.log" 2>&1; then
   cat "$tmp/cmake.log" >&2
   die "building the consumer with find_package(gan) failed"
 fi
 "$tmp/cmake-consumer/consumer" || die "the CMake consumer failed"
+if ((have_mpi)); then
+  run_mpi "$tmp/cmake-consumer/consumer_mpi" ||
+    die "the CMake consumer_mpi (find_package(gan COMPONENTS mpi)) failed on 2 ranks"
+  step "libgan_mpi: gan_mpi.pc and gan::gan_mpi each built a program that trained on 2 ranks"
+fi
 
 # 3. the installed gan, from outside the source and build trees
 run_tool_checks() { # PREFIX WORKDIR

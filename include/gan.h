@@ -2477,10 +2477,11 @@ typedef enum gan_preset {
        7x7x128, modulated convolutions at 128 (7x7), 128 and 128 (14x14),
        64 and 64 (28x28); the same mapping network and output (708,929
        parameters against 249,249; about 4x the convolutions' multiply-adds).
-       Paired with GAN_PRESET_WGAN_CRITIC by gan train --preset
+       Paired with GAN_PRESET_WGAN_CRITIC_MBSTD by gan train --preset
        style2-hinge (hinge loss, Adam 2e-3 / 8e-4, batch 16, EMA 0.999),
-       where it measured FID 17.0-19.9 at the default job's budget against
-       22.1-26.5 for the narrow one (docs/stabilisation.md). */
+       where it measured FID 15.6-15.7 at the default job's budget (17.0-19.9
+       against the critic without the minibatch standard deviation, where
+       the narrow one measured 22.1-26.5; docs/stabilisation.md). */
     GAN_PRESET_STYLE2_WIDE_GENERATOR = 15,
     /* GAN_PRESET_RESNET_GENERATOR at twice the channels: Dense 7*7*128,
        up blocks of 128 then 64 channels (1,242,369 parameters against
@@ -2494,7 +2495,15 @@ typedef enum gan_preset {
        its last layer a class_projection_aux over 10 classes, so it outputs
        the adversarial logit and 10 class logits per sample; trained with
        gan_loss_config.class_weight > 0 (gan train --preset cgan-aux-hinge). */
-    GAN_PRESET_CGAN_AUX_DISCRIMINATOR = 17
+    GAN_PRESET_CGAN_AUX_DISCRIMINATOR = 17,
+    /* GAN_PRESET_WGAN_CRITIC with a minibatch standard deviation layer
+       (gan_model_add_minibatch_stddev) between its last convolution and
+       the Flatten + Dense 1 score: the critic sees how varied the batch
+       is, so a generator that drops modes is told so.  212,914
+       parameters.  Paired with GAN_PRESET_STYLE2_WIDE_GENERATOR by gan
+       train --preset style2-hinge.  No gradient penalties (the layer has
+       none) and no ONNX form (export the generator). */
+    GAN_PRESET_WGAN_CRITIC_MBSTD = 18
 } gan_preset;
 
 /**

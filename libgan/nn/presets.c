@@ -30,6 +30,7 @@ typedef enum block_kind {
     BLOCK_UP_TANH,     /* Conv2DTranspose (no bias), tanh: the image */
     BLOCK_DOWN,        /* Conv2D, LReLU 0.3, Dropout when rate > 0 */
     BLOCK_LOGIT,       /* Flatten, Dense 1 */
+    BLOCK_MBSTD,       /* minibatch standard deviation: one channel more */
     BLOCK_CLASS_HEAD,  /* Flatten, minibatch discrimination, class projection */
     BLOCK_CLASS_AUX_HEAD, /* the same with the auxiliary classifier's head
                              (class_projection_aux) */
@@ -121,6 +122,16 @@ static const block mnist_notebook_generator[] = {
 static const block wgan_critic[] = {
     {.kind = BLOCK_DOWN, .n = 64, .k = 5, .s = 2},
     {.kind = BLOCK_DOWN, .n = 128, .k = 5, .s = 2},
+    {.kind = BLOCK_LOGIT},
+    {.kind = BLOCK_END},
+};
+
+/* The same with the batch's standard deviation as one more channel before
+   the score (GAN_PRESET_WGAN_CRITIC_MBSTD). */
+static const block wgan_critic_mbstd[] = {
+    {.kind = BLOCK_DOWN, .n = 64, .k = 5, .s = 2},
+    {.kind = BLOCK_DOWN, .n = 128, .k = 5, .s = 2},
+    {.kind = BLOCK_MBSTD},
     {.kind = BLOCK_LOGIT},
     {.kind = BLOCK_END},
 };
@@ -285,6 +296,8 @@ static const struct {
      .latent = 128, .blocks = resnet_wide_generator},
     {.id = GAN_PRESET_CGAN_AUX_DISCRIMINATOR, .name = "cgan-aux-discriminator",
      .image = {28, 28, 1}, .blocks = cgan_aux_discriminator},
+    {.id = GAN_PRESET_WGAN_CRITIC_MBSTD, .name = "wgan-critic-mbstd",
+     .image = {28, 28, 1}, .blocks = wgan_critic_mbstd},
 };
 #define GAN__N_PRESETS (sizeof gan__presets / sizeof gan__presets[0])
 
@@ -398,6 +411,8 @@ static gan_status add_block(gan_model *m, const block *b)
         TRY(add_conv(m, b, b->kind == BLOCK_UP_TANH, b->kind == BLOCK_CONV_TANH));
         TRY(gan_model_add_tanh(m));
         return st;
+    case BLOCK_MBSTD:
+        return gan_model_add_minibatch_stddev(m);
     case BLOCK_LOGIT:
         TRY(gan_model_add_flatten(m));
         TRY(add_dense(m, 1, 1));

@@ -131,7 +131,8 @@ cmp afull/checkpoint.gan ahalf/checkpoint.gan || fail "cgan-aux-hinge: resumed c
 ! cmp -s afull/checkpoint.gan ahinge/checkpoint.gan || fail "--class-weight 0.5 changed nothing"
 expect_exit 1 "class_projection_aux" "$GAN" train --preset cgan-hinge --class-weight 1 --limit 96 \
   --steps 1 --epochs 0 --threads 1 --out abad
-# style2-hinge: style2's generator at twice the channels, the WGAN critic, batch 16, the long EMA.
+# style2-hinge: style2's generator at twice the channels, the WGAN critic with the
+# minibatch standard deviation channel, batch 16, the long EMA.
 "$GAN" train --preset style2-hinge --limit 64 --steps 2 --epochs 0 --threads 1 --out s2hinge >s2hinge.log
 grep -q "^batch = 16$" s2hinge/run.txt && grep -q "^loss = hinge$" s2hinge/run.txt &&
   grep -q "^g_lr = 0.00200000" s2hinge/run.txt && grep -q "^d_lr = 0.000799999" s2hinge/run.txt &&
@@ -142,5 +143,9 @@ csv_rows s2hinge/log.csv 2
 grep -q "modulated_conv2d" s2hinge.info || fail "style2-hinge: generator has no modulated convolution"
 grep -q "style_input  *(7, 7, 128)" s2hinge.info && grep -q "(28, 28, 64)  *45,184" s2hinge.info ||
   { cat s2hinge.info >&2; fail "style2-hinge: generator is not the wide style2 generator"; }
-"$GAN" info s2hinge/checkpoint.gan | grep -q "loss hinge" || fail "style2-hinge checkpoint"
+"$GAN" info s2hinge/checkpoint.gan >s2hinge.ckpt.info
+grep -q "loss hinge" s2hinge.ckpt.info || fail "style2-hinge checkpoint"
+grep -q "minibatch_stddev  *(7, 7, 129)" s2hinge.ckpt.info &&
+  grep -q "dense  *(1)  *6,322" s2hinge.ckpt.info ||
+  { cat s2hinge.ckpt.info >&2; fail "style2-hinge: the critic is not wgan-critic-mbstd"; }
 ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls style, sngan-resnet, cgan-resnet, style2, dcgan-hinge, resnet-hinge, resnet-wide-hinge, cgan-hinge, cgan-aux-hinge and style2-hinge"

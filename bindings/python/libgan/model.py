@@ -32,7 +32,7 @@ PRESETS = {
     "resnet-generator": 10, "resnet-discriminator": 11, "resnet-cgan-generator": 12,
     "resnet-cgan-discriminator": 13, "style2-generator": 14,
     "style2-wide-generator": 15, "resnet-wide-generator": 16,
-    "cgan-aux-discriminator": 17,
+    "cgan-aux-discriminator": 17, "wgan-critic-mbstd": 18,
 }
 
 _PADDING = {"valid": 0, "same": 1}

@@ -2479,7 +2479,7 @@ typedef enum gan_preset {
        parameters against 249,249; about 4x the convolutions' multiply-adds).
        Paired with GAN_PRESET_WGAN_CRITIC_MBSTD by gan train --preset
        style2-hinge (hinge loss, Adam 2e-3 / 8e-4, batch 16, EMA 0.999),
-       where it measured FID 15.6-15.7 at the default job's budget (17.0-19.9
+       where it measured FID 12.5-13.8 at the default job's budget (17.0-19.9
        against the critic without the minibatch standard deviation, where
        the narrow one measured 22.1-26.5; docs/stabilisation.md). */
     GAN_PRESET_STYLE2_WIDE_GENERATOR = 15,
@@ -2497,9 +2497,9 @@ typedef enum gan_preset {
        gan_loss_config.class_weight > 0 (gan train --preset cgan-aux-hinge). */
     GAN_PRESET_CGAN_AUX_DISCRIMINATOR = 17,
     /* GAN_PRESET_WGAN_CRITIC with a minibatch standard deviation layer
-       (gan_model_add_minibatch_stddev) between its last convolution and
-       the Flatten + Dense 1 score: the critic sees how varied the batch
-       is, so a generator that drops modes is told so.  212,914
+       (gan_model_add_minibatch_stddev) between its two convolutions, as
+       StyleGAN's critics place it: the critic sees how varied the batch
+       is, so a generator that drops modes is told so.  216,065
        parameters.  Paired with GAN_PRESET_STYLE2_WIDE_GENERATOR by gan
        train --preset style2-hinge.  No gradient penalties (the layer has
        none) and no ONNX form (export the generator). */

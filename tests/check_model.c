@@ -117,11 +117,12 @@ static const layer_spec wgan_c[] = {
     V(GAN_LAYER_FLATTEN, 6272), V(GAN_LAYER_DENSE, 1),
 };
 
-/* The same with the batch's standard deviation as a 129th channel. */
+/* The same with the batch's standard deviation as a 65th channel into the
+   second convolution. */
 static const layer_spec wgan_c_mbstd[] = {
     I(GAN_LAYER_CONV2D, 14, 14, 64), I(GAN_LAYER_LEAKY_RELU, 14, 14, 64),
-    I(GAN_LAYER_CONV2D, 7, 7, 128), I(GAN_LAYER_LEAKY_RELU, 7, 7, 128),
-    I(GAN_LAYER_MINIBATCH_STDDEV, 7, 7, 129), V(GAN_LAYER_FLATTEN, 6321), V(GAN_LAYER_DENSE, 1),
+    I(GAN_LAYER_MINIBATCH_STDDEV, 14, 14, 65), I(GAN_LAYER_CONV2D, 7, 7, 128),
+    I(GAN_LAYER_LEAKY_RELU, 7, 7, 128), V(GAN_LAYER_FLATTEN, 6272), V(GAN_LAYER_DENSE, 1),
 };
 
 /* The SN-ResNet pair: residual blocks (begin ... residual_conv/add). */
@@ -257,7 +258,7 @@ static const preset_spec presets[] = {
     {GAN_PRESET_RESNET_WIDE_GENERATOR, "resnet-wide-generator", 128, V(0, 128), resnet_wide_g,
      sizeof resnet_wide_g / sizeof resnet_wide_g[0], 1242369, 1241345},
     {GAN_PRESET_WGAN_CRITIC_MBSTD, "wgan-critic-mbstd", 0, I(0, 28, 28, 1), wgan_c_mbstd,
-     sizeof wgan_c_mbstd / sizeof wgan_c_mbstd[0], 212914, 212914},
+     sizeof wgan_c_mbstd / sizeof wgan_c_mbstd[0], 216065, 216065},
 };
 #define N_PRESETS (sizeof presets / sizeof presets[0])
 

@@ -127,11 +127,12 @@ static const block wgan_critic[] = {
 };
 
 /* The same with the batch's standard deviation as one more channel before
-   the score (GAN_PRESET_WGAN_CRITIC_MBSTD). */
+   the last convolution, as StyleGAN's critics place it: the convolution
+   mixes it with each sample's features (GAN_PRESET_WGAN_CRITIC_MBSTD). */
 static const block wgan_critic_mbstd[] = {
     {.kind = BLOCK_DOWN, .n = 64, .k = 5, .s = 2},
-    {.kind = BLOCK_DOWN, .n = 128, .k = 5, .s = 2},
     {.kind = BLOCK_MBSTD},
+    {.kind = BLOCK_DOWN, .n = 128, .k = 5, .s = 2},
     {.kind = BLOCK_LOGIT},
     {.kind = BLOCK_END},
 };

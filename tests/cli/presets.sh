@@ -145,7 +145,7 @@ grep -q "style_input  *(7, 7, 128)" s2hinge.info && grep -q "(28, 28, 64)  *45,1
   { cat s2hinge.info >&2; fail "style2-hinge: generator is not the wide style2 generator"; }
 "$GAN" info s2hinge/checkpoint.gan >s2hinge.ckpt.info
 grep -q "loss hinge" s2hinge.ckpt.info || fail "style2-hinge checkpoint"
-grep -q "minibatch_stddev  *(7, 7, 129)" s2hinge.ckpt.info &&
-  grep -q "dense  *(1)  *6,322" s2hinge.ckpt.info ||
+grep -q "minibatch_stddev  *(14, 14, 65)" s2hinge.ckpt.info &&
+  grep -q "conv2d  *(7, 7, 128)  *208,128" s2hinge.ckpt.info ||
   { cat s2hinge.ckpt.info >&2; fail "style2-hinge: the critic is not wgan-critic-mbstd"; }
 ok "presets dcgan-cifar10, wgan, wgan-gp, mnist-gan-r1, mnist-gan-ls style, sngan-resnet, cgan-resnet, style2, dcgan-hinge, resnet-hinge, resnet-wide-hinge, cgan-hinge, cgan-aux-hinge and style2-hinge"

@@ -189,8 +189,8 @@ static const cli_preset presets[] = {
        2e-3, which its equalised learning rate expects), batch 16 and a
        long EMA: FID 99.9 -> 22.1 (the recipe) -> 17.0 (the width) at the
        protocol's budget; then the batch's standard deviation as a channel
-       of the critic: 17.0-19.9 -> 15.6-15.7 (two seeds), recall 0.22-0.25
-       -> 0.31. */
+       before the critic's second convolution: 17.0-19.9 -> 12.5-13.8 (two
+       seeds), recall 0.22-0.25 -> 0.30-0.35. */
     {.name = "style2-hinge",
      .description = "the StyleGAN2-lite generator at twice the channels (style2-wide-"
                     "generator) against the WGAN critic (no spectral norm) with a minibatch "

@@ -2501,8 +2501,9 @@ typedef enum gan_preset {
        StyleGAN's critics place it: the critic sees how varied the batch
        is, so a generator that drops modes is told so.  216,065
        parameters.  Paired with GAN_PRESET_STYLE2_WIDE_GENERATOR by gan
-       train --preset style2-hinge.  No gradient penalties (the layer has
-       none) and no ONNX form (export the generator). */
+       train --preset style2-hinge.  The gradient penalties refuse it
+       (GAN_EUNSUPPORTED naming the layer) and it has no ONNX form (export
+       the generator). */
     GAN_PRESET_WGAN_CRITIC_MBSTD = 18
 } gan_preset;
 

@@ -2554,8 +2554,52 @@ typedef enum gan_family_kind {
        Dense 1 (a logit or score), or a class projection over `classes`
        when classes > 0 (conditional: gan_model_add_class_projection).
        With spectral_norm, every convolution and the dense layer are
-       spectrally normalised (SN-GAN). */
-    GAN_FAMILY_DCGAN_DISCRIMINATOR = 2
+       spectrally normalised (SN-GAN).  With minibatch_stddev, the batch's
+       standard deviation is one more channel before the last convolution
+       (gan_model_add_minibatch_stddev; StyleGAN's place); with
+       aux_classifier (and classes > 0), the head also outputs `classes`
+       class logits (gan_model_add_class_projection_aux, AC-GAN). */
+    GAN_FAMILY_DCGAN_DISCRIMINATOR = 2,
+    /* Residual generator (SN-ResNet, Miyato et al. 2018; BigGAN-style when
+       conditional): latent -> Dense s0*s0*W(k) (bias), Reshape s0 x s0 x
+       W(k) -> for j = k-1 .. 0 a residual block to W(j) channels: [BN,
+       ReLU, nearest up-sampling x2, Conv2D 3x3, BN, ReLU, Conv2D 3x3]
+       plus the shortcut up-sampled x2 and a 1x1 convolution
+       (gan_model_add_residual_conv) -> BN, ReLU, Conv2D channels (3x3) +
+       tanh.  Every convolution has a bias.  When classes > 0 every
+       batchnorm is class-conditional (followed by gan_model_add_class_affine
+       over `classes`); class_dim is unused.  Nearest up-sampling + 3x3
+       convolutions leave no checkerboard texture.  With size 28, channels
+       1, width 64, max_width 128 it is GAN_PRESET_RESNET_WIDE_GENERATOR
+       layer for layer (and GAN_PRESET_RESNET_GENERATOR with width 32,
+       max_width 64). */
+    GAN_FAMILY_RESNET_GENERATOR = 3,
+    /* Residual discriminator: a first block [Conv2D 3x3 W(0), ReLU, Conv2D
+       3x3 W(0), average pooling /2] + shortcut (pooled /2, 1x1 conv) ->
+       for j = 1 .. k-1 [ReLU, Conv2D 3x3 W(j), ReLU, Conv2D 3x3 W(j),
+       average pooling /2] + shortcut (pooled, 1x1 conv) -> [minibatch
+       standard deviation when minibatch_stddev] -> [ReLU, Conv2D 3x3
+       W(k-1), ReLU, Conv2D 3x3 W(k-1)] + identity shortcut (a 1x1 conv
+       after the minibatch standard deviation's extra channel) -> ReLU,
+       global average pooling (s0), Flatten -> Dense 1, or the class
+       projection (aux_classifier: with class logits) when classes > 0.
+       spectral_norm normalises every convolution (shortcuts included) and
+       the dense layer.  With size 28, channels 1, width 32, max_width 64
+       it is GAN_PRESET_RESNET_DISCRIMINATOR layer for layer. */
+    GAN_FAMILY_RESNET_DISCRIMINATOR = 4,
+    /* StyleGAN2-lite generator (Karras et al. 2020): [class embedding
+       (classes, class_dim), concatenated, when classes > 0] -> mapping
+       network: 4 x (Dense `latent` units, equalised learning rate, lr x
+       0.01, gain sqrt 2; LReLU) -> the style vector -> learned constant
+       s0 x s0 x W(k) (gan_model_add_style_input) -> modulated conv 3x3
+       W(k) -> for j = k-1 .. 0: nearest up-sampling x2, modulated conv 3x3
+       W(j), modulated conv 3x3 W(j) -> modulated conv 1x1 `channels` (not
+       demodulated) + tanh.  Each 3x3 modulated convolution is demodulated,
+       equalised, and followed by noise injection and LReLU.  With size
+       28, channels 1, width 64, max_width 128 it is
+       GAN_PRESET_STYLE2_WIDE_GENERATOR layer for layer.  Its layers are
+       generator layers: pair it with a DCGAN or ResNet discriminator. */
+    GAN_FAMILY_STYLE2_GENERATOR = 5
 } gan_family_kind;
 
 /** Settings of gan_model_create_family.  Defaults in brackets. */
@@ -2574,6 +2618,13 @@ typedef struct gan_family_config {
                                 convolution and dense layer [0] */
     float dropout;         /**< discriminator: dropout after each LReLU, [0, 1)
                                 [0] */
+    /* since 1.1 (issue 21): */
+    int minibatch_stddev;  /**< discriminator: the batch's standard deviation
+                                as one more channel late in the network (see
+                                each kind) [0] */
+    int aux_classifier;    /**< conditional discriminator: also output the
+                                `classes` class logits (AC-GAN; train with
+                                gan_loss_config.class_weight > 0) [0] */
     /* new fields are only ever appended here */
 } gan_family_config;
 

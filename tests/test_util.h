@@ -216,8 +216,11 @@ void tu_oom_uninstall(void);
  * where scale = max(max |analytic| of that tensor, 0.1 * the largest over
  * all tensors).  A failing point is re-evaluated with eps/2: when the two
  * numeric estimates disagree, the function is not smooth there (a kink was
- * crossed) and the point is skipped; at most max_skip_frac of the points may
- * be skipped.  gan_model_set_seed(dropout_seed) precedes every forward, so
+ * crossed) and the point is skipped.  So is a point with a kink closer than
+ * eps/2, which both central differences average alike: its one-sided
+ * differences over eps/2 disagree and the analytic value is one of them
+ * (within 4x the tolerance).  At most max_skip_frac of the points may be
+ * skipped.  gan_model_set_seed(dropout_seed) precedes every forward, so
  * dropout masks are identical in all evaluations.
  */
 typedef struct tu_gradcheck_opts {

@@ -69,7 +69,9 @@ _Static_assert(sizeof(gan_optimizer_config) == GAN__OPTIMIZER_CONFIG_V1_SIZE,
 _Static_assert(offsetof(gan_trainer_config, augment) >= GAN__TRAINER_CONFIG_V1_SIZE,
                "gan_trainer_config: a 1.1 field sits in 1.0's tail padding");
 _Static_assert(sizeof(gan_image_config) == GAN__IMAGE_CONFIG_V1_SIZE, "gan_image_config grew");
-_Static_assert(sizeof(gan_family_config) == GAN__FAMILY_CONFIG_V1_SIZE, "gan_family_config grew");
+/* gan_family_config grew in 1.1 (minibatch standard deviation, AC-GAN head). */
+_Static_assert(offsetof(gan_family_config, minibatch_stddev) >= GAN__FAMILY_CONFIG_V1_SIZE,
+               "gan_family_config: a 1.1 field sits in 1.0's tail padding");
 _Static_assert(sizeof(gan_reducer_config) == GAN__REDUCER_CONFIG_V1_SIZE,
                "gan_reducer_config grew");
 
@@ -138,6 +140,8 @@ static const gan_family_config gan__family_defaults = {
     .class_dim = 32,
     .spectral_norm = 0,
     .dropout = 0.0f,
+    .minibatch_stddev = 0,
+    .aux_classifier = 0,
 };
 
 static const gan_loss_config gan__loss_defaults = {

@@ -4,7 +4,8 @@
 # real PNG files, plus one corrupt file that is skipped and reported), the
 # 8-per-class scaled sample grid, class names in the files (gan info,
 # gan sample --class NAME), --scale/--gap/--per-image, an exact --resume
-# (from the image cache), the unconditional dcgan arch, and the refusals.
+# (from the image cache), the unconditional dcgan arch, the residual and
+# style archs, and the refusals.
 source "$(dirname "$0")/lib.sh"
 
 python3 - <<'PY'
@@ -81,6 +82,34 @@ grep -q "^preset dcgan-images: " plain.log || fail "--arch dcgan"
 png_ok plain/samples/step_000002.png 530x530
 expect_exit 1 "not conditional" "$GAN" sample plain --class 0
 ok "train --images --arch dcgan"
+
+# The residual and style generators (issue 21) on the sprite classes: the
+# preset line names the networks' sizes; the residual G is conditional
+# through class-conditional batchnorm (gan info lists its class_affine
+# layers), style2's critic has the minibatch standard deviation channel;
+# --max-width is recorded and caps the widths; the resumed run is exact.
+"$GAN" train "${IM[@]}" --arch resnet --max-width 16 --steps 4 --out res >res.log
+# 16 px = 4 x 2^2, widths 8, 16, 16: dense 128 -> 4x4x16 (33,024), blocks
+# 16 -> 16 (5,040) and 16 -> 8 (1,976), output (324), class_affine over 3
+# classes after 5 batchnorms (384).
+grep -q "^preset resnet-images: G 40748 parameters" res.log || fail "--arch resnet: $(cat res.log)"
+grep -qx "max_width = 16" res/run.txt || fail "run.txt: max_width"
+"$GAN" info res/generator.gan | grep -c "class_affine" | grep -qx 5 ||
+  fail "resnet G: 5 class-conditional batchnorms (2 blocks x 2 + the output's)"
+"$GAN" info res/generator.gan | grep -q "residual_conv .*(8, 8, 16)" ||
+  fail "resnet G: the first block at 8x8 with 16 channels (--max-width 16)"
+png_ok res/samples/step_000004.png 530x200
+"$GAN" train "${IM[@]}" --arch resnet --max-width 16 --steps 2 --out res2 >/dev/null
+"$GAN" train --resume res2 --steps 4 --threads 1 >/dev/null
+cmp res/checkpoint.gan res2/checkpoint.gan || fail "resnet resume differs"
+"$GAN" train --images flat --size 8 --arch style2 --batch 4 --steps 2 --threads 1 --out sty >sty.log
+grep -q "^preset style2-images: " sty.log || fail "--arch style2"
+"$GAN" info sty/checkpoint.gan | grep -q "minibatch_stddev" || fail "style2: D without mbstd"
+"$GAN" info sty/generator.gan | grep -c "modulated_conv2d" | grep -qx 4 ||
+  fail "style2 G at 8 px: 4 modulated convolutions"
+expect_exit 2 "--max-width 4 is below --width 8" "$GAN" train "${IM[@]}" --max-width 4 --out x
+expect_exit 2 "--max-width cannot change" "$GAN" train --resume res2 --max-width 32 --steps 5
+ok "train --images --arch resnet and style2, --max-width"
 
 # DiffAugment with ADA: the record is in run.txt and the checkpoint; p is
 # shown per epoch; a resumed run continues it exactly.

@@ -342,13 +342,19 @@ static int build_new(train_ctx *c, const cli_preset *p)
         fc.size = (int)c->r.image_size;
         fc.channels = (int)c->r.image_channels;
         fc.width = (int)c->r.width;
+        if (c->r.max_width)   /* 0: a run.txt from before --max-width, the default */
+            fc.max_width = (int)c->r.max_width;
         if (fc.max_width < fc.width)
             fc.max_width = fc.width;
         if (c->r.conditional)
             gan_dataset_class_count(c->ds, &classes);
         fc.classes = (int)classes;
-        if (gan_model_create_family(&c->g, GAN_FAMILY_DCGAN_GENERATOR, &fc) != GAN_OK ||
-            gan_model_create_family(&c->d, GAN_FAMILY_DCGAN_DISCRIMINATOR, &fc) != GAN_OK)
+        fc.minibatch_stddev = p->family_mbstd;
+        if (gan_model_create_family(&c->g, p->family_g ? p->family_g : GAN_FAMILY_DCGAN_GENERATOR,
+                                    &fc) != GAN_OK ||
+            gan_model_create_family(&c->d,
+                                    p->family_d ? p->family_d : GAN_FAMILY_DCGAN_DISCRIMINATOR,
+                                    &fc) != GAN_OK)
             return cli_lib_error(CMD, "building the networks");
         if (classes && name_classes(c) != 0)
             return -1;

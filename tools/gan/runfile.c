@@ -60,7 +60,7 @@ int run_write(const run_settings *r, const char *path)
             "n_critic = %llu\ndrop_remainder = %d\nsample_every = %llu\n"
             "checkpoint_every = %llu\nkeep = %llu\nimage_size = %llu\nimage_channels = %llu\n"
             "width = %llu\nconditional = %d\nflip_x = %d\naugment = %llu\naugment_p = %.9g\n"
-            "ada_target = %.9g\nr1_every = %llu\nclass_weight = %.9g\n",
+            "ada_target = %.9g\nr1_every = %llu\nclass_weight = %.9g\nmax_width = %llu\n",
             r->preset, r->data, r->format, (unsigned long long)r->epochs,
             (unsigned long long)r->steps, (unsigned long long)r->batch,
             (unsigned long long)r->limit, (unsigned long long)r->seed,
@@ -75,7 +75,8 @@ int run_write(const run_settings *r, const char *path)
             (unsigned long long)r->image_size, (unsigned long long)r->image_channels,
             (unsigned long long)r->width, r->conditional, r->flip_x,
             (unsigned long long)r->augment, (double)r->augment_p, (double)r->ada_target,
-            (unsigned long long)(r->r1_every ? r->r1_every : 1), (double)r->class_weight);
+            (unsigned long long)(r->r1_every ? r->r1_every : 1), (double)r->class_weight,
+            (unsigned long long)r->max_width);
     ok = !ferror(f);
     ok &= fclose(f) == 0;
     if (!ok || rename(tmp, path) != 0) {
@@ -140,7 +141,7 @@ int run_read(run_settings *r, const char *path, char *err, size_t err_cap)
         FLT(gradient_penalty) FLT(r1_gamma) FLT(ema_decay) U64(n_critic)
         U64(sample_every) U64(checkpoint_every) U64(keep) U64(image_size) U64(image_channels)
         U64(width) U64(augment) FLT(augment_p) FLT(ada_target) U64(r1_every)
-        FLT(class_weight)
+        FLT(class_weight) U64(max_width)
         else if (strcmp(key, "conditional") == 0) {
             r->conditional = strcmp(val, "1") == 0;
             bad = !r->conditional && strcmp(val, "0") != 0;

@@ -29,6 +29,8 @@ typedef struct run_settings {
     uint64_t sample_every, checkpoint_every, keep;
     /* A family preset's networks and its image folder (format "images"). */
     uint64_t image_size, image_channels, width;  /* 0: not an image-folder run */
+    uint64_t max_width;        /* the cap on the networks' widths; 0 (run.txt
+                                  files from before it): 256 */
     int conditional;           /* classes from the folder's sub-folders */
     int flip_x;                /* random left-right mirroring of the data */
     uint64_t augment;          /* GAN_AUGMENT_* bits (DiffAugment), 0: none */

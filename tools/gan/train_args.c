@@ -53,6 +53,7 @@ uint64_t ckpt_number(const char *name)
 #define IMAGES_SIZE 32
 #define IMAGES_CHANNELS 3
 #define IMAGES_WIDTH 32
+#define IMAGES_MAX_WIDTH 256  /* gan_family_config's default */
 
 static const char *const train_usage =
     "Usage: gan train [OPTIONS]\n"
@@ -79,10 +80,13 @@ static const char *const train_usage_rest =
     "      --size N              image side, 8..256, 4-7 times a power of two\n"
     "                            (16, 24, 32, 48, 64, 96, 128...; default 32)\n"
     "      --channels N          1 gray, 3 RGB (default), 4 RGBA (keeps transparency)\n"
-    "      --arch NAME           sngan (default: spectral norm, hinge, two time-scale\n"
-    "                            Adam) or dcgan (BCE, Adam 2e-4 beta1 0.5)\n"
+    "      --arch NAME           sngan (default: DCGAN-style pair, spectral norm,\n"
+    "                            hinge, two time-scale Adam), dcgan (BCE, Adam 2e-4\n"
+    "                            beta1 0.5), resnet (residual generator, hinge, EMA)\n"
+    "                            or style2 (StyleGAN2-lite generator, hinge, EMA)\n"
     "      --width N             channels at full resolution (default 32; doubled\n"
-    "                            per halving, at most 256)\n"
+    "                            per halving, at most --max-width)\n"
+    "      --max-width N         cap on the channels (default 256, at least --width)\n"
     "      --classes             conditional on the sub-folders of DIR (gan sample\n"
     "                            --class NAME)\n"
     "      --flip                random left-right mirroring of the data\n"
@@ -199,6 +203,7 @@ static const struct option long_opts[] = {
     {"channels", required_argument, NULL, OPT_CHANNELS},
     {"arch", required_argument, NULL, OPT_ARCH},
     {"width", required_argument, NULL, OPT_WIDTH},
+    {"max-width", required_argument, NULL, OPT_MAX_WIDTH},
     {"classes", no_argument, NULL, OPT_CLASSES},
     {"flip", no_argument, NULL, OPT_FLIP},
     {"augment", required_argument, NULL, OPT_AUGMENT},
@@ -233,6 +238,8 @@ static const cli_num_flag num_flags[] = {
     {.opt = OPT_CHANNELS, .name = "--channels", .min = 1, .max = 4,
      .offset = ARG(r.image_channels)},
     {.opt = OPT_WIDTH, .name = "--width", .min = 1, .max = 4096, .offset = ARG(r.width)},
+    {.opt = OPT_MAX_WIDTH, .name = "--max-width", .min = 1, .max = 4096,
+     .offset = ARG(r.max_width)},
     {.opt = OPT_CKPT_SECONDS, .name = "--checkpoint-seconds", .max = 1u << 30,
      .offset = ARG(checkpoint_seconds)},
     {.opt = OPT_LOG_EVERY, .name = "--log-every", .min = 1, .max = 1u << 30,
@@ -314,8 +321,10 @@ static int parse_name_flag(train_args *a, int ch, const char *value)
         return 0;
     }
     case OPT_ARCH:
-        if (strcmp(value, "sngan") && strcmp(value, "dcgan"))
-            return cli_usage_error(CMD, "--arch: '%s' is not sngan or dcgan", value);
+        if (strcmp(value, "sngan") && strcmp(value, "dcgan") && strcmp(value, "resnet") &&
+            strcmp(value, "style2"))
+            return cli_usage_error(CMD, "--arch: '%s' is not sngan, dcgan, resnet or style2",
+                                   value);
         snprintf(a->r.preset, sizeof a->r.preset, "%s-images", value);
         return 0;
     case OPT_FORMAT:
@@ -414,8 +423,8 @@ static const cli_preset *images_preset(const train_args *a, const char **why)
     }
     p = cli_preset_find(a->set['p'] || a->set[OPT_ARCH] ? a->r.preset : "sngan-images");
     if (!p->family)
-        *why = "--images, --size, --channels, --width, --classes and --flip need an "
-               "image-folder preset (--arch sngan or dcgan)";
+        *why = "--images, --size, --channels, --width, --max-width, --classes and --flip need an "
+               "image-folder preset (--arch sngan, dcgan, resnet or style2)";
     return p->family ? p : NULL;
 }
 
@@ -445,7 +454,8 @@ int train_settings_new(const train_args *a, run_settings *r)
 {
     const cli_preset *p = cli_preset_find(a->set['p'] ? a->r.preset : CLI_DEFAULT_PRESET);
     int images = a->set[OPT_IMAGES] || a->set[OPT_SIZE] || a->set[OPT_CHANNELS] ||
-                 a->set[OPT_ARCH] || a->set[OPT_WIDTH] || a->set[OPT_CLASSES] ||
+                 a->set[OPT_ARCH] || a->set[OPT_WIDTH] || a->set[OPT_MAX_WIDTH] ||
+                 a->set[OPT_CLASSES] ||
                  a->set[OPT_FLIP] || p->family ||
                  (a->set[OPT_FORMAT] && strcmp(a->r.format, "images") == 0) ||
                  (a->set['d'] && !a->set[OPT_FORMAT] && looks_like_image_folder(a->r.data));
@@ -462,6 +472,11 @@ int train_settings_new(const train_args *a, run_settings *r)
         r->image_size = a->set[OPT_SIZE] ? a->r.image_size : IMAGES_SIZE;
         r->image_channels = a->set[OPT_CHANNELS] ? a->r.image_channels : IMAGES_CHANNELS;
         r->width = a->set[OPT_WIDTH] ? a->r.width : IMAGES_WIDTH;
+        r->max_width = a->set[OPT_MAX_WIDTH] ? a->r.max_width : IMAGES_MAX_WIDTH;
+        if (r->max_width < r->width && a->set[OPT_MAX_WIDTH])
+            return cli_usage_error(CMD, "--max-width %llu is below --width %llu",
+                                   (unsigned long long)r->max_width,
+                                   (unsigned long long)r->width);
         r->conditional = a->r.conditional;
         r->flip_x = a->r.flip_x;
     }
@@ -517,7 +532,8 @@ int train_settings_resume(const train_args *a, run_settings *r)
         {OPT_BETA2, "--beta2"}, {OPT_GP, "--gradient-penalty"}, {OPT_R1, "--r1"}, {OPT_EMA, "--ema"},
         {OPT_R1_EVERY, "--r1-every"}, {OPT_CLASS_WEIGHT, "--class-weight"},
         {OPT_SN, "--spectral-norm"}, {OPT_SIZE, "--size"}, {OPT_CHANNELS, "--channels"},
-        {OPT_ARCH, "--arch"}, {OPT_WIDTH, "--width"}, {OPT_CLASSES, "--classes"},
+        {OPT_ARCH, "--arch"}, {OPT_WIDTH, "--width"}, {OPT_MAX_WIDTH, "--max-width"},
+        {OPT_CLASSES, "--classes"},
         {OPT_FLIP, "--flip"}, {OPT_AUGMENT, "--augment"}, {OPT_AUGMENT_P, "--augment-p"},
         {OPT_ADA, "--ada"},
     };

@@ -227,7 +227,8 @@ class StepStats(ctypes.Structure):
 class FamilyConfig(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("size", c_int), ("channels", c_int),
                 ("width", c_int), ("max_width", c_int), ("latent", c_int), ("classes", c_int),
-                ("class_dim", c_int), ("spectral_norm", c_int), ("dropout", c_float)]
+                ("class_dim", c_int), ("spectral_norm", c_int), ("dropout", c_float),
+                ("minibatch_stddev", c_int), ("aux_classifier", c_int)]
 
 
 IMAGE_PROGRESS = ctypes.CFUNCTYPE(None, c_size_t, c_size_t, c_char_p, c_void_p)

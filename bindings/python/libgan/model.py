@@ -37,8 +37,15 @@ PRESETS = {
 
 _PADDING = {"valid": 0, "same": 1}
 
-#: gan_family_kind values of Model.family's kind.
-FAMILY_KINDS = {"generator": 1, "discriminator": 2}
+#: gan_family_kind values of Model.family's kind ("generator" and
+#: "discriminator" are the DCGAN pair's).
+FAMILY_KINDS = {"generator": 1, "discriminator": 2, "dcgan-generator": 1,
+                "dcgan-discriminator": 2, "resnet-generator": 3, "resnet-discriminator": 4,
+                "style2-generator": 5}
+#: Model.family_pair's generator and discriminator architectures.
+_PAIR_G = {"dcgan": "dcgan-generator", "resnet": "resnet-generator",
+           "style2": "style2-generator"}
+_PAIR_D = {"dcgan": "dcgan-discriminator", "resnet": "resnet-discriminator"}
 
 
 def _pair(v, what):
@@ -140,37 +147,65 @@ class Model(Handle):
 
     @classmethod
     def family(cls, kind, size=32, channels=3, width=32, max_width=256, latent=128, classes=0,
-               class_dim=32, spectral_norm=False, dropout=0.0):
-        """A DCGAN-style network for size x size x channels images
-        (gan_model_create_family): kind 'generator' (latent -> image in
-        [-1, 1]) or 'discriminator' (image -> one score).  size: 8..256 and
-        4, 5, 6 or 7 times a power of two (16, 24, 32, 48, 64, 96, 128...).
-        width: channels at full resolution, doubled per halving up to
-        max_width.  classes > 0: a conditional pair (class embedding of
-        class_dim in G, projection head in D).  spectral_norm and dropout
-        apply to the discriminator.  A generator and a discriminator made
-        with the same arguments fit each other."""
+               class_dim=32, spectral_norm=False, dropout=0.0, minibatch_stddev=False,
+               aux_classifier=False):
+        """A network for size x size x channels images
+        (gan_model_create_family; gan.h's gan_family_kind lists the layers).
+        kind: 'generator' / 'discriminator' (the DCGAN-style pair, also
+        'dcgan-generator' / 'dcgan-discriminator'), 'resnet-generator' /
+        'resnet-discriminator' (residual, SN-ResNet / BigGAN-style) or
+        'style2-generator' (StyleGAN2-lite).  Generators map the latent
+        vector to an image in [-1, 1], discriminators an image to one score.
+        size: 8..256 and 4, 5, 6 or 7 times a power of two (16, 24, 32, 48,
+        64, 96, 128...).  width: channels at full resolution, doubled per
+        halving up to max_width.  classes > 0: conditional (class embedding
+        of class_dim in the DCGAN and style generators, class-conditional
+        batchnorm in the residual one, a projection head in D).
+        spectral_norm, dropout (DCGAN only), minibatch_stddev (the batch's
+        standard deviation as one more channel late in D) and
+        aux_classifier (D also outputs `classes` class logits, AC-GAN)
+        apply to discriminators.  A generator and a discriminator made with
+        the same arguments fit each other."""
         if kind not in FAMILY_KINDS:
             raise _errors.InvalidArgumentError(
-                "kind must be 'generator' or 'discriminator', not %r" % (kind,), _errors.EINVAL)
+                "kind must be one of %s, not %r" % (", ".join(sorted(FAMILY_KINDS)), kind),
+                _errors.EINVAL)
         c = FamilyConfig()
         fn.gan_family_config_init(ctypes.byref(c), ctypes.sizeof(c))
         c.size, c.channels, c.width, c.max_width = int(size), int(channels), int(width), \
             int(max_width)
         c.latent, c.classes, c.class_dim = int(latent), int(classes), int(class_dim)
         c.spectral_norm, c.dropout = 1 if spectral_norm else 0, float(dropout)
+        c.minibatch_stddev = 1 if minibatch_stddev else 0
+        c.aux_classifier = 1 if aux_classifier else 0
         h = model_p()
         fn.gan_model_create_family(ctypes.byref(h), FAMILY_KINDS[kind], ctypes.byref(c))
         return cls._wrap(h)
 
     @classmethod
     def family_pair(cls, *, size=32, channels=3, width=32, max_width=256, latent=128, classes=0,
-                    class_dim=32, spectral_norm=False, dropout=0.0):
-        """(generator, discriminator) of Model.family with the same options."""
+                    class_dim=32, spectral_norm=False, dropout=0.0, minibatch_stddev=False,
+                    aux_classifier=False, generator="dcgan", discriminator="dcgan"):
+        """(generator, discriminator) of Model.family with the same options.
+        generator: 'dcgan', 'resnet' or 'style2'; discriminator: 'dcgan' or
+        'resnet'.  gan train --images --arch resnet trains
+        generator='resnet' against discriminator='dcgan'; --arch style2
+        generator='style2' against discriminator='dcgan' with
+        minibatch_stddev=True."""
+        if generator not in _PAIR_G or discriminator not in _PAIR_D:
+            raise _errors.InvalidArgumentError(
+                "generator must be dcgan, resnet or style2 and discriminator dcgan or resnet, "
+                "not %r and %r" % (generator, discriminator), _errors.EINVAL)
         o = dict(size=size, channels=channels, width=width, max_width=max_width, latent=latent,
                  classes=classes, class_dim=class_dim, spectral_norm=spectral_norm,
-                 dropout=dropout)
-        return cls.family("generator", **o), cls.family("discriminator", **o)
+                 dropout=dropout, minibatch_stddev=minibatch_stddev,
+                 aux_classifier=aux_classifier)
+        g = cls.family(_PAIR_G[generator], **o)
+        try:
+            return g, cls.family(_PAIR_D[discriminator], **o)
+        except BaseException:
+            g.close()
+            raise
 
     @classmethod
     def load(cls, path):

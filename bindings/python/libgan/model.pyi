@@ -34,12 +34,15 @@ class Model(Handle):
     @classmethod
     def family(cls: Type[_M], kind: str, size: int = ..., channels: int = ..., width: int = ...,
                max_width: int = ..., latent: int = ..., classes: int = ..., class_dim: int = ...,
-               spectral_norm: bool = ..., dropout: float = ...) -> _M: ...
+               spectral_norm: bool = ..., dropout: float = ..., minibatch_stddev: bool = ...,
+               aux_classifier: bool = ...) -> _M: ...
     @classmethod
     def family_pair(cls: Type[_M], *, size: int = ..., channels: int = ..., width: int = ...,
                     max_width: int = ..., latent: int = ..., classes: int = ...,
                     class_dim: int = ..., spectral_norm: bool = ...,
-                    dropout: float = ...) -> Tuple[_M, _M]: ...
+                    dropout: float = ..., minibatch_stddev: bool = ...,
+                    aux_classifier: bool = ..., generator: str = ...,
+                    discriminator: str = ...) -> Tuple[_M, _M]: ...
     @classmethod
     def load(cls: Type[_M], path: _Path) -> _M: ...
     @classmethod

@@ -31,6 +31,53 @@ def test_family_refusals_name_the_setting():
         Model.family("critic")
 
 
+def test_residual_and_style_families():
+    """Issue 21's networks at any size: shapes, the conditional layers, the
+    discriminator options, and the 28x28 presets as family members."""
+    for size in (8, 20, 32, 64):
+        for ch in (1, 4):
+            for arch in ("resnet", "style2"):
+                g, d = Model.family_pair(size=size, channels=ch, width=4, max_width=8, latent=6,
+                                         generator=arch, discriminator="resnet")
+                assert g.input_shape == (6,) and g.output_shape == (size, size, ch)
+                assert d.input_shape == (size, size, ch) and d.output_shape == (1,)
+                x = np.random.default_rng(size).standard_normal((3, 6)).astype(np.float32)
+                img = g.forward(x)
+                assert img.shape == (3, size, size, ch) and np.abs(img).max() <= 1.0
+                assert d.forward(img).shape == (3, 1)
+                g.close()
+                d.close()
+    # conditional: class-conditional batchnorm in the residual G, the
+    # embedding in the style G, projection + class logits in D
+    g, d = Model.family_pair(size=16, channels=3, width=4, max_width=8, latent=5, classes=4,
+                             aux_classifier=True, minibatch_stddev=True, generator="resnet",
+                             discriminator="resnet")
+    kinds = g.layer_kinds
+    assert kinds.count("class_affine") == 5 and g.num_classes == 4
+    kinds = d.layer_kinds
+    assert "minibatch_stddev" in kinds and d.output_shape == (5,)
+    labels = np.array([0, 3], np.int32)
+    assert g.forward(np.zeros((2, 5), np.float32), labels=labels).shape == (2, 16, 16, 3)
+    s = Model.family("style2-generator", size=16, width=4, max_width=8, latent=5, classes=4)
+    assert s.layer_kinds[0] == "class_embedding"
+    # the 28x28 presets measured in docs/stabilisation.md are family members
+    for kind, width, max_width, preset in (
+            ("resnet-generator", 64, 128, "resnet-wide-generator"),
+            ("resnet-discriminator", 32, 64, "resnet-discriminator"),
+            ("style2-generator", 64, 128, "style2-wide-generator")):
+        f = Model.family(kind, size=28, channels=1, width=width, max_width=max_width)
+        p = Model.preset(preset)
+        f.init_params(3)
+        p.init_params(3)
+        assert f.layer_kinds == p.layer_kinds
+        x = np.random.default_rng(1).uniform(-1, 1, (2,) + f.input_shape).astype(np.float32)
+        np.testing.assert_array_equal(f.forward(x), p.forward(x))
+    with pytest.raises(libgan.InvalidArgumentError, match="aux_classifier needs classes"):
+        Model.family("resnet-discriminator", aux_classifier=True)
+    with pytest.raises(libgan.InvalidArgumentError, match="generator must be"):
+        Model.family_pair(generator="vit")
+
+
 def test_class_names_round_trip(tmp_path):
     g = Model.family("generator", size=8, width=2, max_width=4, latent=4, classes=3)
     assert g.num_classes == 3 and g.class_names == []

@@ -455,21 +455,30 @@ static gan_model *grad_net(int arg)
    state restored around each forward (batchnorm's running statistics,
    spectral norm's u).  Discriminators get inputs clear of ReLU's kink at
    0; the spectrally normalised one 300 warm-up forwards first, which take
-   u to its fixed point (backward treats u as a constant, as PyTorch). */
-#define FAMILY_GRAD(batch_, classes_, seed_)                                                \
+   u to its fixed point (backward treats u as a constant, as PyTorch).  The
+   style generators: batch 2 and a step of 5e-4, as their 4x4 leaky ReLUs
+   feed an up-sampling (at 2e-3, 2 to 6 of about 240 points came within
+   a kink and failed by 3-10%; with a smooth activation in their place
+   every point passed).  Whole ReLU networks have many kinks: the
+   parameters are drawn from a seed at which every row passes with each
+   GEMM kernel (OPENBLAS_CORETYPE unset, Haswell, Sandybridge, Prescott);
+   a 5% error in one layer's gradient (tried: the noise strengths') fails
+   the style rows. */
+#define FAMILY_GRAD(batch_, classes_, seed_, eps_)                                          \
     .batch = batch_, .mode = GAN_MODE_TRAIN, .input_seed = seed_, .classes = classes_,     \
-    .label_seed = seed_ + 1, .restore_state = 1, .eps = 2e-3f, .rtol = 5e-3, .atol = 1e-3, \
+    .label_seed = seed_ + 1, .restore_state = 1, .eps = eps_, .rtol = 5e-3, .atol = 1e-3,  \
     .max_checks = 40, .max_skip_frac = 0.1, .min_numeric = 1e-3
 
 static const tu_grad_case grad_cases[] = {
-    {"residual generator", grad_net, 0, FAMILY_GRAD(4, 0, 60)},
-    {"residual generator, class-conditional batchnorm", grad_net, 1, FAMILY_GRAD(4, 3, 61)},
-    {"residual discriminator", grad_net, 2, FAMILY_GRAD(4, 0, 62), .input_away = 1},
-    {"residual discriminator: mbstd, SN, aux head", grad_net, 3, FAMILY_GRAD(4, 3, 63),
+    {"residual generator", grad_net, 0, FAMILY_GRAD(4, 0, 60, 2e-3f)},
+    {"residual generator, class-conditional batchnorm", grad_net, 1,
+     FAMILY_GRAD(4, 3, 61, 2e-3f)},
+    {"residual discriminator", grad_net, 2, FAMILY_GRAD(4, 0, 62, 2e-3f), .input_away = 1},
+    {"residual discriminator: mbstd, SN, aux head", grad_net, 3, FAMILY_GRAD(4, 3, 63, 2e-3f),
      .input_away = 1, .warmup = 300},
-    {"style2 generator", grad_net, 4, FAMILY_GRAD(2, 0, 75), .eps = 5e-4f},
-    {"style2 generator, class embedding", grad_net, 5, FAMILY_GRAD(2, 3, 65), .eps = 5e-4f},
-    {"DCGAN discriminator: mbstd, aux head", grad_net, 6, FAMILY_GRAD(4, 3, 66),
+    {"style2 generator", grad_net, 4, FAMILY_GRAD(2, 0, 64, 5e-4f)},
+    {"style2 generator, class embedding", grad_net, 5, FAMILY_GRAD(2, 3, 65, 5e-4f)},
+    {"DCGAN discriminator: mbstd, aux head", grad_net, 6, FAMILY_GRAD(4, 3, 66, 2e-3f),
      .input_away = 1},
 };
 #define N_GRAD_CASES (sizeof grad_cases / sizeof grad_cases[0])

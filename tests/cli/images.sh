@@ -94,6 +94,10 @@ ok "train --images --arch dcgan"
 # classes after 5 batchnorms (384).
 grep -q "^preset resnet-images: G 40748 parameters" res.log || fail "--arch resnet: $(cat res.log)"
 grep -qx "max_width = 16" res/run.txt || fail "run.txt: max_width"
+# conditional: the critic also classifies (AC-GAN), unconditional: not
+grep -qx "class_weight = 1" res/run.txt || fail "--arch resnet --classes: class weight 1"
+"$GAN" info res/checkpoint.gan | grep -q "class_projection_aux (4)" ||
+  fail "--arch resnet --classes: D without the class logits"
 "$GAN" info res/generator.gan | grep -c "class_affine" | grep -qx 5 ||
   fail "resnet G: 5 class-conditional batchnorms (2 blocks x 2 + the output's)"
 "$GAN" info res/generator.gan | grep -q "residual_conv .*(8, 8, 16)" ||
@@ -104,6 +108,7 @@ png_ok res/samples/step_000004.png 530x200
 cmp res/checkpoint.gan res2/checkpoint.gan || fail "resnet resume differs"
 "$GAN" train --images flat --size 8 --arch style2 --batch 4 --steps 2 --threads 1 --out sty >sty.log
 grep -q "^preset style2-images: " sty.log || fail "--arch style2"
+grep -qx "class_weight = 0" sty/run.txt || fail "--arch style2 without --classes: a class weight"
 "$GAN" info sty/checkpoint.gan | grep -q "minibatch_stddev" || fail "style2: D without mbstd"
 "$GAN" info sty/generator.gan | grep -c "modulated_conv2d" | grep -qx 4 ||
   fail "style2 G at 8 px: 4 modulated convolutions"

@@ -144,7 +144,8 @@ typedef struct cli_preset {
     int drop_remainder;
     float real_label;   /* BCE target of real images: < 1 is one-sided smoothing */
     float r1_gamma;     /* R1 penalty on real images, 0: off */
-    float class_weight; /* AC-GAN's auxiliary class loss, 0: off */
+    float class_weight; /* AC-GAN's auxiliary class loss, 0: off (a family
+                           preset's: only with --classes) */
     int r1_every;       /* lazy R1 every N critic updates; 0: 1 */
     int spectral_norm;         /* of every dense and convolution layer of D */
     float d_lr;                /* the discriminator's learning rate, 0: lr */

@@ -350,6 +350,7 @@ static int build_new(train_ctx *c, const cli_preset *p)
             gan_dataset_class_count(c->ds, &classes);
         fc.classes = (int)classes;
         fc.minibatch_stddev = p->family_mbstd;
+        fc.aux_classifier = classes > 0 && c->r.class_weight > 0.0f;   /* AC-GAN's head */
         if (gan_model_create_family(&c->g, p->family_g ? p->family_g : GAN_FAMILY_DCGAN_GENERATOR,
                                     &fc) != GAN_OK ||
             gan_model_create_family(&c->d,

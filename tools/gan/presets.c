@@ -152,26 +152,31 @@ static const cli_preset presets[] = {
     /* The residual and style generators of issue 21 at the folder's size,
        each against the plain DCGAN-family critic (no spectral norm) with
        the recipe of its 28x28 preset that measured best: resnet-wide-hinge
-       and style2-hinge (docs/stabilisation.md, docs/own-images.md). */
+       and style2-hinge; conditional (--classes), with cgan-aux-hinge's
+       auxiliary classifier (docs/stabilisation.md, docs/own-images.md). */
     {.name = "resnet-images",
      .description = "your image folder: the residual generator (nearest up-sampling + 3x3 "
                     "convolutions, class-conditional batchnorm with --classes) against the "
                     "DCGAN-family critic without spectral norm; hinge loss, Adam beta 0/0.9, "
-                    "G lr 4e-4, D lr 8e-4, generator EMA 0.99, batch 32 (--arch resnet)",
+                    "G lr 4e-4, D lr 8e-4, generator EMA 0.99, batch 32; with --classes the "
+                    "projection critic also classifies (AC-GAN, class weight 1) "
+                    "(--arch resnet)",
      .family = 1, .family_g = GAN_FAMILY_RESNET_GENERATOR,
      .family_d = GAN_FAMILY_DCGAN_DISCRIMINATOR, .optimizer = GAN_OPTIM_ADAM, .lr = 4e-4f,
      .d_lr = 8e-4f, .beta1 = 0.0f, .beta2 = 0.9f, .loss = GAN_LOSS_HINGE, .real_label = 1.0f,
-     .n_critic = 1, .batch = 32, .drop_remainder = 1, .ema_decay = 0.99f},
+     .n_critic = 1, .batch = 32, .drop_remainder = 1, .ema_decay = 0.99f,
+     .class_weight = 1.0f},
     {.name = "style2-images",
      .description = "your image folder: the StyleGAN2-lite generator against the DCGAN-"
                     "family critic with a minibatch standard deviation channel before its "
                     "last convolution; hinge loss, Adam beta 0/0.99, G lr 2e-3, D lr 8e-4, "
-                    "generator EMA 0.999, batch 16 (--arch style2)",
+                    "generator EMA 0.999, batch 16; with --classes the projection critic "
+                    "also classifies (AC-GAN, class weight 1) (--arch style2)",
      .family = 1, .family_g = GAN_FAMILY_STYLE2_GENERATOR,
      .family_d = GAN_FAMILY_DCGAN_DISCRIMINATOR, .family_mbstd = 1,
      .optimizer = GAN_OPTIM_ADAM, .lr = 2e-3f, .d_lr = 8e-4f, .beta1 = 0.0f, .beta2 = 0.99f,
      .loss = GAN_LOSS_HINGE, .real_label = 1.0f, .n_critic = 1, .batch = 16,
-     .drop_remainder = 1, .ema_decay = 0.999f},
+     .drop_remainder = 1, .ema_decay = 0.999f, .class_weight = 1.0f},
     /* G lr 2e-4 and the EMA: at the protocol's budget (100,000 images
        through D) G lr 1e-4 left both ResNet pairs far from converged
        (docs/stabilisation.md). */

@@ -109,7 +109,9 @@ static const char *const train_usage_rest =
     "      --r1-every K          lazy R1: the penalty on every K-th critic update\n"
     "                            only, weighted K times (default: the preset's, 1)\n"
     "      --class-weight X      AC-GAN's auxiliary class loss (needs a discriminator\n"
-    "                            with class logits, e.g. cgan-aux-hinge's; 0: off)\n"
+    "                            with class logits, e.g. cgan-aux-hinge's, or an\n"
+    "                            image run with --classes, whose critic then gets\n"
+    "                            them; --arch resnet and style2: 1; 0: off)\n"
     "      --ema X               keep a moving average of the generator's weights\n"
     "                            (e.g. 0.999) and sample/export it (0: off)\n"
     "      --spectral-norm       spectral normalisation of every dense and convolution\n"
@@ -502,6 +504,8 @@ int train_settings_new(const train_args *a, run_settings *r)
     r->gradient_penalty = a->set[OPT_GP] ? a->r.gradient_penalty : p->gradient_penalty;
     r->r1_gamma = a->set[OPT_R1] ? a->r.r1_gamma : p->r1_gamma;
     r->class_weight = a->set[OPT_CLASS_WEIGHT] ? a->r.class_weight : p->class_weight;
+    if (images && !r->conditional && !a->set[OPT_CLASS_WEIGHT])
+        r->class_weight = 0.0f;   /* a family preset's AC-GAN loss is for --classes */
     r->r1_every = a->set[OPT_R1_EVERY] ? a->r.r1_every : p->r1_every ? (uint64_t)p->r1_every : 1;
     r->ema_decay = a->set[OPT_EMA] ? a->r.ema_decay : p->ema_decay;
     r->spectral_norm = a->set[OPT_SN] || p->spectral_norm;

@@ -841,6 +841,7 @@ static Suite *family_suite(void)
     Suite *s = suite_create("family");
     TCase *t = tcase_create("build");
     TCase *l = tcase_create("learn");
+    TCase *la = tcase_create("learn_archs");
     tcase_add_test(t, test_shapes_every_size);
     tcase_add_test(t, test_layers_and_params_64);
     tcase_add_test(t, test_refusals);
@@ -852,14 +853,19 @@ static Suite *family_suite(void)
     tcase_set_timeout(l, 600);
     tcase_add_test(l, test_learns_discs_from_a_folder);
     tcase_add_test(l, test_learns_discs_from_jpegs);
-    /* About 57 s of CPU together: not in the sanitizer stage
-       (GAN_TEST_SCALE=tiny), whose ~10x slower code would pass ctest's
-       600 s; check_family_archs covers their layers there. */
+    /* About 57 s of CPU together: a test of their own for ctest (tag
+       "archs": tests/CMakeLists.txt runs them as check_family_learn_archs,
+       so each part has its 600 s), and not in the sanitizer stage
+       (GAN_TEST_SCALE=tiny), whose ~10x slower code would pass even that;
+       check_family_archs covers their layers there. */
+    tcase_set_timeout(la, 600);
+    tcase_set_tags(la, "archs");
     if (!getenv("GAN_TEST_SCALE") || strcmp(getenv("GAN_TEST_SCALE"), "tiny") != 0) {
-        tcase_add_test(l, test_learns_discs_resnet);
-        tcase_add_test(l, test_learns_discs_style2);
+        tcase_add_test(la, test_learns_discs_resnet);
+        tcase_add_test(la, test_learns_discs_style2);
     }
     suite_add_tcase(s, l);
+    suite_add_tcase(s, la);
     return s;
 }
 

@@ -168,16 +168,26 @@ static gan_status build_discriminator(gan_model **out, const gan_family_config *
     return GAN_OK;
 }
 
+/* b[n] = x; the next free index.  (A function, not b[n++] = x: cppcheck
+   cannot tell that the compound literal does not read n.) */
+static int put(gan__block *b, int n, gan__block x)
+{
+    b[n] = x;
+    return n + 1;
+}
+
 /* The residual generator's blocks (gan.h, GAN_FAMILY_RESNET_GENERATOR). */
 static void resnet_generator_blocks(gan__block *b, const gan_family_config *c)
 {
     int s0 = 0, k = family_levels(c->size, &s0), n = 0;
-    b[n++] = (gan__block){.kind = GAN__BLOCK_RES_PROJECT, .dims = {s0, s0, family_width(c, k)}};
+    n = put(b, n, (gan__block){.kind = GAN__BLOCK_RES_PROJECT,
+                               .dims = {s0, s0, family_width(c, k)}});
     for (int level = k - 1; level >= 0; level--)
-        b[n++] = (gan__block){.kind = GAN__BLOCK_RES_UP, .n = family_width(c, level),
-                              .classes = c->classes};
-    b[n++] = (gan__block){.kind = GAN__BLOCK_RES_OUT, .n = c->channels, .classes = c->classes};
-    b[n] = (gan__block){.kind = GAN__BLOCK_END};
+        n = put(b, n, (gan__block){.kind = GAN__BLOCK_RES_UP, .n = family_width(c, level),
+                                   .classes = c->classes});
+    n = put(b, n, (gan__block){.kind = GAN__BLOCK_RES_OUT, .n = c->channels,
+                               .classes = c->classes});
+    put(b, n, (gan__block){.kind = GAN__BLOCK_END});
 }
 
 /* The residual discriminator's (GAN_FAMILY_RESNET_DISCRIMINATOR): after
@@ -186,16 +196,16 @@ static void resnet_generator_blocks(gan__block *b, const gan_family_config *c)
 static void resnet_discriminator_blocks(gan__block *b, const gan_family_config *c)
 {
     int s0 = 0, k = family_levels(c->size, &s0), n = 0;
-    b[n++] = (gan__block){.kind = GAN__BLOCK_RES_DOWN1, .n = family_width(c, 0)};
+    n = put(b, n, (gan__block){.kind = GAN__BLOCK_RES_DOWN1, .n = family_width(c, 0)});
     for (int level = 1; level < k; level++)
-        b[n++] = (gan__block){.kind = GAN__BLOCK_RES_DOWN, .n = family_width(c, level)};
+        n = put(b, n, (gan__block){.kind = GAN__BLOCK_RES_DOWN, .n = family_width(c, level)});
     if (c->minibatch_stddev)
-        b[n++] = (gan__block){.kind = GAN__BLOCK_MBSTD};
-    b[n++] = (gan__block){.kind = GAN__BLOCK_RES_SAME, .n = family_width(c, k - 1),
-                          .s = c->minibatch_stddev};
-    b[n++] = (gan__block){.kind = GAN__BLOCK_RES_HEAD, .k = s0, .classes = c->classes,
-                          .aux = c->aux_classifier};
-    b[n] = (gan__block){.kind = GAN__BLOCK_END};
+        n = put(b, n, (gan__block){.kind = GAN__BLOCK_MBSTD});
+    n = put(b, n, (gan__block){.kind = GAN__BLOCK_RES_SAME, .n = family_width(c, k - 1),
+                               .s = c->minibatch_stddev});
+    n = put(b, n, (gan__block){.kind = GAN__BLOCK_RES_HEAD, .k = s0, .classes = c->classes,
+                               .aux = c->aux_classifier});
+    put(b, n, (gan__block){.kind = GAN__BLOCK_END});
 }
 
 /* The StyleGAN2-lite generator's (GAN_FAMILY_STYLE2_GENERATOR). */
@@ -203,17 +213,21 @@ static void style2_generator_blocks(gan__block *b, const gan_family_config *c)
 {
     int s0 = 0, k = family_levels(c->size, &s0), n = 0;
     if (c->classes > 0)
-        b[n++] = (gan__block){.kind = GAN__BLOCK_EMBED, .n = c->class_dim, .classes = c->classes};
+        n = put(b, n, (gan__block){.kind = GAN__BLOCK_EMBED, .n = c->class_dim,
+                                   .classes = c->classes});
     for (int i = 0; i < FAMILY_MAPPING_LAYERS; i++)
-        b[n++] = (gan__block){.kind = GAN__BLOCK_MAPPING_EQ, .n = c->latent};
-    b[n++] = (gan__block){.kind = GAN__BLOCK_STYLE2_INPUT, .dims = {s0, s0, family_width(c, k)}};
-    b[n++] = (gan__block){.kind = GAN__BLOCK_MOD, .n = family_width(c, k), .k = 3, .s = 1};
+        n = put(b, n, (gan__block){.kind = GAN__BLOCK_MAPPING_EQ, .n = c->latent});
+    n = put(b, n, (gan__block){.kind = GAN__BLOCK_STYLE2_INPUT,
+                               .dims = {s0, s0, family_width(c, k)}});
+    n = put(b, n, (gan__block){.kind = GAN__BLOCK_MOD, .n = family_width(c, k), .k = 3, .s = 1});
     for (int level = k - 1; level >= 0; level--) {
-        b[n++] = (gan__block){.kind = GAN__BLOCK_MOD, .n = family_width(c, level), .k = 3, .s = 2};
-        b[n++] = (gan__block){.kind = GAN__BLOCK_MOD, .n = family_width(c, level), .k = 3, .s = 1};
+        n = put(b, n, (gan__block){.kind = GAN__BLOCK_MOD, .n = family_width(c, level), .k = 3,
+                                   .s = 2});
+        n = put(b, n, (gan__block){.kind = GAN__BLOCK_MOD, .n = family_width(c, level), .k = 3,
+                                   .s = 1});
     }
-    b[n++] = (gan__block){.kind = GAN__BLOCK_TO_IMAGE, .n = c->channels};
-    b[n] = (gan__block){.kind = GAN__BLOCK_END};
+    n = put(b, n, (gan__block){.kind = GAN__BLOCK_TO_IMAGE, .n = c->channels});
+    put(b, n, (gan__block){.kind = GAN__BLOCK_END});
 }
 
 /* A network of blocks on the family's input: the latent vector for a

@@ -2615,16 +2615,16 @@ typedef struct gan_family_config {
     int class_dim;         /**< generator's class embedding size; 0: one-hot
                                 (see gan_model_add_class_embedding) [32] */
     int spectral_norm;     /**< discriminator: spectral normalisation of every
-                                convolution and dense layer [0] */
+                                convolution and dense layer, 0 or 1 [0] */
     float dropout;         /**< discriminator: dropout after each LReLU, [0, 1)
                                 [0] */
     /* since 1.1 (issue 21): */
     int minibatch_stddev;  /**< discriminator: the batch's standard deviation
                                 as one more channel late in the network (see
-                                each kind) [0] */
+                                each kind), 0 or 1 [0] */
     int aux_classifier;    /**< conditional discriminator: also output the
                                 `classes` class logits (AC-GAN; train with
-                                gan_loss_config.class_weight > 0) [0] */
+                                gan_loss_config.class_weight > 0), 0 or 1 [0] */
     /* new fields are only ever appended here */
 } gan_family_config;
 

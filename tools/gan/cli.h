@@ -153,7 +153,7 @@ typedef struct cli_preset {
     int family;                /* networks of gan_model_create_family for the
                                   run's image size (generator/discriminator
                                   unused), trained on an image folder */
-    gan_family_kind family_g;  /* their kinds; 0: the DCGAN pair */
+    gan_family_kind family_g;  /* their kinds */
     gan_family_kind family_d;
     int family_mbstd;          /* gan_family_config.minibatch_stddev of D */
 } cli_preset;

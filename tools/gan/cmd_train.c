@@ -351,11 +351,8 @@ static int build_new(train_ctx *c, const cli_preset *p)
         fc.classes = (int)classes;
         fc.minibatch_stddev = p->family_mbstd;
         fc.aux_classifier = classes > 0 && c->r.class_weight > 0.0f;   /* AC-GAN's head */
-        if (gan_model_create_family(&c->g, p->family_g ? p->family_g : GAN_FAMILY_DCGAN_GENERATOR,
-                                    &fc) != GAN_OK ||
-            gan_model_create_family(&c->d,
-                                    p->family_d ? p->family_d : GAN_FAMILY_DCGAN_DISCRIMINATOR,
-                                    &fc) != GAN_OK)
+        if (gan_model_create_family(&c->g, p->family_g, &fc) != GAN_OK ||
+            gan_model_create_family(&c->d, p->family_d, &fc) != GAN_OK)
             return cli_lib_error(CMD, "building the networks");
         if (classes && name_classes(c) != 0)
             return -1;

@@ -140,15 +140,17 @@ static const cli_preset presets[] = {
      .description = "your image folder (--images DIR --size N): DCGAN-style networks for N "
                     "px (gan_model_create_family), spectral norm in D; hinge loss, Adam "
                     "beta 0/0.9, G lr 1e-4, D lr 4e-4, batch 64 (--arch sngan, the default)",
-     .family = 1, .optimizer = GAN_OPTIM_ADAM, .lr = 1e-4f, .d_lr = 4e-4f, .beta1 = 0.0f,
-     .beta2 = 0.9f, .loss = GAN_LOSS_HINGE, .real_label = 1.0f, .spectral_norm = 1,
-     .n_critic = 1, .batch = 64, .drop_remainder = 1},
+     .family = 1, .family_g = GAN_FAMILY_DCGAN_GENERATOR,
+     .family_d = GAN_FAMILY_DCGAN_DISCRIMINATOR, .optimizer = GAN_OPTIM_ADAM, .lr = 1e-4f,
+     .d_lr = 4e-4f, .beta1 = 0.0f, .beta2 = 0.9f, .loss = GAN_LOSS_HINGE, .real_label = 1.0f,
+     .spectral_norm = 1, .n_critic = 1, .batch = 64, .drop_remainder = 1},
     {.name = "dcgan-images",
      .description = "your image folder, the same networks without spectral norm: BCE, Adam "
                     "2e-4 beta1 0.5, batch 64 (--arch dcgan)",
-     .family = 1, .optimizer = GAN_OPTIM_ADAM, .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f,
-     .loss = GAN_LOSS_BCE, .real_label = 1.0f, .n_critic = 1, .batch = 64,
-     .drop_remainder = 1},
+     .family = 1, .family_g = GAN_FAMILY_DCGAN_GENERATOR,
+     .family_d = GAN_FAMILY_DCGAN_DISCRIMINATOR, .optimizer = GAN_OPTIM_ADAM, .lr = 2e-4f,
+     .beta1 = 0.5f, .beta2 = 0.999f, .loss = GAN_LOSS_BCE, .real_label = 1.0f, .n_critic = 1,
+     .batch = 64, .drop_remainder = 1},
     /* The residual and style generators of issue 21 at the folder's size,
        each against the plain DCGAN-family critic (no spectral norm) with
        the recipe of its 28x28 preset that measured best: resnet-wide-hinge

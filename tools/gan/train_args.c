@@ -280,6 +280,22 @@ static int parse_lr(train_args *a, int ch, const char *value)
     return 0;
 }
 
+/* " sngan dcgan ...": the --arch names, from the image-folder presets. */
+static const char *arch_names(void)
+{
+    static char list[128];
+    const cli_preset *p;
+    size_t len = 0;
+    list[0] = '\0';
+    for (size_t i = 0; (p = cli_preset_at(i)) != NULL; i++) {
+        size_t n = strlen(p->name);
+        if (p->family && n > 7 && strcmp(p->name + n - 7, "-images") == 0 &&
+            len + n - 6 < sizeof list)
+            len += (size_t)snprintf(list + len, sizeof list - len, " %.*s", (int)(n - 7), p->name);
+    }
+    return list;
+}
+
 /* The flags whose value is a name or a path. */
 static int parse_name_flag(train_args *a, int ch, const char *value)
 {
@@ -322,13 +338,13 @@ static int parse_name_flag(train_args *a, int ch, const char *value)
             return cli_usage_error(CMD, "--augment: no operation given");
         return 0;
     }
-    case OPT_ARCH:
-        if (strcmp(value, "sngan") && strcmp(value, "dcgan") && strcmp(value, "resnet") &&
-            strcmp(value, "style2"))
-            return cli_usage_error(CMD, "--arch: '%s' is not sngan, dcgan, resnet or style2",
-                                   value);
+    case OPT_ARCH: {   /* NAME is the image-folder preset NAME-images */
+        const cli_preset *p;
         snprintf(a->r.preset, sizeof a->r.preset, "%s-images", value);
-        return 0;
+        if ((p = cli_preset_find(a->r.preset)) != NULL && p->family)
+            return 0;
+        return cli_usage_error(CMD, "--arch: '%s' is not one of:%s", value, arch_names());
+    }
     case OPT_FORMAT:
         if (strcmp(value, "auto") && strcmp(value, "mnist") && strcmp(value, "idx") &&
             strcmp(value, "cifar10") && strcmp(value, "images"))
@@ -424,9 +440,12 @@ static const cli_preset *images_preset(const train_args *a, const char **why)
         return NULL;
     }
     p = cli_preset_find(a->set['p'] || a->set[OPT_ARCH] ? a->r.preset : "sngan-images");
-    if (!p->family)
-        *why = "--images, --size, --channels, --width, --max-width, --classes and --flip need an "
-               "image-folder preset (--arch sngan, dcgan, resnet or style2)";
+    if (!p->family) {
+        static char msg[256];
+        snprintf(msg, sizeof msg, "--images, --size, --channels, --width, --max-width, --classes "
+                 "and --flip need an image-folder preset (--arch:%s)", arch_names());
+        *why = msg;
+    }
     return p->family ? p : NULL;
 }
 

@@ -28,7 +28,8 @@
 # are measured in the same minutes as PyTorch.  (The kernel settings are
 # what this benchmark compares, so it sets them for the processes it
 # measures; tests never do.)  GAN_COMPARE_BASELINE=PATH adds another
-# bench_gan binary (an older libgan) alongside, reported as "baseline".
+# bench_gan binary (an older libgan, built in a directory of its own: the
+# binary loads the libgan.so beside it) alongside, reported as "baseline".
 #
 # GAN_COMPARE_THREADS=N (default 2) sets both sides' thread count (1 keeps
 # the comparison away from the thread pools' behaviour on a busy machine).
@@ -75,6 +76,16 @@ if grep -qw avx512f /proc/cpuinfo; then
 fi
 cmake --build "$build" --target bench_gan >/dev/null
 bench=$build/bench/bench_gan
+# bench_gan loads libgan.so from its own build directory (RUNPATH): a copy
+# of the binary would measure the current library twice.
+if [ -n "$baseline" ]; then
+  lib_of() { ldd "$1" 2>/dev/null | sed -n 's/.*libgan\.so[^ ]* => \([^ ]*\).*/\1/p' | head -1; }
+  if [ -n "$(lib_of "$bench")" ] && [ "$(lib_of "$baseline")" = "$(lib_of "$bench")" ]; then
+    echo "compare.sh: GAN_COMPARE_BASELINE=$baseline loads the same libgan ($(lib_of "$bench"))" >&2
+    echo "  as $bench: build the older libgan in a build directory of its own" >&2
+    exit 2
+  fi
+fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 items=("train cifar 64" "train mnist 64" "sample cifar 64" "sample cifar 1")

@@ -205,6 +205,13 @@ GAN_API gan_status gan_set_allocator(const gan_allocator *alloc);
  * The number of threads libgan's kernels (including the BLAS) may use;
  * n == 0 means one per core.  Applies to all handles.  Returns GAN_EINVAL if
  * n is negative or larger than 1024.  Not thread safe with running kernels.
+ *
+ * One level of threads: libgan's own pool splits each large matrix product
+ * into blocks and runs the element-wise work between products; the BLAS
+ * itself runs one thread per call (libgan sets OpenBLAS' thread count to 1
+ * when it loads, process-wide).  The pool's threads wait up to 50 us for
+ * the next job, then sleep.  Before the first call the count is OpenBLAS'
+ * initial one (OPENBLAS_NUM_THREADS, or one per core).
  */
 GAN_API gan_status gan_set_threads(int n);
 
@@ -219,14 +226,19 @@ GAN_API int gan_get_threads(void);
  * One line describing the GEMM engine: the engine in use, the kernel it
  * runs (for OpenBLAS the core name, e.g. "SkylakeX"), how it was chosen and
  * the thread count.  When libgan is loaded it chooses, by what the CPU
- * supports: oneDNN's sgemm where oneDNN's JIT runs AVX-512 (builds with
- * oneDNN; the line then starts "oneDNN <version> sgemm, ISA ..." and names
- * OpenBLAS as the fallback), else OpenBLAS, whose fastest kernel for the
- * CPU and OS libgan selects (environment variable GAN_BLAS_CORETYPE:
- * "auto" [default; keeps an OPENBLAS_CORETYPE set in the environment],
- * "keep" to leave OpenBLAS' own choice, or an OpenBLAS core name); every
- * engine is verified by a self-test against libgan's naive GEMM.  The
- * choice is process-wide; gan_set_threads sets every engine's threads.  Writes at most cap bytes including the NUL into buf (buf
+ * supports: in builds with oneDNN, oneDNN's sgemm where its JIT runs
+ * AVX-512 (every product but, where OpenBLAS runs AVX-512 kernels too, the
+ * A^T B ones) or AVX2 (every product but the A^T B ones with both sides
+ * above 64); the line then starts "oneDNN <version> sgemm, ISA ..." and
+ * names OpenBLAS as the fallback.  Otherwise OpenBLAS, whose fastest
+ * kernel for the CPU and OS libgan selects (environment variable
+ * GAN_BLAS_CORETYPE: "auto" [default; keeps an OPENBLAS_CORETYPE set in
+ * the environment], "keep" to leave OpenBLAS' own choice, or an OpenBLAS
+ * core name).  Every engine is verified by a self-test against libgan's
+ * naive GEMM.  Which engine runs a product depends only on its shape and
+ * these load-time choices, so results are reproducible for the same
+ * build, CPU and thread count.  The choice is process-wide.  Writes at
+ * most cap bytes including the NUL into buf (buf
  * may be NULL when cap is 0) and the full length into *needed (may be
  * NULL), as snprintf does.  Thread safe.
  */

@@ -68,8 +68,28 @@ static char *summary(const gan_model *m)
     return s;
 }
 
-/* Params, state, summary and an inference forward all equal. */
-static void assert_same_model(gan_model *a, gan_model *b)
+/* a and b within tol of each other (relative to max(|a|, 1)); 0: the
+   same bits. */
+static void assert_floats_close(const float *a, const float *b, size_t n, float tol,
+                                const char *what, size_t layer)
+{
+    if (tol == 0.0f) {
+        ck_assert_msg(memcmp(a, b, n * sizeof(float)) == 0, "%s of layer %zu differ", what, layer);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(fabsf(a[i] - b[i]) <= tol * fmaxf(fabsf(a[i]), 1.0f),
+                      "%s of layer %zu, [%zu]: %.9g vs %.9g", what, layer, i, a[i], b[i]);
+}
+
+/*
+ * Summary, parameters, state and an inference forward all equal: the same
+ * bits (state_tol 0), or the parameters bit for bit and the state (running
+ * statistics) and outputs within state_tol, where the state came from a
+ * forward pass in another build: its GEMMs may run on another engine
+ * (oneDNN or OpenBLAS, chosen by the CPU), whose sums round differently.
+ */
+static void assert_same_model(gan_model *a, gan_model *b, float state_tol)
 {
     size_t la, lb;
     char *sa = summary(a), *sb = summary(b);
@@ -93,7 +113,8 @@ static void assert_same_model(gan_model *a, gan_model *b)
         OK(gan_model_get_params(b, i, p2, np));
         OK(gan_model_get_state(a, i, p1 + np, ns));
         OK(gan_model_get_state(b, i, p2 + np, ns));
-        ck_assert_mem_eq(p1, p2, (np + ns) * sizeof(float));
+        assert_floats_close(p1, p2, np, 0.0f, "parameters", i);
+        assert_floats_close(p1 + np, p2 + np, ns, state_tol, "state", i);
         free(p1);
         free(p2);
     }
@@ -101,7 +122,7 @@ static void assert_same_model(gan_model *a, gan_model *b)
         x[i] = tu_lcg_sym(&rs);
     OK(gan_model_forward(a, x, sizeof x / sizeof x[0], 2, GAN_MODE_INFER, ya, 6));
     OK(gan_model_forward(b, x, sizeof x / sizeof x[0], 2, GAN_MODE_INFER, yb, 6));
-    ck_assert_mem_eq(ya, yb, sizeof ya);
+    assert_floats_close(ya, yb, 6, state_tol, "outputs", la);
 }
 
 START_TEST(test_model_round_trip_every_kind)
@@ -116,7 +137,7 @@ START_TEST(test_model_round_trip_every_kind)
     OK(gan_model_forward(m, x, sizeof x / sizeof x[0], 4, GAN_MODE_TRAIN, NULL, 0));
     OK(gan_model_save_mem(m, &buf, &len));
     OK(gan_model_load_mem(&l, buf, len));
-    assert_same_model(m, l);
+    assert_same_model(m, l, 0.0f);
     /* Saving the loaded model gives the same bytes. */
     OK(gan_model_save_mem(l, &buf2, &len2));
     ck_assert_uint_eq(len, len2);
@@ -698,7 +719,11 @@ START_TEST(test_first_release_file_still_loads)
     if (getenv("GAN_WRITE_FIXTURE"))
         OK(gan_model_save(fresh, path));
     OK(gan_model_load(&m, path));
-    assert_same_model(fresh, m);
+    /* The parameters come from the seed (no arithmetic that depends on the
+       GEMM engine); the running statistics in the file from a forward pass
+       of the 1.0 build: close, not bit for bit (they differed in the last
+       bit or two where this machine's GEMMs run on oneDNN's AVX2 kernels). */
+    assert_same_model(fresh, m, 1e-5f);
     gan_model_free(m);
     gan_model_free(fresh);
 }

@@ -189,7 +189,10 @@ END_TEST
  * naive loop) against gan__sgemm_ref on odd shapes (edges of every
  * blocking, single rows and columns, large K), all four transpose
  * combinations, padded leading dimensions, alpha != 1, beta in {0, 1,
- * 0.5} (beta 0 must ignore NaN in C), with 1 and 2 threads; and the same
+ * 0.5} (beta 0 must ignore NaN in C), with 1 and 2 threads, through every
+ * engine libgan picks by shape (where oneDNN is in use on an AVX2 CPU, the
+ * A^T B products with M and N above 64 go to OpenBLAS: 129x65x257 and
+ * 301x77x200, the latter split over the threads); and the same
  * call twice gives the same bits (the reproducibility promise: same
  * build, CPU and thread count).
  */
@@ -406,11 +409,14 @@ START_TEST(test_blas_selection)
     ck_assert_ptr_null(strstr(buf, "failed"));
 #endif
 #ifdef GAN_HAVE_DNNL
-    /* The engine in use is named: oneDNN where the CPU has AVX-512. */
+    /* The engine in use is named: oneDNN for every product where the CPU
+       has AVX-512, for all but the large A^T B ones where it has AVX2. */
     ck_assert_ptr_nonnull(strstr(buf, "oneDNN 2."));
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
         ck_assert_ptr_nonnull(strstr(buf, "sgemm, ISA avx512_core"));
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        ck_assert_ptr_nonnull(strstr(buf, "sgemm, ISA avx2 (cpuid), large A^T B products by OpenBLAS"));
     else
         ck_assert_ptr_nonnull(strstr(buf, "not used"));
 #endif

@@ -14,12 +14,18 @@
  *            matches OpenBLAS' SkylakeX kernels and runs 1.5-2x its
  *            Haswell ones on libgan's shapes: bench/gemm_shapes.c); the
  *            A^T B products stay with OpenBLAS when OpenBLAS runs AVX-512
- *            kernels too.  Threads: libgan's own pool (pool.c),
- *            gan__threads strong, for both engines (gan__pool_gemm) and
- *            for the element-wise work between GEMMs; OpenBLAS then runs
- *            one thread per call.
+ *            kernels too.
  *   OpenBLAS the portable path (any CPU, and builds without oneDNN).
  *   naive    gan__sgemm_ref, in builds without OpenBLAS.
+ *
+ * Threads, in every OpenBLAS build: libgan's own pool (pool.c),
+ * gan__threads strong, splits each large GEMM into blocks of C, one
+ * single-threaded engine call each (gan__pool_gemm), and runs the
+ * element-wise work between GEMMs; OpenBLAS itself runs one thread per
+ * call.  With OpenBLAS threading its own GEMMs, its workers spin after
+ * each call and the work between GEMMs ran on one core: a 2-thread CIFAR
+ * training step took 398-465 ms on a 2-core AMD EPYC (AVX2) where the pool
+ * takes ... (docs/performance.md).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -45,9 +51,17 @@ static int gan__threads = 1;
    do not depend on the CPU or the BLAS kernel (tests/check_baseline.c). */
 int gan__blas_force_ref = 0;
 
+#ifdef GAN_HAVE_OPENBLAS
+enum { GAN__ENGINE_DNNL, GAN__ENGINE_OPENBLAS };
+static void gan__pool_gemm(int engine, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                           const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                           int ldc);
+#endif
 #ifdef GAN_HAVE_DNNL
-/* Set by the constructor, before any GEMM of libgan's. */
-static int gan__use_dnnl = 0;
+/* Set by the constructor, before any GEMM of libgan's: which GEMMs go to
+   oneDNN (gan__engine_for). */
+enum { GAN__DNNL_NONE, GAN__DNNL_ALL, GAN__DNNL_AVX2 };
+static int gan__use_dnnl = GAN__DNNL_NONE;
 /* Nonzero when OpenBLAS runs an AVX-512 kernel (then it keeps the A^T B
    products, which it runs faster than oneDNN: see gan__sgemm). */
 static int gan__openblas_avx512 = 0;
@@ -55,10 +69,6 @@ static char gan__dnnl_note[160] = "";
 /* The signals held back during each dnnl_sgemm (gan__gemm_dnnl), filled
    once when oneDNN is chosen. */
 static sigset_t gan__dnnl_held;
-enum { GAN__ENGINE_DNNL, GAN__ENGINE_OPENBLAS };
-static void gan__pool_gemm(int engine, int trans_a, int trans_b, int m, int n, int k, float alpha,
-                           const float *a, int lda, const float *b, int ldb, float beta, float *c,
-                           int ldc);
 #endif
 
 gan_status gan_set_threads(int n)
@@ -75,14 +85,7 @@ gan_status gan_set_threads(int n)
             n = 1;
     }
     gan__threads = n;
-#ifdef GAN_HAVE_OPENBLAS
-#  ifdef GAN_HAVE_DNNL
-    /* With oneDNN, libgan's pool threads both engines (gan__pool_gemm). */
-    openblas_set_num_threads(gan__use_dnnl ? 1 : n);
-#  else
-    openblas_set_num_threads(n);
-#  endif
-#endif
+    /* OpenBLAS stays at one thread: libgan's pool threads its GEMMs. */
     return GAN_OK;
 }
 
@@ -93,8 +96,8 @@ int gan_get_threads(void)
 
 int gan__pool_threads(void)
 {
-#ifdef GAN_HAVE_DNNL
-    return gan__use_dnnl ? gan__threads : 1;
+#ifdef GAN_HAVE_OPENBLAS
+    return gan__threads;
 #else
     return 1;
 #endif
@@ -119,6 +122,40 @@ void gan__sgemm_ref(int trans_a, int trans_b, int m, int n, int k, float alpha,
     }
 }
 
+#ifdef GAN_HAVE_DNNL
+/*
+ * The engine of one GEMM, from its shape and the engines chosen at load
+ * time only (so the same call gets the same engine, and the same bits,
+ * every time).  Measured per shape with bench/gemm_shapes.c:
+ *   AVX-512 (GAN__DNNL_ALL): oneDNN, except op(A) = A^T with op(B) = B
+ *     (the weight gradients) where OpenBLAS runs its AVX-512 kernels:
+ *     there OpenBLAS' SkylakeX kernel runs 1.1-1.6x oneDNN's, and oneDNN
+ *     1.3-1.9x OpenBLAS' Haswell one.
+ *   AVX2 (GAN__DNNL_AVX2): oneDNN, except the A^T B products with M and N
+ *     above 64, where OpenBLAS' Haswell/Zen kernel runs 85-94 GFLOP/s on
+ *     one core and oneDNN's 39-90.  Elsewhere oneDNN is 0.95-1.1x
+ *     OpenBLAS on the large products and far ahead where a side is short,
+ *     because OpenBLAS packs both operands on every call: at batch 1
+ *     (M = 12-16 rows against 1024 x 512 weights) OpenBLAS spent a third
+ *     of its time packing the weights and reached 54-61 GFLOP/s (oneDNN
+ *     67-73), 6.4 on the latent's one-row product (oneDNN 30), 66-81 on a
+ *     K of 25-64 (the first and last convolutions; oneDNN 84-93).  Zen 3,
+ *     one core; docs/performance.md.
+ */
+static int gan__engine_for(int trans_a, int trans_b, int m, int n)
+{
+    switch (gan__use_dnnl) {
+    case GAN__DNNL_ALL:
+        return trans_a && !trans_b && gan__openblas_avx512 ? GAN__ENGINE_OPENBLAS
+                                                           : GAN__ENGINE_DNNL;
+    case GAN__DNNL_AVX2:
+        return trans_a && !trans_b && m > 64 && n > 64 ? GAN__ENGINE_OPENBLAS : GAN__ENGINE_DNNL;
+    default:
+        return GAN__ENGINE_OPENBLAS;
+    }
+}
+#endif
+
 void gan__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
                 const float *a, int lda, const float *b, int ldb, float beta,
                 float *c, int ldc)
@@ -137,25 +174,11 @@ void gan__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
         return;
     }
 #ifdef GAN_HAVE_DNNL
-    /* oneDNN, except op(A) = A^T with op(B) = B (the weight gradients)
-       where OpenBLAS has AVX-512 kernels: there OpenBLAS' SkylakeX kernel
-       runs 1.1-1.6x oneDNN's on libgan's shapes (bench/gemm_shapes.c), and
-       oneDNN 1.3-1.9x OpenBLAS' Haswell one.  The choice depends only on the
-       transposes and the kernel fixed at load time: reproducible.  Both
-       split over libgan's pool, one single-threaded call per block: with
-       OpenBLAS' own threads in between, whose workers spin after each call,
-       2-thread training ran 1.27x (CIFAR) and 1.40x (MNIST) slower. */
-    if (gan__use_dnnl) {
-        gan__pool_gemm(trans_a && !trans_b && gan__openblas_avx512 ? GAN__ENGINE_OPENBLAS
-                                                                     : GAN__ENGINE_DNNL,
-                       trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        return;
-    }
-#endif
-#ifdef GAN_HAVE_OPENBLAS
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb,
-                beta, c, ldc);
+    gan__pool_gemm(gan__engine_for(trans_a, trans_b, m, n), trans_a, trans_b, m, n, k, alpha,
+                   a, lda, b, ldb, beta, c, ldc);
+#elif defined(GAN_HAVE_OPENBLAS)
+    gan__pool_gemm(GAN__ENGINE_OPENBLAS, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
+                   c, ldc);
 #else
 #  if defined(__wasm_simd128__)
     if (gan__sgemm_wasm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
@@ -339,6 +362,7 @@ static void gan__gemm_dnnl(int trans_a, int trans_b, int m, int n, int k, float 
     if (st != dnnl_success)
         gan__gemm_openblas(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+#endif
 
 /*
  * Multi-threaded GEMM: libgan's pool (pool.c: gan__threads - 1 workers
@@ -360,9 +384,11 @@ static void gan__gemm_part(void *ctx, int p)
     const gan__gemm_job *j = ctx;
     const int lo = p * j->step, len = (j->split_m ? j->m : j->n) - lo;
     const int cnt = len < j->step ? len : j->step;
-    void (*gemm)(int, int, int, int, int, float, const float *, int, const float *, int, float,
-                 float *, int) = j->engine == GAN__ENGINE_DNNL ? gan__gemm_dnnl
-                                                                : gan__gemm_openblas;
+#ifdef GAN_HAVE_DNNL
+    gan__gemm_fn gemm = j->engine == GAN__ENGINE_DNNL ? gan__gemm_dnnl : gan__gemm_openblas;
+#else
+    gan__gemm_fn gemm = gan__gemm_openblas;
+#endif
     if (cnt <= 0)
         return;
     if (j->split_m)
@@ -381,11 +407,16 @@ static void gan__pool_gemm(int engine, int trans_a, int trans_b, int m, int n, i
     const int threads = gan__threads;
     gan__gemm_job j = {engine, trans_a, trans_b, m, n, k, lda, ldb, ldc,
                        1, 1, m, alpha, beta, a, b, c};
-    /* Below ~4M multiply-adds (about 30 us on one AVX-512 core) waking a
-       thread costs more than it saves. */
-    if (threads > 1 && (double)m * n * k >= 4e6) {
-        /* Split the longer side of C, in blocks that keep oneDNN's tiles
-           whole (rows of 16 for M, columns of 32 for N where possible). */
+    /* Below ~1M multiply-adds (about 20 us on one AVX2 core) handing a
+       block to another thread costs more than it saves.  (The pool's
+       threads poll for 50 us after each job, so between the products of
+       one pass they are awake; 4M, the bound on AVX-512, left the batch-1
+       sampler's one-row latent product, a 4 MB read, on one core: the
+       pass took 5 % longer.) */
+    if (threads > 1 && (double)m * n * k >= 1e6) {
+        /* Split the longer side of C, in blocks that keep the kernels'
+           tiles whole (rows of 16 for M, columns of 32 for N where
+           possible). */
         const int split_m = m >= n, len = split_m ? m : n, unit = split_m ? 16 : 32;
         int step = (len + threads - 1) / threads;
         if (len >= threads * unit)
@@ -398,7 +429,6 @@ static void gan__pool_gemm(int engine, int trans_a, int trans_b, int m, int n, i
        one of its parts) runs the same blocks on this thread: same bits. */
     gan__pool_run(threads, j.parts, gan__gemm_part, &j);
 }
-#endif
 
 static void gan__blas_select(void)
 {
@@ -456,10 +486,9 @@ static void gan__blas_select(void)
 
 #ifdef GAN_HAVE_DNNL
 /* oneDNN where its JIT dispatches to AVX-512 (avx512_core or later; it
-   reports the ISA it uses), after a self-test against the naive loop.  On
-   AVX2-only CPUs it measured no faster than OpenBLAS' Haswell kernels on
-   libgan's shapes (0.9-1.1x, bench/gemm_shapes.c with
-   ONEDNN_MAX_CPU_ISA=AVX2), so OpenBLAS stays there. */
+   reports the ISA it uses) for every GEMM, where it dispatches to AVX2 for
+   the skinny ones (gan__engine_for), after a self-test against the naive
+   loop. */
 static void gan__dnnl_select(void)
 {
     sigfillset(&gan__dnnl_held); /* the asynchronous ones: faults stay deliverable */
@@ -474,11 +503,16 @@ static void gan__dnnl_select(void)
                        : isa == dnnl_cpu_isa_avx512_core_bf16 ? "avx512_core_bf16"
                        : isa == dnnl_cpu_isa_avx512_core_vnni ? "avx512_core_vnni"
                        : isa == dnnl_cpu_isa_avx512_core ? "avx512_core"
-                                                         : NULL;
+                       : isa == dnnl_cpu_isa_avx2_vnni ? "avx2_vnni"
+                       : isa == dnnl_cpu_isa_avx2 ? "avx2"
+                                                  : NULL;
+    const int mode = name == NULL ? GAN__DNNL_NONE
+                     : isa == dnnl_cpu_isa_avx2 || isa == dnnl_cpu_isa_avx2_vnni ? GAN__DNNL_AVX2
+                                                                                 : GAN__DNNL_ALL;
     if (name == NULL) {
         snprintf(gan__dnnl_note, sizeof gan__dnnl_note,
-                 "oneDNN %d.%d.%d not used: its JIT has no AVX-512 here; ", v->major, v->minor,
-                 v->patch);
+                 "oneDNN %d.%d.%d not used: its JIT has neither AVX2 nor AVX-512 here; ",
+                 v->major, v->minor, v->patch);
         return;
     }
     {
@@ -491,10 +525,12 @@ static void gan__dnnl_select(void)
                  v->patch);
         return;
     }
-    gan__use_dnnl = 1;
+    gan__use_dnnl = mode;
     snprintf(gan__dnnl_note, sizeof gan__dnnl_note, "oneDNN %d.%d.%d sgemm, ISA %s (cpuid)%s; ",
              v->major, v->minor, v->patch, name,
-             gan__openblas_avx512 ? ", A^T B products by OpenBLAS" : "");
+             mode == GAN__DNNL_AVX2 ? ", large A^T B products by OpenBLAS"
+             : gan__openblas_avx512   ? ", A^T B products by OpenBLAS"
+                                      : "");
 }
 
 #endif
@@ -503,15 +539,15 @@ __attribute__((constructor)) static void gan__blas_ctor(void)
 {
     int n;
     gan__blas_select();
-    /* gan_get_threads() tells the truth from the start: OpenBLAS begins
-       with OPENBLAS_NUM_THREADS or one thread per core. */
+    /* libgan starts with as many threads as OpenBLAS would have run
+       (OPENBLAS_NUM_THREADS, or one per core), so gan_get_threads() tells
+       the truth from the start; OpenBLAS then runs one thread per call,
+       libgan's pool the rest (gan__pool_gemm). */
     n = openblas_get_num_threads();
     gan__threads = n >= 1 ? n : 1;
+    openblas_set_num_threads(1);
 #ifdef GAN_HAVE_DNNL
     gan__dnnl_select();
-    if (gan__use_dnnl) {
-        openblas_set_num_threads(1); /* libgan's pool threads it (gan__pool_gemm) */
-    }
 #endif
 }
 #endif

@@ -12,7 +12,8 @@
 
 /*
  * Row-major C = alpha * op(A) * op(B) + beta * C, op(A) M x K, op(B) K x N.
- * Dispatches to OpenBLAS, or to gan__sgemm_ref in builds without it.
+ * Dispatches to oneDNN or OpenBLAS by shape (blas.c: gan__engine_for),
+ * split over libgan's pool, or to gan__sgemm_ref in builds without a BLAS.
  */
 void gan__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
                 const float *a, int lda, const float *b, int ldb, float beta,
@@ -46,8 +47,8 @@ typedef void (*gan__part_fn)(void *ctx, int part);
  * depends on who runs it.
  */
 void gan__pool_run(int threads, int parts, gan__part_fn fn, void *ctx);
-/* The threads element-wise work may use: gan_get_threads() where libgan's
-   pool threads the GEMMs (oneDNN chosen), else 1 (blas.c). */
+/* The threads element-wise work may use: gan_get_threads() in builds
+   with OpenBLAS (libgan's pool threads their GEMMs), else 1 (blas.c). */
 int gan__pool_threads(void);
 
 /* fn(ctx, lo, hi) over slices [lo, hi) of [0, n). */

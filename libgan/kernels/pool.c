@@ -15,10 +15,10 @@
  * child forked after its threads started; this pool polls for 50 us, then
  * sleeps on a condition variable, and restarts after fork.
  *
- * The pool runs where libgan threads its GEMMs itself (builds with
- * oneDNN, when oneDNN is chosen: gan__pool_threads); with OpenBLAS
- * threading its own GEMMs, OpenBLAS' spinning workers would compete with
- * the pool's, so everything else stays on the caller's thread.
+ * Builds with OpenBLAS have the pool (OpenBLAS itself then runs one
+ * thread per call: its own spinning workers would compete with the
+ * pool's); builds without it (the naive GEMM, WebAssembly) run every part
+ * on the caller's thread.
  */
 #include <stdint.h>
 #include <string.h>
@@ -26,7 +26,7 @@
 
 #include "kernels/kernels.h"
 
-#ifdef GAN_HAVE_DNNL
+#ifdef GAN_HAVE_OPENBLAS
 #  include <pthread.h>
 
 #  define GAN__POOL_MAX 64

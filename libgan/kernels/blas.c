@@ -8,13 +8,13 @@
  * Engines, chosen once when the library loads (gan__blas_ctor), by what the
  * CPU supports:
  *   oneDNN   builds with GAN_HAVE_DNNL (libdnnl-dev found by CMake), on a
- *            CPU where oneDNN's JIT runs AVX-512 (gan__dnnl_select), if
- *            dnnl_sgemm passes the self-test: its kernels follow cpuid,
- *            whatever OPENBLAS_CORETYPE pins OpenBLAS to (on AVX-512 it
- *            matches OpenBLAS' SkylakeX kernels and runs 1.5-2x its
- *            Haswell ones on libgan's shapes: bench/gemm_shapes.c); the
- *            A^T B products stay with OpenBLAS when OpenBLAS runs AVX-512
- *            kernels too.
+ *            CPU where oneDNN's JIT runs AVX-512 or AVX2
+ *            (gan__dnnl_select), if dnnl_sgemm passes the self-test: its
+ *            kernels follow cpuid, whatever OPENBLAS_CORETYPE pins
+ *            OpenBLAS to (on AVX-512 it matches OpenBLAS' SkylakeX kernels
+ *            and runs 1.5-2x its Haswell ones on libgan's shapes:
+ *            bench/gemm_shapes.c).  Some A^T B products stay with OpenBLAS,
+ *            by shape (gan__engine_for).
  *   OpenBLAS the portable path (any CPU, and builds without oneDNN).
  *   naive    gan__sgemm_ref, in builds without OpenBLAS.
  *
@@ -22,10 +22,11 @@
  * gan__threads strong, splits each large GEMM into blocks of C, one
  * single-threaded engine call each (gan__pool_gemm), and runs the
  * element-wise work between GEMMs; OpenBLAS itself runs one thread per
- * call.  With OpenBLAS threading its own GEMMs, its workers spin after
- * each call and the work between GEMMs ran on one core: a 2-thread CIFAR
- * training step took 398-465 ms on a 2-core AMD EPYC (AVX2) where the pool
- * takes ... (docs/performance.md).
+ * call.  (With OpenBLAS threading its own GEMMs, as it did on CPUs
+ * without AVX-512 before 2026-12-07, its workers spin after each call and
+ * the work between GEMMs ran on one core: on a 2-core AMD EPYC with AVX2
+ * the pool alone made 2-thread training steps 1.05-1.11x and sampling
+ * 1.11-1.16x faster; docs/performance.md.)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -63,7 +64,7 @@ static void gan__pool_gemm(int engine, int trans_a, int trans_b, int m, int n, i
 enum { GAN__DNNL_NONE, GAN__DNNL_ALL, GAN__DNNL_AVX2 };
 static int gan__use_dnnl = GAN__DNNL_NONE;
 /* Nonzero when OpenBLAS runs an AVX-512 kernel (then it keeps the A^T B
-   products, which it runs faster than oneDNN: see gan__sgemm). */
+   products, which it runs faster than oneDNN: see gan__engine_for). */
 static int gan__openblas_avx512 = 0;
 static char gan__dnnl_note[160] = "";
 /* The signals held back during each dnnl_sgemm (gan__gemm_dnnl), filled
@@ -486,9 +487,8 @@ static void gan__blas_select(void)
 
 #ifdef GAN_HAVE_DNNL
 /* oneDNN where its JIT dispatches to AVX-512 (avx512_core or later; it
-   reports the ISA it uses) for every GEMM, where it dispatches to AVX2 for
-   the skinny ones (gan__engine_for), after a self-test against the naive
-   loop. */
+   reports the ISA it uses) or to AVX2, for the products gan__engine_for
+   gives it, after a self-test against the naive loop. */
 static void gan__dnnl_select(void)
 {
     sigfillset(&gan__dnnl_held); /* the asynchronous ones: faults stay deliverable */

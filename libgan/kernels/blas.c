@@ -411,10 +411,17 @@ static void gan__pool_gemm(int engine, int trans_a, int trans_b, int m, int n, i
     /* Below ~1M multiply-adds (about 20 us on one AVX2 core) handing a
        block to another thread costs more than it saves.  (The pool's
        threads poll for 50 us after each job, so between the products of
-       one pass they are awake; 4M, the bound on AVX-512, left the batch-1
-       sampler's one-row latent product, a 4 MB read, on one core: the
-       pass took 5 % longer.) */
-    if (threads > 1 && (double)m * n * k >= 1e6) {
+       one pass they are awake; 4M, the bound measured on AVX-512, left
+       the batch-1 sampler's one-row latent product, a 4 MB read, on one
+       core of an AVX2 CPU: the pass took 5 % longer.  AVX-512 CPUs,
+       where oneDNN takes every product, keep the 4M they were measured
+       with.) */
+    double min_macs = 1e6;
+#ifdef GAN_HAVE_DNNL
+    if (gan__use_dnnl == GAN__DNNL_ALL)
+        min_macs = 4e6;
+#endif
+    if (threads > 1 && (double)m * n * k >= min_macs) {
         /* Split the longer side of C, in blocks that keep the kernels'
            tiles whole (rows of 16 for M, columns of 32 for N where
            possible). */

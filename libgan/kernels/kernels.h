@@ -98,7 +98,9 @@ void gan__im2col(const gan__conv_geom *g, int n, const float *x, float *col);
 void gan__col2im(const gan__conv_geom *g, int n, const float *col, float *x);
 /* The same into zeroed images: x = col2im(col) (x's old contents unused). */
 void gan__col2im_set(const gan__conv_geom *g, int n, const float *col, float *x);
-/* Both split the batch over gan__pool_threads() (whole images per thread). */
+/* Both split the batch over gan__pool_threads(): whole images per thread, or
+   bands of one image's rows when there are fewer images than threads (the
+   same bits either way). */
 
 
 

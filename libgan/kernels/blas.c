@@ -15,6 +15,10 @@
  *            and runs 1.5-2x its Haswell ones on libgan's shapes:
  *            bench/gemm_shapes.c).  Some A^T B products stay with OpenBLAS,
  *            by shape (gan__engine_for).
+ *   rows16   libgan's AVX2 kernel for A B^T with 13-16 rows (gemm_rows.c),
+ *            on x86-64 CPUs with AVX2 + FMA and no AVX-512, in every
+ *            OpenBLAS build: batch-1 sampling's products, where it streams
+ *            the weights that the other engines repack on every call.
  *   OpenBLAS the portable path (any CPU, and builds without oneDNN).
  *   naive    gan__sgemm_ref, in builds without OpenBLAS.
  *

@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <math.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +197,33 @@ END_TEST
  * call twice gives the same bits (the reproducibility promise: same
  * build, CPU and thread count).
  */
+/* C (m x n, ldc) against the naive loop's r: within 1e-5 per unit of k,
+   and the padding columns n..ldc-1 untouched (the same bits or both NaN).
+   what: printf-style description of the case. */
+static void assert_gemm_close(const float *c, const float *r, int m, int n, int k, int ldc,
+                              const char *what, ...) __attribute__((format(printf, 7, 8)));
+static void assert_gemm_close(const float *c, const float *r, int m, int n, int k, int ldc,
+                              const char *what, ...)
+{
+    char desc[128];
+    va_list ap;
+    va_start(ap, what);
+    vsnprintf(desc, sizeof desc, what, ap);
+    va_end(ap);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < ldc; j++) {
+            const float got = c[(size_t)i * ldc + j], want = r[(size_t)i * ldc + j];
+            if (j >= n) {
+                ck_assert_msg(memcmp(&got, &want, sizeof got) == 0 || (isnan(got) && isnan(want)),
+                              "%dx%dx%d %s: padding C[%d][%d] written", m, n, k, desc, i, j);
+                continue;
+            }
+            ck_assert_msg(fabsf(got - want) <= 1e-5f * (float)k + 1e-5f,
+                          "%dx%dx%d %s: C[%d][%d] = %.9g, naive %.9g", m, n, k, desc, i, j, got,
+                          want);
+        }
+}
+
 START_TEST(test_sgemm_matches_ref)
 {
     static const int shapes[][3] = {{1, 1, 1},   {1, 33, 17},  {33, 1, 17}, {7, 5, 1},
@@ -234,18 +262,8 @@ START_TEST(test_sgemm_matches_ref)
                     ck_assert_msg(memcmp(c, c2, nc * sizeof(float)) == 0,
                                   "two equal calls differ: %dx%dx%d trans %d%d beta %g threads %d",
                                   m, n, k, ta, tb, beta, threads);
-                    for (int i = 0; i < m; i++)
-                        for (int j = 0; j < ldc; j++) {
-                            const float got = c[(size_t)i * ldc + j], want = r[(size_t)i * ldc + j];
-                            if (j >= n) {  /* padding untouched */
-                                ck_assert(memcmp(&got, &want, sizeof got) == 0 ||
-                                          (isnan(got) && isnan(want)));
-                                continue;
-                            }
-                            ck_assert_msg(fabsf(got - want) <= 1e-5f * (float)k + 1e-5f,
-                                          "%dx%dx%d trans %d%d beta %g threads %d: C[%d][%d] = %.9g, "
-                                          "naive %.9g", m, n, k, ta, tb, beta, threads, i, j, got, want);
-                        }
+                    assert_gemm_close(c, r, m, n, k, ldc, "trans %d%d beta %g threads %d", ta,
+                                      tb, beta, threads);
                 }
                 free(a); free(b); free(c0); free(c); free(c2); free(r);
             }
@@ -445,18 +463,7 @@ START_TEST(test_rows16_matches_ref)
                                           ldb, beta, parts + split, ldc);
                     ck_assert_msg(memcmp(c, parts, nc * sizeof(float)) == 0,
                                   "%dx%dx%d beta %g: split columns give other bits", m, n, k, beta);
-                    for (int i = 0; i < m; i++)
-                        for (int j = 0; j < ldc; j++) {
-                            const float got = c[(size_t)i * ldc + j], want = r[(size_t)i * ldc + j];
-                            if (j >= n) {  /* padding untouched */
-                                ck_assert(memcmp(&got, &want, sizeof got) == 0 ||
-                                          (isnan(got) && isnan(want)));
-                                continue;
-                            }
-                            ck_assert_msg(fabsf(got - want) <= 1e-5f * (float)k + 1e-5f,
-                                          "%dx%dx%d beta %g: C[%d][%d] = %.9g, naive %.9g", m, n,
-                                          k, beta, i, j, got, want);
-                        }
+                    assert_gemm_close(c, r, m, n, k, ldc, "rows16, beta %g", beta);
                 }
                 free(a); free(b); free(c0); free(c); free(r); free(parts);
             }

@@ -230,7 +230,10 @@ GAN_API int gan_get_threads(void);
  * AVX-512 (every product but, where OpenBLAS runs AVX-512 kernels too, the
  * A^T B ones) or AVX2 (every product but the A^T B ones with both sides
  * above 64); the line then starts "oneDNN <version> sgemm, ISA ..." and
- * names OpenBLAS as the fallback.  Otherwise OpenBLAS, whose fastest
+ * names OpenBLAS as the fallback.  On x86-64 CPUs with AVX2 and FMA but
+ * not AVX-512, the A B^T products of 13-16 rows (batch-1 sampling) go to
+ * libgan's own AVX2 kernel, named "A B^T products of 13-16 rows by libgan's
+ * AVX2 kernel".  Otherwise OpenBLAS, whose fastest
  * kernel for the CPU and OS libgan selects (environment variable
  * GAN_BLAS_CORETYPE: "auto" [default; keeps an OPENBLAS_CORETYPE set in
  * the environment], "keep" to leave OpenBLAS' own choice, or an OpenBLAS

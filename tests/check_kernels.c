@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <math.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,13 +197,40 @@ END_TEST
  * call twice gives the same bits (the reproducibility promise: same
  * build, CPU and thread count).
  */
+/* C (m x n, ldc) against the naive loop's r: within 1e-5 per unit of k,
+   and the padding columns n..ldc-1 untouched (the same bits or both NaN).
+   what: printf-style description of the case. */
+static void assert_gemm_close(const float *c, const float *r, int m, int n, int k, int ldc,
+                              const char *what, ...) __attribute__((format(printf, 7, 8)));
+static void assert_gemm_close(const float *c, const float *r, int m, int n, int k, int ldc,
+                              const char *what, ...)
+{
+    char desc[128];
+    va_list ap;
+    va_start(ap, what);
+    vsnprintf(desc, sizeof desc, what, ap);
+    va_end(ap);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < ldc; j++) {
+            const float got = c[(size_t)i * ldc + j], want = r[(size_t)i * ldc + j];
+            if (j >= n) {
+                ck_assert_msg(memcmp(&got, &want, sizeof got) == 0 || (isnan(got) && isnan(want)),
+                              "%dx%dx%d %s: padding C[%d][%d] written", m, n, k, desc, i, j);
+                continue;
+            }
+            ck_assert_msg(fabsf(got - want) <= 1e-5f * (float)k + 1e-5f,
+                          "%dx%dx%d %s: C[%d][%d] = %.9g, naive %.9g", m, n, k, desc, i, j, got,
+                          want);
+        }
+}
+
 START_TEST(test_sgemm_matches_ref)
 {
     static const int shapes[][3] = {{1, 1, 1},   {1, 33, 17},  {33, 1, 17}, {7, 5, 1},
                                     {37, 29, 53}, {67, 3, 130}, {5, 70, 33}, {129, 65, 257},
-                                    {16, 48, 1031}, {250, 17, 9},
+                                    {16, 48, 1031}, {250, 17, 9}, {14, 7, 700},
                                     /* above the size libgan splits over threads */
-                                    {301, 77, 200}, {40, 530, 300}};
+                                    {301, 77, 200}, {40, 530, 300}, {13, 300, 500}};
     static const float betas[] = {0.0f, 1.0f, 0.5f};
     const int saved = gan_get_threads();
     for (int threads = 1; threads <= 2; threads++) {
@@ -234,18 +262,8 @@ START_TEST(test_sgemm_matches_ref)
                     ck_assert_msg(memcmp(c, c2, nc * sizeof(float)) == 0,
                                   "two equal calls differ: %dx%dx%d trans %d%d beta %g threads %d",
                                   m, n, k, ta, tb, beta, threads);
-                    for (int i = 0; i < m; i++)
-                        for (int j = 0; j < ldc; j++) {
-                            const float got = c[(size_t)i * ldc + j], want = r[(size_t)i * ldc + j];
-                            if (j >= n) {  /* padding untouched */
-                                ck_assert(memcmp(&got, &want, sizeof got) == 0 ||
-                                          (isnan(got) && isnan(want)));
-                                continue;
-                            }
-                            ck_assert_msg(fabsf(got - want) <= 1e-5f * (float)k + 1e-5f,
-                                          "%dx%dx%d trans %d%d beta %g threads %d: C[%d][%d] = %.9g, "
-                                          "naive %.9g", m, n, k, ta, tb, beta, threads, i, j, got, want);
-                        }
+                    assert_gemm_close(c, r, m, n, k, ldc, "trans %d%d beta %g threads %d", ta,
+                                      tb, beta, threads);
                 }
                 free(a); free(b); free(c0); free(c); free(c2); free(r);
             }
@@ -312,7 +330,9 @@ START_TEST(test_sgemm_survives_signals)
 #ifdef GAN_HAVE_OPENBLAS
     enum { M = 784, N = 128, K = 1600, CALLS = 120 };
 #else
-    enum { M = 784, N = 128, K = 1600, CALLS = 3 }; /* the naive loop: seconds per call */
+    /* the naive loop: a quarter of the rows, ~0.1 s a call (the full size
+       ran past the test's timeout in -DGAN_USE_OPENBLAS=OFF builds) */
+    enum { M = 196, N = 128, K = 1600, CALLS = 3 };
 #endif
     float *a = tu_alloc((size_t)M * K), *b = tu_alloc((size_t)K * N);
     float *r = tu_alloc((size_t)M * N), *c = tu_alloc((size_t)M * N);
@@ -397,6 +417,60 @@ START_TEST(test_sgemm_concurrent_callers)
 }
 END_TEST
 
+/*
+ * libgan's few-rows kernel (gemm_rows.c) against the naive loop: every row
+ * count it can take, column counts around its 6-column blocks, K around its
+ * 512-column blocks (beyond one block only with beta 0, its contract),
+ * padded leading dimensions, NaN garbage in C under beta 0; and the same
+ * bits for any split of the columns (threads split them at any column).
+ */
+START_TEST(test_rows16_matches_ref)
+{
+#if GAN__HAVE_ROWS16
+    static const int ms[] = {1, 2, 7, 8, 9, 12, 13, 15, 16};
+    static const int ns[] = {1, 5, 6, 7, 13, 100};
+    static const int ks[] = {1, 3, 64, 512, 513, 1100};
+    if (!gan__rows16_available())
+        return;
+    for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; mi++)
+        for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
+            for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
+                const int m = ms[mi], n = ns[ni], k = ks[ki];
+                const int lda = k + 3, ldb = k + 5, ldc = n + 2;
+                const size_t na = (size_t)m * lda, nb = (size_t)n * ldb, nc = (size_t)m * ldc;
+                float *a = tu_alloc(na), *b = tu_alloc(nb), *c0 = tu_alloc(nc);
+                float *c = tu_alloc(nc), *r = tu_alloc(nc), *parts = tu_alloc(nc);
+                tu_fill(a, na, 11 + mi, -1.0f, 1.0f);
+                tu_fill(b, nb, 23 + ni, -1.0f, 1.0f);
+                tu_fill(c0, nc, 37 + ki, -1.0f, 1.0f);
+                for (int bi = 0; bi < 2; bi++) {
+                    const float beta = bi ? 0.5f : 0.0f, alpha = 0.75f;
+                    if (beta != 0.0f && k > 512)
+                        continue;
+                    memcpy(c, c0, nc * sizeof(float));
+                    if (beta == 0.0f)
+                        for (size_t i = 0; i < nc; i += 3)
+                            c[i] = NAN;
+                    memcpy(r, c, nc * sizeof(float));
+                    memcpy(parts, c, nc * sizeof(float));
+                    gan__sgemm_rows16(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                    gan__sgemm_ref(0, 1, m, n, k, alpha, a, lda, b, ldb, beta, r, ldc);
+                    /* columns [0, s) and [s, n) in two calls, s off the blocks */
+                    const int split = n / 2 + 1 < n ? n / 2 + 1 : n;
+                    gan__sgemm_rows16(m, split, k, alpha, a, lda, b, ldb, beta, parts, ldc);
+                    if (split < n)
+                        gan__sgemm_rows16(m, n - split, k, alpha, a, lda, b + (size_t)split * ldb,
+                                          ldb, beta, parts + split, ldc);
+                    ck_assert_msg(memcmp(c, parts, nc * sizeof(float)) == 0,
+                                  "%dx%dx%d beta %g: split columns give other bits", m, n, k, beta);
+                    assert_gemm_close(c, r, m, n, k, ldc, "rows16, beta %g", beta);
+                }
+                free(a); free(b); free(c0); free(c); free(r); free(parts);
+            }
+#endif
+}
+END_TEST
+
 START_TEST(test_blas_selection)
 {
     char buf[1024], small[8];
@@ -407,6 +481,12 @@ START_TEST(test_blas_selection)
 #ifdef GAN_HAVE_OPENBLAS
     ck_assert_ptr_nonnull(strstr(buf, "OpenBLAS, kernel "));
     ck_assert_ptr_null(strstr(buf, "failed"));
+    /* libgan's few-rows kernel: AVX2 CPUs without AVX-512, x86-64 builds. */
+    if (GAN__HAVE_ROWS16 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+        !__builtin_cpu_supports("avx512f"))
+        ck_assert_ptr_nonnull(strstr(buf, "A B^T products of 13-16 rows by libgan's AVX2 kernel"));
+    else
+        ck_assert_ptr_null(strstr(buf, "libgan's AVX2 kernel"));
 #endif
 #ifdef GAN_HAVE_DNNL
     /* The engine in use is named: oneDNN for every product where the CPU
@@ -706,6 +786,7 @@ static Suite *kernels_suite(void)
     tcase_add_test(t, test_sgemm_after_fork);
     tcase_add_test(t, test_sgemm_survives_signals);
     tcase_add_test(t, test_sgemm_concurrent_callers);
+    tcase_add_test(t, test_rows16_matches_ref);
     tcase_add_test(t, test_blas_selection);
     tcase_add_test(t, test_plan_fused_matches_unfused);
     tcase_add_test(t, test_plan_keep_output);

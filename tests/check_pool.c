@@ -144,17 +144,22 @@ START_TEST(test_lowering_same_bits_any_threads)
     static const int cfg[][6] = {
         /* ih, iw, ic, k, s, pad */
         {16, 16, 64, 4, 2, 1}, {28, 28, 1, 5, 2, 1}, {7, 7, 128, 5, 1, 2}, {13, 11, 5, 3, 2, 0},
+        {9, 10, 300, 3, 2, 0},
     };
+    /* 37 images: whole images per thread; 1 and 2: fewer images than
+       threads, so col2im splits an image's rows into bands. */
+    static const int batches[] = {37, 1, 2};
     const int saved = gan_get_threads();
-    for (size_t c = 0; c < sizeof cfg / sizeof cfg[0]; c++) {
+    for (size_t c = 0; c < sizeof cfg / sizeof cfg[0] * 3; c++) {
         gan__conv_geom g;
         memset(&g, 0, sizeof g);
-        g.ih = cfg[c][0]; g.iw = cfg[c][1]; g.ic = cfg[c][2];
-        g.kh = g.kw = cfg[c][3]; g.sh = g.sw = cfg[c][4];
-        g.pad_top = g.pad_left = cfg[c][5];
+        const int *q = cfg[c % (sizeof cfg / sizeof cfg[0])];
+        g.ih = q[0]; g.iw = q[1]; g.ic = q[2];
+        g.kh = g.kw = q[3]; g.sh = g.sw = q[4];
+        g.pad_top = g.pad_left = q[5];
         g.oh = (g.ih + 2 * g.pad_top - g.kh) / g.sh + 1;
         g.ow = (g.iw + 2 * g.pad_left - g.kw) / g.sw + 1;
-        const int n = 37;
+        const int n = batches[c / (sizeof cfg / sizeof cfg[0])];
         const size_t ncol = (size_t)n * g.oh * g.ow * g.kh * g.kw * g.ic;
         const size_t nimg = (size_t)n * g.ih * g.iw * g.ic;
         float *x = tu_alloc(nimg), *col = tu_alloc(ncol), *col1 = tu_alloc(ncol);
@@ -334,6 +339,44 @@ START_TEST(test_model_step_same_bits_split_or_not)
 }
 END_TEST
 
+/* Batch-1 sampling through the split kernels: the DCGAN CIFAR-10
+   generator at batch 1 splits its col2im into bands of rows, its kernel-row
+   scatters (conv_taps.c) and batchnorm's channels; the same bits with 1, 2
+   and 3 threads (naive GEMM, as above). */
+START_TEST(test_batch1_infer_same_bits_split_or_not)
+{
+    const int saved = gan_get_threads();
+    float *out[3] = {NULL, NULL, NULL}, *z = NULL;
+    size_t latent = 0, n_out = 0;
+    gan__blas_force_ref = 1;
+    for (int t = 0; t < 3; t++) {
+        gan_model *g = NULL;
+        ck_assert_int_eq(gan_set_threads(t + 1), GAN_OK);
+        ck_assert_int_eq(gan_model_create_preset(&g, GAN_PRESET_DCGAN_CIFAR10_GENERATOR), GAN_OK);
+        ck_assert_int_eq(gan_model_init_params(g, 5), GAN_OK);
+        /* Running statistics away from 0 and 1, so batchnorm's inference
+           constants are not trivial. */
+        for (size_t i = 0; i < g->n_state; i++)
+            g->state[i] = 0.5f + 0.25f * (float)(i % 7);
+        latent = gan__shape_elems(&g->in);
+        n_out = gan__shape_elems(&g->layers[g->n_layers - 1].out);
+        if (!z) {
+            z = tu_alloc(latent);
+            tu_fill(z, latent, 77, -2.0f, 2.0f);
+        }
+        out[t] = tu_alloc(n_out);
+        ck_assert_int_eq(gan_model_forward(g, z, latent, 1, GAN_MODE_INFER, out[t], n_out),
+                         GAN_OK);
+        gan_model_free(g);
+    }
+    for (int t = 1; t < 3; t++)
+        ck_assert_msg(same_bits(out[0], out[t], n_out * sizeof(float)), "%d threads", t + 1);
+    gan__blas_force_ref = 0;
+    free(z); free(out[0]); free(out[1]); free(out[2]);
+    ck_assert_int_eq(gan_set_threads(saved), GAN_OK);
+}
+END_TEST
+
 static Suite *pool_suite(void)
 {
     Suite *s = suite_create("pool");
@@ -346,6 +389,7 @@ static Suite *pool_suite(void)
     tcase_add_test(t, test_elementwise_same_bits_any_threads);
     tcase_add_test(t, test_batchnorm_passes_same_bits_any_threads);
     tcase_add_test(t, test_model_step_same_bits_split_or_not);
+    tcase_add_test(t, test_batch1_infer_same_bits_split_or_not);
     suite_add_tcase(s, t);
     return s;
 }

@@ -15,6 +15,10 @@
  *            and runs 1.5-2x its Haswell ones on libgan's shapes:
  *            bench/gemm_shapes.c).  Some A^T B products stay with OpenBLAS,
  *            by shape (gan__engine_for).
+ *   rows16   libgan's AVX2 kernel for A B^T with 13-16 rows (gemm_rows.c),
+ *            on x86-64 CPUs with AVX2 + FMA and no AVX-512, in every
+ *            OpenBLAS build: batch-1 sampling's products, where it streams
+ *            the weights that the other engines repack on every call.
  *   OpenBLAS the portable path (any CPU, and builds without oneDNN).
  *   naive    gan__sgemm_ref, in builds without OpenBLAS.
  *
@@ -53,7 +57,12 @@ static int gan__threads = 1;
 int gan__blas_force_ref = 0;
 
 #ifdef GAN_HAVE_OPENBLAS
-enum { GAN__ENGINE_DNNL, GAN__ENGINE_OPENBLAS };
+enum { GAN__ENGINE_DNNL, GAN__ENGINE_OPENBLAS, GAN__ENGINE_ROWS16 };
+/* Set by the constructor: libgan's few-rows AVX2 kernel (gemm_rows.c)
+   takes the A B^T products of 13-16 rows (gan__engine_for). */
+static int gan__use_rows16 = 0;
+static char gan__rows16_note[64] = "";
+static int gan__engine_for(int trans_a, int trans_b, int m, int n, int k, float beta);
 static void gan__pool_gemm(int engine, int trans_a, int trans_b, int m, int n, int k, float alpha,
                            const float *a, int lda, const float *b, int ldb, float beta, float *c,
                            int ldc);
@@ -123,7 +132,7 @@ void gan__sgemm_ref(int trans_a, int trans_b, int m, int n, int k, float alpha,
     }
 }
 
-#ifdef GAN_HAVE_DNNL
+#ifdef GAN_HAVE_OPENBLAS
 /*
  * The engine of one GEMM, from its shape and the engines chosen at load
  * time only (so the same call gets the same engine, and the same bits,
@@ -142,9 +151,20 @@ void gan__sgemm_ref(int trans_a, int trans_b, int m, int n, int k, float alpha,
  *     67-73), 6.4 on the latent's one-row product (oneDNN 30), 66-81 on a
  *     K of 25-64 (the first and last convolutions; oneDNN 84-93).  Zen 3,
  *     one core; docs/performance.md.
+ *   AVX2 without AVX-512, any build: A B^T with 13-16 rows (batch-1
+ *     sampling's first transposed convolution) by libgan's own kernel
+ *     (gemm_rows.c), which streams the weights without repacking them:
+ *     in a sampling pass 144 GFLOP/s on two cores against oneDNN's 125,
+ *     57 against 46 on one core with the weights in memory.  With fewer
+ *     rows it wastes lanes (12 rows cost what 16 do: oneDNN is as fast).
+ *     Its K must fit one block or beta be 0 (gan__sgemm_rows16).
  */
-static int gan__engine_for(int trans_a, int trans_b, int m, int n)
+static int gan__engine_for(int trans_a, int trans_b, int m, int n, int k, float beta)
 {
+    (void)n;
+    if (gan__use_rows16 && !trans_a && trans_b && m >= 13 && m <= 16 && (k <= 512 || beta == 0.0f))
+        return GAN__ENGINE_ROWS16;
+#  ifdef GAN_HAVE_DNNL
     switch (gan__use_dnnl) {
     case GAN__DNNL_ALL:
         return trans_a && !trans_b && gan__openblas_avx512 ? GAN__ENGINE_OPENBLAS
@@ -154,6 +174,10 @@ static int gan__engine_for(int trans_a, int trans_b, int m, int n)
     default:
         return GAN__ENGINE_OPENBLAS;
     }
+#  else
+    (void)trans_a;
+    return GAN__ENGINE_OPENBLAS;
+#  endif
 }
 #endif
 
@@ -174,12 +198,9 @@ void gan__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
         gan__sgemm_ref(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
-#ifdef GAN_HAVE_DNNL
-    gan__pool_gemm(gan__engine_for(trans_a, trans_b, m, n), trans_a, trans_b, m, n, k, alpha,
-                   a, lda, b, ldb, beta, c, ldc);
-#elif defined(GAN_HAVE_OPENBLAS)
-    gan__pool_gemm(GAN__ENGINE_OPENBLAS, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
-                   c, ldc);
+#if defined(GAN_HAVE_OPENBLAS)
+    gan__pool_gemm(gan__engine_for(trans_a, trans_b, m, n, k, beta), trans_a, trans_b, m, n, k,
+                   alpha, a, lda, b, ldb, beta, c, ldc);
 #else
 #  if defined(__wasm_simd128__)
     if (gan__sgemm_wasm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
@@ -373,6 +394,46 @@ static void gan__gemm_dnnl(int trans_a, int trans_b, int m, int n, int k, float 
  * whole K, and the blocks depend only on (M, N, K) and the thread count, so
  * results are reproducible.
  */
+#if GAN__HAVE_ROWS16
+/* The few-rows kernel as an engine: gan__engine_for gives it only
+   A B^T products of at most 16 rows, with k <= 512 or beta == 0. */
+static void gan__gemm_rows16(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                             const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                             int ldc)
+{
+    (void)trans_a;
+    (void)trans_b;
+    gan__sgemm_rows16(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* Its self-test: the shapes it takes (13-16 rows; partial columns; two
+   K blocks with beta 0) against the naive loop. */
+static int gan__self_test_rows16(void)
+{
+    static const int shapes[][4] = {{13, 70, 33, 1}, {16, 7, 130, 1}, {16, 11, 520, 0}};
+    static float a[16 * 520], b[70 * 130], c[16 * 70], r[16 * 70];
+    uint64_t st = 54321;
+    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
+        a[i] = (float)((int)(gan__splitmix64(&st) % 2001) - 1000) / 1000.0f;
+    for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
+        b[i] = (float)((int)(gan__splitmix64(&st) % 2001) - 1000) / 1000.0f;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        const float beta = shapes[s][3] ? 0.5f : 0.0f;
+        for (int i = 0; i < m * n; i++)
+            c[i] = r[i] = 0.5f;
+        gan__sgemm_rows16(m, n, k, 1.0f, a, k, b, k, beta, c, n);
+        gan__sgemm_ref(0, 1, m, n, k, 1.0f, a, k, b, k, beta, r, n);
+        for (int i = 0; i < m * n; i++) {
+            float d = c[i] - r[i];
+            if (!(d < 1e-3f && d > -1e-3f))
+                return 0;
+        }
+    }
+    return 1;
+}
+#endif
+
 typedef struct gan__gemm_job {
     int engine, ta, tb, m, n, k, lda, ldb, ldc, parts, split_m, step;
     float alpha, beta;
@@ -385,10 +446,14 @@ static void gan__gemm_part(void *ctx, int p)
     const gan__gemm_job *j = ctx;
     const int lo = p * j->step, len = (j->split_m ? j->m : j->n) - lo;
     const int cnt = len < j->step ? len : j->step;
-#ifdef GAN_HAVE_DNNL
-    gan__gemm_fn gemm = j->engine == GAN__ENGINE_DNNL ? gan__gemm_dnnl : gan__gemm_openblas;
-#else
     gan__gemm_fn gemm = gan__gemm_openblas;
+#ifdef GAN_HAVE_DNNL
+    if (j->engine == GAN__ENGINE_DNNL)
+        gemm = gan__gemm_dnnl;
+#endif
+#if GAN__HAVE_ROWS16
+    if (j->engine == GAN__ENGINE_ROWS16)
+        gemm = gan__gemm_rows16;
 #endif
     if (cnt <= 0)
         return;
@@ -556,6 +621,16 @@ __attribute__((constructor)) static void gan__blas_ctor(void)
 #ifdef GAN_HAVE_DNNL
     gan__dnnl_select();
 #endif
+#if GAN__HAVE_ROWS16
+    /* AVX2 CPUs only: on AVX-512 ones it was not measured against
+       oneDNN's AVX-512 kernels. */
+    __builtin_cpu_init();
+    if (gan__rows16_available() && !__builtin_cpu_supports("avx512f") && gan__self_test_rows16()) {
+        gan__use_rows16 = 1;
+        snprintf(gan__rows16_note, sizeof gan__rows16_note,
+                 "A B^T products of 13-16 rows by libgan's AVX2 kernel; ");
+    }
+#endif
 }
 #endif
 
@@ -572,8 +647,8 @@ gan_status gan_blas_info(char *buf, size_t cap, size_t *needed)
 #  else
     const char *eng = "", *dn = "";
 #  endif
-    len = snprintf(tmp, sizeof tmp, "%sOpenBLAS, kernel %s%s; %s; threads %d; config: %s", dn,
-                   openblas_get_corename(), eng, gan__blas_note, gan__threads,
+    len = snprintf(tmp, sizeof tmp, "%s%sOpenBLAS, kernel %s%s; %s; threads %d; config: %s", dn,
+                   gan__rows16_note, openblas_get_corename(), eng, gan__blas_note, gan__threads,
                    openblas_get_config());
 #else
     len = snprintf(tmp, sizeof tmp, "no BLAS: naive reference GEMM; threads %d", gan__threads);

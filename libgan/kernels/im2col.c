@@ -86,19 +86,32 @@ static inline void gan__add_row(float *restrict d, const float *restrict s, int 
         d[c] += s[c];
 }
 
-GAN__SIMD_BODY void col2im_body(const gan__conv_geom *g, int n, const float *col, float *x)
+/*
+ * col2im adds each column row (a kernel window) into the image.  It runs in
+ * the columns' order -- window (oy, ox), then (ky, kx) -- so every image
+ * element receives its terms in the twin's order, whatever part of the
+ * image a call writes: rows [y0, y1) of each image take the windows that
+ * reach them (and only those windows' rows inside).  Bands of rows let
+ * threads share one image (batch-1 sampling) with the same bits.
+ */
+GAN__SIMD_BODY void col2im_body(const gan__conv_geom *g, int n, int y0, int y1,
+                                const float *col, float *x)
 {
     const int C = g->ic, K = g->kh * g->kw * C;
     const size_t img = (size_t)g->ih * g->iw * C;
+    /* Windows oy with oy sh - pad_top + ky in [y0, y1) for some ky < kh. */
+    const int first = y0 + g->pad_top - (g->kh - 1), last = y1 - 1 + g->pad_top;
+    const int oy0 = first <= 0 ? 0 : (first + g->sh - 1) / g->sh;
+    const int oy1 = last < 0 ? 0 : (last / g->sh + 1 < g->oh ? last / g->sh + 1 : g->oh);
     for (int b = 0; b < n; b++) {
         float *xb = x + (size_t)b * img;
-        for (int oy = 0; oy < g->oh; oy++) {
+        for (int oy = oy0; oy < oy1; oy++) {
             for (int ox = 0; ox < g->ow; ox++) {
                 const float *src = col + (((size_t)b * g->oh + oy) * g->ow + ox) * K;
                 const int ix0 = ox * g->sw - g->pad_left;
                 for (int ky = 0; ky < g->kh; ky++, src += (size_t)g->kw * C) {
                     const int iy = oy * g->sh - g->pad_top + ky;
-                    if (iy < 0 || iy >= g->ih)
+                    if (iy < y0 || iy >= y1)
                         continue;
                     float *row = xb + ((size_t)iy * g->iw) * C;
                     if (ix0 >= 0 && ix0 + g->kw <= g->iw) {
@@ -117,35 +130,56 @@ GAN__SIMD_BODY void col2im_body(const gan__conv_geom *g, int n, const float *col
         }
     }
 }
-GAN__SIMD_VARIANTS(col2im, (const gan__conv_geom *g, int n, const float *col, float *x),
-                   (g, n, col, x))
+GAN__SIMD_VARIANTS(col2im, (const gan__conv_geom *g, int n, int y0, int y1, const float *col,
+                            float *x),
+                   (g, n, y0, y1, col, x))
 
-static void col2im_slice(void *ctx, size_t lo, size_t hi)
+/*
+ * The image rows of the batch, n * ih, split between the threads: whole
+ * images per slice when there are at least as many images as threads,
+ * bands of rows of one image otherwise (a batch of one).  zero: clear
+ * the slice's rows first (col2im_set).
+ */
+typedef struct col2im_job {
+    const gan__conv_geom *g;
+    const float *col;
+    float *x;
+    int zero;
+} col2im_job;
+
+static void col2im_rows_slice(void *ctx, size_t lo, size_t hi)
 {
-    const lowering_job *j = ctx;
-    GAN__SIMD_CALL(col2im, (j->g, (int)(hi - lo), j->src + lo * col_floats(j->g),
-                            j->dst + lo * img_floats(j->g)));
+    const col2im_job *j = ctx;
+    const gan__conv_geom *g = j->g;
+    const size_t ih = (size_t)g->ih, row = (size_t)g->iw * g->ic;
+    while (lo < hi) {
+        const size_t b = lo / ih, y0 = lo - b * ih;
+        const size_t y1 = hi - b * ih < ih ? hi - b * ih : ih;
+        float *xb = j->x + b * img_floats(g);
+        if (j->zero)
+            memset(xb + y0 * row, 0, (y1 - y0) * row * sizeof(float));
+        GAN__SIMD_CALL(col2im, (g, 1, (int)y0, (int)y1, j->col + b * col_floats(g), xb));
+        lo = b * ih + y1;
+    }
+}
+
+static void gan__col2im_rows(const gan__conv_geom *g, int n, const float *col, float *x, int zero)
+{
+    col2im_job j = {g, col, x, zero};
+    const size_t rows = (size_t)n * g->ih;
+    const size_t grain = n >= gan__pool_threads() ? (size_t)g->ih : 1;
+    gan__parallel_range(rows, grain, gan__par_min_items(col_floats(g) / (size_t)g->ih + 1),
+                        col2im_rows_slice, &j);
 }
 
 void gan__col2im(const gan__conv_geom *g, int n, const float *col, float *x)
 {
-    lowering_job j = {g, col, x};
-    gan__parallel_range((size_t)n, 1, gan__par_min_items(col_floats(g)),
-                        col2im_slice, &j);
-}
-
-static void col2im_set_slice(void *ctx, size_t lo, size_t hi)
-{
-    const lowering_job *j = ctx;
-    memset(j->dst + lo * img_floats(j->g), 0, (hi - lo) * img_floats(j->g) * sizeof(float));
-    col2im_slice(ctx, lo, hi);
+    gan__col2im_rows(g, n, col, x, 0);
 }
 
 void gan__col2im_set(const gan__conv_geom *g, int n, const float *col, float *x)
 {
-    lowering_job j = {g, col, x};
-    gan__parallel_range((size_t)n, 1, gan__par_min_items(col_floats(g)),
-                        col2im_set_slice, &j);
+    gan__col2im_rows(g, n, col, x, 1);
 }
 
 /* The naive twin of gan__col2im: the test oracle. */

@@ -34,6 +34,20 @@ int gan__sgemm_wasm(int trans_a, int trans_b, int m, int n, int k, float alpha, 
                     int lda, const float *b, int ldb, float beta, float *c, int ldc);
 #endif
 
+#if defined(GAN_HAVE_OPENBLAS) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#  define GAN__HAVE_ROWS16 1
+/* gemm_rows.c: nonzero when the CPU runs AVX2 and FMA. */
+int gan__rows16_available(void);
+/* C = alpha A B^T + beta C for 1 <= m <= 16 rows of A (m x k, lda), B
+   n x k (ldb), with k <= 512 or beta == 0 (beyond 512 the partial sums
+   are parked in C).  Needs gan__rows16_available().  Its bits depend on
+   (m, n, k) only, not on which columns a call is given. */
+void gan__sgemm_rows16(int m, int n, int k, float alpha, const float *a, int lda,
+                       const float *b, int ldb, float beta, float *c, int ldc);
+#else
+#  define GAN__HAVE_ROWS16 0
+#endif
+
 /* ---- libgan's threads (pool.c) ---------------------------------------------- */
 
 /* A job's part p (of the parts gan__pool_run was given). */
@@ -98,7 +112,9 @@ void gan__im2col(const gan__conv_geom *g, int n, const float *x, float *col);
 void gan__col2im(const gan__conv_geom *g, int n, const float *col, float *x);
 /* The same into zeroed images: x = col2im(col) (x's old contents unused). */
 void gan__col2im_set(const gan__conv_geom *g, int n, const float *col, float *x);
-/* Both split the batch over gan__pool_threads() (whole images per thread). */
+/* Both split the batch over gan__pool_threads(): whole images per thread, or
+   bands of one image's rows when there are fewer images than threads (the
+   same bits either way). */
 
 
 

@@ -214,6 +214,31 @@ typedef void (*gan__gemm_fn)(int trans_a, int trans_b, int m, int n, int k, floa
                              const float *a, int lda, const float *b, int ldb, float beta,
                              float *c, int ldc);
 
+/* x[0..n) uniform in [-1, 1] in steps of 1/1000, from the stream st. */
+static void gan__self_test_fill(float *x, size_t n, uint64_t *st)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)((int)(gan__splitmix64(st) % 2001) - 1000) / 1000.0f;
+}
+
+/* One product through fn against the naive loop, C starting at 0.5
+   (compact leading dimensions).  1 if they agree. */
+static int gan__self_test_case(gan__gemm_fn fn, int ta, int tb, int m, int n, int k, float beta,
+                               const float *a, const float *b, float *c, float *r)
+{
+    const int lda = ta ? m : k, ldb = tb ? k : n;
+    for (int i = 0; i < m * n; i++)
+        c[i] = r[i] = 0.5f;
+    fn(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, n);
+    gan__sgemm_ref(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, r, n);
+    for (int i = 0; i < m * n; i++) {
+        float d = c[i] - r[i];
+        if (!(d < 1e-3f && d > -1e-3f))
+            return 0;
+    }
+    return 1;
+}
+
 /* Awkward shapes (edges of every blocking) in all transpose combinations,
    through fn, compared with the naive loop.  1 if all agree. */
 static int gan__self_test_with(gan__gemm_fn fn)
@@ -221,25 +246,13 @@ static int gan__self_test_with(gan__gemm_fn fn)
     static const int shapes[][3] = {{1, 1, 1}, {37, 29, 53}, {67, 3, 130}, {5, 70, 33}, {96, 48, 64}};
     float a[130 * 70], b[130 * 70], c[70 * 70], r[70 * 70];
     uint64_t st = 12345;
-    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
-        a[i] = (float)((int)(gan__splitmix64(&st) % 2001) - 1000) / 1000.0f;
-        b[i] = (float)((int)(gan__splitmix64(&st) % 2001) - 1000) / 1000.0f;
-    }
+    gan__self_test_fill(a, sizeof a / sizeof a[0], &st);
+    gan__self_test_fill(b, sizeof b / sizeof b[0], &st);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-        for (int t = 0; t < 4; t++) {
-            const int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
-            const int ta = t & 1, tb = t >> 1;
-            const int lda = ta ? m : k, ldb = tb ? k : n;
-            for (int i = 0; i < m * n; i++)
-                c[i] = r[i] = 0.5f;
-            fn(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.5f, c, n);
-            gan__sgemm_ref(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.5f, r, n);
-            for (int i = 0; i < m * n; i++) {
-                float d = c[i] - r[i];
-                if (!(d < 1e-3f && d > -1e-3f))
-                    return 0;
-            }
-        }
+        for (int t = 0; t < 4; t++)
+            if (!gan__self_test_case(fn, t & 1, t >> 1, shapes[s][0], shapes[s][1], shapes[s][2],
+                                     0.5f, a, b, c, r))
+                return 0;
     return 1;
 }
 
@@ -413,23 +426,12 @@ static int gan__self_test_rows16(void)
     static const int shapes[][4] = {{13, 70, 33, 1}, {16, 7, 130, 1}, {16, 11, 520, 0}};
     static float a[16 * 520], b[70 * 130], c[16 * 70], r[16 * 70];
     uint64_t st = 54321;
-    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
-        a[i] = (float)((int)(gan__splitmix64(&st) % 2001) - 1000) / 1000.0f;
-    for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
-        b[i] = (float)((int)(gan__splitmix64(&st) % 2001) - 1000) / 1000.0f;
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-        const int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
-        const float beta = shapes[s][3] ? 0.5f : 0.0f;
-        for (int i = 0; i < m * n; i++)
-            c[i] = r[i] = 0.5f;
-        gan__sgemm_rows16(m, n, k, 1.0f, a, k, b, k, beta, c, n);
-        gan__sgemm_ref(0, 1, m, n, k, 1.0f, a, k, b, k, beta, r, n);
-        for (int i = 0; i < m * n; i++) {
-            float d = c[i] - r[i];
-            if (!(d < 1e-3f && d > -1e-3f))
-                return 0;
-        }
-    }
+    gan__self_test_fill(a, sizeof a / sizeof a[0], &st);
+    gan__self_test_fill(b, sizeof b / sizeof b[0], &st);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        if (!gan__self_test_case(gan__gemm_rows16, 0, 1, shapes[s][0], shapes[s][1], shapes[s][2],
+                                 shapes[s][3] ? 0.5f : 0.0f, a, b, c, r))
+            return 0;
     return 1;
 }
 #endif

@@ -52,17 +52,17 @@ static inline float gan__rows16_out(float acc, float alpha, float beta, const fl
 }
 
 /*
- * Columns [j0, j1) of C rows 0..m-1 over k in [k0, k0 + kb), with A^T's
+ * Columns [0, n) of C rows 0..m-1 over k in [k0, k0 + kb), with A^T's
  * block at at (kb x 16).  first: the chains start from 0, else from the
  * partial sums parked in C.  last: write alpha acc + beta C, else park acc.
  */
 __attribute__((target("avx2,fma"))) static void
-gan__rows16_block(int m, int j0, int j1, int k0, int kb, const float *restrict at,
+gan__rows16_block(int m, int n, int k0, int kb, const float *restrict at,
                   const float *b, int ldb, float *c, int ldc, int first, int last, float alpha,
                   float beta)
 {
-    int j = j0;
-    for (; j + 6 <= j1; j += 6) {
+    int j = 0;
+    for (; j + 6 <= n; j += 6) {
         const float *b0 = b + (size_t)j * ldb + k0, *b1 = b0 + ldb, *b2 = b1 + ldb;
         const float *b3 = b2 + ldb, *b4 = b3 + ldb, *b5 = b4 + ldb;
         __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -113,7 +113,7 @@ gan__rows16_block(int m, int j0, int j1, int k0, int kb, const float *restrict a
     }
     /* The last columns: the same chains, one scalar fused multiply-add
        at a time (fmaf is the lane operation of _mm256_fmadd_ps). */
-    for (; j < j1; j++) {
+    for (; j < n; j++) {
         const float *bj = b + (size_t)j * ldb + k0;
         for (int r = 0; r < m; r++) {
             float *cr = c + (size_t)r * ldc + j;
@@ -135,7 +135,7 @@ void gan__sgemm_rows16(int m, int n, int k, float alpha, const float *a, int lda
         for (int p = 0; p < kb; p++)
             for (int r = 0; r < 16; r++)
                 at[(size_t)p * 16 + r] = r < m ? a[(size_t)r * lda + k0 + p] : 0.0f;
-        gan__rows16_block(m, 0, n, k0, kb, at, b, ldb, c, ldc, k0 == 0,
+        gan__rows16_block(m, n, k0, kb, at, b, ldb, c, ldc, k0 == 0,
                           k0 + kb >= k, alpha, beta);
     }
 }

@@ -87,52 +87,48 @@ static inline void gan__add_row(float *restrict d, const float *restrict s, int 
 }
 
 /*
- * col2im adds each column row (a kernel window) into the image.  It runs in
+ * col2im adds each column row (a kernel window) into one image.  It runs in
  * the columns' order -- window (oy, ox), then (ky, kx) -- so every image
  * element receives its terms in the twin's order, whatever part of the
- * image a call writes: rows [y0, y1) of each image take the windows that
- * reach them (and only those windows' rows inside).  Bands of rows let
- * threads share one image (batch-1 sampling) with the same bits.
+ * image a call writes: rows [y0, y1) take the windows that reach them (and
+ * only those windows' rows inside).  Bands of rows let threads share one
+ * image (batch-1 sampling) with the same bits.
  */
-GAN__SIMD_BODY void col2im_body(const gan__conv_geom *g, int n, int y0, int y1,
-                                const float *col, float *x)
+GAN__SIMD_BODY void col2im_body(const gan__conv_geom *g, int y0, int y1, const float *col,
+                                float *x)
 {
     const int C = g->ic, K = g->kh * g->kw * C;
-    const size_t img = (size_t)g->ih * g->iw * C;
     /* Windows oy with oy sh - pad_top + ky in [y0, y1) for some ky < kh. */
     const int first = y0 + g->pad_top - (g->kh - 1), last = y1 - 1 + g->pad_top;
     const int oy0 = first <= 0 ? 0 : (first + g->sh - 1) / g->sh;
     const int oy1 = last < 0 ? 0 : (last / g->sh + 1 < g->oh ? last / g->sh + 1 : g->oh);
-    for (int b = 0; b < n; b++) {
-        float *xb = x + (size_t)b * img;
-        for (int oy = oy0; oy < oy1; oy++) {
-            for (int ox = 0; ox < g->ow; ox++) {
-                const float *src = col + (((size_t)b * g->oh + oy) * g->ow + ox) * K;
-                const int ix0 = ox * g->sw - g->pad_left;
-                for (int ky = 0; ky < g->kh; ky++, src += (size_t)g->kw * C) {
-                    const int iy = oy * g->sh - g->pad_top + ky;
-                    if (iy < y0 || iy >= y1)
+    for (int oy = oy0; oy < oy1; oy++) {
+        for (int ox = 0; ox < g->ow; ox++) {
+            const float *src = col + ((size_t)oy * g->ow + ox) * K;
+            const int ix0 = ox * g->sw - g->pad_left;
+            for (int ky = 0; ky < g->kh; ky++, src += (size_t)g->kw * C) {
+                const int iy = oy * g->sh - g->pad_top + ky;
+                if (iy < y0 || iy >= y1)
+                    continue;
+                float *row = x + ((size_t)iy * g->iw) * C;
+                if (ix0 >= 0 && ix0 + g->kw <= g->iw) {
+                    /* The kw*C window is contiguous in both. */
+                    gan__add_row(row + (size_t)ix0 * C, src, g->kw * C);
+                    continue;
+                }
+                for (int kx = 0; kx < g->kw; kx++) {
+                    const int ix = ix0 + kx;
+                    if (ix < 0 || ix >= g->iw)
                         continue;
-                    float *row = xb + ((size_t)iy * g->iw) * C;
-                    if (ix0 >= 0 && ix0 + g->kw <= g->iw) {
-                        /* The kw*C window is contiguous in both. */
-                        gan__add_row(row + (size_t)ix0 * C, src, g->kw * C);
-                        continue;
-                    }
-                    for (int kx = 0; kx < g->kw; kx++) {
-                        const int ix = ix0 + kx;
-                        if (ix < 0 || ix >= g->iw)
-                            continue;
-                        gan__add_row(row + (size_t)ix * C, src + kx * C, C);
-                    }
+                    gan__add_row(row + (size_t)ix * C, src + kx * C, C);
                 }
             }
         }
     }
 }
-GAN__SIMD_VARIANTS(col2im, (const gan__conv_geom *g, int n, int y0, int y1, const float *col,
-                            float *x),
-                   (g, n, y0, y1, col, x))
+GAN__SIMD_VARIANTS(col2im, (const gan__conv_geom *g, int y0, int y1, const float *col, float *x),
+                   (g, y0, y1, col, x))
+
 
 /*
  * The image rows of the batch, n * ih, split between the threads: whole
@@ -158,7 +154,7 @@ static void col2im_rows_slice(void *ctx, size_t lo, size_t hi)
         float *xb = j->x + b * img_floats(g);
         if (j->zero)
             memset(xb + y0 * row, 0, (y1 - y0) * row * sizeof(float));
-        GAN__SIMD_CALL(col2im, (g, 1, (int)y0, (int)y1, j->col + b * col_floats(g), xb));
+        GAN__SIMD_CALL(col2im, (g, (int)y0, (int)y1, j->col + b * col_floats(g), xb));
         lo = b * ih + y1;
     }
 }
